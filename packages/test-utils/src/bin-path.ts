@@ -1,0 +1,9 @@
+import { fileURLToPath } from 'node:url'
+
+/**
+ * Absolute path of a built fixture entry point, for tests that spawn it as a real child
+ * process (`node <path>`). Resolves next to this module, i.e. inside `dist/`.
+ */
+export function conformanceBinPath(kind: 'stdio' | 'http'): string {
+  return fileURLToPath(new URL(`./bin/conformance-${kind}.js`, import.meta.url))
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'bin/conformance-stdio': 'src/bin/conformance-stdio.ts',
+    'bin/conformance-http': 'src/bin/conformance-http.ts',
+  },
+  format: ['esm'],
+  dts: { entry: { index: 'src/index.ts' } },
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+})
