@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest'
+import { Context } from './context.js'
+import { createKey, principalKey } from './key.js'
+
+const make = () => new Context({ kind: 'request', id: 1, method: 'tools/list' })
+
+describe('Context', () => {
+  it('stores and reads a typed value by key', () => {
+    const ctx = make()
+    const key = createKey<{ hits: number }>('test.hits')
+    ctx.set(key, { hits: 2 })
+    expect(ctx.get(key)).toEqual({ hits: 2 })
+  })
+
+  it('keeps keys with the same name apart', () => {
+    const ctx = make()
+    const a = createKey<string>('same')
+    const b = createKey<string>('same')
+    ctx.set(a, 'a')
+    expect(ctx.get(b)).toBeUndefined()
+  })
+
+  it('returns undefined for a key never set', () => {
+    expect(make().get(principalKey)).toBeUndefined()
+  })
+
+  it('always has a signal, not aborted, when the transport gave none', () => {
+    const ctx = make()
+    expect(ctx.signal).toBeInstanceOf(AbortSignal)
+    expect(ctx.signal.aborted).toBe(false)
+    expect(ctx.signal).toBe(ctx.signal)
+  })
+
+  it('uses the signal the transport gave', () => {
+    const controller = new AbortController()
+    const ctx = new Context({ kind: 'request', id: 1, method: 'ping', signal: controller.signal })
+    controller.abort()
+    expect(ctx.signal.aborted).toBe(true)
+  })
+
+  it('gives each context its own state object', () => {
+    const a = make()
+    const b = make()
+    a.state.x = 1
+    expect(b.state.x).toBeUndefined()
+  })
+
+  it('defaults to direction toServer and an in-process session', () => {
+    const ctx = make()
+    expect(ctx.direction).toBe('toServer')
+    expect(ctx.session).toEqual({ id: undefined, transport: 'in-process' })
+  })
+})
+
+describe('createKey', () => {
+  it('rejects an empty name', () => {
+    expect(() => createKey('')).toThrow(TypeError)
+  })
+})

@@ -1,0 +1,99 @@
+import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js'
+import type { McpxError } from './errors.js'
+import type { RequestId } from './jsonrpc.js'
+import type { Key } from './key.js'
+import type { ParamsOf, ResultOf } from './methods.js'
+
+/** Whether a message expects an answer. */
+export type MessageKind = 'request' | 'notification'
+/** `toServer`: from a client to an upstream; `toClient`: server-initiated, from an upstream to a client. */
+export type Direction = 'toServer' | 'toClient'
+
+/** The downstream session a message belongs to. Transports fill it; middleware reads it. */
+export interface SessionInfo {
+  /** The session id (`Mcp-Session-Id` on Streamable HTTP), or undefined where the transport has none. */
+  readonly id: string | undefined
+  /** The front end the client came through: `streamable-http`, `sse`, `stdio`, `websocket`, `in-process`, … */
+  readonly transport: string
+  /** The negotiated protocol version, once known. */
+  readonly protocolVersion?: string
+  /** The client's `clientInfo` from `initialize`, once known. */
+  readonly clientInfo?: Implementation
+  /** The client's capabilities from `initialize`, once known. */
+  readonly clientCapabilities?: ClientCapabilities
+  /** The peer's address, where the transport has one. */
+  readonly remoteAddress?: string
+  /** The request headers of the current HTTP request (lower-case names), where the transport is HTTP. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+}
+
+/** What a transport (or a test) knows about one message when it creates its {@link Context}. */
+export interface ContextInit<M extends string = string, S extends object = Record<string, unknown>> {
+  kind: MessageKind
+  method: M
+  id?: RequestId
+  params?: ParamsOf<M>
+  direction?: Direction
+  session?: SessionInfo
+  /** Aborted when the client cancels or disconnects, on timeout and on shutdown. */
+  signal?: AbortSignal
+  state?: S
+}
+
+const IN_PROCESS: SessionInfo = Object.freeze({ id: undefined, transport: 'in-process' })
+
+/**
+ * One JSON-RPC message on its way through the stack. Identity (`kind`,
+ * `direction`, `id`, `method`, `session`) is read-only; the message
+ * (`params`, `result`, `error`) is writable. Setting `result` or `error`
+ * without calling `next()` short-circuits the rest of the stack.
+ */
+export class Context<M extends string = string, S extends object = Record<string, unknown>> {
+  readonly kind: MessageKind
+  readonly direction: Direction
+  /** The request id as the client sent it; undefined for notifications. */
+  readonly id: RequestId | undefined
+  readonly method: M
+  params: ParamsOf<M>
+  result: ResultOf<M> | undefined = undefined
+  error: McpxError | undefined = undefined
+  readonly session: SessionInfo
+  #signal: AbortSignal | undefined
+  #state: S | undefined
+  #values: Map<Key<unknown>, unknown> | undefined = undefined
+
+  constructor(init: ContextInit<M, S>) {
+    this.kind = init.kind
+    this.direction = init.direction ?? 'toServer'
+    this.id = init.id
+    this.method = init.method
+    this.params = init.params as ParamsOf<M>
+    this.session = init.session ?? IN_PROCESS
+    this.#signal = init.signal
+    this.#state = init.state
+  }
+
+  /** Aborted on client cancel or disconnect, timeout and shutdown. Always present. */
+  get signal(): AbortSignal {
+    // Created on first use: most messages never look at it.
+    this.#signal ??= new AbortController().signal
+    return this.#signal
+  }
+
+  /** Free-form per-message state for the application's own middleware. */
+  get state(): S {
+    this.#state ??= {} as S
+    return this.#state
+  }
+
+  /** Read a typed value; see `createKey`. */
+  get<T>(key: Key<T>): T | undefined {
+    return this.#values?.get(key) as T | undefined
+  }
+
+  /** Store a typed value; see `createKey`. */
+  set<T>(key: Key<T>, value: T): void {
+    this.#values ??= new Map()
+    this.#values.set(key, value)
+  }
+}

@@ -1,0 +1,27 @@
+import { expect, it } from 'vitest'
+import * as core from '../src/index.js'
+
+it('exports exactly the public API', () => {
+  expect(Object.keys(core).sort()).toMatchInlineSnapshot(`
+    [
+      "Context",
+      "ErrorCode",
+      "McpxError",
+      "compose",
+      "createKey",
+      "createProxy",
+      "errorResponse",
+      "idOf",
+      "isNotification",
+      "isRequest",
+      "isResponse",
+      "on",
+      "onNotification",
+      "onRequest",
+      "principalKey",
+      "targetKey",
+      "toMcpxError",
+      "validateMessage",
+    ]
+  `)
+})
