@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// One entry point for the README's two commands, on a machine that has only
+// Node.js >= 20 and npm: install the workspace with the pinned pnpm (through
+// npx, so neither a global pnpm nor corepack is needed), build what the task
+// needs, then run it.
+//
+//   npm start  -> node scripts/bootstrap.mjs start   (the sample gateway)
+//   npm test   -> node scripts/bootstrap.mjs test    (the whole test suite)
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { delimiter, dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { packageManager } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+
+const [major, minor] = process.versions.node.split('.').map(Number)
+if (major < 20 || (major === 20 && minor < 19)) {
+  console.error(`mcpx needs Node.js >= 20.19; this is ${process.version}`)
+  process.exit(1)
+}
+
+// Tools that shell out to pnpm (turbo, publint) find the workspace's own copy.
+const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH}` }
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env, ...options })
+  if (result.error) throw result.error
+  if (result.status !== 0) process.exit(result.status ?? 1)
+}
+
+function install() {
+  // npx fetches the exact pnpm named in package.json#packageManager.
+  run('npx', ['-y', packageManager, 'install', '--frozen-lockfile', '--prefer-offline', '--reporter=append-only'], {
+    env: { ...env, npm_config_update_notifier: 'false' },
+  })
+}
+
+const tasks = {
+  test(args) {
+    install()
+    run(bin('turbo'), ['run', 'build', '--output-logs=errors-only'])
+    run(bin('vitest'), ['run', ...args])
+  },
+  start(args) {
+    install()
+    run(bin('turbo'), ['run', 'build', '--filter=@mcpx/gateway...', '--output-logs=errors-only'])
+    run(process.execPath, [join(root, 'apps/gateway/dist/cli.js'), ...(args.length ? args : ['--example'])])
+  },
+}
+
+const [task, ...args] = process.argv.slice(2)
+if (!task || !(task in tasks)) {
+  console.error(`usage: node scripts/bootstrap.mjs <${Object.keys(tasks).join('|')}> [args...]`)
+  process.exit(2)
+}
+tasks[task](args)
