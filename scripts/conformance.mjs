@@ -5,15 +5,24 @@
 //
 //   node scripts/conformance.mjs [--target direct-http,gateway-stdio,gateway-http]
 //                                [--suite active|all|pending] [--no-build] [--timeout <s>]
+//                                [--gateway-cli <path>]   (default apps/gateway/dist/cli.js)
 //
 // Exit codes: 0 ok, 1 a gate failed (see the report printed last), 2 usage or setup error.
 // Plain Node ESM, no dependencies: the runner itself needs Node >= 22 (it imports
 // `fs.globSync`), so Node 22 is installed from the npm registry under .tools/ when the Node
 // running this script is older.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SUITE_PACKAGE = '@modelcontextprotocol/conformance'
@@ -30,7 +39,8 @@ const EXPECTED_FAILURES = {
   // `MCP-Protocol-Version: 2025-03-26` on its raw POST, and the SDK's server transport sends SSE
   // priming events and honours closeSSEStream only for protocol >= 2025-11-25 (SEP-1699), so
   // the two "SHOULD" checks end as WARNING whatever the server does.
-  'server-sse-polling': 'pending upstream; scenario declares protocol 2025-03-26, SDK primes SSE only for >= 2025-11-25',
+  'server-sse-polling':
+    'pending upstream; scenario declares protocol 2025-03-26, SDK primes SSE only for >= 2025-11-25',
 }
 
 /** What each scenario asks of a proxy in front of the fixture (for the report). */
@@ -45,14 +55,17 @@ const SCENARIO_NOTES = {
   'tools-call-audio': '`test_audio_content` audio content, mimeType `audio/wav`',
   'tools-call-embedded-resource': '`test_embedded_resource` resource content',
   'tools-call-mixed-content': '`test_multiple_content_types` text + image + resource',
-  'tools-call-with-logging': '`setLevel debug`, then 3 `notifications/message` during `test_tool_with_logging`',
+  'tools-call-with-logging':
+    '`setLevel debug`, then 3 `notifications/message` during `test_tool_with_logging`',
   'tools-call-error': '`test_error_handling` result with `isError: true`',
   'tools-call-with-progress': '3 increasing `notifications/progress` for token `progress-test-1`',
   'tools-call-sampling': 'server → client `sampling/createMessage` during `test_sampling`',
   'tools-call-elicitation': 'server → client `elicitation/create` during `test_elicitation`',
-  'elicitation-sep1034-defaults': '`elicitation/create` schema keeps `default` of every primitive (SEP-1034)',
+  'elicitation-sep1034-defaults':
+    '`elicitation/create` schema keeps `default` of every primitive (SEP-1034)',
   'elicitation-sep1330-enums': '`elicitation/create` schema keeps the 5 enum shapes (SEP-1330)',
-  'server-sse-multiple-streams': '3 concurrent raw POSTs (`MCP-Protocol-Version: 2025-03-26`) on one session',
+  'server-sse-multiple-streams':
+    '3 concurrent raw POSTs (`MCP-Protocol-Version: 2025-03-26`) on one session',
   'resources-list': '`resources/list`; every resource has uri and name',
   'resources-read-text': '`resources/read test://static-text`',
   'resources-read-binary': '`resources/read test://static-binary` (blob)',
@@ -64,7 +77,8 @@ const SCENARIO_NOTES = {
   'prompts-get-with-args': '`prompts/get test_prompt_with_arguments` substitutes arg1, arg2',
   'prompts-get-embedded-resource': '`prompts/get test_prompt_with_embedded_resource`',
   'prompts-get-with-image': '`prompts/get test_prompt_with_image`',
-  'dns-rebinding-protection': 'initialize with `Host`/`Origin` evil.example.com → 4xx; loopback → 2xx',
+  'dns-rebinding-protection':
+    'initialize with `Host`/`Origin` evil.example.com → 4xx; loopback → 2xx',
   'json-schema-2020-12': '`tools/list` keeps `$schema`, `$defs`, `additionalProperties` (pending)',
   'server-sse-polling': 'SSE priming event, `retry`, resume with `Last-Event-ID` (pending)',
 }
@@ -79,7 +93,7 @@ const tools = join(root, '.tools')
 const fixtureDir = join(root, 'packages/test-utils')
 const fixtureHttp = join(fixtureDir, 'dist/bin/conformance-http.js')
 const fixtureStdio = join(fixtureDir, 'dist/bin/conformance-stdio.js')
-const gatewayCli = join(root, 'apps/gateway/dist/cli.js')
+let gatewayCli = join(root, 'apps/gateway/dist/cli.js')
 const docPath = join(root, 'docs/conformance.md')
 
 // ---------------------------------------------------------------- processes
@@ -89,18 +103,30 @@ const children = new Set()
 
 function startProcess(name, command, args, { waitForListening = true } = {}) {
   // Own process group, so a gateway's own stdio child dies with it.
-  const child = spawn(command, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(command, args, {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.add(child)
   const tail = []
   const keep = (line) => {
     tail.push(line)
     if (tail.length > 40) tail.shift()
   }
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
   exited.then(() => children.delete(child))
   const ready = new Promise((resolve, reject) => {
     if (!waitForListening) return resolve(undefined)
-    const timer = setTimeout(() => reject(new Error(`${name}: no LISTENING line within ${READY_TIMEOUT_MS} ms\n${tail.join('\n')}`)), READY_TIMEOUT_MS)
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(`${name}: no LISTENING line within ${READY_TIMEOUT_MS} ms\n${tail.join('\n')}`),
+        ),
+      READY_TIMEOUT_MS,
+    )
     onLines(child.stdout, (line) => {
       keep(line)
       const match = /^LISTENING (\S+)/.exec(line)
@@ -157,7 +183,12 @@ function onLines(stream, fn) {
 /** Runs a command to completion, bounded by `timeoutMs`; returns stdout, stderr, status. */
 function run(name, command, args, { timeoutMs, cwd = root } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+    const child = spawn(command, args, {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    })
     children.add(child)
     let stdout = ''
     let stderr = ''
@@ -209,17 +240,19 @@ function parseCli(argv) {
     else if (arg === '--suite') options.suite = value()
     else if (arg === '--timeout') options.timeoutS = Number(value())
     else if (arg === '--no-build') options.build = false
+    else if (arg === '--gateway-cli') gatewayCli = resolve(value())
     else if (arg === '--help' || arg === '-h') usage()
     else usage(`unknown argument: ${arg}`)
   }
   for (const t of options.targets) if (!TARGETS.includes(t)) usage(`unknown target: ${t}`)
-  if (!['active', 'all', 'pending'].includes(options.suite)) usage(`unknown suite: ${options.suite}`)
+  if (!['active', 'all', 'pending'].includes(options.suite))
+    usage(`unknown suite: ${options.suite}`)
   if (!(options.timeoutS > 0)) usage('--timeout must be > 0')
   return options
 }
 
 function usage(error) {
-  const text = `usage: node scripts/conformance.mjs [--target ${TARGETS.join(',')}] [--suite active|all|pending] [--no-build] [--timeout <seconds per target>]`
+  const text = `usage: node scripts/conformance.mjs [--target ${TARGETS.join(',')}] [--suite active|all|pending] [--no-build] [--timeout <seconds per target>] [--gateway-cli <path>]`
   if (error) {
     console.error(`${error}\n${text}`)
     process.exit(2)
@@ -237,8 +270,16 @@ async function npmInstall(prefix, spec) {
   console.log(`installing ${spec} into ${relative(root, prefix)}/ …`)
   mkdirSync(prefix, { recursive: true })
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const result = await run('npm', npm, ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, spec], { timeoutMs: INSTALL_TIMEOUT_MS })
-  if (result.code !== 0) setupError(`npm install ${spec} failed${result.timedOut ? ' (timed out)' : ''}\n${result.stderr}`)
+  const result = await run(
+    'npm',
+    npm,
+    ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, spec],
+    { timeoutMs: INSTALL_TIMEOUT_MS },
+  )
+  if (result.code !== 0)
+    setupError(
+      `npm install ${spec} failed${result.timedOut ? ' (timed out)' : ''}\n${result.stderr}`,
+    )
 }
 
 /** A Node >= 22 binary: this one if new enough, else the npm-distributed one under .tools/. */
@@ -247,12 +288,22 @@ async function ensureRunnerNode() {
   const platform = process.platform === 'win32' ? 'win' : process.platform
   const pkg = `node-${platform}-${process.arch}`
   const prefix = join(tools, `node${RUNNER_NODE_MAJOR}`)
-  const bin = join(prefix, 'node_modules', pkg, 'bin', process.platform === 'win32' ? 'node.exe' : 'node')
+  const bin = join(
+    prefix,
+    'node_modules',
+    pkg,
+    'bin',
+    process.platform === 'win32' ? 'node.exe' : 'node',
+  )
   if (!existsSync(bin)) await npmInstall(prefix, `${pkg}@${RUNNER_NODE_MAJOR}`)
   if (!existsSync(bin)) setupError(`${pkg} installed but ${relative(root, bin)} is missing`)
   const real = realpathSync(bin)
-  const version = spawnSync(real, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout?.trim()
-  if (!version?.startsWith(`v${RUNNER_NODE_MAJOR}.`)) setupError(`${relative(root, real)} reports ${version}`)
+  const version = spawnSync(real, ['--version'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  }).stdout?.trim()
+  if (!version?.startsWith(`v${RUNNER_NODE_MAJOR}.`))
+    setupError(`${relative(root, real)} reports ${version}`)
   return real
 }
 
@@ -260,10 +311,13 @@ async function ensureRunnerNode() {
 async function ensureSuite() {
   const prefix = join(tools, 'conformance')
   const pkgJson = join(prefix, 'node_modules', SUITE_PACKAGE, 'package.json')
-  const installed = () => (existsSync(pkgJson) ? JSON.parse(readFileSync(pkgJson, 'utf8')) : undefined)
-  if (installed()?.version !== SUITE_VERSION) await npmInstall(prefix, `${SUITE_PACKAGE}@${SUITE_VERSION}`)
+  const installed = () =>
+    existsSync(pkgJson) ? JSON.parse(readFileSync(pkgJson, 'utf8')) : undefined
+  if (installed()?.version !== SUITE_VERSION)
+    await npmInstall(prefix, `${SUITE_PACKAGE}@${SUITE_VERSION}`)
   const pkg = installed()
-  if (pkg?.version !== SUITE_VERSION) setupError(`${SUITE_PACKAGE}@${SUITE_VERSION} did not install`)
+  if (pkg?.version !== SUITE_VERSION)
+    setupError(`${SUITE_PACKAGE}@${SUITE_VERSION} did not install`)
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.conformance
   return join(dirname(pkgJson), bin)
 }
@@ -274,8 +328,12 @@ async function buildFixture() {
   const { bin } = JSON.parse(readFileSync(tsupPkg, 'utf8'))
   const cli = join(dirname(tsupPkg), typeof bin === 'string' ? bin : bin.tsup)
   console.log('building @mcpx/test-utils …')
-  const result = await run('tsup', process.execPath, [cli], { cwd: fixtureDir, timeoutMs: BUILD_TIMEOUT_MS })
-  if (result.code !== 0) setupError(`building @mcpx/test-utils failed\n${result.stdout}\n${result.stderr}`)
+  const result = await run('tsup', process.execPath, [cli], {
+    cwd: fixtureDir,
+    timeoutMs: BUILD_TIMEOUT_MS,
+  })
+  if (result.code !== 0)
+    setupError(`building @mcpx/test-utils failed\n${result.stdout}\n${result.stderr}`)
 }
 
 /** Spec versions per server scenario, from the runner's own `list --server`. */
@@ -303,22 +361,37 @@ const TARGET_SPECS = {
     },
   },
   'gateway-stdio': {
-    describe: '`node apps/gateway/dist/cli.js --port 0 -- node packages/test-utils/dist/bin/conformance-stdio.js`',
+    describe:
+      '`node apps/gateway/dist/cli.js --port 0 -- node packages/test-utils/dist/bin/conformance-stdio.js`',
     needsGateway: true,
     async start() {
-      const gateway = startProcess('gateway-stdio', process.execPath, [gatewayCli, '--port', '0', '--', process.execPath, fixtureStdio])
+      const gateway = startProcess('gateway-stdio', process.execPath, [
+        gatewayCli,
+        '--port',
+        '0',
+        '--',
+        process.execPath,
+        fixtureStdio,
+      ])
       return { url: await gateway.ready, procs: [gateway] }
     },
   },
   'gateway-http': {
-    describe: '`node apps/gateway/dist/cli.js --port 0 --url <fixture-http-url>` (fixture as in direct-http)',
+    describe:
+      '`node apps/gateway/dist/cli.js --port 0 --url <fixture-http-url>` (fixture as in direct-http)',
     needsGateway: true,
     async start() {
       const fixture = startProcess('fixture-http', process.execPath, [fixtureHttp, '--port', '0'])
       const procs = [fixture]
       try {
         const upstream = await fixture.ready
-        const gateway = startProcess('gateway-http', process.execPath, [gatewayCli, '--port', '0', '--url', upstream])
+        const gateway = startProcess('gateway-http', process.execPath, [
+          gatewayCli,
+          '--port',
+          '0',
+          '--url',
+          upstream,
+        ])
         procs.push(gateway)
         return { url: await gateway.ready, procs }
       } catch (error) {
@@ -332,7 +405,10 @@ const TARGET_SPECS = {
 async function runTarget(target, { node, cli, suite, timeoutS }) {
   const spec = TARGET_SPECS[target]
   if (spec.needsGateway && !existsSync(gatewayCli)) {
-    return { target, skipped: `${relative(root, gatewayCli)} does not exist (build the gateway first)` }
+    return {
+      target,
+      skipped: `${relative(root, gatewayCli)} does not exist (build the gateway first)`,
+    }
   }
   const outDir = join(tools, 'conformance-results', target)
   rmSync(outDir, { recursive: true, force: true })
@@ -345,9 +421,32 @@ async function runTarget(target, { node, cli, suite, timeoutS }) {
     console.log(`${target}: testing ${url}`)
     const args = [cli, 'server', '--url', url, '--suite', suite, '-o', outDir]
     const result = await run(target, node, args, { timeoutMs: timeoutS * 1000 })
-    writeFileSync(join(outDir, 'runner-output.txt'), `${result.stdout}\n--- stderr ---\n${result.stderr}`)
-    const scenarios = parseRun(result, outDir)
-    return { target, url, scenarios, runnerExit: result.timedOut ? `killed after ${timeoutS} s` : String(result.code), seconds: (Date.now() - started) / 1000, outDir }
+    writeFileSync(
+      join(outDir, 'runner-output.txt'),
+      `${result.stdout}\n--- stderr ---\n${result.stderr}`,
+    )
+    const { scenarios, announced } = parseRun(result, outDir)
+    const runnerExit = result.timedOut
+      ? `killed after ${timeoutS} s`
+      : String(result.code ?? result.signal)
+    // The runner announces the suite size first; anything short of it is an incomplete run.
+    let incomplete
+    if (result.timedOut) incomplete = `runner killed after ${timeoutS} s (--timeout)`
+    else if (announced === undefined)
+      incomplete = `runner exited ${runnerExit} without running the suite`
+    else if (scenarios.size < announced)
+      incomplete = `runner announced ${announced} scenarios, reported ${scenarios.size}`
+    else if (result.code !== 0 && ![...scenarios.values()].some((s) => s.status === 'fail'))
+      incomplete = `runner exited ${runnerExit} with no failing scenario`
+    return {
+      target,
+      url,
+      scenarios,
+      incomplete,
+      runnerExit,
+      seconds: (Date.now() - started) / 1000,
+      outDir,
+    }
   } catch (error) {
     return { target, error: error.message, seconds: (Date.now() - started) / 1000 }
   } finally {
@@ -357,7 +456,8 @@ async function runTarget(target, { node, cli, suite, timeoutS }) {
 
 // ---------------------------------------------------------------- results
 
-const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '')
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+const stripAnsi = (s) => s.replace(ANSI, '')
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /**
@@ -367,46 +467,66 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  */
 function parseRun(result, outDir) {
   const out = stripAnsi(result.stdout)
+  const header = /^Running \S+ suite \((\d+) scenarios\)/m.exec(out)
   const names = [...out.matchAll(/^=== Running scenario: (\S+) ===$/gm)].map((m) => m[1])
-  const summary = new Map([...out.matchAll(/^[✓✗] (\S+): (\d+) passed, (\d+) failed$/gm)].map((m) => [m[1], m]))
+  const summary = new Map(
+    [...out.matchAll(/^[✓✗] (\S+): (\d+) passed, (\d+) failed$/gm)].map((m) => [m[1], m]),
+  )
   const dirs = readdirSync(outDir)
   const scenarios = new Map()
   for (const name of names) {
     const pattern = new RegExp(`^server-${escapeRe(name)}-\\d{4}-\\d{2}-\\d{2}T[\\d-]+Z$`)
     const dir = dirs.find((d) => pattern.test(d))
-    if (!dir) {
-      const why = summary.has(name) ? 'the runner could not run it (see runner-output.txt)' : 'not finished (runner timed out or crashed)'
+    const checksPath = dir && join(outDir, dir, 'checks.json')
+    if (!checksPath || !existsSync(checksPath)) {
+      const why = summary.has(name)
+        ? 'the runner could not run it (see runner-output.txt)'
+        : 'not finished (runner timed out or crashed)'
       scenarios.set(name, { status: 'fail', passed: 0, failed: 0, warnings: 0, messages: [why] })
       continue
     }
-    const checks = JSON.parse(readFileSync(join(outDir, dir, 'checks.json'), 'utf8'))
+    const checks = JSON.parse(readFileSync(checksPath, 'utf8'))
     const count = (status) => checks.filter((c) => c.status === status).length
     const failed = count('FAILURE')
     const warnings = count('WARNING')
     const messages = checks
       .filter((c) => c.status === 'FAILURE' || c.status === 'WARNING')
       .map((c) => `${c.status} ${c.id}: ${c.errorMessage ?? c.description}`)
-    scenarios.set(name, { status: failed > 0 ? 'fail' : warnings > 0 ? 'warn' : 'pass', passed: count('SUCCESS'), failed, warnings, messages })
+    scenarios.set(name, {
+      status: failed > 0 ? 'fail' : warnings > 0 ? 'warn' : 'pass',
+      passed: count('SUCCESS'),
+      failed,
+      warnings,
+      messages,
+    })
   }
-  return scenarios
+  return { scenarios, announced: header ? Number(header[1]) : undefined }
 }
 
 /** Everything that makes the run fail; see EXPECTED_FAILURES. */
 function judge(results) {
   const problems = []
   const direct = results.find((r) => r.target === 'direct-http')
-  for (const r of results) if (r.error) problems.push(`${r.target}: ${r.error.split('\n')[0]}`)
+  for (const r of results) {
+    if (r.error) problems.push(`${r.target}: ${r.error.split('\n')[0]}`)
+    if (r.incomplete) problems.push(`${r.target}: ${r.incomplete}`)
+  }
   if (direct?.scenarios) {
     for (const [name, s] of direct.scenarios) {
-      if (s.status !== 'pass' && !(name in EXPECTED_FAILURES)) problems.push(`direct-http: ${name} is ${s.status} and not in EXPECTED_FAILURES`)
-      if (s.status === 'pass' && name in EXPECTED_FAILURES) problems.push(`direct-http: ${name} passes; remove it from EXPECTED_FAILURES`)
+      if (s.status !== 'pass' && !(name in EXPECTED_FAILURES))
+        problems.push(`direct-http: ${name} is ${s.status} and not in EXPECTED_FAILURES`)
+      if (s.status === 'pass' && name in EXPECTED_FAILURES)
+        problems.push(`direct-http: ${name} passes; remove it from EXPECTED_FAILURES`)
     }
   }
   for (const r of results) {
     if (r.target === 'direct-http' || !r.scenarios) continue
     for (const [name, s] of r.scenarios) {
-      const baseline = direct?.scenarios ? direct.scenarios.get(name)?.status === 'pass' : !(name in EXPECTED_FAILURES)
-      if (baseline && s.status !== 'pass') problems.push(`${r.target}: ${name} is ${s.status} but direct-http passes it`)
+      const baseline = direct?.scenarios
+        ? direct.scenarios.get(name)?.status === 'pass'
+        : !(name in EXPECTED_FAILURES)
+      if (baseline && s.status !== 'pass')
+        problems.push(`${r.target}: ${name} is ${s.status} but direct-http passes it`)
     }
   }
   return problems
@@ -417,12 +537,18 @@ const CELL = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail' }
 function writeReport({ results, versions, suite, command, runnerNode, problems }) {
   const ran = results.filter((r) => r.scenarios)
   const names = []
-  for (const r of ran) for (const name of r.scenarios.keys()) if (!names.includes(name)) names.push(name)
+  for (const r of ran)
+    for (const name of r.scenarios.keys()) if (!names.includes(name)) names.push(name)
   const cell = (r, name) => {
     if (r.skipped || r.error) return 'skip'
     const s = r.scenarios.get(name)
     if (!s) return '—'
-    return CELL[s.status] + (name in EXPECTED_FAILURES && r.target === 'direct-http' && s.status !== 'pass' ? ' (expected)' : '')
+    return (
+      CELL[s.status] +
+      (name in EXPECTED_FAILURES && r.target === 'direct-http' && s.status !== 'pass'
+        ? ' (expected)'
+        : '')
+    )
   }
   const lines = [
     '# Conformance',
@@ -442,18 +568,23 @@ function writeReport({ results, versions, suite, command, runnerNode, problems }
     ...results.map((r) => {
       const spec = TARGET_SPECS[r.target].describe
       if (r.skipped) return `| ${r.target} | ${spec} | skipped: ${r.skipped} | — | — |`
-      if (r.error) return `| ${r.target} | ${spec} | did not run: ${oneLine(r.error)} | — | ${r.seconds.toFixed(1)} s |`
+      if (r.error)
+        return `| ${r.target} | ${spec} | did not run: ${oneLine(r.error)} | — | ${r.seconds.toFixed(1)} s |`
       const pass = [...r.scenarios.values()].filter((s) => s.status === 'pass').length
-      return `| ${r.target} | ${spec} | ${pass}/${r.scenarios.size} pass | ${r.runnerExit} | ${r.seconds.toFixed(1)} s |`
+      const note = r.incomplete ? ` (incomplete: ${oneLine(r.incomplete)})` : ''
+      return `| ${r.target} | ${spec} | ${pass}/${r.scenarios.size} pass${note} | ${r.runnerExit} | ${r.seconds.toFixed(1)} s |`
     }),
     '',
     '## Results',
     '',
-    '✅ pass: no FAILURE or WARNING check. ⚠️ warn: WARNING checks only (the runner\'s own exit code ignores them in suite mode, its `--expected-failures` baseline mode does not, and neither do we). ❌ fail: a FAILURE check, or the scenario did not run. skip: the target did not run.',
+    "✅ pass: no FAILURE or WARNING check. ⚠️ warn: WARNING checks only (the runner's own exit code ignores them in suite mode, its `--expected-failures` baseline mode does not, and neither do we). ❌ fail: a FAILURE check, or the scenario did not run. skip: the target did not run.",
     '',
     `| scenario | spec | exercises | ${results.map((r) => r.target).join(' | ')} |`,
     `|---|---|---|${results.map(() => '---').join('|')}|`,
-    ...names.map((name) => `| \`${name}\` | ${versions.get(name) ?? ''} | ${SCENARIO_NOTES[name] ?? ''} | ${results.map((r) => cell(r, name)).join(' | ')} |`),
+    ...names.map(
+      (name) =>
+        `| \`${name}\` | ${versions.get(name) ?? ''} | ${SCENARIO_NOTES[name] ?? ''} | ${results.map((r) => cell(r, name)).join(' | ')} |`,
+    ),
     '',
     '## Expected failures on direct-http',
     '',
@@ -490,19 +621,30 @@ async function main() {
   const node = await ensureRunnerNode()
   const cli = await ensureSuite()
   if (options.build) await buildFixture()
-  if (!existsSync(fixtureHttp) || !existsSync(fixtureStdio)) setupError('fixture bins missing; build @mcpx/test-utils or drop --no-build')
+  if (!existsSync(fixtureHttp) || !existsSync(fixtureStdio))
+    setupError('fixture bins missing; build @mcpx/test-utils or drop --no-build')
   const versions = await listScenarios(node, cli)
-  const runnerNode = spawnSync(node, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout.trim()
+  const runnerNode = spawnSync(node, ['--version'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  }).stdout.trim()
 
   const results = []
   for (const target of options.targets) {
-    const result = await runTarget(target, { node, cli, suite: options.suite, timeoutS: options.timeoutS })
+    const result = await runTarget(target, {
+      node,
+      cli,
+      suite: options.suite,
+      timeoutS: options.timeoutS,
+    })
     results.push(result)
     if (result.skipped) console.log(`${target}: skipped, ${result.skipped}`)
     else if (result.error) console.log(`${target}: did not run: ${result.error}`)
     else {
       const pass = [...result.scenarios.values()].filter((s) => s.status === 'pass').length
-      console.log(`${target}: ${pass}/${result.scenarios.size} scenarios pass (${result.seconds.toFixed(1)} s, results in ${relative(root, result.outDir)})`)
+      console.log(
+        `${target}: ${pass}/${result.scenarios.size} scenarios pass (${result.seconds.toFixed(1)} s, results in ${relative(root, result.outDir)})`,
+      )
     }
   }
 
@@ -510,7 +652,9 @@ async function main() {
   writeReport({ results, versions, suite: options.suite, command, runnerNode, problems })
   console.log(`wrote ${relative(root, docPath)}`)
   if (problems.length > 0) {
-    console.error(`\n${problems.length} gate failure(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    console.error(
+      `\n${problems.length} gate failure(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    )
     process.exitCode = 1
   }
 }
