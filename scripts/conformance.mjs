@@ -6,6 +6,9 @@
 //   node scripts/conformance.mjs [--target direct-http,gateway-stdio,gateway-http]
 //                                [--suite active|all|pending] [--no-build] [--timeout <s>]
 //                                [--gateway-cli <path>]   (default apps/gateway/dist/cli.js)
+//                                [--fixture-args "<args>"] (to both fixture bins, e.g.
+//                                 "--server-requests standalone": sampling and elicitation
+//                                 then travel on the standalone GET SSE stream)
 //
 // Exit codes: 0 ok, 1 a gate failed (see the report printed last), 2 usage or setup error.
 // Plain Node ESM, no dependencies: the runner itself needs Node >= 22 (it imports
@@ -83,6 +86,18 @@ const SCENARIO_NOTES = {
   'server-sse-polling': 'SSE priming event, `retry`, resume with `Last-Event-ID` (pending)',
 }
 
+/** Observed behaviour of the 0.1.16 runner that matters to a proxy (for the report). */
+const PROXY_NOTES = [
+  'The client is the SDK `Client` with `StreamableHTTPClientTransport` (SDK 1.x as resolved at install), protocol `2025-11-25`, capabilities `{ sampling: {}, elicitation: {} }` (no `roots`). Every scenario opens a fresh session; `close()` aborts its streams and never sends `DELETE`, so about 30 sessions per run stay open until the target reaps them.',
+  'Every scenario opens the standalone GET SSE stream right after `notifications/initialized` (a 405 would be tolerated).',
+  'Server-to-client requests: `tools-call-sampling` (`sampling/createMessage`), `tools-call-elicitation`, `elicitation-sep1034-defaults`, `elicitation-sep1330-enums` (`elicitation/create`). By default the fixture sends them on the POST SSE stream of the `tools/call` that caused them (`--fixture-args "--server-requests standalone"`: on the GET stream, as the upstream reference server does). The client answers with its own POST. The elicitation scenarios check the schema the client received, so `default`, `oneOf`/`anyOf` and `enumNames` must pass unchanged.',
+  '`tools-call-with-logging`: `logging/setLevel debug`, then three `notifications/message` during the call (POST stream), counted 200 ms after the result. `tools-call-with-progress`: the SDK client replaces the scenario\'s `progressToken: "progress-test-1"` with its own numeric request id and drops progress for unknown tokens, so a proxy must hand back the token it was given (the client matches `Number(token)` to its request id); three non-decreasing values.',
+  'No scenario exercises roots, `list_changed`, `notifications/resources/updated` or cancellation; `resources-subscribe`/`-unsubscribe` only check that the calls return. The fixture has extra tools for those: `test_roots`, `test_notify_list_changed`, `test_notify_resource_updated`.',
+  '`server-sse-multiple-streams`: three concurrent raw POSTs of `tools/list` (ids 1000-1002) on one session with `MCP-Protocol-Version: 2025-03-26`; all must answer 200 and every SSE response must yield an event within 2 s.',
+  "`dns-rebinding-protection`: raw `initialize` POSTs without a session, `Host` and `Origin` set to evil.example.com (must be 4xx) and to the target's own loopback host (must be 2xx). The target URL must be localhost, 127.0.0.1 or [::1].",
+  "The runner has no per-scenario timeout in server mode (the SDK client's 60 s request timeout applies; the raw fetches have none), hence this script's `--timeout` per target.",
+]
+
 const TARGETS = ['direct-http', 'gateway-stdio', 'gateway-http']
 const READY_TIMEOUT_MS = 30_000
 const INSTALL_TIMEOUT_MS = 600_000
@@ -94,6 +109,9 @@ const fixtureDir = join(root, 'packages/test-utils')
 const fixtureHttp = join(fixtureDir, 'dist/bin/conformance-http.js')
 const fixtureStdio = join(fixtureDir, 'dist/bin/conformance-stdio.js')
 let gatewayCli = join(root, 'apps/gateway/dist/cli.js')
+/** Extra arguments for both fixture bins, e.g. `--server-requests standalone`. */
+let fixtureArgs = []
+const shownFixtureArgs = () => (fixtureArgs.length ? ` ${fixtureArgs.join(' ')}` : '')
 const docPath = join(root, 'docs/conformance.md')
 
 // ---------------------------------------------------------------- processes
@@ -240,6 +258,7 @@ function parseCli(argv) {
     else if (arg === '--suite') options.suite = value()
     else if (arg === '--timeout') options.timeoutS = Number(value())
     else if (arg === '--no-build') options.build = false
+    else if (arg === '--fixture-args') fixtureArgs = value().split(/\s+/).filter(Boolean)
     else if (arg === '--gateway-cli') gatewayCli = resolve(value())
     else if (arg === '--help' || arg === '-h') usage()
     else usage(`unknown argument: ${arg}`)
@@ -252,7 +271,7 @@ function parseCli(argv) {
 }
 
 function usage(error) {
-  const text = `usage: node scripts/conformance.mjs [--target ${TARGETS.join(',')}] [--suite active|all|pending] [--no-build] [--timeout <seconds per target>] [--gateway-cli <path>]`
+  const text = `usage: node scripts/conformance.mjs [--target ${TARGETS.join(',')}] [--suite active|all|pending] [--no-build] [--timeout <seconds per target>] [--gateway-cli <path>] [--fixture-args "<args>"]`
   if (error) {
     console.error(`${error}\n${text}`)
     process.exit(2)
@@ -353,16 +372,22 @@ async function listScenarios(node, cli) {
 /** How each target is started; `start` returns the URL to test and the processes to stop. */
 const TARGET_SPECS = {
   'direct-http': {
-    describe: '`node packages/test-utils/dist/bin/conformance-http.js --port 0`',
+    describe: () =>
+      `\`node packages/test-utils/dist/bin/conformance-http.js --port 0${shownFixtureArgs()}\``,
     needsGateway: false,
     async start() {
-      const fixture = startProcess('fixture-http', process.execPath, [fixtureHttp, '--port', '0'])
+      const fixture = startProcess('fixture-http', process.execPath, [
+        fixtureHttp,
+        '--port',
+        '0',
+        ...fixtureArgs,
+      ])
       return { url: await fixture.ready, procs: [fixture] }
     },
   },
   'gateway-stdio': {
-    describe:
-      '`node apps/gateway/dist/cli.js --port 0 -- node packages/test-utils/dist/bin/conformance-stdio.js`',
+    describe: () =>
+      `\`node apps/gateway/dist/cli.js --port 0 -- node packages/test-utils/dist/bin/conformance-stdio.js${shownFixtureArgs()}\``,
     needsGateway: true,
     async start() {
       const gateway = startProcess('gateway-stdio', process.execPath, [
@@ -372,16 +397,22 @@ const TARGET_SPECS = {
         '--',
         process.execPath,
         fixtureStdio,
+        ...fixtureArgs,
       ])
       return { url: await gateway.ready, procs: [gateway] }
     },
   },
   'gateway-http': {
-    describe:
+    describe: () =>
       '`node apps/gateway/dist/cli.js --port 0 --url <fixture-http-url>` (fixture as in direct-http)',
     needsGateway: true,
     async start() {
-      const fixture = startProcess('fixture-http', process.execPath, [fixtureHttp, '--port', '0'])
+      const fixture = startProcess('fixture-http', process.execPath, [
+        fixtureHttp,
+        '--port',
+        '0',
+        ...fixtureArgs,
+      ])
       const procs = [fixture]
       try {
         const upstream = await fixture.ready
@@ -566,7 +597,7 @@ function writeReport({ results, versions, suite, command, runnerNode, problems }
     '| target | started as | result | runner exit | time |',
     '|---|---|---|---|---|',
     ...results.map((r) => {
-      const spec = TARGET_SPECS[r.target].describe
+      const spec = TARGET_SPECS[r.target].describe()
       if (r.skipped) return `| ${r.target} | ${spec} | skipped: ${r.skipped} | — | — |`
       if (r.error)
         return `| ${r.target} | ${spec} | did not run: ${oneLine(r.error)} | — | ${r.seconds.toFixed(1)} s |`
@@ -585,6 +616,10 @@ function writeReport({ results, versions, suite, command, runnerNode, problems }
       (name) =>
         `| \`${name}\` | ${versions.get(name) ?? ''} | ${SCENARIO_NOTES[name] ?? ''} | ${results.map((r) => cell(r, name)).join(' | ')} |`,
     ),
+    '',
+    '## What the suite asks of a proxy',
+    '',
+    ...PROXY_NOTES.map((n) => `- ${n}`),
     '',
     '## Expected failures on direct-http',
     '',
