@@ -1,0 +1,170 @@
+// What the end-to-end benchmark runs, and how each target is launched. Every target
+// serves Streamable HTTP on 127.0.0.1 in front of a stdio upstream (except `raw`,
+// which has none), and is started with `node` directly, never through npx or a shell,
+// so that the PID we measure is the proxy process itself.
+
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const benchRoot = join(here, '..', '..')
+export const repoRoot = join(benchRoot, '..', '..')
+const node = process.execPath
+
+/** @param {string} name */
+function binOf(name) {
+  const dir = join(benchRoot, 'node_modules', name)
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin[name]
+  return { path: join(dir, bin), version: pkg.version }
+}
+
+/** @param {string} s */
+const shellQuote = (s) => `'${s.replaceAll("'", `'\\''`)}'`
+
+export const upstreams = {
+  min: join(here, '..', 'upstreams', 'echo-min.mjs'),
+  sdk: join(here, '..', 'upstreams', 'echo-sdk.mjs'),
+}
+
+/**
+ * @typedef {object} Launch
+ * @property {string[]} argv                 command and arguments
+ * @property {'stdout' | 'port'} ready       a `LISTENING <url>` line, or the port accepting
+ * @property {string} [url]                  known in advance when ready is 'port'
+ */
+
+/**
+ * @typedef {object} Target
+ * @property {string} name
+ * @property {'limit' | 'peer' | 'mcpx'} role   peers are what mcpx is compared against
+ * @property {string} about                     one line for the report
+ * @property {() => string | undefined} unavailable  why it cannot run, if it cannot
+ * @property {(o: { upstream: string[], port: number }) => Launch} launch
+ */
+
+/** @type {Target[]} */
+export const targets = [
+  {
+    name: 'raw',
+    role: 'limit',
+    about: 'bare node:http JSON-RPC echo, no MCP library, no upstream',
+    unavailable: () => undefined,
+    launch: () => ({
+      argv: [node, join(here, '..', 'targets', 'raw.mjs'), '--port', '0'],
+      ready: 'stdout',
+    }),
+  },
+  {
+    name: 'mcpx',
+    role: 'mcpx',
+    about: 'mcpx gateway (apps/gateway), shared upstream connection',
+    unavailable: () => {
+      const cli = join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js')
+      return existsSync(cli) ? undefined : `${cli} does not exist yet (build apps/gateway first)`
+    },
+    launch: ({ upstream }) => ({
+      argv: [
+        node,
+        join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js'),
+        '--port',
+        '0',
+        '--mode',
+        'shared',
+        '--',
+        ...upstream,
+      ],
+      ready: 'stdout',
+    }),
+  },
+  {
+    name: 'sdk-passthrough',
+    role: 'peer',
+    about:
+      'hand-written: SDK Server + StreamableHTTPServerTransport per session, one SDK Client over stdio',
+    unavailable: () => undefined,
+    launch: ({ upstream }) => ({
+      argv: [
+        node,
+        join(here, '..', 'targets', 'sdk-passthrough.mjs'),
+        '--port',
+        '0',
+        '--',
+        ...upstream,
+      ],
+      ready: 'stdout',
+    }),
+  },
+  {
+    name: 'mcp-proxy',
+    role: 'peer',
+    about: 'mcp-proxy (punkpeye), Streamable HTTP only, defaults otherwise',
+    unavailable: () => undefined,
+    launch: ({ upstream, port }) => ({
+      argv: [
+        node,
+        binOf('mcp-proxy').path,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--server',
+        'stream',
+        '--',
+        ...upstream,
+      ],
+      ready: 'port',
+      url: `http://127.0.0.1:${port}/mcp`,
+    }),
+  },
+  supergateway('supergateway-stateful', true),
+  supergateway('supergateway', false),
+]
+
+/**
+ * supergateway takes the upstream as one shell string and always listens on every
+ * interface (express `app.listen(port)`, no host flag in 4.0.0); listen-loopback.mjs
+ * is preloaded so that it binds 127.0.0.1 only. Its per-message info logging is
+ * turned off (`--logLevel none`) so that it is measured at its best.
+ * @param {string} name
+ * @param {boolean} stateful
+ * @returns {Target}
+ */
+function supergateway(name, stateful) {
+  return {
+    name,
+    role: 'peer',
+    about: stateful
+      ? 'supergateway --stateful: one stdio child per session'
+      : 'supergateway default (stateless): one stdio child per request',
+    unavailable: () => undefined,
+    launch: ({ upstream, port }) => ({
+      argv: [
+        node,
+        '--import',
+        join(here, 'listen-loopback.mjs'),
+        binOf('supergateway').path,
+        '--stdio',
+        upstream.map(shellQuote).join(' '),
+        '--outputTransport',
+        'streamableHttp',
+        ...(stateful ? ['--stateful'] : []),
+        '--port',
+        String(port),
+        '--logLevel',
+        'none',
+      ],
+      ready: 'port',
+      url: `http://127.0.0.1:${port}/mcp`,
+    }),
+  }
+}
+
+/** Versions of the peers, for the report. */
+export function peerVersions() {
+  return {
+    supergateway: binOf('supergateway').version,
+    'mcp-proxy': binOf('mcp-proxy').version,
+  }
+}
