@@ -1,0 +1,143 @@
+import { ErrorCode, McpxError, type Notification, type Request, validateMessage } from '@mcpx/core'
+import type { Channel, Connector } from './channel.js'
+import { type Params, Peer, type PeerRequestOptions, type Result } from './peer.js'
+
+/** Where a connection sends what its server initiates (requests and notifications). */
+export interface ServerMessageHandlers {
+  /** `related` is the `related` option of the pending request the server tied it to, if it did. */
+  request(message: Request, signal: AbortSignal, related: unknown): Promise<Result>
+  notification(message: Notification, related: unknown): void
+}
+
+/** Options for {@link UpstreamConnection.open}. */
+export interface ConnectionOptions {
+  /** The `initialize` params sent to the server. */
+  initialize: Record<string, unknown>
+  /** Milliseconds allowed for the handshake. */
+  connectTimeout: number
+  /** Diagnostics (stderr lines, invalid output). */
+  log(line: string): void
+}
+
+/**
+ * An initialized MCP client connection to one upstream server: a channel, a
+ * peer that numbers and matches requests, and the server's `initialize`
+ * result.
+ */
+export class UpstreamConnection {
+  readonly upstream: string
+  readonly transport: string
+  /** The server's `initialize` result: protocol version, capabilities, serverInfo, instructions. */
+  initializeResult: Result = {}
+  readonly #peer: Peer
+  readonly #channel: Channel
+  readonly #closeListeners = new Set<(error: McpxError) => void>()
+  #closeError: McpxError | undefined
+
+  constructor(upstream: string, connector: Connector, handlers: ServerMessageHandlers) {
+    this.upstream = upstream
+    this.transport = connector.transport
+    this.#channel = connector.open()
+    this.#peer = new Peer(`upstream "${upstream}"`, (message) => this.#channel.send(message), {
+      request: (message, signal, related) => handlers.request(message, signal, related),
+      notification: (message, related) => handlers.notification(message, related),
+    })
+  }
+
+  /** The server's capabilities, from its `initialize` result. */
+  get capabilities(): Record<string, unknown> {
+    return (this.initializeResult.capabilities as Record<string, unknown> | undefined) ?? {}
+  }
+
+  get closed(): boolean {
+    return this.#closeError !== undefined
+  }
+
+  /** Requests in flight on this connection. */
+  get pendingCount(): number {
+    return this.#peer.pendingCount
+  }
+
+  /** The `related` data of a pending request, by this connection's own id. */
+  relatedTo(id: unknown): unknown {
+    return this.#peer.relatedTo(id as number)
+  }
+
+  /** The `related` data of the one pending request, when exactly one is pending. */
+  soleRelated(): unknown {
+    return this.#peer.soleRelated()
+  }
+
+  request(method: string, params: Params, options?: PeerRequestOptions): Promise<Result> {
+    return this.#peer.request(method, params, options)
+  }
+
+  notify(method: string, params: Params): void {
+    this.#peer.notify(method, params)
+  }
+
+  /** Called once when the connection ends, with the error pending requests got. */
+  onClose(listener: (error: McpxError) => void): () => void {
+    if (this.#closeError) {
+      listener(this.#closeError)
+      return () => {}
+    }
+    this.#closeListeners.add(listener)
+    return () => this.#closeListeners.delete(listener)
+  }
+
+  async close(): Promise<void> {
+    this.#end(`upstream "${this.upstream}" connection closed`)
+    await this.#channel.close()
+  }
+
+  /** Start the channel and run the MCP handshake (`initialize`, then `notifications/initialized`). */
+  async open(options: ConnectionOptions): Promise<this> {
+    const { log } = options
+    const timer = setTimeout(
+      () => this.#end(`upstream "${this.upstream}" did not finish initialize within ${options.connectTimeout} ms`),
+      options.connectTimeout,
+    )
+    try {
+      await this.#channel.start({
+        message: (raw, related) => {
+          const message = validateMessage(raw)
+          if (McpxError.is(message)) {
+            log(`dropped an invalid message: ${message.message}`)
+            return
+          }
+          this.#peer.receive(message, related)
+        },
+        close: (reason) => this.#end(`upstream "${this.upstream}" ${reason}`),
+        log,
+      })
+      this.initializeResult = await this.#peer.request('initialize', options.initialize)
+      this.#peer.notify('notifications/initialized', undefined)
+      return this
+    } catch (error) {
+      this.#end(`upstream "${this.upstream}" failed to initialize`)
+      await this.#channel.close()
+      throw McpxError.is(error) && error.code !== ErrorCode.InternalError
+        ? error
+        : new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${this.upstream}" is unavailable`, { cause: error })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #end(reason: string): void {
+    if (this.#closeError) return
+    const error = new McpxError(ErrorCode.UpstreamUnavailable, capitalize(reason), {
+      data: { upstream: this.upstream },
+    })
+    this.#closeError = error
+    this.#peer.close(error)
+    for (const listener of this.#closeListeners) listener(error)
+    this.#closeListeners.clear()
+    void this.#channel.close()
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

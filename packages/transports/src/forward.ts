@@ -1,0 +1,136 @@
+import { type Context, ErrorCode, McpxError, type Terminal, targetKey } from '@mcpx/core'
+import type { UpstreamConnection } from './connection.js'
+import type { Params } from './peer.js'
+import { type Session, sessionKey } from './session.js'
+import type { Origin, Upstream } from './upstream.js'
+import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js'
+
+/** Options for {@link forward}. */
+export interface ForwardOptions {
+  /** The `serverInfo` the gateway answers `initialize` with. @defaultValue `{ name: 'mcpx', version }` */
+  serverInfo?: { name: string; version: string; [key: string]: unknown }
+  /** `instructions` for `initialize`. @defaultValue the upstream's own, when there is one upstream */
+  instructions?: string
+}
+
+const PROGRESS = 'notifications/progress'
+
+/**
+ * The terminal handler that sends each message to its upstream: the one
+ * `ctx.get(targetKey)` names (a router sets it), else the first upstream
+ * given. It answers `initialize` for the gateway (the union of its upstreams'
+ * capabilities) and `ping` itself, relays progress with the client's own
+ * token, and passes `ctx.signal` on, so a cancelled or disconnected client
+ * cancels the upstream request.
+ *
+ * @example
+ * ```ts
+ * const proxy = createProxy({ terminal: forward(upstream('math', stdio({ command: 'node', args: ['math.js'] }))) })
+ * ```
+ */
+export function forward(upstreams: Upstream | readonly Upstream[], options: ForwardOptions = {}): Terminal {
+  const list: readonly Upstream[] = Array.isArray(upstreams) ? upstreams : [upstreams as Upstream]
+  if (list.length === 0) throw new TypeError('[@mcpx/transports] forward() needs at least one upstream')
+  const byName = new Map<string, Upstream>()
+  for (const up of list) {
+    if (byName.has(up.name)) throw new TypeError(`[@mcpx/transports] two upstreams are named "${up.name}"`)
+    byName.set(up.name, up)
+  }
+  const fallback = list[0]!
+  const serverInfo = options.serverInfo ?? GATEWAY_INFO
+
+  async function initialize(ctx: Context, session: Session | undefined): Promise<void> {
+    const params = (ctx.params ?? {}) as Record<string, unknown>
+    const connections = await Promise.all(list.map((up) => up.acquire(session, params)))
+    const requested = params.protocolVersion as string
+    let version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION
+    // One leased upstream negotiated for this very client: speak what it speaks.
+    const own = list.length === 1 && fallback.mode === 'per-session' ? connections[0] : undefined
+    const upstreamVersion = own?.initializeResult.protocolVersion
+    if (typeof upstreamVersion === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(upstreamVersion)) {
+      version = upstreamVersion
+    }
+    if (session) {
+      session.info.protocolVersion = version
+      session.info.clientInfo = params.clientInfo as Session['info']['clientInfo']
+      session.info.clientCapabilities = params.capabilities as Session['info']['clientCapabilities']
+    }
+    const instructions =
+      options.instructions ?? (list.length === 1 ? connections[0]!.initializeResult.instructions : undefined)
+    ctx.result = {
+      protocolVersion: version,
+      capabilities: mergeCapabilities(connections),
+      serverInfo,
+      ...(typeof instructions === 'string' ? { instructions } : {}),
+    }
+  }
+
+  return async function forward(ctx, _next) {
+    if (ctx.direction === 'toClient') {
+      throw new McpxError(ErrorCode.InternalError, 'forward() only sends messages to servers')
+    }
+    const session = ctx.get(sessionKey)
+    switch (ctx.method) {
+      case 'initialize':
+        return initialize(ctx, session)
+      case 'ping':
+        ctx.result = {}
+        return
+      case 'notifications/initialized':
+        return // each upstream connection did its own handshake
+    }
+    const target = ctx.get(targetKey)
+    const up = target ? byName.get(target.upstream) : fallback
+    if (!up) {
+      throw new McpxError(ErrorCode.UpstreamUnavailable, `Unknown upstream "${target?.upstream}"`)
+    }
+    const method = target?.method ?? ctx.method
+    const params = (target ? target.params : ctx.params) as Params
+    const connection = await up.acquire(session)
+    if (ctx.kind === 'notification') {
+      // A shared connection serves many clients: one client's notification
+      // (roots changed, its own progress) means nothing to the others.
+      if (up.mode === 'per-session') connection.notify(method, params)
+      return
+    }
+    ctx.result = await connection.request(method, params, {
+      signal: ctx.signal,
+      timeout: up.timeout,
+      related: { session, id: ctx.id } satisfies Origin,
+      onProgress: session && progressToken(params) !== undefined ? relayProgress(session, ctx, params) : undefined,
+    })
+  }
+}
+
+function progressToken(params: Params): unknown {
+  const meta = params?._meta as Record<string, unknown> | undefined
+  return meta?.progressToken
+}
+
+/** MCP progress: the client gets its own token back on every hop. */
+function relayProgress(session: Session, ctx: Context, params: Params) {
+  const token = progressToken(params)
+  return (progress: Record<string, unknown>) => {
+    session.notify(PROGRESS, { ...progress, progressToken: token }, ctx.id)
+  }
+}
+
+/** The union of what the upstreams can do: a capability is on when any upstream has it. */
+export function mergeCapabilities(connections: readonly UpstreamConnection[]): Record<string, unknown> {
+  const merged: Record<string, unknown> = {}
+  for (const connection of connections) mergeInto(merged, connection.capabilities)
+  return merged
+}
+
+function mergeInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(from)) {
+    const existing = into[key]
+    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value)
+    else if (isPlainObject(value)) into[key] = structuredClone(value)
+    else if (existing === undefined || value === true) into[key] = value
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,151 @@
+import type { ServerResponse } from 'node:http'
+import { ErrorCode, type Message, type RequestId, type Response } from '@mcpx/core'
+import { Session, type SessionOptions } from './session.js'
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+}
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+/** Most unrelated server messages kept for a session while it has no GET stream open. */
+const MAX_QUEUED = 256
+
+function sseEvent(message: Message): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`
+}
+
+/**
+ * HTTP status for a JSON-RPC error answer sent as JSON (DESIGN.md, "Errors a
+ * client sees"); anything not listed is a normal 200 carrying the error.
+ */
+export function statusFor(response: Response): number {
+  if (!('error' in response)) return 200
+  switch (response.error.code) {
+    case ErrorCode.RateLimited:
+      return 429
+    case ErrorCode.Unauthorized:
+      return 401
+    case ErrorCode.Forbidden:
+      return 403
+    case ErrorCode.UpstreamUnavailable:
+      return 503
+    default:
+      return 200
+  }
+}
+
+function retryAfter(response: Response): string | undefined {
+  if (!('error' in response) || response.error.code !== ErrorCode.RateLimited) return undefined
+  const seconds = (response.error.data as { retryAfter?: unknown } | undefined)?.retryAfter
+  return typeof seconds === 'number' && seconds >= 0 ? String(Math.ceil(seconds)) : undefined
+}
+
+/**
+ * The response to one POSTed request. It answers with plain JSON unless
+ * something related to the request (progress, a log message, a sampling
+ * request) must reach the client first; then it becomes an SSE stream
+ * (Streamable HTTP §Sending Messages to the Server: JSON or SSE).
+ */
+export class PostStream {
+  readonly res: ServerResponse
+  #sse = false
+  #done = false
+
+  constructor(res: ServerResponse) {
+    this.res = res
+  }
+
+  get done(): boolean {
+    return this.#done
+  }
+
+  event(message: Message): void {
+    if (this.#done) return
+    if (!this.#sse) {
+      this.#sse = true
+      this.res.writeHead(200, SSE_HEADERS)
+    }
+    this.res.write(sseEvent(message))
+  }
+
+  finish(response: Response): void {
+    if (this.#done) return
+    this.#done = true
+    if (this.#sse) {
+      this.res.end(sseEvent(response))
+      return
+    }
+    const after = retryAfter(response)
+    this.res.writeHead(statusFor(response), after ? { ...JSON_HEADERS, 'retry-after': after } : JSON_HEADERS)
+    this.res.end(JSON.stringify(response))
+  }
+}
+
+/**
+ * A Streamable HTTP session: the protocol session plus the HTTP streams
+ * that carry its messages to the client.
+ */
+export class HttpSession {
+  readonly session: Session
+  /** Open POST responses, by the client's request id. */
+  readonly streams = new Map<RequestId, PostStream>()
+  /** The standalone GET stream, when the client has one open. */
+  standalone: ServerResponse | undefined
+  lastActive = Date.now()
+  #queue: Message[] = []
+
+  constructor(options: Omit<SessionOptions, 'send'>, onDrop: (message: Message) => void) {
+    this.session = new Session({
+      ...options,
+      send: (message, related) => this.#send(message, related, onDrop),
+    })
+  }
+
+  /** Attach the standalone GET stream and flush what waited for it. */
+  attach(res: ServerResponse): void {
+    this.standalone = res
+    res.writeHead(200, SSE_HEADERS)
+    res.write(': stream open\n\n')
+    const queued = this.#queue
+    this.#queue = []
+    for (const message of queued) res.write(sseEvent(message))
+    res.on('close', () => {
+      if (this.standalone === res) this.standalone = undefined
+    })
+  }
+
+  /** End every stream: open requests get -32000 "Session closed". */
+  close(): void {
+    this.session.close()
+    for (const [id, stream] of this.streams) {
+      stream.finish({ jsonrpc: '2.0', id, error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' } })
+    }
+    this.streams.clear()
+    this.standalone?.end()
+    this.standalone = undefined
+    this.#queue = []
+  }
+
+  #send(message: Message, related: RequestId | undefined, onDrop: (message: Message) => void): void {
+    const stream = related === undefined ? undefined : this.streams.get(related)
+    if (stream) {
+      if (!('method' in message) && message.id === related) {
+        this.streams.delete(related)
+        stream.finish(message)
+      } else stream.event(message)
+      return
+    }
+    // Streamable HTTP §Listening: a response never goes on the GET stream; its POST is gone.
+    if (!('method' in message)) return
+    if (this.standalone) {
+      this.standalone.write(sseEvent(message))
+      return
+    }
+    // Streamable HTTP §Listening for Messages: without a GET stream, unrelated
+    // messages wait (bounded) for the client to open one.
+    if (this.#queue.length >= MAX_QUEUED) onDrop(this.#queue.shift()!)
+    this.#queue.push(message)
+  }
+}

@@ -1,0 +1,373 @@
+import { randomBytes } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  ErrorCode,
+  errorResponse,
+  type McpProxy,
+  McpxError,
+  type Message,
+  type Request,
+  validateMessage,
+} from '@mcpx/core'
+import { HttpSession, PostStream } from './http-session.js'
+import { SUPPORTED_PROTOCOL_VERSIONS } from './version.js'
+
+export { statusFor } from './http-session.js'
+
+/** Options for {@link createNodeHandler}. */
+export interface NodeHandlerOptions {
+  /**
+   * Host names (port ignored) the `Host` header may carry: DNS-rebinding
+   * protection. `false` turns the check off (only behind a proxy that checks).
+   * @defaultValue `['localhost', '127.0.0.1', '[::1]']`
+   */
+  allowedHosts?: readonly string[] | false
+  /**
+   * Origins (`scheme://host[:port]`) a browser may call from. Requests
+   * without an `Origin` header are not browser requests and pass.
+   * `false` turns the check off.
+   * @defaultValue any origin whose host is a loopback name
+   */
+  allowedOrigins?: readonly string[] | false
+  /** Largest POST body in bytes; larger ones get 413 before parsing. @defaultValue 4 MiB */
+  maxBodyBytes?: number
+  /** Milliseconds without traffic after which a session ends; 0 never. @defaultValue 30 minutes */
+  sessionIdleTimeout?: number
+  /** Most sessions at once; `initialize` beyond that gets 503. @defaultValue 10000 */
+  maxSessions?: number
+  /** Non-`McpxError`s thrown while answering, and dropped messages. @defaultValue `console.error` */
+  onError?(error: unknown): void
+}
+
+/** A `node:http` request handler serving MCP Streamable HTTP. */
+export interface NodeHandler {
+  (req: IncomingMessage, res: ServerResponse): void
+  /** Sessions open now. */
+  readonly sessionCount: number
+  /** End every session and stop the idle timer. */
+  close(): void
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
+const JSON_HEADERS = { 'content-type': 'application/json' }
+
+function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS)
+  res.end(body === undefined ? undefined : JSON.stringify(body))
+}
+
+function fail(res: ServerResponse, status: number, code: number, message: string, headers?: Record<string, string>) {
+  send(res, status, errorResponse(null, new McpxError(code, message)), headers)
+}
+
+function hostnameOf(value: string): string {
+  // "[::1]:3000" → "[::1]"; "localhost:3000" → "localhost"
+  if (value.startsWith('[')) return value.slice(0, value.indexOf(']') + 1).toLowerCase()
+  const colon = value.indexOf(':')
+  return (colon === -1 ? value : value.slice(0, colon)).toLowerCase()
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = req.headers.accept
+  return accept !== undefined && (accept.includes(type) || accept.includes('*/*'))
+}
+
+/**
+ * Serve a proxy as an MCP Streamable HTTP endpoint inside any `node:http`
+ * server (Express, Fastify and Hono's node server take the same handler).
+ * POST carries client messages, GET opens the stream for server messages,
+ * DELETE ends the session.
+ *
+ * @example
+ * ```ts
+ * const mcp = createNodeHandler(createProxy({ terminal: forward(files) }))
+ * http.createServer((req, res) => (req.url?.startsWith('/mcp') ? mcp(req, res) : app(req, res))).listen(3000, '127.0.0.1')
+ * ```
+ */
+export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions = {}): NodeHandler {
+  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
+  const idle = options.sessionIdleTimeout ?? 30 * 60_000
+  const maxSessions = options.maxSessions ?? 10_000
+  if (!(maxBody > 0)) throw new TypeError('[@mcpx/transports] maxBodyBytes must be > 0')
+  if (!(idle >= 0)) throw new TypeError('[@mcpx/transports] sessionIdleTimeout must be >= 0')
+  const onError = options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
+  const hosts = options.allowedHosts === false ? undefined : new Set((options.allowedHosts ?? LOOPBACK).map((h) => h.toLowerCase()))
+  const origins = options.allowedOrigins === false ? undefined : options.allowedOrigins ? new Set(options.allowedOrigins) : 'loopback'
+  const sessions = new Map<string, HttpSession>()
+
+  const sweeper = idle > 0 ? setInterval(sweep, Math.min(idle, 60_000)) : undefined
+  sweeper?.unref()
+
+  function sweep(): void {
+    const cutoff = Date.now() - idle
+    for (const [id, http] of sessions) {
+      if (http.lastActive < cutoff && http.streams.size === 0) end(id, http)
+    }
+  }
+
+  function end(id: string, http: HttpSession): void {
+    sessions.delete(id)
+    http.close()
+  }
+
+  function originAllowed(origin: string): boolean {
+    if (origins === undefined) return true
+    if (origins !== 'loopback') return origins.has(origin)
+    try {
+      return LOOPBACK.includes(new URL(origin).hostname.toLowerCase())
+    } catch {
+      return false
+    }
+  }
+
+  /** Checks shared by every method; answers and returns false when the request may not proceed. */
+  function guard(req: IncomingMessage, res: ServerResponse): boolean {
+    if (hosts && !hosts.has(hostnameOf(req.headers.host ?? ''))) {
+      fail(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Host not allowed')
+      return false
+    }
+    const origin = req.headers.origin
+    if (origin !== undefined && !originAllowed(origin)) {
+      fail(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Origin not allowed')
+      return false
+    }
+    const version = req.headers['mcp-protocol-version']
+    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      fail(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${version}`)
+      return false
+    }
+    return true
+  }
+
+  /** The session the request names; answers 400/404 and returns undefined when there is none. */
+  function sessionOf(req: IncomingMessage, res: ServerResponse): HttpSession | undefined {
+    const id = req.headers['mcp-session-id']
+    if (typeof id !== 'string' || id === '') {
+      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required')
+      return undefined
+    }
+    const http = sessions.get(id)
+    // Streamable HTTP §Session Management: 404 tells the client to re-initialize.
+    if (!http) fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+    else http.lastActive = Date.now()
+    return http
+  }
+
+  function readBody(req: IncomingMessage, res: ServerResponse, done: (body: string) => void): void {
+    const declared = req.headers['content-length']
+    if (declared !== undefined && Number(declared) > maxBody) {
+      tooLarge(req, res)
+      return
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBody) {
+        if (!res.headersSent) tooLarge(req, res)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (size > maxBody) return
+      done(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+    })
+  }
+
+  function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    fail(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${maxBody} bytes`, { connection: 'close' })
+    req.resume()
+  }
+
+  function post(req: IncomingMessage, res: ServerResponse): void {
+    if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
+      fail(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream')
+      return
+    }
+    if (!req.headers['content-type']?.includes('application/json')) {
+      fail(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json')
+      return
+    }
+    readBody(req, res, (body) => {
+      let value: unknown
+      try {
+        value = JSON.parse(body)
+      } catch {
+        fail(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
+        return
+      }
+      const message = validateMessage(value)
+      if (McpxError.is(message)) {
+        send(res, 400, errorResponse(null, message))
+        return
+      }
+      if ('method' in message && message.method === 'initialize') initialize(req, res, message as Request)
+      else deliver(req, res, message)
+    })
+  }
+
+  function initialize(req: IncomingMessage, res: ServerResponse, message: Request): void {
+    if (!('id' in message)) {
+      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: initialize must be a request')
+      return
+    }
+    if (req.headers['mcp-session-id'] !== undefined) {
+      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: initialize must not carry an Mcp-Session-Id')
+      return
+    }
+    if (sessions.size >= maxSessions) {
+      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', { 'retry-after': '5' })
+      return
+    }
+    // Streamable HTTP §Session Management: globally unique, cryptographically secure (144 random bits).
+    const id = randomBytes(18).toString('base64url')
+    const http = new HttpSession(
+      { proxy, info: { id, transport: 'streamable-http', remoteAddress: req.socket.remoteAddress }, onError },
+      (dropped) => onError(new Error(`session ${id}: dropped ${'method' in dropped ? dropped.method : 'a message'}: no GET stream`)),
+    )
+    sessions.set(id, http)
+    http.session.onClose(() => {
+      if (sessions.get(id) === http) sessions.delete(id)
+    })
+    res.setHeader('mcp-session-id', id)
+    open(req, res, http, message)
+  }
+
+  function deliver(req: IncomingMessage, res: ServerResponse, message: Message): void {
+    const http = sessionOf(req, res)
+    if (!http) return
+    if (!('method' in message) || !('id' in message)) {
+      // Notifications and responses: Streamable HTTP §Sending: 202 Accepted, no body.
+      http.session.receive(message, { headers: req.headers })
+      send(res, 202, undefined)
+      return
+    }
+    if (http.streams.has(message.id)) {
+      send(res, 400, errorResponse(message.id, new McpxError(ErrorCode.InvalidRequest, 'Request id is already in use')))
+      return
+    }
+    open(req, res, http, message)
+  }
+
+  function open(req: IncomingMessage, res: ServerResponse, http: HttpSession, message: Request): void {
+    const stream = new PostStream(res)
+    http.streams.set(message.id, stream)
+    res.on('close', () => {
+      if (stream.done || http.streams.get(message.id) !== stream) return
+      // No resumability: an answer to a closed stream would be lost, so stop the work.
+      http.streams.delete(message.id)
+      http.session.receive({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: message.id, reason: 'client disconnected' },
+      })
+    })
+    http.session.receive(message, { headers: req.headers })
+  }
+
+  function get(req: IncomingMessage, res: ServerResponse): void {
+    if (!accepts(req, 'text/event-stream')) {
+      fail(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream')
+      return
+    }
+    const http = sessionOf(req, res)
+    if (!http) return
+    if (http.standalone) {
+      fail(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has a GET stream')
+      return
+    }
+    http.attach(res)
+  }
+
+  function del(req: IncomingMessage, res: ServerResponse): void {
+    const http = sessionOf(req, res)
+    if (!http) return
+    end(http.session.id!, http)
+    send(res, 200, undefined)
+  }
+
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    if (!guard(req, res)) return
+    switch (req.method) {
+      case 'POST':
+        return post(req, res)
+      case 'GET':
+        return get(req, res)
+      case 'DELETE':
+        return del(req, res)
+      default:
+        fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', { allow: 'GET, POST, DELETE' })
+    }
+  }) as NodeHandler
+
+  Object.defineProperty(handler, 'sessionCount', { get: () => sessions.size })
+  handler.close = () => {
+    if (sweeper) clearInterval(sweeper)
+    for (const [id, http] of sessions) end(id, http)
+  }
+  return handler
+}
+
+/** Options for {@link serveHttp}. */
+export interface ServeHttpOptions extends NodeHandlerOptions {
+  /** @defaultValue 3000 (0 picks a free port) */
+  port?: number
+  /** The address to bind. Loopback unless told otherwise. @defaultValue `'127.0.0.1'` */
+  host?: string
+  /** The endpoint path. @defaultValue `'/mcp'` */
+  path?: string
+}
+
+/** A running Streamable HTTP server. */
+export interface HttpServer {
+  /** The endpoint URL, e.g. `http://127.0.0.1:3000/mcp`. */
+  readonly url: string
+  readonly server: Server
+  readonly handler: NodeHandler
+  /** End every session and stop listening. */
+  close(): Promise<void>
+}
+
+/**
+ * Start a `node:http` server that serves the proxy at `path` and answers 404
+ * elsewhere.
+ *
+ * @example
+ * ```ts
+ * const { url } = await serveHttp(createProxy({ terminal: forward(files) }), { port: 3000 })
+ * ```
+ */
+export async function serveHttp(proxy: McpProxy, options: ServeHttpOptions = {}): Promise<HttpServer> {
+  const path = options.path ?? '/mcp'
+  const host = options.host ?? '127.0.0.1'
+  const handler = createNodeHandler(proxy, options)
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/'
+    const end = url.indexOf('?')
+    if ((end === -1 ? url : url.slice(0, end)) === path) handler(req, res)
+    else fail(res, 404, ErrorCode.InvalidRequest, 'Not Found')
+  })
+  server.keepAliveTimeout = 65_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 3000, host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const shown = host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${shown}:${port}${path}`,
+    server,
+    handler,
+    close: async () => {
+      handler.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

@@ -1,0 +1,242 @@
+import {
+  ErrorCode,
+  McpxError,
+  type Message,
+  type Notification,
+  type Request,
+  type RequestId,
+  toMcpxError,
+} from '@mcpx/core'
+
+/** A JSON-RPC result object. */
+export type Result = Record<string, unknown>
+/** JSON-RPC params. */
+export type Params = Record<string, unknown> | undefined
+
+/** What a {@link Peer} does with the requests and notifications it receives. */
+export interface PeerHandlers {
+  /** Answer an incoming request; throw an `McpxError` to answer with an error. */
+  request(message: Request, signal: AbortSignal, related: unknown, meta: unknown): Promise<Result>
+  /** Take an incoming notification (`notifications/cancelled` and routed progress never get here). */
+  notification(message: Notification, related: unknown, meta: unknown): void
+  /** Errors that are not `McpxError`s thrown by `request`, before -32603 goes out. */
+  onError?(error: unknown): void
+}
+
+/** Options for one outgoing request. */
+export interface PeerRequestOptions {
+  /** Aborting sends `notifications/cancelled` to the other side and rejects. */
+  signal?: AbortSignal
+  /** Milliseconds before the request is cancelled and rejected with -32001; 0 for none. Progress restarts it. */
+  timeout?: number
+  /** Called for each `notifications/progress` of this request (its token is the peer's own). */
+  onProgress?(params: Record<string, unknown>): void
+  /** Opaque data about who sent this request, handed back for messages related to it. */
+  related?: unknown
+  /** The incoming request this one is made while serving (front ends use it to pick a stream). */
+  via?: RequestId
+}
+
+interface Pending {
+  resolve(result: Result): void
+  reject(error: McpxError): void
+  options: PeerRequestOptions
+  timer: ReturnType<typeof setTimeout> | undefined
+  onAbort: (() => void) | undefined
+}
+
+const CANCELLED = 'notifications/cancelled'
+const PROGRESS = 'notifications/progress'
+
+/**
+ * One side of a JSON-RPC connection: it numbers outgoing requests with its
+ * own ids (so ids from different clients never collide on a shared
+ * connection), matches responses, rewrites progress tokens to its ids, turns
+ * an abort into `notifications/cancelled`, and answers incoming requests
+ * through its handlers. It knows nothing of the wire: `send` writes, and the
+ * owner feeds what arrives to `receive`.
+ */
+export class Peer {
+  readonly name: string
+  #nextId = 0
+  readonly #pending = new Map<number, Pending>()
+  readonly #incoming = new Map<RequestId, AbortController>()
+  readonly #send: (message: Message, related?: RequestId) => void
+  readonly #handlers: PeerHandlers
+  #closed: McpxError | undefined
+
+  /**
+   * @param name names the other side in errors ("upstream files closed").
+   * @param send writes one message; `related` is the incoming request a reply belongs to.
+   */
+  constructor(name: string, send: (message: Message, related?: RequestId) => void, handlers: PeerHandlers) {
+    this.name = name
+    this.#send = send
+    this.#handlers = handlers
+  }
+
+  /** Requests sent and not yet answered. */
+  get pendingCount(): number {
+    return this.#pending.size
+  }
+
+  /** The `related` data of a pending outgoing request, by the peer's id. */
+  relatedTo(id: RequestId | undefined): unknown {
+    return typeof id === 'number' ? this.#pending.get(id)?.options.related : undefined
+  }
+
+  /** The `related` data of the one pending request, when exactly one is pending. */
+  soleRelated(): unknown {
+    if (this.#pending.size !== 1) return undefined
+    for (const pending of this.#pending.values()) return pending.options.related
+  }
+
+  /** Send a request and wait for its result. Rejects with an `McpxError`. */
+  request(method: string, params: Params, options: PeerRequestOptions = {}): Promise<Result> {
+    if (this.#closed) return Promise.reject(this.#closed)
+    const { signal } = options
+    if (signal?.aborted) return Promise.reject(cancelled(signal))
+    const id = ++this.#nextId
+    const token = options.onProgress ? progressTokenOf(params) : undefined
+    const outParams = token === undefined ? params : withProgressToken(params, id)
+    return new Promise<Result>((resolve, reject) => {
+      const pending: Pending = { resolve, reject, options, timer: undefined, onAbort: undefined }
+      this.#pending.set(id, pending)
+      if (signal) {
+        pending.onAbort = () => this.#cancel(id, cancelled(signal), signal.reason)
+        signal.addEventListener('abort', pending.onAbort, { once: true })
+      }
+      this.#arm(id, pending)
+      const message: Request = outParams === undefined
+        ? { jsonrpc: '2.0', id, method }
+        : { jsonrpc: '2.0', id, method, params: outParams }
+      this.#send(message, options.via)
+    })
+  }
+
+  /** Send a notification. Dropped once the peer is closed. */
+  notify(method: string, params: Params, related?: RequestId): void {
+    if (this.#closed) return
+    this.#send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }, related)
+  }
+
+  /**
+   * Take one message from the other side. `related` is what the transport
+   * knows about which of our requests it belongs to (a Streamable HTTP
+   * response stream), if anything. `meta` goes to the handlers as it is
+   * (per-message transport facts such as HTTP headers).
+   */
+  receive(message: Message, related?: RequestId, meta?: unknown): void {
+    if ('method' in message) {
+      if ('id' in message) this.#answer(message, related, meta)
+      else this.#notification(message, related, meta)
+      return
+    }
+    if (typeof message.id !== 'number') return
+    const pending = this.#pending.get(message.id)
+    if (!pending) return // late answer to a cancelled or timed-out request
+    this.#settle(message.id, pending)
+    if ('error' in message) {
+      const { code, message: text, data } = message.error
+      pending.reject(new McpxError(code, text, { data }))
+    } else pending.resolve(message.result)
+  }
+
+  /** Fail everything in flight with `error` and refuse new requests. */
+  close(error: McpxError): void {
+    if (this.#closed) return
+    this.#closed = error
+    for (const [id, pending] of this.#pending) {
+      this.#settle(id, pending)
+      pending.reject(error)
+    }
+    for (const controller of this.#incoming.values()) controller.abort(error)
+    this.#incoming.clear()
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined
+  }
+
+  #arm(id: number, pending: Pending): void {
+    const { timeout } = pending.options
+    if (!timeout) return
+    if (pending.timer) clearTimeout(pending.timer)
+    pending.timer = setTimeout(() => {
+      const error = new McpxError(ErrorCode.RequestTimeout, `Request to ${this.name} timed out after ${timeout} ms`)
+      this.#cancel(id, error, 'timeout')
+    }, timeout)
+  }
+
+  #settle(id: number, pending: Pending): void {
+    this.#pending.delete(id)
+    if (pending.timer) clearTimeout(pending.timer)
+    if (pending.onAbort) pending.options.signal?.removeEventListener('abort', pending.onAbort)
+  }
+
+  /** MCP cancellation: tell the other side, then forget the request (its late answer is ignored). */
+  #cancel(id: number, error: McpxError, reason: unknown): void {
+    const pending = this.#pending.get(id)
+    if (!pending) return
+    this.#settle(id, pending)
+    this.notify(CANCELLED, { requestId: id, reason: typeof reason === 'string' ? reason : error.message })
+    pending.reject(error)
+  }
+
+  #notification(message: Notification, related: RequestId | undefined, meta: unknown): void {
+    const params = message.params
+    if (message.method === CANCELLED) {
+      this.#incoming.get(params?.requestId as RequestId)?.abort(
+        new McpxError(ErrorCode.RequestCancelled, 'Request cancelled by the other side'),
+      )
+      return
+    }
+    if (message.method === PROGRESS && typeof params?.progressToken === 'number') {
+      const pending = this.#pending.get(params.progressToken)
+      if (pending?.options.onProgress) {
+        this.#arm(params.progressToken, pending)
+        pending.options.onProgress(params)
+        return
+      }
+    }
+    this.#handlers.notification(message, this.relatedTo(related), meta)
+  }
+
+  #answer(message: Request, related: RequestId | undefined, meta: unknown): void {
+    const { id } = message
+    if (this.#incoming.has(id)) {
+      const error = new McpxError(ErrorCode.InvalidRequest, `Request id ${JSON.stringify(id)} is already in use`)
+      this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id)
+      return
+    }
+    const controller = new AbortController()
+    this.#incoming.set(id, controller)
+    this.#handlers.request(message, controller.signal, this.relatedTo(related), meta).then(
+      (result) => this.#reply(id, controller, result, undefined),
+      (error: unknown) => this.#reply(id, controller, undefined, toMcpxError(error, this.#handlers.onError)),
+    )
+  }
+
+  #reply(id: RequestId, controller: AbortController, result: Result | undefined, error: McpxError | undefined): void {
+    if (this.#incoming.get(id) !== controller) return
+    this.#incoming.delete(id)
+    // MCP cancellation §Behavior: no response is sent for a cancelled request.
+    if (controller.signal.aborted) return
+    this.#send(error ? { jsonrpc: '2.0', id, error: error.toJSON() } : { jsonrpc: '2.0', id, result: result ?? {} }, id)
+  }
+}
+
+function cancelled(signal: AbortSignal): McpxError {
+  const reason = signal.reason
+  return McpxError.is(reason) ? reason : new McpxError(ErrorCode.RequestCancelled, 'Request cancelled')
+}
+
+function progressTokenOf(params: Params): unknown {
+  const meta = params?._meta
+  return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>).progressToken : undefined
+}
+
+/** MCP progress §: tokens must be unique across active requests, so each hop uses its own. */
+function withProgressToken(params: Params, token: number): Params {
+  return { ...params, _meta: { ...(params?._meta as Record<string, unknown>), progressToken: token } }
+}

@@ -1,0 +1,170 @@
+import {
+  Context,
+  createKey,
+  ErrorCode,
+  type Key,
+  type McpProxy,
+  McpxError,
+  type Message,
+  type Notification,
+  type Request,
+  type RequestId,
+  type SessionInfo,
+  type Terminal,
+} from '@mcpx/core'
+import { type Params, Peer, type Result } from './peer.js'
+
+/** Mutable session facts; middleware sees them read-only as `ctx.session`. */
+export interface SessionState {
+  id: string | undefined
+  transport: string
+  protocolVersion?: string
+  clientInfo?: SessionInfo['clientInfo']
+  clientCapabilities?: SessionInfo['clientCapabilities']
+  remoteAddress?: string
+  headers?: SessionInfo['headers']
+}
+
+/** Facts about one message that only its transport knows. */
+export interface MessageMeta {
+  /** The HTTP request's headers (lower-case names). */
+  headers?: SessionInfo['headers']
+}
+
+/** A per-message view of the session with this message's headers; it follows later session changes. */
+function withHeaders(info: SessionState, headers: SessionInfo['headers']): SessionInfo {
+  const view = Object.create(info) as SessionState
+  view.headers = headers
+  return view
+}
+
+/** Options for {@link Session}. */
+export interface SessionOptions {
+  proxy: McpProxy
+  info: SessionState
+  /**
+   * Write one message to the client. `related` is the client request it
+   * belongs to (its reply, its progress, a server request made while serving
+   * it), so that HTTP front ends can put it on that request's stream.
+   */
+  send(message: Message, related?: RequestId): void
+  /** Non-`McpxError`s thrown while answering, before -32603 goes to the client. */
+  onError?(error: unknown): void
+}
+
+/** The downstream session a context belongs to; read by `forward`. */
+export const sessionKey: Key<Session> = createKey<Session>('mcpx.transports.session')
+
+/**
+ * One downstream client session, whatever the front end. It runs each
+ * client message through the proxy (direction `toServer`) and each
+ * server-initiated message bound for this client through the same proxy
+ * (direction `toClient`). Front ends create one per client and feed it
+ * messages; everything protocol-level (ids, cancellation, progress) is here,
+ * so every front end behaves the same.
+ */
+export class Session {
+  readonly info: SessionState
+  readonly #proxy: McpProxy
+  readonly #peer: Peer
+  readonly #closeListeners = new Set<() => void>()
+  #closed = false
+
+  constructor(options: SessionOptions) {
+    this.info = options.info
+    this.#proxy = options.proxy
+    this.#peer = new Peer('client', options.send, {
+      request: (message, signal, _related, meta) => this.#fromClient(message, signal, meta as MessageMeta),
+      notification: (message, _related, meta) => void this.#fromClient(message, undefined, meta as MessageMeta),
+      onError: options.onError,
+    })
+  }
+
+  get id(): string | undefined {
+    return this.info.id
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Feed one message from the client (request, notification or a response
+   * to a server request). `meta.headers` are this HTTP request's headers:
+   * the message's `ctx.session.headers`.
+   */
+  receive(message: Message, meta?: MessageMeta): void {
+    this.#peer.receive(message, undefined, meta)
+  }
+
+  /**
+   * Deliver a server-initiated request or notification to this client,
+   * through the proxy stack (direction `toClient`). `related` is the client
+   * request it was made while serving, when known.
+   */
+  async toClient(message: Request | Notification, related: RequestId | undefined, signal?: AbortSignal): Promise<Result | undefined> {
+    const ctx = new Context({
+      kind: 'id' in message ? 'request' : 'notification',
+      id: 'id' in message ? message.id : undefined,
+      method: message.method,
+      params: message.params,
+      direction: 'toClient',
+      session: this.info,
+      signal,
+    })
+    ctx.set(sessionKey, this)
+    await this.#proxy.dispatch(ctx, this.#deliver(related))
+    if (ctx.error) throw ctx.error
+    return ctx.result
+  }
+
+  /** Send a notification to the client without the stack (progress of a forwarded request). */
+  notify(method: string, params: Params, related?: RequestId): void {
+    this.#peer.notify(method, params, related)
+  }
+
+  /** Called once when the session ends (client gone, DELETE, expiry, shutdown). */
+  onClose(listener: () => void): () => void {
+    if (this.#closed) {
+      listener()
+      return () => {}
+    }
+    this.#closeListeners.add(listener)
+    return () => this.#closeListeners.delete(listener)
+  }
+
+  /** End the session: in-flight requests are aborted (their upstreams get `notifications/cancelled`). */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#peer.close(new McpxError(ErrorCode.ConnectionClosed, 'Session closed'))
+    for (const listener of this.#closeListeners) listener()
+    this.#closeListeners.clear()
+  }
+
+  #deliver(related: RequestId | undefined): Terminal {
+    return async (ctx) => {
+      if (ctx.kind === 'notification') {
+        this.#peer.notify(ctx.method, ctx.params, related)
+        return
+      }
+      ctx.result = await this.#peer.request(ctx.method, ctx.params, { signal: ctx.signal, via: related })
+    }
+  }
+
+  async #fromClient(message: Request | Notification, signal: AbortSignal | undefined, meta: MessageMeta | undefined): Promise<Result> {
+    const isRequest = 'id' in message
+    const ctx = new Context({
+      kind: isRequest ? 'request' : 'notification',
+      id: isRequest ? message.id : undefined,
+      method: message.method,
+      params: message.params,
+      session: meta?.headers ? withHeaders(this.info, meta.headers) : this.info,
+      signal,
+    })
+    ctx.set(sessionKey, this)
+    await this.#proxy.dispatch(ctx)
+    if (ctx.error) throw ctx.error
+    return ctx.result as Result
+  }
+}

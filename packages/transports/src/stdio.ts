@@ -1,0 +1,216 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import type { Readable, Writable } from 'node:stream'
+import { ErrorCode, errorResponse, type McpProxy, McpxError, type Message, validateMessage } from '@mcpx/core'
+import type { Channel, ChannelEvents, Connector } from './channel.js'
+import { encodeLine, LineDecoder } from './line-decoder.js'
+import { Session } from './session.js'
+
+/**
+ * Environment variables a stdio upstream inherits by default: enough to find
+ * executables and a home directory, never the gateway's secrets.
+ */
+export const DEFAULT_INHERITED_ENV: readonly string[] =
+  process.platform === 'win32'
+    ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PATHEXT', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES']
+    : ['HOME', 'LANG', 'LC_ALL', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'TMPDIR', 'TZ', 'USER']
+
+/** Options for {@link stdio}. */
+export interface StdioOptions {
+  /** The executable. */
+  command: string
+  /** Its arguments. @defaultValue `[]` */
+  args?: readonly string[]
+  /** Working directory. @defaultValue the gateway's */
+  cwd?: string
+  /** Variables set for the child, on top of the inherited ones. */
+  env?: Readonly<Record<string, string>>
+  /**
+   * Names of the gateway's own variables the child inherits. Nothing else
+   * of the gateway's environment reaches it.
+   * @defaultValue {@link DEFAULT_INHERITED_ENV}
+   */
+  inheritEnv?: readonly string[]
+  /** Milliseconds between closing stdin and SIGTERM, and between SIGTERM and SIGKILL. @defaultValue 2000 */
+  killTimeout?: number
+}
+
+/**
+ * Connect to an MCP server over stdio: each connection spawns the command
+ * as a child process and speaks newline-delimited JSON-RPC on its stdin and
+ * stdout. stderr goes to the upstream's log. When the child exits, or
+ * writes anything to stdout that is not a JSON-RPC message, the connection
+ * ends and every request pending on it fails at once with an error naming
+ * the upstream.
+ *
+ * @example
+ * ```ts
+ * const math = upstream('math', stdio({ command: 'node', args: ['math-server.js'], env: { LOG_LEVEL: 'warn' } }))
+ * ```
+ */
+export function stdio(options: StdioOptions): Connector {
+  if (typeof options?.command !== 'string' || options.command === '') {
+    throw new TypeError('[@mcpx/transports] stdio() needs a command')
+  }
+  const settings = {
+    command: options.command,
+    args: [...(options.args ?? [])],
+    cwd: options.cwd,
+    env: childEnv(options.inheritEnv ?? DEFAULT_INHERITED_ENV, options.env ?? {}),
+    killTimeout: options.killTimeout ?? 2000,
+  }
+  return {
+    transport: 'stdio',
+    describe: options.command,
+    open: () => new StdioChannel(settings),
+  }
+}
+
+function childEnv(inherit: readonly string[], extra: Readonly<Record<string, string>>): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const name of inherit) {
+    const value = process.env[name]
+    // Values that look like shell functions are a known injection vector.
+    if (value !== undefined && !value.startsWith('()')) env[name] = value
+  }
+  return Object.assign(env, extra)
+}
+
+interface Settings {
+  command: string
+  args: string[]
+  cwd: string | undefined
+  env: Record<string, string>
+  killTimeout: number
+}
+
+class StdioChannel implements Channel {
+  readonly #settings: Settings
+  #child: ChildProcess | undefined
+  #exited: Promise<void> | undefined
+
+  constructor(settings: Settings) {
+    this.#settings = settings
+  }
+
+  start(events: ChannelEvents): Promise<void> {
+    const { command, args, cwd, env } = this.#settings
+    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+    this.#child = child
+    let ended = false
+    const end = (reason: string) => {
+      if (ended) return
+      ended = true
+      events.close(reason)
+    }
+    this.#exited = new Promise((resolve) => child.once('close', () => resolve()))
+    const decoder = new LineDecoder(
+      (value) => events.message(value as Message),
+      (reason) => {
+        // MCP stdio §: the server MUST NOT write anything to stdout that is not a valid MCP message.
+        end(`wrote invalid output to stdout (${reason})`)
+        void this.close()
+      },
+    )
+    child.stdout!.on('data', (chunk: Buffer) => decoder.push(chunk))
+    child.stderr!.setEncoding('utf8')
+    let stderrTail = ''
+    child.stderr!.on('data', (text: string) => {
+      const lines = (stderrTail + text).split('\n')
+      stderrTail = (lines.pop() ?? '').slice(-4096)
+      for (const line of lines) if (line) events.log?.(line)
+    })
+    child.stdin!.on('error', () => {}) // EPIPE after the child died: 'exit' reports it
+    child.once('exit', (code, signal) => end(`exited (${signal ?? `code ${code}`})`))
+    return new Promise((resolve, reject) => {
+      child.once('spawn', () => resolve())
+      child.once('error', (error) => {
+        end(`could not be started: ${error.message}`)
+        reject(new McpxError(ErrorCode.UpstreamUnavailable, `Could not start ${command}`, { cause: error }))
+      })
+    })
+  }
+
+  send(message: Message): void {
+    const stdin = this.#child?.stdin
+    if (stdin?.writable) stdin.write(encodeLine(message))
+  }
+
+  async close(): Promise<void> {
+    const child = this.#child
+    if (!child || !this.#exited) return
+    if (child.exitCode === null && child.signalCode === null) {
+      // MCP stdio §Shutdown: close stdin, then SIGTERM, then SIGKILL.
+      child.stdin?.end()
+      const { killTimeout } = this.#settings
+      if (!(await settlesWithin(this.#exited, killTimeout))) {
+        child.kill('SIGTERM')
+        if (!(await settlesWithin(this.#exited, killTimeout))) child.kill('SIGKILL')
+      }
+    }
+    await this.#exited
+  }
+}
+
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(resolve, ms, false)
+  })
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Options for {@link serveStdio}. */
+export interface ServeStdioOptions {
+  /** @defaultValue `process.stdin` */
+  input?: Readable
+  /** @defaultValue `process.stdout` */
+  output?: Writable
+  /** Non-`McpxError`s thrown while answering. */
+  onError?(error: unknown): void
+}
+
+/**
+ * Serve a proxy over stdio: the gateway as a desktop client's local MCP
+ * server. One session for the life of the process; it ends when input ends.
+ *
+ * @example
+ * ```ts
+ * const { closed } = serveStdio(createProxy({ terminal: forward(files) }))
+ * await closed
+ * ```
+ */
+export function serveStdio(proxy: McpProxy, options: ServeStdioOptions = {}): { session: Session; closed: Promise<void> } {
+  const input = options.input ?? process.stdin
+  const output = options.output ?? process.stdout
+  const write = (message: unknown) => {
+    if (output.writable) output.write(encodeLine(message))
+  }
+  const session = new Session({
+    proxy,
+    info: { id: undefined, transport: 'stdio' },
+    send: write,
+    onError: options.onError,
+  })
+  const decoder = new LineDecoder(
+    (value) => {
+      const message = validateMessage(value)
+      if (McpxError.is(message)) write(errorResponse(null, message))
+      else session.receive(message)
+    },
+    (reason) => write(errorResponse(null, new McpxError(ErrorCode.ParseError, `Parse error: ${reason.split(':')[0]}`))),
+  )
+  input.on('data', (chunk: Buffer | string) => decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk))
+  const closed = new Promise<void>((resolve) => {
+    const done = () => {
+      session.close()
+      resolve()
+    }
+    input.once('end', done)
+    input.once('close', done)
+  })
+  return { session, closed }
+}
