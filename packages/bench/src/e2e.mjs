@@ -30,7 +30,7 @@ const HELP = `Usage: pnpm --filter @mcpx/bench bench:e2e [options]
   --requests <n>      request budget per level, default: 100000
   --warmup <s>        warm-up at concurrency 8 before the levels, default: 2
   --timeout <s>       per-request timeout, default: 10
-  --budget <s>        whole-run budget; targets that would start later are skipped, default: 540
+  --budget <s>        whole-run budget; levels that would start later are skipped, default: 480
   --no-pin            do not pin with taskset
   --out <dir>         where the JSON results go, default: packages/bench/.bench-results
   -h, --help
@@ -49,7 +49,7 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '100000' },
     warmup: { type: 'string', default: '2' },
     timeout: { type: 'string', default: '10' },
-    budget: { type: 'string', default: '540' },
+    budget: { type: 'string', default: '480' },
     'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: join(benchRoot, '.bench-results') },
     help: { type: 'boolean', short: 'h', default: false },
@@ -234,6 +234,18 @@ for (const upstream of upstreamNames) {
         log(`  warm-up: ${Math.round(w.result.reqPerSec)} req/s, ${w.result.errors} errors`)
       }
       for (const c of levels) {
+        if (Date.now() - started > budgetMs) {
+          const reason = `skipped: whole-run budget of ${budgetMs / 1000} s spent`
+          rows.push({
+            upstream,
+            target: target.name,
+            role: target.role,
+            concurrency: c,
+            status: 'n/a',
+            reason,
+          })
+          continue
+        }
         if (running.exited()) {
           rows.push({
             upstream,

@@ -25,7 +25,8 @@ const MAX_ERROR_SAMPLES = 5
  * @property {number} maxRequests       request budget for the measured loop
  * @property {number} durationMs        time budget for the measured loop
  * @property {number} requestTimeoutMs  per-request headers/body timeout
- * @property {number} [setupTimeoutMs]  budget for opening all sessions
+ * @property {number} [setupTimeoutMs]  budget for opening all sessions (default 30 s: a
+ *   stateful peer may spawn one upstream child per session, and 32 of them take a while)
  */
 
 /**
@@ -185,19 +186,20 @@ class VirtualClient {
     this.seq = 0
   }
 
-  /** @param {string} body */
-  post(body) {
+  /** @param {string} body @param {number} [timeoutMs] */
+  post(body, timeoutMs = this.timeoutMs) {
     return this.exchange.run(this.pool, {
       path: this.path,
       method: 'POST',
       headers: this.headers,
       body,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     })
   }
 
-  async open() {
+  /** @param {number} timeoutMs */
+  async open(timeoutMs) {
     const init = await this.post(
       JSON.stringify({
         jsonrpc: '2.0',
@@ -209,8 +211,9 @@ class VirtualClient {
           clientInfo: { name: 'mcpx-bench-loadgen', version: '0.0.0' },
         },
       }),
+      timeoutMs,
     )
-    if (init.error) throw init.error
+    if (init.error) throw new Error(`initialize: ${init.error.message}`)
     if (init.status !== 200)
       throw new Error(`initialize: HTTP ${init.status} ${init.body.slice(0, 200)}`)
     const msg = findMessage(init.contentType, init.body, 0)
@@ -220,8 +223,11 @@ class VirtualClient {
     this.sessionId = init.sessionId
     if (this.sessionId !== undefined) this.headers['mcp-session-id'] = this.sessionId
     this.headers['mcp-protocol-version'] = PROTOCOL_VERSION
-    const note = await this.post('{"jsonrpc":"2.0","method":"notifications/initialized"}')
-    if (note.error) throw note.error
+    const note = await this.post(
+      '{"jsonrpc":"2.0","method":"notifications/initialized"}',
+      timeoutMs,
+    )
+    if (note.error) throw new Error(`notifications/initialized: ${note.error.message}`)
     if (note.status !== 202 && note.status !== 200 && note.status !== 204) {
       throw new Error(`notifications/initialized: HTTP ${note.status} ${note.body.slice(0, 200)}`)
     }
@@ -291,7 +297,7 @@ export async function prepare(o) {
     { length: o.concurrency },
     (_, i) => new VirtualClient(pool, url.pathname + url.search, i, o.requestTimeoutMs),
   )
-  const setupTimeoutMs = o.setupTimeoutMs ?? 60_000
+  const setupTimeoutMs = o.setupTimeoutMs ?? 30_000
   let timer
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(
@@ -300,10 +306,10 @@ export async function prepare(o) {
     )
   })
   try {
-    await Promise.race([Promise.all(clients.map((c) => c.open())), timeout])
+    await Promise.race([Promise.all(clients.map((c) => c.open(setupTimeoutMs))), timeout])
   } catch (e) {
     await pool.destroy()
-    throw e
+    throw new Error(`session set-up: ${/** @type {Error} */ (e).message}`)
   } finally {
     clearTimeout(timer)
   }

@@ -172,7 +172,7 @@ export function acceptance(rows, upstream) {
     if (g32.peakRssMB)
       check(
         g32.peakRssMB.proc <= 100,
-        `peak RSS through c=32 ${fmt(g32.peakRssMB.proc)} MB ≤ 100 MB`,
+        `peak RSS through c=32 ${fmt(g32.peakRssMB.proc, 1)} MB ≤ 100 MB`,
       )
   }
   const g1 = at('mcpx', 1)
