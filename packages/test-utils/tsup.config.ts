@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     'bin/conformance-stdio': 'src/bin/conformance-stdio.ts',
     'bin/conformance-http': 'src/bin/conformance-http.ts',
+    'bin/e2e-stdio': 'src/bin/e2e-stdio.ts',
+    'bin/e2e-http': 'src/bin/e2e-http.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },

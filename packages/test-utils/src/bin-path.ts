@@ -7,3 +7,8 @@ import { fileURLToPath } from 'node:url'
 export function conformanceBinPath(kind: 'stdio' | 'http'): string {
   return fileURLToPath(new URL(`./bin/conformance-${kind}.js`, import.meta.url))
 }
+
+/** Absolute path of the built end-to-end fixture (`e2e-stdio.js` or `e2e-http.js`). */
+export function e2eBinPath(kind: 'stdio' | 'http'): string {
+  return fileURLToPath(new URL(`./bin/e2e-${kind}.js`, import.meta.url))
+}

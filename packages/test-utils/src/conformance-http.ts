@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
@@ -23,6 +24,11 @@ export interface ConformanceHttpOptions extends ConformanceServerOptions {
    * @defaultValue true
    */
   resumable?: boolean
+  /**
+   * Makes the server for each session.
+   * @defaultValue `createConformanceServer(options)`
+   */
+  server?: () => McpServer
   /**
    * Largest POST body accepted, in bytes.
    * @defaultValue 4 MiB
@@ -60,7 +66,7 @@ export async function startConformanceHttpServer(
   const sessions = new Map<string, StreamableHTTPServerTransport>()
 
   async function openSession(req: IncomingMessage, res: ServerResponse, body: unknown) {
-    const server = createConformanceServer(options)
+    const server = options.server?.() ?? createConformanceServer(options)
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       ...(resumable ? { eventStore: createMemoryEventStore(), retryInterval: 500 } : {}),

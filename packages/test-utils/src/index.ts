@@ -1,4 +1,4 @@
-export { conformanceBinPath } from './bin-path.js'
+export { conformanceBinPath, e2eBinPath } from './bin-path.js'
 export type { ServerRequestMode } from './conformance-context.js'
 export {
   type ConformanceHttpOptions,
@@ -7,3 +7,4 @@ export {
 } from './conformance-http.js'
 export { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js'
+export { createE2eServer } from './e2e-server.js'

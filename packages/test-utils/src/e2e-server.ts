@@ -1,0 +1,89 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { z } from 'zod'
+
+/** What the end-to-end fixture saw, readable through its `stats` tool. */
+const stats = { cancelled: 0 }
+
+const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] })
+
+/**
+ * The upstream for mcpx's end-to-end tests: tools that exercise every
+ * direction of the protocol (sampling, elicitation, roots, progress,
+ * cancellation, list_changed) and faults (garbage on stdout, sudden death).
+ *
+ * @example
+ * ```ts
+ * await createE2eServer().connect(new StdioServerTransport())
+ * ```
+ */
+export function createE2eServer(): McpServer {
+  const mcp = new McpServer({ name: 'mcpx-e2e-fixture', version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, logging: {} } })
+
+  mcp.registerTool('echo', { inputSchema: { text: z.string(), delayMs: z.number().optional() } }, async ({ text: value, delayMs }) => {
+    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs))
+    return text(value)
+  })
+
+  mcp.registerTool('sample', { inputSchema: { prompt: z.string() } }, async ({ prompt }, extra) => {
+    const result = await mcp.server.createMessage(
+      { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 50 },
+      { relatedRequestId: extra.requestId },
+    )
+    return text(result.content.type === 'text' ? result.content.text : `(${result.content.type})`)
+  })
+
+  mcp.registerTool('elicit', { inputSchema: { message: z.string() } }, async ({ message }, extra) => {
+    const result = await mcp.server.elicitInput(
+      { message, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
+      { relatedRequestId: extra.requestId },
+    )
+    return text(JSON.stringify({ action: result.action, content: result.content }))
+  })
+
+  mcp.registerTool('roots', {}, async (extra) => {
+    const result = await mcp.server.listRoots(undefined, { relatedRequestId: extra.requestId })
+    return text(JSON.stringify(result.roots.map((root) => root.uri)))
+  })
+
+  mcp.registerTool('progress', { inputSchema: { steps: z.number().int().min(1).max(50) } }, async ({ steps }, extra) => {
+    const token = extra._meta?.progressToken
+    for (let i = 1; i <= steps; i++) {
+      if (token !== undefined) {
+        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } })
+      }
+    }
+    return text(`done ${steps}`)
+  })
+
+  mcp.registerTool('wait_for_cancel', {}, async (extra) => {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000)
+      extra.signal.addEventListener('abort', () => {
+        stats.cancelled++
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+    return text('not cancelled')
+  })
+
+  mcp.registerTool('stats', {}, async () => text(JSON.stringify({ ...stats, pid: process.pid })))
+
+  mcp.registerTool('notify_tools_changed', {}, async () => {
+    mcp.sendToolListChanged()
+    return text('sent')
+  })
+
+  // Faults. Only meaningful over stdio, where stdout is the protocol.
+  mcp.registerTool('garbage', {}, async () => {
+    process.stdout.write('this is not JSON-RPC\n')
+    return new Promise(() => {})
+  })
+
+  mcp.registerTool('die', {}, async () => {
+    setTimeout(() => process.exit(3), 10)
+    return new Promise(() => {})
+  })
+
+  return mcp
+}

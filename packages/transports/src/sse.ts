@@ -1,0 +1,244 @@
+import { ErrorCode, McpxError, type Message } from '@mcpx/core'
+import type { Channel, ChannelEvents, Connector } from './channel.js'
+import { type SseEvent, SseDecoder } from './sse-decoder.js'
+
+/** Options for {@link sse}. */
+export interface SseOptions {
+  /** The server's SSE endpoint (`http:` or `https:`). Credentials go in `headers`, never in the URL. */
+  url: string | URL
+  /** Sent with the GET and with every POST (`authorization`, API keys). */
+  headers?: Readonly<Record<string, string>>
+  /** Names the upstream in errors and logs. @defaultValue the URL's origin and path, without its query */
+  describe?: string
+  /**
+   * Largest event the server may send, in UTF-16 code units of its data
+   * (bytes, for ASCII JSON). A bigger one ends the connection.
+   * @defaultValue 64 MiB
+   */
+  maxMessageBytes?: number
+  /**
+   * The `fetch` to use. Node's global `fetch` ends a response body after
+   * 300 s without a byte (undici's `bodyTimeout`): against a server that
+   * sends no keep-alives, pass undici's `fetch` with an `Agent({ bodyTimeout: 0 })`.
+   * @defaultValue `globalThis.fetch`
+   */
+  fetch?: typeof globalThis.fetch
+}
+
+interface Settings {
+  url: URL
+  headers: Record<string, string>
+  maxMessageBytes: number
+  fetch: typeof globalThis.fetch
+}
+
+/**
+ * Connect to an MCP server over the HTTP+SSE transport of protocol
+ * 2024-11-05: a GET opens the server's event stream, whose first `endpoint`
+ * event names the URL to POST each message to; the server's messages
+ * arrive as `message` events. When the stream ends, the connection ends and
+ * every request pending on it fails at once.
+ *
+ * @example
+ * ```ts
+ * const legacy = upstream('legacy', sse({ url: 'http://127.0.0.1:3001/sse', headers: { authorization: `Bearer ${token}` } }))
+ * ```
+ */
+export function sse(options: SseOptions): Connector {
+  const url = httpUrl(options?.url)
+  const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
+  if (!(maxMessageBytes > 0)) throw new TypeError('[@mcpx/transports] sse(): maxMessageBytes must be > 0')
+  const settings: Settings = {
+    url,
+    headers: { ...options.headers },
+    maxMessageBytes,
+    fetch: options.fetch ?? globalThis.fetch,
+  }
+  return {
+    transport: 'sse',
+    describe: options.describe ?? `${url.origin}${url.pathname}`,
+    open: () => new SseChannel(settings),
+  }
+}
+
+function httpUrl(value: string | URL | undefined): URL {
+  let url: URL
+  try {
+    url = new URL(String(value))
+  } catch {
+    throw new TypeError('[@mcpx/transports] sse() needs a valid url')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError('[@mcpx/transports] sse(): the url must be http: or https:')
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new TypeError('[@mcpx/transports] sse(): put credentials in headers, not in the url')
+  }
+  return url
+}
+
+/** A short, address-free reason for a network failure (the full text goes to the log). */
+function errorText(error: unknown): string {
+  const { code, name } = ((error as { cause?: unknown })?.cause ?? error ?? {}) as { code?: unknown; name?: unknown }
+  if (typeof code === 'string') return code
+  return typeof name === 'string' ? name : 'network error'
+}
+
+class SseChannel implements Channel {
+  readonly #settings: Settings
+  readonly #abort = new AbortController()
+  #events: ChannelEvents | undefined
+  #endpoint: URL | undefined
+  #ended = false
+  #ready: { resolve(): void; reject(error: McpxError): void } | undefined
+  #reading: Promise<void> = Promise.resolve()
+  /** POSTs go out one at a time: the transport has no sequence numbers, and concurrent POSTs may overtake each other. */
+  #posting: Promise<void> = Promise.resolve()
+
+  constructor(settings: Settings) {
+    this.#settings = settings
+  }
+
+  start(events: ChannelEvents): Promise<void> {
+    this.#events = events
+    return new Promise((resolve, reject) => {
+      this.#ready = { resolve, reject }
+      this.#reading = this.#read()
+    })
+  }
+
+  send(message: Message): void {
+    const endpoint = this.#endpoint
+    if (this.#ended || !endpoint) return
+    this.#posting = this.#posting.then(() => this.#post(endpoint, message))
+  }
+
+  async close(): Promise<void> {
+    this.#end('connection closed')
+    await Promise.all([this.#reading, this.#posting])
+  }
+
+  /** End once: tell the owner why, fail a pending `start`, and drop the stream and every POST in flight. */
+  #end(reason: string): void {
+    if (this.#ended) return
+    this.#ended = true
+    this.#ready?.reject(new McpxError(ErrorCode.UpstreamUnavailable, `SSE upstream ${reason}`))
+    this.#ready = undefined
+    this.#events?.close(reason)
+    this.#abort.abort()
+  }
+
+  #failed(what: string, error: unknown): void {
+    if (this.#ended) return
+    const cause = (error as { cause?: { message?: string } })?.cause?.message
+    this.#events?.log?.(`${what}: ${(error as Error)?.message}${cause ? ` (${cause})` : ''}`)
+    this.#end(`${what} (${errorText(error)})`)
+  }
+
+  async #read(): Promise<void> {
+    const { url, headers, fetch, maxMessageBytes } = this.#settings
+    let response: Response
+    try {
+      response = await fetch(url, {
+        headers: { ...headers, accept: 'text/event-stream' },
+        // A redirect could take the headers (credentials) elsewhere.
+        redirect: 'manual',
+        signal: this.#abort.signal,
+      })
+    } catch (error) {
+      this.#failed('could not be reached', error)
+      return
+    }
+    const type = response.headers.get('content-type') ?? ''
+    if (response.status !== 200 || !type.toLowerCase().startsWith('text/event-stream') || !response.body) {
+      response.body?.cancel().catch(() => {})
+      this.#end(`answered the SSE request with HTTP ${response.status}${response.status === 200 ? ` (${type || 'no content type'})` : ''}`)
+      return
+    }
+    const decoder = new SseDecoder(
+      (event) => this.#event(event),
+      (reason) => this.#end(`sent an invalid event stream (${reason})`),
+      maxMessageBytes,
+    )
+    const text = new TextDecoder()
+    const reader = response.body.getReader()
+    try {
+      for (let chunk = await reader.read(); !chunk.done && !this.#ended; chunk = await reader.read()) {
+        decoder.push(text.decode(chunk.value, { stream: true }))
+      }
+      this.#end('closed the SSE stream')
+    } catch (error) {
+      this.#failed('SSE stream failed', error)
+    } finally {
+      reader.cancel().catch(() => {})
+    }
+  }
+
+  #event(event: SseEvent): void {
+    if (event.event === 'endpoint') return this.#announce(event.data)
+    if (event.event !== 'message') return
+    let value: unknown
+    try {
+      value = JSON.parse(event.data)
+    } catch {
+      // The framing survives a bad event, unlike stdio's: drop it and carry on.
+      this.#events?.log?.(`dropped an SSE message event that is not JSON (${event.data.length} characters)`)
+      return
+    }
+    this.#events?.message(value as Message)
+  }
+
+  #announce(data: string): void {
+    if (this.#endpoint) {
+      this.#events?.log?.('ignored a second endpoint event')
+      return
+    }
+    const base = this.#settings.url
+    let endpoint: URL
+    try {
+      endpoint = new URL(data, base)
+    } catch {
+      this.#end('announced an invalid endpoint')
+      return
+    }
+    // 2024-11-05 HTTP+SSE §: the endpoint comes from the server; a different
+    // origin would receive our messages and the headers that authenticate them.
+    if (endpoint.origin !== base.origin) {
+      this.#end('announced an endpoint on another origin')
+      return
+    }
+    this.#endpoint = endpoint
+    this.#ready?.resolve()
+    this.#ready = undefined
+  }
+
+  async #post(endpoint: URL, message: Message): Promise<void> {
+    if (this.#ended) return
+    let response: Response
+    try {
+      response = await this.#settings.fetch(endpoint, {
+        method: 'POST',
+        headers: { ...this.#settings.headers, 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+        redirect: 'manual',
+        signal: this.#abort.signal,
+      })
+    } catch (error) {
+      this.#failed('could not be reached', error)
+      return
+    }
+    response.body?.cancel().catch(() => {})
+    if (response.ok) return
+    if (response.status === 404) {
+      this.#end('no longer knows the SSE session (HTTP 404)')
+      return
+    }
+    if ('method' in message && 'id' in message) {
+      // Nothing else will ever answer this request: answer it here rather than let it time out.
+      const error = new McpxError(ErrorCode.UpstreamUnavailable, `Upstream refused the message (HTTP ${response.status})`)
+      this.#events?.message({ jsonrpc: '2.0', id: message.id, error: error.toJSON() })
+      return
+    }
+    this.#events?.log?.(`the server refused a ${'method' in message ? message.method : 'response'} (HTTP ${response.status})`)
+  }
+}

@@ -1,0 +1,141 @@
+import type { Connector } from './channel.js'
+import { type HeaderSource, StreamableHttpChannel } from './streamable-http-channel.js'
+
+type HeaderRecord = Readonly<Record<string, string>>
+
+/** Options for {@link streamableHttp}. */
+export interface StreamableHttpOptions {
+  /**
+   * The server's MCP endpoint (`http:` or `https:`). Credentials in its
+   * userinfo are sent as HTTP Basic authorization; neither they nor the
+   * query string appear in `describe`, logs or error messages.
+   */
+  url: string | URL
+  /**
+   * Headers sent with every HTTP request to this server: the gateway's own
+   * credentials for it (`Authorization: Bearer …`, an API key). A record, or
+   * a function called for each HTTP request (rotating tokens). These are the
+   * only headers the upstream gets: a downstream client's `Authorization`,
+   * or any other header it sent the gateway, is never forwarded (MCP
+   * Authorization §Token Passthrough forbids it). `Content-Type`, `Accept`,
+   * `Mcp-Session-Id`, `MCP-Protocol-Version` and `Last-Event-ID` belong to
+   * the transport and are ignored here.
+   * @defaultValue `{}`
+   */
+  headers?: HeaderRecord | (() => HeaderRecord | Promise<HeaderRecord>)
+  /** The `fetch` to use (tests, instrumentation, a custom dispatcher). @defaultValue `globalThis.fetch` */
+  fetch?: typeof fetch
+  /**
+   * Largest JSON response body, SSE line or SSE event accepted, in bytes;
+   * anything larger fails the request it answers.
+   * @defaultValue 16 MiB
+   */
+  maxBodyBytes?: number
+  /**
+   * Milliseconds before reconnecting an SSE stream that dropped, when the
+   * server sent no `retry`; doubles after each attempt that gets nothing.
+   * @defaultValue 1000
+   */
+  reconnectDelay?: number
+  /** Consecutive reconnection attempts that get nothing before an SSE stream is given up. @defaultValue 5 */
+  maxReconnects?: number
+}
+
+/** Set by the transport on every request; a user header of the same name would break the session. */
+const RESERVED = new Set(['content-type', 'accept', 'content-length', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'])
+
+/**
+ * Connect to an MCP server over Streamable HTTP (MCP 2025-11-25, also
+ * 2025-06-18 and 2025-03-26 servers). Each message is its own POST, so
+ * requests never wait for each other; answers come back as JSON or as an SSE
+ * stream, and whatever the server sends on that stream is tied to the
+ * request it serves. After the handshake a GET stream carries what the
+ * server sends outside any request. An expired session (HTTP 404) is
+ * re-initialized transparently by replaying the client's `initialize` (at
+ * most 1024 sends wait for it). A request whose POST fails (network error,
+ * a status other than 2xx, an invalid or oversized body) fails on its own
+ * with -32010 naming the upstream. Redirects are not followed, so the
+ * gateway's credentials never reach another origin.
+ *
+ * @example
+ * ```ts
+ * const search = upstream('search', streamableHttp({
+ *   url: 'https://search.internal.example/mcp',
+ *   headers: () => ({ authorization: `Bearer ${tokens.current()}` }),
+ * }))
+ * ```
+ */
+export function streamableHttp(options: StreamableHttpOptions): Connector {
+  const fail = (what: string) => new TypeError(`[@mcpx/transports] streamableHttp(): ${what}`)
+  let url: URL
+  try {
+    url = new URL(options?.url)
+  } catch {
+    throw fail('url must be an absolute http: or https: URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail('url must be an absolute http: or https: URL')
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
+  const reconnectDelay = options.reconnectDelay ?? 1000
+  const maxReconnects = options.maxReconnects ?? 5
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw fail('maxBodyBytes must be a positive integer')
+  if (!(reconnectDelay >= 0)) throw fail('reconnectDelay must be >= 0')
+  if (!Number.isInteger(maxReconnects) || maxReconnects < 0) throw fail('maxReconnects must be an integer >= 0')
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  if (typeof fetchImpl !== 'function') throw fail('fetch must be a function')
+
+  const basic = basicAuthorization(url)
+  url.username = ''
+  url.password = ''
+  url.hash = ''
+  const describe = `${url.origin}${url.pathname}`
+  const settings = {
+    url: url.href,
+    describe,
+    headers: headerSource(options.headers ?? {}, basic, fail),
+    fetch: fetchImpl,
+    maxBodyBytes,
+    reconnectDelay,
+    maxReconnects,
+  }
+  return {
+    transport: 'streamable-http',
+    describe,
+    open: () => new StreamableHttpChannel(settings),
+  }
+}
+
+function headerSource(
+  headers: NonNullable<StreamableHttpOptions['headers']>,
+  basic: HeaderRecord,
+  fail: (what: string) => TypeError,
+): HeaderSource {
+  if (typeof headers === 'function') {
+    return () => {
+      const value = headers()
+      return value instanceof Promise ? value.then((v) => clean(v, basic)) : clean(value, basic)
+    }
+  }
+  if (typeof headers !== 'object' || headers === null) throw fail('headers must be a record or a function')
+  for (const value of Object.values(headers)) if (typeof value !== 'string') throw fail('header values must be strings')
+  const fixed = clean(headers, basic)
+  return () => fixed
+}
+
+/** Lower-case names (so a user header never doubles one the transport sets), reserved ones dropped. */
+function clean(headers: HeaderRecord, basic: HeaderRecord): Record<string, string> {
+  const result: Record<string, string> = { ...basic }
+  for (const name in headers) {
+    const key = name.toLowerCase()
+    if (!RESERVED.has(key)) result[key] = headers[name]!
+  }
+  return result
+}
+
+/** `fetch` refuses URLs with credentials; send them the way a browser would (RFC 7617). */
+function basicAuthorization(url: URL): HeaderRecord {
+  if (url.username === '' && url.password === '') return {}
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+  let binary = ''
+  for (const byte of new TextEncoder().encode(pair)) binary += String.fromCharCode(byte)
+  return { authorization: `Basic ${btoa(binary)}` }
+}
