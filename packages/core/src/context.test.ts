@@ -57,3 +57,54 @@ describe('createKey', () => {
     expect(() => createKey('')).toThrow(TypeError)
   })
 })
+
+describe('Context cancellation', () => {
+  it('aborts ctx.signal when its abort source aborts, made before or after', async () => {
+    const { abortSource } = await import('./abort.js')
+    const early = abortSource()
+    const a = new Context({ kind: 'request', id: 1, method: 'ping', signal: early })
+    const signal = a.signal
+    early.abort('stop')
+    expect(signal.aborted).toBe(true)
+    expect(signal.reason).toBe('stop')
+
+    const late = abortSource()
+    const b = new Context({ kind: 'request', id: 2, method: 'ping', signal: late })
+    late.abort('gone')
+    expect(b.aborted).toBe(true)
+    expect(b.signal.aborted).toBe(true)
+    expect(b.signal.reason).toBe('gone')
+  })
+
+  it('calls onAbort listeners once, and not after they are removed', async () => {
+    const { abortSource } = await import('./abort.js')
+    const source = abortSource()
+    const ctx = new Context({ kind: 'request', id: 1, method: 'ping', signal: source })
+    const calls: unknown[] = []
+    ctx.onAbort((reason) => calls.push(reason))
+    const off = ctx.onAbort(() => calls.push('removed'))
+    off()
+    source.abort('x')
+    source.abort('y')
+    expect(calls).toEqual(['x'])
+  })
+
+  it('calls a listener added after the abort, in a microtask', async () => {
+    const { abortSource } = await import('./abort.js')
+    const source = abortSource()
+    source.abort('late')
+    const ctx = new Context({ kind: 'request', id: 1, method: 'ping', signal: source })
+    const reason = await new Promise((resolve) => ctx.onAbort(resolve))
+    expect(reason).toBe('late')
+  })
+
+  it('follows an AbortSignal given by the transport', () => {
+    const controller = new AbortController()
+    const ctx = new Context({ kind: 'request', id: 1, method: 'ping', signal: controller.signal })
+    const calls: unknown[] = []
+    ctx.onAbort((reason) => calls.push(reason))
+    controller.abort('bye')
+    expect(calls).toEqual(['bye'])
+    expect(ctx.aborted).toBe(true)
+  })
+})

@@ -1,4 +1,5 @@
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js'
+import { type AbortSource, fromSignal, isAbortSignal } from './abort.js'
 import type { McpxError } from './errors.js'
 import type { RequestId } from './jsonrpc.js'
 import type { Key } from './key.js'
@@ -35,8 +36,12 @@ export interface ContextInit<M extends string = string, S extends object = Recor
   params?: ParamsOf<M>
   direction?: Direction
   session?: SessionInfo
-  /** Aborted when the client cancels or disconnects, on timeout and on shutdown. */
-  signal?: AbortSignal
+  /**
+   * Aborted when the client cancels or disconnects, on timeout and on
+   * shutdown. Transports pass an `abortSource()`: cheaper than an
+   * `AbortController` when nothing reads `ctx.signal`.
+   */
+  signal?: AbortSignal | AbortSource
   state?: S
 }
 
@@ -58,7 +63,8 @@ export class Context<M extends string = string, S extends object = Record<string
   result: ResultOf<M> | undefined = undefined
   error: McpxError | undefined = undefined
   readonly session: SessionInfo
-  #signal: AbortSignal | undefined
+  #signal: AbortSignal | undefined = undefined
+  #source: AbortSource | undefined = undefined
   #state: S | undefined
   #values: Map<Key<unknown>, unknown> | undefined = undefined
 
@@ -69,15 +75,46 @@ export class Context<M extends string = string, S extends object = Record<string
     this.method = init.method
     this.params = init.params as ParamsOf<M>
     this.session = init.session ?? IN_PROCESS
-    this.#signal = init.signal
+    const signal = init.signal
+    if (signal !== undefined) {
+      if (isAbortSignal(signal)) this.#signal = signal
+      else this.#source = signal
+    }
     this.#state = init.state
   }
 
-  /** Aborted on client cancel or disconnect, timeout and shutdown. Always present. */
+  /**
+   * Aborted on client cancel or disconnect, timeout and shutdown. Always
+   * present; made on first use. In hot paths prefer {@link Context.onAbort}.
+   */
   get signal(): AbortSignal {
-    // Created on first use: most messages never look at it.
-    this.#signal ??= new AbortController().signal
+    if (this.#signal) return this.#signal
+    const controller = new AbortController()
+    this.#signal = controller.signal
+    const source = this.#source
+    if (source?.aborted) controller.abort(source.reason)
+    else source?.onAbort((reason) => controller.abort(reason))
     return this.#signal
+  }
+
+  /** Whether the message was cancelled (client cancel or disconnect, timeout, shutdown). */
+  get aborted(): boolean {
+    return this.#source?.aborted ?? this.#signal?.aborted ?? false
+  }
+
+  /** Why it was cancelled, once it is. */
+  get reason(): unknown {
+    return this.#source ? this.#source.reason : this.#signal?.reason
+  }
+
+  /**
+   * Call `listener` once when the message is cancelled; returns a function
+   * that removes it. The cheap alternative to `ctx.signal`, and what makes a
+   * `Context` itself an `AbortSource` (pass `ctx` where one is expected).
+   */
+  onAbort(listener: (reason: unknown) => void): () => void {
+    if (this.#source) return this.#source.onAbort(listener)
+    return fromSignal(this.signal).onAbort(listener)
   }
 
   /** Free-form per-message state for the application's own middleware. */

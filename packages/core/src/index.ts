@@ -1,3 +1,4 @@
+export { type AbortHandle, type AbortSource, abortSource, fromSignal, isAbortSignal } from './abort.js'
 export { type ComposeOptions, type Composed, compose, type Handler, type Middleware, type Next } from './compose.js'
 export { Context, type ContextInit, type Direction, type MessageKind, type SessionInfo } from './context.js'
 export {

@@ -1,11 +1,11 @@
-import { ErrorCode, McpxError, type Notification, type Request, validateMessage } from '@mcpx/core'
+import { type AbortSource, ErrorCode, McpxError, type Notification, type Request, validateMessage } from '@mcpx/core'
 import type { Channel, Connector } from './channel.js'
 import { type Params, Peer, type PeerRequestOptions, type Result } from './peer.js'
 
 /** Where a connection sends what its server initiates (requests and notifications). */
 export interface ServerMessageHandlers {
   /** `related` is the `related` option of the pending request the server tied it to, if it did. */
-  request(message: Request, signal: AbortSignal, related: unknown): Promise<Result>
+  request(message: Request, cancel: AbortSource, related: unknown): Promise<Result>
   notification(message: Notification, related: unknown): void
 }
 
@@ -39,7 +39,7 @@ export class UpstreamConnection {
     this.transport = connector.transport
     this.#channel = connector.open()
     this.#peer = new Peer(`upstream "${upstream}"`, (message) => this.#channel.send(message), {
-      request: (message, signal, related) => handlers.request(message, signal, related),
+      request: (message, cancel, related) => handlers.request(message, cancel, related),
       notification: (message, related) => handlers.notification(message, related),
     })
   }

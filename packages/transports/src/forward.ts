@@ -94,7 +94,7 @@ export function forward(upstreams: Upstream | readonly Upstream[], options: Forw
       return
     }
     ctx.result = await connection.request(method, params, {
-      signal: ctx.signal,
+      signal: ctx,
       timeout: up.timeout,
       related: { session, id: ctx.id } satisfies Origin,
       onProgress: session && progressToken(params) !== undefined ? relayProgress(session, ctx, params) : undefined,

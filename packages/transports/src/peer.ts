@@ -1,5 +1,10 @@
 import {
+  type AbortHandle,
+  type AbortSource,
+  abortSource,
   ErrorCode,
+  fromSignal,
+  isAbortSignal,
   McpxError,
   type Message,
   type Notification,
@@ -16,7 +21,7 @@ export type Params = Record<string, unknown> | undefined
 /** What a {@link Peer} does with the requests and notifications it receives. */
 export interface PeerHandlers {
   /** Answer an incoming request; throw an `McpxError` to answer with an error. */
-  request(message: Request, signal: AbortSignal, related: unknown, meta: unknown): Promise<Result>
+  request(message: Request, cancel: AbortSource, related: unknown, meta: unknown): Promise<Result>
   /** Take an incoming notification (`notifications/cancelled` and routed progress never get here). */
   notification(message: Notification, related: unknown, meta: unknown): void
   /** Errors that are not `McpxError`s thrown by `request`, before -32603 goes out. */
@@ -25,8 +30,8 @@ export interface PeerHandlers {
 
 /** Options for one outgoing request. */
 export interface PeerRequestOptions {
-  /** Aborting sends `notifications/cancelled` to the other side and rejects. */
-  signal?: AbortSignal
+  /** Aborting sends `notifications/cancelled` to the other side and rejects (a `Context` is an `AbortSource`). */
+  signal?: AbortSignal | AbortSource
   /** Milliseconds before the request is cancelled and rejected with -32001; 0 for none. Progress restarts it. */
   timeout?: number
   /** Called for each `notifications/progress` of this request (its token is the peer's own). */
@@ -41,8 +46,9 @@ interface Pending {
   resolve(result: Result): void
   reject(error: McpxError): void
   options: PeerRequestOptions
-  timer: ReturnType<typeof setTimeout> | undefined
-  onAbort: (() => void) | undefined
+  /** `Date.now()` after which the request times out; 0 for never. */
+  deadline: number
+  off: (() => void) | undefined
 }
 
 const CANCELLED = 'notifications/cancelled'
@@ -60,7 +66,10 @@ export class Peer {
   readonly name: string
   #nextId = 0
   readonly #pending = new Map<number, Pending>()
-  readonly #incoming = new Map<RequestId, AbortController>()
+  readonly #incoming = new Map<RequestId, AbortHandle>()
+  /** One coarse timer per peer checks deadlines, instead of a timer per request. */
+  #sweeper: ReturnType<typeof setInterval> | undefined
+  #sweepEvery = Number.POSITIVE_INFINITY
   readonly #send: (message: Message, related?: RequestId) => void
   readonly #handlers: PeerHandlers
   #closed: McpxError | undefined
@@ -94,19 +103,16 @@ export class Peer {
   /** Send a request and wait for its result. Rejects with an `McpxError`. */
   request(method: string, params: Params, options: PeerRequestOptions = {}): Promise<Result> {
     if (this.#closed) return Promise.reject(this.#closed)
-    const { signal } = options
-    if (signal?.aborted) return Promise.reject(cancelled(signal))
+    const signal = options.signal && (isAbortSignal(options.signal) ? fromSignal(options.signal) : options.signal)
+    if (signal?.aborted) return Promise.reject(cancelled(signal.reason))
     const id = ++this.#nextId
     const token = options.onProgress ? progressTokenOf(params) : undefined
     const outParams = token === undefined ? params : withProgressToken(params, id)
     return new Promise<Result>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, options, timer: undefined, onAbort: undefined }
+      const pending: Pending = { resolve, reject, options, deadline: 0, off: undefined }
       this.#pending.set(id, pending)
-      if (signal) {
-        pending.onAbort = () => this.#cancel(id, cancelled(signal), signal.reason)
-        signal.addEventListener('abort', pending.onAbort, { once: true })
-      }
-      this.#arm(id, pending)
+      if (signal) pending.off = signal.onAbort((reason) => this.#cancel(id, cancelled(reason), reason))
+      this.#arm(pending)
       const message: Request = outParams === undefined
         ? { jsonrpc: '2.0', id, method }
         : { jsonrpc: '2.0', id, method, params: outParams }
@@ -150,28 +156,53 @@ export class Peer {
       this.#settle(id, pending)
       pending.reject(error)
     }
-    for (const controller of this.#incoming.values()) controller.abort(error)
+    for (const cancel of this.#incoming.values()) cancel.abort(error)
     this.#incoming.clear()
+    this.#stopSweeper()
   }
 
   get closed(): boolean {
     return this.#closed !== undefined
   }
 
-  #arm(id: number, pending: Pending): void {
+  /** (Re)start a request's clock; progress calls this again. */
+  #arm(pending: Pending): void {
     const { timeout } = pending.options
     if (!timeout) return
-    if (pending.timer) clearTimeout(pending.timer)
-    pending.timer = setTimeout(() => {
-      const error = new McpxError(ErrorCode.RequestTimeout, `Request to ${this.name} timed out after ${timeout} ms`)
-      this.#cancel(id, error, 'timeout')
-    }, timeout)
+    pending.deadline = Date.now() + timeout
+    // Deadlines are checked at a tenth of the shortest timeout (10 ms to 1 s).
+    const every = Math.min(1000, Math.max(10, Math.floor(timeout / 10)))
+    if (this.#sweeper && every >= this.#sweepEvery) return
+    this.#stopSweeper()
+    this.#sweepEvery = every
+    this.#sweeper = setInterval(() => this.#sweep(), every)
+    ;(this.#sweeper as { unref?: () => void }).unref?.()
+  }
+
+  #sweep(): void {
+    const now = Date.now()
+    let timed = false
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadline === 0) continue
+      if (pending.deadline > now) {
+        timed = true
+        continue
+      }
+      const { timeout } = pending.options
+      this.#cancel(id, new McpxError(ErrorCode.RequestTimeout, `Request to ${this.name} timed out after ${timeout} ms`), 'timeout')
+    }
+    if (!timed) this.#stopSweeper()
+  }
+
+  #stopSweeper(): void {
+    if (this.#sweeper) clearInterval(this.#sweeper)
+    this.#sweeper = undefined
+    this.#sweepEvery = Number.POSITIVE_INFINITY
   }
 
   #settle(id: number, pending: Pending): void {
     this.#pending.delete(id)
-    if (pending.timer) clearTimeout(pending.timer)
-    if (pending.onAbort) pending.options.signal?.removeEventListener('abort', pending.onAbort)
+    pending.off?.()
   }
 
   /** MCP cancellation: tell the other side, then forget the request (its late answer is ignored). */
@@ -194,7 +225,7 @@ export class Peer {
     if (message.method === PROGRESS && typeof params?.progressToken === 'number') {
       const pending = this.#pending.get(params.progressToken)
       if (pending?.options.onProgress) {
-        this.#arm(params.progressToken, pending)
+        this.#arm(pending)
         pending.options.onProgress(params)
         return
       }
@@ -209,25 +240,24 @@ export class Peer {
       this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id)
       return
     }
-    const controller = new AbortController()
-    this.#incoming.set(id, controller)
-    this.#handlers.request(message, controller.signal, this.relatedTo(related), meta).then(
-      (result) => this.#reply(id, controller, result, undefined),
-      (error: unknown) => this.#reply(id, controller, undefined, toMcpxError(error, this.#handlers.onError)),
+    const cancel = abortSource()
+    this.#incoming.set(id, cancel)
+    this.#handlers.request(message, cancel, this.relatedTo(related), meta).then(
+      (result) => this.#reply(id, cancel, result, undefined),
+      (error: unknown) => this.#reply(id, cancel, undefined, toMcpxError(error, this.#handlers.onError)),
     )
   }
 
-  #reply(id: RequestId, controller: AbortController, result: Result | undefined, error: McpxError | undefined): void {
-    if (this.#incoming.get(id) !== controller) return
+  #reply(id: RequestId, cancel: AbortHandle, result: Result | undefined, error: McpxError | undefined): void {
+    if (this.#incoming.get(id) !== cancel) return
     this.#incoming.delete(id)
     // MCP cancellation §Behavior: no response is sent for a cancelled request.
-    if (controller.signal.aborted) return
+    if (cancel.aborted) return
     this.#send(error ? { jsonrpc: '2.0', id, error: error.toJSON() } : { jsonrpc: '2.0', id, result: result ?? {} }, id)
   }
 }
 
-function cancelled(signal: AbortSignal): McpxError {
-  const reason = signal.reason
+function cancelled(reason: unknown): McpxError {
   return McpxError.is(reason) ? reason : new McpxError(ErrorCode.RequestCancelled, 'Request cancelled')
 }
 

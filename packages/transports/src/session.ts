@@ -1,4 +1,5 @@
 import {
+  type AbortSource,
   Context,
   createKey,
   ErrorCode,
@@ -74,7 +75,7 @@ export class Session {
     this.info = options.info
     this.#proxy = options.proxy
     this.#peer = new Peer('client', options.send, {
-      request: (message, signal, _related, meta) => this.#fromClient(message, signal, meta as MessageMeta),
+      request: (message, cancel, _related, meta) => this.#fromClient(message, cancel, meta as MessageMeta),
       notification: (message, _related, meta) => void this.#fromClient(message, undefined, meta as MessageMeta),
       onError: options.onError,
     })
@@ -102,7 +103,11 @@ export class Session {
    * through the proxy stack (direction `toClient`). `related` is the client
    * request it was made while serving, when known.
    */
-  async toClient(message: Request | Notification, related: RequestId | undefined, signal?: AbortSignal): Promise<Result | undefined> {
+  async toClient(
+    message: Request | Notification,
+    related: RequestId | undefined,
+    signal?: AbortSignal | AbortSource,
+  ): Promise<Result | undefined> {
     const ctx = new Context({
       kind: 'id' in message ? 'request' : 'notification',
       id: 'id' in message ? message.id : undefined,
@@ -148,11 +153,15 @@ export class Session {
         this.#peer.notify(ctx.method, ctx.params, related)
         return
       }
-      ctx.result = await this.#peer.request(ctx.method, ctx.params, { signal: ctx.signal, via: related })
+      ctx.result = await this.#peer.request(ctx.method, ctx.params, { signal: ctx, via: related })
     }
   }
 
-  async #fromClient(message: Request | Notification, signal: AbortSignal | undefined, meta: MessageMeta | undefined): Promise<Result> {
+  async #fromClient(
+    message: Request | Notification,
+    signal: AbortSource | undefined,
+    meta: MessageMeta | undefined,
+  ): Promise<Result> {
     const isRequest = 'id' in message
     const ctx = new Context({
       kind: isRequest ? 'request' : 'notification',

@@ -87,6 +87,9 @@ class StdioChannel implements Channel {
   readonly #settings: Settings
   #child: ChildProcess | undefined
   #exited: Promise<void> | undefined
+  /** Lines waiting for the next flush: one write (one syscall, one wake-up of the child) per turn of the event loop. */
+  #outbox = ''
+  #flushScheduled = false
 
   constructor(settings: Settings) {
     this.#settings = settings
@@ -131,8 +134,17 @@ class StdioChannel implements Channel {
   }
 
   send(message: Message): void {
+    this.#outbox += encodeLine(message)
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    setImmediate(this.#flush)
+  }
+
+  readonly #flush = () => {
+    this.#flushScheduled = false
     const stdin = this.#child?.stdin
-    if (stdin?.writable) stdin.write(encodeLine(message))
+    if (stdin?.writable) stdin.write(this.#outbox)
+    this.#outbox = ''
   }
 
   async close(): Promise<void> {

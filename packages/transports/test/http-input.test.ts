@@ -40,13 +40,13 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   it('answers a body that is not JSON with 400 and -32700', async () => {
     const response = await post('{"jsonrpc": "2.0", ')
     expect(response.status).toBe(400)
-    expect((await response.json()).error.code).toBe(-32700)
+    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32700)
   })
 
   it('answers JSON that is not JSON-RPC with 400 and -32600', async () => {
     const response = await post(JSON.stringify({ hello: 'world' }))
     expect(response.status).toBe(400)
-    expect((await response.json()).error.code).toBe(-32600)
+    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32600)
   })
 
   it('answers a body over the limit with 413 before parsing it', async () => {

@@ -31,7 +31,7 @@ async function session(url: string, call: boolean): Promise<void> {
       headers,
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } }),
     })
-    expect((await response.json()).result.content[0].text).toBe('x')
+    expect(((await response.json()) as { result: { content: { text: string }[] } }).result.content[0]!.text).toBe('x')
   }
   const deleted = await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': id } })
   expect(deleted.status).toBe(200)
