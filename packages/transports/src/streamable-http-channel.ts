@@ -1,35 +1,35 @@
-import { ErrorCode, type Message, type Request, type RequestId } from '@mcpx/core'
+import { ErrorCode, type Message, type RequestId } from '@mcpx/core'
 import type { Channel, ChannelEvents } from './channel.js'
-import { delay, discard, readEventStream, readText, SseDecoder, UpstreamFault } from './streamable-http-sse.js'
-
-/** Headers for one HTTP request, lower-case names, protocol headers already removed. */
-export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
-
-/** What {@link streamableHttp} resolved from its options. */
-export interface ChannelSettings {
-  /** The endpoint, without userinfo. */
-  url: string
-  describe: string
-  headers: HeaderSource
-  fetch: typeof fetch
-  maxBodyBytes: number
-  reconnectDelay: number
-  maxReconnects: number
-}
+import {
+  HttpSession,
+  type HttpSettings,
+  INITIALIZED,
+  isResponseTo,
+  POST_HEADERS,
+} from './streamable-http-session.js'
+import {
+  delay,
+  discard,
+  readEventStream,
+  readText,
+  SseDecoder,
+  UpstreamFault,
+} from './streamable-http-sse.js'
 
 /** Sends held back while the session is re-initialized; beyond it they fail at once. */
 const MAX_WAITING = 1024
 /** Milliseconds `close()` gives the session's DELETE. */
 const DELETE_TIMEOUT = 2000
+/** Milliseconds a re-initialization may take before the channel gives up. */
+const REINITIALIZE_TIMEOUT = 30_000
 /** Longest wait between reconnection attempts, unless the server's `retry` asks for more. */
 const MAX_BACKOFF = 30_000
-const POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
+const EXPIRED = 'expired the session and could not be re-initialized'
 const GET_HEADERS = { accept: 'text/event-stream' }
 const noEvents: ChannelEvents = { message() {}, close() {} }
 
-const isSse = (response: Response) => response.headers.get('content-type')?.startsWith('text/event-stream') === true
-const isResponseTo = (message: any, id: RequestId) =>
-  typeof message === 'object' && message !== null && message.id === id && !('method' in message)
+const isSse = (response: Response) =>
+  response.headers.get('content-type')?.startsWith('text/event-stream') === true
 
 /**
  * One MCP session over Streamable HTTP: every send is its own POST (many in
@@ -37,26 +37,22 @@ const isResponseTo = (message: any, id: RequestId) =>
  * outside any request.
  */
 export class StreamableHttpChannel implements Channel {
-  readonly #s: ChannelSettings
+  readonly #s: HttpSettings
+  readonly #session: HttpSession
   #events = noEvents
   #closed = false
   #closing: Promise<void> | undefined
   /** Every fetch in flight, so `close()` can abort them all. */
   readonly #inflight = new Set<AbortController>()
-  #sessionId: string | undefined
-  #protocolVersion: string | undefined
-  /** The client's `initialize`, replayed when the session expires. */
-  #initialize: Request | undefined
-  /** The id of that `initialize` until its answer has passed through. */
-  #initId: RequestId | undefined
   #reinit: Promise<boolean> | undefined
-  #reinits = 0
   #waiting = 0
-  #listening = false
+  /** The standalone GET stream's controller while it runs; aborted last on close. */
+  #listener: AbortController | undefined
   #noStandaloneStream = false
 
-  constructor(settings: ChannelSettings) {
+  constructor(settings: HttpSettings) {
     this.#s = settings
+    this.#session = new HttpSession(settings)
   }
 
   start(events: ChannelEvents): Promise<void> {
@@ -69,10 +65,7 @@ export class StreamableHttpChannel implements Channel {
     let id: RequestId | undefined
     if ('method' in message && 'id' in message) {
       id = message.id
-      if (message.method === 'initialize') {
-        this.#initialize = message
-        this.#initId = id
-      }
+      if (message.method === 'initialize') this.#session.initializing(message)
     }
     void this.#post(message, JSON.stringify(message), id, false)
   }
@@ -84,16 +77,24 @@ export class StreamableHttpChannel implements Channel {
 
   async #shutdown(): Promise<void> {
     this.#closed = true
-    for (const controller of this.#inflight) controller.abort()
-    this.#inflight.clear()
-    const sessionId = this.#sessionId
-    if (sessionId === undefined) return
-    // Streamable HTTP §Session Management: a client that no longer needs the session SHOULD DELETE it.
+    const listener = this.#listener
+    for (const controller of this.#inflight) if (controller !== listener) controller.abort()
+    try {
+      if (this.#session.sessionId !== undefined) await this.#delete()
+    } finally {
+      // After the DELETE, so a server that ends the GET stream with the session ends it cleanly:
+      // aborting a streaming fetch makes Node's undici open a spare connection (nodejs/undici#5845).
+      listener?.abort()
+      this.#inflight.clear()
+    }
+  }
+
+  /** Streamable HTTP §Session Management: a client that no longer needs the session SHOULD DELETE it. */
+  async #delete(): Promise<void> {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT)
     try {
-      const headers = await this.#headers({})
-      const response = await this.#s.fetch(this.#s.url, { method: 'DELETE', headers, signal: controller.signal, redirect: 'manual' })
+      const response = await this.#session.fetch('DELETE', {}, undefined, controller.signal)
       await response.body?.cancel()
     } catch {
       // Best effort: the server expires the session on its own.
@@ -102,26 +103,33 @@ export class StreamableHttpChannel implements Channel {
     }
   }
 
-  async #post(message: Message, body: string, id: RequestId | undefined, retried: boolean): Promise<void> {
+  async #post(
+    message: Message,
+    body: string,
+    id: RequestId | undefined,
+    retried: boolean,
+  ): Promise<void> {
     if (this.#reinit) {
-      if (this.#waiting >= MAX_WAITING) return this.#fail(message, id, 'is re-initializing its session and too many messages are waiting')
+      if (this.#waiting >= MAX_WAITING)
+        return this.#fail(message, id, 'has too many messages waiting')
       this.#waiting++
       const ok = await this.#reinit.finally(() => this.#waiting--)
-      if (!ok) return this.#fail(message, id, 'expired the session and could not be re-initialized')
+      if (!ok) return this.#fail(message, id, EXPIRED)
     }
     const controller = new AbortController()
     this.#inflight.add(controller)
-    const sessionId = this.#sessionId
+    const sessionId = this.#session.sessionId
     let reached = false
     try {
-      const headers = await this.#headers(POST_HEADERS)
-      const response = await this.#s.fetch(this.#s.url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' })
+      const response = await this.#session.fetch('POST', POST_HEADERS, body, controller.signal)
       reached = true
-      // Streamable HTTP §Session Management: 404 to a request with a session id means the session
-      // is gone and the client MUST start a new one with a fresh initialize.
+      // Streamable HTTP §Session Management: 404 to a request with a session id means the
+      // session is gone and the client MUST start a new one with a fresh initialize.
       if (response.status === 404 && sessionId !== undefined && !retried) {
         discard(response)
-        if (!(await this.#reinitialize(sessionId))) return this.#fail(message, id, 'expired the session and could not be re-initialized')
+        if (!(await this.#reinitialize(sessionId))) return this.#fail(message, id, EXPIRED)
+        // The replay sent its own notifications/initialized.
+        if (id === undefined && (message as { method?: string }).method === INITIALIZED) return
         return await this.#post(message, body, id, true)
       }
       if (!response.ok) {
@@ -130,28 +138,35 @@ export class StreamableHttpChannel implements Channel {
       }
       if (id === undefined) {
         discard(response)
-        if ((message as { method?: string }).method === 'notifications/initialized') void this.#listen()
+        if ((message as { method?: string }).method === INITIALIZED) void this.#listen()
         return
       }
-      if (id === this.#initId) {
-        const session = response.headers.get('mcp-session-id')
-        if (session) this.#sessionId = session
-      }
-      // Streamable HTTP §Sending Messages: a request is answered with one JSON body or an SSE stream.
-      const type = response.headers.get('content-type') ?? ''
-      let answered: boolean
-      if (type.startsWith('application/json')) answered = this.#json(JSON.parse(await readText(response, this.#s.maxBodyBytes)), id)
-      else if (type.startsWith('text/event-stream')) answered = await this.#postStream(response, id, controller.signal)
-      else {
-        discard(response)
-        return this.#fail(message, id, `answered HTTP ${response.status} without a JSON or SSE body`)
-      }
-      if (!answered) this.#fail(message, id, 'ended the response without answering')
+      this.#session.answered(id, response)
+      const unanswered = await this.#read(response, id, controller.signal)
+      if (unanswered !== undefined) this.#fail(message, id, unanswered)
     } catch (error) {
       this.#fail(message, id, failure(error, reached))
     } finally {
       this.#inflight.delete(controller)
     }
+  }
+
+  /**
+   * Streamable HTTP §Sending Messages: a request is answered with one JSON
+   * body or an SSE stream. Returns why it was not answered, if it was not.
+   */
+  async #read(response: Response, id: RequestId, signal: AbortSignal): Promise<string | undefined> {
+    const type = response.headers.get('content-type') ?? ''
+    let answered: boolean
+    if (type.startsWith('application/json')) {
+      answered = this.#json(JSON.parse(await readText(response, this.#s.maxBodyBytes)), id)
+    } else if (type.startsWith('text/event-stream')) {
+      answered = await this.#postStream(response, id, signal)
+    } else {
+      discard(response)
+      return `answered HTTP ${response.status} without a JSON or SSE body`
+    }
+    return answered ? undefined : 'ended the response without answering'
   }
 
   /** Deliver a JSON body (one message, or a batch); true if it answered request `id`. */
@@ -200,42 +215,26 @@ export class StreamableHttpChannel implements Channel {
     }
   }
 
-  /** Streamable HTTP §Listening for Messages from the Server: the standalone GET stream. */
+  /**
+   * Streamable HTTP §Listening for Messages from the Server: the standalone
+   * GET stream, reconnected with backoff (and `Last-Event-ID`) when it drops.
+   */
   async #listen(): Promise<void> {
-    if (this.#listening || this.#noStandaloneStream || this.#closed) return
-    this.#listening = true
+    if (this.#listener || this.#noStandaloneStream || this.#closed) return
     const controller = new AbortController()
+    this.#listener = controller
     this.#inflight.add(controller)
     const decoder = this.#decoder((message) => this.#deliver(message, undefined))
     let failures = 0
     try {
       while (!this.#closed) {
-        const sessionId = this.#sessionId
         const before = decoder.progress
-        try {
-          const response = await this.#get(decoder.lastEventId, controller.signal)
-          if (response.status === 405) {
-            // The server offers no standalone stream; it sends everything on POST responses.
-            discard(response)
-            this.#noStandaloneStream = true
-            return
-          }
-          if (response.status === 404 && sessionId !== undefined) {
-            discard(response)
-            if (!(await this.#reinitialize(sessionId))) return
-            decoder.lastEventId = undefined
-            continue
-          }
-          if (response.ok && isSse(response)) {
-            decoder.reset()
-            await readEventStream(response.body!, decoder)
-          } else discard(response)
-        } catch {
-          if (this.#closed) return
-        }
+        if (!(await this.#listenOnce(decoder, controller.signal)) || this.#closed) return
         failures = decoder.progress > before ? 0 : failures + 1
         if (failures > this.#s.maxReconnects) {
-          this.#events.log?.(`standalone SSE stream of ${this.#s.describe} lost after ${failures} attempts`)
+          this.#events.log?.(
+            `standalone SSE stream of ${this.#s.describe} lost after ${failures} attempts`,
+          )
           return
         }
         await delay(this.#backoff(decoder.retry, failures), controller.signal)
@@ -243,15 +242,42 @@ export class StreamableHttpChannel implements Channel {
     } catch {
       // Aborted by close().
     } finally {
-      this.#listening = false
+      this.#listener = undefined
       this.#inflight.delete(controller)
     }
   }
 
+  /** One GET stream until it ends; false when there is no point reconnecting. */
+  async #listenOnce(decoder: SseDecoder, signal: AbortSignal): Promise<boolean> {
+    const sessionId = this.#session.sessionId
+    try {
+      const response = await this.#get(decoder.lastEventId, signal)
+      if (response.status === 405) {
+        // The server offers no standalone stream: it sends everything on POST responses.
+        discard(response)
+        this.#noStandaloneStream = true
+        return false
+      }
+      if (response.status === 404 && sessionId !== undefined) {
+        discard(response)
+        decoder.lastEventId = undefined
+        return this.#reinitialize(sessionId)
+      }
+      if (!response.ok || !isSse(response)) discard(response)
+      else {
+        decoder.reset()
+        await readEventStream(response.body!, decoder)
+      }
+    } catch {
+      // A dropped stream: reconnected by the caller.
+    }
+    return true
+  }
+
   #get(lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
-    return this.#headers(lastEventId === undefined ? GET_HEADERS : { ...GET_HEADERS, 'last-event-id': lastEventId }).then(
-      (headers) => this.#s.fetch(this.#s.url, { method: 'GET', headers, signal, redirect: 'manual' }),
-    )
+    const fixed =
+      lastEventId === undefined ? GET_HEADERS : { ...GET_HEADERS, 'last-event-id': lastEventId }
+    return this.#session.fetch('GET', fixed, undefined, signal)
   }
 
   /** The server's `retry`, else the configured delay doubling with each failed attempt. */
@@ -276,87 +302,52 @@ export class StreamableHttpChannel implements Channel {
 
   #deliver(message: any, related: RequestId | undefined): void {
     if (this.#closed) return
-    if (this.#initId !== undefined && isResponseTo(message, this.#initId)) {
-      this.#initId = undefined
-      this.#takeVersion(message.result)
-    }
+    this.#session.observe(message)
     this.#events.message(message, related)
-  }
-
-  #takeVersion(result: any): void {
-    const version = result?.protocolVersion
-    // Checked because it becomes a header value, and an invalid one would make every fetch throw.
-    if (typeof version === 'string' && /^[\w.-]{1,64}$/.test(version)) this.#protocolVersion = version
   }
 
   /** Start a new session after `stale` expired; concurrent callers share one attempt. */
   #reinitialize(stale: string): Promise<boolean> {
     if (this.#reinit) return this.#reinit
     if (this.#closed) return Promise.resolve(false)
-    if (this.#sessionId !== stale) return Promise.resolve(true) // already replaced
-    const attempt = this.#replayInitialize().then((ok) => {
+    if (this.#session.sessionId !== stale) return Promise.resolve(true) // already replaced
+    const controller = new AbortController()
+    this.#inflight.add(controller)
+    const timer = setTimeout(() => controller.abort(), REINITIALIZE_TIMEOUT)
+    const attempt = this.#session.replay(controller.signal).then(
+      (ok) => ok && !this.#closed,
+      () => false,
+    )
+    this.#reinit = attempt.then((ok) => {
+      clearTimeout(timer)
+      this.#inflight.delete(controller)
       this.#reinit = undefined
-      if (ok) void this.#listen()
-      else if (!this.#closed) {
-        this.#events.close('expired the session and could not be re-initialized')
+      if (ok) {
+        this.#events.log?.(`session with ${this.#s.describe} expired; re-initialized`)
+        void this.#listen()
+      } else if (!this.#closed) {
+        this.#events.close(EXPIRED)
         void this.close()
       }
       return ok
     })
-    this.#reinit = attempt
-    return attempt
-  }
-
-  /** Replay the client's `initialize` (fresh id, answer kept here) and `notifications/initialized`. */
-  async #replayInitialize(): Promise<boolean> {
-    const initialize = this.#initialize
-    if (!initialize) return false
-    this.#sessionId = undefined
-    this.#protocolVersion = undefined
-    const id = `mcpx-reinitialize-${++this.#reinits}`
-    const controller = new AbortController()
-    this.#inflight.add(controller)
-    try {
-      const request = { method: 'POST', body: JSON.stringify({ ...initialize, id }), signal: controller.signal, redirect: 'manual' } as const
-      const response = await this.#s.fetch(this.#s.url, { ...request, headers: await this.#headers(POST_HEADERS) })
-      let result: any
-      const take = (message: any) => {
-        if (isResponseTo(message, id)) result = message.result
-      }
-      const type = response.headers.get('content-type') ?? ''
-      if (response.ok && type.startsWith('application/json')) take(JSON.parse(await readText(response, this.#s.maxBodyBytes)))
-      else if (response.ok && type.startsWith('text/event-stream')) await readEventStream(response.body!, this.#decoder(take))
-      else discard(response)
-      const sessionId = response.headers.get('mcp-session-id')
-      if (!result || this.#closed) return false
-      this.#sessionId = sessionId ?? undefined
-      this.#takeVersion(result)
-      const body = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })
-      const ack = await this.#s.fetch(this.#s.url, { ...request, body, headers: await this.#headers(POST_HEADERS) })
-      discard(ack)
-      if (ack.ok) this.#events.log?.(`session with ${this.#s.describe} expired; re-initialized`)
-      return ack.ok
-    } catch {
-      return false
-    } finally {
-      this.#inflight.delete(controller)
-    }
-  }
-
-  async #headers(fixed: Record<string, string>): Promise<Record<string, string>> {
-    const user = this.#s.headers()
-    const headers: Record<string, string> = { ...(user instanceof Promise ? await user : user), ...fixed }
-    if (this.#sessionId !== undefined) headers['mcp-session-id'] = this.#sessionId
-    if (this.#protocolVersion !== undefined) headers['mcp-protocol-version'] = this.#protocolVersion
-    return headers
+    return this.#reinit
   }
 
   /** Fail `message`: a request gets a -32010 response naming the upstream (never its body); others are logged. */
   #fail(message: Message, id: RequestId | undefined, reason: string): void {
     if (this.#closed) return
     const text = `Upstream ${this.#s.describe} ${reason}`
-    if (id !== undefined) this.#events.message({ jsonrpc: '2.0', id, error: { code: ErrorCode.UpstreamUnavailable, message: text } })
-    else this.#events.log?.(`${text} (${'method' in message ? message.method : 'a response'} was not delivered)`)
+    if (id === undefined) {
+      const what = 'method' in message ? message.method : 'a response'
+      this.#events.log?.(`${text} (${what} was not delivered)`)
+      return
+    }
+    this.#events.message({
+      jsonrpc: '2.0',
+      id,
+      error: { code: ErrorCode.UpstreamUnavailable, message: text },
+    })
   }
 }
 
@@ -365,5 +356,7 @@ function failure(error: unknown, reached: boolean): string {
   if (error instanceof SyntaxError) return 'answered with invalid JSON'
   if (reached) return 'broke off the response'
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
-  return typeof code === 'string' && /^[A-Z_]+$/.test(code) ? `could not be reached (${code})` : 'could not be reached'
+  return typeof code === 'string' && /^[A-Z_]+$/.test(code)
+    ? `could not be reached (${code})`
+    : 'could not be reached'
 }

@@ -92,11 +92,15 @@ export class SseDecoder {
   }
 
   #line(line: string): void {
-    if (line === '') return this.#dispatch()
+    if (line === '') {
+      this.#dispatch()
+      return
+    }
     if (line.charCodeAt(0) === 58) return // ':' comment (keep-alives)
     const colon = line.indexOf(':')
     const field = colon === -1 ? line : line.slice(0, colon)
-    const value = colon === -1 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1)
+    const value =
+      colon === -1 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1)
     switch (field) {
       case 'data':
         this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`
@@ -131,7 +135,10 @@ export class SseDecoder {
 }
 
 /** Feed a response body to `decoder` until it ends. Cancels the body if the decoder throws. */
-export async function readEventStream(body: ReadableStream<Uint8Array>, decoder: SseDecoder): Promise<void> {
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  decoder: SseDecoder,
+): Promise<void> {
   const reader = body.getReader()
   try {
     for (;;) {

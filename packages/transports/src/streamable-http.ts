@@ -1,5 +1,6 @@
 import type { Connector } from './channel.js'
-import { type HeaderSource, StreamableHttpChannel } from './streamable-http-channel.js'
+import { StreamableHttpChannel } from './streamable-http-channel.js'
+import type { HeaderSource } from './streamable-http-session.js'
 
 type HeaderRecord = Readonly<Record<string, string>>
 
@@ -42,7 +43,14 @@ export interface StreamableHttpOptions {
 }
 
 /** Set by the transport on every request; a user header of the same name would break the session. */
-const RESERVED = new Set(['content-type', 'accept', 'content-length', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'])
+const RESERVED = new Set([
+  'content-type',
+  'accept',
+  'content-length',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+])
 
 /**
  * Connect to an MCP server over Streamable HTTP (MCP 2025-11-25, also
@@ -73,13 +81,16 @@ export function streamableHttp(options: StreamableHttpOptions): Connector {
   } catch {
     throw fail('url must be an absolute http: or https: URL')
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail('url must be an absolute http: or https: URL')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw fail('url must be an absolute http: or https: URL')
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
   const reconnectDelay = options.reconnectDelay ?? 1000
   const maxReconnects = options.maxReconnects ?? 5
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw fail('maxBodyBytes must be a positive integer')
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
+    throw fail('maxBodyBytes must be a positive integer')
   if (!(reconnectDelay >= 0)) throw fail('reconnectDelay must be >= 0')
-  if (!Number.isInteger(maxReconnects) || maxReconnects < 0) throw fail('maxReconnects must be an integer >= 0')
+  if (!Number.isInteger(maxReconnects) || maxReconnects < 0)
+    throw fail('maxReconnects must be an integer >= 0')
   const fetchImpl = options.fetch ?? globalThis.fetch
   if (typeof fetchImpl !== 'function') throw fail('fetch must be a function')
 
@@ -115,8 +126,10 @@ function headerSource(
       return value instanceof Promise ? value.then((v) => clean(v, basic)) : clean(value, basic)
     }
   }
-  if (typeof headers !== 'object' || headers === null) throw fail('headers must be a record or a function')
-  for (const value of Object.values(headers)) if (typeof value !== 'string') throw fail('header values must be strings')
+  if (typeof headers !== 'object' || headers === null)
+    throw fail('headers must be a record or a function')
+  for (const value of Object.values(headers))
+    if (typeof value !== 'string') throw fail('header values must be strings')
   const fixed = clean(headers, basic)
   return () => fixed
 }

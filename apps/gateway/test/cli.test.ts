@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { e2eBinPath } from '@mcpx/test-utils'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { afterEach, describe, expect, it } from 'vitest'
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+const running: ChildProcess[] = []
+
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGTERM')
+})
+
+/** Start the gateway and resolve with the URL it prints. */
+function start(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [cli, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  running.push(child)
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk
+      const match = /LISTENING (\S+)/.exec(out)
+      if (match) resolve(match[1]!)
+    })
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)))
+  })
+}
+
+const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text
+
+describe('mcpx-gateway', () => {
+  it('serves the bundled example upstream over Streamable HTTP', async () => {
+    const url = await start(['--example'])
+    const client = new Client({ name: 't', version: '1' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+    expect(text(await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } }))).toBe('5')
+    await client.close()
+  })
+
+  it('serves a stdio upstream given after --, in shared mode', async () => {
+    const url = await start(['--mode', 'shared', '--', process.execPath, e2eBinPath('stdio')])
+    const client = new Client({ name: 't', version: '1' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi')
+    await client.close()
+  })
+
+  it('serves over stdio with --serve stdio', async () => {
+    const client = new Client({ name: 't', version: '1' })
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, '--serve', 'stdio', '--example'] }))
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'over stdio' } }))).toBe('over stdio')
+    await client.close()
+  })
+
+  it('prints its usage with --help', () => {
+    const result = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' })
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain('Usage:')
+  })
+
+  it.each([
+    [['--port', '70000', '--example'], '--port must be 0-65535'],
+    [['--mode', 'sometimes', '--example'], '--mode must be shared or per-session'],
+    [[], 'give exactly one upstream'],
+    [['--example', '--url', 'http://127.0.0.1:1/mcp'], 'give exactly one upstream'],
+    [['--url', 'not a url'], '--url is not a URL'],
+    [['--bogus'], "Unknown option '--bogus'"],
+  ])('rejects %j with a clear error and exit code 2', (args, message) => {
+    const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain(message)
+  })
+})

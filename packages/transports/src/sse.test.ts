@@ -1,0 +1,254 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createProxy, type Message } from '@mcpx/core'
+import { createConformanceServer } from '@mcpx/test-utils'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { ChannelEvents } from './channel.js'
+import { forward } from './forward.js'
+import { sse } from './sse.js'
+import { createSseHandler } from './sse-handler.js'
+import { upstream } from './upstream.js'
+
+const cleanups: (() => Promise<unknown> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** A `node:http` server on 127.0.0.1:0; closed after the test. Returns its base URL. */
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server = createServer(handler)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => {
+    server.closeAllConnections()
+    return new Promise((resolve) => server.close(resolve))
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** The SDK's own HTTP+SSE server (`SSEServerTransport`) with the conformance fixture; records request headers. */
+async function sdkSseServer(): Promise<{ url: string; headers: { method: string; headers: IncomingHttpHeaders }[] }> {
+  const transports = new Map<string, SSEServerTransport>()
+  const headers: { method: string; headers: IncomingHttpHeaders }[] = []
+  const base = await listen((req, res) => {
+    headers.push({ method: req.method!, headers: req.headers })
+    const url = new URL(req.url!, 'http://127.0.0.1')
+    if (req.method === 'GET' && url.pathname === '/sse') {
+      const transport = new SSEServerTransport('/messages', res)
+      transports.set(transport.sessionId, transport)
+      res.on('close', () => transports.delete(transport.sessionId))
+      void createConformanceServer().connect(transport)
+      return
+    }
+    const transport = transports.get(url.searchParams.get('sessionId') ?? '')
+    if (req.method === 'POST' && transport) void transport.handlePostMessage(req, res)
+    else res.writeHead(404).end()
+  })
+  return { url: `${base}/sse`, headers }
+}
+
+/** A hand-written SSE server: `onGet` writes the stream, `onPost` answers each POST. */
+async function fakeServer(
+  onGet: (res: ServerResponse) => void,
+  onPost: (body: string, res: ServerResponse) => void = (_body, res) => res.writeHead(202).end(),
+): Promise<string> {
+  const base = await listen((req, res) => {
+    if (req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      onGet(res)
+      return
+    }
+    let body = ''
+    req.on('data', (chunk) => {
+      body += chunk
+    })
+    req.on('end', () => onPost(body, res))
+  })
+  return `${base}/sse`
+}
+
+function recorder() {
+  const messages: unknown[] = []
+  const logs: string[] = []
+  const state: { closed: string | undefined } = { closed: undefined }
+  const events: ChannelEvents = {
+    message: (message) => messages.push(message),
+    close: (reason) => {
+      state.closed ??= reason
+    },
+    log: (line) => logs.push(line),
+  }
+  return { messages, logs, state, events }
+}
+
+function openChannel(url: string, options: Omit<Parameters<typeof sse>[0], 'url'> = {}) {
+  const channel = sse({ url, ...options }).open()
+  cleanups.push(() => channel.close())
+  return channel
+}
+
+const ENDPOINT = 'event: endpoint\ndata: /messages?sessionId=s1\n\n'
+const ping = (id: number): Message => ({ jsonrpc: '2.0', id, method: 'ping' })
+
+describe('sse() end to end', () => {
+  it('carries a real SDK client through the proxy to the SDK SSEServerTransport', async () => {
+    const { url } = await sdkSseServer()
+    const up = upstream('legacy', sse({ url }), { log: () => {} })
+    cleanups.push(() => up.close())
+    const handler = createSseHandler(createProxy({ terminal: forward(up) }))
+    cleanups.push(() => handler.close())
+    const front = await listen((req, res) => handler(req, res))
+    const client = new Client({ name: 'sse-test', version: '1.0.0' })
+    await client.connect(new SSEClientTransport(new URL(`${front}/sse`)))
+    cleanups.push(() => client.close())
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name)).toContain('test_simple_text')
+    const progress: number[] = []
+    const result = await client.callTool({ name: 'test_tool_with_progress', arguments: {} }, undefined, {
+      onprogress: (p) => progress.push(p.progress),
+    })
+    expect(result.content).toEqual([{ type: 'text', text: expect.stringContaining('Progress reported for token') }])
+    // The SDK client handles notifications a microtask late and responses at once, so the last
+    // progress can lose the race with the result that follows it in the same chunk.
+    expect(progress.slice(0, 2)).toEqual([0, 50])
+  })
+
+  it('sends its static headers with the GET and with every POST', async () => {
+    const server = await sdkSseServer()
+    const { messages, events } = recorder()
+    const channel = openChannel(server.url, { headers: { authorization: 'Bearer t0k' } })
+    await channel.start(events)
+    channel.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 't', version: '1' } } })
+    await eventually(() => messages.length === 1)
+    expect(server.headers.map((h) => [h.method, h.headers.authorization])).toEqual([
+      ['GET', 'Bearer t0k'],
+      ['POST', 'Bearer t0k'],
+    ])
+  })
+})
+
+describe('sse() channel', () => {
+  it('refuses an endpoint on another origin', async () => {
+    const url = await fakeServer((res) => res.write('event: endpoint\ndata: http://127.0.0.2:9/messages\n\n'))
+    const { events, state } = recorder()
+    await expect(openChannel(url).start(events)).rejects.toThrow(/another origin/)
+    expect(state.closed).toMatch(/another origin/)
+  })
+
+  it('fails to start when the GET is answered with an HTTP error', async () => {
+    const base = await listen((_req, res) => res.writeHead(401).end())
+    await expect(openChannel(`${base}/sse`).start(recorder().events)).rejects.toThrow(/HTTP 401/)
+  })
+
+  it('delivers message events once the endpoint is known', async () => {
+    const url = await fakeServer((res) => res.write(`${ENDPOINT}event: message\ndata: {"jsonrpc":"2.0","method":"notifications/x"}\n\n`))
+    const { messages, events } = recorder()
+    await openChannel(url).start(events)
+    await eventually(() => messages.length === 1)
+    expect(messages[0]).toEqual({ jsonrpc: '2.0', method: 'notifications/x' })
+  })
+
+  it('drops a message event that is not JSON and keeps reading', async () => {
+    const url = await fakeServer((res) => res.write(`${ENDPOINT}data: nope\n\ndata: {"jsonrpc":"2.0","method":"a"}\n\n`))
+    const { messages, logs, state, events } = recorder()
+    await openChannel(url).start(events)
+    await eventually(() => messages.length === 1)
+    expect(logs.some((line) => line.includes('not JSON'))).toBe(true)
+    expect(state.closed).toBeUndefined()
+  })
+
+  it('reports the end of the stream through close', async () => {
+    const url = await fakeServer((res) => {
+      res.write(ENDPOINT)
+      setTimeout(() => res.end(), 20)
+    })
+    const { state, events } = recorder()
+    await openChannel(url).start(events)
+    await eventually(() => state.closed !== undefined)
+    expect(state.closed).toBe('closed the SSE stream')
+  })
+
+  it('ends the connection when an event exceeds maxMessageBytes', async () => {
+    const url = await fakeServer((res) => res.write(`${ENDPOINT}data: ${'x'.repeat(2000)}\n\n`))
+    const { state, events } = recorder()
+    await openChannel(url, { maxMessageBytes: 1000 }).start(events)
+    await eventually(() => state.closed !== undefined)
+    expect(state.closed).toMatch(/exceeded 1000/)
+  })
+
+  it('answers a request whose POST the server refuses with an error response', async () => {
+    const url = await fakeServer(
+      (res) => res.write(ENDPOINT),
+      (_body, res) => res.writeHead(500).end(),
+    )
+    const { messages, state, events } = recorder()
+    const channel = openChannel(url)
+    await channel.start(events)
+    channel.send(ping(1))
+    await eventually(() => messages.length === 1)
+    expect(messages[0]).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32010, message: 'Upstream refused the message (HTTP 500)' } })
+    expect(state.closed).toBeUndefined()
+  })
+
+  it('ends the connection when the server no longer knows the session', async () => {
+    const url = await fakeServer(
+      (res) => res.write(ENDPOINT),
+      (_body, res) => res.writeHead(404).end(),
+    )
+    const { state, events } = recorder()
+    const channel = openChannel(url)
+    await channel.start(events)
+    channel.send(ping(1))
+    await eventually(() => state.closed !== undefined)
+    expect(state.closed).toMatch(/HTTP 404/)
+  })
+
+  it('POSTs one message at a time, in the order sent', async () => {
+    const bodies: number[] = []
+    let seenWhileFirstPending = -1
+    const url = await fakeServer(
+      (res) => res.write(ENDPOINT),
+      (body, res) => {
+        bodies.push(JSON.parse(body).id)
+        if (bodies.length === 1) {
+          setTimeout(() => {
+            seenWhileFirstPending = bodies.length
+            res.writeHead(202).end()
+          }, 50)
+        } else res.writeHead(202).end()
+      },
+    )
+    const channel = openChannel(url)
+    await channel.start(recorder().events)
+    channel.send(ping(1))
+    channel.send(ping(2))
+    channel.send(ping(3))
+    await eventually(() => bodies.length === 3)
+    expect(bodies).toEqual([1, 2, 3])
+    expect(seenWhileFirstPending).toBe(1)
+  })
+})
+
+describe('sse() options', () => {
+  it('refuses a URL that carries credentials', () => {
+    expect(() => sse({ url: 'http://user:secret@127.0.0.1/sse' })).toThrow(/headers/)
+  })
+
+  it('refuses a URL that is not http or https', () => {
+    expect(() => sse({ url: 'ws://127.0.0.1/sse' })).toThrow(TypeError)
+  })
+
+  it('describes itself by origin and path, without the query', () => {
+    expect(sse({ url: 'http://127.0.0.1:3001/sse?key=secret' }).describe).toBe('http://127.0.0.1:3001/sse')
+  })
+})

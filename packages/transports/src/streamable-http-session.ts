@@ -1,0 +1,129 @@
+import type { Request, RequestId } from '@mcpx/core'
+import { discard, readEventStream, readText, SseDecoder } from './streamable-http-sse.js'
+
+/** Headers for one HTTP request, lower-case names, protocol headers already removed. */
+export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
+
+/** What {@link streamableHttp} resolved from its options. */
+export interface HttpSettings {
+  /** The endpoint, without userinfo. */
+  url: string
+  describe: string
+  headers: HeaderSource
+  fetch: typeof fetch
+  maxBodyBytes: number
+  reconnectDelay: number
+  maxReconnects: number
+}
+
+export const INITIALIZED = 'notifications/initialized'
+export const POST_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+}
+
+/** True when `message` is the response (not a request) with this id. */
+export const isResponseTo = (message: any, id: RequestId): boolean =>
+  typeof message === 'object' && message !== null && message.id === id && !('method' in message)
+
+/**
+ * Who the connector is to the server: its headers, the `Mcp-Session-Id` and
+ * `MCP-Protocol-Version` it learned from the handshake, and the client's own
+ * `initialize`, kept to start a new session when this one expires.
+ */
+export class HttpSession {
+  sessionId: string | undefined
+  protocolVersion: string | undefined
+  readonly #s: HttpSettings
+  #initialize: Request | undefined
+  /** The id of that `initialize` until its answer has passed through. */
+  #initId: RequestId | undefined
+  #replays = 0
+
+  constructor(settings: HttpSettings) {
+    this.#s = settings
+  }
+
+  /** The client sent `initialize`: its answer carries the session id and the protocol version. */
+  initializing(message: Request): void {
+    this.#initialize = message
+    this.#initId = message.id
+  }
+
+  /** The HTTP response to request `id` arrived: take the session id if it answers `initialize`. */
+  answered(id: RequestId, response: Response): void {
+    if (id === this.#initId) this.sessionId = response.headers.get('mcp-session-id') ?? undefined
+  }
+
+  /** A message is being delivered: take the protocol version from the `initialize` result. */
+  observe(message: any): void {
+    if (this.#initId === undefined || !isResponseTo(message, this.#initId)) return
+    this.#initId = undefined
+    this.#takeVersion(message.result)
+  }
+
+  /** One HTTP request to the endpoint: the configured headers, then the transport's own. */
+  async fetch(
+    method: string,
+    fixed: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const user = this.#s.headers()
+    const headers: Record<string, string> = {
+      ...(user instanceof Promise ? await user : user),
+      ...fixed,
+    }
+    if (this.sessionId !== undefined) headers['mcp-session-id'] = this.sessionId
+    if (this.protocolVersion !== undefined) headers['mcp-protocol-version'] = this.protocolVersion
+    // Redirects are not followed: the configured credentials must not reach another origin.
+    return this.#s.fetch(this.#s.url, { method, headers, body, signal, redirect: 'manual' })
+  }
+
+  /**
+   * Start a new session: replay the client's `initialize` under a fresh id
+   * (its answer stays here; the client already has one), take the new
+   * session id, and send `notifications/initialized`. False if any step fails.
+   */
+  async replay(signal: AbortSignal): Promise<boolean> {
+    const initialize = this.#initialize
+    if (!initialize) return false
+    this.sessionId = undefined
+    this.protocolVersion = undefined
+    const id = `mcpx-reinitialize-${++this.#replays}`
+    const response = await this.fetch(
+      'POST',
+      POST_HEADERS,
+      JSON.stringify({ ...initialize, id }),
+      signal,
+    )
+    let result: unknown
+    const take = (message: any) => {
+      if (isResponseTo(message, id)) result = message.result
+    }
+    const type = response.headers.get('content-type') ?? ''
+    if (!response.ok) discard(response)
+    else if (type.startsWith('application/json')) {
+      take(JSON.parse(await readText(response, this.#s.maxBodyBytes)))
+    } else if (type.startsWith('text/event-stream')) {
+      const decoder = new SseDecoder(this.#s.maxBodyBytes, (event, data) => {
+        if (event === 'message') take(JSON.parse(data))
+      })
+      await readEventStream(response.body!, decoder)
+    } else discard(response)
+    if (!result) return false
+    this.sessionId = response.headers.get('mcp-session-id') ?? undefined
+    this.#takeVersion(result)
+    const initialized = JSON.stringify({ jsonrpc: '2.0', method: INITIALIZED })
+    const ack = await this.fetch('POST', POST_HEADERS, initialized, signal)
+    discard(ack)
+    return ack.ok
+  }
+
+  #takeVersion(result: unknown): void {
+    const version = (result as { protocolVersion?: unknown } | undefined)?.protocolVersion
+    // Checked because it becomes a header value: an invalid one would make every fetch throw.
+    if (typeof version === 'string' && /^[\w.-]{1,64}$/.test(version))
+      this.protocolVersion = version
+  }
+}
