@@ -12,7 +12,7 @@
 
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, hasTaskset, pinSelf, startGenerator, startTarget } from './lib/launch.mjs'
@@ -122,6 +122,9 @@ function machine() {
 const started = Date.now()
 const meta = {
   date: new Date().toISOString(),
+  // Other work on the machine moves every absolute figure; this says how much there was.
+  /** @type {{ start: number[], end?: number[] }} */
+  loadavg: { start: loadavg() },
   machine: machine(),
   pinning: pin
     ? `target tree on core ${TARGET_CORE}, load generator on core ${LOADGEN_CORE}`
@@ -278,7 +281,7 @@ for (const upstream of upstreamNames) {
             peakRssMB: m.peakRssMB,
           })
           log(
-            `  c=${c}: ${Math.round(r.reqPerSec)} req/s, p99 ${r.latencyMs.p99?.toFixed(2)} ms, ` +
+            `  c=${c}: ${Math.round(r.reqPerSec)} req/s, p99 ${r.latencyMs.p99?.toFixed(2) ?? '–'} ms, ` +
               `${r.errors + r.unfinished} errors${r.errorSamples.length ? ` (${r.errorSamples[0]})` : ''}, ` +
               `${m.processes ?? '?'} processes in tree`,
           )
@@ -304,10 +307,13 @@ for (const upstream of upstreamNames) {
 }
 
 addRatios(rows)
+meta.loadavg.end = loadavg()
 const elapsedS = (Date.now() - started) / 1000
 
+const load = (/** @type {number[] | undefined} */ l) => l?.map((x) => x.toFixed(2)).join(' ')
 const report = [
   `End to end, ${meta.date}, ${meta.machine.cpu} × ${meta.machine.nproc}, node ${meta.machine.node}, pinning: ${meta.pinning}`,
+  `Load average at start ${load(meta.loadavg.start)}, at end ${load(meta.loadavg.end)}.`,
 ]
 for (const upstream of upstreamNames) {
   report.push(
