@@ -126,8 +126,9 @@ function fixtureServer(): McpServer {
 type Route = (request: Seen, res: ServerResponse) => void | Promise<void>
 
 /** A hand-written server: it answers the handshake; `route` answers everything else. */
-async function startRawServer(route: Route) {
+async function startRawServer(route: Route, options: { sessions?: number } = {}) {
   const seen: Seen[] = []
+  let sessions = 0
   const server = createServer(async (req, res) => {
     const request = {
       method: req.method!,
@@ -137,6 +138,8 @@ async function startRawServer(route: Route) {
     seen.push(request)
     const { body } = request
     if (body?.method === 'initialize') {
+      if (++sessions > (options.sessions ?? Number.POSITIVE_INFINITY))
+        return void res.writeHead(503).end()
       const result = {
         protocolVersion: '2025-11-25',
         capabilities: { tools: {} },
@@ -303,11 +306,11 @@ describe('streamableHttp() with the SDK server', () => {
     const count = fixture.seen.length
     await new Promise((resolve) => setTimeout(resolve, 150)) // several reconnect delays
     expect(fixture.seen).toHaveLength(count)
-    // server.close() waits for every connection still in use; idle keep-alive sockets it closes.
+    // server.close() closes idle keep-alive sockets and waits for any other: none may be left.
     await new Promise<void>((resolve, reject) =>
       fixture.server.close((error) => (error ? reject(error) : resolve())),
     )
-  })
+  }, 3000)
 })
 
 describe('streamableHttp() faults', () => {
@@ -341,6 +344,82 @@ describe('streamableHttp() faults', () => {
     expect(error.code).toBe(ErrorCode.UpstreamUnavailable)
     expect(error.message).toBe(`Upstream ${url} could not be reached (ECONNREFUSED)`)
   }, 5000)
+
+  it('keeps POSTs independent: a fast request is answered while a slow one is still waiting', async () => {
+    let releaseSlow: () => void = () => {}
+    const slowMayAnswer = new Promise<void>((resolve) => {
+      releaseSlow = resolve
+    })
+    const raw = await startRawServer(async (request, res) => {
+      if (request.method === 'GET') return methodNotAllowed(request, res)
+      const { id, params } = request.body
+      if (params.name === 'slow') await slowMayAnswer
+      sendJson(res, { jsonrpc: '2.0', id, result: toolResult(params.name) })
+    })
+    const { connection } = await connect(raw.url)
+    const slow = callTool(connection, 'slow')
+    await expect(callTool(connection, 'fast')).resolves.toEqual(toolResult('fast'))
+    releaseSlow()
+    await expect(slow).resolves.toEqual(toolResult('slow'))
+  })
+
+  it('fails a request whose SSE stream ends without its answer', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return methodNotAllowed(request, res)
+      const progress = {
+        jsonrpc: '2.0',
+        method: 'notifications/message',
+        params: { level: 'info', data: 1 },
+      }
+      res
+        .writeHead(200, { 'content-type': 'text/event-stream' })
+        .end(`data: ${JSON.stringify(progress)}\n\n`)
+    })
+    const { connection } = await connect(raw.url)
+    const error = await failureOf(callTool(connection, 'cut'))
+    expect(error.code).toBe(ErrorCode.UpstreamUnavailable)
+    expect(error.message).toBe(`Upstream ${raw.url} ended the response without answering`)
+  })
+
+  it('fails a request answered with a body that is not JSON', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return methodNotAllowed(request, res)
+      res.writeHead(200, { 'content-type': 'application/json' }).end('<html>oops</html>')
+    })
+    const { connection } = await connect(raw.url)
+    const error = await failureOf(callTool(connection, 'broken'))
+    expect(error.code).toBe(ErrorCode.UpstreamUnavailable)
+    expect(error.message).toBe(`Upstream ${raw.url} answered with invalid JSON`)
+  })
+
+  it('closes the channel when the session expires and re-initializing fails', async () => {
+    const raw = await startRawServer(
+      (request, res) => {
+        if (request.method === 'GET') return methodNotAllowed(request, res)
+        res.writeHead(404).end()
+      },
+      { sessions: 1 },
+    )
+    const { connection } = await connect(raw.url)
+    const closed = new Promise<McpxError>((resolve) => connection.onClose(resolve))
+    const error = await failureOf(callTool(connection, 'expired'))
+    expect(error.code).toBe(ErrorCode.UpstreamUnavailable)
+    expect(error.message).toBe(
+      'Upstream "fixture" expired the session and could not be re-initialized',
+    )
+    await expect(closed).resolves.toBe(error)
+    expect(raw.seen.filter((s) => s.body?.method === 'initialize')).toHaveLength(2)
+  })
+
+  it('sends nothing once closed', async () => {
+    const raw = await startRawServer(methodNotAllowed)
+    const channel = streamableHttp({ url: raw.url }).open()
+    await channel.start({ message() {}, close() {} })
+    await channel.close()
+    channel.send({ jsonrpc: '2.0', id: 1, method: 'ping' })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(raw.seen).toEqual([])
+  })
 
   it('fails a request whose body exceeds maxBodyBytes', async () => {
     const raw = await startRawServer((request, res) => {
