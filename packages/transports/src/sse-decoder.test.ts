@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type SseEvent, SseDecoder } from './sse-decoder.js'
+import { SseDecoder, type SseEvent } from './sse-decoder.js'
 
 function decode(chunks: string[], max?: number): { events: SseEvent[]; invalid: string[] } {
   const events: SseEvent[] = []
@@ -29,7 +29,9 @@ describe('SseDecoder', () => {
   })
 
   it('ignores comments, unknown fields and events without data', () => {
-    const { events } = decode([': keep-alive\n\nretry: 10\nfoo: bar\n\nevent: empty\n\ndata: x\n\n'])
+    const { events } = decode([
+      ': keep-alive\n\nretry: 10\nfoo: bar\n\nevent: empty\n\ndata: x\n\n',
+    ])
     expect(events.map((e) => e.data)).toEqual(['x'])
   })
 
@@ -44,26 +46,34 @@ describe('SseDecoder', () => {
   })
 
   it('yields the same events however the stream is chunked', () => {
-    const stream = 'event: endpoint\r\ndata: /m?s=1\r\n\r\n: ping\n\ndata: {"a":1}\ndata: {"b":2}\r\r' + 'data: é€😀\n\n'
+    const stream =
+      'event: endpoint\r\ndata: /m?s=1\r\n\r\n: ping\n\ndata: {"a":1}\ndata: {"b":2}\r\r' +
+      'data: é€😀\n\n'
     const whole = decode([stream]).events
     expect(whole).toHaveLength(3)
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: stream.length }), { maxLength: 12 }), (cuts) => {
-        const points = [...new Set(cuts)].sort((a, b) => a - b)
-        const chunks: string[] = []
-        let start = 0
-        for (const point of points) {
-          chunks.push(stream.slice(start, point))
-          start = point
-        }
-        chunks.push(stream.slice(start))
-        expect(decode(chunks).events).toEqual(whole)
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: stream.length }), { maxLength: 12 }),
+        (cuts) => {
+          const points = [...new Set(cuts)].sort((a, b) => a - b)
+          const chunks: string[] = []
+          let start = 0
+          for (const point of points) {
+            chunks.push(stream.slice(start, point))
+            start = point
+          }
+          chunks.push(stream.slice(start))
+          expect(decode(chunks).events).toEqual(whole)
+        },
+      ),
     )
   })
 
   it('gives up on an event whose data exceeds the limit, and stays stopped', () => {
-    const { events, invalid } = decode(['data: 0123456789\ndata: 0123456789\n\n', 'data: ok\n\n'], 16)
+    const { events, invalid } = decode(
+      ['data: 0123456789\ndata: 0123456789\n\n', 'data: ok\n\n'],
+      16,
+    )
     expect(invalid).toEqual(['an event exceeded 16 characters'])
     expect(events).toEqual([])
   })

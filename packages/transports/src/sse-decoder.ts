@@ -31,7 +31,11 @@ export class SseDecoder {
   #id: string | undefined
   #failed = false
 
-  constructor(onEvent: (event: SseEvent) => void, onInvalid: (reason: string) => void, maxEventLength = 64 * 1024 * 1024) {
+  constructor(
+    onEvent: (event: SseEvent) => void,
+    onInvalid: (reason: string) => void,
+    maxEventLength = 64 * 1024 * 1024,
+  ) {
     this.#onEvent = onEvent
     this.#onInvalid = onInvalid
     this.#max = maxEventLength
@@ -61,13 +65,19 @@ export class SseDecoder {
     }
     if (start === text.length) return
     this.#partsLength += text.length - start
-    if (this.#partsLength > this.#max) return this.#fail(`a line exceeded ${this.#max} characters`)
+    if (this.#partsLength > this.#max) {
+      this.#fail(`a line exceeded ${this.#max} characters`)
+      return
+    }
     // Joined once, when the line ends: appending chunk by chunk would copy a long line over and over.
     this.#parts.push(start === 0 ? text : text.slice(start))
   }
 
   #line(line: string): void {
-    if (line === '') return this.#dispatch()
+    if (line === '') {
+      this.#dispatch()
+      return
+    }
     if (line.charCodeAt(0) === 58) return // ":" starts a comment (keep-alives)
     const colon = line.indexOf(':')
     const field = colon === -1 ? line : line.slice(0, colon)
@@ -79,7 +89,10 @@ export class SseDecoder {
         return
       case 'data':
         this.#dataLength += value.length + 1
-        if (this.#dataLength > this.#max + 1) return this.#fail(`an event exceeded ${this.#max} characters`)
+        if (this.#dataLength > this.#max + 1) {
+          this.#fail(`an event exceeded ${this.#max} characters`)
+          return
+        }
         this.#data.push(value)
         return
       case 'id':
@@ -96,7 +109,11 @@ export class SseDecoder {
     this.#dataLength = 0
     // §9.2.6: an event without data is not dispatched.
     if (data.length === 0) return
-    this.#onEvent({ event: type || 'message', data: data.length === 1 ? data[0]! : data.join('\n'), id: this.#id })
+    this.#onEvent({
+      event: type || 'message',
+      data: data.length === 1 ? data[0]! : data.join('\n'),
+      id: this.#id,
+    })
   }
 
   #fail(reason: string): void {

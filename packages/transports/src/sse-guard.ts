@@ -35,11 +35,19 @@ function hostnameOf(value: string): string {
  * Compile the allow-lists once. The check returns why a request may not
  * proceed (answer 403 with it), or undefined when it may.
  */
-export function hostOriginGuard(options: HostOriginOptions): (headers: IncomingHttpHeaders) => string | undefined {
+export function hostOriginGuard(
+  options: HostOriginOptions,
+): (headers: IncomingHttpHeaders) => string | undefined {
   const hosts =
-    options.allowedHosts === false ? undefined : new Set((options.allowedHosts ?? LOOPBACK).map((h) => h.toLowerCase()))
+    options.allowedHosts === false
+      ? undefined
+      : new Set((options.allowedHosts ?? LOOPBACK).map((h) => h.toLowerCase()))
   const origins =
-    options.allowedOrigins === false ? undefined : options.allowedOrigins ? new Set(options.allowedOrigins) : 'loopback'
+    options.allowedOrigins === false
+      ? undefined
+      : options.allowedOrigins
+        ? new Set(options.allowedOrigins)
+        : 'loopback'
 
   function originAllowed(origin: string): boolean {
     if (origins === undefined) return true

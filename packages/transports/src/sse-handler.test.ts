@@ -7,7 +7,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { forward } from './forward.js'
-import { type SseEvent, SseDecoder } from './sse-decoder.js'
+import { SseDecoder, type SseEvent } from './sse-decoder.js'
 import { createSseHandler, type SseHandler, type SseHandlerOptions } from './sse-handler.js'
 import { stdio } from './stdio.js'
 import { type Upstream, type UpstreamMode, upstream } from './upstream.js'
@@ -26,7 +26,10 @@ async function eventually(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 /** A `node:http` server on 127.0.0.1:0 serving `handler`; closed after the test. */
-async function serve(proxy: McpProxy, options: SseHandlerOptions = {}): Promise<{ base: string; handler: SseHandler; server: Server }> {
+async function serve(
+  proxy: McpProxy,
+  options: SseHandlerOptions = {},
+): Promise<{ base: string; handler: SseHandler; server: Server }> {
   const handler = createSseHandler(proxy, { onError: () => {}, ...options })
   const server = createServer((req, res) => handler(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -40,10 +43,14 @@ async function serve(proxy: McpProxy, options: SseHandlerOptions = {}): Promise<
 
 /** The conformance fixture as a real child process behind `forward`. */
 function conformanceUpstream(mode: UpstreamMode = 'shared'): Upstream {
-  const up = upstream('fixture', stdio({ command: process.execPath, args: [conformanceBinPath('stdio')] }), {
-    mode,
-    log: () => {},
-  })
+  const up = upstream(
+    'fixture',
+    stdio({ command: process.execPath, args: [conformanceBinPath('stdio')] }),
+    {
+      mode,
+      log: () => {},
+    },
+  )
   cleanups.push(() => up.close())
   return up
 }
@@ -61,7 +68,10 @@ function echoProxy(answer?: (ctx: Context) => Promise<void>): McpProxy {
 /** A raw GET of the SSE stream, decoded with our own decoder. */
 async function openStream(base: string) {
   const controller = new AbortController()
-  const response = await fetch(`${base}/sse`, { headers: { accept: 'text/event-stream' }, signal: controller.signal })
+  const response = await fetch(`${base}/sse`, {
+    headers: { accept: 'text/event-stream' },
+    signal: controller.signal,
+  })
   const events: SseEvent[] = []
   const state = { text: '', ended: false }
   const decoder = new SseDecoder(
@@ -91,14 +101,25 @@ async function openStream(base: string) {
     sessionId: new URLSearchParams(endpoint.slice(endpoint.indexOf('?'))).get('sessionId')!,
     close: () => controller.abort(),
     post: (body: string, headers: Record<string, string> = {}) =>
-      fetch(`${base}${endpoint}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }),
+      fetch(`${base}${endpoint}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      }),
   }
 }
 
-async function connectClient(base: string, client = new Client({ name: 'sse-test', version: '1.0.0' })): Promise<Client> {
+async function connectClient(
+  base: string,
+  client = new Client({ name: 'sse-test', version: '1.0.0' }),
+): Promise<Client> {
   await client.connect(new SSEClientTransport(new URL(`${base}/sse`)))
   cleanups.push(() => client.close())
   return client
+}
+
+async function errorCode(response: Response): Promise<number> {
+  return ((await response.json()) as { error: { code: number } }).error.code
 }
 
 /** A request with a raw Host header, which fetch cannot set. */
@@ -121,12 +142,19 @@ describe('createSseHandler end to end', () => {
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name)).toContain('test_simple_text')
     const result = await client.callTool({ name: 'test_simple_text', arguments: {} })
-    expect(result.content).toEqual([{ type: 'text', text: 'This is a simple text response for testing.' }])
+    expect(result.content).toEqual([
+      { type: 'text', text: 'This is a simple text response for testing.' },
+    ])
   })
 
   it('carries a server request to the client on the stream and its answer back in a POST', async () => {
-    const { base } = await serve(createProxy({ terminal: forward(conformanceUpstream('per-session')) }))
-    const client = new Client({ name: 'sse-test', version: '1.0.0' }, { capabilities: { sampling: {} } })
+    const { base } = await serve(
+      createProxy({ terminal: forward(conformanceUpstream('per-session')) }),
+    )
+    const client = new Client(
+      { name: 'sse-test', version: '1.0.0' },
+      { capabilities: { sampling: {} } },
+    )
     client.setRequestHandler(CreateMessageRequestSchema, async () => ({
       model: 'test-model',
       role: 'assistant' as const,
@@ -151,16 +179,26 @@ describe('createSseHandler streams', () => {
   it('sends every message for the client as a message event on the stream and answers the POST 202', async () => {
     const { base } = await serve(echoProxy())
     const stream = await openStream(base)
-    const response = await stream.post(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }))
+    const response = await stream.post(
+      JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }),
+    )
     expect(response.status).toBe(202)
     await eventually(() => stream.events.length === 2)
     expect(stream.events[1]!.event).toBe('message')
-    expect(JSON.parse(stream.events[1]!.data)).toEqual({ jsonrpc: '2.0', id: 7, result: { method: 'tools/list' } })
+    expect(JSON.parse(stream.events[1]!.data)).toEqual({
+      jsonrpc: '2.0',
+      id: 7,
+      result: { method: 'tools/list' },
+    })
   })
 
   it('gives each stream a session of transport sse named by its session id', async () => {
     const seen: { id: string | undefined; transport: string }[] = []
-    const { base } = await serve(echoProxy(async (ctx) => void seen.push({ id: ctx.session?.id, transport: ctx.session!.transport })))
+    const { base } = await serve(
+      echoProxy(
+        async (ctx) => void seen.push({ id: ctx.session?.id, transport: ctx.session!.transport }),
+      ),
+    )
     const stream = await openStream(base)
     await stream.post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }))
     await eventually(() => seen.length === 1)
@@ -176,12 +214,16 @@ describe('createSseHandler streams', () => {
       }),
     )
     const stream = await openStream(base)
-    await stream.post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow' } }))
+    await stream.post(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow' } }),
+    )
     await eventually(() => signal !== undefined)
     expect(handler.sessionCount).toBe(1)
     stream.close()
     await eventually(() => signal!.aborted && handler.sessionCount === 0)
-    expect((await stream.post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).status).toBe(404)
+    expect(
+      (await stream.post('{"jsonrpc":"2.0","method":"notifications/initialized"}')).status,
+    ).toBe(404)
   })
 
   it('writes keep-alive comments on open streams', async () => {
@@ -217,19 +259,25 @@ describe('createSseHandler refuses bad input', () => {
       body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
     })
     expect(response.status).toBe(404)
-    expect((await response.json()).error.code).toBe(-32600)
+    expect(await errorCode(response)).toBe(-32600)
   })
 
   it('answers 400 to a POST without a sessionId', async () => {
     const { base } = await serve(echoProxy())
-    const response = await fetch(`${base}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    const response = await fetch(`${base}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(response.status).toBe(400)
   })
 
   it('answers 413 to a body over maxBodyBytes, before parsing it', async () => {
     const { base } = await serve(echoProxy(), { maxBodyBytes: 64 })
     const stream = await openStream(base)
-    const response = await stream.post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(100) } }))
+    const response = await stream.post(
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(100) } }),
+    )
     expect(response.status).toBe(413)
     expect(stream.events).toHaveLength(1)
   })
@@ -239,7 +287,11 @@ describe('createSseHandler refuses bad input', () => {
     const stream = await openStream(base)
     const response = await stream.post('{not json')
     expect(response.status).toBe(400)
-    expect(await response.json()).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.any(String) } })
+    expect(await response.json()).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: expect.any(String) },
+    })
   })
 
   it('answers 400 with -32600 to JSON that is not a JSON-RPC message', async () => {
@@ -247,7 +299,7 @@ describe('createSseHandler refuses bad input', () => {
     const stream = await openStream(base)
     const response = await stream.post(JSON.stringify({ jsonrpc: '1.0', id: 1, method: 'ping' }))
     expect(response.status).toBe(400)
-    expect((await response.json()).error.code).toBe(-32600)
+    expect(await errorCode(response)).toBe(-32600)
   })
 
   it('answers 415 to a POST that is not application/json', async () => {
@@ -290,6 +342,8 @@ describe('createSseHandler refuses bad input', () => {
   })
 
   it('refuses paths with a query when created', () => {
-    expect(() => createSseHandler(echoProxy(), { messagesPath: '/messages?x=1' })).toThrow(TypeError)
+    expect(() => createSseHandler(echoProxy(), { messagesPath: '/messages?x=1' })).toThrow(
+      TypeError,
+    )
   })
 })

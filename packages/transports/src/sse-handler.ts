@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCode, errorResponse, type McpProxy, McpxError, validateMessage } from '@mcpx/core'
-import { type HostOriginOptions, hostOriginGuard } from './sse-guard.js'
 import { Session } from './session.js'
+import { type HostOriginOptions, hostOriginGuard } from './sse-guard.js'
 
 /** Options for {@link createSseHandler}. */
 export interface SseHandlerOptions extends HostOriginOptions {
@@ -52,12 +52,23 @@ const SSE_HEADERS = {
 const JSON_HEADERS = { 'content-type': 'application/json' }
 const PATH = /^\/[^?#\s]*$/
 
-function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): void {
   res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS)
   res.end(body === undefined ? undefined : JSON.stringify(body))
 }
 
-function fail(res: ServerResponse, status: number, code: number, message: string, headers?: Record<string, string>) {
+function fail(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+) {
   send(res, status, errorResponse(null, new McpxError(code, message)), headers)
 }
 
@@ -82,12 +93,15 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
   const keepAlive = options.keepAliveInterval ?? 25_000
   const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
   if (!PATH.test(ssePath) || !PATH.test(messagesPath)) {
-    throw new TypeError('[@mcpx/transports] ssePath and messagesPath must be paths starting with "/", without query')
+    throw new TypeError(
+      '[@mcpx/transports] ssePath and messagesPath must be paths starting with "/", without query',
+    )
   }
   if (!(maxBody > 0)) throw new TypeError('[@mcpx/transports] maxBodyBytes must be > 0')
   if (!(keepAlive >= 0)) throw new TypeError('[@mcpx/transports] keepAliveInterval must be >= 0')
   if (!(maxBuffered > 0)) throw new TypeError('[@mcpx/transports] maxBufferedBytes must be > 0')
-  const onError = options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
+  const onError =
+    options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
   const guard = hostOriginGuard(options)
   const streams = new Map<string, Stream>()
 
@@ -110,7 +124,9 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
 
   function open(req: IncomingMessage, res: ServerResponse): void {
     if (streams.size >= maxSessions) {
-      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', { 'retry-after': '5' })
+      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', {
+        'retry-after': '5',
+      })
       return
     }
     // The session id is the only thing that ties a POST to its stream: 144 random bits.
@@ -134,7 +150,12 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
   function post(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     const id = query.get('sessionId')
     if (!id) {
-      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: the sessionId query parameter is required')
+      fail(
+        res,
+        400,
+        ErrorCode.InvalidRequest,
+        'Bad Request: the sessionId query parameter is required',
+      )
       return
     }
     if (!streams.has(id)) {
@@ -142,7 +163,12 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
       return
     }
     if (!req.headers['content-type']?.includes('application/json')) {
-      fail(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json')
+      fail(
+        res,
+        415,
+        ErrorCode.InvalidRequest,
+        'Unsupported Media Type: Content-Type must be application/json',
+      )
       return
     }
     readBody(req, res, (body) => {
@@ -187,12 +213,16 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
     })
     req.on('end', () => {
       if (size > maxBody) return
-      done(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+      done(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      )
     })
   }
 
   function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-    fail(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${maxBody} bytes`, { connection: 'close' })
+    fail(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${maxBody} bytes`, {
+      connection: 'close',
+    })
     req.resume()
   }
 
@@ -211,7 +241,9 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
       return
     }
     if (req.method === 'GET' && path === ssePath) return open(req, res)
-    if (req.method === 'POST' && path === messagesPath) return post(req, res, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)))
+    if (req.method === 'POST' && path === messagesPath) {
+      return post(req, res, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)))
+    }
     const allow = ssePath === messagesPath ? 'GET, POST' : path === ssePath ? 'GET' : 'POST'
     fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', { allow })
   }) as SseHandler

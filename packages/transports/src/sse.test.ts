@@ -1,4 +1,9 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createProxy, type Message } from '@mcpx/core'
 import { createConformanceServer } from '@mcpx/test-utils'
@@ -26,7 +31,9 @@ async function eventually(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 /** A `node:http` server on 127.0.0.1:0; closed after the test. Returns its base URL. */
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
   const server = createServer(handler)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   cleanups.push(() => {
@@ -37,7 +44,10 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
 }
 
 /** The SDK's own HTTP+SSE server (`SSEServerTransport`) with the conformance fixture; records request headers. */
-async function sdkSseServer(): Promise<{ url: string; headers: { method: string; headers: IncomingHttpHeaders }[] }> {
+async function sdkSseServer(): Promise<{
+  url: string
+  headers: { method: string; headers: IncomingHttpHeaders }[]
+}> {
   const transports = new Map<string, SSEServerTransport>()
   const headers: { method: string; headers: IncomingHttpHeaders }[] = []
   const base = await listen((req, res) => {
@@ -114,10 +124,16 @@ describe('sse() end to end', () => {
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name)).toContain('test_simple_text')
     const progress: number[] = []
-    const result = await client.callTool({ name: 'test_tool_with_progress', arguments: {} }, undefined, {
-      onprogress: (p) => progress.push(p.progress),
-    })
-    expect(result.content).toEqual([{ type: 'text', text: expect.stringContaining('Progress reported for token') }])
+    const result = await client.callTool(
+      { name: 'test_tool_with_progress', arguments: {} },
+      undefined,
+      {
+        onprogress: (p) => progress.push(p.progress),
+      },
+    )
+    expect(result.content).toEqual([
+      { type: 'text', text: expect.stringContaining('Progress reported for token') },
+    ])
     // The SDK client handles notifications a microtask late and responses at once, so the last
     // progress can lose the race with the result that follows it in the same chunk.
     expect(progress.slice(0, 2)).toEqual([0, 50])
@@ -128,7 +144,16 @@ describe('sse() end to end', () => {
     const { messages, events } = recorder()
     const channel = openChannel(server.url, { headers: { authorization: 'Bearer t0k' } })
     await channel.start(events)
-    channel.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 't', version: '1' } } })
+    channel.send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2024-11-05',
+        capabilities: {},
+        clientInfo: { name: 't', version: '1' },
+      },
+    })
     await eventually(() => messages.length === 1)
     expect(server.headers.map((h) => [h.method, h.headers.authorization])).toEqual([
       ['GET', 'Bearer t0k'],
@@ -139,7 +164,9 @@ describe('sse() end to end', () => {
 
 describe('sse() channel', () => {
   it('refuses an endpoint on another origin', async () => {
-    const url = await fakeServer((res) => res.write('event: endpoint\ndata: http://127.0.0.2:9/messages\n\n'))
+    const url = await fakeServer((res) =>
+      res.write('event: endpoint\ndata: http://127.0.0.2:9/messages\n\n'),
+    )
     const { events, state } = recorder()
     await expect(openChannel(url).start(events)).rejects.toThrow(/another origin/)
     expect(state.closed).toMatch(/another origin/)
@@ -151,7 +178,11 @@ describe('sse() channel', () => {
   })
 
   it('delivers message events once the endpoint is known', async () => {
-    const url = await fakeServer((res) => res.write(`${ENDPOINT}event: message\ndata: {"jsonrpc":"2.0","method":"notifications/x"}\n\n`))
+    const url = await fakeServer((res) =>
+      res.write(
+        `${ENDPOINT}event: message\ndata: {"jsonrpc":"2.0","method":"notifications/x"}\n\n`,
+      ),
+    )
     const { messages, events } = recorder()
     await openChannel(url).start(events)
     await eventually(() => messages.length === 1)
@@ -159,7 +190,9 @@ describe('sse() channel', () => {
   })
 
   it('drops a message event that is not JSON and keeps reading', async () => {
-    const url = await fakeServer((res) => res.write(`${ENDPOINT}data: nope\n\ndata: {"jsonrpc":"2.0","method":"a"}\n\n`))
+    const url = await fakeServer((res) =>
+      res.write(`${ENDPOINT}data: nope\n\ndata: {"jsonrpc":"2.0","method":"a"}\n\n`),
+    )
     const { messages, logs, state, events } = recorder()
     await openChannel(url).start(events)
     await eventually(() => messages.length === 1)
@@ -196,7 +229,11 @@ describe('sse() channel', () => {
     await channel.start(events)
     channel.send(ping(1))
     await eventually(() => messages.length === 1)
-    expect(messages[0]).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32010, message: 'Upstream refused the message (HTTP 500)' } })
+    expect(messages[0]).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      error: { code: -32010, message: 'Upstream refused the message (HTTP 500)' },
+    })
     expect(state.closed).toBeUndefined()
   })
 
@@ -249,6 +286,8 @@ describe('sse() options', () => {
   })
 
   it('describes itself by origin and path, without the query', () => {
-    expect(sse({ url: 'http://127.0.0.1:3001/sse?key=secret' }).describe).toBe('http://127.0.0.1:3001/sse')
+    expect(sse({ url: 'http://127.0.0.1:3001/sse?key=secret' }).describe).toBe(
+      'http://127.0.0.1:3001/sse',
+    )
   })
 })

@@ -1,6 +1,6 @@
 import { ErrorCode, McpxError, type Message } from '@mcpx/core'
 import type { Channel, ChannelEvents, Connector } from './channel.js'
-import { type SseEvent, SseDecoder } from './sse-decoder.js'
+import { SseDecoder, type SseEvent } from './sse-decoder.js'
 
 /** Options for {@link sse}. */
 export interface SseOptions {
@@ -47,7 +47,9 @@ interface Settings {
 export function sse(options: SseOptions): Connector {
   const url = httpUrl(options?.url)
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
-  if (!(maxMessageBytes > 0)) throw new TypeError('[@mcpx/transports] sse(): maxMessageBytes must be > 0')
+  if (!(maxMessageBytes > 0)) {
+    throw new TypeError('[@mcpx/transports] sse(): maxMessageBytes must be > 0')
+  }
   const settings: Settings = {
     url,
     headers: { ...options.headers },
@@ -79,9 +81,19 @@ function httpUrl(value: string | URL | undefined): URL {
 
 /** A short, address-free reason for a network failure (the full text goes to the log). */
 function errorText(error: unknown): string {
-  const { code, name } = ((error as { cause?: unknown })?.cause ?? error ?? {}) as { code?: unknown; name?: unknown }
+  const { code, name } = ((error as { cause?: unknown })?.cause ?? error ?? {}) as {
+    code?: unknown
+    name?: unknown
+  }
   if (typeof code === 'string') return code
   return typeof name === 'string' ? name : 'network error'
+}
+
+/** The caller's headers with one set by us, whatever case the caller spelled it in. */
+function withHeader(headers: Record<string, string>, name: string, value: string): Headers {
+  const all = new Headers(headers)
+  all.set(name, value)
+  return all
 }
 
 class SseChannel implements Channel {
@@ -140,7 +152,7 @@ class SseChannel implements Channel {
     let response: Response
     try {
       response = await fetch(url, {
-        headers: { ...headers, accept: 'text/event-stream' },
+        headers: withHeader(headers, 'accept', 'text/event-stream'),
         // A redirect could take the headers (credentials) elsewhere.
         redirect: 'manual',
         signal: this.#abort.signal,
@@ -149,10 +161,12 @@ class SseChannel implements Channel {
       this.#failed('could not be reached', error)
       return
     }
-    const type = response.headers.get('content-type') ?? ''
-    if (response.status !== 200 || !type.toLowerCase().startsWith('text/event-stream') || !response.body) {
+    const type = response.headers.get('content-type')?.toLowerCase() ?? ''
+    if (response.status !== 200 || !type.startsWith('text/event-stream') || !response.body) {
       response.body?.cancel().catch(() => {})
-      this.#end(`answered the SSE request with HTTP ${response.status}${response.status === 200 ? ` (${type || 'no content type'})` : ''}`)
+      const what =
+        response.status === 200 ? `a ${type || 'body without type'}` : `HTTP ${response.status}`
+      this.#end(`answered the SSE request with ${what}`)
       return
     }
     const decoder = new SseDecoder(
@@ -163,7 +177,9 @@ class SseChannel implements Channel {
     const text = new TextDecoder()
     const reader = response.body.getReader()
     try {
-      for (let chunk = await reader.read(); !chunk.done && !this.#ended; chunk = await reader.read()) {
+      while (!this.#ended) {
+        const chunk = await reader.read()
+        if (chunk.done) break
         decoder.push(text.decode(chunk.value, { stream: true }))
       }
       this.#end('closed the SSE stream')
@@ -175,14 +191,19 @@ class SseChannel implements Channel {
   }
 
   #event(event: SseEvent): void {
-    if (event.event === 'endpoint') return this.#announce(event.data)
+    if (event.event === 'endpoint') {
+      this.#announce(event.data)
+      return
+    }
     if (event.event !== 'message') return
     let value: unknown
     try {
       value = JSON.parse(event.data)
     } catch {
       // The framing survives a bad event, unlike stdio's: drop it and carry on.
-      this.#events?.log?.(`dropped an SSE message event that is not JSON (${event.data.length} characters)`)
+      this.#events?.log?.(
+        `dropped an SSE message event that is not JSON (${event.data.length} characters)`,
+      )
       return
     }
     this.#events?.message(value as Message)
@@ -201,8 +222,8 @@ class SseChannel implements Channel {
       this.#end('announced an invalid endpoint')
       return
     }
-    // 2024-11-05 HTTP+SSE §: the endpoint comes from the server; a different
-    // origin would receive our messages and the headers that authenticate them.
+    // The server names the endpoint: on another origin it would receive our
+    // messages and the headers that authenticate them (the SDK client refuses it too).
     if (endpoint.origin !== base.origin) {
       this.#end('announced an endpoint on another origin')
       return
@@ -218,7 +239,7 @@ class SseChannel implements Channel {
     try {
       response = await this.#settings.fetch(endpoint, {
         method: 'POST',
-        headers: { ...this.#settings.headers, 'content-type': 'application/json' },
+        headers: withHeader(this.#settings.headers, 'content-type', 'application/json'),
         body: JSON.stringify(message),
         redirect: 'manual',
         signal: this.#abort.signal,
@@ -235,10 +256,15 @@ class SseChannel implements Channel {
     }
     if ('method' in message && 'id' in message) {
       // Nothing else will ever answer this request: answer it here rather than let it time out.
-      const error = new McpxError(ErrorCode.UpstreamUnavailable, `Upstream refused the message (HTTP ${response.status})`)
+      const error = new McpxError(
+        ErrorCode.UpstreamUnavailable,
+        `Upstream refused the message (HTTP ${response.status})`,
+      )
       this.#events?.message({ jsonrpc: '2.0', id: message.id, error: error.toJSON() })
       return
     }
-    this.#events?.log?.(`the server refused a ${'method' in message ? message.method : 'response'} (HTTP ${response.status})`)
+    this.#events?.log?.(
+      `the server refused a ${'method' in message ? message.method : 'response'} (HTTP ${response.status})`,
+    )
   }
 }

@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { ErrorCode, errorResponse, type McpProxy, McpxError, validateMessage } from '@mcpx/core'
+import {
+  ErrorCode,
+  errorResponse,
+  type McpProxy,
+  McpxError,
+  type Message,
+  validateMessage,
+} from '@mcpx/core'
 import { WebSocket, WebSocketServer } from 'ws'
 import { Session } from './session.js'
 import { type HostOriginOptions, hostOriginGuard } from './sse-guard.js'
-import { WEBSOCKET_SUBPROTOCOL } from './websocket.js'
 
 /** Options for {@link createWebSocketHandler}. */
 export interface WebSocketHandlerOptions extends HostOriginOptions {
@@ -53,6 +59,9 @@ interface Socket {
   alive: boolean
 }
 
+/** The WebSocket subprotocol MCP uses (the SDK's `WebSocketClientTransport`). */
+export const WEBSOCKET_SUBPROTOCOL = 'mcp'
+
 const PATH = /^\/[^?#\s]*$/
 
 /** Answer an upgrade request with an HTTP error and a JSON-RPC error body, as the HTTP front ends do. */
@@ -66,9 +75,23 @@ function refuse(socket: Duplex, status: number, code: number, message: string, h
   )
 }
 
+/** One client frame as a message, or the error to answer it with (as stdio answers a bad line). */
+function parseFrame(data: Buffer, isBinary: boolean): Message | McpxError {
+  if (isBinary) {
+    return new McpxError(ErrorCode.InvalidRequest, 'Invalid Request: MCP messages are text frames')
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(data.toString('utf8'))
+  } catch {
+    return new McpxError(ErrorCode.ParseError, 'Parse error: the frame is not valid JSON')
+  }
+  return validateMessage(value)
+}
+
 function offersMcp(req: IncomingMessage): boolean {
   const offered = req.headers['sec-websocket-protocol']
-  return offered !== undefined && offered.split(',').some((p) => p.trim() === WEBSOCKET_SUBPROTOCOL)
+  return offered?.split(',').some((p) => p.trim() === WEBSOCKET_SUBPROTOCOL) === true
 }
 
 /**
@@ -84,17 +107,23 @@ function offersMcp(req: IncomingMessage): boolean {
  * createWebSocketHandler(createProxy({ terminal: forward(files) }), { server, path: '/mcp' })
  * ```
  */
-export function createWebSocketHandler(proxy: McpProxy, options: WebSocketHandlerOptions = {}): WebSocketHandler {
+export function createWebSocketHandler(
+  proxy: McpProxy,
+  options: WebSocketHandlerOptions = {},
+): WebSocketHandler {
   const path = options.path ?? '/mcp'
   const maxPayload = options.maxPayload ?? 4 * 1024 * 1024
   const maxSessions = options.maxSessions ?? 10_000
   const keepAlive = options.keepAliveInterval ?? 25_000
   const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
-  if (!PATH.test(path)) throw new TypeError('[@mcpx/transports] path must start with "/" and have no query')
+  if (!PATH.test(path)) {
+    throw new TypeError('[@mcpx/transports] path must start with "/" and have no query')
+  }
   if (!(maxPayload > 0)) throw new TypeError('[@mcpx/transports] maxPayload must be > 0')
   if (!(keepAlive >= 0)) throw new TypeError('[@mcpx/transports] keepAliveInterval must be >= 0')
   if (!(maxBuffered > 0)) throw new TypeError('[@mcpx/transports] maxBufferedBytes must be > 0')
-  const onError = options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
+  const onError =
+    options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
   const guard = hostOriginGuard(options)
   const sockets = new Map<string, Socket>()
   const wss = new WebSocketServer({
@@ -102,7 +131,8 @@ export function createWebSocketHandler(proxy: McpProxy, options: WebSocketHandle
     maxPayload,
     clientTracking: false,
     perMessageDeflate: false,
-    handleProtocols: (offered) => (offered.has(WEBSOCKET_SUBPROTOCOL) ? WEBSOCKET_SUBPROTOCOL : false),
+    handleProtocols: (offered) =>
+      offered.has(WEBSOCKET_SUBPROTOCOL) ? WEBSOCKET_SUBPROTOCOL : false,
   })
 
   const pinger = keepAlive > 0 ? setInterval(ping, keepAlive) : undefined
@@ -133,7 +163,12 @@ export function createWebSocketHandler(proxy: McpProxy, options: WebSocketHandle
     const id = randomBytes(18).toString('base64url')
     const session = new Session({
       proxy,
-      info: { id, transport: 'websocket', remoteAddress: req.socket.remoteAddress, headers: req.headers },
+      info: {
+        id,
+        transport: 'websocket',
+        remoteAddress: req.socket.remoteAddress,
+        headers: req.headers,
+      },
       send: (message) => write(id, ws, JSON.stringify(message)),
       onError,
     })
@@ -144,20 +179,7 @@ export function createWebSocketHandler(proxy: McpProxy, options: WebSocketHandle
     })
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       socket.alive = true
-      if (isBinary) {
-        const error = new McpxError(ErrorCode.InvalidRequest, 'Invalid Request: MCP messages are text frames')
-        write(id, ws, JSON.stringify(errorResponse(null, error)))
-        return
-      }
-      let value: unknown
-      try {
-        value = JSON.parse(data.toString('utf8'))
-      } catch {
-        const error = new McpxError(ErrorCode.ParseError, 'Parse error: the frame is not valid JSON')
-        write(id, ws, JSON.stringify(errorResponse(null, error)))
-        return
-      }
-      const message = validateMessage(value)
+      const message = parseFrame(data, isBinary)
       if (McpxError.is(message)) write(id, ws, JSON.stringify(errorResponse(null, message)))
       else session.receive(message)
     })
@@ -171,23 +193,24 @@ export function createWebSocketHandler(proxy: McpProxy, options: WebSocketHandle
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const refusal = guard(req.headers)
-    if (refusal) return refuse(socket, 403, ErrorCode.InvalidRequest, refusal)
-    if (!offersMcp(req)) {
-      return refuse(socket, 400, ErrorCode.InvalidRequest, `Bad Request: the WebSocket subprotocol must be ${WEBSOCKET_SUBPROTOCOL}`)
-    }
-    if (sockets.size >= maxSessions) {
-      return refuse(socket, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', 'retry-after: 5\r\n')
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, req))
+    if (refusal) refuse(socket, 403, ErrorCode.InvalidRequest, refusal)
+    else if (!offersMcp(req)) {
+      const message = `Bad Request: the WebSocket subprotocol must be ${WEBSOCKET_SUBPROTOCOL}`
+      refuse(socket, 400, ErrorCode.InvalidRequest, message)
+    } else if (sockets.size >= maxSessions) {
+      const message = 'Service Unavailable: too many sessions'
+      refuse(socket, 503, ErrorCode.UpstreamUnavailable, message, 'retry-after: 5\r\n')
+    } else wss.handleUpgrade(req, socket, head, (ws) => attach(ws, req))
   }
 
   const server = options.server
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
-    if ((q === -1 ? url : url.slice(0, q)) === path) return handleUpgrade(req, socket, head)
+    const alone = server?.listenerCount('upgrade') === 1
+    if ((q === -1 ? url : url.slice(0, q)) === path) handleUpgrade(req, socket, head)
     // Another listener may own that path; with none, answer rather than leave the socket hanging.
-    if (server?.listenerCount('upgrade') === 1) refuse(socket, 404, ErrorCode.InvalidRequest, 'Not Found')
+    else if (alone) refuse(socket, 404, ErrorCode.InvalidRequest, 'Not Found')
   }
   server?.on('upgrade', onUpgrade)
 

@@ -1,9 +1,15 @@
 import { ErrorCode, McpxError, type Message } from '@mcpx/core'
 import { WebSocket } from 'ws'
 import type { Channel, ChannelEvents, Connector } from './channel.js'
+import { WEBSOCKET_SUBPROTOCOL } from './websocket-handler.js'
 
-/** The WebSocket subprotocol MCP uses (the SDK's `WebSocketClientTransport`). */
-export const WEBSOCKET_SUBPROTOCOL = 'mcp'
+// The `@mcpx/transports/websocket` entry: both ends of MCP over WebSocket.
+export {
+  createWebSocketHandler,
+  WEBSOCKET_SUBPROTOCOL,
+  type WebSocketHandler,
+  type WebSocketHandlerOptions,
+} from './websocket-handler.js'
 
 /** Options for {@link websocket}. */
 export interface WebSocketOptions {
@@ -40,8 +46,12 @@ export function websocket(options: WebSocketOptions): Connector {
   const url = wsUrl(options?.url)
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
   const closeTimeout = options.closeTimeout ?? 2000
-  if (!(maxMessageBytes > 0)) throw new TypeError('[@mcpx/transports] websocket(): maxMessageBytes must be > 0')
-  if (!(closeTimeout >= 0)) throw new TypeError('[@mcpx/transports] websocket(): closeTimeout must be >= 0')
+  if (!(maxMessageBytes > 0)) {
+    throw new TypeError('[@mcpx/transports] websocket(): maxMessageBytes must be > 0')
+  }
+  if (!(closeTimeout >= 0)) {
+    throw new TypeError('[@mcpx/transports] websocket(): closeTimeout must be >= 0')
+  }
   const settings: Settings = { url, headers: { ...options.headers }, maxMessageBytes, closeTimeout }
   return {
     transport: 'websocket',
@@ -61,7 +71,9 @@ function wsUrl(value: string | URL | undefined): URL {
     throw new TypeError('[@mcpx/transports] websocket(): the url must be ws: or wss:')
   }
   if (url.username !== '' || url.password !== '') {
-    throw new TypeError('[@mcpx/transports] websocket(): put credentials in headers, not in the url')
+    throw new TypeError(
+      '[@mcpx/transports] websocket(): put credentials in headers, not in the url',
+    )
   }
   return url
 }
@@ -86,21 +98,7 @@ class WebSocketChannel implements Channel {
     })
     this.#socket = socket
     this.#closed = new Promise((resolve) => socket.once('close', () => resolve()))
-    socket.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) {
-        events.log?.('dropped a binary frame: MCP over WebSocket sends text frames')
-        return
-      }
-      let value: unknown
-      try {
-        value = JSON.parse(data.toString('utf8'))
-      } catch {
-        // The frame boundary survives a bad frame, unlike a stdio line: drop it and carry on.
-        events.log?.(`dropped a text frame that is not JSON (${data.length} bytes)`)
-        return
-      }
-      events.message(value as Message)
-    })
+    socket.on('message', (data: Buffer, isBinary: boolean) => receive(events, data, isBinary))
     let failure: string | undefined
     let opened = false
     socket.on('error', (error: Error & { code?: unknown }) => {
@@ -132,7 +130,9 @@ class WebSocketChannel implements Channel {
   async close(): Promise<void> {
     const socket = this.#socket
     if (!socket || !this.#closed) return
-    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close(1000)
+    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
+      socket.close(1000)
+    }
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#settings.closeTimeout)
@@ -150,9 +150,27 @@ class WebSocketChannel implements Channel {
   }
 }
 
+function receive(events: ChannelEvents, data: Buffer, isBinary: boolean): void {
+  if (isBinary) {
+    events.log?.('dropped a binary frame: MCP over WebSocket sends text frames')
+    return
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(data.toString('utf8'))
+  } catch {
+    // The frame boundary survives a bad frame, unlike a stdio line: drop it and carry on.
+    events.log?.(`dropped a text frame that is not JSON (${data.length} bytes)`)
+    return
+  }
+  events.message(value as Message)
+}
+
 /** A short reason without addresses (the full text goes to the log). */
 function describeError(error: Error & { code?: unknown }, maxMessageBytes: number): string {
-  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return `sent a message over ${maxMessageBytes} bytes`
+  if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+    return `sent a message over ${maxMessageBytes} bytes`
+  }
   // ws reports a refused handshake as "Unexpected server response: 401".
   const status = /Unexpected server response: (\d+)/.exec(error.message)?.[1]
   if (status) return `the handshake got HTTP ${status}`

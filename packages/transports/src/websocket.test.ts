@@ -1,0 +1,252 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createProxy, type Message } from '@mcpx/core'
+import { createConformanceServer } from '@mcpx/test-utils'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js'
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { type ServerOptions, WebSocket, WebSocketServer } from 'ws'
+import type { ChannelEvents } from './channel.js'
+import { forward } from './forward.js'
+import { upstream } from './upstream.js'
+import { websocket } from './websocket.js'
+import { createWebSocketHandler } from './websocket-handler.js'
+
+// The SDK's WebSocketClientTransport uses the global WebSocket, which Node 20 only has behind a flag.
+const globals = globalThis as { WebSocket?: unknown }
+const hadWebSocket = globals.WebSocket !== undefined
+beforeAll(() => {
+  globals.WebSocket ??= WebSocket
+})
+afterAll(() => {
+  if (!hadWebSocket) delete globals.WebSocket
+})
+
+const cleanups: (() => Promise<unknown> | void)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The SDK server side of one socket: the SDK has no WebSocket server transport, so this is it. */
+class WsServerTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void
+  onclose?: () => void
+  onerror?: (error: Error) => void
+  readonly #ws: WebSocket
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws
+  }
+
+  async start(): Promise<void> {
+    this.#ws.on('message', (data) => this.onmessage?.(JSON.parse(String(data)) as JSONRPCMessage))
+    this.#ws.on('close', () => this.onclose?.())
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    this.#ws.send(JSON.stringify(message))
+  }
+
+  async close(): Promise<void> {
+    this.#ws.close()
+  }
+}
+
+/** A small `ws` server on 127.0.0.1:0; `onSocket` gets each socket (default: the SDK conformance server). */
+async function wsServer(
+  onSocket: (ws: WebSocket) => void = (ws) =>
+    void createConformanceServer().connect(new WsServerTransport(ws)),
+  options: ServerOptions = {},
+): Promise<{ url: string; upgrades: IncomingHttpHeaders[] }> {
+  const upgrades: IncomingHttpHeaders[] = []
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options })
+  wss.on('connection', (ws, req) => {
+    upgrades.push(req.headers)
+    onSocket(ws)
+  })
+  await new Promise((resolve) => wss.once('listening', resolve))
+  cleanups.push(() => {
+    for (const client of wss.clients) client.terminate()
+    return new Promise((resolve) => wss.close(resolve))
+  })
+  return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/mcp`, upgrades }
+}
+
+function recorder() {
+  const messages: unknown[] = []
+  const logs: string[] = []
+  const state: { closed: string | undefined } = { closed: undefined }
+  const events: ChannelEvents = {
+    message: (message) => messages.push(message),
+    close: (reason) => {
+      state.closed ??= reason
+    },
+    log: (line) => logs.push(line),
+  }
+  return { messages, logs, state, events }
+}
+
+function openChannel(url: string, options: Omit<Parameters<typeof websocket>[0], 'url'> = {}) {
+  const channel = websocket({ url, ...options }).open()
+  cleanups.push(() => channel.close())
+  return channel
+}
+
+const ping = (id: number): Message => ({ jsonrpc: '2.0', id, method: 'ping' })
+
+describe('websocket() end to end', () => {
+  it('carries a real SDK client through the proxy to an SDK server over WebSocket', async () => {
+    const { url } = await wsServer()
+    const up = upstream('remote', websocket({ url }), { log: () => {} })
+    cleanups.push(() => up.close())
+    const front = createServer()
+    const handler = createWebSocketHandler(createProxy({ terminal: forward(up) }), {
+      server: front,
+      path: '/mcp',
+    })
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => {
+      handler.close()
+      return new Promise((resolve) => front.close(resolve))
+    })
+    const client = new Client({ name: 'ws-test', version: '1.0.0' })
+    await client.connect(
+      new WebSocketClientTransport(
+        new URL(`ws://127.0.0.1:${(front.address() as AddressInfo).port}/mcp`),
+      ),
+    )
+    cleanups.push(() => client.close())
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name)).toContain('test_simple_text')
+    const result = await client.callTool({ name: 'test_simple_text', arguments: {} })
+    expect(result.content).toEqual([
+      { type: 'text', text: 'This is a simple text response for testing.' },
+    ])
+  })
+
+  it('asks for subprotocol mcp and sends its static headers with the handshake', async () => {
+    const server = await wsServer()
+    const channel = openChannel(server.url, { headers: { authorization: 'Bearer t0k' } })
+    await channel.start(recorder().events)
+    expect(server.upgrades[0]).toMatchObject({
+      'sec-websocket-protocol': 'mcp',
+      authorization: 'Bearer t0k',
+    })
+  })
+})
+
+describe('websocket() channel', () => {
+  it('fails to start when the handshake is refused', async () => {
+    const server = createServer()
+    server.on('upgrade', (_req, socket) =>
+      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n'),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)))
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
+    const { state, events } = recorder()
+    await expect(openChannel(url).start(events)).rejects.toThrow(/HTTP 401/)
+    expect(state.closed).toMatch(/HTTP 401/)
+  })
+
+  it('fails to start when the server does not accept subprotocol mcp', async () => {
+    const { url } = await wsServer(() => {}, { handleProtocols: () => false })
+    await expect(openChannel(url).start(recorder().events)).rejects.toThrow(/subprotocol/)
+  })
+
+  it('delivers each text frame as one message', async () => {
+    const { url } = await wsServer((ws) => {
+      ws.send('{"jsonrpc":"2.0","method":"notifications/a"}')
+      ws.send('{"jsonrpc":"2.0","method":"notifications/b"}')
+    })
+    const { messages, events } = recorder()
+    await openChannel(url).start(events)
+    await eventually(() => messages.length === 2)
+    expect(messages).toEqual([
+      { jsonrpc: '2.0', method: 'notifications/a' },
+      { jsonrpc: '2.0', method: 'notifications/b' },
+    ])
+  })
+
+  it('sends each message as one text frame', async () => {
+    const frames: { text: string; binary: boolean }[] = []
+    const { url } = await wsServer((ws) =>
+      ws.on('message', (data, binary) => frames.push({ text: String(data), binary })),
+    )
+    const channel = openChannel(url)
+    await channel.start(recorder().events)
+    channel.send(ping(1))
+    channel.send(ping(2))
+    await eventually(() => frames.length === 2)
+    expect(frames).toEqual([
+      { text: JSON.stringify(ping(1)), binary: false },
+      { text: JSON.stringify(ping(2)), binary: false },
+    ])
+  })
+
+  it('drops a frame that is not JSON and keeps the socket open', async () => {
+    const { url } = await wsServer((ws) => {
+      ws.send('nope')
+      ws.send('{"jsonrpc":"2.0","method":"notifications/a"}')
+    })
+    const { messages, logs, state, events } = recorder()
+    await openChannel(url).start(events)
+    await eventually(() => messages.length === 1)
+    expect(logs.some((line) => line.includes('not JSON'))).toBe(true)
+    expect(state.closed).toBeUndefined()
+  })
+
+  it('reports the server closing the socket through close', async () => {
+    const { url } = await wsServer((ws) => setTimeout(() => ws.close(1011), 20))
+    const { state, events } = recorder()
+    await openChannel(url).start(events)
+    await eventually(() => state.closed !== undefined)
+    expect(state.closed).toBe('closed the WebSocket (code 1011)')
+  })
+
+  it('ends the connection when a message exceeds maxMessageBytes', async () => {
+    const { url } = await wsServer((ws) =>
+      ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'x', params: { pad: 'x'.repeat(2000) } })),
+    )
+    const { state, events } = recorder()
+    await openChannel(url, { maxMessageBytes: 1000 }).start(events)
+    await eventually(() => state.closed !== undefined)
+    expect(state.closed).toMatch(/over 1000 bytes/)
+  })
+
+  it('closes the socket on close()', async () => {
+    const closes: number[] = []
+    const { url } = await wsServer((ws) => ws.on('close', (code) => closes.push(code)))
+    const channel = openChannel(url)
+    await channel.start(recorder().events)
+    await channel.close()
+    await eventually(() => closes.length === 1)
+    expect(closes).toEqual([1000])
+  })
+})
+
+describe('websocket() options', () => {
+  it('refuses a URL that carries credentials', () => {
+    expect(() => websocket({ url: 'ws://user:secret@127.0.0.1/mcp' })).toThrow(/headers/)
+  })
+
+  it('refuses a URL that is not ws or wss', () => {
+    expect(() => websocket({ url: 'http://127.0.0.1/mcp' })).toThrow(TypeError)
+  })
+
+  it('describes itself by origin and path, without the query', () => {
+    expect(websocket({ url: 'wss://example.test/mcp?key=secret' }).describe).toBe(
+      'wss://example.test/mcp',
+    )
+  })
+})
