@@ -228,7 +228,7 @@ for (const upstream of upstreamNames) {
       notAvailable(target, upstream, `did not start: ${/** @type {Error} */ (e).message}`)
       continue
     }
-    meta.argv[target.name] = running.argv
+    meta.argv[`${upstream}/${target.name}`] = running.argv
     log(`${target.name} (upstream ${upstream}) ready at ${running.url}, pid ${running.pid}`)
     try {
       if (warmupMs > 0) {
