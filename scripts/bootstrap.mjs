@@ -22,7 +22,10 @@ if (major < 20 || (major === 20 && minor < 19)) {
 }
 
 // Tools that shell out to pnpm (turbo, publint) find the workspace's own copy.
-const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH}` }
+const env = {
+  ...process.env,
+  PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH}`,
+}
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env, ...options })
@@ -32,9 +35,20 @@ function run(command, args, options = {}) {
 
 function install() {
   // npx fetches the exact pnpm named in package.json#packageManager.
-  run('npx', ['-y', packageManager, 'install', '--frozen-lockfile', '--prefer-offline', '--reporter=append-only'], {
-    env: { ...env, npm_config_update_notifier: 'false' },
-  })
+  run(
+    'npx',
+    [
+      '-y',
+      packageManager,
+      'install',
+      '--frozen-lockfile',
+      '--prefer-offline',
+      '--reporter=append-only',
+    ],
+    {
+      env: { ...env, npm_config_update_notifier: 'false' },
+    },
+  )
 }
 
 const tasks = {
@@ -46,7 +60,10 @@ const tasks = {
   start(args) {
     install()
     run(bin('turbo'), ['run', 'build', '--filter=@mcpx/gateway...', '--output-logs=errors-only'])
-    run(process.execPath, [join(root, 'apps/gateway/dist/cli.js'), ...(args.length ? args : ['--example'])])
+    run(process.execPath, [
+      join(root, 'apps/gateway/dist/cli.js'),
+      ...(args.length ? args : ['--example']),
+    ])
   },
 }
 

@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 
 const root = join(import.meta.dirname, '..')
-const env = { ...process.env, PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH}` }
-const sh = (command, args, cwd) => spawnSync(command, args, { cwd, env, stdio: 'inherit' }).status === 0
+const env = {
+  ...process.env,
+  PATH: `${join(root, 'node_modules', '.bin')}${delimiter}${process.env.PATH}`,
+}
+const sh = (command, args, cwd) =>
+  spawnSync(command, args, { cwd, env, stdio: 'inherit' }).status === 0
 
 let failed = 0
 for (const dir of readdirSync(join(root, 'packages'))) {
@@ -25,7 +29,10 @@ for (const dir of readdirSync(join(root, 'packages'))) {
       failed++
       continue
     }
-    const tarball = join(out, readdirSync(out).find((file) => file.endsWith('.tgz')))
+    const tarball = join(
+      out,
+      readdirSync(out).find((file) => file.endsWith('.tgz')),
+    )
     if (!sh('publint', ['run', tarball, '--strict'], cwd)) failed++
     if (!sh('attw', [tarball, '--profile', 'node16'], cwd)) failed++
   } finally {

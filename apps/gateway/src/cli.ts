@@ -55,15 +55,23 @@ function parse(argv: string[]) {
   })
   if (values.help) return undefined
   const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got ${values.port}`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, got ${values.port}`)
   const timeout = Number(values.timeout)
-  if (!Number.isInteger(timeout) || timeout < 0) throw new UsageError(`--timeout must be a whole number of ms >= 0`)
-  if (values.serve !== 'http' && values.serve !== 'stdio') throw new UsageError(`--serve must be http or stdio, got ${values.serve}`)
+  if (!Number.isInteger(timeout) || timeout < 0)
+    throw new UsageError(`--timeout must be a whole number of ms >= 0`)
+  if (values.serve !== 'http' && values.serve !== 'stdio')
+    throw new UsageError(`--serve must be http or stdio, got ${values.serve}`)
   if (values.mode !== 'shared' && values.mode !== 'per-session') {
     throw new UsageError(`--mode must be shared or per-session, got ${values.mode}`)
   }
-  const sources = [positionals.length > 0, values.url !== undefined, values.example].filter(Boolean).length
-  if (sources !== 1) throw new UsageError('give exactly one upstream: -- <command> [args...], --url <url> or --example')
+  const sources = [positionals.length > 0, values.url !== undefined, values.example].filter(
+    Boolean,
+  ).length
+  if (sources !== 1)
+    throw new UsageError(
+      'give exactly one upstream: -- <command> [args...], --url <url> or --example',
+    )
   const env: Record<string, string> = {}
   for (const pair of values.env) {
     const eq = pair.indexOf('=')
@@ -83,7 +91,15 @@ function parse(argv: string[]) {
       throw new UsageError(`--url is not a URL: ${values.url}`)
     }
   }
-  return { ...values, port, timeout, env, headers, mode: values.mode as UpstreamMode, command: positionals }
+  return {
+    ...values,
+    port,
+    timeout,
+    env,
+    headers,
+    mode: values.mode as UpstreamMode,
+    command: positionals,
+  }
 }
 
 async function connector(options: NonNullable<ReturnType<typeof parse>>) {
@@ -108,14 +124,19 @@ async function main(): Promise<void> {
   try {
     options = parse(process.argv.slice(2))
   } catch (error) {
-    process.stderr.write(`mcpx-gateway: ${(error as Error).message}\nRun mcpx-gateway --help for usage.\n`)
+    process.stderr.write(
+      `mcpx-gateway: ${(error as Error).message}\nRun mcpx-gateway --help for usage.\n`,
+    )
     process.exit(2)
   }
   if (!options) {
     process.stdout.write(`${HELP}\n`)
     return
   }
-  const up = upstream(options.name, await connector(options), { mode: options.mode, timeout: options.timeout })
+  const up = upstream(options.name, await connector(options), {
+    mode: options.mode,
+    timeout: options.timeout,
+  })
   const proxy = createProxy({
     terminal: forward(up),
     strict: false,

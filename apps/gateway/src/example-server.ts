@@ -29,7 +29,10 @@ server.registerTool(
     const token = extra._meta?.progressToken
     for (let i = 1; i <= n; i++) {
       if (token !== undefined) {
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: n } })
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i, total: n },
+        })
       }
     }
     return { content: [{ type: 'text', text: `counted to ${n}` }] }
@@ -43,7 +46,9 @@ server.registerResource('readme', 'example://readme', { mimeType: 'text/plain' }
 server.registerPrompt(
   'explain',
   { description: 'Ask for an explanation', argsSchema: { topic: z.string() } },
-  ({ topic }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `Explain ${topic} simply.` } }] }),
+  ({ topic }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Explain ${topic} simply.` } }],
+  }),
 )
 
 await server.connect(new StdioServerTransport())

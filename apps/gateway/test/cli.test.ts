@@ -15,7 +15,9 @@ afterEach(() => {
 
 /** Start the gateway and resolve with the URL it prints. */
 function start(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [cli, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   running.push(child)
   return new Promise((resolve, reject) => {
     let out = ''
@@ -49,8 +51,15 @@ describe('mcpx-gateway', () => {
 
   it('serves over stdio with --serve stdio', async () => {
     const client = new Client({ name: 't', version: '1' })
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, '--serve', 'stdio', '--example'] }))
-    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'over stdio' } }))).toBe('over stdio')
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [cli, '--serve', 'stdio', '--example'],
+      }),
+    )
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'over stdio' } }))).toBe(
+      'over stdio',
+    )
     await client.close()
   })
 

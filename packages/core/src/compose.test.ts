@@ -11,19 +11,29 @@ describe.each([
 ])('compose ($mode)', ({ strict }) => {
   it('runs middleware in onion order and unwinds in reverse', async () => {
     const ctx: Log = { log: [] }
-    const mw = (name: string): Handler<Log> => async (c, next) => {
-      c.log.push(`${name}>`)
-      await tick()
-      await next()
-      c.log.push(`<${name}`)
-    }
+    const mw =
+      (name: string): Handler<Log> =>
+      async (c, next) => {
+        c.log.push(`${name}>`)
+        await tick()
+        await next()
+        c.log.push(`<${name}`)
+      }
     await compose([mw('a'), mw('b'), mw('c')], { strict })(ctx)
     expect(ctx.log).toEqual(['a>', 'b>', 'c>', '<c', '<b', '<a'])
   })
 
   it('calls the terminal after the last middleware', async () => {
     const ctx: Log = { log: [] }
-    await compose<Log>([async (c, next) => { c.log.push('mw'); await next() }], { strict })(ctx, async (c) => {
+    await compose<Log>(
+      [
+        async (c, next) => {
+          c.log.push('mw')
+          await next()
+        },
+      ],
+      { strict },
+    )(ctx, async (c) => {
       c.log.push('terminal')
     })
     expect(ctx.log).toEqual(['mw', 'terminal'])
@@ -32,16 +42,36 @@ describe.each([
   it('stops when a middleware does not call next (short-circuit)', async () => {
     const ctx: Log = { log: [] }
     const run = compose<Log>(
-      [async (c, next) => { c.log.push('a'); await next() }, async (c) => { c.log.push('b') }, async (c) => { c.log.push('never') }],
+      [
+        async (c, next) => {
+          c.log.push('a')
+          await next()
+        },
+        async (c) => {
+          c.log.push('b')
+        },
+        async (c) => {
+          c.log.push('never')
+        },
+      ],
       { strict },
     )
-    await run(ctx, async (c) => { c.log.push('terminal') })
+    await run(ctx, async (c) => {
+      c.log.push('terminal')
+    })
     expect(ctx.log).toEqual(['a', 'b'])
   })
 
   it('rejects with a synchronous throw', async () => {
     const boom = new Error('sync')
-    const run = compose<Log>([() => { throw boom }], { strict })
+    const run = compose<Log>(
+      [
+        () => {
+          throw boom
+        },
+      ],
+      { strict },
+    )
     await expect(run({ log: [] })).rejects.toBe(boom)
   })
 
@@ -49,7 +79,19 @@ describe.each([
     const boom = new Error('async')
     let caught: unknown
     const run = compose<Log>(
-      [async (_c, next) => { try { await next() } catch (e) { caught = e } }, async () => { await tick(); throw boom }],
+      [
+        async (_c, next) => {
+          try {
+            await next()
+          } catch (e) {
+            caught = e
+          }
+        },
+        async () => {
+          await tick()
+          throw boom
+        },
+      ],
       { strict },
     )
     await run({ log: [] })
@@ -57,19 +99,50 @@ describe.each([
   })
 
   it('rejects a second next() from the same middleware', async () => {
-    const run = compose<Log>([async (_c, next) => { await next(); await next() }, async () => {}], { strict })
+    const run = compose<Log>(
+      [
+        async (_c, next) => {
+          await next()
+          await next()
+        },
+        async () => {},
+      ],
+      { strict },
+    )
     await expect(run({ log: [] })).rejects.toThrow('next() called multiple times')
   })
 
   it('rejects a second next() after a short-circuit below it', async () => {
-    const run = compose<Log>([async (_c, next) => { await next(); await next() }, async () => {}, async () => {}], { strict })
+    const run = compose<Log>(
+      [
+        async (_c, next) => {
+          await next()
+          await next()
+        },
+        async () => {},
+        async () => {},
+      ],
+      { strict },
+    )
     await expect(run({ log: [] })).rejects.toThrow('next() called multiple times')
   })
 
   it('passes the same context object to every middleware', async () => {
     const ctx: Log = { log: [] }
     const seen: unknown[] = []
-    await compose<Log>([async (c, n) => { seen.push(c); await n() }, async (c, n) => { seen.push(c); await n() }], { strict })(ctx, async (c) => {
+    await compose<Log>(
+      [
+        async (c, n) => {
+          seen.push(c)
+          await n()
+        },
+        async (c, n) => {
+          seen.push(c)
+          await n()
+        },
+      ],
+      { strict },
+    )(ctx, async (c) => {
       seen.push(c)
     })
     expect(seen).toEqual([ctx, ctx, ctx])
@@ -77,39 +150,82 @@ describe.each([
 
   it('resolves for an empty stack and still calls the terminal', async () => {
     const ctx: Log = { log: [] }
-    await compose<Log>([], { strict })(ctx, async (c) => { c.log.push('t') })
+    await compose<Log>([], { strict })(ctx, async (c) => {
+      c.log.push('t')
+    })
     await compose<Log>([], { strict })(ctx)
     expect(ctx.log).toEqual(['t'])
   })
 
   it('accepts synchronous middleware that returns next()', async () => {
     const ctx: Log = { log: [] }
-    await compose<Log>([(c, next) => { c.log.push('sync'); return next() }], { strict })(ctx, async (c) => { c.log.push('t') })
+    await compose<Log>(
+      [
+        (c, next) => {
+          c.log.push('sync')
+          return next()
+        },
+      ],
+      { strict },
+    )(ctx, async (c) => {
+      c.log.push('t')
+    })
     expect(ctx.log).toEqual(['sync', 't'])
   })
 
   it('does not see middleware added to the input array afterwards', async () => {
     const ctx: Log = { log: [] }
-    const stack: Handler<Log>[] = [async (c, n) => { c.log.push('a'); await n() }]
+    const stack: Handler<Log>[] = [
+      async (c, n) => {
+        c.log.push('a')
+        await n()
+      },
+    ]
     const run = compose(stack, { strict })
-    stack.push(async (c) => { c.log.push('late') })
+    stack.push(async (c) => {
+      c.log.push('late')
+    })
     await run(ctx)
     expect(ctx.log).toEqual(['a'])
     expect(stack).toHaveLength(2)
   })
 
   it('runs concurrent messages through one composed stack independently', async () => {
-    const run = compose<Log>([async (c, n) => { await tick(); c.log.push('a'); await n() }, async (c, n) => { c.log.push('b'); await tick(); await n() }], { strict })
+    const run = compose<Log>(
+      [
+        async (c, n) => {
+          await tick()
+          c.log.push('a')
+          await n()
+        },
+        async (c, n) => {
+          c.log.push('b')
+          await tick()
+          await n()
+        },
+      ],
+      { strict },
+    )
     const ctxs = Array.from({ length: 20 }, () => ({ log: [] as string[] }))
-    await Promise.all(ctxs.map((c) => run(c, async (x) => { x.log.push('t') })))
+    await Promise.all(
+      ctxs.map((c) =>
+        run(c, async (x) => {
+          x.log.push('t')
+        }),
+      ),
+    )
     for (const c of ctxs) expect(c.log).toEqual(['a', 'b', 't'])
   })
 })
 
 describe('compose input checks', () => {
   it('throws a TypeError for a non-function in the stack', () => {
-    expect(() => compose([async () => {}, 'nope' as unknown as Handler<unknown>])).toThrow(TypeError)
-    expect(() => compose([async () => {}, 'nope' as unknown as Handler<unknown>])).toThrow('middleware #1 must be a function')
+    expect(() => compose([async () => {}, 'nope' as unknown as Handler<unknown>])).toThrow(
+      TypeError,
+    )
+    expect(() => compose([async () => {}, 'nope' as unknown as Handler<unknown>])).toThrow(
+      'middleware #1 must be a function',
+    )
   })
 
   it('throws a TypeError when the stack is not an array', () => {
@@ -119,18 +235,50 @@ describe('compose input checks', () => {
 
 describe('compose strict mode', () => {
   it('rejects a middleware that does not await its next()', async () => {
-    const run = compose<Log>([async function leaky(_c, next) { next() }, async () => { await tick() }], { strict: true })
-    await expect(run({ log: [] })).rejects.toThrow('middleware #0 (leaky) finished before the next() it called')
+    const run = compose<Log>(
+      [
+        async function leaky(_c, next) {
+          next()
+        },
+        async () => {
+          await tick()
+        },
+      ],
+      { strict: true },
+    )
+    await expect(run({ log: [] })).rejects.toThrow(
+      'middleware #0 (leaky) finished before the next() it called',
+    )
   })
 
   it('rejects a second next() even when the first was not awaited', async () => {
-    const run = compose<Log>([async (_c, next) => { void next(); await next() }, async () => { await tick() }], { strict: true })
+    const run = compose<Log>(
+      [
+        async (_c, next) => {
+          void next()
+          await next()
+        },
+        async () => {
+          await tick()
+        },
+      ],
+      { strict: true },
+    )
     await expect(run({ log: [] })).rejects.toThrow('next() called multiple times')
   })
 
   it('accepts a middleware that returns its next() promise', async () => {
     const ctx: Log = { log: [] }
-    await compose<Log>([(_c, next) => next(), async (c) => { await tick(); c.log.push('b') }], { strict: true })(ctx)
+    await compose<Log>(
+      [
+        (_c, next) => next(),
+        async (c) => {
+          await tick()
+          c.log.push('b')
+        },
+      ],
+      { strict: true },
+    )(ctx)
     expect(ctx.log).toEqual(['b'])
   })
 })
@@ -143,7 +291,10 @@ describe('compose strict mode', () => {
 type Kind = 'pass' | 'stop' | 'throwBefore' | 'throwAfter' | 'catch'
 type Spec = { kind: Kind; async: boolean }
 
-function reference(specs: Spec[], withTerminal: boolean): { trace: string[]; error: string | undefined } {
+function reference(
+  specs: Spec[],
+  withTerminal: boolean,
+): { trace: string[]; error: string | undefined } {
   const trace: string[] = []
   const run = (i: number): void => {
     if (i === specs.length) {
@@ -197,16 +348,27 @@ describe('compose against a reference interpreter', () => {
   })
   it.each([true, false])('matches for random stacks (strict: %s)', async (strict) => {
     await fc.assert(
-      fc.asyncProperty(fc.array(spec, { maxLength: 12 }), fc.boolean(), async (specs, withTerminal) => {
-        const ctx: Log = { log: [] }
-        let error: string | undefined
-        try {
-          await compose(build(specs), { strict })(ctx, withTerminal ? async (c) => { c.log.push('T') } : undefined)
-        } catch (e) {
-          error = (e as Error).message
-        }
-        expect({ trace: ctx.log, error }).toEqual(reference(specs, withTerminal))
-      }),
+      fc.asyncProperty(
+        fc.array(spec, { maxLength: 12 }),
+        fc.boolean(),
+        async (specs, withTerminal) => {
+          const ctx: Log = { log: [] }
+          let error: string | undefined
+          try {
+            await compose(build(specs), { strict })(
+              ctx,
+              withTerminal
+                ? async (c) => {
+                    c.log.push('T')
+                  }
+                : undefined,
+            )
+          } catch (e) {
+            error = (e as Error).message
+          }
+          expect({ trace: ctx.log, error }).toEqual(reference(specs, withTerminal))
+        },
+      ),
       { numRuns: 300 },
     )
   })

@@ -43,8 +43,10 @@ function settle(value: unknown): Promise<void> {
 }
 
 function defaultStrict(): boolean {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.NODE_ENV !== 'production'
+  return (
+    (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+      ?.NODE_ENV !== 'production'
+  )
 }
 
 /**
@@ -59,7 +61,12 @@ class Frame<C> {
   readonly #terminal: Handler<C> | undefined
   readonly #strict: boolean
 
-  constructor(fns: readonly Handler<C>[], ctx: C, terminal: Handler<C> | undefined, strict: boolean) {
+  constructor(
+    fns: readonly Handler<C>[],
+    ctx: C,
+    terminal: Handler<C> | undefined,
+    strict: boolean,
+  ) {
     this.#fns = fns
     this.#ctx = ctx
     this.#terminal = terminal
@@ -102,7 +109,9 @@ class Frame<C> {
     return out.then(() => {
       if (pending) {
         const name = fn.name ? ` (${fn.name})` : ''
-        throw new Error(`[@mcpx/core] middleware #${i}${name} finished before the next() it called: await next()`)
+        throw new Error(
+          `[@mcpx/core] middleware #${i}${name} finished before the next() it called: await next()`,
+        )
       }
     })
   }
@@ -119,7 +128,10 @@ class Frame<C> {
  * await run(ctx, forward) // forward is called last, as the terminal handler
  * ```
  */
-export function compose<C>(stack: readonly Handler<C>[], options: ComposeOptions = {}): Composed<C> {
+export function compose<C>(
+  stack: readonly Handler<C>[],
+  options: ComposeOptions = {},
+): Composed<C> {
   if (!Array.isArray(stack)) throw new TypeError('[@mcpx/core] middleware stack must be an array')
   const fns = stack.slice()
   for (const [i, fn] of fns.entries()) {

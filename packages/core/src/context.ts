@@ -29,7 +29,10 @@ export interface SessionInfo {
 }
 
 /** What a transport (or a test) knows about one message when it creates its {@link Context}. */
-export interface ContextInit<M extends string = string, S extends object = Record<string, unknown>> {
+export interface ContextInit<
+  M extends string = string,
+  S extends object = Record<string, unknown>,
+> {
   kind: MessageKind
   method: M
   id?: RequestId

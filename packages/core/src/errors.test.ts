@@ -3,7 +3,10 @@ import { ErrorCode, errorResponse, McpxError, toMcpxError } from './errors.js'
 
 describe('McpxError', () => {
   it('is recognised by its brand, also when built by another copy of the package', () => {
-    const foreign = Object.assign(new Error('x'), { [Symbol.for('mcpx.error')]: true, code: -32602 })
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('mcpx.error')]: true,
+      code: -32602,
+    })
     expect(McpxError.is(new McpxError(ErrorCode.InvalidParams, 'bad'))).toBe(true)
     expect(McpxError.is(foreign)).toBe(true)
     expect(McpxError.is(new Error('plain'))).toBe(false)

@@ -61,7 +61,11 @@ const brand = Symbol.for('mcpx.error')
 export class McpxError extends Error {
   /** Recognise mcpx errors across bundled copies of this package: no `instanceof`. */
   static is(value: unknown): value is McpxError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[brand] === true
+    )
   }
 
   readonly code: ErrorCodeValue
@@ -105,7 +109,11 @@ const INTERNAL = 'Internal error'
  * else is reported to `onError` and replaced by a generic -32603 so that no
  * internal message or stack trace reaches a client.
  */
-export function toMcpxError(error: unknown, onError: ErrorHandler | undefined, method?: string): McpxError {
+export function toMcpxError(
+  error: unknown,
+  onError: ErrorHandler | undefined,
+  method?: string,
+): McpxError {
   if (McpxError.is(error)) return error
   onError?.(error, { method })
   return new McpxError(ErrorCode.InternalError, INTERNAL)

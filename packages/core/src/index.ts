@@ -1,6 +1,25 @@
-export { type AbortHandle, type AbortSource, abortSource, fromSignal, isAbortSignal } from './abort.js'
-export { type ComposeOptions, type Composed, compose, type Handler, type Middleware, type Next } from './compose.js'
-export { Context, type ContextInit, type Direction, type MessageKind, type SessionInfo } from './context.js'
+export {
+  type AbortHandle,
+  type AbortSource,
+  abortSource,
+  fromSignal,
+  isAbortSignal,
+} from './abort.js'
+export {
+  type Composed,
+  type ComposeOptions,
+  compose,
+  type Handler,
+  type Middleware,
+  type Next,
+} from './compose.js'
+export {
+  Context,
+  type ContextInit,
+  type Direction,
+  type MessageKind,
+  type SessionInfo,
+} from './context.js'
 export {
   ErrorCode,
   type ErrorCodeValue,
@@ -39,4 +58,10 @@ export type {
   UnknownResult,
 } from './methods.js'
 export { on, onNotification, onRequest } from './on.js'
-export { createProxy, type HandleOptions, type McpProxy, type ProxyOptions, type Terminal } from './proxy.js'
+export {
+  createProxy,
+  type HandleOptions,
+  type McpProxy,
+  type ProxyOptions,
+  type Terminal,
+} from './proxy.js'

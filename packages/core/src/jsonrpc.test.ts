@@ -11,7 +11,9 @@ const code = (value: unknown) => {
 describe('validateMessage', () => {
   it('accepts requests, notifications and responses', () => {
     expect(code({ jsonrpc: '2.0', id: 1, method: 'tools/list' })).toBe('ok')
-    expect(code({ jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'x' } })).toBe('ok')
+    expect(code({ jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'x' } })).toBe(
+      'ok',
+    )
     expect(code({ jsonrpc: '2.0', method: 'notifications/initialized' })).toBe('ok')
     expect(code({ jsonrpc: '2.0', id: 1, result: {} })).toBe('ok')
     expect(code({ jsonrpc: '2.0', id: 1, error: { code: -1, message: 'x' } })).toBe('ok')
@@ -27,7 +29,10 @@ describe('validateMessage', () => {
     ['a fractional id', { jsonrpc: '2.0', id: 1.5, method: 'ping' }],
     ['a null id on a request', { jsonrpc: '2.0', id: null, method: 'ping' }],
     ['array params', { jsonrpc: '2.0', id: 1, method: 'ping', params: [] }],
-    ['a response with result and error', { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: '' } }],
+    [
+      'a response with result and error',
+      { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: '' } },
+    ],
     ['a response without id', { jsonrpc: '2.0', result: {} }],
     ['an error without code', { jsonrpc: '2.0', id: 1, error: { message: 'x' } }],
   ])('rejects %s with -32600', (_name, value) => {
@@ -48,7 +53,10 @@ describe('validateMessage', () => {
     const params = fc.option(fc.dictionary(fc.string(), fc.jsonValue()), { nil: undefined })
     fc.assert(
       fc.property(id, fc.string({ minLength: 1 }), params, (i, method, p) => {
-        const message = p === undefined ? { jsonrpc: '2.0', id: i, method } : { jsonrpc: '2.0', id: i, method, params: p }
+        const message =
+          p === undefined
+            ? { jsonrpc: '2.0', id: i, method }
+            : { jsonrpc: '2.0', id: i, method, params: p }
         expect(code(message)).toBe('ok')
       }),
     )

@@ -76,16 +76,21 @@ export function validateMessage(value: unknown): Message | McpxError {
   if (value.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"')
   const { method, id } = value
   if (method !== undefined) {
-    if (typeof method !== 'string' || method === '') return invalid('"method" must be a non-empty string')
+    if (typeof method !== 'string' || method === '')
+      return invalid('"method" must be a non-empty string')
     if (id !== undefined && !isId(id)) return invalid('"id" must be a string or an integer')
-    if (value.params !== undefined && !isObject(value.params)) return invalid('"params" must be an object')
+    if (value.params !== undefined && !isObject(value.params))
+      return invalid('"params" must be an object')
     return value as unknown as Request | Notification
   }
   if (!isId(id)) return invalid('a response needs a string or integer "id"')
   const hasResult = 'result' in value
-  if (hasResult === 'error' in value) return invalid('a response has exactly one of "result" and "error"')
+  if (hasResult === 'error' in value)
+    return invalid('a response has exactly one of "result" and "error"')
   if (hasResult ? !isObject(value.result) : !isErrorObject(value.error)) {
-    return invalid(hasResult ? '"result" must be an object' : '"error" must have an integer code and a message')
+    return invalid(
+      hasResult ? '"result" must be an object' : '"error" must have an integer code and a message',
+    )
   }
   return value as unknown as Response
 }

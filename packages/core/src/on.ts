@@ -21,7 +21,8 @@ export function on<M extends Method, S extends object = Record<string, unknown>>
   method: M | readonly M[],
   middleware: Middleware<M, S>,
 ): Middleware<string, S> {
-  if (typeof middleware !== 'function') throw new TypeError('[@mcpx/core] on() needs a middleware function')
+  if (typeof middleware !== 'function')
+    throw new TypeError('[@mcpx/core] on() needs a middleware function')
   const handler = middleware as unknown as Middleware<string, S>
   if (typeof method === 'string') {
     return function onMethod(ctx, next) {
@@ -75,4 +76,3 @@ export function onNotification<S extends object = Record<string, unknown>>(
     return ctx.kind === 'notification' ? handler(ctx, next) : next()
   }
 }
-

@@ -20,18 +20,33 @@ describe('createProxy', () => {
     const order: string[] = []
     const proxy = createProxy({ terminal: echo })
     proxy.use(
-      async (_c, next) => { order.push('a'); await next() },
-      async (_c, next) => { order.push('b'); await next() },
+      async (_c, next) => {
+        order.push('a')
+        await next()
+      },
+      async (_c, next) => {
+        order.push('b')
+        await next()
+      },
     )
-    proxy.use(async (_c, next) => { order.push('c'); await next() })
+    proxy.use(async (_c, next) => {
+      order.push('c')
+      await next()
+    })
     await proxy.handle({ jsonrpc: '2.0', id: 1, method: 'ping' })
     expect(order).toEqual(['a', 'b', 'c'])
   })
 
   it('lets middleware short-circuit with a result', async () => {
     const terminal = vi.fn(echo)
-    const proxy = createProxy({ terminal }).use(async (ctx) => { ctx.result = { cached: true } })
-    expect(await proxy.handle({ jsonrpc: '2.0', id: 'x', method: 'tools/list' })).toEqual({ jsonrpc: '2.0', id: 'x', result: { cached: true } })
+    const proxy = createProxy({ terminal }).use(async (ctx) => {
+      ctx.result = { cached: true }
+    })
+    expect(await proxy.handle({ jsonrpc: '2.0', id: 'x', method: 'tools/list' })).toEqual({
+      jsonrpc: '2.0',
+      id: 'x',
+      result: { cached: true },
+    })
     expect(terminal).not.toHaveBeenCalled()
   })
 
@@ -39,7 +54,9 @@ describe('createProxy', () => {
     const proxy = createProxy({ terminal: echo }).use(async () => {
       throw new McpxError(ErrorCode.InvalidParams, 'Unknown tool: x', { data: { name: 'x' } })
     })
-    expect(await proxy.handle({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'x' } })).toEqual({
+    expect(
+      await proxy.handle({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'x' } }),
+    ).toEqual({
       jsonrpc: '2.0',
       id: 2,
       error: { code: -32602, message: 'Unknown tool: x', data: { name: 'x' } },
@@ -49,9 +66,15 @@ describe('createProxy', () => {
   it('hides any other error behind -32603 and reports it to onError', async () => {
     const onError = vi.fn()
     const boom = new TypeError('cannot read properties of undefined (reading "secret")')
-    const proxy = createProxy({ terminal: echo, onError }).use(async () => { throw boom })
+    const proxy = createProxy({ terminal: echo, onError }).use(async () => {
+      throw boom
+    })
     const response = await proxy.handle({ jsonrpc: '2.0', id: 3, method: 'tools/list' })
-    expect(response).toEqual({ jsonrpc: '2.0', id: 3, error: { code: -32603, message: 'Internal error' } })
+    expect(response).toEqual({
+      jsonrpc: '2.0',
+      id: 3,
+      error: { code: -32603, message: 'Internal error' },
+    })
     expect(onError).toHaveBeenCalledWith(boom, { method: 'tools/list' })
   })
 
@@ -66,26 +89,39 @@ describe('createProxy', () => {
 
   it('returns no response for a notification, even one that fails', async () => {
     const onError = vi.fn()
-    const proxy = createProxy({ onError }).use(async () => { throw new Error('x') })
-    expect(await proxy.handle({ jsonrpc: '2.0', method: 'notifications/initialized' })).toBeUndefined()
+    const proxy = createProxy({ onError }).use(async () => {
+      throw new Error('x')
+    })
+    expect(
+      await proxy.handle({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    ).toBeUndefined()
     expect(onError).toHaveBeenCalledOnce()
   })
 
   it('answers an invalid message with -32600 and its id when readable', async () => {
     const proxy = createProxy({ terminal: echo })
-    expect(await proxy.handle({ jsonrpc: '1.0', id: 5, method: 'x' })).toMatchObject({ id: 5, error: { code: -32600 } })
+    expect(await proxy.handle({ jsonrpc: '1.0', id: 5, method: 'x' })).toMatchObject({
+      id: 5,
+      error: { code: -32600 },
+    })
     expect(await proxy.handle(42)).toMatchObject({ id: null, error: { code: -32600 } })
   })
 
   it('ignores a response given to handle()', async () => {
-    expect(await createProxy({ terminal: echo }).handle({ jsonrpc: '2.0', id: 1, result: {} })).toBeUndefined()
+    expect(
+      await createProxy({ terminal: echo }).handle({ jsonrpc: '2.0', id: 1, result: {} }),
+    ).toBeUndefined()
   })
 
   it('uses a per-message terminal over the default one', async () => {
     const proxy = createProxy({ terminal: echo })
     const response = await proxy.handle(
       { jsonrpc: '2.0', id: 6, method: 'ping' },
-      { terminal: async (ctx) => { ctx.result = {} } },
+      {
+        terminal: async (ctx) => {
+          ctx.result = {}
+        },
+      },
     )
     expect(response).toEqual({ jsonrpc: '2.0', id: 6, result: {} })
   })
@@ -102,7 +138,11 @@ describe('createProxy', () => {
     controller.abort()
     await proxy.handle(
       { jsonrpc: '2.0', id: 7, method: 'roots/list' },
-      { session: { id: 's1', transport: 'test' }, signal: controller.signal, direction: 'toClient' },
+      {
+        session: { id: 's1', transport: 'test' },
+        signal: controller.signal,
+        direction: 'toClient',
+      },
     )
     expect(seen).toEqual({ session: 's1', aborted: true, direction: 'toClient' })
   })

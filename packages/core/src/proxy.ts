@@ -76,7 +76,8 @@ export function createProxy(options: ProxyOptions = {}): McpProxy {
   const proxy: McpProxy = {
     use(...middleware) {
       for (const fn of middleware) {
-        if (typeof fn !== 'function') throw new TypeError('[@mcpx/core] use() takes middleware functions')
+        if (typeof fn !== 'function')
+          throw new TypeError('[@mcpx/core] use() takes middleware functions')
       }
       stack.push(...middleware)
       composed = undefined

@@ -17,12 +17,19 @@ const text = (value: string) => ({ content: [{ type: 'text' as const, text: valu
  * ```
  */
 export function createE2eServer(): McpServer {
-  const mcp = new McpServer({ name: 'mcpx-e2e-fixture', version: '1.0.0' }, { capabilities: { tools: { listChanged: true }, logging: {} } })
+  const mcp = new McpServer(
+    { name: 'mcpx-e2e-fixture', version: '1.0.0' },
+    { capabilities: { tools: { listChanged: true }, logging: {} } },
+  )
 
-  mcp.registerTool('echo', { inputSchema: { text: z.string(), delayMs: z.number().optional() } }, async ({ text: value, delayMs }) => {
-    if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs))
-    return text(value)
-  })
+  mcp.registerTool(
+    'echo',
+    { inputSchema: { text: z.string(), delayMs: z.number().optional() } },
+    async ({ text: value, delayMs }) => {
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs))
+      return text(value)
+    },
+  )
 
   mcp.registerTool('sample', { inputSchema: { prompt: z.string() } }, async ({ prompt }, extra) => {
     const result = await mcp.server.createMessage(
@@ -32,28 +39,46 @@ export function createE2eServer(): McpServer {
     return text(result.content.type === 'text' ? result.content.text : `(${result.content.type})`)
   })
 
-  mcp.registerTool('elicit', { inputSchema: { message: z.string() } }, async ({ message }, extra) => {
-    const result = await mcp.server.elicitInput(
-      { message, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
-      { relatedRequestId: extra.requestId },
-    )
-    return text(JSON.stringify({ action: result.action, content: result.content }))
-  })
+  mcp.registerTool(
+    'elicit',
+    { inputSchema: { message: z.string() } },
+    async ({ message }, extra) => {
+      const result = await mcp.server.elicitInput(
+        {
+          message,
+          requestedSchema: {
+            type: 'object',
+            properties: { name: { type: 'string' } },
+            required: ['name'],
+          },
+        },
+        { relatedRequestId: extra.requestId },
+      )
+      return text(JSON.stringify({ action: result.action, content: result.content }))
+    },
+  )
 
   mcp.registerTool('roots', {}, async (extra) => {
     const result = await mcp.server.listRoots(undefined, { relatedRequestId: extra.requestId })
     return text(JSON.stringify(result.roots.map((root) => root.uri)))
   })
 
-  mcp.registerTool('progress', { inputSchema: { steps: z.number().int().min(1).max(50) } }, async ({ steps }, extra) => {
-    const token = extra._meta?.progressToken
-    for (let i = 1; i <= steps; i++) {
-      if (token !== undefined) {
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps } })
+  mcp.registerTool(
+    'progress',
+    { inputSchema: { steps: z.number().int().min(1).max(50) } },
+    async ({ steps }, extra) => {
+      const token = extra._meta?.progressToken
+      for (let i = 1; i <= steps; i++) {
+        if (token !== undefined) {
+          await extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken: token, progress: i, total: steps },
+          })
+        }
       }
-    }
-    return text(`done ${steps}`)
-  })
+      return text(`done ${steps}`)
+    },
+  )
 
   mcp.registerTool('wait_for_cancel', {}, async (extra) => {
     await new Promise<void>((resolve) => {

@@ -6,5 +6,5 @@ export {
   startConformanceHttpServer,
 } from './conformance-http.js'
 export { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
-export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js'
 export { createE2eServer } from './e2e-server.js'
+export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js'

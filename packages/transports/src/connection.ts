@@ -1,4 +1,11 @@
-import { type AbortSource, ErrorCode, McpxError, type Notification, type Request, validateMessage } from '@mcpx/core'
+import {
+  type AbortSource,
+  ErrorCode,
+  McpxError,
+  type Notification,
+  type Request,
+  validateMessage,
+} from '@mcpx/core'
 import type { Channel, Connector } from './channel.js'
 import { type Params, Peer, type PeerRequestOptions, type Result } from './peer.js'
 
@@ -95,7 +102,10 @@ export class UpstreamConnection {
   async open(options: ConnectionOptions): Promise<this> {
     const { log } = options
     const timer = setTimeout(
-      () => this.#end(`upstream "${this.upstream}" did not finish initialize within ${options.connectTimeout} ms`),
+      () =>
+        this.#end(
+          `upstream "${this.upstream}" did not finish initialize within ${options.connectTimeout} ms`,
+        ),
       options.connectTimeout,
     )
     try {
@@ -117,9 +127,21 @@ export class UpstreamConnection {
     } catch (error) {
       this.#end(`upstream "${this.upstream}" failed to initialize`)
       await this.#channel.close()
-      throw McpxError.is(error) && error.code !== ErrorCode.InternalError
+      // Name the upstream; keep the channel's own words only when they were meant for clients.
+      const detail =
+        McpxError.is(error) && !error.message.includes(`"${this.upstream}"`)
+          ? `: ${error.message}`
+          : ''
+      throw McpxError.is(error) && detail === ''
         ? error
-        : new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${this.upstream}" is unavailable`, { cause: error })
+        : new McpxError(
+            ErrorCode.UpstreamUnavailable,
+            `Upstream "${this.upstream}" is unavailable${detail}`,
+            {
+              cause: error,
+              data: { upstream: this.upstream },
+            },
+          )
     } finally {
       clearTimeout(timer)
     }

@@ -28,12 +28,17 @@ const PROGRESS = 'notifications/progress'
  * const proxy = createProxy({ terminal: forward(upstream('math', stdio({ command: 'node', args: ['math.js'] }))) })
  * ```
  */
-export function forward(upstreams: Upstream | readonly Upstream[], options: ForwardOptions = {}): Terminal {
+export function forward(
+  upstreams: Upstream | readonly Upstream[],
+  options: ForwardOptions = {},
+): Terminal {
   const list: readonly Upstream[] = Array.isArray(upstreams) ? upstreams : [upstreams as Upstream]
-  if (list.length === 0) throw new TypeError('[@mcpx/transports] forward() needs at least one upstream')
+  if (list.length === 0)
+    throw new TypeError('[@mcpx/transports] forward() needs at least one upstream')
   const byName = new Map<string, Upstream>()
   for (const up of list) {
-    if (byName.has(up.name)) throw new TypeError(`[@mcpx/transports] two upstreams are named "${up.name}"`)
+    if (byName.has(up.name))
+      throw new TypeError(`[@mcpx/transports] two upstreams are named "${up.name}"`)
     byName.set(up.name, up)
   }
   const fallback = list[0]!
@@ -43,11 +48,16 @@ export function forward(upstreams: Upstream | readonly Upstream[], options: Forw
     const params = (ctx.params ?? {}) as Record<string, unknown>
     const connections = await Promise.all(list.map((up) => up.acquire(session, params)))
     const requested = params.protocolVersion as string
-    let version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested) ? requested : LATEST_PROTOCOL_VERSION
+    let version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
+      ? requested
+      : LATEST_PROTOCOL_VERSION
     // One leased upstream negotiated for this very client: speak what it speaks.
     const own = list.length === 1 && fallback.mode === 'per-session' ? connections[0] : undefined
     const upstreamVersion = own?.initializeResult.protocolVersion
-    if (typeof upstreamVersion === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(upstreamVersion)) {
+    if (
+      typeof upstreamVersion === 'string' &&
+      SUPPORTED_PROTOCOL_VERSIONS.includes(upstreamVersion)
+    ) {
       version = upstreamVersion
     }
     if (session) {
@@ -56,7 +66,8 @@ export function forward(upstreams: Upstream | readonly Upstream[], options: Forw
       session.info.clientCapabilities = params.capabilities as Session['info']['clientCapabilities']
     }
     const instructions =
-      options.instructions ?? (list.length === 1 ? connections[0]!.initializeResult.instructions : undefined)
+      options.instructions ??
+      (list.length === 1 ? connections[0]!.initializeResult.instructions : undefined)
     ctx.result = {
       protocolVersion: version,
       capabilities: mergeCapabilities(connections),
@@ -97,7 +108,10 @@ export function forward(upstreams: Upstream | readonly Upstream[], options: Forw
       signal: ctx,
       timeout: up.timeout,
       related: { session, id: ctx.id } satisfies Origin,
-      onProgress: session && progressToken(params) !== undefined ? relayProgress(session, ctx, params) : undefined,
+      onProgress:
+        session && progressToken(params) !== undefined
+          ? relayProgress(session, ctx, params)
+          : undefined,
     })
   }
 }
@@ -116,7 +130,9 @@ function relayProgress(session: Session, ctx: Context, params: Params) {
 }
 
 /** The union of what the upstreams can do: a capability is on when any upstream has it. */
-export function mergeCapabilities(connections: readonly UpstreamConnection[]): Record<string, unknown> {
+export function mergeCapabilities(
+  connections: readonly UpstreamConnection[],
+): Record<string, unknown> {
   const merged: Record<string, unknown> = {}
   for (const connection of connections) mergeInto(merged, connection.capabilities)
   return merged

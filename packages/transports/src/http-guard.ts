@@ -1,11 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { ErrorCode, errorResponse, McpxError, type Message, validateMessage } from '@mcpx/core'
 
-/**
- * The Host/Origin allow-lists of the HTTP front ends, with the same rules and
- * defaults as `createNodeHandler` (node.ts). Shared by the SSE and WebSocket
- * front ends; node.ts keeps its own copy until the three are merged into one
- * module.
- */
+/** The Host/Origin allow-lists every HTTP front end (Streamable HTTP, legacy SSE, WebSocket) applies. */
 export interface HostOriginOptions {
   /**
    * Host names (port ignored) the `Host` header may carry: DNS-rebinding
@@ -65,4 +61,107 @@ export function hostOriginGuard(
     if (origin !== undefined && !originAllowed(origin)) return 'Forbidden: Origin not allowed'
     return undefined
   }
+}
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+}
+export const JSON_HEADERS = { 'content-type': 'application/json' }
+
+/** Answer with a JSON body (or none). */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers?: Record<string, string>,
+): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS)
+  res.end(body === undefined ? undefined : JSON.stringify(body))
+}
+
+/** Answer with a JSON-RPC error that has no request id (the request could not be read or was refused). */
+export function fail(
+  res: ServerResponse,
+  status: number,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+): void {
+  sendJson(res, status, errorResponse(null, new McpxError(code, message)), headers)
+}
+
+/**
+ * Read one JSON-RPC message from a request body: 413 before parsing when it
+ * is (or grows) larger than `maxBytes`, 400 with -32700 when it is not JSON,
+ * 400 with -32600 when it is not one JSON-RPC message. Calls `done` only with
+ * a valid message.
+ */
+export function readMessage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  maxBytes: number,
+  done: (message: Message) => void,
+): void {
+  const tooLarge = () => {
+    fail(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${maxBytes} bytes`, {
+      connection: 'close',
+    })
+    req.resume()
+  }
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    tooLarge()
+    return
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > maxBytes) {
+      if (!res.headersSent) tooLarge()
+      return
+    }
+    chunks.push(chunk)
+  })
+  req.on('end', () => {
+    if (size > maxBytes) return
+    let value: unknown
+    try {
+      value = JSON.parse(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      )
+    } catch {
+      fail(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
+      return
+    }
+    const message = validateMessage(value)
+    if (McpxError.is(message)) sendJson(res, 400, errorResponse(null, message))
+    else done(message)
+  })
+}
+
+/**
+ * Write to a long-lived stream unless the client stopped reading: past
+ * `maxBuffered` unsent bytes the stream is destroyed (and `onOverflow`
+ * told), so a slow client cannot grow the gateway's memory without bound.
+ */
+export function writeBounded(
+  res: ServerResponse,
+  text: string,
+  maxBuffered: number,
+  onOverflow: () => void,
+): void {
+  if (res.writableEnded || res.destroyed) return
+  if (res.writableLength > maxBuffered) {
+    onOverflow()
+    res.destroy()
+    return
+  }
+  res.write(text)
 }

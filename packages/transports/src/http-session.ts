@@ -1,13 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { ErrorCode, type Message, type RequestId, type Response } from '@mcpx/core'
+import { JSON_HEADERS, SSE_HEADERS, writeBounded } from './http-guard.js'
 import { Session, type SessionOptions } from './session.js'
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-}
-const JSON_HEADERS = { 'content-type': 'application/json' }
 
 /** Most unrelated server messages kept for a session while it has no GET stream open. */
 const MAX_QUEUED = 256
@@ -50,11 +44,13 @@ function retryAfter(response: Response): string | undefined {
  */
 export class PostStream {
   readonly res: ServerResponse
+  readonly #owner: HttpSession
   #sse = false
   #done = false
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, owner: HttpSession) {
     this.res = res
+    this.#owner = owner
   }
 
   get done(): boolean {
@@ -67,7 +63,7 @@ export class PostStream {
       this.#sse = true
       this.res.writeHead(200, SSE_HEADERS)
     }
-    this.res.write(sseEvent(message))
+    this.#owner.write(this.res, sseEvent(message))
   }
 
   finish(response: Response): void {
@@ -78,9 +74,20 @@ export class PostStream {
       return
     }
     const after = retryAfter(response)
-    this.res.writeHead(statusFor(response), after ? { ...JSON_HEADERS, 'retry-after': after } : JSON_HEADERS)
+    this.res.writeHead(
+      statusFor(response),
+      after ? { ...JSON_HEADERS, 'retry-after': after } : JSON_HEADERS,
+    )
     this.res.end(JSON.stringify(response))
   }
+}
+
+/** Bounds on what a session's streams may hold. */
+export interface StreamLimits {
+  /** Unsent bytes a stream may hold before it is closed. */
+  maxBuffered: number
+  /** Told whenever something is dropped or a stream closed for not reading. */
+  onDrop(reason: string): void
 }
 
 /**
@@ -95,12 +102,26 @@ export class HttpSession {
   standalone: ServerResponse | undefined
   lastActive = Date.now()
   #queue: Message[] = []
+  readonly #limits: StreamLimits
 
-  constructor(options: Omit<SessionOptions, 'send'>, onDrop: (message: Message) => void) {
+  constructor(options: Omit<SessionOptions, 'send'>, limits: StreamLimits) {
+    this.#limits = limits
     this.session = new Session({
       ...options,
-      send: (message, related) => this.#send(message, related, onDrop),
+      send: (message, related) => this.#send(message, related),
     })
+  }
+
+  /** Write to one of this session's streams, closing it if the client stopped reading. */
+  write(res: ServerResponse, text: string): void {
+    writeBounded(res, text, this.#limits.maxBuffered, () =>
+      this.#limits.onDrop('the client stopped reading a stream; closed it'),
+    )
+  }
+
+  /** A keep-alive comment on the GET stream, so that idle intermediaries do not cut it. */
+  ping(): void {
+    if (this.standalone) this.write(this.standalone, ': keep-alive\n\n')
   }
 
   /** Attach the standalone GET stream and flush what waited for it. */
@@ -110,7 +131,7 @@ export class HttpSession {
     res.write(': stream open\n\n')
     const queued = this.#queue
     this.#queue = []
-    for (const message of queued) res.write(sseEvent(message))
+    for (const message of queued) this.write(res, sseEvent(message))
     res.on('close', () => {
       if (this.standalone === res) this.standalone = undefined
     })
@@ -120,7 +141,11 @@ export class HttpSession {
   close(): void {
     this.session.close()
     for (const [id, stream] of this.streams) {
-      stream.finish({ jsonrpc: '2.0', id, error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' } })
+      stream.finish({
+        jsonrpc: '2.0',
+        id,
+        error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' },
+      })
     }
     this.streams.clear()
     this.standalone?.end()
@@ -128,7 +153,7 @@ export class HttpSession {
     this.#queue = []
   }
 
-  #send(message: Message, related: RequestId | undefined, onDrop: (message: Message) => void): void {
+  #send(message: Message, related: RequestId | undefined): void {
     const stream = related === undefined ? undefined : this.streams.get(related)
     if (stream) {
       if (!('method' in message) && message.id === related) {
@@ -140,12 +165,17 @@ export class HttpSession {
     // Streamable HTTP §Listening: a response never goes on the GET stream; its POST is gone.
     if (!('method' in message)) return
     if (this.standalone) {
-      this.standalone.write(sseEvent(message))
+      this.write(this.standalone, sseEvent(message))
       return
     }
     // Streamable HTTP §Listening for Messages: without a GET stream, unrelated
     // messages wait (bounded) for the client to open one.
-    if (this.#queue.length >= MAX_QUEUED) onDrop(this.#queue.shift()!)
+    if (this.#queue.length >= MAX_QUEUED) {
+      const dropped = this.#queue.shift()!
+      this.#limits.onDrop(
+        `dropped ${'method' in dropped ? dropped.method : 'a message'}: no GET stream to carry it`,
+      )
+    }
     this.#queue.push(message)
   }
 }

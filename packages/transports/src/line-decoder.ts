@@ -13,7 +13,11 @@ export class LineDecoder {
   readonly #onLine: (value: unknown) => void
   readonly #onInvalid: (reason: string) => void
 
-  constructor(onLine: (value: unknown) => void, onInvalid: (reason: string) => void, maxLineBytes = 64 * 1024 * 1024) {
+  constructor(
+    onLine: (value: unknown) => void,
+    onInvalid: (reason: string) => void,
+    maxLineBytes = 64 * 1024 * 1024,
+  ) {
     this.#onLine = onLine
     this.#onInvalid = onInvalid
     this.#maxLineBytes = maxLineBytes

@@ -8,34 +8,38 @@ import {
   McpxError,
   type Message,
   type Request,
-  validateMessage,
 } from '@mcpx/core'
+import {
+  fail,
+  type HostOriginOptions,
+  hostOriginGuard,
+  readMessage,
+  sendJson,
+} from './http-guard.js'
 import { HttpSession, PostStream } from './http-session.js'
 import { SUPPORTED_PROTOCOL_VERSIONS } from './version.js'
 
+export type { HostOriginOptions } from './http-guard.js'
 export { statusFor } from './http-session.js'
+export { type SseOptions, sse } from './sse.js'
+export { createSseHandler, type SseHandler, type SseHandlerOptions } from './sse-handler.js'
 
 /** Options for {@link createNodeHandler}. */
-export interface NodeHandlerOptions {
-  /**
-   * Host names (port ignored) the `Host` header may carry: DNS-rebinding
-   * protection. `false` turns the check off (only behind a proxy that checks).
-   * @defaultValue `['localhost', '127.0.0.1', '[::1]']`
-   */
-  allowedHosts?: readonly string[] | false
-  /**
-   * Origins (`scheme://host[:port]`) a browser may call from. Requests
-   * without an `Origin` header are not browser requests and pass.
-   * `false` turns the check off.
-   * @defaultValue any origin whose host is a loopback name
-   */
-  allowedOrigins?: readonly string[] | false
+export interface NodeHandlerOptions extends HostOriginOptions {
   /** Largest POST body in bytes; larger ones get 413 before parsing. @defaultValue 4 MiB */
   maxBodyBytes?: number
   /** Milliseconds without traffic after which a session ends; 0 never. @defaultValue 30 minutes */
   sessionIdleTimeout?: number
   /** Most sessions at once; `initialize` beyond that gets 503. @defaultValue 10000 */
   maxSessions?: number
+  /** Milliseconds between keep-alive comments on GET streams; 0 sends none. @defaultValue 25000 */
+  keepAliveInterval?: number
+  /**
+   * Bytes a response stream may hold unsent, for a client that stopped
+   * reading; past it the stream is closed.
+   * @defaultValue 16 MiB
+   */
+  maxBufferedBytes?: number
   /** Non-`McpxError`s thrown while answering, and dropped messages. @defaultValue `console.error` */
   onError?(error: unknown): void
 }
@@ -47,29 +51,6 @@ export interface NodeHandler {
   readonly sessionCount: number
   /** End every session and stop the idle timer. */
   close(): void
-}
-
-const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
-const JSON_HEADERS = { 'content-type': 'application/json' }
-
-function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
-  if (res.headersSent) {
-    res.end()
-    return
-  }
-  res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS)
-  res.end(body === undefined ? undefined : JSON.stringify(body))
-}
-
-function fail(res: ServerResponse, status: number, code: number, message: string, headers?: Record<string, string>) {
-  send(res, status, errorResponse(null, new McpxError(code, message)), headers)
-}
-
-function hostnameOf(value: string): string {
-  // "[::1]:3000" → "[::1]"; "localhost:3000" → "localhost"
-  if (value.startsWith('[')) return value.slice(0, value.indexOf(']') + 1).toLowerCase()
-  const colon = value.indexOf(':')
-  return (colon === -1 ? value : value.slice(0, colon)).toLowerCase()
 }
 
 function accepts(req: IncomingMessage, type: string): boolean {
@@ -95,18 +76,30 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
   const maxSessions = options.maxSessions ?? 10_000
   if (!(maxBody > 0)) throw new TypeError('[@mcpx/transports] maxBodyBytes must be > 0')
   if (!(idle >= 0)) throw new TypeError('[@mcpx/transports] sessionIdleTimeout must be >= 0')
-  const onError = options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
-  const hosts = options.allowedHosts === false ? undefined : new Set((options.allowedHosts ?? LOOPBACK).map((h) => h.toLowerCase()))
-  const origins = options.allowedOrigins === false ? undefined : options.allowedOrigins ? new Set(options.allowedOrigins) : 'loopback'
+  const onError =
+    options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
+  const keepAlive = options.keepAliveInterval ?? 25_000
+  const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
+  if (!(keepAlive >= 0)) throw new TypeError('[@mcpx/transports] keepAliveInterval must be >= 0')
+  if (!(maxBuffered > 0)) throw new TypeError('[@mcpx/transports] maxBufferedBytes must be > 0')
+  const hostOrigin = hostOriginGuard(options)
   const sessions = new Map<string, HttpSession>()
 
-  const sweeper = idle > 0 ? setInterval(sweep, Math.min(idle, 60_000)) : undefined
-  sweeper?.unref()
+  // One unref'd timer for the whole handler: idle expiry and GET-stream keep-alives.
+  const tick = Math.min(
+    idle || Number.POSITIVE_INFINITY,
+    keepAlive || Number.POSITIVE_INFINITY,
+    60_000,
+  )
+  const timer = setInterval(sweep, tick)
+  timer.unref()
 
   function sweep(): void {
     const cutoff = Date.now() - idle
     for (const [id, http] of sessions) {
-      if (http.lastActive < cutoff && http.streams.size === 0) end(id, http)
+      if (idle > 0 && http.lastActive < cutoff && http.streams.size === 0 && !http.standalone)
+        end(id, http)
+      else if (keepAlive > 0) http.ping()
     }
   }
 
@@ -115,30 +108,21 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
     http.close()
   }
 
-  function originAllowed(origin: string): boolean {
-    if (origins === undefined) return true
-    if (origins !== 'loopback') return origins.has(origin)
-    try {
-      return LOOPBACK.includes(new URL(origin).hostname.toLowerCase())
-    } catch {
-      return false
-    }
-  }
-
   /** Checks shared by every method; answers and returns false when the request may not proceed. */
   function guard(req: IncomingMessage, res: ServerResponse): boolean {
-    if (hosts && !hosts.has(hostnameOf(req.headers.host ?? ''))) {
-      fail(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Host not allowed')
-      return false
-    }
-    const origin = req.headers.origin
-    if (origin !== undefined && !originAllowed(origin)) {
-      fail(res, 403, ErrorCode.InvalidRequest, 'Forbidden: Origin not allowed')
+    const refusal = hostOrigin(req.headers)
+    if (refusal) {
+      fail(res, 403, ErrorCode.InvalidRequest, refusal)
       return false
     }
     const version = req.headers['mcp-protocol-version']
     if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      fail(res, 400, ErrorCode.InvalidRequest, `Bad Request: unsupported MCP-Protocol-Version ${version}`)
+      fail(
+        res,
+        400,
+        ErrorCode.InvalidRequest,
+        `Bad Request: unsupported MCP-Protocol-Version ${version}`,
+      )
       return false
     }
     return true
@@ -158,56 +142,28 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
     return http
   }
 
-  function readBody(req: IncomingMessage, res: ServerResponse, done: (body: string) => void): void {
-    const declared = req.headers['content-length']
-    if (declared !== undefined && Number(declared) > maxBody) {
-      tooLarge(req, res)
-      return
-    }
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBody) {
-        if (!res.headersSent) tooLarge(req, res)
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (size > maxBody) return
-      done(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
-    })
-  }
-
-  function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-    fail(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${maxBody} bytes`, { connection: 'close' })
-    req.resume()
-  }
-
   function post(req: IncomingMessage, res: ServerResponse): void {
     if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
-      fail(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include application/json and text/event-stream')
+      fail(
+        res,
+        406,
+        ErrorCode.InvalidRequest,
+        'Not Acceptable: Accept must include application/json and text/event-stream',
+      )
       return
     }
     if (!req.headers['content-type']?.includes('application/json')) {
-      fail(res, 415, ErrorCode.InvalidRequest, 'Unsupported Media Type: Content-Type must be application/json')
+      fail(
+        res,
+        415,
+        ErrorCode.InvalidRequest,
+        'Unsupported Media Type: Content-Type must be application/json',
+      )
       return
     }
-    readBody(req, res, (body) => {
-      let value: unknown
-      try {
-        value = JSON.parse(body)
-      } catch {
-        fail(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
-        return
-      }
-      const message = validateMessage(value)
-      if (McpxError.is(message)) {
-        send(res, 400, errorResponse(null, message))
-        return
-      }
-      if ('method' in message && message.method === 'initialize') initialize(req, res, message as Request)
+    readMessage(req, res, maxBody, (message) => {
+      if ('method' in message && message.method === 'initialize')
+        initialize(req, res, message as Request)
       else deliver(req, res, message)
     })
   }
@@ -218,18 +174,29 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
       return
     }
     if (req.headers['mcp-session-id'] !== undefined) {
-      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: initialize must not carry an Mcp-Session-Id')
+      fail(
+        res,
+        400,
+        ErrorCode.InvalidRequest,
+        'Bad Request: initialize must not carry an Mcp-Session-Id',
+      )
       return
     }
     if (sessions.size >= maxSessions) {
-      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', { 'retry-after': '5' })
+      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', {
+        'retry-after': '5',
+      })
       return
     }
     // Streamable HTTP §Session Management: globally unique, cryptographically secure (144 random bits).
     const id = randomBytes(18).toString('base64url')
     const http = new HttpSession(
-      { proxy, info: { id, transport: 'streamable-http', remoteAddress: req.socket.remoteAddress }, onError },
-      (dropped) => onError(new Error(`session ${id}: dropped ${'method' in dropped ? dropped.method : 'a message'}: no GET stream`)),
+      {
+        proxy,
+        info: { id, transport: 'streamable-http', remoteAddress: req.socket.remoteAddress },
+        onError,
+      },
+      { maxBuffered, onDrop: (reason) => onError(new Error(`session ${id}: ${reason}`)) },
     )
     sessions.set(id, http)
     http.session.onClose(() => {
@@ -245,18 +212,30 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
     if (!('method' in message) || !('id' in message)) {
       // Notifications and responses: Streamable HTTP §Sending: 202 Accepted, no body.
       http.session.receive(message, { headers: req.headers })
-      send(res, 202, undefined)
+      sendJson(res, 202, undefined)
       return
     }
     if (http.streams.has(message.id)) {
-      send(res, 400, errorResponse(message.id, new McpxError(ErrorCode.InvalidRequest, 'Request id is already in use')))
+      sendJson(
+        res,
+        400,
+        errorResponse(
+          message.id,
+          new McpxError(ErrorCode.InvalidRequest, 'Request id is already in use'),
+        ),
+      )
       return
     }
     open(req, res, http, message)
   }
 
-  function open(req: IncomingMessage, res: ServerResponse, http: HttpSession, message: Request): void {
-    const stream = new PostStream(res)
+  function open(
+    req: IncomingMessage,
+    res: ServerResponse,
+    http: HttpSession,
+    message: Request,
+  ): void {
+    const stream = new PostStream(res, http)
     http.streams.set(message.id, stream)
     res.on('close', () => {
       if (stream.done || http.streams.get(message.id) !== stream) return
@@ -273,7 +252,12 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
 
   function get(req: IncomingMessage, res: ServerResponse): void {
     if (!accepts(req, 'text/event-stream')) {
-      fail(res, 406, ErrorCode.InvalidRequest, 'Not Acceptable: Accept must include text/event-stream')
+      fail(
+        res,
+        406,
+        ErrorCode.InvalidRequest,
+        'Not Acceptable: Accept must include text/event-stream',
+      )
       return
     }
     const http = sessionOf(req, res)
@@ -289,7 +273,7 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
     const http = sessionOf(req, res)
     if (!http) return
     end(http.session.id!, http)
-    send(res, 200, undefined)
+    sendJson(res, 200, undefined)
   }
 
   const handler = ((req: IncomingMessage, res: ServerResponse) => {
@@ -302,13 +286,15 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
       case 'DELETE':
         return del(req, res)
       default:
-        fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', { allow: 'GET, POST, DELETE' })
+        fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', {
+          allow: 'GET, POST, DELETE',
+        })
     }
   }) as NodeHandler
 
   Object.defineProperty(handler, 'sessionCount', { get: () => sessions.size })
   handler.close = () => {
-    if (sweeper) clearInterval(sweeper)
+    clearInterval(timer)
     for (const [id, http] of sessions) end(id, http)
   }
   return handler
@@ -343,7 +329,10 @@ export interface HttpServer {
  * const { url } = await serveHttp(createProxy({ terminal: forward(files) }), { port: 3000 })
  * ```
  */
-export async function serveHttp(proxy: McpProxy, options: ServeHttpOptions = {}): Promise<HttpServer> {
+export async function serveHttp(
+  proxy: McpProxy,
+  options: ServeHttpOptions = {},
+): Promise<HttpServer> {
   const path = options.path ?? '/mcp'
   const host = options.host ?? '127.0.0.1'
   const handler = createNodeHandler(proxy, options)

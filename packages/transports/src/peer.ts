@@ -78,7 +78,11 @@ export class Peer {
    * @param name names the other side in errors ("upstream files closed").
    * @param send writes one message; `related` is the incoming request a reply belongs to.
    */
-  constructor(name: string, send: (message: Message, related?: RequestId) => void, handlers: PeerHandlers) {
+  constructor(
+    name: string,
+    send: (message: Message, related?: RequestId) => void,
+    handlers: PeerHandlers,
+  ) {
     this.name = name
     this.#send = send
     this.#handlers = handlers
@@ -103,7 +107,9 @@ export class Peer {
   /** Send a request and wait for its result. Rejects with an `McpxError`. */
   request(method: string, params: Params, options: PeerRequestOptions = {}): Promise<Result> {
     if (this.#closed) return Promise.reject(this.#closed)
-    const signal = options.signal && (isAbortSignal(options.signal) ? fromSignal(options.signal) : options.signal)
+    const signal =
+      options.signal &&
+      (isAbortSignal(options.signal) ? fromSignal(options.signal) : options.signal)
     if (signal?.aborted) return Promise.reject(cancelled(signal.reason))
     const id = ++this.#nextId
     const token = options.onProgress ? progressTokenOf(params) : undefined
@@ -111,11 +117,13 @@ export class Peer {
     return new Promise<Result>((resolve, reject) => {
       const pending: Pending = { resolve, reject, options, deadline: 0, off: undefined }
       this.#pending.set(id, pending)
-      if (signal) pending.off = signal.onAbort((reason) => this.#cancel(id, cancelled(reason), reason))
+      if (signal)
+        pending.off = signal.onAbort((reason) => this.#cancel(id, cancelled(reason), reason))
       this.#arm(pending)
-      const message: Request = outParams === undefined
-        ? { jsonrpc: '2.0', id, method }
-        : { jsonrpc: '2.0', id, method, params: outParams }
+      const message: Request =
+        outParams === undefined
+          ? { jsonrpc: '2.0', id, method }
+          : { jsonrpc: '2.0', id, method, params: outParams }
       this.#send(message, options.via)
     })
   }
@@ -123,7 +131,10 @@ export class Peer {
   /** Send a notification. Dropped once the peer is closed. */
   notify(method: string, params: Params, related?: RequestId): void {
     if (this.#closed) return
-    this.#send(params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params }, related)
+    this.#send(
+      params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params },
+      related,
+    )
   }
 
   /**
@@ -189,7 +200,14 @@ export class Peer {
         continue
       }
       const { timeout } = pending.options
-      this.#cancel(id, new McpxError(ErrorCode.RequestTimeout, `Request to ${this.name} timed out after ${timeout} ms`), 'timeout')
+      this.#cancel(
+        id,
+        new McpxError(
+          ErrorCode.RequestTimeout,
+          `Request to ${this.name} timed out after ${timeout} ms`,
+        ),
+        'timeout',
+      )
     }
     if (!timed) this.#stopSweeper()
   }
@@ -210,16 +228,19 @@ export class Peer {
     const pending = this.#pending.get(id)
     if (!pending) return
     this.#settle(id, pending)
-    this.notify(CANCELLED, { requestId: id, reason: typeof reason === 'string' ? reason : error.message })
+    this.notify(CANCELLED, {
+      requestId: id,
+      reason: typeof reason === 'string' ? reason : error.message,
+    })
     pending.reject(error)
   }
 
   #notification(message: Notification, related: RequestId | undefined, meta: unknown): void {
     const params = message.params
     if (message.method === CANCELLED) {
-      this.#incoming.get(params?.requestId as RequestId)?.abort(
-        new McpxError(ErrorCode.RequestCancelled, 'Request cancelled by the other side'),
-      )
+      this.#incoming
+        .get(params?.requestId as RequestId)
+        ?.abort(new McpxError(ErrorCode.RequestCancelled, 'Request cancelled by the other side'))
       return
     }
     if (message.method === PROGRESS && typeof params?.progressToken === 'number') {
@@ -236,7 +257,10 @@ export class Peer {
   #answer(message: Request, related: RequestId | undefined, meta: unknown): void {
     const { id } = message
     if (this.#incoming.has(id)) {
-      const error = new McpxError(ErrorCode.InvalidRequest, `Request id ${JSON.stringify(id)} is already in use`)
+      const error = new McpxError(
+        ErrorCode.InvalidRequest,
+        `Request id ${JSON.stringify(id)} is already in use`,
+      )
       this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id)
       return
     }
@@ -244,29 +268,47 @@ export class Peer {
     this.#incoming.set(id, cancel)
     this.#handlers.request(message, cancel, this.relatedTo(related), meta).then(
       (result) => this.#reply(id, cancel, result, undefined),
-      (error: unknown) => this.#reply(id, cancel, undefined, toMcpxError(error, this.#handlers.onError)),
+      (error: unknown) =>
+        this.#reply(id, cancel, undefined, toMcpxError(error, this.#handlers.onError)),
     )
   }
 
-  #reply(id: RequestId, cancel: AbortHandle, result: Result | undefined, error: McpxError | undefined): void {
+  #reply(
+    id: RequestId,
+    cancel: AbortHandle,
+    result: Result | undefined,
+    error: McpxError | undefined,
+  ): void {
     if (this.#incoming.get(id) !== cancel) return
     this.#incoming.delete(id)
     // MCP cancellation §Behavior: no response is sent for a cancelled request.
     if (cancel.aborted) return
-    this.#send(error ? { jsonrpc: '2.0', id, error: error.toJSON() } : { jsonrpc: '2.0', id, result: result ?? {} }, id)
+    this.#send(
+      error
+        ? { jsonrpc: '2.0', id, error: error.toJSON() }
+        : { jsonrpc: '2.0', id, result: result ?? {} },
+      id,
+    )
   }
 }
 
 function cancelled(reason: unknown): McpxError {
-  return McpxError.is(reason) ? reason : new McpxError(ErrorCode.RequestCancelled, 'Request cancelled')
+  return McpxError.is(reason)
+    ? reason
+    : new McpxError(ErrorCode.RequestCancelled, 'Request cancelled')
 }
 
 function progressTokenOf(params: Params): unknown {
   const meta = params?._meta
-  return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>).progressToken : undefined
+  return typeof meta === 'object' && meta !== null
+    ? (meta as Record<string, unknown>).progressToken
+    : undefined
 }
 
 /** MCP progress §: tokens must be unique across active requests, so each hop uses its own. */
 function withProgressToken(params: Params, token: number): Params {
-  return { ...params, _meta: { ...(params?._meta as Record<string, unknown>), progressToken: token } }
+  return {
+    ...params,
+    _meta: { ...(params?._meta as Record<string, unknown>), progressToken: token },
+  }
 }

@@ -75,8 +75,10 @@ export class Session {
     this.info = options.info
     this.#proxy = options.proxy
     this.#peer = new Peer('client', options.send, {
-      request: (message, cancel, _related, meta) => this.#fromClient(message, cancel, meta as MessageMeta),
-      notification: (message, _related, meta) => void this.#fromClient(message, undefined, meta as MessageMeta),
+      request: (message, cancel, _related, meta) =>
+        this.#fromClient(message, cancel, meta as MessageMeta),
+      notification: (message, _related, meta) =>
+        void this.#fromClient(message, undefined, meta as MessageMeta),
       onError: options.onError,
     })
   }

@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ErrorCode, errorResponse, type McpProxy, McpxError, validateMessage } from '@mcpx/core'
+import { ErrorCode, type McpProxy } from '@mcpx/core'
+import {
+  fail,
+  type HostOriginOptions,
+  hostOriginGuard,
+  readMessage,
+  SSE_HEADERS,
+  sendJson,
+  writeBounded,
+} from './http-guard.js'
 import { Session } from './session.js'
-import { type HostOriginOptions, hostOriginGuard } from './sse-guard.js'
 
 /** Options for {@link createSseHandler}. */
 export interface SseHandlerOptions extends HostOriginOptions {
@@ -44,33 +52,7 @@ interface Stream {
   readonly session: Session
 }
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-}
-const JSON_HEADERS = { 'content-type': 'application/json' }
 const PATH = /^\/[^?#\s]*$/
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers?: Record<string, string>,
-): void {
-  res.writeHead(status, headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS)
-  res.end(body === undefined ? undefined : JSON.stringify(body))
-}
-
-function fail(
-  res: ServerResponse,
-  status: number,
-  code: number,
-  message: string,
-  headers?: Record<string, string>,
-) {
-  send(res, status, errorResponse(null, new McpxError(code, message)), headers)
-}
 
 /**
  * Serve a proxy over the HTTP+SSE transport of protocol 2024-11-05, for
@@ -113,13 +95,9 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
   }
 
   function write(id: string, res: ServerResponse, text: string): void {
-    if (res.writableEnded || res.destroyed) return
-    if (res.writableLength > maxBuffered) {
-      onError(new Error(`session ${id}: the client stopped reading its SSE stream; closing it`))
-      res.destroy()
-      return
-    }
-    res.write(text)
+    writeBounded(res, text, maxBuffered, () =>
+      onError(new Error(`session ${id}: the client stopped reading its SSE stream; closing it`)),
+    )
   }
 
   function open(req: IncomingMessage, res: ServerResponse): void {
@@ -171,19 +149,7 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
       )
       return
     }
-    readBody(req, res, (body) => {
-      let value: unknown
-      try {
-        value = JSON.parse(body)
-      } catch {
-        fail(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
-        return
-      }
-      const message = validateMessage(value)
-      if (McpxError.is(message)) {
-        send(res, 400, errorResponse(null, message))
-        return
-      }
+    readMessage(req, res, maxBody, (message) => {
       // The stream may have closed while the body arrived.
       const session = streams.get(id)?.session
       if (!session || session.closed) {
@@ -191,39 +157,8 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
         return
       }
       session.receive(message, { headers: req.headers })
-      send(res, 202, undefined)
+      sendJson(res, 202, undefined)
     })
-  }
-
-  function readBody(req: IncomingMessage, res: ServerResponse, done: (body: string) => void): void {
-    const declared = req.headers['content-length']
-    if (declared !== undefined && Number(declared) > maxBody) {
-      tooLarge(req, res)
-      return
-    }
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBody) {
-        if (!res.headersSent) tooLarge(req, res)
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (size > maxBody) return
-      done(
-        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      )
-    })
-  }
-
-  function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-    fail(res, 413, ErrorCode.InvalidRequest, `Payload Too Large: the limit is ${maxBody} bytes`, {
-      connection: 'close',
-    })
-    req.resume()
   }
 
   const handler = ((req: IncomingMessage, res: ServerResponse, next?: () => void) => {

@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
-import { ErrorCode, errorResponse, type McpProxy, McpxError, type Message, validateMessage } from '@mcpx/core'
+import {
+  ErrorCode,
+  errorResponse,
+  type McpProxy,
+  McpxError,
+  type Message,
+  validateMessage,
+} from '@mcpx/core'
 import type { Channel, ChannelEvents, Connector } from './channel.js'
 import { encodeLine, LineDecoder } from './line-decoder.js'
 import { Session } from './session.js'
@@ -11,7 +18,21 @@ import { Session } from './session.js'
  */
 export const DEFAULT_INHERITED_ENV: readonly string[] =
   process.platform === 'win32'
-    ? ['APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PATHEXT', 'PROCESSOR_ARCHITECTURE', 'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'USERNAME', 'USERPROFILE', 'PROGRAMFILES']
+    ? [
+        'APPDATA',
+        'HOMEDRIVE',
+        'HOMEPATH',
+        'LOCALAPPDATA',
+        'PATH',
+        'PATHEXT',
+        'PROCESSOR_ARCHITECTURE',
+        'SYSTEMDRIVE',
+        'SYSTEMROOT',
+        'TEMP',
+        'USERNAME',
+        'USERPROFILE',
+        'PROGRAMFILES',
+      ]
     : ['HOME', 'LANG', 'LC_ALL', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'TMPDIR', 'TZ', 'USER']
 
 /** Options for {@link stdio}. */
@@ -65,7 +86,10 @@ export function stdio(options: StdioOptions): Connector {
   }
 }
 
-function childEnv(inherit: readonly string[], extra: Readonly<Record<string, string>>): Record<string, string> {
+function childEnv(
+  inherit: readonly string[],
+  extra: Readonly<Record<string, string>>,
+): Record<string, string> {
   const env: Record<string, string> = {}
   for (const name of inherit) {
     const value = process.env[name]
@@ -97,7 +121,12 @@ class StdioChannel implements Channel {
 
   start(events: ChannelEvents): Promise<void> {
     const { command, args, cwd, env } = this.#settings
-    const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true })
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      windowsHide: true,
+    })
     this.#child = child
     let ended = false
     const end = (reason: string) => {
@@ -128,7 +157,11 @@ class StdioChannel implements Channel {
       child.once('spawn', () => resolve())
       child.once('error', (error) => {
         end(`could not be started: ${error.message}`)
-        reject(new McpxError(ErrorCode.UpstreamUnavailable, `Could not start ${command}`, { cause: error }))
+        reject(
+          new McpxError(ErrorCode.UpstreamUnavailable, `Could not start ${command}`, {
+            cause: error,
+          }),
+        )
       })
     })
   }
@@ -195,7 +228,10 @@ export interface ServeStdioOptions {
  * await closed
  * ```
  */
-export function serveStdio(proxy: McpProxy, options: ServeStdioOptions = {}): { session: Session; closed: Promise<void> } {
+export function serveStdio(
+  proxy: McpProxy,
+  options: ServeStdioOptions = {},
+): { session: Session; closed: Promise<void> } {
   const input = options.input ?? process.stdin
   const output = options.output ?? process.stdout
   const write = (message: unknown) => {
@@ -213,9 +249,17 @@ export function serveStdio(proxy: McpProxy, options: ServeStdioOptions = {}): { 
       if (McpxError.is(message)) write(errorResponse(null, message))
       else session.receive(message)
     },
-    (reason) => write(errorResponse(null, new McpxError(ErrorCode.ParseError, `Parse error: ${reason.split(':')[0]}`))),
+    (reason) =>
+      write(
+        errorResponse(
+          null,
+          new McpxError(ErrorCode.ParseError, `Parse error: ${reason.split(':')[0]}`),
+        ),
+      ),
   )
-  input.on('data', (chunk: Buffer | string) => decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk))
+  input.on('data', (chunk: Buffer | string) =>
+    decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk),
+  )
   const closed = new Promise<void>((resolve) => {
     const done = () => {
       session.close()

@@ -342,7 +342,9 @@ describe('streamableHttp() faults', () => {
     await stop(server)
     const error = await failureOf(connect(url))
     expect(error.code).toBe(ErrorCode.UpstreamUnavailable)
-    expect(error.message).toBe(`Upstream ${url} could not be reached (ECONNREFUSED)`)
+    expect(error.message).toBe(
+      `Upstream "fixture" is unavailable: Upstream ${url} could not be reached (ECONNREFUSED)`,
+    )
   }, 5000)
 
   it('keeps POSTs independent: a fast request is answered while a slow one is still waiting', async () => {

@@ -1,7 +1,6 @@
 import { ErrorCode, McpxError, type Notification, type Request, type RequestId } from '@mcpx/core'
 import type { Connector } from './channel.js'
 import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
-import type { Result } from './peer.js'
 import type { Session } from './session.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION } from './version.js'
 
@@ -84,10 +83,16 @@ export class Upstream {
    * The connection that serves `session`: the shared one, or the session's
    * own lease (opened with `initialize`, the client's own handshake params).
    */
-  acquire(session: Session | undefined, initialize?: Record<string, unknown>): Promise<UpstreamConnection> | UpstreamConnection {
+  acquire(
+    session: Session | undefined,
+    initialize?: Record<string, unknown>,
+  ): Promise<UpstreamConnection> | UpstreamConnection {
     if (this.mode === 'shared') return this.#acquireShared(session)
     if (!session) {
-      throw new McpxError(ErrorCode.InternalError, `Upstream "${this.name}" is per-session and needs a session`)
+      throw new McpxError(
+        ErrorCode.InternalError,
+        `Upstream "${this.name}" is per-session and needs a session`,
+      )
     }
     const lease = this.#leases.get(session)
     if (lease) return lease
@@ -101,7 +106,14 @@ export class Upstream {
     this.#leases.clear()
     this.#shared = undefined
     this.#sharedReady = undefined
-    await Promise.all(all.map((p) => p.then((c) => c.close(), () => {})))
+    await Promise.all(
+      all.map((p) =>
+        p.then(
+          (c) => c.close(),
+          () => {},
+        ),
+      ),
+    )
   }
 
   #acquireShared(session: Session | undefined): Promise<UpstreamConnection> | UpstreamConnection {
@@ -131,15 +143,25 @@ export class Upstream {
     return this.#shared
   }
 
-  #lease(session: Session, initialize: Record<string, unknown> | undefined): Promise<UpstreamConnection> {
+  #lease(
+    session: Session,
+    initialize: Record<string, unknown> | undefined,
+  ): Promise<UpstreamConnection> {
     const max = this.#options.maxConnections ?? 1000
     if (this.#leases.size >= max) {
-      throw new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${this.name}" has no free connection`, {
-        data: { upstream: this.name },
-      })
+      throw new McpxError(
+        ErrorCode.UpstreamUnavailable,
+        `Upstream "${this.name}" has no free connection`,
+        {
+          data: { upstream: this.name },
+        },
+      )
     }
     let ready: UpstreamConnection | undefined
-    const opening = this.#open(initialize ?? this.#defaultInitialize(), this.#ownerHandlers(session, () => ready))
+    const opening = this.#open(
+      initialize ?? this.#defaultInitialize(),
+      this.#ownerHandlers(session, () => ready),
+    )
     this.#leases.set(session, opening)
     const forget = () => {
       if (this.#leases.get(session) === opening) this.#leases.delete(session)
@@ -150,12 +172,18 @@ export class Upstream {
     }, forget)
     session.onClose(() => {
       forget()
-      opening.then((conn) => conn.close(), () => {})
+      opening.then(
+        (conn) => conn.close(),
+        () => {},
+      )
     })
     return opening
   }
 
-  #open(initialize: Record<string, unknown>, handlers: ServerMessageHandlers): Promise<UpstreamConnection> {
+  #open(
+    initialize: Record<string, unknown>,
+    handlers: ServerMessageHandlers,
+  ): Promise<UpstreamConnection> {
     const log = this.#options.log ?? defaultLog
     return new UpstreamConnection(this.name, this.connector, handlers).open({
       initialize,
@@ -191,13 +219,17 @@ export class Upstream {
   }
 
   /** Leased connection: everything goes to its one session; the relation only picks the stream. */
-  #ownerHandlers(session: Session, connection: () => UpstreamConnection | undefined): ServerMessageHandlers {
+  #ownerHandlers(
+    session: Session,
+    connection: () => UpstreamConnection | undefined,
+  ): ServerMessageHandlers {
     // stdio cannot say which request a server message belongs to; with one
     // request in flight on the session's own connection, it is that one.
     const relatedId = (related: unknown): RequestId | undefined =>
       ((related ?? connection()?.soleRelated()) as Origin | undefined)?.id
     return {
-      request: async (message, signal, related) => (await session.toClient(message, relatedId(related), signal)) ?? {},
+      request: async (message, signal, related) =>
+        (await session.toClient(message, relatedId(related), signal)) ?? {},
       notification: (message, related) => this.#notify(session, message, relatedId(related)),
     }
   }
@@ -228,13 +260,22 @@ export class Upstream {
  * const proxy = createProxy({ terminal: forward(files) })
  * ```
  */
-export function upstream(name: string, connector: Connector, options: UpstreamOptions = {}): Upstream {
-  if (typeof name !== 'string' || name === '') throw new TypeError('[@mcpx/transports] upstream needs a name')
+export function upstream(
+  name: string,
+  connector: Connector,
+  options: UpstreamOptions = {},
+): Upstream {
+  if (typeof name !== 'string' || name === '')
+    throw new TypeError('[@mcpx/transports] upstream needs a name')
   if (!connector || typeof connector.open !== 'function') {
-    throw new TypeError(`[@mcpx/transports] upstream "${name}" needs a connector (stdio(), streamableHttp(), …)`)
+    throw new TypeError(
+      `[@mcpx/transports] upstream "${name}" needs a connector (stdio(), streamableHttp(), …)`,
+    )
   }
   if (options.mode !== undefined && options.mode !== 'shared' && options.mode !== 'per-session') {
-    throw new TypeError(`[@mcpx/transports] upstream "${name}": mode must be 'shared' or 'per-session'`)
+    throw new TypeError(
+      `[@mcpx/transports] upstream "${name}": mode must be 'shared' or 'per-session'`,
+    )
   }
   if (options.timeout !== undefined && !(options.timeout >= 0)) {
     throw new TypeError(`[@mcpx/transports] upstream "${name}": timeout must be >= 0`)

@@ -10,8 +10,8 @@ import {
   validateMessage,
 } from '@mcpx/core'
 import { WebSocket, WebSocketServer } from 'ws'
+import { type HostOriginOptions, hostOriginGuard } from './http-guard.js'
 import { Session } from './session.js'
-import { type HostOriginOptions, hostOriginGuard } from './sse-guard.js'
 
 /** Options for {@link createWebSocketHandler}. */
 export interface WebSocketHandlerOptions extends HostOriginOptions {

@@ -6,11 +6,24 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Connector } from '../src/channel.js'
-import { connectClient, eventually, fixtureStdio, startGateway, textOf } from './harness.js'
+import {
+  connectClient,
+  eventually,
+  fixtureHttp,
+  fixtureStdio,
+  startGateway,
+  stopFixtures,
+  textOf,
+} from './harness.js'
 
 type Gateway = Awaited<ReturnType<typeof startGateway>>
 
-const upstreams: [string, () => Connector][] = [['stdio', fixtureStdio]]
+afterAll(stopFixtures)
+
+const upstreams: [string, () => Connector][] = [
+  ['stdio', fixtureStdio],
+  ['Streamable HTTP', fixtureHttp],
+]
 
 describe.each(upstreams)('through the gateway to a %s upstream', (_kind, connector) => {
   let gateway: Gateway
@@ -26,7 +39,11 @@ describe.each(upstreams)('through the gateway to a %s upstream', (_kind, connect
     client.setRequestHandler(CreateMessageRequestSchema, async (request) => {
       const content = request.params.messages[0]?.content
       const prompt = content && 'text' in content ? content.text : ''
-      return { role: 'assistant', model: 'test', content: { type: 'text', text: `sampled: ${prompt}` } }
+      return {
+        role: 'assistant',
+        model: 'test',
+        content: { type: 'text', text: `sampled: ${prompt}` },
+      }
     })
     const result = await client.callTool({ name: 'sample', arguments: { prompt: 'hello' } })
     expect(textOf(result)).toBe('sampled: hello')
@@ -35,7 +52,10 @@ describe.each(upstreams)('through the gateway to a %s upstream', (_kind, connect
 
   it('delivers an elicitation request to the client and its answer to the upstream', async () => {
     const client = await connectClient(gateway.url)
-    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }))
+    client.setRequestHandler(ElicitRequestSchema, async () => ({
+      action: 'accept',
+      content: { name: 'Ada' },
+    }))
     const result = await client.callTool({ name: 'elicit', arguments: { message: 'Who?' } })
     expect(JSON.parse(textOf(result))).toEqual({ action: 'accept', content: { name: 'Ada' } })
     await client.close()
@@ -43,7 +63,9 @@ describe.each(upstreams)('through the gateway to a %s upstream', (_kind, connect
 
   it('delivers roots/list to the client and its roots to the upstream', async () => {
     const client = await connectClient(gateway.url)
-    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///work/project' }] }))
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: [{ uri: 'file:///work/project' }],
+    }))
     const result = await client.callTool({ name: 'roots', arguments: {} })
     expect(JSON.parse(textOf(result))).toEqual(['file:///work/project'])
     await client.close()
@@ -63,7 +85,9 @@ describe.each(upstreams)('through the gateway to a %s upstream', (_kind, connect
   it('cancels the upstream request when the client cancels', async () => {
     const client = await connectClient(gateway.url)
     const controller = new AbortController()
-    const call = client.callTool({ name: 'wait_for_cancel', arguments: {} }, undefined, { signal: controller.signal })
+    const call = client.callTool({ name: 'wait_for_cancel', arguments: {} }, undefined, {
+      signal: controller.signal,
+    })
     setTimeout(() => controller.abort('user pressed stop'), 200)
     await expect(call).rejects.toThrow()
     await eventually(async () => {
@@ -85,6 +109,29 @@ describe.each(upstreams)('through the gateway to a %s upstream', (_kind, connect
 })
 
 describe.each(upstreams)('a shared %s upstream connection', (_kind, connector) => {
+  it.skipIf(_kind === 'stdio')(
+    'delivers a sampling request to the client whose request caused it',
+    async () => {
+      const [a, b] = await Promise.all([connectClient(gateway.url), connectClient(gateway.url)])
+      for (const [client, name] of [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const) {
+        client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+          role: 'assistant',
+          model: 'x',
+          content: { type: 'text', text: `answered by ${name}` },
+        }))
+      }
+      const [ra, rb] = await Promise.all([
+        a.callTool({ name: 'sample', arguments: { prompt: 'p' } }),
+        b.callTool({ name: 'sample', arguments: { prompt: 'p' } }),
+      ])
+      expect([textOf(ra), textOf(rb)]).toEqual(['answered by a', 'answered by b'])
+      await Promise.all([a.close(), b.close()])
+    },
+  )
+
   let gateway: Gateway
   beforeAll(async () => {
     gateway = await startGateway(connector(), 'shared')
@@ -108,21 +155,24 @@ describe.each(upstreams)('a shared %s upstream connection', (_kind, connector) =
     await Promise.all([a.close(), b.close()])
   })
 
-  it('refuses a server request it cannot tie to a client rather than guess', async () => {
-    // Over stdio the upstream's sampling request carries no relation; on a
-    // shared connection with no single request to tie it to, it is refused.
-    const client = await connectClient(gateway.url)
-    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
-      role: 'assistant',
-      model: 'x',
-      content: { type: 'text', text: 'should not be asked' },
-    }))
-    const other = await connectClient(gateway.url)
-    const slow = other.callTool({ name: 'echo', arguments: { text: 'busy', delayMs: 300 } })
-    const result = await client.callTool({ name: 'sample', arguments: { prompt: 'x' } })
-    expect(result.isError).toBe(true)
-    expect(textOf(result)).toContain('cannot deliver sampling/createMessage')
-    await slow
-    await Promise.all([client.close(), other.close()])
-  })
+  it.skipIf(_kind !== 'stdio')(
+    'refuses a server request it cannot tie to a client rather than guess',
+    async () => {
+      // Over stdio the upstream's sampling request carries no relation; on a
+      // shared connection with no single request to tie it to, it is refused.
+      const client = await connectClient(gateway.url)
+      client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+        role: 'assistant',
+        model: 'x',
+        content: { type: 'text', text: 'should not be asked' },
+      }))
+      const other = await connectClient(gateway.url)
+      const slow = other.callTool({ name: 'echo', arguments: { text: 'busy', delayMs: 300 } })
+      const result = await client.callTool({ name: 'sample', arguments: { prompt: 'x' } })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toContain('cannot deliver sampling/createMessage')
+      await slow
+      await Promise.all([client.close(), other.close()])
+    },
+  )
 })

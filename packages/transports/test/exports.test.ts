@@ -2,6 +2,7 @@ import { expect, it } from 'vitest'
 import * as root from '../src/index.js'
 import * as node from '../src/node.js'
 import * as stdio from '../src/stdio.js'
+import * as websocket from '../src/websocket.js'
 
 it('exports exactly the public API from the root entry', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
@@ -17,6 +18,7 @@ it('exports exactly the public API from the root entry', () => {
       "forward",
       "mergeCapabilities",
       "sessionKey",
+      "streamableHttp",
       "upstream",
     ]
   `)
@@ -26,7 +28,9 @@ it('exports exactly the public API from @mcpx/transports/node', () => {
   expect(Object.keys(node).sort()).toMatchInlineSnapshot(`
     [
       "createNodeHandler",
+      "createSseHandler",
       "serveHttp",
+      "sse",
       "statusFor",
     ]
   `)
@@ -38,6 +42,16 @@ it('exports exactly the public API from @mcpx/transports/stdio', () => {
       "DEFAULT_INHERITED_ENV",
       "serveStdio",
       "stdio",
+    ]
+  `)
+})
+
+it('exports exactly the public API from @mcpx/transports/websocket', () => {
+  expect(Object.keys(websocket).sort()).toMatchInlineSnapshot(`
+    [
+      "WEBSOCKET_SUBPROTOCOL",
+      "createWebSocketHandler",
+      "websocket",
     ]
   `)
 })

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { childPids, connectClient, eventually, fixtureStdio, startGateway, textOf } from './harness.js'
+import {
+  childPids,
+  connectClient,
+  eventually,
+  fixtureStdio,
+  startGateway,
+  textOf,
+} from './harness.js'
 
 type Gateway = Awaited<ReturnType<typeof startGateway>>
 
@@ -27,9 +34,17 @@ describe('a failing stdio upstream', () => {
     'fails the requests on a per-session child that %s within 1 s, naming the upstream, while other sessions are served',
     async (tool) => {
       gateway = await startGateway(fixtureStdio(), 'per-session')
-      const [victim, bystander] = await Promise.all([connectClient(gateway.url), connectClient(gateway.url)])
-      const slow = bystander.callTool({ name: 'echo', arguments: { text: 'still here', delayMs: 300 } })
-      const pending = timed(victim.callTool({ name: 'echo', arguments: { text: 'in flight', delayMs: 2000 } }))
+      const [victim, bystander] = await Promise.all([
+        connectClient(gateway.url),
+        connectClient(gateway.url),
+      ])
+      const slow = bystander.callTool({
+        name: 'echo',
+        arguments: { text: 'still here', delayMs: 300 },
+      })
+      const pending = timed(
+        victim.callTool({ name: 'echo', arguments: { text: 'in flight', delayMs: 2000 } }),
+      )
       const { ms, error } = await timed(victim.callTool({ name: tool, arguments: {} }))
       expect(ms).toBeLessThan(1000)
       expect(String(error)).toMatch(NAMES_UPSTREAM)
@@ -37,7 +52,9 @@ describe('a failing stdio upstream', () => {
       expect(other.ms).toBeLessThan(1000)
       expect(String(other.error)).toMatch(NAMES_UPSTREAM)
       expect(textOf(await slow)).toBe('still here')
-      expect(textOf(await bystander.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe('after')
+      expect(textOf(await bystander.callTool({ name: 'echo', arguments: { text: 'after' } }))).toBe(
+        'after',
+      )
       await Promise.all([victim.close(), bystander.close()])
     },
   )
@@ -47,7 +64,9 @@ describe('a failing stdio upstream', () => {
     const client = await connectClient(gateway.url)
     const { error } = await timed(client.callTool({ name: 'die', arguments: {} }))
     expect(String(error)).toMatch(NAMES_UPSTREAM)
-    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'back' } }))).toBe('back')
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'back' } }))).toBe(
+      'back',
+    )
     await client.close()
   })
 

@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { createProxy } from '@mcpx/core'
 import { e2eBinPath } from '@mcpx/test-utils'
@@ -7,6 +8,7 @@ import type { Connector } from '../src/channel.js'
 import { forward } from '../src/forward.js'
 import { type ServeHttpOptions, serveHttp } from '../src/node.js'
 import { stdio } from '../src/stdio.js'
+import { streamableHttp } from '../src/streamable-http.js'
 import { type UpstreamMode, upstream } from '../src/upstream.js'
 
 /** The e2e fixture as a real child process. */
@@ -14,8 +16,55 @@ export function fixtureStdio(): Connector {
   return stdio({ command: process.execPath, args: [e2eBinPath('stdio')] })
 }
 
+const fixtures: ChildProcess[] = []
+
+/** Stop the fixture servers this file started. */
+export function stopFixtures(): void {
+  for (const child of fixtures.splice(0)) child.kill()
+}
+
+/**
+ * The e2e fixture served over Streamable HTTP by a real child process; the
+ * child is started once per test file and killed when the test process exits.
+ */
+export function fixtureHttp(): Connector {
+  let url: string | undefined
+  const child = spawn(process.execPath, [e2eBinPath('http'), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  fixtures.push(child)
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk
+      const match = /LISTENING (\S+)/.exec(out)
+      if (match) resolve(match[1]!)
+    })
+    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}`)))
+  })
+  // The connector is made lazily, once the child says where it listens.
+  let inner: Connector | undefined
+  return {
+    transport: 'streamable-http',
+    describe: 'e2e fixture (http)',
+    open() {
+      if (!inner) throw new Error('fixtureHttp: await fixtureReady() first')
+      return inner.open()
+    },
+    async ready() {
+      url ??= await ready
+      inner ??= streamableHttp({ url })
+    },
+  } as Connector & { ready(): Promise<void> }
+}
+
 /** A gateway in this process: proxy + forward + Streamable HTTP front end on 127.0.0.1:0. */
-export async function startGateway(connector: Connector, mode: UpstreamMode, http: ServeHttpOptions = {}) {
+export async function startGateway(
+  connector: Connector,
+  mode: UpstreamMode,
+  http: ServeHttpOptions = {},
+) {
+  await (connector as { ready?: () => Promise<void> }).ready?.()
   const logs: string[] = []
   const up = upstream('fixture', connector, { mode, log: (_name, line) => logs.push(line) })
   const errors: unknown[] = []
@@ -68,7 +117,10 @@ export function childPids(): number[] {
 }
 
 /** Wait until `check` returns true, polling; throws after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  ms = 5000,
+): Promise<void> {
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
     if (await check()) return

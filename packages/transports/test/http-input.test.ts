@@ -9,7 +9,11 @@ const INIT = {
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
 }
 
 describe('the Streamable HTTP front end refuses bad input', () => {
@@ -18,7 +22,12 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(gateway.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: ACCEPT, 'mcp-session-id': sessionId, ...headers },
+      headers: {
+        'content-type': 'application/json',
+        accept: ACCEPT,
+        'mcp-session-id': sessionId,
+        ...headers,
+      },
       body,
     })
 
@@ -104,10 +113,14 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   it('answers a disallowed Host with 403', async () => {
     const { request } = await import('node:http')
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(gateway.url, { method: 'POST', headers: { host: 'evil.example.com', accept: ACCEPT } }, (res) => {
-        res.resume()
-        resolve(res.statusCode ?? 0)
-      })
+      const req = request(
+        gateway.url,
+        { method: 'POST', headers: { host: 'evil.example.com', accept: ACCEPT } },
+        (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        },
+      )
       req.on('error', reject)
       req.end(JSON.stringify(INIT))
     })
@@ -122,7 +135,9 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   })
 
   it('answers notifications with 202 and no body', async () => {
-    const response = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }))
+    const response = await post(
+      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    )
     expect(response.status).toBe(202)
     expect(await response.text()).toBe('')
   })
@@ -135,9 +150,14 @@ describe('the Streamable HTTP front end refuses bad input', () => {
     })
     const id = init.headers.get('mcp-session-id')!
     await init.text()
-    const deleted = await fetch(gateway.url, { method: 'DELETE', headers: { 'mcp-session-id': id } })
+    const deleted = await fetch(gateway.url, {
+      method: 'DELETE',
+      headers: { 'mcp-session-id': id },
+    })
     expect(deleted.status).toBe(200)
-    const after = await post(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/list' }), { 'mcp-session-id': id })
+    const after = await post(JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'tools/list' }), {
+      'mcp-session-id': id,
+    })
     expect(after.status).toBe(404)
   })
 
@@ -160,12 +180,15 @@ describe('the Streamable HTTP front end refuses bad input', () => {
 
   it('answers any hostile body with a JSON-RPC error and keeps serving', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 200 }), fc.json({ maxDepth: 3 })), async (body) => {
-        const response = await post(body)
-        expect([200, 202, 400, 413]).toContain(response.status)
-        const text = await response.text()
-        if (response.status === 400) expect(JSON.parse(text).error.code).toBeLessThan(0)
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.string({ maxLength: 200 }), fc.json({ maxDepth: 3 })),
+        async (body) => {
+          const response = await post(body)
+          expect([200, 202, 400, 413]).toContain(response.status)
+          const text = await response.text()
+          if (response.status === 400) expect(JSON.parse(text).error.code).toBeLessThan(0)
+        },
+      ),
       { numRuns: 60 },
     )
     const ok = await post(JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'ping' }))

@@ -6,7 +6,11 @@ const INIT = JSON.stringify({
   jsonrpc: '2.0',
   id: 1,
   method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } },
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'soak', version: '1' },
+  },
 })
 
 function handles(): number {
@@ -21,7 +25,11 @@ async function idleHandles(gateway: Awaited<ReturnType<typeof startGateway>>): P
 }
 
 async function session(url: string, call: boolean): Promise<void> {
-  const init = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: ACCEPT }, body: INIT })
+  const init = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: ACCEPT },
+    body: INIT,
+  })
   const id = init.headers.get('mcp-session-id')!
   await init.text()
   const headers = { 'content-type': 'application/json', accept: ACCEPT, 'mcp-session-id': id }
@@ -29,9 +37,17 @@ async function session(url: string, call: boolean): Promise<void> {
     const response = await fetch(url, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'echo', arguments: { text: 'x' } },
+      }),
     })
-    expect(((await response.json()) as { result: { content: { text: string }[] } }).result.content[0]!.text).toBe('x')
+    expect(
+      ((await response.json()) as { result: { content: { text: string }[] } }).result.content[0]!
+        .text,
+    ).toBe('x')
   }
   const deleted = await fetch(url, { method: 'DELETE', headers: { 'mcp-session-id': id } })
   expect(deleted.status).toBe(200)
