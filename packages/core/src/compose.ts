@@ -51,15 +51,17 @@ function defaultStrict(): boolean {
 
 /**
  * One message's trip through the stack. Per message it allocates this frame;
- * per middleware that runs, only the `next` function it is handed (koa
- * allocates a bound function per step as well, plus a promise wrapper).
+ * per middleware that runs, only the `next` it is handed (a bound function:
+ * the one allocation koa-compose also makes, and the least that still lets a
+ * second call from the same middleware be told apart from the first call of
+ * the next one). No promise wrappers when a middleware returns a promise.
  */
 class Frame<C> {
-  #index = -1
-  readonly #fns: readonly Handler<C>[]
-  readonly #ctx: C
-  readonly #terminal: Handler<C> | undefined
-  readonly #strict: boolean
+  index = -1
+  readonly fns: readonly Handler<C>[]
+  readonly ctx: C
+  readonly terminal: Handler<C> | undefined
+  readonly strict: boolean
 
   constructor(
     fns: readonly Handler<C>[],
@@ -67,22 +69,22 @@ class Frame<C> {
     terminal: Handler<C> | undefined,
     strict: boolean,
   ) {
-    this.#fns = fns
-    this.#ctx = ctx
-    this.#terminal = terminal
-    this.#strict = strict
+    this.fns = fns
+    this.ctx = ctx
+    this.terminal = terminal
+    this.strict = strict
   }
 
   run(i: number): Promise<void> {
-    if (i <= this.#index) return multiple()
-    this.#index = i
-    const fns = this.#fns
+    if (i <= this.index) return multiple()
+    this.index = i
+    const fns = this.fns
     const last = i >= fns.length
-    const fn = last ? this.#terminal : fns[i]
+    const fn = last ? this.terminal : fns[i]
     if (fn === undefined) return RESOLVED
-    if (this.#strict && !last) return this.#tracked(fn, i)
+    if (this.strict && !last) return this.#tracked(fn, i)
     try {
-      return settle(fn(this.#ctx, last ? noop : () => this.run(i + 1)))
+      return settle(fn(this.ctx, last ? noop : this.run.bind(this, i + 1)))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -102,7 +104,7 @@ class Frame<C> {
     }
     let out: Promise<void>
     try {
-      out = settle(fn(this.#ctx, next))
+      out = settle(fn(this.ctx, next))
     } catch (error) {
       return Promise.reject(error)
     }
