@@ -19,7 +19,14 @@ export async function measure(variants, { rounds = 41, batch = 10_000 } = {}) {
       samples[name].push(Number(process.hrtime.bigint() - start) / batch)
     }
   }
-  return Object.fromEntries(entries.map(([name]) => [name, median(samples[name])]))
+  const result = Object.fromEntries(entries.map(([name]) => [name, median(samples[name])]))
+  // Paired ratios: each round's time over the first variant's time in the same
+  // round, so that drift in machine speed between rounds cancels out.
+  const [base] = entries[0]
+  result.ratios = Object.fromEntries(
+    entries.map(([name]) => [name, median(samples[name].map((t, i) => t / samples[base][i]))]),
+  )
+  return result
 }
 
 /** @param {number[]} values */

@@ -39,6 +39,7 @@ export const upstreams = {
  * @typedef {object} Target
  * @property {string} name
  * @property {'limit' | 'peer' | 'mcpx'} role   peers are what mcpx is compared against
+ * @property {boolean} [optIn]                 not in the default target list
  * @property {string} about                     one line for the report
  * @property {() => string | undefined} unavailable  why it cannot run, if it cannot
  * @property {(o: { upstream: string[], port: number }) => Launch} launch
@@ -75,6 +76,21 @@ export const targets = [
         '--',
         ...upstream,
       ],
+      ready: 'stdout',
+    }),
+  },
+  {
+    name: 'mcpx-baseline',
+    role: 'mcpx',
+    optIn: true,
+    about: 'an earlier build of the mcpx gateway, for before/after comparisons in one run (MCPX_BASELINE_CLI)',
+    unavailable: () => {
+      const cli = process.env.MCPX_BASELINE_CLI
+      if (!cli) return 'set MCPX_BASELINE_CLI to the cli.js of an earlier build (e.g. a git worktree)'
+      return existsSync(cli) ? undefined : `${cli} does not exist`
+    },
+    launch: ({ upstream }) => ({
+      argv: [node, process.env.MCPX_BASELINE_CLI, '--port', '0', '--mode', 'shared', '--', ...upstream],
       ready: 'stdout',
     }),
   },
