@@ -23,7 +23,10 @@ import { benchRoot, peerVersions, targets, upstreams } from './lib/targets.mjs'
 const HELP = `Usage: pnpm --filter @mcpx/bench bench:e2e [options]
        node packages/bench/src/e2e.mjs [options]
 
-  --targets <list>    comma-separated, default: ${targets.filter((t) => !t.optIn).map((t) => t.name).join(',')}
+  --targets <list>    comma-separated, default: ${targets
+    .filter((t) => !t.optIn)
+    .map((t) => t.name)
+    .join(',')}
   --upstream <list>   min (hand-written, no SDK) and/or sdk (McpServer); default: min
   --levels <list>     concurrency levels, default: 1,8,32
   --duration <s>      time budget per level, default: 5
@@ -42,7 +45,13 @@ if (argv[0] === '--') argv.shift()
 const { values: args } = parseArgs({
   args: argv,
   options: {
-    targets: { type: 'string', default: targets.filter((t) => !t.optIn).map((t) => t.name).join(',') },
+    targets: {
+      type: 'string',
+      default: targets
+        .filter((t) => !t.optIn)
+        .map((t) => t.name)
+        .join(','),
+    },
     upstream: { type: 'string', default: 'min' },
     levels: { type: 'string', default: '1,8,32' },
     duration: { type: 'string', default: '5' },

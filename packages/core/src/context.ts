@@ -1,7 +1,7 @@
 import type { ClientCapabilities, Implementation } from '@modelcontextprotocol/sdk/types.js'
 import { type AbortSource, fromSignal, isAbortSignal } from './abort.js'
 import type { McpxError } from './errors.js'
-import type { RequestId } from './jsonrpc.js'
+import type { Notification, Request, RequestId } from './jsonrpc.js'
 import type { Key } from './key.js'
 import type { ParamsOf, ResultOf } from './methods.js'
 
@@ -48,6 +48,9 @@ export interface ContextInit<
   state?: S
 }
 
+/** What {@link Context.from} takes besides the message. */
+export type MessageContextInit = Pick<ContextInit, 'direction' | 'session' | 'signal'>
+
 const IN_PROCESS: SessionInfo = Object.freeze({ id: undefined, transport: 'in-process' })
 
 /**
@@ -70,6 +73,28 @@ export class Context<M extends string = string, S extends object = Record<string
   #source: AbortSource | undefined = undefined
   #state: S | undefined
   #values: Map<Key<unknown>, unknown> | undefined = undefined
+
+  /**
+   * The context of one parsed request or notification: its kind, id, method
+   * and params, plus what the transport knows (`init`).
+   *
+   * @example
+   * ```ts
+   * const ctx = Context.from(message, { session, signal: abortSource(), direction: 'toClient' })
+   * ```
+   */
+  static from(message: Request | Notification, init: MessageContextInit = {}): Context {
+    const isRequest = 'id' in message
+    return new Context({
+      kind: isRequest ? 'request' : 'notification',
+      id: isRequest ? message.id : undefined,
+      method: message.method,
+      params: message.params,
+      direction: init.direction,
+      session: init.session,
+      signal: init.signal,
+    })
+  }
 
   constructor(init: ContextInit<M, S>) {
     this.kind = init.kind

@@ -102,16 +102,7 @@ export function createProxy(options: ProxyOptions = {}): McpProxy {
       const valid = validateMessage(message)
       if (McpxError.is(valid)) return errorResponse(idOf(message), valid)
       if (isResponse(valid)) return undefined
-      const isRequest = 'id' in valid
-      const ctx = new Context({
-        kind: isRequest ? 'request' : 'notification',
-        id: isRequest ? valid.id : undefined,
-        method: valid.method,
-        params: valid.params,
-        direction: handleOptions.direction,
-        session: handleOptions.session,
-        signal: handleOptions.signal,
-      })
+      const ctx = Context.from(valid, handleOptions)
       await proxy.dispatch(ctx, handleOptions.terminal)
       if (ctx.id === undefined) return undefined
       if (ctx.error) return errorResponse(ctx.id, ctx.error)

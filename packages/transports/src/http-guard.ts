@@ -96,6 +96,18 @@ export function fail(
   sendJson(res, status, errorResponse(null, new McpxError(code, message)), headers)
 }
 
+/** Answer 415 unless the body is declared as JSON; returns whether it is. */
+export function requireJson(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.headers['content-type']?.includes('application/json')) return true
+  fail(
+    res,
+    415,
+    ErrorCode.InvalidRequest,
+    'Unsupported Media Type: Content-Type must be application/json',
+  )
+  return false
+}
+
 /**
  * Read one JSON-RPC message from a request body: 413 before parsing when it
  * is (or grows) larger than `maxBytes`, 400 with -32700 when it is not JSON,

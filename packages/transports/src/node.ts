@@ -14,6 +14,7 @@ import {
   type HostOriginOptions,
   hostOriginGuard,
   readMessage,
+  requireJson,
   sendJson,
 } from './http-guard.js'
 import { HttpSession, PostStream } from './http-session.js'
@@ -152,15 +153,7 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
       )
       return
     }
-    if (!req.headers['content-type']?.includes('application/json')) {
-      fail(
-        res,
-        415,
-        ErrorCode.InvalidRequest,
-        'Unsupported Media Type: Content-Type must be application/json',
-      )
-      return
-    }
+    if (!requireJson(req, res)) return
     readMessage(req, res, maxBody, (message) => {
       if ('method' in message && message.method === 'initialize')
         initialize(req, res, message as Request)

@@ -110,15 +110,7 @@ export class Session {
     related: RequestId | undefined,
     signal?: AbortSignal | AbortSource,
   ): Promise<Result | undefined> {
-    const ctx = new Context({
-      kind: 'id' in message ? 'request' : 'notification',
-      id: 'id' in message ? message.id : undefined,
-      method: message.method,
-      params: message.params,
-      direction: 'toClient',
-      session: this.info,
-      signal,
-    })
+    const ctx = Context.from(message, { direction: 'toClient', session: this.info, signal })
     ctx.set(sessionKey, this)
     await this.#proxy.dispatch(ctx, this.#deliver(related))
     if (ctx.error) throw ctx.error
@@ -164,15 +156,8 @@ export class Session {
     signal: AbortSource | undefined,
     meta: MessageMeta | undefined,
   ): Promise<Result> {
-    const isRequest = 'id' in message
-    const ctx = new Context({
-      kind: isRequest ? 'request' : 'notification',
-      id: isRequest ? message.id : undefined,
-      method: message.method,
-      params: message.params,
-      session: meta?.headers ? withHeaders(this.info, meta.headers) : this.info,
-      signal,
-    })
+    const session = meta?.headers ? withHeaders(this.info, meta.headers) : this.info
+    const ctx = Context.from(message, { session, signal })
     ctx.set(sessionKey, this)
     await this.#proxy.dispatch(ctx)
     if (ctx.error) throw ctx.error

@@ -6,6 +6,7 @@ import {
   type HostOriginOptions,
   hostOriginGuard,
   readMessage,
+  requireJson,
   SSE_HEADERS,
   sendJson,
   writeBounded,
@@ -140,15 +141,7 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
       fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
       return
     }
-    if (!req.headers['content-type']?.includes('application/json')) {
-      fail(
-        res,
-        415,
-        ErrorCode.InvalidRequest,
-        'Unsupported Media Type: Content-Type must be application/json',
-      )
-      return
-    }
+    if (!requireJson(req, res)) return
     readMessage(req, res, maxBody, (message) => {
       // The stream may have closed while the body arrived.
       const session = streams.get(id)?.session

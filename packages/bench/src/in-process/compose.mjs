@@ -32,7 +32,10 @@ async function composeVsKoa() {
       result['mcpx strict'].toFixed(0),
     ])
   }
-  return table(['middleware', 'koa-compose ns', 'mcpx ns', 'mcpx / koa (paired median)', 'mcpx strict ns'], rows)
+  return table(
+    ['middleware', 'koa-compose ns', 'mcpx ns', 'mcpx / koa (paired median)', 'mcpx strict ns'],
+    rows,
+  )
 }
 
 async function proxyToolsCall() {

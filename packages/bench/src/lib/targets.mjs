@@ -83,14 +83,25 @@ export const targets = [
     name: 'mcpx-baseline',
     role: 'mcpx',
     optIn: true,
-    about: 'an earlier build of the mcpx gateway, for before/after comparisons in one run (MCPX_BASELINE_CLI)',
+    about:
+      'an earlier build of the mcpx gateway, for before/after comparisons in one run (MCPX_BASELINE_CLI)',
     unavailable: () => {
       const cli = process.env.MCPX_BASELINE_CLI
-      if (!cli) return 'set MCPX_BASELINE_CLI to the cli.js of an earlier build (e.g. a git worktree)'
+      if (!cli)
+        return 'set MCPX_BASELINE_CLI to the cli.js of an earlier build (e.g. a git worktree)'
       return existsSync(cli) ? undefined : `${cli} does not exist`
     },
     launch: ({ upstream }) => ({
-      argv: [node, process.env.MCPX_BASELINE_CLI, '--port', '0', '--mode', 'shared', '--', ...upstream],
+      argv: [
+        node,
+        process.env.MCPX_BASELINE_CLI,
+        '--port',
+        '0',
+        '--mode',
+        'shared',
+        '--',
+        ...upstream,
+      ],
       ready: 'stdout',
     }),
   },
