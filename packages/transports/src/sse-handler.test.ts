@@ -1,29 +1,25 @@
-import { createServer, request, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { type Context, createProxy, type McpProxy } from '@mcpx/core'
-import { conformanceBinPath } from '@mcpx/test-utils'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { createServer, type Server } from 'node:http'
+import { createProxy, type McpProxy } from '@mcpx/core'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
+import {
+  cleanups,
+  conformanceUpstream,
+  connectSdkClient,
+  echoProxy,
+  errorCode,
+  eventually,
+  listen,
+  runCleanups,
+  samplingClient,
+  statusWithHost,
+} from '../test/fixtures.js'
 import { forward } from './forward.js'
 import { SseDecoder, type SseEvent } from './sse-decoder.js'
 import { createSseHandler, type SseHandler, type SseHandlerOptions } from './sse-handler.js'
-import { stdio } from './stdio.js'
-import { type Upstream, type UpstreamMode, upstream } from './upstream.js'
 
-const cleanups: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+afterEach(runCleanups)
 
 /** A `node:http` server on 127.0.0.1:0 serving `handler`; closed after the test. */
 async function serve(
@@ -32,37 +28,9 @@ async function serve(
 ): Promise<{ base: string; handler: SseHandler; server: Server }> {
   const handler = createSseHandler(proxy, { onError: () => {}, ...options })
   const server = createServer((req, res) => handler(req, res))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(async () => {
-    handler.close()
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  })
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, handler, server }
-}
-
-/** The conformance fixture as a real child process behind `forward`. */
-function conformanceUpstream(mode: UpstreamMode = 'shared'): Upstream {
-  const up = upstream(
-    'fixture',
-    stdio({ command: process.execPath, args: [conformanceBinPath('stdio')] }),
-    {
-      mode,
-      log: () => {},
-    },
-  )
-  cleanups.push(() => up.close())
-  return up
-}
-
-/** A proxy that answers every request itself: `{ method }`, or whatever `answer` does. */
-function echoProxy(answer?: (ctx: Context) => Promise<void>): McpProxy {
-  return createProxy({
-    terminal: async (ctx) => {
-      if (answer) await answer(ctx)
-      if (ctx.result === undefined) ctx.result = { method: ctx.method }
-    },
-  })
+  const base = await listen(server)
+  cleanups.push(() => handler.close())
+  return { base, handler, server }
 }
 
 /** A raw GET of the SSE stream, decoded with our own decoder. */
@@ -109,30 +77,9 @@ async function openStream(base: string) {
   }
 }
 
-async function connectClient(
-  base: string,
-  client = new Client({ name: 'sse-test', version: '1.0.0' }),
-): Promise<Client> {
-  await client.connect(new SSEClientTransport(new URL(`${base}/sse`)))
-  cleanups.push(() => client.close())
-  return client
-}
-
-async function errorCode(response: Response): Promise<number> {
-  return ((await response.json()) as { error: { code: number } }).error.code
-}
-
-/** A request with a raw Host header, which fetch cannot set. */
-function getWithHost(base: string, host: string): Promise<number> {
-  const { port } = new URL(base)
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/sse', headers: { host } }, (res) => {
-      res.resume()
-      resolve(res.statusCode!)
-    })
-    req.on('error', reject)
-    req.end()
-  })
+/** An SDK client (by default a bare one) connected to the SSE endpoint at `base`. */
+function connectClient(base: string, client?: Client): Promise<Client> {
+  return connectSdkClient(new SSEClientTransport(new URL(`${base}/sse`)), client)
 }
 
 describe('createSseHandler end to end', () => {
@@ -151,16 +98,7 @@ describe('createSseHandler end to end', () => {
     const { base } = await serve(
       createProxy({ terminal: forward(conformanceUpstream('per-session')) }),
     )
-    const client = new Client(
-      { name: 'sse-test', version: '1.0.0' },
-      { capabilities: { sampling: {} } },
-    )
-    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
-      model: 'test-model',
-      role: 'assistant' as const,
-      content: { type: 'text' as const, text: 'sampled over SSE' },
-    }))
-    await connectClient(base, client)
+    const client = await connectClient(base, samplingClient('sampled over SSE'))
     const result = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } })
     expect(result.content).toEqual([{ type: 'text', text: 'LLM response: sampled over SSE' }])
   })
@@ -310,8 +248,8 @@ describe('createSseHandler refuses bad input', () => {
 
   it('answers 403 to a Host outside the allow-list', async () => {
     const { base } = await serve(echoProxy())
-    expect(await getWithHost(base, 'evil.example:80')).toBe(403)
-    expect(await getWithHost(base, 'localhost:80')).toBe(200)
+    expect(await statusWithHost(`${base}/sse`, 'evil.example:80')).toBe(403)
+    expect(await statusWithHost(`${base}/sse`, 'localhost:80')).toBe(200)
   })
 
   it('answers 403 to a browser Origin that is not loopback', async () => {
@@ -333,9 +271,7 @@ describe('createSseHandler refuses bad input', () => {
         res.end('app')
       }),
     )
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise((resolve) => server.close(() => resolve())))
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const base = await listen(server)
     expect((await fetch(`${base}/sse`, { method: 'POST' })).status).toBe(405)
     expect(await (await fetch(`${base}/elsewhere`)).text()).toBe('app')
     expect(passed).toBe(1)

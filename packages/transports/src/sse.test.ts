@@ -1,47 +1,25 @@
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createProxy, type Message } from '@mcpx/core'
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import { createProxy } from '@mcpx/core'
 import { createConformanceServer } from '@mcpx/test-utils'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ChannelEvents } from './channel.js'
+import {
+  channelOpener,
+  cleanups,
+  connectSdkClient,
+  eventually,
+  ping,
+  recorder,
+  runCleanups,
+  serveRequests,
+} from '../test/fixtures.js'
 import { forward } from './forward.js'
 import { sse } from './sse.js'
 import { createSseHandler } from './sse-handler.js'
 import { upstream } from './upstream.js'
 
-const cleanups: (() => Promise<unknown> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
-/** A `node:http` server on 127.0.0.1:0; closed after the test. Returns its base URL. */
-async function listen(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<string> {
-  const server = createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(() => {
-    server.closeAllConnections()
-    return new Promise((resolve) => server.close(resolve))
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
+afterEach(runCleanups)
 
 /** The SDK's own HTTP+SSE server (`SSEServerTransport`) with the conformance fixture; records request headers. */
 async function sdkSseServer(): Promise<{
@@ -50,7 +28,7 @@ async function sdkSseServer(): Promise<{
 }> {
   const transports = new Map<string, SSEServerTransport>()
   const headers: { method: string; headers: IncomingHttpHeaders }[] = []
-  const base = await listen((req, res) => {
+  const base = await serveRequests((req, res) => {
     headers.push({ method: req.method!, headers: req.headers })
     const url = new URL(req.url!, 'http://127.0.0.1')
     if (req.method === 'GET' && url.pathname === '/sse') {
@@ -72,7 +50,7 @@ async function fakeServer(
   onGet: (res: ServerResponse) => void,
   onPost: (body: string, res: ServerResponse) => void = (_body, res) => res.writeHead(202).end(),
 ): Promise<string> {
-  const base = await listen((req, res) => {
+  const base = await serveRequests((req, res) => {
     if (req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       onGet(res)
@@ -87,28 +65,9 @@ async function fakeServer(
   return `${base}/sse`
 }
 
-function recorder() {
-  const messages: unknown[] = []
-  const logs: string[] = []
-  const state: { closed: string | undefined } = { closed: undefined }
-  const events: ChannelEvents = {
-    message: (message) => messages.push(message),
-    close: (reason) => {
-      state.closed ??= reason
-    },
-    log: (line) => logs.push(line),
-  }
-  return { messages, logs, state, events }
-}
-
-function openChannel(url: string, options: Omit<Parameters<typeof sse>[0], 'url'> = {}) {
-  const channel = sse({ url, ...options }).open()
-  cleanups.push(() => channel.close())
-  return channel
-}
+const openChannel = channelOpener(sse)
 
 const ENDPOINT = 'event: endpoint\ndata: /messages?sessionId=s1\n\n'
-const ping = (id: number): Message => ({ jsonrpc: '2.0', id, method: 'ping' })
 
 describe('sse() end to end', () => {
   it('carries a real SDK client through the proxy to the SDK SSEServerTransport', async () => {
@@ -117,10 +76,8 @@ describe('sse() end to end', () => {
     cleanups.push(() => up.close())
     const handler = createSseHandler(createProxy({ terminal: forward(up) }))
     cleanups.push(() => handler.close())
-    const front = await listen((req, res) => handler(req, res))
-    const client = new Client({ name: 'sse-test', version: '1.0.0' })
-    await client.connect(new SSEClientTransport(new URL(`${front}/sse`)))
-    cleanups.push(() => client.close())
+    const front = await serveRequests((req, res) => handler(req, res))
+    const client = await connectSdkClient(new SSEClientTransport(new URL(`${front}/sse`)))
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name)).toContain('test_simple_text')
     const progress: number[] = []
@@ -173,7 +130,7 @@ describe('sse() channel', () => {
   })
 
   it('fails to start when the GET is answered with an HTTP error', async () => {
-    const base = await listen((_req, res) => res.writeHead(401).end())
+    const base = await serveRequests((_req, res) => res.writeHead(401).end())
     await expect(openChannel(`${base}/sse`).start(recorder().events)).rejects.toThrow(/HTTP 401/)
   })
 

@@ -3,37 +3,22 @@ import {
   createServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
-  type Server,
   type ServerResponse,
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { ErrorCode, McpxError } from '@mcpx/core'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { CreateMessageResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { cleanups, listen, runCleanups, stopServer } from '../test/fixtures.js'
 import { UpstreamConnection } from './connection.js'
 import type { Result } from './peer.js'
 import { type StreamableHttpOptions, streamableHttp } from './streamable-http.js'
 import { SseDecoder } from './streamable-http-sse.js'
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
+afterEach(runCleanups)
 
 // ---------------------------------------------------------------- servers
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(() => stop(server))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
-}
-
-function stop(server: Server): Promise<void> {
-  server.closeAllConnections()
-  return new Promise((resolve) => server.close(() => resolve()))
-}
 
 async function readBody(req: IncomingMessage): Promise<any> {
   let text = ''
@@ -69,7 +54,7 @@ async function startSdkServer(options: { json?: boolean } = {}) {
     await mcp.connect(transport)
     await transport.handleRequest(req, res, body)
   })
-  const url = await listen(server)
+  const url = `${await listen(server)}/mcp`
   const transports = new Set<StreamableHTTPServerTransport>()
   cleanups.push(async () => {
     for (const { transport } of sessions.values()) transports.add(transport)
@@ -153,7 +138,7 @@ async function startRawServer(route: Route, options: { sessions?: number } = {})
     if (req.method === 'DELETE') return void res.writeHead(204).end()
     await route(request, res)
   })
-  return { url: await listen(server), seen, server }
+  return { url: `${await listen(server)}/mcp`, seen, server }
 }
 
 const methodNotAllowed: Route = (_request, res) => void res.writeHead(405).end()
@@ -338,8 +323,8 @@ describe('streamableHttp() faults', () => {
 
   it('fails fast with -32010 when the upstream refuses the connection', async () => {
     const server = createServer()
-    const url = await listen(server)
-    await stop(server)
+    const url = `${await listen(server)}/mcp`
+    await stopServer(server)
     const error = await failureOf(connect(url))
     expect(error.code).toBe(ErrorCode.UpstreamUnavailable)
     expect(error.message).toBe(

@@ -1,43 +1,31 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { type Context, createProxy, type McpProxy } from '@mcpx/core'
-import { conformanceBinPath } from '@mcpx/test-utils'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { createProxy, type McpProxy } from '@mcpx/core'
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js'
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ClientOptions, WebSocket } from 'ws'
+import {
+  cleanups,
+  conformanceUpstream,
+  connectSdkClient,
+  echoProxy,
+  eventually,
+  installWebSocketGlobal,
+  listen,
+  removeWebSocketGlobal,
+  runCleanups,
+  samplingClient,
+} from '../test/fixtures.js'
 import { forward } from './forward.js'
-import { stdio } from './stdio.js'
-import { type Upstream, type UpstreamMode, upstream } from './upstream.js'
 import {
   createWebSocketHandler,
   type WebSocketHandler,
   type WebSocketHandlerOptions,
 } from './websocket-handler.js'
 
-// The SDK's WebSocketClientTransport uses the global WebSocket, which Node 20 only has behind a flag.
-const globals = globalThis as { WebSocket?: unknown }
-const hadWebSocket = globals.WebSocket !== undefined
-beforeAll(() => {
-  globals.WebSocket ??= WebSocket
-})
-afterAll(() => {
-  if (!hadWebSocket) delete globals.WebSocket
-})
-
-const cleanups: (() => Promise<unknown> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+beforeAll(installWebSocketGlobal)
+afterAll(removeWebSocketGlobal)
+afterEach(runCleanups)
 
 /**
  * A `node:http` server on 127.0.0.1:0 with the handler attached on `/mcp`,
@@ -55,36 +43,9 @@ async function serve(
     ...(manual ? {} : { server, path: '/mcp' }),
   })
   if (manual) server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head))
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  cleanups.push(async () => {
-    handler.close()
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  })
-  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, handler, server }
-}
-
-function conformanceUpstream(mode: UpstreamMode = 'shared'): Upstream {
-  const up = upstream(
-    'fixture',
-    stdio({ command: process.execPath, args: [conformanceBinPath('stdio')] }),
-    {
-      mode,
-      log: () => {},
-    },
-  )
-  cleanups.push(() => up.close())
-  return up
-}
-
-/** A proxy that answers every request itself: `{ method }`, or whatever `answer` does. */
-function echoProxy(answer?: (ctx: Context) => Promise<void>): McpProxy {
-  return createProxy({
-    terminal: async (ctx) => {
-      if (answer) await answer(ctx)
-      if (ctx.result === undefined) ctx.result = { method: ctx.method }
-    },
-  })
+  const base = await listen(server, 'ws')
+  cleanups.push(() => handler.close())
+  return { url: `${base}/mcp`, handler, server }
 }
 
 /** A raw `ws` client; resolves once open. */
@@ -128,13 +89,9 @@ function refusedWith(
   })
 }
 
-async function connectClient(
-  url: string,
-  client = new Client({ name: 'ws-test', version: '1.0.0' }),
-): Promise<Client> {
-  await client.connect(new WebSocketClientTransport(new URL(url)))
-  cleanups.push(() => client.close())
-  return client
+/** An SDK client (by default a bare one) connected to `url`. */
+function connectClient(url: string, client?: Client): Promise<Client> {
+  return connectSdkClient(new WebSocketClientTransport(new URL(url)), client)
 }
 
 describe('createWebSocketHandler end to end', () => {
@@ -154,16 +111,7 @@ describe('createWebSocketHandler end to end', () => {
       createProxy({ terminal: forward(conformanceUpstream('per-session')) }),
       { manual: true },
     )
-    const client = new Client(
-      { name: 'ws-test', version: '1.0.0' },
-      { capabilities: { sampling: {} } },
-    )
-    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
-      model: 'test-model',
-      role: 'assistant' as const,
-      content: { type: 'text' as const, text: 'sampled over WebSocket' },
-    }))
-    await connectClient(url, client)
+    const client = await connectClient(url, samplingClient('sampled over WebSocket'))
     const result = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } })
     expect(result.content).toEqual([{ type: 'text', text: 'LLM response: sampled over WebSocket' }])
   })

@@ -1,41 +1,32 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createProxy, type Message } from '@mcpx/core'
+import { createProxy } from '@mcpx/core'
 import { createConformanceServer } from '@mcpx/test-utils'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type ServerOptions, WebSocket, WebSocketServer } from 'ws'
-import type { ChannelEvents } from './channel.js'
+import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws'
+import {
+  channelOpener,
+  cleanups,
+  connectSdkClient,
+  eventually,
+  installWebSocketGlobal,
+  listen,
+  ping,
+  recorder,
+  removeWebSocketGlobal,
+  runCleanups,
+} from '../test/fixtures.js'
 import { forward } from './forward.js'
 import { upstream } from './upstream.js'
 import { websocket } from './websocket.js'
 import { createWebSocketHandler } from './websocket-handler.js'
 
-// The SDK's WebSocketClientTransport uses the global WebSocket, which Node 20 only has behind a flag.
-const globals = globalThis as { WebSocket?: unknown }
-const hadWebSocket = globals.WebSocket !== undefined
-beforeAll(() => {
-  globals.WebSocket ??= WebSocket
-})
-afterAll(() => {
-  if (!hadWebSocket) delete globals.WebSocket
-})
-
-const cleanups: (() => Promise<unknown> | void)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+beforeAll(installWebSocketGlobal)
+afterAll(removeWebSocketGlobal)
+afterEach(runCleanups)
 
 /** The SDK server side of one socket: the SDK has no WebSocket server transport, so this is it. */
 class WsServerTransport implements Transport {
@@ -82,27 +73,7 @@ async function wsServer(
   return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/mcp`, upgrades }
 }
 
-function recorder() {
-  const messages: unknown[] = []
-  const logs: string[] = []
-  const state: { closed: string | undefined } = { closed: undefined }
-  const events: ChannelEvents = {
-    message: (message) => messages.push(message),
-    close: (reason) => {
-      state.closed ??= reason
-    },
-    log: (line) => logs.push(line),
-  }
-  return { messages, logs, state, events }
-}
-
-function openChannel(url: string, options: Omit<Parameters<typeof websocket>[0], 'url'> = {}) {
-  const channel = websocket({ url, ...options }).open()
-  cleanups.push(() => channel.close())
-  return channel
-}
-
-const ping = (id: number): Message => ({ jsonrpc: '2.0', id, method: 'ping' })
+const openChannel = channelOpener(websocket)
 
 describe('websocket() end to end', () => {
   it('carries a real SDK client through the proxy to an SDK server over WebSocket', async () => {
@@ -114,18 +85,9 @@ describe('websocket() end to end', () => {
       server: front,
       path: '/mcp',
     })
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => {
-      handler.close()
-      return new Promise((resolve) => front.close(resolve))
-    })
-    const client = new Client({ name: 'ws-test', version: '1.0.0' })
-    await client.connect(
-      new WebSocketClientTransport(
-        new URL(`ws://127.0.0.1:${(front.address() as AddressInfo).port}/mcp`),
-      ),
-    )
-    cleanups.push(() => client.close())
+    const base = await listen(front, 'ws')
+    cleanups.push(() => handler.close())
+    const client = await connectSdkClient(new WebSocketClientTransport(new URL(`${base}/mcp`)))
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name)).toContain('test_simple_text')
     const result = await client.callTool({ name: 'test_simple_text', arguments: {} })
@@ -151,9 +113,7 @@ describe('websocket() channel', () => {
     server.on('upgrade', (_req, socket) =>
       socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n'),
     )
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise((resolve) => server.close(resolve)))
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`
+    const url = `${await listen(server, 'ws')}/mcp`
     const { state, events } = recorder()
     await expect(openChannel(url).start(events)).rejects.toThrow(/HTTP 401/)
     expect(state.closed).toMatch(/HTTP 401/)

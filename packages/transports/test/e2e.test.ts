@@ -6,17 +6,16 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Connector } from '../src/channel.js'
+import { eventually } from './fixtures.js'
 import {
   connectClient,
-  eventually,
   fixtureHttp,
   fixtureStdio,
+  type Gateway,
   startGateway,
   stopFixtures,
   textOf,
 } from './harness.js'
-
-type Gateway = Awaited<ReturnType<typeof startGateway>>
 
 afterAll(stopFixtures)
 

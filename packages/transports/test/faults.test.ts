@@ -1,14 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { eventually } from './fixtures.js'
 import {
   childPids,
   connectClient,
-  eventually,
   fixtureStdio,
+  type Gateway,
   startGateway,
   textOf,
 } from './harness.js'
-
-type Gateway = Awaited<ReturnType<typeof startGateway>>
 
 /** The client sees the error's JSON inside the SDK's own message, so quotes may be escaped. */
 const NAMES_UPSTREAM = /[Uu]pstream \\?"fixture\\?"/

@@ -58,6 +58,33 @@ export function fixtureHttp(): Connector {
   } as Connector & { ready(): Promise<void> }
 }
 
+/** The Accept header a Streamable HTTP POST must carry. */
+export const ACCEPT = 'application/json, text/event-stream'
+
+/** A raw initialize request, as a JSON body. */
+export const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
+})
+
+/** POST a raw initialize to `url` and read the answer: its status and the new session's id. */
+export async function initialize(url: string): Promise<{ status: number; sessionId: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: ACCEPT },
+    body: INIT,
+  })
+  const sessionId = response.headers.get('mcp-session-id')!
+  await response.text()
+  return { status: response.status, sessionId }
+}
+
 /** A gateway in this process: proxy + forward + Streamable HTTP front end on 127.0.0.1:0. */
 export async function startGateway(
   connector: Connector,
@@ -83,6 +110,8 @@ export async function startGateway(
     },
   }
 }
+
+export type Gateway = Awaited<ReturnType<typeof startGateway>>
 
 /** The SDK's real client, declaring sampling, elicitation and roots. */
 export async function connectClient(url: string): Promise<Client> {
@@ -114,17 +143,4 @@ export function childPids(): number[] {
     }
   }
   return pids
-}
-
-/** Wait until `check` returns true, polling; throws after `ms`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  ms = 5000,
-): Promise<void> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  throw new Error(`condition not met within ${ms} ms`)
 }

@@ -1,20 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fixtureStdio, startGateway } from './harness.js'
-
-type Gateway = Awaited<ReturnType<typeof startGateway>>
-
-const ACCEPT = 'application/json, text/event-stream'
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1' },
-  },
-}
+import { errorCode, statusWithHost } from './fixtures.js'
+import { ACCEPT, fixtureStdio, type Gateway, INIT, initialize, startGateway } from './harness.js'
 
 describe('the Streamable HTTP front end refuses bad input', () => {
   let gateway: Gateway
@@ -33,14 +20,9 @@ describe('the Streamable HTTP front end refuses bad input', () => {
 
   beforeAll(async () => {
     gateway = await startGateway(fixtureStdio(), 'shared', { maxBodyBytes: 1024 })
-    const response = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: ACCEPT },
-      body: JSON.stringify(INIT),
-    })
+    const response = await initialize(gateway.url)
     expect(response.status).toBe(200)
-    sessionId = response.headers.get('mcp-session-id')!
-    await response.text()
+    sessionId = response.sessionId
   })
   afterAll(async () => {
     await gateway.close()
@@ -49,13 +31,13 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   it('answers a body that is not JSON with 400 and -32700', async () => {
     const response = await post('{"jsonrpc": "2.0", ')
     expect(response.status).toBe(400)
-    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32700)
+    expect(await errorCode(response)).toBe(-32700)
   })
 
   it('answers JSON that is not JSON-RPC with 400 and -32600', async () => {
     const response = await post(JSON.stringify({ hello: 'world' }))
     expect(response.status).toBe(400)
-    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32600)
+    expect(await errorCode(response)).toBe(-32600)
   })
 
   it('answers a body over the limit with 413 before parsing it', async () => {
@@ -111,18 +93,10 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   })
 
   it('answers a disallowed Host with 403', async () => {
-    const { request } = await import('node:http')
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        gateway.url,
-        { method: 'POST', headers: { host: 'evil.example.com', accept: ACCEPT } },
-        (res) => {
-          res.resume()
-          resolve(res.statusCode ?? 0)
-        },
-      )
-      req.on('error', reject)
-      req.end(JSON.stringify(INIT))
+    const status = await statusWithHost(gateway.url, 'evil.example.com', {
+      method: 'POST',
+      headers: { accept: ACCEPT },
+      body: INIT,
     })
     expect(status).toBe(403)
   })
@@ -143,13 +117,7 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   })
 
   it('ends a session on DELETE, after which it is unknown', async () => {
-    const init = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: ACCEPT },
-      body: JSON.stringify(INIT),
-    })
-    const id = init.headers.get('mcp-session-id')!
-    await init.text()
+    const { sessionId: id } = await initialize(gateway.url)
     const deleted = await fetch(gateway.url, {
       method: 'DELETE',
       headers: { 'mcp-session-id': id },
@@ -164,13 +132,7 @@ describe('the Streamable HTTP front end refuses bad input', () => {
   it('issues session ids with at least 128 bits of randomness, all different', async () => {
     const ids = new Set<string>()
     for (let i = 0; i < 20; i++) {
-      const init = await fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: ACCEPT },
-        body: JSON.stringify(INIT),
-      })
-      const id = init.headers.get('mcp-session-id')!
-      await init.text()
+      const { sessionId: id } = await initialize(gateway.url)
       expect(Buffer.from(id, 'base64url').length * 8).toBeGreaterThanOrEqual(128)
       ids.add(id)
       await fetch(gateway.url, { method: 'DELETE', headers: { 'mcp-session-id': id } })

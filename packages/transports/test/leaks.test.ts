@@ -1,37 +1,27 @@
 import { describe, expect, it } from 'vitest'
-import { childPids, eventually, fixtureStdio, startGateway } from './harness.js'
-
-const ACCEPT = 'application/json, text/event-stream'
-const INIT = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 'soak', version: '1' },
-  },
-})
+import { eventually } from './fixtures.js'
+import {
+  ACCEPT,
+  childPids,
+  fixtureStdio,
+  type Gateway,
+  initialize,
+  startGateway,
+} from './harness.js'
 
 function handles(): number {
   return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length
 }
 
 /** Handles once idle keep-alive connections are closed (they belong to connections, not sessions). */
-async function idleHandles(gateway: Awaited<ReturnType<typeof startGateway>>): Promise<number> {
+async function idleHandles(gateway: Gateway): Promise<number> {
   gateway.server.server.closeIdleConnections()
   await new Promise((resolve) => setTimeout(resolve, 200))
   return handles()
 }
 
 async function session(url: string, call: boolean): Promise<void> {
-  const init = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: ACCEPT },
-    body: INIT,
-  })
-  const id = init.headers.get('mcp-session-id')!
-  await init.text()
+  const { sessionId: id } = await initialize(url)
   const headers = { 'content-type': 'application/json', accept: ACCEPT, 'mcp-session-id': id }
   if (call) {
     const response = await fetch(url, {
