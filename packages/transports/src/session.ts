@@ -26,6 +26,9 @@ export interface SessionState {
   headers?: SessionInfo['headers']
 }
 
+/** Milliseconds a client has to answer a server-initiated request (sampling may wait on a human). */
+const CLIENT_TIMEOUT = 10 * 60_000
+
 /** Facts about one message that only its transport knows. */
 export interface MessageMeta {
   /** The HTTP request's headers (lower-case names). */
@@ -147,7 +150,12 @@ export class Session {
         this.#peer.notify(ctx.method, ctx.params, related)
         return
       }
-      ctx.result = await this.#peer.request(ctx.method, ctx.params, { signal: ctx, via: related })
+      // A client that never answers must not hold the upstream's request (and this entry) forever.
+      ctx.result = await this.#peer.request(ctx.method, ctx.params, {
+        signal: ctx,
+        via: related,
+        timeout: CLIENT_TIMEOUT,
+      })
     }
   }
 
