@@ -47,7 +47,11 @@ export class UpstreamConnection {
     this.#channel = connector.open()
     this.#peer = new Peer(`upstream "${upstream}"`, (message) => this.#channel.send(message), {
       request: (message, cancel, related) => handlers.request(message, cancel, related),
-      notification: (message, related) => handlers.notification(message, related),
+      // Progress for our own requests is consumed by the Peer; any other carries one of our
+      // tokens for a request that already ended, which means nothing to a client.
+      notification: (message, related) => {
+        if (message.method !== 'notifications/progress') handlers.notification(message, related)
+      },
     })
   }
 

@@ -104,16 +104,33 @@ export function forward(
       if (up.mode === 'per-session') connection.notify(method, params)
       return
     }
-    ctx.result = await connection.request(method, params, {
-      signal: ctx,
-      timeout: up.timeout,
-      related: { session, id: ctx.id } satisfies Origin,
-      onProgress:
-        session && progressToken(params) !== undefined
-          ? relayProgress(session, ctx, params)
-          : undefined,
-    })
+    try {
+      ctx.result = await connection.request(method, params, {
+        signal: ctx,
+        timeout: up.timeout,
+        related: { session, id: ctx.id } satisfies Origin,
+        onProgress:
+          session && progressToken(params) !== undefined
+            ? relayProgress(session, ctx, params)
+            : undefined,
+      })
+    } catch (error) {
+      throw sanitize(error, up.name)
+    }
   }
+}
+
+/**
+ * An upstream's -32603 carries its own internal error text (SDK servers put
+ * the thrown exception's message there): the client learns only which
+ * upstream failed. Every other error is the upstream's answer and passes on.
+ */
+function sanitize(error: unknown, upstream: string): unknown {
+  if (!McpxError.is(error) || error.code !== ErrorCode.InternalError) return error
+  return new McpxError(ErrorCode.InternalError, `Upstream "${upstream}" had an internal error`, {
+    cause: error,
+    data: { upstream },
+  })
 }
 
 function progressToken(params: Params): unknown {

@@ -47,10 +47,23 @@ export class PostStream {
   readonly #owner: HttpSession
   #sse = false
   #done = false
+  /** Sees the answer before it is written (the initialize POST uses it to drop a refused session). */
+  beforeFinish: ((response: Response) => void) | undefined
 
   constructor(res: ServerResponse, owner: HttpSession) {
     this.res = res
     this.#owner = owner
+  }
+
+  /**
+   * End the response without an answer: the request was cancelled, and
+   * MCP cancellation §Behavior says a cancelled request gets no response.
+   */
+  abandon(): void {
+    if (this.#done) return
+    this.#done = true
+    if (!this.#sse) this.res.writeHead(200, SSE_HEADERS)
+    this.res.end()
   }
 
   get done(): boolean {
@@ -69,6 +82,7 @@ export class PostStream {
   finish(response: Response): void {
     if (this.#done) return
     this.#done = true
+    this.beforeFinish?.(response)
     if (this.#sse) {
       this.res.end(sseEvent(response))
       return
@@ -135,6 +149,14 @@ export class HttpSession {
     res.on('close', () => {
       if (this.standalone === res) this.standalone = undefined
     })
+  }
+
+  /** End the POST of a request the client cancelled, without an answer. */
+  abandon(id: RequestId): void {
+    const stream = this.streams.get(id)
+    if (!stream) return
+    this.streams.delete(id)
+    stream.abandon()
   }
 
   /** End every stream: open requests get -32000 "Session closed". */

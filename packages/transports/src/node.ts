@@ -8,6 +8,7 @@ import {
   McpxError,
   type Message,
   type Request,
+  type RequestId,
 } from '@mcpx/core'
 import {
   fail,
@@ -75,6 +76,7 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
   const idle = options.sessionIdleTimeout ?? 30 * 60_000
   const maxSessions = options.maxSessions ?? 10_000
+  if (!(maxSessions > 0)) throw new TypeError('[@mcpx/transports] maxSessions must be > 0')
   if (!(maxBody > 0)) throw new TypeError('[@mcpx/transports] maxBodyBytes must be > 0')
   if (!(idle >= 0)) throw new TypeError('[@mcpx/transports] sessionIdleTimeout must be >= 0')
   const onError =
@@ -189,14 +191,24 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
         info: { id, transport: 'streamable-http', remoteAddress: req.socket.remoteAddress },
         onError,
       },
-      { maxBuffered, onDrop: (reason) => onError(new Error(`session ${id}: ${reason}`)) },
+      // Session ids are bearer secrets: logs get a prefix only.
+      {
+        maxBuffered,
+        onDrop: (reason) => onError(new Error(`session ${id.slice(0, 6)}…: ${reason}`)),
+      },
     )
     sessions.set(id, http)
     http.session.onClose(() => {
       if (sessions.get(id) === http) sessions.delete(id)
     })
     res.setHeader('mcp-session-id', id)
-    open(req, res, http, message)
+    const stream = open(req, res, http, message)
+    // A refused or failed initialize (auth, upstream down) leaves no session behind.
+    stream.beforeFinish = (response) => {
+      if (!('error' in response)) return
+      res.removeHeader('mcp-session-id')
+      end(id, http)
+    }
   }
 
   function deliver(req: IncomingMessage, res: ServerResponse, message: Message): void {
@@ -205,6 +217,9 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
     if (!('method' in message) || !('id' in message)) {
       // Notifications and responses: Streamable HTTP §Sending: 202 Accepted, no body.
       http.session.receive(message, { headers: req.headers })
+      if ('method' in message && message.method === 'notifications/cancelled') {
+        http.abandon(message.params?.requestId as RequestId)
+      }
       sendJson(res, 202, undefined)
       return
     }
@@ -227,7 +242,7 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
     res: ServerResponse,
     http: HttpSession,
     message: Request,
-  ): void {
+  ): PostStream {
     const stream = new PostStream(res, http)
     http.streams.set(message.id, stream)
     res.on('close', () => {
@@ -241,6 +256,7 @@ export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions =
       })
     })
     http.session.receive(message, { headers: req.headers })
+    return stream
   }
 
   function get(req: IncomingMessage, res: ServerResponse): void {

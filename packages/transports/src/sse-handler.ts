@@ -97,7 +97,11 @@ export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {
 
   function write(id: string, res: ServerResponse, text: string): void {
     writeBounded(res, text, maxBuffered, () =>
-      onError(new Error(`session ${id}: the client stopped reading its SSE stream; closing it`)),
+      onError(
+        new Error(
+          `session ${id.slice(0, 6)}…: the client stopped reading its SSE stream; closing it`,
+        ),
+      ),
     )
   }
 

@@ -53,6 +53,12 @@ export interface StdioOptions {
   inheritEnv?: readonly string[]
   /** Milliseconds between closing stdin and SIGTERM, and between SIGTERM and SIGKILL. @defaultValue 2000 */
   killTimeout?: number
+  /**
+   * Bytes the child's stdin may hold unread; past it the connection ends
+   * (its requests fail) rather than the gateway buffering without bound.
+   * @defaultValue 64 MiB
+   */
+  maxBufferedBytes?: number
 }
 
 /**
@@ -78,7 +84,12 @@ export function stdio(options: StdioOptions): Connector {
     cwd: options.cwd,
     env: childEnv(options.inheritEnv ?? DEFAULT_INHERITED_ENV, options.env ?? {}),
     killTimeout: options.killTimeout ?? 2000,
+    maxBufferedBytes: options.maxBufferedBytes ?? 64 * 1024 * 1024,
   }
+  if (!(settings.killTimeout >= 0))
+    throw new TypeError('[@mcpx/transports] stdio(): killTimeout must be >= 0')
+  if (!(settings.maxBufferedBytes > 0))
+    throw new TypeError('[@mcpx/transports] stdio(): maxBufferedBytes must be > 0')
   return {
     transport: 'stdio',
     describe: options.command,
@@ -105,6 +116,7 @@ interface Settings {
   cwd: string | undefined
   env: Record<string, string>
   killTimeout: number
+  maxBufferedBytes: number
 }
 
 class StdioChannel implements Channel {
@@ -114,6 +126,7 @@ class StdioChannel implements Channel {
   /** Lines waiting for the next flush: one write (one syscall, one wake-up of the child) per turn of the event loop. */
   #outbox = ''
   #flushScheduled = false
+  #end: ((reason: string) => void) | undefined
 
   constructor(settings: Settings) {
     this.#settings = settings
@@ -134,12 +147,15 @@ class StdioChannel implements Channel {
       ended = true
       events.close(reason)
     }
+    this.#end = end
     this.#exited = new Promise((resolve) => child.once('close', () => resolve()))
     const decoder = new LineDecoder(
       (value) => events.message(value as Message),
       (reason) => {
         // MCP stdio §: the server MUST NOT write anything to stdout that is not a valid MCP message.
-        end(`wrote invalid output to stdout (${reason})`)
+        // What it wrote goes to the log only: it may hold anything, secrets included.
+        events.log?.(`invalid output on stdout: ${reason}`)
+        end('wrote invalid output to stdout')
         void this.close()
       },
     )
@@ -176,8 +192,16 @@ class StdioChannel implements Channel {
   readonly #flush = () => {
     this.#flushScheduled = false
     const stdin = this.#child?.stdin
-    if (stdin?.writable) stdin.write(this.#outbox)
+    const text = this.#outbox
     this.#outbox = ''
+    if (!stdin?.writable) return
+    // A child that stops reading its stdin must not make the gateway buffer without bound.
+    if (stdin.writableLength > this.#settings.maxBufferedBytes) {
+      this.#end?.('stopped reading its stdin')
+      void this.close()
+      return
+    }
+    stdin.write(text)
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,8 @@ export class StreamableHttpChannel implements Channel {
   #closing: Promise<void> | undefined
   /** Every fetch in flight, so `close()` can abort them all. */
   readonly #inflight = new Set<AbortController>()
+  /** The POST of each request in flight, so that its cancellation stops the fetch too. */
+  readonly #byRequest = new Map<RequestId, AbortController>()
   #reinit: Promise<boolean> | undefined
   #waiting = 0
   /** The standalone GET stream's controller while it runs; aborted last on close. */
@@ -68,6 +70,10 @@ export class StreamableHttpChannel implements Channel {
       if (message.method === 'initialize') this.#session.initializing(message)
     }
     void this.#post(message, JSON.stringify(message), id, false)
+    // MCP cancellation: after telling the server, stop reading the answer we no longer want.
+    if ('method' in message && message.method === 'notifications/cancelled') {
+      this.#byRequest.get(message.params?.requestId as RequestId)?.abort()
+    }
   }
 
   close(): Promise<void> {
@@ -118,6 +124,7 @@ export class StreamableHttpChannel implements Channel {
     }
     const controller = new AbortController()
     this.#inflight.add(controller)
+    if (id !== undefined) this.#byRequest.set(id, controller)
     const sessionId = this.#session.sessionId
     let reached = false
     try {
@@ -148,6 +155,7 @@ export class StreamableHttpChannel implements Channel {
       this.#fail(message, id, failure(error, reached))
     } finally {
       this.#inflight.delete(controller)
+      if (id !== undefined && this.#byRequest.get(id) === controller) this.#byRequest.delete(id)
     }
   }
 

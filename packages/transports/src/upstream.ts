@@ -65,6 +65,7 @@ export class Upstream {
   #sharedReady: UpstreamConnection | undefined
   readonly #sharedSessions = new Set<Session>()
   readonly #leases = new Map<Session, Promise<UpstreamConnection>>()
+  readonly #handshakes = new WeakMap<Session, Record<string, unknown>>()
 
   constructor(name: string, connector: Connector, options: UpstreamOptions) {
     this.name = name
@@ -96,7 +97,9 @@ export class Upstream {
     }
     const lease = this.#leases.get(session)
     if (lease) return lease
-    return this.#lease(session, initialize)
+    // A replacement lease (the first one died) is opened with the client's own handshake again.
+    if (initialize) this.#handshakes.set(session, initialize)
+    return this.#lease(session, this.#handshakes.get(session))
   }
 
   /** Close every connection. */
@@ -163,14 +166,16 @@ export class Upstream {
       this.#ownerHandlers(session, () => ready),
     )
     this.#leases.set(session, opening)
+    let stopWatching = () => {}
     const forget = () => {
       if (this.#leases.get(session) === opening) this.#leases.delete(session)
+      stopWatching()
     }
     opening.then((conn) => {
       ready = conn
       conn.onClose(forget)
     }, forget)
-    session.onClose(() => {
+    stopWatching = session.onClose(() => {
       forget()
       opening.then(
         (conn) => conn.close(),
@@ -210,10 +215,12 @@ export class Upstream {
       },
       notification: (message, related) => {
         const origin = related as Origin | undefined
-        if (origin?.session) this.#notify(origin.session, message, origin.id)
-        else if (BROADCAST.has(message.method)) {
-          for (const session of this.#sharedSessions) this.#notify(session, message, undefined)
-        }
+        // A list change concerns everyone on the connection, even when the server sent it while serving one of them.
+        if (BROADCAST.has(message.method)) {
+          for (const session of this.#sharedSessions) {
+            this.#notify(session, message, session === origin?.session ? origin.id : undefined)
+          }
+        } else if (origin?.session) this.#notify(origin.session, message, origin.id)
       },
     }
   }
@@ -280,5 +287,11 @@ export function upstream(
   if (options.timeout !== undefined && !(options.timeout >= 0)) {
     throw new TypeError(`[@mcpx/transports] upstream "${name}": timeout must be >= 0`)
   }
-  return new Upstream(name, connector, options)
+  for (const key of ['connectTimeout', 'maxConnections'] as const) {
+    const value = options[key]
+    if (value !== undefined && !(value > 0)) {
+      throw new TypeError(`[@mcpx/transports] upstream "${name}": ${key} must be > 0`)
+    }
+  }
+  return new Upstream(name, connector, { ...options })
 }

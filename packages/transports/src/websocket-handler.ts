@@ -152,7 +152,11 @@ export function createWebSocketHandler(
   function write(id: string, ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return
     if (ws.bufferedAmount > maxBuffered) {
-      onError(new Error(`session ${id}: the client stopped reading its WebSocket; closing it`))
+      onError(
+        new Error(
+          `session ${id.slice(0, 6)}…: the client stopped reading its WebSocket; closing it`,
+        ),
+      )
       ws.terminate()
       return
     }
