@@ -2,18 +2,23 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createProxy } from '@mcpx/core'
 import { forward, type UpstreamMode, upstream } from '@mcpx/transports'
-import { serveHttp } from '@mcpx/transports/node'
 import { serveStdio, stdio } from '@mcpx/transports/stdio'
+import { type FrontEnd, serve } from './serve.js'
 
 const HELP = `mcpx-gateway: serve one upstream MCP server through an mcpx proxy
 
 Usage:
   mcpx-gateway [options] -- <command> [args...]   upstream over stdio (a child process)
-  mcpx-gateway [options] --url <url>              upstream over Streamable HTTP
+  mcpx-gateway [options] --url <url>              upstream over HTTP (see --upstream-transport)
   mcpx-gateway [options] --example                the bundled example upstream
 
 Options:
-  --serve <http|stdio>          front end for clients (default: http)
+  --serve <http|sse|websocket|stdio>
+                                front end for clients (default: http): Streamable HTTP at
+                                --path, legacy HTTP+SSE at /sse and /messages, WebSocket at
+                                --path, or stdio
+  --upstream-transport <streamable-http|sse|websocket>
+                                how to reach a --url upstream (default: streamable-http)
   --host <address>              address to bind (default: 127.0.0.1)
   --port <n>                    port (default: 3000; 0 picks a free one)
   --path <path>                 endpoint path (default: /mcp)
@@ -31,6 +36,9 @@ When the HTTP front end is ready it prints "LISTENING <url>" on stdout.`
 
 class UsageError extends Error {}
 
+const SERVE = ['http', 'sse', 'websocket', 'stdio']
+const UPSTREAM = ['streamable-http', 'sse', 'websocket']
+
 function parse(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -45,6 +53,7 @@ function parse(argv: string[]) {
       name: { type: 'string', default: 'upstream' },
       timeout: { type: 'string', default: '60000' },
       url: { type: 'string' },
+      'upstream-transport': { type: 'string', default: 'streamable-http' },
       example: { type: 'boolean', default: false },
       env: { type: 'string', multiple: true, default: [] },
       'inherit-env': { type: 'string', multiple: true, default: [] },
@@ -60,8 +69,15 @@ function parse(argv: string[]) {
   const timeout = Number(values.timeout)
   if (!Number.isInteger(timeout) || timeout < 0)
     throw new UsageError(`--timeout must be a whole number of ms >= 0`)
-  if (values.serve !== 'http' && values.serve !== 'stdio')
-    throw new UsageError(`--serve must be http or stdio, got ${values.serve}`)
+  if (!SERVE.includes(values.serve)) {
+    throw new UsageError(`--serve must be one of ${SERVE.join(', ')}, got ${values.serve}`)
+  }
+  const transport = values['upstream-transport']
+  if (!UPSTREAM.includes(transport)) {
+    throw new UsageError(
+      `--upstream-transport must be one of ${UPSTREAM.join(', ')}, got ${transport}`,
+    )
+  }
   if (values.mode !== 'shared' && values.mode !== 'per-session') {
     throw new UsageError(`--mode must be shared or per-session, got ${values.mode}`)
   }
@@ -104,8 +120,15 @@ function parse(argv: string[]) {
 
 async function connector(options: NonNullable<ReturnType<typeof parse>>) {
   if (options.url !== undefined) {
-    const { streamableHttp } = await import('@mcpx/transports')
-    return streamableHttp({ url: options.url, headers: options.headers })
+    const target = { url: options.url, headers: options.headers }
+    switch (options['upstream-transport']) {
+      case 'sse':
+        return (await import('@mcpx/transports/node')).sse(target)
+      case 'websocket':
+        return (await import('@mcpx/transports/websocket')).websocket(target)
+      default:
+        return (await import('@mcpx/transports')).streamableHttp(target)
+    }
   }
   const [command, ...args] = options.example
     ? [process.execPath, fileURLToPath(new URL('./example-server.js', import.meta.url))]
@@ -149,7 +172,7 @@ async function main(): Promise<void> {
     await up.close()
     return
   }
-  const server = await serveHttp(proxy, {
+  const server = await serve(proxy, options.serve as Exclude<FrontEnd, 'stdio'>, {
     host: options.host,
     port: options.port,
     path: options.path,

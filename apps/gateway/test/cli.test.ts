@@ -63,6 +63,36 @@ describe('mcpx-gateway', () => {
     await client.close()
   })
 
+  it.each(['sse', 'websocket'])(
+    'serves over %s, and reaches such an upstream with --url',
+    async (transport) => {
+      const front = await start(['--serve', transport, '--example'])
+      const url = await start([
+        '--url',
+        front,
+        '--upstream-transport',
+        transport,
+        '--mode',
+        'shared',
+      ])
+      const client = new Client({ name: 't', version: '1' })
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+      expect(text(await client.callTool({ name: 'add', arguments: { a: 20, b: 22 } }))).toBe('42')
+      await client.close()
+    },
+  )
+
+  it('chains two gateways over Streamable HTTP with --url', async () => {
+    const first = await start(['--example'])
+    const url = await start(['--url', first])
+    const client = new Client({ name: 't', version: '1' })
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+    expect(text(await client.callTool({ name: 'echo', arguments: { text: 'twice' } }))).toBe(
+      'twice',
+    )
+    await client.close()
+  })
+
   it('prints its usage with --help', () => {
     const result = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' })
     expect(result.status).toBe(0)
@@ -76,6 +106,11 @@ describe('mcpx-gateway', () => {
     [['--example', '--url', 'http://127.0.0.1:1/mcp'], 'give exactly one upstream'],
     [['--url', 'not a url'], '--url is not a URL'],
     [['--bogus'], "Unknown option '--bogus'"],
+    [['--serve', 'carrier-pigeon', '--example'], '--serve must be one of'],
+    [
+      ['--url', 'http://127.0.0.1:1/mcp', '--upstream-transport', 'smoke'],
+      '--upstream-transport must be one of',
+    ],
   ])('rejects %j with a clear error and exit code 2', (args, message) => {
     const result = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
     expect(result.status).toBe(2)
