@@ -369,6 +369,16 @@ async function listScenarios(node, cli) {
 
 // ---------------------------------------------------------------- targets
 
+/** The conformance fixture over Streamable HTTP, as a child process. */
+function startFixtureHttp() {
+  return startProcess('fixture-http', process.execPath, [
+    fixtureHttp,
+    '--port',
+    '0',
+    ...fixtureArgs,
+  ])
+}
+
 /** How each target is started; `start` returns the URL to test and the processes to stop. */
 const TARGET_SPECS = {
   'direct-http': {
@@ -376,12 +386,7 @@ const TARGET_SPECS = {
       `\`node packages/test-utils/dist/bin/conformance-http.js --port 0${shownFixtureArgs()}\``,
     needsGateway: false,
     async start() {
-      const fixture = startProcess('fixture-http', process.execPath, [
-        fixtureHttp,
-        '--port',
-        '0',
-        ...fixtureArgs,
-      ])
+      const fixture = startFixtureHttp()
       return { url: await fixture.ready, procs: [fixture] }
     },
   },
@@ -407,12 +412,7 @@ const TARGET_SPECS = {
       '`node apps/gateway/dist/cli.js --port 0 --url <fixture-http-url>` (fixture as in direct-http)',
     needsGateway: true,
     async start() {
-      const fixture = startProcess('fixture-http', process.execPath, [
-        fixtureHttp,
-        '--port',
-        '0',
-        ...fixtureArgs,
-      ])
+      const fixture = startFixtureHttp()
       const procs = [fixture]
       try {
         const upstream = await fixture.ready

@@ -38,6 +38,7 @@ export {
   isResponse,
   type Message,
   type Notification,
+  parseMessage,
   type Request,
   type RequestId,
   type Response,

@@ -71,3 +71,16 @@ describe('idOf', () => {
     expect(idOf('nope')).toBeNull()
   })
 })
+
+describe('parseMessage', () => {
+  it('parses a message, and answers bad text with -32700 and bad JSON-RPC with -32600', async () => {
+    const { parseMessage } = await import('./jsonrpc.js')
+    expect(parseMessage('{"jsonrpc":"2.0","id":1,"method":"ping"}')).toEqual({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'ping',
+    })
+    expect((parseMessage('{"jsonrpc":') as McpxError).code).toBe(-32700)
+    expect((parseMessage('{"hello":1}') as McpxError).code).toBe(-32600)
+  })
+})

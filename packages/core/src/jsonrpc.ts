@@ -100,6 +100,21 @@ function isErrorObject(value: unknown): value is ErrorObject {
 }
 
 /**
+ * Parse one JSON-RPC message from text (an HTTP body, a WebSocket frame):
+ * the message, or an {@link McpxError} with -32700 when the text is not
+ * JSON and -32600 when it is not one JSON-RPC 2.0 message.
+ */
+export function parseMessage(text: string): Message | McpxError {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return new McpxError(ErrorCode.ParseError, 'Parse error: not valid JSON')
+  }
+  return validateMessage(value)
+}
+
+/**
  * Read the id of a value that failed validation, so that the error response
  * can still name it (JSON-RPC 2.0 §5: null when it cannot be determined).
  */

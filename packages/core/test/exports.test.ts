@@ -21,6 +21,7 @@ it('exports exactly the public API', () => {
       "on",
       "onNotification",
       "onRequest",
+      "parseMessage",
       "principalKey",
       "targetKey",
       "toMcpxError",

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import { ErrorCode, errorResponse, McpxError, type Message, validateMessage } from '@mcpx/core'
+import { ErrorCode, errorResponse, McpxError, type Message, parseMessage } from '@mcpx/core'
 
 /** The Host/Origin allow-lists every HTTP front end (Streamable HTTP, legacy SSE, WebSocket) applies. */
 export interface HostOriginOptions {
@@ -143,16 +143,9 @@ export function readMessage(
   })
   req.on('end', () => {
     if (size > maxBytes) return
-    let value: unknown
-    try {
-      value = JSON.parse(
-        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      )
-    } catch {
-      fail(res, 400, ErrorCode.ParseError, 'Parse error: the body is not valid JSON')
-      return
-    }
-    const message = validateMessage(value)
+    const text =
+      chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
+    const message = parseMessage(text)
     if (McpxError.is(message)) sendJson(res, 400, errorResponse(null, message))
     else done(message)
   })

@@ -1,6 +1,7 @@
 import { ErrorCode, McpxError, type Message } from '@mcpx/core'
 import type { Channel, ChannelEvents, Connector } from './channel.js'
 import { SseDecoder, type SseEvent } from './sse-decoder.js'
+import { upstreamUrl } from './upstream-url.js'
 
 /** Options for {@link sse}. */
 export interface SseOptions {
@@ -45,7 +46,7 @@ interface Settings {
  * ```
  */
 export function sse(options: SseOptions): Connector {
-  const url = httpUrl(options?.url)
+  const url = upstreamUrl(options?.url, 'sse', ['http:', 'https:'])
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
   if (!(maxMessageBytes > 0)) {
     throw new TypeError('[@mcpx/transports] sse(): maxMessageBytes must be > 0')
@@ -61,22 +62,6 @@ export function sse(options: SseOptions): Connector {
     describe: options.describe ?? `${url.origin}${url.pathname}`,
     open: () => new SseChannel(settings),
   }
-}
-
-function httpUrl(value: string | URL | undefined): URL {
-  let url: URL
-  try {
-    url = new URL(String(value))
-  } catch {
-    throw new TypeError('[@mcpx/transports] sse() needs a valid url')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError('[@mcpx/transports] sse(): the url must be http: or https:')
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new TypeError('[@mcpx/transports] sse(): put credentials in headers, not in the url')
-  }
-  return url
 }
 
 /** A short, address-free reason for a network failure (the full text goes to the log). */

@@ -7,7 +7,7 @@ import {
   type McpProxy,
   McpxError,
   type Message,
-  validateMessage,
+  parseMessage,
 } from '@mcpx/core'
 import { WebSocket, WebSocketServer } from 'ws'
 import { type HostOriginOptions, hostOriginGuard } from './http-guard.js'
@@ -80,13 +80,7 @@ function parseFrame(data: Buffer, isBinary: boolean): Message | McpxError {
   if (isBinary) {
     return new McpxError(ErrorCode.InvalidRequest, 'Invalid Request: MCP messages are text frames')
   }
-  let value: unknown
-  try {
-    value = JSON.parse(data.toString('utf8'))
-  } catch {
-    return new McpxError(ErrorCode.ParseError, 'Parse error: the frame is not valid JSON')
-  }
-  return validateMessage(value)
+  return parseMessage(data.toString('utf8'))
 }
 
 function offersMcp(req: IncomingMessage): boolean {

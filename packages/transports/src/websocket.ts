@@ -11,6 +11,8 @@ export {
   type WebSocketHandlerOptions,
 } from './websocket-handler.js'
 
+import { upstreamUrl } from './upstream-url.js'
+
 /** Options for {@link websocket}. */
 export interface WebSocketOptions {
   /** The server's endpoint (`ws:` or `wss:`). Credentials go in `headers`, never in the URL. */
@@ -43,7 +45,7 @@ interface Settings {
  * ```
  */
 export function websocket(options: WebSocketOptions): Connector {
-  const url = wsUrl(options?.url)
+  const url = upstreamUrl(options?.url, 'websocket', ['ws:', 'wss:'])
   const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
   const closeTimeout = options.closeTimeout ?? 2000
   if (!(maxMessageBytes > 0)) {
@@ -58,24 +60,6 @@ export function websocket(options: WebSocketOptions): Connector {
     describe: options.describe ?? `${url.origin}${url.pathname}`,
     open: () => new WebSocketChannel(settings),
   }
-}
-
-function wsUrl(value: string | URL | undefined): URL {
-  let url: URL
-  try {
-    url = new URL(String(value))
-  } catch {
-    throw new TypeError('[@mcpx/transports] websocket() needs a valid url')
-  }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new TypeError('[@mcpx/transports] websocket(): the url must be ws: or wss:')
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new TypeError(
-      '[@mcpx/transports] websocket(): put credentials in headers, not in the url',
-    )
-  }
-  return url
 }
 
 class WebSocketChannel implements Channel {

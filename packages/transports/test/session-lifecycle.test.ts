@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { stdio } from '../src/stdio.js'
 import { upstream } from '../src/upstream.js'
-import { ACCEPT, fixtureStdio, type Gateway, initialize, startGateway } from './harness.js'
+import { ACCEPT, fixtureStdio, type Gateway, INIT, initialize, startGateway } from './harness.js'
 
 describe('Streamable HTTP session lifecycle', () => {
   let gateway: Gateway | undefined
@@ -15,16 +15,7 @@ describe('Streamable HTTP session lifecycle', () => {
     const response = await fetch(gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: ACCEPT },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'x', version: '1' },
-        },
-      }),
+      body: INIT,
     })
     await response.text()
     expect(response.headers.get('mcp-session-id')).toBeNull()

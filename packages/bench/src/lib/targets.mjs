@@ -45,6 +45,17 @@ export const upstreams = {
  * @property {(o: { upstream: string[], port: number }) => Launch} launch
  */
 
+/**
+ * The mcpx gateway CLI at `cli`, one shared upstream connection.
+ * @param {string} cli
+ * @param {string[]} upstream
+ * @returns {Launch}
+ */
+const gateway = (cli, upstream) => ({
+  argv: [node, cli, '--port', '0', '--mode', 'shared', '--', ...upstream],
+  ready: 'stdout',
+})
+
 /** @type {Target[]} */
 export const targets = [
   {
@@ -65,19 +76,8 @@ export const targets = [
       const cli = join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js')
       return existsSync(cli) ? undefined : `${cli} does not exist yet (build apps/gateway first)`
     },
-    launch: ({ upstream }) => ({
-      argv: [
-        node,
-        join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js'),
-        '--port',
-        '0',
-        '--mode',
-        'shared',
-        '--',
-        ...upstream,
-      ],
-      ready: 'stdout',
-    }),
+    launch: ({ upstream }) =>
+      gateway(join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js'), upstream),
   },
   {
     name: 'mcpx-baseline',
@@ -91,19 +91,8 @@ export const targets = [
         return 'set MCPX_BASELINE_CLI to the cli.js of an earlier build (e.g. a git worktree)'
       return existsSync(cli) ? undefined : `${cli} does not exist`
     },
-    launch: ({ upstream }) => ({
-      argv: [
-        node,
-        process.env.MCPX_BASELINE_CLI,
-        '--port',
-        '0',
-        '--mode',
-        'shared',
-        '--',
-        ...upstream,
-      ],
-      ready: 'stdout',
-    }),
+    launch: ({ upstream }) =>
+      gateway(/** @type {string} */ (process.env.MCPX_BASELINE_CLI), upstream),
   },
   {
     name: 'sdk-passthrough',
