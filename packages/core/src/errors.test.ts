@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ErrorCode, errorResponse, McpxError, toMcpxError } from './errors.js'
+import { ErrorCode, McpxError, toMcpxError } from './errors.js'
+import { errorResponse } from './jsonrpc.js'
 
 describe('McpxError', () => {
   it('is recognised by its brand, also when built by another copy of the package', () => {

@@ -1,5 +1,3 @@
-import type { FailureResponse, RequestId } from './jsonrpc.js'
-
 /**
  * JSON-RPC 2.0 and MCP error codes, plus the codes mcpx uses for gateway
  * failures. Codes from -32000 to -32099 are "server error" codes reserved by
@@ -92,11 +90,6 @@ export interface ErrorObject {
   code: number
   message: string
   data?: unknown
-}
-
-/** The JSON-RPC error response for `error` answering request `id`. */
-export function errorResponse(id: RequestId | null, error: McpxError): FailureResponse {
-  return { jsonrpc: '2.0', id, error: error.toJSON() }
 }
 
 /** Called with every error that is not an {@link McpxError}, before the client sees -32603. */

@@ -25,12 +25,12 @@ export {
   type ErrorCodeValue,
   type ErrorHandler,
   type ErrorObject,
-  errorResponse,
   McpxError,
   type McpxErrorOptions,
   toMcpxError,
 } from './errors.js'
 export {
+  errorResponse,
   type FailureResponse,
   idOf,
   isNotification,

@@ -35,6 +35,11 @@ export interface FailureResponse {
 /** Any JSON-RPC 2.0 response. */
 export type Response = SuccessResponse | FailureResponse
 
+/** The JSON-RPC error response for `error` answering request `id`. */
+export function errorResponse(id: RequestId | null, error: McpxError): FailureResponse {
+  return { jsonrpc: '2.0', id, error: error.toJSON() }
+}
+
 /** Any single JSON-RPC 2.0 message. */
 export type Message = Request | Notification | Response
 

@@ -1,7 +1,7 @@
 import { type Composed, compose, type Handler, type Middleware } from './compose.js'
 import { Context, type Direction, type SessionInfo } from './context.js'
-import { ErrorCode, type ErrorHandler, errorResponse, McpxError, toMcpxError } from './errors.js'
-import { idOf, isResponse, type Response, validateMessage } from './jsonrpc.js'
+import { ErrorCode, type ErrorHandler, McpxError, toMcpxError } from './errors.js'
+import { errorResponse, idOf, isResponse, type Response, validateMessage } from './jsonrpc.js'
 
 /** The handler at the bottom of the stack: it answers the message (usually by forwarding it). */
 export type Terminal = (ctx: Context, next: () => Promise<void>) => Promise<void>

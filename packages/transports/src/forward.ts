@@ -1,8 +1,8 @@
 import { type Context, ErrorCode, McpxError, type Terminal, targetKey } from '@mcpx/core'
-import type { UpstreamConnection } from './connection.js'
-import type { Params } from './peer.js'
-import { type Session, sessionKey } from './session.js'
-import type { Origin, Upstream } from './upstream.js'
+import type { Params } from './protocol/peer.js'
+import { type Session, sessionKey } from './protocol/session.js'
+import type { UpstreamConnection } from './upstream/connection.js'
+import type { Origin, Upstream } from './upstream/upstream.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js'
 
 /** Options for {@link forward}. */

@@ -1,32 +1,32 @@
-export type { Channel, ChannelEvents, Connector } from './channel.js'
-export {
-  type ConnectionOptions,
-  type ServerMessageHandlers,
-  UpstreamConnection,
-} from './connection.js'
 export { type ForwardOptions, forward, mergeCapabilities } from './forward.js'
+export type { Channel, ChannelEvents, Connector } from './protocol/channel.js'
 export {
   type Params,
   Peer,
   type PeerHandlers,
   type PeerRequestOptions,
   type Result,
-} from './peer.js'
+} from './protocol/peer.js'
 export {
   type MessageMeta,
   Session,
   type SessionOptions,
   type SessionState,
   sessionKey,
-} from './session.js'
-export { type StreamableHttpOptions, streamableHttp } from './streamable-http.js'
+} from './protocol/session.js'
+export {
+  type ConnectionOptions,
+  type ServerMessageHandlers,
+  UpstreamConnection,
+} from './upstream/connection.js'
+export { type StreamableHttpOptions, streamableHttp } from './upstream/streamable-http.js'
 export {
   type Origin,
   Upstream,
   type UpstreamMode,
   type UpstreamOptions,
   upstream,
-} from './upstream.js'
+} from './upstream/upstream.js'
 export {
   GATEWAY_INFO,
   LATEST_PROTOCOL_VERSION,

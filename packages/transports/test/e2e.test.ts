@@ -5,7 +5,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Connector } from '../src/channel.js'
+import type { Connector } from '../src/protocol/channel.js'
 import { eventually } from './fixtures.js'
 import {
   connectClient,

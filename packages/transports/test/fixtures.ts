@@ -12,9 +12,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { WebSocket } from 'ws'
-import type { Channel, ChannelEvents, Connector } from '../src/channel.js'
+import type { Channel, ChannelEvents, Connector } from '../src/protocol/channel.js'
 import { stdio } from '../src/stdio.js'
-import { type Upstream, type UpstreamMode, upstream } from '../src/upstream.js'
+import { type Upstream, type UpstreamMode, upstream } from '../src/upstream/upstream.js'
 
 /** What to undo after the current test, run last first by {@link runCleanups}. */
 export const cleanups: (() => Promise<unknown> | void)[] = []

@@ -4,12 +4,12 @@ import { createProxy } from '@mcpx/core'
 import { e2eBinPath } from '@mcpx/test-utils'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { Connector } from '../src/channel.js'
 import { forward } from '../src/forward.js'
 import { type ServeHttpOptions, serveHttp } from '../src/node.js'
+import type { Connector } from '../src/protocol/channel.js'
 import { stdio } from '../src/stdio.js'
-import { streamableHttp } from '../src/streamable-http.js'
-import { type UpstreamMode, upstream } from '../src/upstream.js'
+import { streamableHttp } from '../src/upstream/streamable-http.js'
+import { type UpstreamMode, upstream } from '../src/upstream/upstream.js'
 
 /** The e2e fixture as a real child process. */
 export function fixtureStdio(): Connector {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { stdio } from '../src/stdio.js'
-import { upstream } from '../src/upstream.js'
+import { upstream } from '../src/upstream/upstream.js'
 import { ACCEPT, fixtureStdio, type Gateway, INIT, initialize, startGateway } from './harness.js'
 
 describe('Streamable HTTP session lifecycle', () => {

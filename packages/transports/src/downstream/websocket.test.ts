@@ -15,13 +15,13 @@ import {
   removeWebSocketGlobal,
   runCleanups,
   samplingClient,
-} from '../test/fixtures.js'
-import { forward } from './forward.js'
+} from '../../test/fixtures.js'
+import { forward } from '../forward.js'
 import {
   createWebSocketHandler,
   type WebSocketHandler,
   type WebSocketHandlerOptions,
-} from './websocket-handler.js'
+} from './websocket.js'
 
 beforeAll(installWebSocketGlobal)
 afterAll(removeWebSocketGlobal)

@@ -1,5 +1,6 @@
 import type { Request, RequestId } from '@mcpx/core'
-import { discard, readEventStream, readText, SseDecoder } from './streamable-http-sse.js'
+import { SseDecoder } from '../protocol/sse-decoder.js'
+import { discard, readEventStream, readText } from './http-body.js'
 
 /** Headers for one HTTP request, lower-case names, protocol headers already removed. */
 export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
@@ -31,7 +32,7 @@ export const isResponseTo = (message: any, id: RequestId): boolean =>
  * `MCP-Protocol-Version` it learned from the handshake, and the client's own
  * `initialize`, kept to start a new session when this one expires.
  */
-export class HttpSession {
+export class StreamableHttpClient {
   sessionId: string | undefined
   protocolVersion: string | undefined
   readonly #s: HttpSettings
@@ -106,9 +107,9 @@ export class HttpSession {
     else if (type.startsWith('application/json')) {
       take(JSON.parse(await readText(response, this.#s.maxBodyBytes)))
     } else if (type.startsWith('text/event-stream')) {
-      const decoder = new SseDecoder(this.#s.maxBodyBytes, (event, data) => {
+      const decoder = new SseDecoder(({ event, data }) => {
         if (event === 'message') take(JSON.parse(data))
-      })
+      }, this.#s.maxBodyBytes)
       await readEventStream(response.body!, decoder)
     } else discard(response)
     if (!result) return false

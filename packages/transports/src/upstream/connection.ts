@@ -6,8 +6,8 @@ import {
   type Request,
   validateMessage,
 } from '@mcpx/core'
-import type { Channel, Connector } from './channel.js'
-import { type Params, Peer, type PeerRequestOptions, type Result } from './peer.js'
+import type { Channel, Connector } from '../protocol/channel.js'
+import { type Params, Peer, type PeerRequestOptions, type Result } from '../protocol/peer.js'
 
 /** Where a connection sends what its server initiates (requests and notifications). */
 export interface ServerMessageHandlers {

@@ -1,20 +1,14 @@
 import { ErrorCode, type Message, type RequestId } from '@mcpx/core'
-import type { Channel, ChannelEvents } from './channel.js'
+import type { Channel, ChannelEvents } from '../protocol/channel.js'
+import { SseDecoder, WireFault } from '../protocol/sse-decoder.js'
+import { delay, discard, readEventStream, readText } from './http-body.js'
 import {
-  HttpSession,
   type HttpSettings,
   INITIALIZED,
   isResponseTo,
   POST_HEADERS,
-} from './streamable-http-session.js'
-import {
-  delay,
-  discard,
-  readEventStream,
-  readText,
-  SseDecoder,
-  UpstreamFault,
-} from './streamable-http-sse.js'
+  StreamableHttpClient,
+} from './streamable-http-client.js'
 
 /** Sends held back while the session is re-initialized; beyond it they fail at once. */
 const MAX_WAITING = 1024
@@ -38,7 +32,7 @@ const isSse = (response: Response) =>
  */
 export class StreamableHttpChannel implements Channel {
   readonly #s: HttpSettings
-  readonly #session: HttpSession
+  readonly #session: StreamableHttpClient
   #events = noEvents
   #closed = false
   #closing: Promise<void> | undefined
@@ -54,7 +48,7 @@ export class StreamableHttpChannel implements Channel {
 
   constructor(settings: HttpSettings) {
     this.#s = settings
-    this.#session = new HttpSession(settings)
+    this.#session = new StreamableHttpClient(settings)
   }
 
   start(events: ChannelEvents): Promise<void> {
@@ -208,7 +202,7 @@ export class StreamableHttpChannel implements Channel {
       try {
         await readEventStream(response.body!, decoder)
       } catch (error) {
-        if (decoder.lastEventId === undefined || error instanceof UpstreamFault) throw error
+        if (decoder.lastEventId === undefined || error instanceof WireFault) throw error
       }
       if (answered || decoder.lastEventId === undefined) return answered
       attempts = decoder.progress > before ? 1 : attempts + 1
@@ -295,8 +289,8 @@ export class StreamableHttpChannel implements Channel {
   }
 
   #decoder(onMessage: (message: unknown) => void): SseDecoder {
-    return new SseDecoder(this.#s.maxBodyBytes, (type, data) => {
-      if (type !== 'message') return
+    return new SseDecoder(({ event, data }) => {
+      if (event !== 'message') return
       let message: unknown
       try {
         message = JSON.parse(data)
@@ -305,7 +299,7 @@ export class StreamableHttpChannel implements Channel {
         return
       }
       onMessage(message)
-    })
+    }, this.#s.maxBodyBytes)
   }
 
   #deliver(message: any, related: RequestId | undefined): void {
@@ -360,7 +354,7 @@ export class StreamableHttpChannel implements Channel {
 }
 
 function failure(error: unknown, reached: boolean): string {
-  if (error instanceof UpstreamFault) return error.message
+  if (error instanceof WireFault) return error.message
   if (error instanceof SyntaxError) return 'answered with invalid JSON'
   if (reached) return 'broke off the response'
   const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code

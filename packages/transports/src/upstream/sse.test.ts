@@ -13,11 +13,11 @@ import {
   recorder,
   runCleanups,
   serveRequests,
-} from '../test/fixtures.js'
-import { forward } from './forward.js'
+} from '../../test/fixtures.js'
+import { createSseHandler } from '../downstream/sse.js'
+import { forward } from '../forward.js'
+import { upstream } from '../upstream/upstream.js'
 import { sse } from './sse.js'
-import { createSseHandler } from './sse-handler.js'
-import { upstream } from './upstream.js'
 
 afterEach(runCleanups)
 
@@ -173,7 +173,7 @@ describe('sse() channel', () => {
     const { state, events } = recorder()
     await openChannel(url, { maxMessageBytes: 1000 }).start(events)
     await eventually(() => state.closed !== undefined)
-    expect(state.closed).toMatch(/exceeded 1000/)
+    expect(state.closed).toMatch(/larger than 1000 bytes/)
   })
 
   it('answers a request whose POST the server refuses with an error response', async () => {

@@ -18,11 +18,11 @@ import {
   recorder,
   removeWebSocketGlobal,
   runCleanups,
-} from '../test/fixtures.js'
-import { forward } from './forward.js'
-import { upstream } from './upstream.js'
+} from '../../test/fixtures.js'
+import { createWebSocketHandler } from '../downstream/websocket.js'
+import { forward } from '../forward.js'
+import { upstream } from '../upstream/upstream.js'
 import { websocket } from './websocket.js'
-import { createWebSocketHandler } from './websocket-handler.js'
 
 beforeAll(installWebSocketGlobal)
 afterAll(removeWebSocketGlobal)

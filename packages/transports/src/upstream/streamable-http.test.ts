@@ -10,11 +10,10 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { CreateMessageResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { cleanups, listen, runCleanups, stopServer } from '../test/fixtures.js'
+import { cleanups, listen, runCleanups, stopServer } from '../../test/fixtures.js'
+import type { Result } from '../protocol/peer.js'
 import { UpstreamConnection } from './connection.js'
-import type { Result } from './peer.js'
 import { type StreamableHttpOptions, streamableHttp } from './streamable-http.js'
-import { SseDecoder } from './streamable-http-sse.js'
 
 afterEach(runCleanups)
 
@@ -538,32 +537,5 @@ describe('streamableHttp() options', () => {
   it('rejects a URL that is not http or https', () => {
     expect(() => streamableHttp({ url: 'ftp://example.com/mcp' })).toThrow(TypeError)
     expect(() => streamableHttp({ url: 'not a url' })).toThrow(TypeError)
-  })
-})
-
-describe('SseDecoder', () => {
-  function decode(chunks: string[], max = 1024) {
-    const events: [string, string][] = []
-    const decoder = new SseDecoder(max, (type, data) => events.push([type, data]))
-    const encoder = new TextEncoder()
-    for (const chunk of chunks) decoder.push(encoder.encode(chunk))
-    return { events, decoder }
-  }
-
-  it('accepts CR, LF and CRLF line ends, even a CRLF split across chunks', () => {
-    const { events } = decode(['data: a\r', '\ndata: b\r\r', 'data: c\n', '\nid: 7\rretry: 30\r\r'])
-    expect(events).toEqual([
-      ['message', 'a\nb'],
-      ['message', 'c'],
-    ])
-  })
-
-  it('keeps the last event id and retry for resumption', () => {
-    const { decoder } = decode(['id: 1\ndata: x\n\nid: 2\nretry: 30\ndata:\n\n'])
-    expect([decoder.lastEventId, decoder.retry]).toEqual(['2', 30])
-  })
-
-  it('throws on a line longer than the bound instead of buffering it', () => {
-    expect(() => decode(['data: ', 'x'.repeat(600), 'x'.repeat(600)])).toThrow('longer than 1024')
   })
 })

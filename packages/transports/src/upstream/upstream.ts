@@ -1,8 +1,8 @@
 import { ErrorCode, McpxError, type Notification, type Request, type RequestId } from '@mcpx/core'
-import type { Connector } from './channel.js'
+import type { Connector } from '../protocol/channel.js'
+import type { Session } from '../protocol/session.js'
+import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION } from '../version.js'
 import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
-import type { Session } from './session.js'
-import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION } from './version.js'
 
 /**
  * `shared`: one connection carries every session's requests (stateless

@@ -10,8 +10,9 @@ import {
   parseMessage,
 } from '@mcpx/core'
 import { WebSocket, WebSocketServer } from 'ws'
-import { type HostOriginOptions, hostOriginGuard } from './http-guard.js'
-import { Session } from './session.js'
+import { Session } from '../protocol/session.js'
+import { WEBSOCKET_SUBPROTOCOL } from '../protocol/websocket.js'
+import { type HostOriginOptions, hostOriginGuard } from './http.js'
 
 /** Options for {@link createWebSocketHandler}. */
 export interface WebSocketHandlerOptions extends HostOriginOptions {
@@ -58,9 +59,6 @@ interface Socket {
   readonly session: Session
   alive: boolean
 }
-
-/** The WebSocket subprotocol MCP uses (the SDK's `WebSocketClientTransport`). */
-export const WEBSOCKET_SUBPROTOCOL = 'mcp'
 
 const PATH = /^\/[^?#\s]*$/
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { ErrorCode, type Message, type RequestId, type Response } from '@mcpx/core'
-import { JSON_HEADERS, SSE_HEADERS, writeBounded } from './http-guard.js'
-import { Session, type SessionOptions } from './session.js'
+import { Session, type SessionOptions } from '../protocol/session.js'
+import { JSON_HEADERS, SSE_HEADERS, writeBounded } from './http.js'
 
 /** Most unrelated server messages kept for a session while it has no GET stream open. */
 const MAX_QUEUED = 256
@@ -44,13 +44,13 @@ function retryAfter(response: Response): string | undefined {
  */
 export class PostStream {
   readonly res: ServerResponse
-  readonly #owner: HttpSession
+  readonly #owner: StreamableHttpSession
   #sse = false
   #done = false
   /** Sees the answer before it is written (the initialize POST uses it to drop a refused session). */
   beforeFinish: ((response: Response) => void) | undefined
 
-  constructor(res: ServerResponse, owner: HttpSession) {
+  constructor(res: ServerResponse, owner: StreamableHttpSession) {
     this.res = res
     this.#owner = owner
   }
@@ -108,7 +108,7 @@ export interface StreamLimits {
  * A Streamable HTTP session: the protocol session plus the HTTP streams
  * that carry its messages to the client.
  */
-export class HttpSession {
+export class StreamableHttpSession {
   readonly session: Session
   /** Open POST responses, by the client's request id. */
   readonly streams = new Map<RequestId, PostStream>()

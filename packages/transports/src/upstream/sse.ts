@@ -1,7 +1,7 @@
 import { ErrorCode, McpxError, type Message } from '@mcpx/core'
-import type { Channel, ChannelEvents, Connector } from './channel.js'
-import { SseDecoder, type SseEvent } from './sse-decoder.js'
-import { upstreamUrl } from './upstream-url.js'
+import type { Channel, ChannelEvents, Connector } from '../protocol/channel.js'
+import { SseDecoder, type SseEvent, WireFault } from '../protocol/sse-decoder.js'
+import { upstreamUrl } from './url.js'
 
 /** Options for {@link sse}. */
 export interface SseOptions {
@@ -12,8 +12,8 @@ export interface SseOptions {
   /** Names the upstream in errors and logs. @defaultValue the URL's origin and path, without its query */
   describe?: string
   /**
-   * Largest event the server may send, in UTF-16 code units of its data
-   * (bytes, for ASCII JSON). A bigger one ends the connection.
+   * Largest event the server may send, in bytes of its data. A bigger one
+   * ends the connection.
    * @defaultValue 64 MiB
    */
   maxMessageBytes?: number
@@ -154,22 +154,18 @@ class SseChannel implements Channel {
       this.#end(`answered the SSE request with ${what}`)
       return
     }
-    const decoder = new SseDecoder(
-      (event) => this.#event(event),
-      (reason) => this.#end(`sent an invalid event stream (${reason})`),
-      maxMessageBytes,
-    )
-    const text = new TextDecoder()
+    const decoder = new SseDecoder((event) => this.#event(event), maxMessageBytes)
     const reader = response.body.getReader()
     try {
       while (!this.#ended) {
         const chunk = await reader.read()
         if (chunk.done) break
-        decoder.push(text.decode(chunk.value, { stream: true }))
+        decoder.push(chunk.value)
       }
       this.#end('closed the SSE stream')
     } catch (error) {
-      this.#failed('SSE stream failed', error)
+      if (error instanceof WireFault) this.#end(`sent an invalid event stream (${error.message})`)
+      else this.#failed('SSE stream failed', error)
     } finally {
       reader.cancel().catch(() => {})
     }

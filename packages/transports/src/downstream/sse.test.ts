@@ -14,10 +14,10 @@ import {
   runCleanups,
   samplingClient,
   statusWithHost,
-} from '../test/fixtures.js'
-import { forward } from './forward.js'
-import { SseDecoder, type SseEvent } from './sse-decoder.js'
-import { createSseHandler, type SseHandler, type SseHandlerOptions } from './sse-handler.js'
+} from '../../test/fixtures.js'
+import { forward } from '../forward.js'
+import { SseDecoder, type SseEvent } from '../protocol/sse-decoder.js'
+import { createSseHandler, type SseHandler, type SseHandlerOptions } from './sse.js'
 
 afterEach(runCleanups)
 
@@ -42,16 +42,13 @@ async function openStream(base: string) {
   })
   const events: SseEvent[] = []
   const state = { text: '', ended: false }
-  const decoder = new SseDecoder(
-    (event) => events.push(event),
-    () => {},
-  )
+  const decoder = new SseDecoder((event) => events.push(event))
   void (async () => {
     const text = new TextDecoder()
     for await (const chunk of response.body!) {
       const part = text.decode(chunk, { stream: true })
       state.text += part
-      decoder.push(part)
+      decoder.push(chunk)
     }
   })()
     .catch(() => {})

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCode, type McpProxy } from '@mcpx/core'
+import { Session } from '../protocol/session.js'
 import {
   fail,
   type HostOriginOptions,
@@ -10,8 +11,7 @@ import {
   SSE_HEADERS,
   sendJson,
   writeBounded,
-} from './http-guard.js'
-import { Session } from './session.js'
+} from './http.js'
 
 /** Options for {@link createSseHandler}. */
 export interface SseHandlerOptions extends HostOriginOptions {

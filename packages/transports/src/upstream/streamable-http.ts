@@ -1,6 +1,6 @@
-import type { Connector } from './channel.js'
+import type { Connector } from '../protocol/channel.js'
 import { StreamableHttpChannel } from './streamable-http-channel.js'
-import type { HeaderSource } from './streamable-http-session.js'
+import type { HeaderSource } from './streamable-http-client.js'
 
 type HeaderRecord = Readonly<Record<string, string>>
 

@@ -1,0 +1,85 @@
+/**
+ * Body helpers for the HTTP connectors (Streamable HTTP, legacy SSE): read
+ * an event stream into the decoder, read a bounded text body, release a
+ * body, wait with a signal. Web APIs only: this code ships in the root entry.
+ */
+import { type SseDecoder, WireFault } from '../protocol/sse-decoder.js'
+
+/** Feed a response body to `decoder` until it ends. Cancels the body if the decoder throws. */
+export async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  decoder: SseDecoder,
+): Promise<void> {
+  const reader = body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return
+      decoder.push(value)
+    }
+  } catch (error) {
+    reader.cancel().catch(() => {})
+    throw error
+  } finally {
+    reader.releaseLock()
+  }
+}
+
+const utf8 = new TextDecoder()
+
+/** The body as text, refusing more than `max` bytes without reading them all. */
+export async function readText(response: Response, max: number): Promise<string> {
+  const tooLarge = () => new WireFault(`answered with a body larger than ${max} bytes`)
+  const length = response.headers.get('content-length')
+  if (length !== null) {
+    // undici holds the body to its declared length, so the header is a safe bound.
+    if (Number(length) > max) {
+      discard(response)
+      throw tooLarge()
+    }
+    return response.text()
+  }
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > max) {
+      reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return utf8.decode(chunks[0])
+  const all = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    all.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return utf8.decode(all)
+}
+
+/** Release a body we do not read (a 202's empty one, an error page). */
+export function discard(response: Response): void {
+  response.body?.cancel().catch(() => {})
+}
+
+/** Wait `ms`, or reject as soon as `signal` aborts; leaves no timer behind either way. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
