@@ -26,6 +26,14 @@ describe('McpxError', () => {
     })
     expect(error.cause).toBeInstanceOf(Error)
   })
+
+  it('keeps HTTP headers on the error and out of the JSON-RPC error object', () => {
+    const error = new McpxError(ErrorCode.Unauthorized, 'Unauthorized', {
+      headers: { 'www-authenticate': 'Bearer realm="mcp"' },
+    })
+    expect(error.headers).toEqual({ 'www-authenticate': 'Bearer realm="mcp"' })
+    expect(error.toJSON()).toEqual({ code: -32030, message: 'Unauthorized' })
+  })
 })
 
 describe('toMcpxError (the error boundary)', () => {

@@ -22,6 +22,8 @@ export const ErrorCode = {
   ResourceNotFound: -32002,
   /** The upstream server cannot be reached or has failed. */
   UpstreamUnavailable: -32010,
+  /** The gateway itself is at one of its own limits (sessions, queued messages); retry later. */
+  Overloaded: -32011,
   /** The caller is rate limited; `data.retryAfter` holds seconds. */
   RateLimited: -32029,
   /** Missing or invalid credentials. */
@@ -43,6 +45,12 @@ export interface McpxErrorOptions {
   data?: unknown
   /** The underlying error: kept for logs, never sent to a client. */
   cause?: unknown
+  /**
+   * Headers for the HTTP answer (`WWW-Authenticate`, `Retry-After`), used
+   * where the transport is HTTP and the whole HTTP request was this one
+   * rejected message. Never part of the JSON-RPC error. Lower-case names.
+   */
+  headers?: Readonly<Record<string, string>>
 }
 
 const brand = Symbol.for('mcpx.error')
@@ -68,12 +76,15 @@ export class McpxError extends Error {
 
   readonly code: ErrorCodeValue
   readonly data: unknown
+  /** Headers for an HTTP answer; see {@link McpxErrorOptions.headers}. */
+  readonly headers: Readonly<Record<string, string>> | undefined
 
   constructor(code: ErrorCodeValue, message: string, options: McpxErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'McpxError'
     this.code = code
     this.data = options.data
+    this.headers = options.headers
   }
 
   /** The JSON-RPC `error` object for this error. */

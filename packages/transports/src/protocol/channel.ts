@@ -3,10 +3,11 @@ import type { Message, RequestId } from '@mcpx/core'
 /** What a channel reports to its owner. */
 export interface ChannelEvents {
   /**
-   * One message arrived. `related` is the id of our own request that the
-   * transport delivered it with (a Streamable HTTP response stream), if any.
+   * One message arrived, parsed but not yet validated (the owner checks it
+   * is JSON-RPC). `related` is the id of our own request that the transport
+   * delivered it with (a Streamable HTTP response stream), if any.
    */
-  message(message: Message, related?: RequestId): void
+  message(message: unknown, related?: RequestId): void
   /** The channel is gone; `reason` says why, for errors that name the upstream. */
   close(reason: string): void
   /** Diagnostics from the other side or the wire (stderr lines, invalid lines). */
@@ -30,7 +31,16 @@ export interface Channel {
 export interface Connector {
   /** Which transport this is, for logs and metrics: `stdio`, `streamable-http`, `sse`, `websocket`. */
   readonly transport: string
-  /** A description for errors and logs that holds no secret (a command name, a URL without credentials). */
+  /** A description for logs that holds no secret (a command name, a URL without credentials). Clients never see it. */
   readonly describe: string
+  /**
+   * Whether the transport tells which of our requests a server-initiated
+   * message belongs to (Streamable HTTP answers on the request's own stream;
+   * an in-process SDK server passes `relatedRequestId`). Only then can a
+   * shared connection deliver sampling, elicitation and roots requests to
+   * the right client, so only then does it declare those capabilities.
+   * @defaultValue false
+   */
+  readonly relatesRequests?: boolean
   open(): Channel
 }
