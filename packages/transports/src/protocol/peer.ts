@@ -12,6 +12,8 @@ import {
   type RequestId,
   toMcpxError,
 } from '@mcpx/core'
+import { type Clock, deadlineOf, Sweeper } from './deadline.js'
+import { progressTokenOf, withProgressToken } from './progress.js'
 
 /** A JSON-RPC result object. */
 export type Result = Record<string, unknown>
@@ -34,6 +36,12 @@ export interface PeerRequestOptions {
   signal?: AbortSignal | AbortSource
   /** Milliseconds before the request is cancelled and rejected with -32001; 0 for none. Progress restarts it. */
   timeout?: number
+  /**
+   * Milliseconds from sending after which the request is cancelled and
+   * rejected with -32001 however much progress arrives (the SDK's
+   * `maxTotalTimeout`); 0 for none.
+   */
+  maxTotalTimeout?: number
   /** Called for each `notifications/progress` of this request (its token is the peer's own). */
   onProgress?(params: Record<string, unknown>): void
   /** Opaque data about who sent this request, handed back for messages related to it. */
@@ -46,6 +54,7 @@ interface Pending {
   resolve(result: Result): void
   reject(error: McpxError): void
   options: PeerRequestOptions
+  clock: Clock
   /** `Date.now()` after which the request times out; 0 for never. */
   deadline: number
   off: (() => void) | undefined
@@ -67,9 +76,7 @@ export class Peer {
   #nextId = 0
   readonly #pending = new Map<number, Pending>()
   readonly #incoming = new Map<RequestId, AbortHandle>()
-  /** One coarse timer per peer checks deadlines, instead of a timer per request. */
-  #sweeper: ReturnType<typeof setInterval> | undefined
-  #sweepEvery = Number.POSITIVE_INFINITY
+  readonly #sweeper = new Sweeper(() => this.#sweep())
   readonly #send: (message: Message, related?: RequestId) => void
   readonly #handlers: PeerHandlers
   #closed: McpxError | undefined
@@ -91,6 +98,11 @@ export class Peer {
   /** Requests sent and not yet answered. */
   get pendingCount(): number {
     return this.#pending.size
+  }
+
+  /** Requests received and not yet answered. */
+  get incomingCount(): number {
+    return this.#incoming.size
   }
 
   /** The `related` data of a pending outgoing request, by the peer's id. */
@@ -115,7 +127,9 @@ export class Peer {
     const token = options.onProgress ? progressTokenOf(params) : undefined
     const outParams = token === undefined ? params : withProgressToken(params, id)
     return new Promise<Result>((resolve, reject) => {
-      const pending: Pending = { resolve, reject, options, deadline: 0, off: undefined }
+      const { timeout = 0, maxTotalTimeout: total = 0 } = options
+      const clock = { timeout, limit: total ? Date.now() + total : 0 }
+      const pending: Pending = { resolve, reject, options, clock, deadline: 0, off: undefined }
       this.#pending.set(id, pending)
       if (signal)
         pending.off = signal.onAbort((reason) => this.#cancel(id, cancelled(reason), reason))
@@ -169,28 +183,22 @@ export class Peer {
     }
     for (const cancel of this.#incoming.values()) cancel.abort(error)
     this.#incoming.clear()
-    this.#stopSweeper()
+    this.#sweeper.stop()
   }
 
   get closed(): boolean {
     return this.#closed !== undefined
   }
 
-  /** (Re)start a request's clock; progress calls this again. */
+  /** (Re)start a request's clock; progress calls this again, up to the total limit. */
   #arm(pending: Pending): void {
-    const { timeout } = pending.options
-    if (!timeout) return
-    pending.deadline = Date.now() + timeout
-    // Deadlines are checked at a tenth of the shortest timeout (10 ms to 1 s).
-    const every = Math.min(1000, Math.max(10, Math.floor(timeout / 10)))
-    if (this.#sweeper && every >= this.#sweepEvery) return
-    this.#stopSweeper()
-    this.#sweepEvery = every
-    this.#sweeper = setInterval(() => this.#sweep(), every)
-    ;(this.#sweeper as { unref?: () => void }).unref?.()
+    const now = Date.now()
+    pending.deadline = deadlineOf(pending.clock, now)
+    if (pending.deadline) this.#sweeper.watch(pending.deadline - now)
   }
 
-  #sweep(): void {
+  /** Time out what is due; returns whether any request is still timed. */
+  #sweep(): boolean {
     const now = Date.now()
     let timed = false
     for (const [id, pending] of this.#pending) {
@@ -199,23 +207,18 @@ export class Peer {
         timed = true
         continue
       }
-      const { timeout } = pending.options
+      const { timeout, maxTotalTimeout } = pending.options
+      const total = pending.deadline === pending.clock.limit
+      const text = total
+        ? `exceeded its maximum total time of ${maxTotalTimeout} ms`
+        : `timed out after ${timeout} ms`
       this.#cancel(
         id,
-        new McpxError(
-          ErrorCode.RequestTimeout,
-          `Request to ${this.name} timed out after ${timeout} ms`,
-        ),
-        'timeout',
+        new McpxError(ErrorCode.RequestTimeout, `Request to ${this.name} ${text}`),
+        text,
       )
     }
-    if (!timed) this.#stopSweeper()
-  }
-
-  #stopSweeper(): void {
-    if (this.#sweeper) clearInterval(this.#sweeper)
-    this.#sweeper = undefined
-    this.#sweepEvery = Number.POSITIVE_INFINITY
+    return timed
   }
 
   #settle(id: number, pending: Pending): void {
@@ -296,19 +299,4 @@ function cancelled(reason: unknown): McpxError {
   return McpxError.is(reason)
     ? reason
     : new McpxError(ErrorCode.RequestCancelled, 'Request cancelled')
-}
-
-function progressTokenOf(params: Params): unknown {
-  const meta = params?._meta
-  return typeof meta === 'object' && meta !== null
-    ? (meta as Record<string, unknown>).progressToken
-    : undefined
-}
-
-/** MCP progress §: tokens must be unique across active requests, so each hop uses its own. */
-function withProgressToken(params: Params, token: number): Params {
-  return {
-    ...params,
-    _meta: { ...(params?._meta as Record<string, unknown>), progressToken: token },
-  }
 }
