@@ -7,4 +7,16 @@ export {
 } from './conformance-http.js'
 export { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
 export { createE2eServer } from './e2e-server.js'
+export { freePort } from './free-port.js'
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js'
+export { descendants, hasProc, type ProcStat, readStat, stopTree } from './proc-tree.js'
+export {
+  killStartedSync,
+  type Readiness,
+  type RunProcessOptions,
+  type RunResult,
+  runProcess,
+  type StartedProcess,
+  type StartProcessOptions,
+  startProcess,
+} from './processes.js'

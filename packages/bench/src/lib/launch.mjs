@@ -2,11 +2,13 @@
 // own core where taskset exists, and waiting for the target to be ready.
 
 import { spawn, spawnSync } from 'node:child_process'
-import { connect, createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { stopTree } from './proc.mjs'
+import { freePort, startProcess } from '@mcpx/test-utils'
 import { repoRoot } from './targets.mjs'
+
+/** A free loopback port, for targets that cannot be told to pick one themselves. */
+export { freePort }
 
 const loadgenPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'loadgen.mjs')
 
@@ -30,30 +32,6 @@ export function pinSelf(/** @type {number | undefined} */ core) {
   return spawnSync('taskset', ['-cp', String(core), String(process.pid)]).status === 0
 }
 
-/** A free loopback port, for targets that cannot be told to pick one themselves. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address())
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-/** @param {number} port */
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
-}
-
 /**
  * @typedef {object} Running
  * @property {number} pid
@@ -73,90 +51,26 @@ function accepts(port) {
  */
 export async function startTarget(launch, o) {
   const argv = pinned(launch.argv, o.core)
-  const child = spawn(argv[0], argv.slice(1), {
+  const proc = startProcess(/** @type {string} */ (argv[0]), argv.slice(1), {
+    name: launch.argv.join(' '),
     cwd: repoRoot,
-    detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdin: 'pipe',
+    ready: launch.ready === 'stdout' ? 'listening' : { url: /** @type {string} */ (launch.url) },
+    readyTimeoutMs: o.readyTimeoutMs ?? 30_000,
   })
-  /** @type {string[]} */
-  const lines = []
-  let exitedWith = /** @type {string | undefined} */ (undefined)
-  /** @type {(url: string) => void} */
-  let onListening = () => {}
-  const keep = (/** @type {string} */ line) => {
-    lines.push(line)
-    if (lines.length > 40) lines.shift()
-  }
-  let partial = ''
-  child.stdout.setEncoding('utf8')
-  child.stdout.on('data', (/** @type {string} */ chunk) => {
-    const parts = (partial + chunk).split('\n')
-    partial = /** @type {string} */ (parts.pop())
-    for (const line of parts) {
-      keep(line)
-      const m = /^LISTENING (\S+)/.exec(line)
-      if (m) onListening(m[1])
+  try {
+    const url = await proc.ready
+    return {
+      pid: proc.pid,
+      url,
+      argv,
+      tail: proc.tail,
+      exited: () => proc.exitReason() !== undefined,
+      stop: () => proc.stop(),
     }
-  })
-  child.stderr.setEncoding('utf8')
-  child.stderr.on('data', (/** @type {string} */ chunk) => {
-    for (const line of chunk.split('\n')) if (line) keep(line)
-  })
-  child.stdin.on('error', () => {})
-  const exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      exitedWith = `exited (code ${code}, signal ${signal})`
-      resolve(undefined)
-    })
-    child.once('error', (e) => {
-      exitedWith = `failed to start: ${e.message}`
-      resolve(undefined)
-    })
-  })
-  const pid = /** @type {number} */ (child.pid)
-  const stop = async () => {
-    child.stdin.end()
-    if (pid !== undefined && exitedWith === undefined) await stopTree(pid)
-  }
-  const tail = () => lines.join('\n')
-
-  const timeoutMs = o.readyTimeoutMs ?? 30_000
-  const deadline = Date.now() + timeoutMs
-  /** @type {Promise<string | undefined>} */
-  const ready =
-    launch.ready === 'stdout'
-      ? new Promise((resolve) => {
-          onListening = resolve
-        })
-      : (async () => {
-          const port = Number(new URL(/** @type {string} */ (launch.url)).port)
-          while (Date.now() < deadline && exitedWith === undefined) {
-            if (await accepts(port)) return launch.url
-            await new Promise((r) => setTimeout(r, 100))
-          }
-          return undefined
-        })()
-  let timer
-  const url = await Promise.race([
-    ready,
-    exited.then(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(() => resolve(undefined), timeoutMs)
-    }),
-  ])
-  clearTimeout(timer)
-  if (url === undefined) {
-    await stop()
-    const why = exitedWith ?? `not ready within ${timeoutMs} ms`
-    throw new Error(`${why}; last output:\n${tail()}`)
-  }
-  return {
-    pid,
-    url: /** @type {string} */ (url),
-    argv,
-    tail,
-    exited: () => exitedWith !== undefined,
-    stop,
+  } catch (error) {
+    await proc.stop()
+    throw error
   }
 }
 
