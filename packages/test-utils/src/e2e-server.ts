@@ -1,15 +1,24 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import {
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 
 /** What the end-to-end fixture saw, readable through its `stats` tool. */
 const stats = { cancelled: 0 }
+
+/** Every `resources/subscribe` and `resources/unsubscribe` received, in order: the `subscriptions` tool. */
+const subscriptionLog: { method: string; uri: string }[] = []
 
 const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] })
 
 /**
  * The upstream for mcpx's end-to-end tests: tools that exercise every
  * direction of the protocol (sampling, elicitation, roots, progress,
- * cancellation, list_changed) and faults (garbage on stdout, sudden death).
+ * cancellation, list_changed, resource subscriptions and updates, the
+ * client capabilities it was given) and faults (garbage on stdout, sudden
+ * death).
  *
  * @example
  * ```ts
@@ -19,8 +28,15 @@ const text = (value: string) => ({ content: [{ type: 'text' as const, text: valu
 export function createE2eServer(): McpServer {
   const mcp = new McpServer(
     { name: 'mcpx-e2e-fixture', version: '1.0.0' },
-    { capabilities: { tools: { listChanged: true }, logging: {} } },
+    { capabilities: { tools: { listChanged: true }, logging: {}, resources: { subscribe: true } } },
   )
+
+  for (const schema of [SubscribeRequestSchema, UnsubscribeRequestSchema]) {
+    mcp.server.setRequestHandler(schema, async (request) => {
+      subscriptionLog.push({ method: request.method, uri: request.params.uri })
+      return {}
+    })
+  }
 
   mcp.registerTool(
     'echo',
@@ -94,10 +110,26 @@ export function createE2eServer(): McpServer {
 
   mcp.registerTool('stats', {}, async () => text(JSON.stringify({ ...stats, pid: process.pid })))
 
-  mcp.registerTool('notify_tools_changed', {}, async () => {
-    mcp.sendToolListChanged()
+  mcp.registerTool(
+    'notify_tools_changed',
+    { inputSchema: { count: z.number().int().min(1).max(100).optional() } },
+    async ({ count }) => {
+      for (let i = 0; i < (count ?? 1); i++) await mcp.server.sendToolListChanged()
+      return text('sent')
+    },
+  )
+
+  mcp.registerTool('subscriptions', {}, async () => text(JSON.stringify(subscriptionLog)))
+
+  mcp.registerTool('update_resource', { inputSchema: { uri: z.string() } }, async ({ uri }) => {
+    await mcp.server.sendResourceUpdated({ uri })
     return text('sent')
   })
+
+  // What this connection's client declared in initialize: what the gateway advertises upstream.
+  mcp.registerTool('client_capabilities', {}, async () =>
+    text(JSON.stringify(mcp.server.getClientCapabilities() ?? null)),
+  )
 
   // Faults. Only meaningful over stdio, where stdout is the protocol.
   mcp.registerTool('garbage', {}, async () => {

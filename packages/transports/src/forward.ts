@@ -1,7 +1,9 @@
 import { type Context, ErrorCode, McpxError, type Terminal, targetKey } from '@mcpx/core'
 import type { Params } from './protocol/peer.js'
+import { progressTokenOf } from './protocol/progress.js'
 import { type Session, sessionKey } from './protocol/session.js'
 import type { UpstreamConnection } from './upstream/connection.js'
+import { SUBSCRIPTION_METHODS } from './upstream/subscriptions.js'
 import type { Origin, Upstream } from './upstream/upstream.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js'
 
@@ -105,12 +107,18 @@ export function forward(
       return
     }
     try {
+      // A shared connection answers subscriptions from its table: one upstream subscription per URI.
+      if (session && up.mode === 'shared' && SUBSCRIPTION_METHODS.has(method)) {
+        ctx.result = await up.subscription(session, method, params)
+        return
+      }
       ctx.result = await connection.request(method, params, {
         signal: ctx,
         timeout: up.timeout,
+        maxTotalTimeout: up.maxTotalTimeout,
         related: { session, id: ctx.id } satisfies Origin,
         onProgress:
-          session && progressToken(params) !== undefined
+          session && progressTokenOf(params) !== undefined
             ? relayProgress(session, ctx, params)
             : undefined,
       })
@@ -133,14 +141,9 @@ function sanitize(error: unknown, upstream: string): unknown {
   })
 }
 
-function progressToken(params: Params): unknown {
-  const meta = params?._meta as Record<string, unknown> | undefined
-  return meta?.progressToken
-}
-
 /** MCP progress: the client gets its own token back on every hop. */
 function relayProgress(session: Session, ctx: Context, params: Params) {
-  const token = progressToken(params)
+  const token = progressTokenOf(params)
   return (progress: Record<string, unknown>) => {
     session.notify(PROGRESS, { ...progress, progressToken: token }, ctx.id)
   }

@@ -1,54 +1,35 @@
-import { ErrorCode, McpxError, type Notification, type Request, type RequestId } from '@mcpx/core'
+import { ErrorCode, McpxError, type Notification, type RequestId } from '@mcpx/core'
 import type { Connector } from '../protocol/channel.js'
+import type { Params, Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION } from '../version.js'
 import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
+import { ListChangedDebouncer } from './list-changed.js'
+import { gatewayCapabilities, ownerHandlers, type Router, sharedHandlers } from './routing.js'
+import { type SendSubscription, Subscriptions } from './subscriptions.js'
+import {
+  type ResolvedUpstreamOptions,
+  resolveUpstreamOptions,
+  type UpstreamMode,
+  type UpstreamOptions,
+  type UpstreamStats,
+} from './upstream-options.js'
 
-/**
- * `shared`: one connection carries every session's requests (stateless
- * tools; cheapest). `per-session`: each downstream session leases its own
- * connection for its lifetime, opened with the client's own `initialize`
- * (stateful servers, subscriptions, logging level, roots, and
- * server-initiated requests on transports that cannot relate them).
- */
-export type UpstreamMode = 'shared' | 'per-session'
+export type { Origin } from './routing.js'
+export type { UpstreamMode, UpstreamOptions, UpstreamStats } from './upstream-options.js'
 
-/** Options for {@link upstream}. */
-export interface UpstreamOptions {
-  /** @defaultValue `'shared'` */
-  mode?: UpstreamMode
-  /**
-   * Milliseconds a request may take before it is cancelled upstream and
-   * fails with -32001; progress notifications restart the clock. 0 disables.
-   * @defaultValue 60000
-   */
-  timeout?: number
-  /** Milliseconds allowed to connect and finish `initialize`. @defaultValue 30000 */
-  connectTimeout?: number
-  /** `clientInfo` sent upstream by shared connections. @defaultValue `{ name: 'mcpx', version }` */
-  clientInfo?: { name: string; version: string }
-  /** Most per-session connections open at once; more sessions get -32010. @defaultValue 1000 */
-  maxConnections?: number
-  /** Diagnostics from the upstream (stderr lines, dropped messages). @defaultValue writes to stderr */
-  log?: (upstream: string, line: string) => void
-}
+const SUBSCRIBE = 'resources/subscribe'
 
-/** Who a forwarded request came from: the `related` data of upstream requests. */
-export interface Origin {
-  session: Session | undefined
-  id: RequestId | undefined
-}
+/** Close a connection once it is open; one that failed to open needs nothing. */
+const closeOnceOpen = (opening: Promise<UpstreamConnection>): Promise<void> =>
+  opening.then(
+    (conn) => conn.close(),
+    () => {},
+  )
 
-/** Server notifications every session using a shared connection gets. */
-const BROADCAST = new Set([
-  'notifications/tools/list_changed',
-  'notifications/prompts/list_changed',
-  'notifications/resources/list_changed',
-  'notifications/resources/updated',
-])
-
-const defaultLog = (upstream: string, line: string) => {
-  console.error(`[mcpx upstream ${upstream}] ${line}`)
+interface Lease {
+  readonly opening: Promise<UpstreamConnection>
+  readonly ready: UpstreamConnection | undefined
 }
 
 /**
@@ -60,24 +41,58 @@ export class Upstream {
   readonly connector: Connector
   /** Request timeout in ms (0: none). */
   readonly timeout: number
-  readonly #options: UpstreamOptions
+  /** Most total time of a request in ms, whatever its progress (0: none). */
+  readonly maxTotalTimeout: number
+  readonly #options: ResolvedUpstreamOptions
   #shared: Promise<UpstreamConnection> | undefined
   #sharedReady: UpstreamConnection | undefined
-  readonly #sharedSessions = new Set<Session>()
-  readonly #leases = new Map<Session, Promise<UpstreamConnection>>()
-  readonly #handshakes = new WeakMap<Session, Record<string, unknown>>()
+  readonly #sessions = new Set<Session>()
+  readonly #leases = new Map<Session, Lease>()
+  readonly #handshakes = new Map<Session, Record<string, unknown>>()
+  readonly #subscriptions: Subscriptions<Session>
+  readonly #listChanged: ListChangedDebouncer<Session>
+  #serverRequests = 0
+  readonly #router: Router
 
-  constructor(name: string, connector: Connector, options: UpstreamOptions) {
+  /** Checks its arguments like {@link upstream}; throws `TypeError`. */
+  constructor(name: string, connector: Connector, options: UpstreamOptions = {}) {
+    const resolved = resolveUpstreamOptions(name, connector, options)
     this.name = name
     this.connector = connector
-    this.mode = options.mode ?? 'shared'
-    this.timeout = options.timeout ?? 60_000
-    this.#options = options
+    this.mode = resolved.mode
+    this.timeout = resolved.timeout
+    this.maxTotalTimeout = resolved.maxTotalTimeout
+    this.#options = resolved
+    this.#subscriptions = new Subscriptions(
+      { perSession: resolved.maxSubscriptionsPerSession, total: resolved.maxSubscriptions },
+      this.#sendSubscription,
+      (line) => this.#log(line),
+    )
+    this.#listChanged = new ListChangedDebouncer(resolved.listChangedDebounce, (session, message) =>
+      this.#notify(session, message, undefined),
+    )
+    this.#router = this.#makeRouter()
   }
 
   /** Open connections (shared plus leased). */
   get connectionCount(): number {
     return (this.#sharedReady ? 1 : 0) + this.#leases.size
+  }
+
+  /** A snapshot of what this upstream holds; see {@link UpstreamStats}. */
+  get stats(): UpstreamStats {
+    let pendingRequests = this.#sharedReady?.pendingCount ?? 0
+    for (const lease of this.#leases.values()) pendingRequests += lease.ready?.pendingCount ?? 0
+    return {
+      connections: this.connectionCount,
+      sessions: this.#sessions.size,
+      leases: this.#leases.size,
+      handshakes: this.#handshakes.size,
+      ...this.#subscriptions.stats,
+      pendingListChanged: this.#listChanged.pendingCount,
+      pendingRequests,
+      serverRequests: this.#serverRequests,
+    }
   }
 
   /**
@@ -88,7 +103,10 @@ export class Upstream {
     session: Session | undefined,
     initialize?: Record<string, unknown>,
   ): Promise<UpstreamConnection> | UpstreamConnection {
-    if (this.mode === 'shared') return this.#acquireShared(session)
+    if (this.mode === 'shared') {
+      if (session) this.#watch(session)
+      return this.#acquireShared()
+    }
     if (!session) {
       throw new McpxError(
         ErrorCode.InternalError,
@@ -96,79 +114,126 @@ export class Upstream {
       )
     }
     const lease = this.#leases.get(session)
-    if (lease) return lease
+    if (lease) return lease.opening
     // A replacement lease (the first one died) is opened with the client's own handshake again.
     if (initialize) this.#handshakes.set(session, initialize)
+    this.#watch(session)
     return this.#lease(session, this.#handshakes.get(session))
   }
 
-  /** Close every connection. */
+  /**
+   * Answer `resources/subscribe` or `resources/unsubscribe` from `session`
+   * on the shared connection (MCP Resources §Subscriptions): the upstream
+   * sees one subscription per URI whatever the number of sessions holding
+   * it, and each `resources/updated` reaches only those sessions. A
+   * per-session connection forwards both as they are (its server tracks).
+   */
+  async subscription(session: Session, method: string, params: Params): Promise<Result> {
+    const uri = params?.uri
+    if (typeof uri !== 'string') {
+      throw new McpxError(ErrorCode.InvalidParams, `${method} needs a uri`)
+    }
+    if (session.closed) throw new McpxError(ErrorCode.ConnectionClosed, 'Session closed')
+    this.#watch(session)
+    if (method === SUBSCRIBE) await this.#subscriptions.subscribe(session, uri)
+    else await this.#subscriptions.unsubscribe(session, uri)
+    return {}
+  }
+
+  /** Close every connection and forget every session. */
   async close(): Promise<void> {
-    const all = [...this.#leases.values()]
+    const all = [...this.#leases.values()].map((lease) => lease.opening)
     if (this.#shared) all.push(this.#shared)
     this.#leases.clear()
     this.#shared = undefined
     this.#sharedReady = undefined
-    await Promise.all(
-      all.map((p) =>
-        p.then(
-          (c) => c.close(),
-          () => {},
-        ),
-      ),
-    )
+    this.#sessions.clear()
+    this.#handshakes.clear()
+    this.#subscriptions.clear()
+    this.#listChanged.clear()
+    await Promise.all(all.map(closeOnceOpen))
   }
 
-  #acquireShared(session: Session | undefined): Promise<UpstreamConnection> | UpstreamConnection {
-    if (session && !this.#sharedSessions.has(session)) {
-      this.#sharedSessions.add(session)
-      session.onClose(() => this.#sharedSessions.delete(session))
-    }
+  /** Everything kept for a session is released when it ends: one listener per session. */
+  #watch(session: Session): void {
+    if (this.#sessions.has(session)) return
+    this.#sessions.add(session)
+    session.onClose(() => {
+      this.#sessions.delete(session)
+      this.#handshakes.delete(session)
+      this.#listChanged.drop(session)
+      this.#subscriptions.drop(session)
+    })
+  }
+
+  #acquireShared(): Promise<UpstreamConnection> | UpstreamConnection {
     if (this.#sharedReady && !this.#sharedReady.closed) return this.#sharedReady
-    if (!this.#shared) {
-      const opening = this.#open(this.#defaultInitialize(), this.#sharedHandlers())
-      this.#shared = opening
-      opening.then(
-        (conn) => {
+    if (this.#shared) return this.#shared
+    const opening = this.#open(this.#defaultInitialize(true), sharedHandlers(this.#router))
+    this.#shared = opening
+    opening.then(
+      (conn) => {
+        if (this.#shared !== opening) return
+        this.#sharedReady = conn
+        // A replacement connection takes over the subscriptions its predecessor lost.
+        this.#subscriptions.renew((method, uri) => this.#subscriptionOn(conn, method, uri))
+        conn.onClose(() => {
           if (this.#shared !== opening) return
-          this.#sharedReady = conn
-          conn.onClose(() => {
-            if (this.#shared !== opening) return
-            this.#shared = undefined
-            this.#sharedReady = undefined
-          })
-        },
-        () => {
-          if (this.#shared === opening) this.#shared = undefined
-        },
-      )
-    }
-    return this.#shared
+          this.#shared = undefined
+          this.#sharedReady = undefined
+          this.#subscriptions.lost()
+        })
+      },
+      () => {
+        if (this.#shared === opening) this.#shared = undefined
+      },
+    )
+    return opening
+  }
+
+  /** Subscribe on the shared connection (opening it); unsubscribe only where a connection exists. */
+  readonly #sendSubscription: SendSubscription = async (method, uri) => {
+    const ready = this.#sharedReady && !this.#sharedReady.closed ? this.#sharedReady : undefined
+    const conn =
+      method === SUBSCRIBE ? await this.#acquireShared() : (ready ?? (await this.#shared))
+    // No connection: the subscription died with the last one, so there is nothing to undo.
+    if (conn) await this.#subscriptionOn(conn, method, uri)
+  }
+
+  #subscriptionOn(conn: UpstreamConnection, method: string, uri: string): Promise<Result> {
+    const { timeout, maxTotalTimeout } = this
+    return conn.request(method, { uri }, { timeout, maxTotalTimeout }).catch((error: unknown) => {
+      this.#log(`${method} ${uri} failed: ${(error as Error).message}`)
+      throw error
+    })
   }
 
   #lease(
     session: Session,
     initialize: Record<string, unknown> | undefined,
   ): Promise<UpstreamConnection> {
-    const max = this.#options.maxConnections ?? 1000
-    if (this.#leases.size >= max) {
+    if (this.#leases.size >= this.#options.maxConnections) {
       throw new McpxError(
         ErrorCode.UpstreamUnavailable,
         `Upstream "${this.name}" has no free connection`,
-        {
-          data: { upstream: this.name },
-        },
+        { data: { upstream: this.name } },
       )
     }
     let ready: UpstreamConnection | undefined
     const opening = this.#open(
-      initialize ?? this.#defaultInitialize(),
-      this.#ownerHandlers(session, () => ready),
+      initialize ?? this.#defaultInitialize(false),
+      ownerHandlers(this.#router, session, () => ready),
     )
-    this.#leases.set(session, opening)
+    const lease: Lease = {
+      opening,
+      get ready() {
+        return ready
+      },
+    }
+    this.#leases.set(session, lease)
     let stopWatching = () => {}
     const forget = () => {
-      if (this.#leases.get(session) === opening) this.#leases.delete(session)
+      if (this.#leases.get(session) === lease) this.#leases.delete(session)
       stopWatching()
     }
     opening.then((conn) => {
@@ -177,10 +242,7 @@ export class Upstream {
     }, forget)
     stopWatching = session.onClose(() => {
       forget()
-      opening.then(
-        (conn) => conn.close(),
-        () => {},
-      )
+      void closeOnceOpen(opening)
     })
     return opening
   }
@@ -189,70 +251,48 @@ export class Upstream {
     initialize: Record<string, unknown>,
     handlers: ServerMessageHandlers,
   ): Promise<UpstreamConnection> {
-    const log = this.#options.log ?? defaultLog
     return new UpstreamConnection(this.name, this.connector, handlers).open({
       initialize,
-      connectTimeout: this.#options.connectTimeout ?? 30_000,
-      log: (line) => log(this.name, line),
+      connectTimeout: this.#options.connectTimeout,
+      log: (line) => this.#log(line),
     })
   }
 
-  #defaultInitialize(): Record<string, unknown> {
+  #defaultInitialize(shared: boolean): Record<string, unknown> {
     return {
       protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: true } },
+      capabilities: gatewayCapabilities(shared, this.connector),
       clientInfo: this.#options.clientInfo ?? GATEWAY_INFO,
     }
   }
 
-  /** Shared connection: deliver by relation, broadcast list changes, refuse what cannot be placed. */
-  #sharedHandlers(): ServerMessageHandlers {
+  #makeRouter(): Router {
+    const subscriptions = this.#subscriptions
     return {
-      request: async (message, signal, related) => {
-        const origin = related as Origin | undefined
-        if (!origin?.session) throw this.#unroutable(message)
-        return (await origin.session.toClient(message, origin.id, signal)) ?? {}
+      sessions: this.#sessions,
+      subscribers: (uri) => subscriptions.sessionsFor(uri),
+      listChanged: (session, message) => this.#listChanged.push(session, message),
+      notify: (session, message, related) => this.#notify(session, message, related),
+      deliver: async (session, message, related, signal) => {
+        this.#serverRequests++
+        try {
+          return (await session.toClient(message, related, signal)) ?? {}
+        } finally {
+          this.#serverRequests--
+        }
       },
-      notification: (message, related) => {
-        const origin = related as Origin | undefined
-        // A list change concerns everyone on the connection, even when the server sent it while serving one of them.
-        if (BROADCAST.has(message.method)) {
-          for (const session of this.#sharedSessions) {
-            this.#notify(session, message, session === origin?.session ? origin.id : undefined)
-          }
-        } else if (origin?.session) this.#notify(origin.session, message, origin.id)
-      },
-    }
-  }
-
-  /** Leased connection: everything goes to its one session; the relation only picks the stream. */
-  #ownerHandlers(
-    session: Session,
-    connection: () => UpstreamConnection | undefined,
-  ): ServerMessageHandlers {
-    // stdio cannot say which request a server message belongs to; with one
-    // request in flight on the session's own connection, it is that one.
-    const relatedId = (related: unknown): RequestId | undefined =>
-      ((related ?? connection()?.soleRelated()) as Origin | undefined)?.id
-    return {
-      request: async (message, signal, related) =>
-        (await session.toClient(message, relatedId(related), signal)) ?? {},
-      notification: (message, related) => this.#notify(session, message, relatedId(related)),
+      upstream: this.name,
     }
   }
 
   #notify(session: Session, message: Notification, related: RequestId | undefined): void {
     session.toClient(message, related).catch((error: unknown) => {
-      const log = this.#options.log ?? defaultLog
-      log(this.name, `could not deliver ${message.method}: ${(error as Error).message}`)
+      this.#log(`could not deliver ${message.method}: ${(error as Error).message}`)
     })
   }
 
-  #unroutable(message: Request): McpxError {
-    return new McpxError(
-      ErrorCode.MethodNotFound,
-      `mcpx cannot deliver ${message.method} from shared upstream "${this.name}": it is not tied to a client request (use mode 'per-session')`,
-    )
+  #log(line: string): void {
+    this.#options.log(this.name, line)
   }
 }
 
@@ -272,26 +312,5 @@ export function upstream(
   connector: Connector,
   options: UpstreamOptions = {},
 ): Upstream {
-  if (typeof name !== 'string' || name === '')
-    throw new TypeError('[@mcpx/transports] upstream needs a name')
-  if (!connector || typeof connector.open !== 'function') {
-    throw new TypeError(
-      `[@mcpx/transports] upstream "${name}" needs a connector (stdio(), streamableHttp(), …)`,
-    )
-  }
-  if (options.mode !== undefined && options.mode !== 'shared' && options.mode !== 'per-session') {
-    throw new TypeError(
-      `[@mcpx/transports] upstream "${name}": mode must be 'shared' or 'per-session'`,
-    )
-  }
-  if (options.timeout !== undefined && !(options.timeout >= 0)) {
-    throw new TypeError(`[@mcpx/transports] upstream "${name}": timeout must be >= 0`)
-  }
-  for (const key of ['connectTimeout', 'maxConnections'] as const) {
-    const value = options[key]
-    if (value !== undefined && !(value > 0)) {
-      throw new TypeError(`[@mcpx/transports] upstream "${name}": ${key} must be > 0`)
-    }
-  }
   return new Upstream(name, connector, { ...options })
 }
