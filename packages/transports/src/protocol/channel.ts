@@ -1,6 +1,11 @@
-import type { Message, RequestId } from '@mcpx/core'
+import { ErrorCode, type Message, type RequestId } from '@mcpx/core'
 
-/** What a channel reports to its owner. */
+/**
+ * What a channel reports to its owner. Reasons are phrases in the gateway's
+ * own words that complete "Upstream "<name>" …" (`could not be reached
+ * (ECONNREFUSED)`, `answered HTTP 500`): the owner adds the upstream's name,
+ * so a reason never holds a URL, a command, or text from the wire.
+ */
 export interface ChannelEvents {
   /**
    * One message arrived, parsed but not yet validated (the owner checks it
@@ -8,9 +13,19 @@ export interface ChannelEvents {
    * delivered it with (a Streamable HTTP response stream), if any.
    */
   message(message: unknown, related?: RequestId): void
-  /** The channel is gone; `reason` says why, for errors that name the upstream. */
+  /**
+   * One request sent on the channel will never be answered (its POST failed,
+   * the server refused it); the rest of the channel lives on. The owner fails
+   * that request with `reason`. `overloaded` when the limit hit is the
+   * gateway's own (a full queue), not the upstream's.
+   *
+   * Optional only so that sinks written before it still compile; a channel
+   * given none falls back to {@link failRequest}'s error response.
+   */
+  fail?(id: RequestId, reason: string, overloaded?: boolean): void
+  /** The channel is gone; `reason` says why (see above). */
   close(reason: string): void
-  /** Diagnostics from the other side or the wire (stderr lines, invalid lines). */
+  /** Diagnostics from the other side or the wire (stderr lines, invalid lines, URLs). Never shown to clients. */
   log?(line: string): void
 }
 
@@ -19,9 +34,12 @@ export interface ChannelEvents {
  * ids, progress and cancellation live above it, in a `Peer`.
  */
 export interface Channel {
-  /** Begin delivering events. Resolves once the channel can carry messages. */
+  /**
+   * Begin delivering events. Resolves once the channel can carry messages;
+   * when it cannot, it calls `events.close(reason)` before it rejects.
+   */
   start(events: ChannelEvents): Promise<void>
-  /** Write one message. Never throws: failures surface through `close` (or a synthesised error response). */
+  /** Write one message. Never throws: failures surface through `events.fail` or `events.close`. */
   send(message: Message): void
   /** Close the wire and release everything it holds (child process, sockets, timers). */
   close(): Promise<void>
@@ -43,4 +61,23 @@ export interface Connector {
    */
   readonly relatesRequests?: boolean
   open(): Channel
+}
+
+/**
+ * Fail request `id` through `events.fail`, or, for a sink without it, with a
+ * JSON-RPC error response whose message is `Upstream <reason>` (no name:
+ * the channel does not know it).
+ */
+export function failRequest(
+  events: ChannelEvents,
+  id: RequestId,
+  reason: string,
+  overloaded = false,
+): void {
+  if (events.fail) {
+    events.fail(id, reason, overloaded)
+    return
+  }
+  const code = overloaded ? ErrorCode.Overloaded : ErrorCode.UpstreamUnavailable
+  events.message({ jsonrpc: '2.0', id, error: { code, message: `Upstream ${reason}` } })
 }

@@ -1,6 +1,7 @@
 import {
   type AbortSource,
   ErrorCode,
+  type ErrorCodeValue,
   McpxError,
   type Notification,
   type Request,
@@ -98,7 +99,7 @@ export class UpstreamConnection {
   }
 
   async close(): Promise<void> {
-    this.#end(`upstream "${this.upstream}" connection closed`)
+    this.#end(this.#error('connection closed'))
     await this.#channel.close()
   }
 
@@ -106,10 +107,7 @@ export class UpstreamConnection {
   async open(options: ConnectionOptions): Promise<this> {
     const { log } = options
     const timer = setTimeout(
-      () =>
-        this.#end(
-          `upstream "${this.upstream}" did not finish initialize within ${options.connectTimeout} ms`,
-        ),
+      () => this.#end(this.#error(`did not finish initialize within ${options.connectTimeout} ms`)),
       options.connectTimeout,
     )
     try {
@@ -122,48 +120,55 @@ export class UpstreamConnection {
           }
           this.#peer.receive(message, related)
         },
-        close: (reason) => this.#end(`upstream "${this.upstream}" ${reason}`),
+        fail: (id, reason, overloaded) => {
+          const code = overloaded ? ErrorCode.Overloaded : ErrorCode.UpstreamUnavailable
+          this.#peer.receive({ jsonrpc: '2.0', id, error: this.#error(reason, code).toJSON() })
+        },
+        close: (reason) => this.#end(this.#error(reason)),
         log,
       })
       this.initializeResult = await this.#peer.request('initialize', options.initialize)
       this.#peer.notify('notifications/initialized', undefined)
       return this
     } catch (error) {
-      this.#end(`upstream "${this.upstream}" failed to initialize`)
+      // The channel's own close reason (already in the gateway's words) says most.
+      const failure = this.#closeError ?? this.#handshakeError(error, log)
+      this.#end(failure)
       await this.#channel.close()
-      // Name the upstream; keep the channel's own words only when they were meant for clients.
-      const detail =
-        McpxError.is(error) && !error.message.includes(`"${this.upstream}"`)
-          ? `: ${error.message}`
-          : ''
-      throw McpxError.is(error) && detail === ''
-        ? error
-        : new McpxError(
-            ErrorCode.UpstreamUnavailable,
-            `Upstream "${this.upstream}" is unavailable${detail}`,
-            {
-              cause: error,
-              data: { upstream: this.upstream },
-            },
-          )
+      throw failure
     } finally {
       clearTimeout(timer)
     }
   }
 
-  #end(reason: string): void {
-    if (this.#closeError) return
-    const error = new McpxError(ErrorCode.UpstreamUnavailable, capitalize(reason), {
+  /** `Upstream "<name>" <reason>`: the upstream named by its configured name only, never its URL or command. */
+  #error(reason: string, code: ErrorCodeValue = ErrorCode.UpstreamUnavailable): McpxError {
+    return new McpxError(code, `Upstream "${this.upstream}" ${reason}`, {
       data: { upstream: this.upstream },
     })
+  }
+
+  /** Why `initialize` failed while the channel stayed up. */
+  #handshakeError(error: unknown, log: (line: string) => void): McpxError {
+    // Made by `fail` above: already names the upstream.
+    if (McpxError.is(error) && (error.data as { upstream?: unknown })?.upstream === this.upstream) {
+      return error
+    }
+    // The server answered initialize with an error: its text goes to the log, its code to the client.
+    if (McpxError.is(error)) {
+      log(`initialize failed: ${error.message}`)
+      return this.#error(`refused initialize (error ${error.code})`)
+    }
+    log(`initialize failed: ${(error as Error)?.message ?? String(error)}`)
+    return this.#error('failed to initialize')
+  }
+
+  #end(error: McpxError): void {
+    if (this.#closeError) return
     this.#closeError = error
     this.#peer.close(error)
     for (const listener of this.#closeListeners) listener(error)
     this.#closeListeners.clear()
     void this.#channel.close()
   }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1)
 }

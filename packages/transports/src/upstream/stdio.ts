@@ -141,7 +141,7 @@ class StdioChannel implements Channel {
     this.#end = end
     this.#exited = new Promise((resolve) => child.once('close', () => resolve()))
     const decoder = new LineDecoder(
-      (value) => events.message(value as Message),
+      (value) => events.message(value),
       (reason) => {
         // MCP stdio §: the server MUST NOT write anything to stdout that is not a valid MCP message.
         // What it wrote goes to the log only: it may hold anything, secrets included.
@@ -162,13 +162,15 @@ class StdioChannel implements Channel {
     child.once('exit', (code, signal) => end(`exited (${signal ?? `code ${code}`})`))
     return new Promise((resolve, reject) => {
       child.once('spawn', () => resolve())
-      child.once('error', (error) => {
-        end(`could not be started: ${error.message}`)
-        reject(
-          new McpxError(ErrorCode.UpstreamUnavailable, `Could not start ${command}`, {
-            cause: error,
-          }),
-        )
+      child.once('error', (error: Error & { code?: unknown }) => {
+        // The message names the command (maybe a path with a user name in it): log only.
+        events.log?.(`could not start ${command}: ${error.message}`)
+        const reason =
+          typeof error.code === 'string'
+            ? `could not be started (${error.code})`
+            : 'could not be started'
+        end(reason)
+        reject(new McpxError(ErrorCode.UpstreamUnavailable, `Upstream ${reason}`, { cause: error }))
       })
     })
   }

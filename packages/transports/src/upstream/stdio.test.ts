@@ -1,0 +1,51 @@
+import { ErrorCode, type McpxError } from '@mcpx/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { recorder, runCleanups } from '../../test/fixtures.js'
+import { UpstreamConnection } from './connection.js'
+import { stdio } from './stdio.js'
+
+afterEach(runCleanups)
+
+const OPEN = {
+  initialize: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 't', version: '1' },
+  },
+  connectTimeout: 5000,
+}
+
+describe('stdio() errors a client sees', () => {
+  it('fails to start a missing command naming the upstream by name; the command goes to the log only', async () => {
+    const logs: string[] = []
+    const connection = new UpstreamConnection(
+      'files',
+      stdio({ command: '/nonexistent/home/alice/mcp-server' }),
+      { request: async () => ({}), notification() {} },
+    )
+    const error = await connection.open({ ...OPEN, log: (line) => logs.push(line) }).then(
+      () => undefined,
+      (e: unknown) => e as McpxError,
+    )
+    expect(error?.toJSON()).toEqual({
+      code: ErrorCode.UpstreamUnavailable,
+      message: 'Upstream "files" could not be started (ENOENT)',
+      data: { upstream: 'files' },
+    })
+    expect(logs.some((line) => line.includes('/nonexistent/home/alice/mcp-server'))).toBe(true)
+  })
+
+  it('reports a child that exits through close, with its exit code', async () => {
+    const channel = stdio({ command: process.execPath, args: ['-e', 'process.exit(3)'] }).open()
+    const { state, events } = recorder()
+    await channel.start(events)
+    await channel.close()
+    expect(state.closed).toBe('exited (code 3)')
+  })
+})
+
+describe('stdio() options', () => {
+  it('does not claim to relate server requests to client requests', () => {
+    expect(stdio({ command: 'mcp-server' }).relatesRequests).toBeUndefined()
+  })
+})
