@@ -1,5 +1,5 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
-import { createProxy } from '@mcpx/core'
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
+import { createProxy, ErrorCode, type McpxError } from '@mcpx/core'
 import { createConformanceServer } from '@mcpx/test-utils'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js'
@@ -9,14 +9,17 @@ import {
   cleanups,
   connectSdkClient,
   eventually,
+  listen,
   ping,
   recorder,
   runCleanups,
   serveRequests,
+  stopServer,
 } from '../../test/fixtures.js'
 import { createSseHandler } from '../downstream/sse.js'
 import { forward } from '../forward.js'
 import { upstream } from '../upstream/upstream.js'
+import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
 import { sse } from './sse.js'
 
 afterEach(runCleanups)
@@ -66,6 +69,16 @@ async function fakeServer(
 }
 
 const openChannel = channelOpener(sse)
+const noHandlers: ServerMessageHandlers = { request: async () => ({}), notification() {} }
+const OPEN = {
+  initialize: {
+    protocolVersion: '2024-11-05',
+    capabilities: {},
+    clientInfo: { name: 't', version: '1' },
+  },
+  connectTimeout: 5000,
+  log() {},
+}
 
 const ENDPOINT = 'event: endpoint\ndata: /messages?sessionId=s1\n\n'
 
@@ -176,21 +189,19 @@ describe('sse() channel', () => {
     expect(state.closed).toMatch(/larger than 1000 bytes/)
   })
 
-  it('answers a request whose POST the server refuses with an error response', async () => {
+  it('fails a request whose POST the server refuses through events.fail, keeping the connection', async () => {
     const url = await fakeServer(
       (res) => res.write(ENDPOINT),
       (_body, res) => res.writeHead(500).end(),
     )
     const { messages, state, events } = recorder()
+    const failed: [unknown, string][] = []
     const channel = openChannel(url)
-    await channel.start(events)
+    await channel.start({ ...events, fail: (id, reason) => failed.push([id, reason]) })
     channel.send(ping(1))
-    await eventually(() => messages.length === 1)
-    expect(messages[0]).toEqual({
-      jsonrpc: '2.0',
-      id: 1,
-      error: { code: -32010, message: 'Upstream refused the message (HTTP 500)' },
-    })
+    await eventually(() => failed.length === 1)
+    expect(failed).toEqual([[1, 'refused the message (HTTP 500)']])
+    expect(messages).toEqual([])
     expect(state.closed).toBeUndefined()
   })
 
@@ -233,18 +244,64 @@ describe('sse() channel', () => {
   })
 })
 
+describe('sse() errors a client sees', () => {
+  it('fails to connect to a closed port naming the upstream by name, never its URL', async () => {
+    const server = createServer()
+    const url = `${await listen(server)}/sse`
+    await stopServer(server)
+    const connection = new UpstreamConnection('legacy', sse({ url }), noHandlers)
+    const error = await connection.open(OPEN).then(
+      () => undefined,
+      (e: unknown) => e as McpxError,
+    )
+    expect(error?.toJSON()).toEqual({
+      code: ErrorCode.UpstreamUnavailable,
+      message: 'Upstream "legacy" could not be reached (ECONNREFUSED)',
+      data: { upstream: 'legacy' },
+    })
+  })
+})
+
 describe('sse() options', () => {
-  it('refuses a URL that carries credentials', () => {
-    expect(() => sse({ url: 'http://user:secret@127.0.0.1/sse' })).toThrow(/headers/)
+  it('sends URL credentials as Basic authorization with the GET and every POST', async () => {
+    const server = await sdkSseServer()
+    const url = server.url.replace('http://', 'http://gateway:s%C3%A9cret@')
+    const channel = openChannel(url)
+    const { messages, events } = recorder()
+    await channel.start(events)
+    channel.send(ping(1))
+    await eventually(() => messages.length === 1)
+    const basic = `Basic ${Buffer.from('gateway:sécret').toString('base64')}`
+    expect(server.headers.map((h) => [h.method, h.headers.authorization])).toEqual([
+      ['GET', basic],
+      ['POST', basic],
+    ])
+  })
+
+  it('lets an Authorization header given in headers win over URL credentials', async () => {
+    const server = await sdkSseServer()
+    const url = server.url.replace('http://', 'http://gateway:secret@')
+    await openChannel(url, { headers: { Authorization: 'Bearer t0k' } }).start(recorder().events)
+    expect(server.headers.map((h) => h.headers.authorization)).toEqual(['Bearer t0k'])
+  })
+
+  it('describes itself without userinfo or query', () => {
+    expect(sse({ url: 'http://user:secret@127.0.0.1:3001/sse?key=secret' }).describe).toBe(
+      'http://127.0.0.1:3001/sse',
+    )
+  })
+
+  it('does not claim to relate server requests to client requests', () => {
+    expect(sse({ url: 'http://127.0.0.1:3001/sse' }).relatesRequests).toBeUndefined()
+  })
+
+  it.each([0, -1, 1.5])('rejects maxMessageBytes %s', (maxMessageBytes) => {
+    expect(() => sse({ url: 'http://127.0.0.1:1/sse', maxMessageBytes })).toThrow(
+      /maxMessageBytes must be a positive integer/,
+    )
   })
 
   it('refuses a URL that is not http or https', () => {
     expect(() => sse({ url: 'ws://127.0.0.1/sse' })).toThrow(TypeError)
-  })
-
-  it('describes itself by origin and path, without the query', () => {
-    expect(sse({ url: 'http://127.0.0.1:3001/sse?key=secret' }).describe).toBe(
-      'http://127.0.0.1:3001/sse',
-    )
   })
 })

@@ -1,19 +1,33 @@
 import { ErrorCode, McpxError, type Message } from '@mcpx/core'
-import type { Channel, ChannelEvents, Connector } from '../protocol/channel.js'
+import {
+  type Channel,
+  type ChannelEvents,
+  type Connector,
+  failRequest,
+} from '../protocol/channel.js'
 import { SseDecoder, type SseEvent, WireFault } from '../protocol/sse-decoder.js'
-import { upstreamUrl } from './url.js'
+import { maxMessageBytesOption } from './connector-options.js'
+import { upstreamUrl, withAuthorization } from './url.js'
 
 /** Options for {@link sse}. */
 export interface SseOptions {
-  /** The server's SSE endpoint (`http:` or `https:`). Credentials go in `headers`, never in the URL. */
+  /**
+   * The server's SSE endpoint (`http:` or `https:`). Credentials in its
+   * userinfo (`https://user:secret@host/sse`) are sent as HTTP Basic
+   * authorization, unless `headers` sets `Authorization`; neither they nor
+   * the query string appear in `describe`, logs or error messages.
+   */
   url: string | URL
-  /** Sent with the GET and with every POST (`authorization`, API keys). */
+  /**
+   * Sent with the GET and with every POST (`authorization`, API keys).
+   * @defaultValue `{}`
+   */
   headers?: Readonly<Record<string, string>>
-  /** Names the upstream in errors and logs. @defaultValue the URL's origin and path, without its query */
+  /** Names the upstream in logs (clients only ever see its name). @defaultValue the URL's origin and path, without its query */
   describe?: string
   /**
-   * Largest event the server may send, in bytes of its data. A bigger one
-   * ends the connection.
+   * Largest message the server may send, in bytes: one SSE line or event.
+   * A bigger one ends the connection.
    * @defaultValue 64 MiB
    */
   maxMessageBytes?: number
@@ -46,20 +60,16 @@ interface Settings {
  * ```
  */
 export function sse(options: SseOptions): Connector {
-  const url = upstreamUrl(options?.url, 'sse', ['http:', 'https:'])
-  const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
-  if (!(maxMessageBytes > 0)) {
-    throw new TypeError('[@mcpx/transports] sse(): maxMessageBytes must be > 0')
-  }
+  const { url, describe, authorization } = upstreamUrl(options?.url, 'sse', ['http:', 'https:'])
   const settings: Settings = {
     url,
-    headers: { ...options.headers },
-    maxMessageBytes,
+    headers: withAuthorization({ ...options.headers }, authorization),
+    maxMessageBytes: maxMessageBytesOption('sse', options.maxMessageBytes, 64 * 1024 * 1024),
     fetch: options.fetch ?? globalThis.fetch,
   }
   return {
     transport: 'sse',
-    describe: options.describe ?? `${url.origin}${url.pathname}`,
+    describe: options.describe ?? describe,
     open: () => new SseChannel(settings),
   }
 }
@@ -119,9 +129,10 @@ class SseChannel implements Channel {
   #end(reason: string): void {
     if (this.#ended) return
     this.#ended = true
-    this.#ready?.reject(new McpxError(ErrorCode.UpstreamUnavailable, `SSE upstream ${reason}`))
-    this.#ready = undefined
+    // Close first: the owner names the upstream in the error a pending `start` fails with.
     this.#events?.close(reason)
+    this.#ready?.reject(new McpxError(ErrorCode.UpstreamUnavailable, `Upstream ${reason}`))
+    this.#ready = undefined
     this.#abort.abort()
   }
 
@@ -187,7 +198,7 @@ class SseChannel implements Channel {
       )
       return
     }
-    this.#events?.message(value as Message)
+    this.#events?.message(value)
   }
 
   #announce(data: string): void {
@@ -236,12 +247,9 @@ class SseChannel implements Channel {
       return
     }
     if ('method' in message && 'id' in message) {
-      // Nothing else will ever answer this request: answer it here rather than let it time out.
-      const error = new McpxError(
-        ErrorCode.UpstreamUnavailable,
-        `Upstream refused the message (HTTP ${response.status})`,
-      )
-      this.#events?.message({ jsonrpc: '2.0', id: message.id, error: error.toJSON() })
+      // Nothing else will ever answer this request: fail it now rather than let it time out.
+      if (this.#events)
+        failRequest(this.#events, message.id, `refused the message (HTTP ${response.status})`)
       return
     }
     this.#events?.log?.(

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createProxy } from '@mcpx/core'
+import { createProxy, ErrorCode, type McpxError } from '@mcpx/core'
 import { createConformanceServer } from '@mcpx/test-utils'
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
@@ -18,10 +18,12 @@ import {
   recorder,
   removeWebSocketGlobal,
   runCleanups,
+  stopServer,
 } from '../../test/fixtures.js'
 import { createWebSocketHandler } from '../downstream/websocket.js'
 import { forward } from '../forward.js'
 import { upstream } from '../upstream/upstream.js'
+import { UpstreamConnection } from './connection.js'
 import { websocket } from './websocket.js'
 
 beforeAll(installWebSocketGlobal)
@@ -81,10 +83,8 @@ describe('websocket() end to end', () => {
     const up = upstream('remote', websocket({ url }), { log: () => {} })
     cleanups.push(() => up.close())
     const front = createServer()
-    const handler = createWebSocketHandler(createProxy({ terminal: forward(up) }), {
-      server: front,
-      path: '/mcp',
-    })
+    const handler = createWebSocketHandler(createProxy({ terminal: forward(up) }), { path: '/mcp' })
+    front.on('upgrade', handler.upgrade)
     const base = await listen(front, 'ws')
     cleanups.push(() => handler.close())
     const client = await connectSdkClient(new WebSocketClientTransport(new URL(`${base}/mcp`)))
@@ -195,17 +195,70 @@ describe('websocket() channel', () => {
   })
 })
 
+describe('websocket() errors a client sees', () => {
+  it('fails to connect to a closed port naming the upstream by name, never its URL', async () => {
+    const server = createServer()
+    const url = `${await listen(server, 'ws')}/mcp`
+    await stopServer(server)
+    const connection = new UpstreamConnection('remote', websocket({ url }), {
+      request: async () => ({}),
+      notification() {},
+    })
+    const error = await connection
+      .open({
+        initialize: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 't', version: '1' },
+        },
+        connectTimeout: 5000,
+        log() {},
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as McpxError,
+      )
+    expect(error?.toJSON()).toEqual({
+      code: ErrorCode.UpstreamUnavailable,
+      message: 'Upstream "remote" could not open a WebSocket (ECONNREFUSED)',
+      data: { upstream: 'remote' },
+    })
+  })
+})
+
 describe('websocket() options', () => {
-  it('refuses a URL that carries credentials', () => {
-    expect(() => websocket({ url: 'ws://user:secret@127.0.0.1/mcp' })).toThrow(/headers/)
+  it('sends URL credentials as Basic authorization with the handshake', async () => {
+    const server = await wsServer()
+    const url = server.url.replace('ws://', 'ws://gateway:s%C3%A9cret@')
+    await openChannel(url).start(recorder().events)
+    expect(server.upgrades[0]?.authorization).toBe(
+      `Basic ${Buffer.from('gateway:sécret').toString('base64')}`,
+    )
+  })
+
+  it('lets an Authorization header given in headers win over URL credentials', async () => {
+    const server = await wsServer()
+    const url = server.url.replace('ws://', 'ws://gateway:secret@')
+    await openChannel(url, { headers: { Authorization: 'Bearer t0k' } }).start(recorder().events)
+    expect(server.upgrades[0]?.authorization).toBe('Bearer t0k')
+  })
+
+  it('does not claim to relate server requests to client requests', () => {
+    expect(websocket({ url: 'ws://127.0.0.1/mcp' }).relatesRequests).toBeUndefined()
+  })
+
+  it.each([0, -1, 1.5])('rejects maxMessageBytes %s', (maxMessageBytes) => {
+    expect(() => websocket({ url: 'ws://127.0.0.1/mcp', maxMessageBytes })).toThrow(
+      /maxMessageBytes must be a positive integer/,
+    )
   })
 
   it('refuses a URL that is not ws or wss', () => {
     expect(() => websocket({ url: 'http://127.0.0.1/mcp' })).toThrow(TypeError)
   })
 
-  it('describes itself by origin and path, without the query', () => {
-    expect(websocket({ url: 'wss://example.test/mcp?key=secret' }).describe).toBe(
+  it('describes itself by origin and path, without userinfo or query', () => {
+    expect(websocket({ url: 'wss://user:pw@example.test/mcp?key=secret' }).describe).toBe(
       'wss://example.test/mcp',
     )
   })

@@ -2,17 +2,30 @@ import { ErrorCode, McpxError, type Message } from '@mcpx/core'
 import { WebSocket } from 'ws'
 import type { Channel, ChannelEvents, Connector } from '../protocol/channel.js'
 import { WEBSOCKET_SUBPROTOCOL } from '../protocol/websocket.js'
-import { upstreamUrl } from './url.js'
+import { maxMessageBytesOption } from './connector-options.js'
+import { upstreamUrl, withAuthorization } from './url.js'
 
 /** Options for {@link websocket}. */
 export interface WebSocketOptions {
-  /** The server's endpoint (`ws:` or `wss:`). Credentials go in `headers`, never in the URL. */
+  /**
+   * The server's endpoint (`ws:` or `wss:`). Credentials in its userinfo
+   * (`wss://user:secret@host/mcp`) are sent as HTTP Basic authorization
+   * with the handshake, unless `headers` sets `Authorization`; neither they
+   * nor the query string appear in `describe`, logs or error messages.
+   */
   url: string | URL
-  /** Sent with the opening handshake (`authorization`, API keys). */
+  /**
+   * Sent with the opening handshake (`authorization`, API keys).
+   * @defaultValue `{}`
+   */
   headers?: Readonly<Record<string, string>>
-  /** Names the upstream in errors and logs. @defaultValue the URL's origin and path, without its query */
+  /** Names the upstream in logs (clients only ever see its name). @defaultValue the URL's origin and path, without its query */
   describe?: string
-  /** Largest message the server may send, in bytes; a bigger one ends the connection (close code 1009). @defaultValue 64 MiB */
+  /**
+   * Largest message the server may send, in bytes; a bigger one ends the
+   * connection (close code 1009).
+   * @defaultValue 64 MiB
+   */
   maxMessageBytes?: number
   /** Milliseconds between closing the socket and dropping it when the server does not answer the close. @defaultValue 2000 */
   closeTimeout?: number
@@ -36,19 +49,22 @@ interface Settings {
  * ```
  */
 export function websocket(options: WebSocketOptions): Connector {
-  const url = upstreamUrl(options?.url, 'websocket', ['ws:', 'wss:'])
-  const maxMessageBytes = options.maxMessageBytes ?? 64 * 1024 * 1024
+  const { url, describe, authorization } = upstreamUrl(options?.url, 'websocket', ['ws:', 'wss:'])
+  const maxMessageBytes = maxMessageBytesOption(
+    'websocket',
+    options.maxMessageBytes,
+    64 * 1024 * 1024,
+  )
   const closeTimeout = options.closeTimeout ?? 2000
-  if (!(maxMessageBytes > 0)) {
-    throw new TypeError('[@mcpx/transports] websocket(): maxMessageBytes must be > 0')
-  }
   if (!(closeTimeout >= 0)) {
     throw new TypeError('[@mcpx/transports] websocket(): closeTimeout must be >= 0')
   }
-  const settings: Settings = { url, headers: { ...options.headers }, maxMessageBytes, closeTimeout }
+  // ws would send userinfo itself; taking it out here makes an explicit header win, as elsewhere.
+  const headers = withAuthorization({ ...options.headers }, authorization)
+  const settings: Settings = { url, headers, maxMessageBytes, closeTimeout }
   return {
     transport: 'websocket',
-    describe: options.describe ?? `${url.origin}${url.pathname}`,
+    describe: options.describe ?? describe,
     open: () => new WebSocketChannel(settings),
   }
 }
@@ -138,7 +154,7 @@ function receive(events: ChannelEvents, data: Buffer, isBinary: boolean): void {
     events.log?.(`dropped a text frame that is not JSON (${data.length} bytes)`)
     return
   }
-  events.message(value as Message)
+  events.message(value)
 }
 
 /** A short reason without addresses (the full text goes to the log). */
