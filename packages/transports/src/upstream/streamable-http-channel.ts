@@ -1,29 +1,23 @@
-import { ErrorCode, type Message, type RequestId } from '@mcpx/core'
-import type { Channel, ChannelEvents } from '../protocol/channel.js'
-import { SseDecoder, WireFault } from '../protocol/sse-decoder.js'
-import { delay, discard, readEventStream, readText } from './http-body.js'
+import type { Message, RequestId } from '@mcpx/core'
+import { type Channel, type ChannelEvents, failRequest } from '../protocol/channel.js'
+import { type SseEvent, WireFault } from '../protocol/sse-decoder.js'
+import { discard, readText } from './http-body.js'
+import { type Connection, readStream, type StreamEnd } from './sse-reconnect.js'
 import {
   type HttpSettings,
   INITIALIZED,
   isResponseTo,
+  isSse,
   POST_HEADERS,
   StreamableHttpClient,
 } from './streamable-http-client.js'
+import { EXPIRED, failure, UNANSWERED, unanswered } from './streamable-http-reasons.js'
 
 /** Sends held back while the session is re-initialized; beyond it they fail at once. */
 const MAX_WAITING = 1024
-/** Milliseconds `close()` gives the session's DELETE. */
-const DELETE_TIMEOUT = 2000
 /** Milliseconds a re-initialization may take before the channel gives up. */
 const REINITIALIZE_TIMEOUT = 30_000
-/** Longest wait between reconnection attempts, unless the server's `retry` asks for more. */
-const MAX_BACKOFF = 30_000
-const EXPIRED = 'expired the session and could not be re-initialized'
-const GET_HEADERS = { accept: 'text/event-stream' }
 const noEvents: ChannelEvents = { message() {}, close() {} }
-
-const isSse = (response: Response) =>
-  response.headers.get('content-type')?.startsWith('text/event-stream') === true
 
 /**
  * One MCP session over Streamable HTTP: every send is its own POST (many in
@@ -80,26 +74,12 @@ export class StreamableHttpChannel implements Channel {
     const listener = this.#listener
     for (const controller of this.#inflight) if (controller !== listener) controller.abort()
     try {
-      if (this.#session.sessionId !== undefined) await this.#delete()
+      if (this.#session.sessionId !== undefined) await this.#session.end()
     } finally {
       // After the DELETE, so a server that ends the GET stream with the session ends it cleanly:
       // aborting a streaming fetch makes Node's undici open a spare connection (nodejs/undici#5845).
       listener?.abort()
       this.#inflight.clear()
-    }
-  }
-
-  /** Streamable HTTP §Session Management: a client that no longer needs the session SHOULD DELETE it. */
-  async #delete(): Promise<void> {
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT)
-    try {
-      const response = await this.#session.fetch('DELETE', {}, undefined, controller.signal)
-      await response.body?.cancel()
-    } catch {
-      // Best effort: the server expires the session on its own.
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -110,8 +90,9 @@ export class StreamableHttpChannel implements Channel {
     retried: boolean,
   ): Promise<void> {
     if (this.#reinit) {
+      // The queue is the gateway's own limit, not the upstream's: -32011.
       if (this.#waiting >= MAX_WAITING)
-        return this.#fail(message, id, 'has too many messages waiting')
+        return this.#fail(message, id, 'has too many messages waiting', true)
       this.#waiting++
       const ok = await this.#reinit.finally(() => this.#waiting--)
       if (!ok) return this.#fail(message, id, EXPIRED)
@@ -146,7 +127,8 @@ export class StreamableHttpChannel implements Channel {
       const unanswered = await this.#read(response, id, controller.signal)
       if (unanswered !== undefined) this.#fail(message, id, unanswered)
     } catch (error) {
-      this.#fail(message, id, failure(error, reached))
+      // Cancelled (the Peer already settled the request) or closed: nobody waits for an answer.
+      if (!controller.signal.aborted) this.#fail(message, id, failure(error, reached))
     } finally {
       this.#inflight.delete(controller)
       if (id !== undefined && this.#byRequest.get(id) === controller) this.#byRequest.delete(id)
@@ -161,14 +143,14 @@ export class StreamableHttpChannel implements Channel {
     const type = response.headers.get('content-type') ?? ''
     let answered: boolean
     if (type.startsWith('application/json')) {
-      answered = this.#json(JSON.parse(await readText(response, this.#s.maxBodyBytes)), id)
+      answered = this.#json(JSON.parse(await readText(response, this.#s.maxMessageBytes)), id)
     } else if (type.startsWith('text/event-stream')) {
-      answered = await this.#postStream(response, id, signal)
+      return unanswered(await this.#postStream(response, id, signal))
     } else {
       discard(response)
       return `answered HTTP ${response.status} without a JSON or SSE body`
     }
-    return answered ? undefined : 'ended the response without answering'
+    return answered ? undefined : UNANSWERED
   }
 
   /** Deliver a JSON body (one message, or a batch); true if it answered request `id`. */
@@ -186,120 +168,93 @@ export class StreamableHttpChannel implements Channel {
   }
 
   /**
-   * Read a POST's SSE stream; everything on it is related to request `id`.
-   * Streamable HTTP §Resumability (2025-11-25): a stream that ends before the
-   * response, after an event id, is resumed with GET and `Last-Event-ID`.
+   * Read a POST's SSE stream; everything on it, resumed parts included, is
+   * related to request `id`. Streamable HTTP §Resumability and Redelivery
+   * (2025-11-25): a stream that drops before the response, after an event
+   * id, is resumed with GET and `Last-Event-ID`; reading stops reconnecting
+   * once the response is in, so it is delivered once.
    */
-  async #postStream(response: Response, id: RequestId, signal: AbortSignal): Promise<boolean> {
+  #postStream(response: Response, id: RequestId, signal: AbortSignal): Promise<StreamEnd> {
     let answered = false
-    const decoder = this.#decoder((message) => {
-      if (isResponseTo(message, id)) answered = true
-      this.#deliver(message, id)
+    return readStream({
+      policy: this.#s,
+      maxMessageBytes: this.#s.maxMessageBytes,
+      signal,
+      first: response.body!,
+      resumeWithoutId: false,
+      done: () => answered,
+      onEvent: (event) =>
+        this.#event(event, (message) => {
+          if (isResponseTo(message, id)) answered = true
+          this.#deliver(message, id)
+        }),
+      connect: (lastEventId, signal) => this.#session.resume(lastEventId!, signal),
     })
-    let attempts = 0
-    for (;;) {
-      const before = decoder.progress
-      try {
-        await readEventStream(response.body!, decoder)
-      } catch (error) {
-        if (decoder.lastEventId === undefined || error instanceof WireFault) throw error
-      }
-      if (answered || decoder.lastEventId === undefined) return answered
-      attempts = decoder.progress > before ? 1 : attempts + 1
-      if (attempts > this.#s.maxReconnects) return false
-      await delay(this.#backoff(decoder.retry, attempts), signal)
-      response = await this.#get(decoder.lastEventId, signal)
-      if (!response.ok || !isSse(response)) {
-        discard(response)
-        return false
-      }
-      decoder.reset()
-    }
   }
 
   /**
    * Streamable HTTP §Listening for Messages from the Server: the standalone
-   * GET stream, reconnected with backoff (and `Last-Event-ID`) when it drops.
+   * GET stream, reconnected (with `Last-Event-ID` once the server gave ids)
+   * by the same engine as a POST's stream.
    */
   async #listen(): Promise<void> {
     if (this.#listener || this.#noStandaloneStream || this.#closed) return
     const controller = new AbortController()
     this.#listener = controller
     this.#inflight.add(controller)
-    const decoder = this.#decoder((message) => this.#deliver(message, undefined))
-    let failures = 0
     try {
-      while (!this.#closed) {
-        const before = decoder.progress
-        if (!(await this.#listenOnce(decoder, controller.signal)) || this.#closed) return
-        failures = decoder.progress > before ? 0 : failures + 1
-        if (failures > this.#s.maxReconnects) {
-          this.#events.log?.(
-            `standalone SSE stream of ${this.#s.describe} lost after ${failures} attempts`,
-          )
-          return
-        }
-        await delay(this.#backoff(decoder.retry, failures), controller.signal)
+      const outcome = await readStream({
+        policy: this.#s,
+        maxMessageBytes: this.#s.maxMessageBytes,
+        signal: controller.signal,
+        resumeWithoutId: true,
+        done: () => this.#closed,
+        onEvent: (event) => this.#event(event, (message) => this.#deliver(message, undefined)),
+        connect: (lastEventId, signal) => this.#listenOnce(lastEventId, signal),
+      })
+      if (outcome.end === 'exhausted' && !this.#closed) {
+        this.#events.log?.(
+          `standalone SSE stream of ${this.#s.describe} lost after ${outcome.reconnects} reconnections`,
+        )
       }
-    } catch {
-      // Aborted by close().
+    } catch (error) {
+      // Aborted by close(), or the stream broke the framing.
+      if (error instanceof WireFault) this.#events.log?.(`standalone SSE stream ${error.message}`)
     } finally {
       this.#listener = undefined
       this.#inflight.delete(controller)
     }
   }
 
-  /** One GET stream until it ends; false when there is no point reconnecting. */
-  async #listenOnce(decoder: SseDecoder, signal: AbortSignal): Promise<boolean> {
+  /** Open the GET stream once, resuming after `lastEventId`. */
+  async #listenOnce(lastEventId: string | undefined, signal: AbortSignal): Promise<Connection> {
     const sessionId = this.#session.sessionId
-    try {
-      const response = await this.#get(decoder.lastEventId, signal)
-      if (response.status === 405) {
-        // The server offers no standalone stream: it sends everything on POST responses.
-        discard(response)
-        this.#noStandaloneStream = true
-        return false
-      }
-      if (response.status === 404 && sessionId !== undefined) {
-        discard(response)
-        decoder.lastEventId = undefined
-        return this.#reinitialize(sessionId)
-      }
-      if (!response.ok || !isSse(response)) discard(response)
-      else {
-        decoder.reset()
-        await readEventStream(response.body!, decoder)
-      }
-    } catch {
-      // A dropped stream: reconnected by the caller.
+    const response = await this.#session.get(lastEventId, signal)
+    if (response.ok && isSse(response)) return response.body!
+    discard(response)
+    if (response.status === 405) {
+      // The server offers no standalone stream: it sends everything on POST responses.
+      this.#noStandaloneStream = true
+      return { stop: 'offers no standalone stream' }
     }
-    return true
+    // §Session Management: 404 means a new session, whose events the old id does not name.
+    if (response.status === 404 && sessionId !== undefined) {
+      return (await this.#reinitialize(sessionId)) ? 'restart' : { stop: EXPIRED }
+    }
+    return 'retry'
   }
 
-  #get(lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
-    const fixed =
-      lastEventId === undefined ? GET_HEADERS : { ...GET_HEADERS, 'last-event-id': lastEventId }
-    return this.#session.fetch('GET', fixed, undefined, signal)
-  }
-
-  /** The server's `retry`, else the configured delay doubling with each failed attempt. */
-  #backoff(retry: number | undefined, failures: number): number {
-    const base = retry ?? this.#s.reconnectDelay
-    return Math.min(base * 2 ** Math.max(0, failures - 1), Math.max(base, MAX_BACKOFF))
-  }
-
-  #decoder(onMessage: (message: unknown) => void): SseDecoder {
-    return new SseDecoder(({ event, data }) => {
-      if (event !== 'message') return
-      let message: unknown
-      try {
-        message = JSON.parse(data)
-      } catch {
-        this.#events.log?.(`dropped an SSE event from ${this.#s.describe} that is not JSON`)
-        return
-      }
-      onMessage(message)
-    }, this.#s.maxBodyBytes)
+  /** One SSE event: a `message` event holds one JSON-RPC message; other types are not MCP's. */
+  #event({ event, data }: SseEvent, deliver: (message: unknown) => void): void {
+    if (event !== 'message') return
+    let message: unknown
+    try {
+      message = JSON.parse(data)
+    } catch {
+      this.#events.log?.(`dropped an SSE event from ${this.#s.describe} that is not JSON`)
+      return
+    }
+    deliver(message)
   }
 
   #deliver(message: any, related: RequestId | undefined): void {
@@ -336,29 +291,14 @@ export class StreamableHttpChannel implements Channel {
     return this.#reinit
   }
 
-  /** Fail `message`: a request gets a -32010 response naming the upstream (never its body); others are logged. */
-  #fail(message: Message, id: RequestId | undefined, reason: string): void {
+  /** Fail `message`: a request fails on its own (the owner names the upstream); others are logged. */
+  #fail(message: Message, id: RequestId | undefined, reason: string, overloaded = false): void {
     if (this.#closed) return
-    const text = `Upstream ${this.#s.describe} ${reason}`
-    if (id === undefined) {
-      const what = 'method' in message ? message.method : 'a response'
-      this.#events.log?.(`${text} (${what} was not delivered)`)
+    if (id !== undefined) {
+      failRequest(this.#events, id, reason, overloaded)
       return
     }
-    this.#events.message({
-      jsonrpc: '2.0',
-      id,
-      error: { code: ErrorCode.UpstreamUnavailable, message: text },
-    })
+    const what = 'method' in message ? message.method : 'a response'
+    this.#events.log?.(`${this.#s.describe} ${reason} (${what} was not delivered)`)
   }
-}
-
-function failure(error: unknown, reached: boolean): string {
-  if (error instanceof WireFault) return error.message
-  if (error instanceof SyntaxError) return 'answered with invalid JSON'
-  if (reached) return 'broke off the response'
-  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code
-  return typeof code === 'string' && /^[A-Z_]+$/.test(code)
-    ? `could not be reached (${code})`
-    : 'could not be reached'
 }

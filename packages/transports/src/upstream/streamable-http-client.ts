@@ -1,27 +1,33 @@
 import type { Request, RequestId } from '@mcpx/core'
 import { SseDecoder } from '../protocol/sse-decoder.js'
 import { discard, readEventStream, readText } from './http-body.js'
+import type { Connection, ReconnectPolicy } from './sse-reconnect.js'
 
 /** Headers for one HTTP request, lower-case names, protocol headers already removed. */
 export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
 
 /** What {@link streamableHttp} resolved from its options. */
-export interface HttpSettings {
+export interface HttpSettings extends ReconnectPolicy {
   /** The endpoint, without userinfo. */
   url: string
   describe: string
   headers: HeaderSource
   fetch: typeof fetch
-  maxBodyBytes: number
-  reconnectDelay: number
-  maxReconnects: number
+  maxMessageBytes: number
 }
+
+/** Milliseconds `end()` gives the session's DELETE. */
+const DELETE_TIMEOUT = 2000
+const GET_HEADERS = { accept: 'text/event-stream' }
 
 export const INITIALIZED = 'notifications/initialized'
 export const POST_HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
 }
+
+export const isSse = (response: Response): boolean =>
+  response.headers.get('content-type')?.startsWith('text/event-stream') === true
 
 /** True when `message` is the response (not a request) with this id. */
 export const isResponseTo = (message: any, id: RequestId): boolean =>
@@ -81,6 +87,42 @@ export class StreamableHttpClient {
     return this.#s.fetch(this.#s.url, { method, headers, body, signal, redirect: 'manual' })
   }
 
+  /** A GET for an SSE stream: the standalone one, or resuming one after `lastEventId`. */
+  get(lastEventId: string | undefined, signal: AbortSignal): Promise<Response> {
+    const fixed =
+      lastEventId === undefined ? GET_HEADERS : { ...GET_HEADERS, 'last-event-id': lastEventId }
+    return this.fetch('GET', fixed, undefined, signal)
+  }
+
+  /**
+   * Streamable HTTP §Resumability and Redelivery: resume a POST's answer
+   * stream after `lastEventId`. Only that stream carries its answer
+   * (§Multiple Connections), so with no GET to resume it (405) or with the
+   * session gone (404) no reconnection can bring the answer back.
+   */
+  async resume(lastEventId: string, signal: AbortSignal): Promise<Connection> {
+    const response = await this.get(lastEventId, signal)
+    if (response.ok && isSse(response)) return response.body!
+    discard(response)
+    if (response.status === 405) return { stop: 'offers no GET to resume the response stream' }
+    if (response.status === 404) return { stop: 'lost the response stream with the session' }
+    return 'retry'
+  }
+
+  /** Streamable HTTP §Session Management: a client that no longer needs the session SHOULD DELETE it. */
+  async end(): Promise<void> {
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), DELETE_TIMEOUT)
+    try {
+      const response = await this.fetch('DELETE', {}, undefined, controller.signal)
+      await response.body?.cancel()
+    } catch {
+      // Best effort: the server expires the session on its own.
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   /**
    * Start a new session: replay the client's `initialize` under a fresh id
    * (its answer stays here; the client already has one), take the new
@@ -105,11 +147,11 @@ export class StreamableHttpClient {
     const type = response.headers.get('content-type') ?? ''
     if (!response.ok) discard(response)
     else if (type.startsWith('application/json')) {
-      take(JSON.parse(await readText(response, this.#s.maxBodyBytes)))
+      take(JSON.parse(await readText(response, this.#s.maxMessageBytes)))
     } else if (type.startsWith('text/event-stream')) {
       const decoder = new SseDecoder(({ event, data }) => {
         if (event === 'message') take(JSON.parse(data))
-      }, this.#s.maxBodyBytes)
+      }, this.#s.maxMessageBytes)
       await readEventStream(response.body!, decoder)
     } else discard(response)
     if (!result) return false

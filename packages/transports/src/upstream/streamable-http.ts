@@ -1,6 +1,8 @@
 import type { Connector } from '../protocol/channel.js'
+import { maxMessageBytesOption } from './connector-options.js'
 import { StreamableHttpChannel } from './streamable-http-channel.js'
 import type { HeaderSource } from './streamable-http-client.js'
+import { upstreamUrl, withAuthorization } from './url.js'
 
 type HeaderRecord = Readonly<Record<string, string>>
 
@@ -8,8 +10,9 @@ type HeaderRecord = Readonly<Record<string, string>>
 export interface StreamableHttpOptions {
   /**
    * The server's MCP endpoint (`http:` or `https:`). Credentials in its
-   * userinfo are sent as HTTP Basic authorization; neither they nor the
-   * query string appear in `describe`, logs or error messages.
+   * userinfo (`https://user:secret@host/mcp`) are sent as HTTP Basic
+   * authorization, unless `headers` sets `Authorization`; neither they nor
+   * the query string appear in `describe`, logs or error messages.
    */
   url: string | URL
   /**
@@ -27,18 +30,26 @@ export interface StreamableHttpOptions {
   /** The `fetch` to use (tests, instrumentation, a custom dispatcher). @defaultValue `globalThis.fetch` */
   fetch?: typeof fetch
   /**
-   * Largest JSON response body, SSE line or SSE event accepted, in bytes;
-   * anything larger fails the request it answers.
+   * Largest message the server may send, in bytes: a JSON response body,
+   * an SSE line or an SSE event. A larger one fails the request it answers.
    * @defaultValue 16 MiB
    */
-  maxBodyBytes?: number
+  maxMessageBytes?: number
   /**
    * Milliseconds before reconnecting an SSE stream that dropped, when the
-   * server sent no `retry`; doubles after each attempt that gets nothing.
+   * server sent no `retry` (which is obeyed when it did); doubles after
+   * each reconnection that delivers nothing, up to 30 s.
    * @defaultValue 1000
    */
   reconnectDelay?: number
-  /** Consecutive reconnection attempts that get nothing before an SSE stream is given up. @defaultValue 5 */
+  /**
+   * Reconnections in a row that deliver nothing (no event, no new event
+   * id) before an SSE stream is given up, for a POST's answer stream and
+   * for the standalone GET stream alike; one that delivers starts the count
+   * again. 0: a dropped stream is never reconnected, so a request whose
+   * answer stream drops fails at once.
+   * @defaultValue 5
+   */
   maxReconnects?: number
 }
 
@@ -58,12 +69,15 @@ const RESERVED = new Set([
  * requests never wait for each other; answers come back as JSON or as an SSE
  * stream, and whatever the server sends on that stream is tied to the
  * request it serves. After the handshake a GET stream carries what the
- * server sends outside any request. An expired session (HTTP 404) is
- * re-initialized transparently by replaying the client's `initialize` (at
- * most 1024 sends wait for it). A request whose POST fails (network error,
- * a status other than 2xx, an invalid or oversized body) fails on its own
- * with -32010 naming the upstream. Redirects are not followed, so the
- * gateway's credentials never reach another origin.
+ * server sends outside any request. A stream that drops (or that the server
+ * closes to make the client poll) is resumed with GET and `Last-Event-ID`
+ * when the server gave event ids, so an answer still arrives, once. An
+ * expired session (HTTP 404) is re-initialized transparently by replaying
+ * the client's `initialize` (at most 1024 sends wait for it). A request
+ * whose POST fails (network error, a status other than 2xx, an invalid or
+ * oversized body) fails on its own with -32010 naming the upstream by its
+ * name only. Redirects are not followed, so the gateway's credentials
+ * never reach another origin.
  *
  * @example
  * ```ts
@@ -75,49 +89,43 @@ const RESERVED = new Set([
  */
 export function streamableHttp(options: StreamableHttpOptions): Connector {
   const fail = (what: string) => new TypeError(`[@mcpx/transports] streamableHttp(): ${what}`)
-  let url: URL
-  try {
-    url = new URL(options?.url)
-  } catch {
-    throw fail('url must be an absolute http: or https: URL')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw fail('url must be an absolute http: or https: URL')
-  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024
+  const { url, describe, authorization } = upstreamUrl(options?.url, 'streamableHttp', [
+    'http:',
+    'https:',
+  ])
+  const maxMessageBytes = maxMessageBytesOption(
+    'streamableHttp',
+    options.maxMessageBytes,
+    16 * 1024 * 1024,
+  )
   const reconnectDelay = options.reconnectDelay ?? 1000
   const maxReconnects = options.maxReconnects ?? 5
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0)
-    throw fail('maxBodyBytes must be a positive integer')
   if (!(reconnectDelay >= 0)) throw fail('reconnectDelay must be >= 0')
   if (!Number.isInteger(maxReconnects) || maxReconnects < 0)
     throw fail('maxReconnects must be an integer >= 0')
   const fetchImpl = options.fetch ?? globalThis.fetch
   if (typeof fetchImpl !== 'function') throw fail('fetch must be a function')
-
-  const basic = basicAuthorization(url)
-  url.username = ''
-  url.password = ''
-  url.hash = ''
-  const describe = `${url.origin}${url.pathname}`
   const settings = {
     url: url.href,
     describe,
-    headers: headerSource(options.headers ?? {}, basic, fail),
+    headers: headerSource(options.headers ?? {}, authorization, fail),
     fetch: fetchImpl,
-    maxBodyBytes,
+    maxMessageBytes,
     reconnectDelay,
     maxReconnects,
   }
   return {
     transport: 'streamable-http',
     describe,
+    // Answers come on the request's own stream, so a server request relates to a client request.
+    relatesRequests: true,
     open: () => new StreamableHttpChannel(settings),
   }
 }
 
 function headerSource(
   headers: NonNullable<StreamableHttpOptions['headers']>,
-  basic: HeaderRecord,
+  basic: string | undefined,
   fail: (what: string) => TypeError,
 ): HeaderSource {
   if (typeof headers === 'function') {
@@ -134,21 +142,15 @@ function headerSource(
   return () => fixed
 }
 
-/** Lower-case names (so a user header never doubles one the transport sets), reserved ones dropped. */
-function clean(headers: HeaderRecord, basic: HeaderRecord): Record<string, string> {
-  const result: Record<string, string> = { ...basic }
+/**
+ * Lower-case names (so a user header never doubles one the transport sets),
+ * reserved ones dropped; the URL's Basic authorization unless the caller set one.
+ */
+function clean(headers: HeaderRecord, basic: string | undefined): Record<string, string> {
+  const result: Record<string, string> = {}
   for (const name in headers) {
     const key = name.toLowerCase()
     if (!RESERVED.has(key)) result[key] = headers[name]!
   }
-  return result
-}
-
-/** `fetch` refuses URLs with credentials; send them the way a browser would (RFC 7617). */
-function basicAuthorization(url: URL): HeaderRecord {
-  if (url.username === '' && url.password === '') return {}
-  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
-  let binary = ''
-  for (const byte of new TextEncoder().encode(pair)) binary += String.fromCharCode(byte)
-  return { authorization: `Basic ${btoa(binary)}` }
+  return withAuthorization(result, basic)
 }
