@@ -163,4 +163,25 @@ describe('createProxy', () => {
     expect(bad).toMatchObject({ error: { code: -32603 } })
     expect(good).toMatchObject({ result: { echoed: 'ping' } })
   })
+
+  it('closes middleware that have close(), innermost first, then the terminal, once', async () => {
+    const closed: string[] = []
+    const next = async () => {}
+    const closable = (name: string) =>
+      Object.assign(async (_ctx: unknown, next: () => Promise<void>) => next(), {
+        close: async () => {
+          closed.push(name)
+        },
+      })
+    const withClose = Object.assign(async (ctx: Parameters<typeof echo>[0]) => echo(ctx, next), {
+      close: () => {
+        closed.push('terminal')
+      },
+    })
+    const proxy = createProxy({ terminal: withClose }).use(closable('outer'), closable('inner'))
+    const first = proxy.close()
+    expect(proxy.close()).toBe(first)
+    await first
+    expect(closed).toEqual(['inner', 'outer', 'terminal'])
+  })
 })

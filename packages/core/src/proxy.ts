@@ -3,8 +3,15 @@ import { Context, type Direction, type SessionInfo } from './context.js'
 import { ErrorCode, type ErrorHandler, McpxError, toMcpxError } from './errors.js'
 import { errorResponse, idOf, isResponse, type Response, validateMessage } from './jsonrpc.js'
 
-/** The handler at the bottom of the stack: it answers the message (usually by forwarding it). */
-export type Terminal = (ctx: Context, next: () => Promise<void>) => Promise<void>
+/**
+ * The handler at the bottom of the stack: it answers the message (usually by
+ * forwarding it). A terminal that holds resources (upstream connections)
+ * has a `close()`, which `proxy.close()` calls.
+ */
+export interface Terminal {
+  (ctx: Context, next: () => Promise<void>): Promise<void>
+  close?(): Promise<void> | void
+}
 
 /** Options for {@link createProxy}. */
 export interface ProxyOptions {
@@ -51,6 +58,13 @@ export interface McpProxy {
    * need no answer). Invalid messages get -32600.
    */
   handle(message: unknown, options?: HandleOptions): Promise<Response | undefined>
+  /**
+   * Release what the stack holds: every middleware that has a `close()`
+   * (innermost first), then the terminal's `close()` (upstream connections).
+   * Front ends are closed on their own, before this. Calling it again
+   * returns the same promise.
+   */
+  close(): Promise<void>
 }
 
 const logError: ErrorHandler = (error, { method }) => {
@@ -72,6 +86,13 @@ export function createProxy(options: ProxyOptions = {}): McpProxy {
   const onError = options.onError ?? logError
   const stack: Middleware[] = []
   let composed: Composed<Context> | undefined
+  let closing: Promise<void> | undefined
+
+  async function release(): Promise<void> {
+    const closable = [...stack].reverse() as { close?: () => unknown }[]
+    for (const fn of closable) if (typeof fn.close === 'function') await fn.close()
+    await defaultTerminal?.close?.()
+  }
 
   const proxy: McpProxy = {
     use(...middleware) {
@@ -107,6 +128,11 @@ export function createProxy(options: ProxyOptions = {}): McpProxy {
       if (ctx.id === undefined) return undefined
       if (ctx.error) return errorResponse(ctx.id, ctx.error)
       return { jsonrpc: '2.0', id: ctx.id, result: ctx.result as Record<string, unknown> }
+    },
+
+    close() {
+      closing ??= release()
+      return closing
     },
   }
   return proxy

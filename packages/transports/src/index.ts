@@ -1,28 +1,25 @@
-export { type ForwardOptions, forward, mergeCapabilities } from './forward.js'
+// The `@mcpx/transports` root entry: runtime-neutral (fetch and web streams, no `node:` imports).
+
+export {
+  type EventStore,
+  type MemoryEventStoreOptions,
+  memoryEventStore,
+  type StoredEvent,
+} from './downstream/event-store.js'
+export {
+  createStreamableHttpFetchHandler,
+  type FetchHandler,
+  type FetchHandlerOptions,
+} from './downstream/fetch-handler.js'
+export type { Authenticate, FrontEndOptions, HttpRequestInfo } from './downstream/front-end.js'
+export type { HostOriginOptions } from './downstream/host-origin.js'
+export type { StreamableHttpServerOptions } from './downstream/streamable-http.js'
+export { type ForwardOptions, forward } from './forward.js'
 export type { Channel, ChannelEvents, Connector } from './protocol/channel.js'
-export {
-  type Params,
-  Peer,
-  type PeerHandlers,
-  type PeerRequestOptions,
-  type Result,
-} from './protocol/peer.js'
-export {
-  type MessageMeta,
-  Session,
-  type SessionOptions,
-  type SessionState,
-  sessionKey,
-} from './protocol/session.js'
-export {
-  type ConnectionOptions,
-  type ServerMessageHandlers,
-  UpstreamConnection,
-} from './upstream/connection.js'
+export { type SseOptions, sse } from './upstream/sse.js'
 export { type StreamableHttpOptions, streamableHttp } from './upstream/streamable-http.js'
 export {
-  type Origin,
-  Upstream,
+  type Upstream,
   type UpstreamMode,
   type UpstreamOptions,
   upstream,

@@ -1,14 +1,14 @@
-// The `@mcpx/transports/node` entry: front ends for `node:http` servers.
+// The `@mcpx/transports/node` entry: front ends for `node:http` servers, all of one shape (NodeHandler).
 
-export type { HostOriginOptions } from './downstream/http.js'
-export { createSseHandler, type SseHandler, type SseHandlerOptions } from './downstream/sse.js'
+export type { NodeHandler } from './downstream/node-io.js'
+export { createSseHandler, type SseHandlerOptions } from './downstream/sse.js'
 export {
-  createNodeHandler,
+  createStreamableHttpHandler,
   type HttpServer,
-  type NodeHandler,
-  type NodeHandlerOptions,
+  type Listening,
+  type ListenOptions,
+  listen,
   type ServeHttpOptions,
+  type StreamableHttpHandlerOptions,
   serveHttp,
-} from './downstream/streamable-http.js'
-export { statusFor } from './downstream/streamable-http-session.js'
-export { type SseOptions, sse } from './upstream/sse.js'
+} from './downstream/streamable-http-node.js'

@@ -19,7 +19,7 @@ describe('the Streamable HTTP front end refuses bad input', () => {
     })
 
   beforeAll(async () => {
-    gateway = await startGateway(fixtureStdio(), 'shared', { maxBodyBytes: 1024 })
+    gateway = await startGateway(fixtureStdio(), 'shared', { maxMessageBytes: 1024 })
     const response = await initialize(gateway.url)
     expect(response.status).toBe(200)
     sessionId = response.sessionId

@@ -74,9 +74,9 @@ describe('option checks', () => {
     expect(() => stdio({ command: 'x', killTimeout: -1 })).toThrow(TypeError)
   })
 
-  it('createNodeHandler() rejects a bad maxSessions', async () => {
-    const { createNodeHandler } = await import('../src/node.js')
+  it('createStreamableHttpHandler() rejects a bad maxSessions', async () => {
+    const { createStreamableHttpHandler } = await import('../src/node.js')
     const { createProxy } = await import('@mcpx/core')
-    expect(() => createNodeHandler(createProxy(), { maxSessions: Number.NaN })).toThrow(TypeError)
+    expect(() => createStreamableHttpHandler(createProxy(), { maxSessions: Number.NaN })).toThrow(TypeError)
   })
 })

@@ -17,7 +17,8 @@ import {
 } from '../../test/fixtures.js'
 import { forward } from '../forward.js'
 import { SseDecoder, type SseEvent } from '../protocol/sse-decoder.js'
-import { createSseHandler, type SseHandler, type SseHandlerOptions } from './sse.js'
+import type { NodeHandler } from './node-io.js'
+import { createSseHandler, type SseHandlerOptions } from './sse.js'
 
 afterEach(runCleanups)
 
@@ -25,7 +26,7 @@ afterEach(runCleanups)
 async function serve(
   proxy: McpProxy,
   options: SseHandlerOptions = {},
-): Promise<{ base: string; handler: SseHandler; server: Server }> {
+): Promise<{ base: string; handler: NodeHandler; server: Server }> {
   const handler = createSseHandler(proxy, { onError: () => {}, ...options })
   const server = createServer((req, res) => handler(req, res))
   const base = await listen(server)
@@ -207,8 +208,8 @@ describe('createSseHandler refuses bad input', () => {
     expect(response.status).toBe(400)
   })
 
-  it('answers 413 to a body over maxBodyBytes, before parsing it', async () => {
-    const { base } = await serve(echoProxy(), { maxBodyBytes: 64 })
+  it('answers 413 to a body over maxMessageBytes, before parsing it', async () => {
+    const { base } = await serve(echoProxy(), { maxMessageBytes: 64 })
     const stream = await openStream(base)
     const response = await stream.post(
       JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(100) } }),

@@ -1,59 +1,53 @@
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ErrorCode, type McpProxy } from '@mcpx/core'
+import { ErrorCode, errorResponse, type McpProxy, McpxError, type Principal } from '@mcpx/core'
 import { Session } from '../protocol/session.js'
-import {
-  fail,
-  type HostOriginOptions,
-  hostOriginGuard,
-  readMessage,
-  requireJson,
-  SSE_HEADERS,
-  sendJson,
-  writeBounded,
-} from './http.js'
+import { verdictOf } from './authenticate.js'
+import { messageOf, SSE_HEADERS, TOO_LARGE } from './exchange.js'
+import { checkPath, type FrontEndOptions, frontEnd, pathOf } from './front-end.js'
+import { fail, type NodeHandler, nodeHandler, readBody, sendJson, writeBounded } from './node-io.js'
+import { SessionTable, type TableEntry } from './session-table.js'
 
 /** Options for {@link createSseHandler}. */
-export interface SseHandlerOptions extends HostOriginOptions {
+export interface SseHandlerOptions extends FrontEndOptions {
   /** Path of the GET that opens a session's event stream. @defaultValue `'/sse'` */
   ssePath?: string
   /** Path clients POST their messages to, announced in the `endpoint` event. @defaultValue `'/messages'` */
   messagesPath?: string
-  /** Largest POST body in bytes; larger ones get 413 before parsing. @defaultValue 4 MiB */
-  maxBodyBytes?: number
-  /** Most sessions (open streams) at once; more GETs get 503. @defaultValue 10000 */
-  maxSessions?: number
-  /** Milliseconds between keep-alive comments on each stream; 0 sends none. @defaultValue 25000 */
-  keepAliveInterval?: number
-  /**
-   * Bytes a stream may hold unsent, for a client that stopped reading; when
-   * more must be written, the stream and its session end.
-   * @defaultValue 16 MiB
-   */
-  maxBufferedBytes?: number
-  /** Non-`McpxError`s thrown while answering, and streams ended for not reading. @defaultValue `console.error` */
-  onError?(error: unknown): void
 }
 
-/**
- * A `node:http` request handler serving the legacy HTTP+SSE transport. It
- * answers the two paths it owns and calls `next` (or answers 404) for
- * anything else, so it also works as Express/Connect middleware.
- */
-export interface SseHandler {
-  (req: IncomingMessage, res: ServerResponse, next?: () => void): void
-  /** Sessions (open streams) now. */
-  readonly sessionCount: number
-  /** End every stream and session, and stop the keep-alive timer. */
-  close(): void
-}
-
-interface Stream {
+/** One legacy SSE session: its event stream is the session. */
+class Stream implements TableEntry {
   readonly res: ServerResponse
   readonly session: Session
-}
+  readonly identity: string
+  readonly write: (text: string) => void
+  lastActive = Date.now()
 
-const PATH = /^\/[^?#\s]*$/
+  constructor(
+    res: ServerResponse,
+    session: Session,
+    identity: string,
+    write: (text: string) => void,
+  ) {
+    this.res = res
+    this.session = session
+    this.identity = identity
+    this.write = write
+  }
+
+  idle(): boolean {
+    return false // it lives as long as its stream
+  }
+
+  ping(): void {
+    this.write(': keep-alive\n\n')
+  }
+
+  close(): void {
+    this.session.close()
+    this.res.end()
+  }
+}
 
 /**
  * Serve a proxy over the HTTP+SSE transport of protocol 2024-11-05, for
@@ -61,133 +55,142 @@ const PATH = /^\/[^?#\s]*$/
  * its stream first names the session's POST URL in an `endpoint` event,
  * then carries every message for the client. Each POST to that URL carries
  * one client message and gets 202. The session ends when its stream closes.
+ * The `authenticate` hook runs on the GET and on every POST; a POST from
+ * another identity than the GET's gets 403.
  *
  * @example
  * ```ts
  * const legacy = createSseHandler(createProxy({ terminal: forward(files) }))
- * http.createServer((req, res) => legacy(req, res)).listen(3001, '127.0.0.1')
+ * http.createServer(legacy).listen(3001, '127.0.0.1')
  * ```
  */
-export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {}): SseHandler {
-  const ssePath = options.ssePath ?? '/sse'
-  const messagesPath = options.messagesPath ?? '/messages'
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
-  const maxSessions = options.maxSessions ?? 10_000
-  const keepAlive = options.keepAliveInterval ?? 25_000
-  const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
-  if (!PATH.test(ssePath) || !PATH.test(messagesPath)) {
-    throw new TypeError(
-      '[@mcpx/transports] ssePath and messagesPath must be paths starting with "/", without query',
-    )
-  }
-  if (!(maxBody > 0)) throw new TypeError('[@mcpx/transports] maxBodyBytes must be > 0')
-  if (!(keepAlive >= 0)) throw new TypeError('[@mcpx/transports] keepAliveInterval must be >= 0')
-  if (!(maxBuffered > 0)) throw new TypeError('[@mcpx/transports] maxBufferedBytes must be > 0')
-  const onError =
-    options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
-  const guard = hostOriginGuard(options)
-  const streams = new Map<string, Stream>()
-
-  const pinger = keepAlive > 0 ? setInterval(ping, keepAlive) : undefined
-  pinger?.unref()
-
-  function ping(): void {
-    for (const [id, stream] of streams) write(id, stream.res, ': keep-alive\n\n')
-  }
+export function createSseHandler(proxy: McpProxy, options: SseHandlerOptions = {}): NodeHandler {
+  const ssePath = checkPath('ssePath', options.ssePath ?? '/sse')
+  const messagesPath = checkPath('messagesPath', options.messagesPath ?? '/messages')
+  const fe = frontEnd(options)
+  const table = new SessionTable<Stream>({
+    maxSessions: fe.maxSessions,
+    idleTimeout: 0,
+    keepAliveInterval: fe.keepAliveInterval,
+  })
 
   function write(id: string, res: ServerResponse, text: string): void {
-    writeBounded(res, text, maxBuffered, () =>
-      onError(
+    writeBounded(res, text, fe.maxBufferedBytes, () =>
+      fe.onError(
         new Error(
           `session ${id.slice(0, 6)}…: the client stopped reading its SSE stream; closing it`,
         ),
+        { method: undefined },
       ),
     )
   }
 
-  function open(req: IncomingMessage, res: ServerResponse): void {
-    if (streams.size >= maxSessions) {
-      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', {
-        'retry-after': '5',
-      })
+  function open(req: IncomingMessage, res: ServerResponse, principal: Principal | undefined): void {
+    const id = table.mint()
+    if (McpxError.is(id)) {
+      sendJson(res, 503, errorResponse(null, id), id.headers)
       return
     }
-    // The session id is the only thing that ties a POST to its stream: 144 random bits.
-    const id = randomBytes(18).toString('base64url')
+    const send = (text: string) => write(id, res, text)
     const session = new Session({
       proxy,
       info: { id, transport: 'sse', remoteAddress: req.socket.remoteAddress },
-      send: (message) => write(id, res, `event: message\ndata: ${JSON.stringify(message)}\n\n`),
-      onError,
+      send: (message) => send(`event: message\ndata: ${JSON.stringify(message)}\n\n`),
+      onError: (error) => fe.onError(error, { method: undefined }),
     })
-    const stream: Stream = { res, session }
-    streams.set(id, stream)
+    const stream = new Stream(res, session, fe.identityOf(principal), send)
+    // The session id is the only thing that ties a POST to its stream: 144 random bits.
+    table.add(id, stream)
     res.on('close', () => {
-      if (streams.get(id) === stream) streams.delete(id)
+      table.forget(id, stream)
       session.close()
     })
     res.writeHead(200, SSE_HEADERS)
     res.write(`event: endpoint\ndata: ${messagesPath}?sessionId=${id}\n\n`)
   }
 
-  function post(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
-    const id = query.get('sessionId')
+  async function post(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string | undefined,
+    principal: Principal | undefined,
+  ) {
     if (!id) {
-      fail(
+      const message = 'Bad Request: the sessionId query parameter is required'
+      return fail(res, 400, ErrorCode.InvalidRequest, message)
+    }
+    const stream = table.get(id)
+    if (!stream) return fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+    if (stream.identity !== fe.identityOf(principal)) {
+      return fail(
         res,
-        400,
-        ErrorCode.InvalidRequest,
-        'Bad Request: the sessionId query parameter is required',
+        403,
+        ErrorCode.Forbidden,
+        'Forbidden: this session belongs to another identity',
       )
-      return
     }
-    if (!streams.has(id)) {
-      fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-      return
+    if (!req.headers['content-type']?.includes('application/json')) {
+      const message = 'Unsupported Media Type: Content-Type must be application/json'
+      return fail(res, 415, ErrorCode.InvalidRequest, message)
     }
-    if (!requireJson(req, res)) return
-    readMessage(req, res, maxBody, (message) => {
-      // The stream may have closed while the body arrived.
-      const session = streams.get(id)?.session
-      if (!session || session.closed) {
-        fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-        return
-      }
-      session.receive(message, { headers: req.headers })
-      sendJson(res, 202, undefined)
-    })
+    const body = await readBody(req, fe.maxMessageBytes).catch((error: unknown) => error)
+    if (body === TOO_LARGE) {
+      const message = `Payload Too Large: the limit is ${fe.maxMessageBytes} bytes`
+      req.resume()
+      return fail(res, 413, ErrorCode.InvalidRequest, message, { connection: 'close' })
+    }
+    if (
+      typeof body !== 'string' &&
+      !(typeof body === 'object' && body !== null && 'parsed' in body)
+    ) {
+      fe.onError(body, { method: undefined })
+      return fail(res, 500, ErrorCode.InternalError, 'Internal error')
+    }
+    const message = messageOf(body)
+    if (McpxError.is(message)) return sendJson(res, 400, errorResponse(null, message))
+    // The stream may have closed while the body arrived.
+    if (stream.session.closed) return fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+    stream.session.receive(message, { headers: req.headers, principal })
+    sendJson(res, 202, undefined)
   }
 
-  const handler = ((req: IncomingMessage, res: ServerResponse, next?: () => void) => {
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const path = q === -1 ? url : url.slice(0, q)
+  async function serve(req: IncomingMessage, res: ServerResponse, next?: () => void) {
+    const path = pathOf(req.url ?? '/')
     if (path !== ssePath && path !== messagesPath) {
       if (next) next()
       else fail(res, 404, ErrorCode.InvalidRequest, 'Not Found')
       return
     }
-    const refusal = guard(req.headers)
-    if (refusal) {
-      fail(res, 403, ErrorCode.InvalidRequest, refusal)
-      return
+    const refusal = fe.refuse(req.headers)
+    if (refusal) return fail(res, 403, ErrorCode.InvalidRequest, refusal)
+    const isOpen = req.method === 'GET' && path === ssePath
+    const isPost = req.method === 'POST' && path === messagesPath
+    if (!isOpen && !isPost) {
+      const allow = ssePath === messagesPath ? 'GET, POST' : path === ssePath ? 'GET' : 'POST'
+      return fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', { allow })
     }
-    if (req.method === 'GET' && path === ssePath) return open(req, res)
-    if (req.method === 'POST' && path === messagesPath) {
-      return post(req, res, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)))
+    const url = req.url ?? '/'
+    const sessionId = isPost
+      ? (new URLSearchParams(url.slice(path.length + 1)).get('sessionId') ?? undefined)
+      : undefined
+    const verdict = await verdictOf(fe, {
+      method: req.method!,
+      url,
+      headers: req.headers,
+      sessionId,
+      remoteAddress: req.socket.remoteAddress,
+    })
+    if (verdict.refused) {
+      req.resume()
+      const { status, headers, error } = verdict.refused
+      return sendJson(res, status, errorResponse(null, error), headers)
     }
-    const allow = ssePath === messagesPath ? 'GET, POST' : path === ssePath ? 'GET' : 'POST'
-    fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', { allow })
-  }) as SseHandler
-
-  Object.defineProperty(handler, 'sessionCount', { get: () => streams.size })
-  handler.close = () => {
-    if (pinger) clearInterval(pinger)
-    for (const [id, stream] of streams) {
-      streams.delete(id)
-      stream.session.close()
-      stream.res.end()
-    }
+    if (isOpen) open(req, res, verdict.principal)
+    else await post(req, res, sessionId, verdict.principal)
   }
-  return handler
+
+  return nodeHandler((req, res, next) => void serve(req, res, next), {
+    sessionCount: () => table.size,
+    close: () => table.close(),
+  })
 }

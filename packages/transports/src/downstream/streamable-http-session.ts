@@ -1,203 +1,241 @@
-import type { ServerResponse } from 'node:http'
-import { ErrorCode, type Message, type RequestId, type Response } from '@mcpx/core'
+import { ErrorCode, type McpxError, type Message, type RequestId } from '@mcpx/core'
 import { Session, type SessionOptions } from '../protocol/session.js'
-import { JSON_HEADERS, SSE_HEADERS, writeBounded } from './http.js'
+import type { EventStore, StoredEvent } from './event-store.js'
+import type { HttpExchange, SseWriter } from './exchange.js'
+import { eventId, PostStream, type StreamOwner, sseEvent } from './post-stream.js'
+import type { TableEntry } from './session-table.js'
 
 /** Most unrelated server messages kept for a session while it has no GET stream open. */
 const MAX_QUEUED = 256
 
-function sseEvent(message: Message): string {
-  return `event: message\ndata: ${JSON.stringify(message)}\n\n`
-}
-
-/**
- * HTTP status for a JSON-RPC error answer sent as JSON (DESIGN.md, "Errors a
- * client sees"); anything not listed is a normal 200 carrying the error.
- */
-export function statusFor(response: Response): number {
-  if (!('error' in response)) return 200
-  switch (response.error.code) {
-    case ErrorCode.RateLimited:
-      return 429
-    case ErrorCode.Unauthorized:
-      return 401
-    case ErrorCode.Forbidden:
-      return 403
-    case ErrorCode.UpstreamUnavailable:
-      return 503
-    default:
-      return 200
-  }
-}
-
-function retryAfter(response: Response): string | undefined {
-  if (!('error' in response) || response.error.code !== ErrorCode.RateLimited) return undefined
-  const seconds = (response.error.data as { retryAfter?: unknown } | undefined)?.retryAfter
-  return typeof seconds === 'number' && seconds >= 0 ? String(Math.ceil(seconds)) : undefined
-}
-
-/**
- * The response to one POSTed request. It answers with plain JSON unless
- * something related to the request (progress, a log message, a sampling
- * request) must reach the client first; then it becomes an SSE stream
- * (Streamable HTTP §Sending Messages to the Server: JSON or SSE).
- */
-export class PostStream {
-  readonly res: ServerResponse
-  readonly #owner: StreamableHttpSession
-  #sse = false
-  #done = false
-  /** Sees the answer before it is written (the initialize POST uses it to drop a refused session). */
-  beforeFinish: ((response: Response) => void) | undefined
-
-  constructor(res: ServerResponse, owner: StreamableHttpSession) {
-    this.res = res
-    this.#owner = owner
-  }
-
-  /**
-   * End the response without an answer: the request was cancelled, and
-   * MCP cancellation §Behavior says a cancelled request gets no response.
-   */
-  abandon(): void {
-    if (this.#done) return
-    this.#done = true
-    if (!this.#sse) this.res.writeHead(200, SSE_HEADERS)
-    this.res.end()
-  }
-
-  get done(): boolean {
-    return this.#done
-  }
-
-  event(message: Message): void {
-    if (this.#done) return
-    if (!this.#sse) {
-      this.#sse = true
-      this.res.writeHead(200, SSE_HEADERS)
-    }
-    this.#owner.write(this.res, sseEvent(message))
-  }
-
-  finish(response: Response): void {
-    if (this.#done) return
-    this.#done = true
-    this.beforeFinish?.(response)
-    if (this.#sse) {
-      this.res.end(sseEvent(response))
-      return
-    }
-    const after = retryAfter(response)
-    this.res.writeHead(
-      statusFor(response),
-      after ? { ...JSON_HEADERS, 'retry-after': after } : JSON_HEADERS,
-    )
-    this.res.end(JSON.stringify(response))
-  }
-}
-
-/** Bounds on what a session's streams may hold. */
-export interface StreamLimits {
-  /** Unsent bytes a stream may hold before it is closed. */
-  maxBuffered: number
-  /** Told whenever something is dropped or a stream closed for not reading. */
+/** What a {@link StreamableHttpSession} is given by its front end. */
+export interface StreamableHttpSessionOptions extends Omit<SessionOptions, 'send'> {
+  identity: string
+  /** Where SSE events are kept for replay; undefined: streams cannot be resumed. */
+  store: EventStore | undefined
+  /** Milliseconds a request whose stream dropped waits for the client to resume it. */
+  resumeTimeout: number
+  /** Something was dropped, or a stream closed for not reading. */
   onDrop(reason: string): void
+}
+
+/** The standalone GET stream (Streamable HTTP §Listening for Messages from the Server). */
+interface Standalone {
+  readonly streamId: string
+  seq: number
+  writer: SseWriter | undefined
 }
 
 /**
  * A Streamable HTTP session: the protocol session plus the HTTP streams
- * that carry its messages to the client.
+ * that carry its messages to the client, and what is needed to resume them.
  */
-export class StreamableHttpSession {
+export class StreamableHttpSession implements TableEntry, StreamOwner {
   readonly session: Session
+  readonly identity: string
+  lastActive = Date.now()
   /** Open POST responses, by the client's request id. */
   readonly streams = new Map<RequestId, PostStream>()
-  /** The standalone GET stream, when the client has one open. */
-  standalone: ServerResponse | undefined
-  lastActive = Date.now()
-  #queue: Message[] = []
-  readonly #limits: StreamLimits
+  /** POST streams whose connection dropped, waiting for a resume, by stream id. */
+  readonly #waiting = new Map<
+    string,
+    { stream: PostStream; timer: ReturnType<typeof setTimeout> }
+  >()
+  #standalone: Standalone | undefined
+  #streamCount = 0
+  #queue: string[] = []
+  readonly #options: StreamableHttpSessionOptions
 
-  constructor(options: Omit<SessionOptions, 'send'>, limits: StreamLimits) {
-    this.#limits = limits
+  constructor(options: StreamableHttpSessionOptions) {
+    this.#options = options
+    this.identity = options.identity
     this.session = new Session({
       ...options,
-      send: (message, related) => this.#send(message, related),
+      send: (message, related, error?: McpxError) => this.#send(message, related, error),
     })
   }
 
-  /** Write to one of this session's streams, closing it if the client stopped reading. */
-  write(res: ServerResponse, text: string): void {
-    writeBounded(res, text, this.#limits.maxBuffered, () =>
-      this.#limits.onDrop('the client stopped reading a stream; closed it'),
-    )
+  get resumable(): boolean {
+    return this.#options.store !== undefined
   }
 
-  /** A keep-alive comment on the GET stream, so that idle intermediaries do not cut it. */
+  get priming(): boolean {
+    const version = this.session.info.protocolVersion
+    return version !== undefined && version >= '2025-11-25'
+  }
+
+  keep(streamId: string, seq: number, data: string): void {
+    this.#options.store?.append(this.session.id!, { streamId, seq, data })
+  }
+
+  write(writer: SseWriter, text: string): void {
+    writer.write(text)
+  }
+
+  done(stream: PostStream): void {
+    if (this.streams.get(stream.requestId) === stream) this.streams.delete(stream.requestId)
+    const waiting = this.#waiting.get(stream.streamId)
+    if (waiting?.stream === stream) {
+      clearTimeout(waiting.timer)
+      this.#waiting.delete(stream.streamId)
+    }
+  }
+
+  idle(): boolean {
+    return this.streams.size === 0 && this.#waiting.size === 0 && !this.#standalone?.writer?.open
+  }
+
   ping(): void {
-    if (this.standalone) this.write(this.standalone, ': keep-alive\n\n')
+    const writer = this.#standalone?.writer
+    if (writer?.open) this.write(writer, ': keep-alive\n\n')
   }
 
-  /** Attach the standalone GET stream and flush what waited for it. */
-  attach(res: ServerResponse): void {
-    this.standalone = res
-    res.writeHead(200, SSE_HEADERS)
-    res.write(': stream open\n\n')
+  /** A POSTed request: its response stream. */
+  open(exchange: HttpExchange, requestId: RequestId): PostStream {
+    const stream = new PostStream(exchange, this, requestId, `p${++this.#streamCount}`)
+    this.streams.set(requestId, stream)
+    exchange.onClose(() => this.#dropped(stream))
+    return stream
+  }
+
+  /** Whether the session has a standalone GET stream open now. */
+  get listening(): boolean {
+    return this.#standalone?.writer?.open === true
+  }
+
+  /** Open the standalone GET stream and flush what waited for it. */
+  listen(writer: SseWriter): void {
+    const standalone: Standalone = { streamId: `g${++this.#streamCount}`, seq: 0, writer }
+    this.#standalone = standalone
+    writer.write(': stream open\n\n')
     const queued = this.#queue
     this.#queue = []
-    for (const message of queued) this.write(res, sseEvent(message))
-    res.on('close', () => {
-      if (this.standalone === res) this.standalone = undefined
-    })
+    for (const data of queued) this.#toStandalone(standalone, data)
+  }
+
+  /**
+   * Resume the stream an event id names (Streamable HTTP §Resumability and
+   * Redelivery: replay only what was sent on that stream, after that event).
+   * False when there is nothing to resume: an unknown stream, or events no
+   * longer kept.
+   */
+  resume(streamId: string, afterSeq: number, writer: SseWriter): boolean {
+    const waiting = this.#waiting.get(streamId)
+    const standalone = this.#standalone?.streamId === streamId ? this.#standalone : undefined
+    const last = waiting ? waiting.stream.seq : standalone?.seq
+    if (last === undefined || afterSeq > last) return false
+    const replay = this.#options.store?.after(this.session.id!, streamId, afterSeq) ?? []
+    if (!complete(replay, afterSeq, last)) return false
+    if (waiting) {
+      clearTimeout(waiting.timer)
+      this.#waiting.delete(streamId)
+      waiting.stream.resume(writer, replay)
+      return true
+    }
+    const resumed = standalone!
+    resumed.writer?.end()
+    resumed.writer = writer
+    // What waited for a GET stream was kept on this one too: the replay carries it.
+    this.#queue = []
+    for (const event of replay)
+      this.write(writer, sseEvent(eventId(streamId, event.seq), event.data))
+    return true
   }
 
   /** End the POST of a request the client cancelled, without an answer. */
   abandon(id: RequestId): void {
-    const stream = this.streams.get(id)
-    if (!stream) return
-    this.streams.delete(id)
-    stream.abandon()
+    this.streams.get(id)?.abandon()
   }
 
   /** End every stream: open requests get -32000 "Session closed". */
   close(): void {
     this.session.close()
     for (const [id, stream] of this.streams) {
-      stream.finish({
-        jsonrpc: '2.0',
-        id,
-        error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' },
-      })
+      stream.finish(
+        {
+          jsonrpc: '2.0',
+          id,
+          error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' },
+        },
+        undefined,
+      )
     }
     this.streams.clear()
-    this.standalone?.end()
-    this.standalone = undefined
+    for (const { stream, timer } of this.#waiting.values()) {
+      clearTimeout(timer)
+      stream.abandon()
+    }
+    this.#waiting.clear()
+    this.#standalone?.writer?.end()
+    this.#standalone = undefined
     this.#queue = []
+    if (this.session.id !== undefined) this.#options.store?.drop(this.session.id)
   }
 
-  #send(message: Message, related: RequestId | undefined): void {
+  /** A POST's connection went away before its answer. */
+  #dropped(stream: PostStream): void {
+    if (stream.answered || this.streams.get(stream.requestId) !== stream) return
+    stream.detach()
+    if (!stream.resumable) {
+      // Nothing the client saw lets it resume: the answer could not be delivered, so stop the work.
+      this.streams.delete(stream.requestId)
+      this.#cancel(stream.requestId, 'client disconnected')
+      return
+    }
+    // §Resumability: a disconnection is not a cancellation; the client may resume with Last-Event-ID.
+    const timer = setTimeout(() => {
+      this.#waiting.delete(stream.streamId)
+      if (!stream.answered) this.#cancel(stream.requestId, 'client did not resume the stream')
+      stream.abandon()
+    }, this.#options.resumeTimeout)
+    ;(timer as { unref?: () => void }).unref?.()
+    // Messages for it still arrive by request id (it stays in `streams`); they are kept for the replay.
+    this.#waiting.set(stream.streamId, { stream, timer })
+  }
+
+  #cancel(requestId: RequestId, reason: string): void {
+    this.session.receive({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId, reason },
+    })
+  }
+
+  #send(message: Message, related: RequestId | undefined, error: McpxError | undefined): void {
     const stream = related === undefined ? undefined : this.streams.get(related)
     if (stream) {
-      if (!('method' in message) && message.id === related) {
-        this.streams.delete(related)
-        stream.finish(message)
-      } else stream.event(message)
+      if (!('method' in message) && message.id === related) stream.finish(message, error)
+      else stream.event(message)
       return
     }
     // Streamable HTTP §Listening: a response never goes on the GET stream; its POST is gone.
     if (!('method' in message)) return
-    if (this.standalone) {
-      this.write(this.standalone, sseEvent(message))
-      return
-    }
-    // Streamable HTTP §Listening for Messages: without a GET stream, unrelated
-    // messages wait (bounded) for the client to open one.
+    const data = JSON.stringify(message)
+    const standalone = this.#standalone
+    if (standalone && (standalone.writer?.open || this.resumable))
+      this.#toStandalone(standalone, data)
+    if (standalone?.writer?.open) return
+    // §Listening for Messages: without a GET stream, unrelated messages wait (bounded) for one.
     if (this.#queue.length >= MAX_QUEUED) {
-      const dropped = this.#queue.shift()!
-      this.#limits.onDrop(
-        `dropped ${'method' in dropped ? dropped.method : 'a message'}: no GET stream to carry it`,
-      )
+      this.#queue.shift()
+      this.#options.onDrop('dropped a server message: no GET stream to carry it')
     }
-    this.#queue.push(message)
+    this.#queue.push(data)
   }
+
+  #toStandalone(standalone: Standalone, data: string): void {
+    let id: string | undefined
+    if (this.resumable) {
+      const seq = ++standalone.seq
+      this.keep(standalone.streamId, seq, data)
+      id = eventId(standalone.streamId, seq)
+    }
+    if (standalone.writer?.open) this.write(standalone.writer, sseEvent(id, data))
+  }
+}
+
+/** Whether `replay` holds every event after `afterSeq` up to `last`, none missing. */
+function complete(replay: readonly StoredEvent[], afterSeq: number, last: number): boolean {
+  if (replay.length !== last - afterSeq) return false
+  return replay.every((event, i) => event.seq === afterSeq + 1 + i)
 }

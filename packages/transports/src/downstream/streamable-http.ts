@@ -1,366 +1,285 @@
-import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import {
   ErrorCode,
   errorResponse,
   type McpProxy,
   McpxError,
   type Message,
+  type Principal,
   type Request,
-  type RequestId,
 } from '@mcpx/core'
 import { SUPPORTED_PROTOCOL_VERSIONS } from '../version.js'
+import { verdictOf } from './authenticate.js'
+import { type EventStore, memoryEventStore } from './event-store.js'
+import { type HttpExchange, messageOf, TOO_LARGE } from './exchange.js'
 import {
-  fail,
-  type HostOriginOptions,
-  hostOriginGuard,
-  readMessage,
-  requireJson,
-  sendJson,
-} from './http.js'
-import { PostStream, StreamableHttpSession } from './streamable-http-session.js'
+  atLeastZero,
+  type FrontEnd,
+  type FrontEndOptions,
+  frontEnd,
+  positive,
+} from './front-end.js'
+import { type HttpAnswer, httpAnswerForThrown } from './http-answer.js'
+import { parseEventId } from './post-stream.js'
+import { SessionTable } from './session-table.js'
+import { StreamableHttpSession } from './streamable-http-session.js'
 
-/** Options for {@link createNodeHandler}. */
-export interface NodeHandlerOptions extends HostOriginOptions {
-  /** Largest POST body in bytes; larger ones get 413 before parsing. @defaultValue 4 MiB */
-  maxBodyBytes?: number
-  /** Milliseconds without traffic after which a session ends; 0 never. @defaultValue 30 minutes */
+/** Options of the Streamable HTTP front end, on `node:http` and on `fetch` alike. */
+export interface StreamableHttpServerOptions extends FrontEndOptions {
+  /** Milliseconds without a request after which a session ends; 0 never. @defaultValue 30 minutes */
   sessionIdleTimeout?: number
-  /** Most sessions at once; `initialize` beyond that gets 503. @defaultValue 10000 */
-  maxSessions?: number
-  /** Milliseconds between keep-alive comments on GET streams; 0 sends none. @defaultValue 25000 */
-  keepAliveInterval?: number
   /**
-   * Bytes a response stream may hold unsent, for a client that stopped
-   * reading; past it the stream is closed.
-   * @defaultValue 16 MiB
+   * Where SSE events are kept so that a client whose stream dropped can
+   * resume it with `Last-Event-ID`; `false` keeps none (a dropped POST stream
+   * then cancels its request).
+   * @defaultValue `memoryEventStore()` (bounded per session and in total)
    */
-  maxBufferedBytes?: number
-  /** Non-`McpxError`s thrown while answering, and dropped messages. @defaultValue `console.error` */
-  onError?(error: unknown): void
+  eventStore?: EventStore | false
+  /**
+   * Milliseconds a request whose SSE stream dropped keeps running while it
+   * waits for the client to resume the stream; then it is cancelled.
+   * @defaultValue 30000
+   */
+  resumeTimeout?: number
 }
 
-/** A `node:http` request handler serving MCP Streamable HTTP. */
-export interface NodeHandler {
-  (req: IncomingMessage, res: ServerResponse): void
-  /** Sessions open now. */
-  readonly sessionCount: number
-  /** End every session and stop the idle timer. */
-  close(): void
+const ALLOW = { allow: 'GET, POST, DELETE' }
+
+function accepts(ex: HttpExchange, type: string): boolean {
+  const accept = ex.headers.accept
+  return typeof accept === 'string' && (accept.includes(type) || accept.includes('*/*'))
 }
 
-function accepts(req: IncomingMessage, type: string): boolean {
-  const accept = req.headers.accept
-  return accept !== undefined && (accept.includes(type) || accept.includes('*/*'))
+function header(ex: HttpExchange, name: string): string | undefined {
+  const value = ex.headers[name]
+  return typeof value === 'string' ? value : undefined
 }
 
 /**
- * Serve a proxy as an MCP Streamable HTTP endpoint inside any `node:http`
- * server (Express, Fastify and Hono's node server take the same handler).
- * POST carries client messages, GET opens the stream for server messages,
- * DELETE ends the session.
- *
- * @example
- * ```ts
- * const mcp = createNodeHandler(createProxy({ terminal: forward(files) }))
- * http.createServer((req, res) => (req.url?.startsWith('/mcp') ? mcp(req, res) : app(req, res))).listen(3000, '127.0.0.1')
- * ```
+ * Streamable HTTP (MCP 2025-03-26 to 2025-11-25), written once against
+ * {@link HttpExchange}: POST carries client messages, GET opens (or
+ * resumes) the stream for server messages, DELETE ends the session. The
+ * `node:http` handler and the `fetch` handler are thin adapters around it.
  */
-export function createNodeHandler(proxy: McpProxy, options: NodeHandlerOptions = {}): NodeHandler {
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
-  const idle = options.sessionIdleTimeout ?? 30 * 60_000
-  const maxSessions = options.maxSessions ?? 10_000
-  if (!(maxSessions > 0)) throw new TypeError('[@mcpx/transports] maxSessions must be > 0')
-  if (!(maxBody > 0)) throw new TypeError('[@mcpx/transports] maxBodyBytes must be > 0')
-  if (!(idle >= 0)) throw new TypeError('[@mcpx/transports] sessionIdleTimeout must be >= 0')
-  const onError =
-    options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
-  const keepAlive = options.keepAliveInterval ?? 25_000
-  const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
-  if (!(keepAlive >= 0)) throw new TypeError('[@mcpx/transports] keepAliveInterval must be >= 0')
-  if (!(maxBuffered > 0)) throw new TypeError('[@mcpx/transports] maxBufferedBytes must be > 0')
-  const hostOrigin = hostOriginGuard(options)
-  const sessions = new Map<string, StreamableHttpSession>()
+export class StreamableHttpServer {
+  readonly #proxy: McpProxy
+  readonly #fe: FrontEnd
+  readonly #store: EventStore | undefined
+  readonly #resumeTimeout: number
+  readonly sessions: SessionTable<StreamableHttpSession>
 
-  // One unref'd timer for the whole handler: idle expiry and GET-stream keep-alives.
-  const tick = Math.min(
-    idle || Number.POSITIVE_INFINITY,
-    keepAlive || Number.POSITIVE_INFINITY,
-    60_000,
-  )
-  const timer = setInterval(sweep, tick)
-  timer.unref()
-
-  function sweep(): void {
-    const cutoff = Date.now() - idle
-    for (const [id, http] of sessions) {
-      if (idle > 0 && http.lastActive < cutoff && http.streams.size === 0 && !http.standalone)
-        end(id, http)
-      else if (keepAlive > 0) http.ping()
-    }
-  }
-
-  function end(id: string, http: StreamableHttpSession): void {
-    sessions.delete(id)
-    http.close()
-  }
-
-  /** Checks shared by every method; answers and returns false when the request may not proceed. */
-  function guard(req: IncomingMessage, res: ServerResponse): boolean {
-    const refusal = hostOrigin(req.headers)
-    if (refusal) {
-      fail(res, 403, ErrorCode.InvalidRequest, refusal)
-      return false
-    }
-    const version = req.headers['mcp-protocol-version']
-    if (typeof version === 'string' && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      fail(
-        res,
-        400,
-        ErrorCode.InvalidRequest,
-        `Bad Request: unsupported MCP-Protocol-Version ${version}`,
-      )
-      return false
-    }
-    return true
-  }
-
-  /** The session the request names; answers 400/404 and returns undefined when there is none. */
-  function sessionOf(req: IncomingMessage, res: ServerResponse): StreamableHttpSession | undefined {
-    const id = req.headers['mcp-session-id']
-    if (typeof id !== 'string' || id === '') {
-      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required')
-      return undefined
-    }
-    const http = sessions.get(id)
-    // Streamable HTTP §Session Management: 404 tells the client to re-initialize.
-    if (!http) fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-    else http.lastActive = Date.now()
-    return http
-  }
-
-  function post(req: IncomingMessage, res: ServerResponse): void {
-    if (!accepts(req, 'application/json') || !accepts(req, 'text/event-stream')) {
-      fail(
-        res,
-        406,
-        ErrorCode.InvalidRequest,
-        'Not Acceptable: Accept must include application/json and text/event-stream',
-      )
-      return
-    }
-    if (!requireJson(req, res)) return
-    readMessage(req, res, maxBody, (message) => {
-      if ('method' in message && message.method === 'initialize')
-        initialize(req, res, message as Request)
-      else deliver(req, res, message)
+  constructor(proxy: McpProxy, options: StreamableHttpServerOptions) {
+    this.#proxy = proxy
+    this.#fe = frontEnd(options)
+    const idle = options.sessionIdleTimeout ?? 30 * 60_000
+    atLeastZero('sessionIdleTimeout', idle)
+    this.#resumeTimeout = options.resumeTimeout ?? 30_000
+    positive('resumeTimeout', this.#resumeTimeout)
+    this.#store =
+      options.eventStore === false ? undefined : (options.eventStore ?? memoryEventStore())
+    this.sessions = new SessionTable({
+      maxSessions: this.#fe.maxSessions,
+      idleTimeout: idle,
+      keepAliveInterval: this.#fe.keepAliveInterval,
     })
   }
 
-  function initialize(req: IncomingMessage, res: ServerResponse, message: Request): void {
+  get frontEnd(): FrontEnd {
+    return this.#fe
+  }
+
+  /** Serve one HTTP request. Never rejects: every failure is an HTTP answer. */
+  handle(ex: HttpExchange): void | Promise<void> {
+    const refusal = this.#fe.refuse(ex.headers)
+    if (refusal) return fail(ex, 403, ErrorCode.InvalidRequest, refusal)
+    const version = header(ex, 'mcp-protocol-version')
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      const message = `Bad Request: unsupported MCP-Protocol-Version ${version}`
+      return fail(ex, 400, ErrorCode.InvalidRequest, message)
+    }
+    const { method } = ex
+    if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
+      return fail(ex, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', ALLOW)
+    }
+    // Without a hook nothing is awaited: the common case stays synchronous up to the body.
+    if (this.#fe.authenticate) return this.#authenticated(ex)
+    return this.#route(ex, undefined)
+  }
+
+  close(): void {
+    this.sessions.close()
+  }
+
+  async #authenticated(ex: HttpExchange): Promise<void> {
+    const verdict = await verdictOf(this.#fe, {
+      method: ex.method,
+      url: ex.url,
+      headers: ex.headers,
+      sessionId: header(ex, 'mcp-session-id'),
+      remoteAddress: ex.remoteAddress,
+    })
+    if (verdict.refused) return refuse(ex, verdict.refused)
+    return this.#route(ex, verdict.principal)
+  }
+
+  #route(ex: HttpExchange, principal: Principal | undefined): void | Promise<void> {
+    const { method } = ex
+    if (method === 'POST') return this.#post(ex, principal)
+    if (method === 'GET') return this.#get(ex, principal)
+    const http = this.#sessionOf(ex, principal)
+    if (http) this.sessions.end(http.session.id!)
+    if (http) ex.json(200, undefined)
+  }
+
+  async #post(ex: HttpExchange, principal: Principal | undefined): Promise<void> {
+    if (!accepts(ex, 'application/json') || !accepts(ex, 'text/event-stream')) {
+      const message = 'Not Acceptable: Accept must include application/json and text/event-stream'
+      return fail(ex, 406, ErrorCode.InvalidRequest, message)
+    }
+    if (!header(ex, 'content-type')?.includes('application/json')) {
+      const message = 'Unsupported Media Type: Content-Type must be application/json'
+      return fail(ex, 415, ErrorCode.InvalidRequest, message)
+    }
+    let body: Awaited<ReturnType<HttpExchange['body']>>
+    try {
+      body = await ex.body(this.#fe.maxMessageBytes)
+    } catch (error) {
+      // The body could not be read (the client left, or a body parser consumed it): say why in the log.
+      this.#fe.onError(error, { method: undefined })
+      return refuse(ex, httpAnswerForThrown(error))
+    }
+    if (body === TOO_LARGE) {
+      const message = `Payload Too Large: the limit is ${this.#fe.maxMessageBytes} bytes`
+      return fail(ex, 413, ErrorCode.InvalidRequest, message, { connection: 'close' })
+    }
+    const message = messageOf(body)
+    if (McpxError.is(message)) return ex.json(400, errorResponse(null, message))
+    if ('method' in message && message.method === 'initialize') {
+      return this.#initialize(ex, message as Request, principal)
+    }
+    this.#deliver(ex, message, principal)
+  }
+
+  #initialize(ex: HttpExchange, message: Request, principal: Principal | undefined): void {
     if (!('id' in message)) {
-      fail(res, 400, ErrorCode.InvalidRequest, 'Bad Request: initialize must be a request')
-      return
+      return fail(ex, 400, ErrorCode.InvalidRequest, 'Bad Request: initialize must be a request')
     }
-    if (req.headers['mcp-session-id'] !== undefined) {
-      fail(
-        res,
-        400,
-        ErrorCode.InvalidRequest,
-        'Bad Request: initialize must not carry an Mcp-Session-Id',
-      )
-      return
+    if (ex.headers['mcp-session-id'] !== undefined) {
+      const text = 'Bad Request: initialize must not carry an Mcp-Session-Id'
+      return fail(ex, 400, ErrorCode.InvalidRequest, text)
     }
-    if (sessions.size >= maxSessions) {
-      fail(res, 503, ErrorCode.UpstreamUnavailable, 'Service Unavailable: too many sessions', {
-        'retry-after': '5',
-      })
-      return
-    }
-    // Streamable HTTP §Session Management: globally unique, cryptographically secure (144 random bits).
-    const id = randomBytes(18).toString('base64url')
-    const http = new StreamableHttpSession(
-      {
-        proxy,
-        info: { id, transport: 'streamable-http', remoteAddress: req.socket.remoteAddress },
-        onError,
-      },
+    const id = this.sessions.mint()
+    if (McpxError.is(id)) return refuse(ex, httpAnswerForThrown(id))
+    const fe = this.#fe
+    const http = new StreamableHttpSession({
+      proxy: this.#proxy,
+      info: { id, transport: 'streamable-http', remoteAddress: ex.remoteAddress },
+      onError: (error) => fe.onError(error, { method: undefined }),
+      identity: fe.identityOf(principal),
+      store: this.#store,
+      resumeTimeout: this.#resumeTimeout,
       // Session ids are bearer secrets: logs get a prefix only.
-      {
-        maxBuffered,
-        onDrop: (reason) => onError(new Error(`session ${id.slice(0, 6)}…: ${reason}`)),
-      },
-    )
-    sessions.set(id, http)
-    http.session.onClose(() => {
-      if (sessions.get(id) === http) sessions.delete(id)
+      onDrop: (reason) =>
+        fe.onError(new Error(`session ${id.slice(0, 6)}…: ${reason}`), { method: undefined }),
     })
-    res.setHeader('mcp-session-id', id)
-    const stream = open(req, res, http, message)
+    this.sessions.add(id, http)
+    http.session.onClose(() => this.sessions.forget(id, http))
+    const stream = http.open(ex, message.id)
+    stream.headers = { 'mcp-session-id': id }
     // A refused or failed initialize (auth, upstream down) leaves no session behind.
     stream.beforeFinish = (response) => {
       if (!('error' in response)) return
-      res.removeHeader('mcp-session-id')
-      end(id, http)
+      stream.headers = undefined
+      this.sessions.end(id)
     }
+    http.session.receive(message, { headers: ex.headers, principal })
   }
 
-  function deliver(req: IncomingMessage, res: ServerResponse, message: Message): void {
-    const http = sessionOf(req, res)
+  #deliver(ex: HttpExchange, message: Message, principal: Principal | undefined): void {
+    const http = this.#sessionOf(ex, principal)
     if (!http) return
     if (!('method' in message) || !('id' in message)) {
       // Notifications and responses: Streamable HTTP §Sending: 202 Accepted, no body.
-      http.session.receive(message, { headers: req.headers })
+      http.session.receive(message, { headers: ex.headers, principal })
       if ('method' in message && message.method === 'notifications/cancelled') {
-        http.abandon(message.params?.requestId as RequestId)
+        http.abandon(message.params?.requestId as Request['id'])
       }
-      sendJson(res, 202, undefined)
-      return
+      return ex.json(202, undefined)
     }
     if (http.streams.has(message.id)) {
-      sendJson(
-        res,
-        400,
-        errorResponse(
-          message.id,
-          new McpxError(ErrorCode.InvalidRequest, 'Request id is already in use'),
-        ),
-      )
-      return
+      const error = new McpxError(ErrorCode.InvalidRequest, 'Request id is already in use')
+      return ex.json(400, errorResponse(message.id, error))
     }
-    open(req, res, http, message)
+    http.open(ex, message.id)
+    http.session.receive(message, { headers: ex.headers, principal })
   }
 
-  function open(
-    req: IncomingMessage,
-    res: ServerResponse,
-    http: StreamableHttpSession,
-    message: Request,
-  ): PostStream {
-    const stream = new PostStream(res, http)
-    http.streams.set(message.id, stream)
-    res.on('close', () => {
-      if (stream.done || http.streams.get(message.id) !== stream) return
-      // No resumability: an answer to a closed stream would be lost, so stop the work.
-      http.streams.delete(message.id)
-      http.session.receive({
-        jsonrpc: '2.0',
-        method: 'notifications/cancelled',
-        params: { requestId: message.id, reason: 'client disconnected' },
-      })
-    })
-    http.session.receive(message, { headers: req.headers })
-    return stream
-  }
-
-  function get(req: IncomingMessage, res: ServerResponse): void {
-    if (!accepts(req, 'text/event-stream')) {
-      fail(
-        res,
-        406,
-        ErrorCode.InvalidRequest,
-        'Not Acceptable: Accept must include text/event-stream',
-      )
-      return
+  #get(ex: HttpExchange, principal: Principal | undefined): void {
+    if (!accepts(ex, 'text/event-stream')) {
+      const message = 'Not Acceptable: Accept must include text/event-stream'
+      return fail(ex, 406, ErrorCode.InvalidRequest, message)
     }
-    const http = sessionOf(req, res)
+    const http = this.#sessionOf(ex, principal)
     if (!http) return
-    if (http.standalone) {
-      fail(res, 409, ErrorCode.InvalidRequest, 'Conflict: this session already has a GET stream')
+    const last = header(ex, 'last-event-id')
+    if (last !== undefined) return this.#resume(ex, http, last)
+    if (http.listening) {
+      const message = 'Conflict: this session already has a GET stream'
+      return fail(ex, 409, ErrorCode.InvalidRequest, message)
+    }
+    http.listen(ex.sse())
+  }
+
+  /** Streamable HTTP §Resumability and Redelivery: GET with `Last-Event-ID` continues a dropped stream. */
+  #resume(ex: HttpExchange, http: StreamableHttpSession, last: string): void {
+    const place = parseEventId(last)
+    if (place && this.#store) {
+      const writer = ex.sse()
+      if (http.resume(place.streamId, place.seq, writer)) return
+      // Headers are out: say so the only way left, and end the stream.
+      writer.end(': cannot resume: the events after that id are no longer kept\n\n')
       return
     }
-    http.attach(res)
+    fail(ex, 400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID names no stream to resume')
   }
 
-  function del(req: IncomingMessage, res: ServerResponse): void {
-    const http = sessionOf(req, res)
-    if (!http) return
-    end(http.session.id!, http)
-    sendJson(res, 200, undefined)
-  }
-
-  const handler = ((req: IncomingMessage, res: ServerResponse) => {
-    if (!guard(req, res)) return
-    switch (req.method) {
-      case 'POST':
-        return post(req, res)
-      case 'GET':
-        return get(req, res)
-      case 'DELETE':
-        return del(req, res)
-      default:
-        fail(res, 405, ErrorCode.InvalidRequest, 'Method Not Allowed', {
-          allow: 'GET, POST, DELETE',
-        })
+  /** The session the request names: 400, 404 or 403 (another identity) when it may not be used. */
+  #sessionOf(
+    ex: HttpExchange,
+    principal: Principal | undefined,
+  ): StreamableHttpSession | undefined {
+    const id = header(ex, 'mcp-session-id')
+    if (id === undefined || id === '') {
+      fail(ex, 400, ErrorCode.InvalidRequest, 'Bad Request: Mcp-Session-Id header is required')
+      return undefined
     }
-  }) as NodeHandler
-
-  Object.defineProperty(handler, 'sessionCount', { get: () => sessions.size })
-  handler.close = () => {
-    clearInterval(timer)
-    for (const [id, http] of sessions) end(id, http)
+    const http = this.sessions.get(id)
+    // Streamable HTTP §Session Management: 404 tells the client to re-initialize.
+    if (!http) {
+      fail(ex, 404, ErrorCode.InvalidRequest, 'Session not found')
+      return undefined
+    }
+    // MCP Security Best Practices §Session Hijacking: a session is used only by whoever opened it.
+    if (http.identity !== this.#fe.identityOf(principal)) {
+      fail(ex, 403, ErrorCode.Forbidden, 'Forbidden: this session belongs to another identity')
+      return undefined
+    }
+    http.lastActive = Date.now()
+    return http
   }
-  return handler
 }
 
-/** Options for {@link serveHttp}. */
-export interface ServeHttpOptions extends NodeHandlerOptions {
-  /** @defaultValue 3000 (0 picks a free port) */
-  port?: number
-  /** The address to bind. Loopback unless told otherwise. @defaultValue `'127.0.0.1'` */
-  host?: string
-  /** The endpoint path. @defaultValue `'/mcp'` */
-  path?: string
+/** Answer a request refused before anything was dispatched, with the error's own HTTP answer. */
+function refuse(ex: HttpExchange, refused: HttpAnswer & { error: McpxError }): void {
+  ex.json(refused.status, errorResponse(null, refused.error), refused.headers)
 }
 
-/** A running Streamable HTTP server. */
-export interface HttpServer {
-  /** The endpoint URL, e.g. `http://127.0.0.1:3000/mcp`. */
-  readonly url: string
-  readonly server: Server
-  readonly handler: NodeHandler
-  /** End every session and stop listening. */
-  close(): Promise<void>
-}
-
-/**
- * Start a `node:http` server that serves the proxy at `path` and answers 404
- * elsewhere.
- *
- * @example
- * ```ts
- * const { url } = await serveHttp(createProxy({ terminal: forward(files) }), { port: 3000 })
- * ```
- */
-export async function serveHttp(
-  proxy: McpProxy,
-  options: ServeHttpOptions = {},
-): Promise<HttpServer> {
-  const path = options.path ?? '/mcp'
-  const host = options.host ?? '127.0.0.1'
-  const handler = createNodeHandler(proxy, options)
-  const server = createServer((req, res) => {
-    const url = req.url ?? '/'
-    const end = url.indexOf('?')
-    if ((end === -1 ? url : url.slice(0, end)) === path) handler(req, res)
-    else fail(res, 404, ErrorCode.InvalidRequest, 'Not Found')
-  })
-  server.keepAliveTimeout = 65_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 3000, host, () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  const shown = host.includes(':') ? `[${host}]` : host
-  return {
-    url: `http://${shown}:${port}${path}`,
-    server,
-    handler,
-    close: async () => {
-      handler.close()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
+/** Answer with a JSON-RPC error that has no request id (the request could not be read or was refused). */
+export function fail(
+  ex: HttpExchange,
+  status: number,
+  code: number,
+  message: string,
+  headers?: Record<string, string>,
+): void {
+  ex.json(status, errorResponse(null, new McpxError(code, message)), headers)
 }

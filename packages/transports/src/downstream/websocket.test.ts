@@ -17,11 +17,8 @@ import {
   samplingClient,
 } from '../../test/fixtures.js'
 import { forward } from '../forward.js'
-import {
-  createWebSocketHandler,
-  type WebSocketHandler,
-  type WebSocketHandlerOptions,
-} from './websocket.js'
+import type { NodeHandler } from './node-io.js'
+import { createWebSocketHandler, type WebSocketHandlerOptions } from './websocket.js'
 
 beforeAll(installWebSocketGlobal)
 afterAll(removeWebSocketGlobal)
@@ -34,15 +31,12 @@ afterEach(runCleanups)
 async function serve(
   proxy: McpProxy,
   options: WebSocketHandlerOptions & { manual?: boolean } = {},
-): Promise<{ url: string; handler: WebSocketHandler; server: Server }> {
+): Promise<{ url: string; handler: NodeHandler; server: Server }> {
   const server = createServer((_req, res) => res.writeHead(404).end())
   const { manual, ...rest } = options
-  const handler = createWebSocketHandler(proxy, {
-    onError: () => {},
-    ...rest,
-    ...(manual ? {} : { server, path: '/mcp' }),
-  })
-  if (manual) server.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head))
+  const handler = createWebSocketHandler(proxy, { onError: () => {}, path: '/mcp', ...rest })
+  if (manual) server.on('upgrade', (req, socket, head) => handler.upgrade(req, socket, head))
+  else server.on('upgrade', handler.upgrade)
   const base = await listen(server, 'ws')
   cleanups.push(() => handler.close())
   return { url: `${base}/mcp`, handler, server }
@@ -220,7 +214,7 @@ describe('createWebSocketHandler refuses bad input', () => {
   })
 
   it('closes the socket with 1009 when a message exceeds maxPayload', async () => {
-    const { url, handler } = await serve(echoProxy(), { maxPayload: 64 })
+    const { url, handler } = await serve(echoProxy(), { maxMessageBytes: 64 })
     const { ws, state } = await connect(url)
     ws.send(
       JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(100) } }),

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import {
   ErrorCode,
@@ -7,70 +6,54 @@ import {
   type McpProxy,
   McpxError,
   type Message,
+  type Principal,
   parseMessage,
 } from '@mcpx/core'
 import { WebSocket, WebSocketServer } from 'ws'
 import { Session } from '../protocol/session.js'
 import { WEBSOCKET_SUBPROTOCOL } from '../protocol/websocket.js'
-import { type HostOriginOptions, hostOriginGuard } from './http.js'
+import { verdictOf } from './authenticate.js'
+import { checkPath, type FrontEndOptions, frontEnd, pathOf } from './front-end.js'
+import { type NodeHandler, nodeHandler, notOurs, refuseUpgrade, sendJson } from './node-io.js'
+import { SessionTable, type TableEntry } from './session-table.js'
 
 /** Options for {@link createWebSocketHandler}. */
-export interface WebSocketHandlerOptions extends HostOriginOptions {
-  /**
-   * A `node:http` (or `node:https`) server whose `upgrade` requests on `path`
-   * the handler takes. Without one, call `handleUpgrade` from your own
-   * `upgrade` listener.
-   */
-  server?: Server
-  /** With `server`: the endpoint path. @defaultValue `'/mcp'` */
+export interface WebSocketHandlerOptions extends FrontEndOptions {
+  /** The endpoint path: upgrades to other paths get 404. @defaultValue `'/mcp'` */
   path?: string
-  /** Largest message a client may send, in bytes; a bigger one closes the socket (code 1009). @defaultValue 4 MiB */
-  maxPayload?: number
-  /** Most sessions (open sockets) at once; more upgrades get 503. @defaultValue 10000 */
-  maxSessions?: number
-  /**
-   * Milliseconds between pings; a socket that has not answered the previous
-   * ping by the next one is dropped. 0 sends none.
-   * @defaultValue 25000
-   */
-  keepAliveInterval?: number
-  /**
-   * Bytes a socket may hold unsent, for a client that stopped reading; when
-   * more must be written, the socket and its session end.
-   * @defaultValue 16 MiB
-   */
-  maxBufferedBytes?: number
-  /** Non-`McpxError`s thrown while answering, and sockets dropped for not reading. @defaultValue `console.error` */
-  onError?(error: unknown): void
 }
 
-/** Serves MCP over WebSocket on upgrade requests. */
-export interface WebSocketHandler {
-  /** Take one `upgrade` request: check it, then upgrade it or answer it with an HTTP error. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
-  /** Sessions (open sockets) now. */
-  readonly sessionCount: number
-  /** Close every socket and session, stop the keep-alive timer and detach from `server`. */
-  close(): void
-}
-
-interface Socket {
+/** One WebSocket session: the socket is the session. */
+class Socket implements TableEntry {
   readonly ws: WebSocket
   readonly session: Session
-  alive: boolean
-}
+  readonly identity = ''
+  lastActive = Date.now()
+  alive = true
 
-const PATH = /^\/[^?#\s]*$/
+  constructor(ws: WebSocket, session: Session) {
+    this.ws = ws
+    this.session = session
+  }
 
-/** Answer an upgrade request with an HTTP error and a JSON-RPC error body, as the HTTP front ends do. */
-function refuse(socket: Duplex, status: number, code: number, message: string, headers = ''): void {
-  const body = JSON.stringify(errorResponse(null, new McpxError(code, message)))
-  socket.on('error', () => {})
-  socket.once('finish', () => socket.destroy())
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n${headers}\r\n${body}`,
-  )
+  idle(): boolean {
+    return false // it lives as long as its socket
+  }
+
+  /** A ping; a socket that has not answered the previous one by now is dropped. */
+  ping(): void {
+    if (!this.alive) {
+      this.ws.terminate()
+      return
+    }
+    this.alive = false
+    this.ws.ping()
+  }
+
+  close(): void {
+    this.session.close()
+    this.ws.close(1001, 'server shutting down')
+  }
 }
 
 /** One client frame as a message, or the error to answer it with (as stdio answers a bad line). */
@@ -89,74 +72,55 @@ function offersMcp(req: IncomingMessage): boolean {
 /**
  * Serve a proxy over WebSocket: subprotocol `mcp`, one JSON-RPC message per
  * text frame, one session per socket. The Host and Origin checks of the
- * HTTP front ends run before the upgrade (403). A frame that is not JSON, or
- * not JSON-RPC, is answered with -32700 or -32600 (id null); the socket stays
- * open. Closing the socket ends the session and cancels its requests.
+ * HTTP front ends and the `authenticate` hook run on the upgrade request
+ * (403, 401, … before the upgrade). A frame that is not JSON, or not
+ * JSON-RPC, is answered with -32700 or -32600 (id null); the socket stays
+ * open. Closing the socket ends the session and cancels its requests. Plain
+ * HTTP requests get 426. Needs the `ws` package.
  *
  * @example
  * ```ts
- * const server = http.createServer(app).listen(3000, '127.0.0.1')
- * createWebSocketHandler(createProxy({ terminal: forward(files) }), { server, path: '/mcp' })
+ * const ws = createWebSocketHandler(createProxy({ terminal: forward(files) }), { path: '/mcp' })
+ * http.createServer(app).on('upgrade', ws.upgrade).listen(3000, '127.0.0.1')
  * ```
  */
 export function createWebSocketHandler(
   proxy: McpProxy,
   options: WebSocketHandlerOptions = {},
-): WebSocketHandler {
-  const path = options.path ?? '/mcp'
-  const maxPayload = options.maxPayload ?? 4 * 1024 * 1024
-  const maxSessions = options.maxSessions ?? 10_000
-  const keepAlive = options.keepAliveInterval ?? 25_000
-  const maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024
-  if (!PATH.test(path)) {
-    throw new TypeError('[@mcpx/transports] path must start with "/" and have no query')
-  }
-  if (!(maxPayload > 0)) throw new TypeError('[@mcpx/transports] maxPayload must be > 0')
-  if (!(keepAlive >= 0)) throw new TypeError('[@mcpx/transports] keepAliveInterval must be >= 0')
-  if (!(maxBuffered > 0)) throw new TypeError('[@mcpx/transports] maxBufferedBytes must be > 0')
-  const onError =
-    options.onError ?? ((error: unknown) => console.error('[@mcpx/transports]', error))
-  const guard = hostOriginGuard(options)
-  const sockets = new Map<string, Socket>()
+): NodeHandler {
+  const path = checkPath('path', options.path ?? '/mcp')
+  const fe = frontEnd(options)
+  const table = new SessionTable<Socket>({
+    maxSessions: fe.maxSessions,
+    idleTimeout: 0,
+    keepAliveInterval: fe.keepAliveInterval,
+  })
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload,
+    maxPayload: fe.maxMessageBytes,
     clientTracking: false,
     perMessageDeflate: false,
     handleProtocols: (offered) =>
       offered.has(WEBSOCKET_SUBPROTOCOL) ? WEBSOCKET_SUBPROTOCOL : false,
   })
 
-  const pinger = keepAlive > 0 ? setInterval(ping, keepAlive) : undefined
-  pinger?.unref()
-
-  function ping(): void {
-    for (const socket of sockets.values()) {
-      if (!socket.alive) {
-        socket.ws.terminate()
-        continue
-      }
-      socket.alive = false
-      socket.ws.ping()
-    }
-  }
-
   function write(id: string, ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return
-    if (ws.bufferedAmount > maxBuffered) {
-      onError(
-        new Error(
-          `session ${id.slice(0, 6)}…: the client stopped reading its WebSocket; closing it`,
-        ),
-      )
+    if (ws.bufferedAmount > fe.maxBufferedBytes) {
+      const reason = `session ${id.slice(0, 6)}…: the client stopped reading its WebSocket; closing it`
+      fe.onError(new Error(reason), { method: undefined })
       ws.terminate()
       return
     }
     ws.send(text)
   }
 
-  function attach(ws: WebSocket, req: IncomingMessage): void {
-    const id = randomBytes(18).toString('base64url')
+  function attach(
+    ws: WebSocket,
+    req: IncomingMessage,
+    id: string,
+    principal: Principal | undefined,
+  ) {
     const session = new Session({
       proxy,
       info: {
@@ -166,10 +130,12 @@ export function createWebSocketHandler(
         headers: req.headers,
       },
       send: (message) => write(id, ws, JSON.stringify(message)),
-      onError,
+      onError: (error) => fe.onError(error, { method: undefined }),
     })
-    const socket: Socket = { ws, session, alive: true }
-    sockets.set(id, socket)
+    const socket = new Socket(ws, session)
+    table.add(id, socket)
+    // The socket is authenticated once, at the upgrade: every message on it is that principal's.
+    const meta = principal ? { principal } : undefined
     ws.on('pong', () => {
       socket.alive = true
     })
@@ -177,53 +143,61 @@ export function createWebSocketHandler(
       socket.alive = true
       const message = parseFrame(data, isBinary)
       if (McpxError.is(message)) write(id, ws, JSON.stringify(errorResponse(null, message)))
-      else session.receive(message)
+      else session.receive(message, meta)
     })
     // Protocol errors (an oversized frame) close the socket; 'close' follows and ends the session.
     ws.on('error', () => {})
     ws.once('close', () => {
-      if (sockets.get(id) === socket) sockets.delete(id)
+      table.forget(id, socket)
       session.close()
     })
   }
 
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const refusal = guard(req.headers)
-    if (refusal) refuse(socket, 403, ErrorCode.InvalidRequest, refusal)
-    else if (!offersMcp(req)) {
+  async function upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    next?: () => void,
+  ): Promise<void> {
+    if (pathOf(req.url ?? '/') !== path) return notOurs(req, socket, next)
+    const refusal = fe.refuse(req.headers)
+    if (refusal) return refuseUpgrade(socket, 403, ErrorCode.InvalidRequest, refusal)
+    if (!offersMcp(req)) {
       const message = `Bad Request: the WebSocket subprotocol must be ${WEBSOCKET_SUBPROTOCOL}`
-      refuse(socket, 400, ErrorCode.InvalidRequest, message)
-    } else if (sockets.size >= maxSessions) {
-      const message = 'Service Unavailable: too many sessions'
-      refuse(socket, 503, ErrorCode.UpstreamUnavailable, message, 'retry-after: 5\r\n')
-    } else wss.handleUpgrade(req, socket, head, (ws) => attach(ws, req))
+      return refuseUpgrade(socket, 400, ErrorCode.InvalidRequest, message)
+    }
+    const verdict = await verdictOf(fe, {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      sessionId: undefined,
+      remoteAddress: req.socket.remoteAddress,
+    })
+    if (verdict.refused) {
+      const { status, headers, error } = verdict.refused
+      return refuseUpgrade(socket, status, error.code, error.message, headers)
+    }
+    const id = table.mint()
+    if (McpxError.is(id)) return refuseUpgrade(socket, 503, id.code, id.message, id.headers)
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, req, id, verdict.principal))
   }
 
-  const server = options.server
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const alone = server?.listenerCount('upgrade') === 1
-    if ((q === -1 ? url : url.slice(0, q)) === path) handleUpgrade(req, socket, head)
-    // Another listener may own that path; with none, answer rather than leave the socket hanging.
-    else if (alone) refuse(socket, 404, ErrorCode.InvalidRequest, 'Not Found')
-  }
-  server?.on('upgrade', onUpgrade)
-
-  return {
-    handleUpgrade,
-    get sessionCount() {
-      return sockets.size
+  const upgradeRequired = new McpxError(
+    ErrorCode.InvalidRequest,
+    'Upgrade Required: this endpoint speaks MCP over WebSocket',
+  )
+  return nodeHandler(
+    (req, res, next) => {
+      if (next && pathOf(req.url ?? '/') !== path) return next()
+      sendJson(res, 426, errorResponse(null, upgradeRequired), { upgrade: 'websocket' })
     },
-    close() {
-      if (pinger) clearInterval(pinger)
-      server?.off('upgrade', onUpgrade)
-      for (const [id, socket] of sockets) {
-        sockets.delete(id)
-        socket.session.close()
-        socket.ws.close(1001, 'server shutting down')
-      }
-      wss.close()
+    {
+      upgrade: (req, socket, head, next) => void upgrade(req, socket, head, next),
+      sessionCount: () => table.size,
+      close: () => {
+        table.close()
+        wss.close()
+      },
     },
-  }
+  )
 }

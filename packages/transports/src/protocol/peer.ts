@@ -77,7 +77,7 @@ export class Peer {
   readonly #pending = new Map<number, Pending>()
   readonly #incoming = new Map<RequestId, AbortHandle>()
   readonly #sweeper = new Sweeper(() => this.#sweep())
-  readonly #send: (message: Message, related?: RequestId) => void
+  readonly #send: (message: Message, related?: RequestId, error?: McpxError) => void
   readonly #handlers: PeerHandlers
   #closed: McpxError | undefined
 
@@ -87,7 +87,7 @@ export class Peer {
    */
   constructor(
     name: string,
-    send: (message: Message, related?: RequestId) => void,
+    send: (message: Message, related?: RequestId, error?: McpxError) => void,
     handlers: PeerHandlers,
   ) {
     this.name = name
@@ -286,12 +286,9 @@ export class Peer {
     this.#incoming.delete(id)
     // MCP cancellation §Behavior: no response is sent for a cancelled request.
     if (cancel.aborted) return
-    this.#send(
-      error
-        ? { jsonrpc: '2.0', id, error: error.toJSON() }
-        : { jsonrpc: '2.0', id, result: result ?? {} },
-      id,
-    )
+    // The error itself goes along: an HTTP front end takes its status and headers from it.
+    if (error) this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id, error)
+    else this.#send({ jsonrpc: '2.0', id, result: result ?? {} }, id)
   }
 }
 

@@ -8,6 +8,8 @@ import {
   McpxError,
   type Message,
   type Notification,
+  type Principal,
+  principalKey,
   type Request,
   type RequestId,
   type SessionInfo,
@@ -33,6 +35,8 @@ const CLIENT_TIMEOUT = 10 * 60_000
 export interface MessageMeta {
   /** The HTTP request's headers (lower-case names). */
   headers?: SessionInfo['headers']
+  /** Who sent it, as the front end's `authenticate` hook said: set as `principalKey` on its context. */
+  principal?: Principal
 }
 
 /** A per-message view of the session with this message's headers; it follows later session changes. */
@@ -51,7 +55,7 @@ export interface SessionOptions {
    * belongs to (its reply, its progress, a server request made while serving
    * it), so that HTTP front ends can put it on that request's stream.
    */
-  send(message: Message, related?: RequestId): void
+  send(message: Message, related?: RequestId, error?: McpxError): void
   /** Non-`McpxError`s thrown while answering, before -32603 goes to the client. */
   onError?(error: unknown): void
 }
@@ -167,6 +171,7 @@ export class Session {
     const session = meta?.headers ? withHeaders(this.info, meta.headers) : this.info
     const ctx = Context.from(message, { session, signal })
     ctx.set(sessionKey, this)
+    if (meta?.principal) ctx.set(principalKey, meta.principal)
     await this.#proxy.dispatch(ctx)
     if (ctx.error) throw ctx.error
     return ctx.result as Result

@@ -1,0 +1,152 @@
+import { positive } from './front-end.js'
+
+/** One SSE event kept for replay. */
+export interface StoredEvent {
+  /** The stream it was sent on. */
+  readonly streamId: string
+  /** Its place in that stream: 1, 2, 3, … */
+  readonly seq: number
+  /** The event's data: one JSON-RPC message. */
+  readonly data: string
+}
+
+/** UTF-8 length of `text` without encoding it (lone surrogates count as the 3 bytes of U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) continue
+    if (code < 0x800) bytes += 1
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2
+        i++
+      } else bytes += 2
+    } else bytes += 2
+  }
+  return bytes
+}
+
+/**
+ * Where a Streamable HTTP front end keeps the SSE events it sent, so that a
+ * client whose stream dropped can resume it with `Last-Event-ID`
+ * (Streamable HTTP §Resumability and Redelivery). In memory by default
+ * ({@link memoryEventStore}); implement it to share events between
+ * replicas. Every implementation must be bounded.
+ */
+export interface EventStore {
+  /** Keep event `seq` of stream `streamId` of session `sessionId`. */
+  append(sessionId: string, event: StoredEvent): void
+  /**
+   * The events of `streamId` after `afterSeq`, oldest first, as far as they
+   * are still kept. The front end checks that none is missing before it
+   * replays them.
+   */
+  after(sessionId: string, streamId: string, afterSeq: number): readonly StoredEvent[]
+  /** Forget a session's events (the session ended). */
+  drop(sessionId: string): void
+}
+
+/** Options for {@link memoryEventStore}. */
+export interface MemoryEventStoreOptions {
+  /** Most events kept per session; the oldest go first. @defaultValue 1000 */
+  maxEventsPerSession?: number
+  /** Most bytes of event data kept per session. @defaultValue 4 MiB */
+  maxBytesPerSession?: number
+  /** Most bytes of event data kept in all; the oldest sessions' oldest events go first. @defaultValue 64 MiB */
+  maxBytes?: number
+}
+
+interface Kept {
+  events: StoredEvent[]
+  sizes: number[]
+  /** Index of the oldest event still kept (evicted ones are dropped in batches). */
+  head: number
+  bytes: number
+}
+
+/**
+ * A bounded in-memory {@link EventStore}: per session at most
+ * `maxEventsPerSession` events and `maxBytesPerSession` bytes, and at most
+ * `maxBytes` in all, whatever clients do (reconnect churn keeps nothing
+ * extra: only events the gateway sent are kept).
+ *
+ * @example
+ * ```ts
+ * const mcp = createStreamableHttpHandler(proxy, { eventStore: memoryEventStore({ maxBytes: 16 * 1024 * 1024 }) })
+ * ```
+ */
+export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventStore & {
+  /** Events and bytes kept now. */
+  readonly size: { events: number; bytes: number }
+} {
+  const maxEvents = options.maxEventsPerSession ?? 1000
+  const maxSessionBytes = options.maxBytesPerSession ?? 4 * 1024 * 1024
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024
+  positive('maxEventsPerSession', maxEvents)
+  positive('maxBytesPerSession', maxSessionBytes)
+  positive('maxBytes', maxBytes)
+  // Map order is insertion order: the first session is the oldest.
+  const sessions = new Map<string, Kept>()
+  let total = 0
+  let count = 0
+
+  function evict(id: string, kept: Kept): void {
+    const size = kept.sizes[kept.head]!
+    kept.head++
+    kept.bytes -= size
+    total -= size
+    count--
+    if (kept.head === kept.events.length) sessions.delete(id)
+    else if (kept.head > 64 && kept.head * 2 > kept.events.length) {
+      kept.events = kept.events.slice(kept.head)
+      kept.sizes = kept.sizes.slice(kept.head)
+      kept.head = 0
+    }
+  }
+
+  return {
+    append(sessionId, event) {
+      let kept = sessions.get(sessionId)
+      if (!kept) {
+        kept = { events: [], sizes: [], head: 0, bytes: 0 }
+        sessions.set(sessionId, kept)
+      }
+      const size = utf8Length(event.data)
+      kept.events.push(event)
+      kept.sizes.push(size)
+      kept.bytes += size
+      total += size
+      count++
+      while (kept.events.length - kept.head > maxEvents || kept.bytes > maxSessionBytes) {
+        evict(sessionId, kept)
+        if (!sessions.has(sessionId)) return
+      }
+      while (total > maxBytes) {
+        const [oldest, first] = sessions.entries().next().value as [string, Kept]
+        evict(oldest, first)
+      }
+    },
+    after(sessionId, streamId, afterSeq) {
+      const kept = sessions.get(sessionId)
+      if (!kept) return []
+      const found: StoredEvent[] = []
+      for (let i = kept.head; i < kept.events.length; i++) {
+        const event = kept.events[i]!
+        if (event.streamId === streamId && event.seq > afterSeq) found.push(event)
+      }
+      return found
+    },
+    drop(sessionId) {
+      const kept = sessions.get(sessionId)
+      if (!kept) return
+      sessions.delete(sessionId)
+      total -= kept.bytes
+      count -= kept.events.length - kept.head
+    },
+    get size() {
+      return { events: count, bytes: total }
+    },
+  }
+}

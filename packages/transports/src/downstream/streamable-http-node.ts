@@ -1,0 +1,150 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { ErrorCode, type McpProxy } from '@mcpx/core'
+import { checkPath, pathOf } from './front-end.js'
+import { fail, NodeExchange, type NodeHandler, nodeHandler } from './node-io.js'
+import { StreamableHttpServer, type StreamableHttpServerOptions } from './streamable-http.js'
+
+/** Options for {@link createStreamableHttpHandler}. */
+export interface StreamableHttpHandlerOptions extends StreamableHttpServerOptions {
+  /**
+   * The endpoint path. Requests to other paths go to `next` (Express,
+   * Connect) or get 404. Without it every request is served, for mounting
+   * under a router that already matched the path.
+   * @defaultValue every path
+   */
+  path?: string
+}
+
+/**
+ * Serve a proxy as an MCP Streamable HTTP endpoint inside any `node:http`
+ * server: Express (`app.all('/mcp', mcp)`, before or after `express.json()`),
+ * Fastify (see the README recipe), Koa, Hono's node server. POST carries
+ * client messages, GET opens or resumes the stream for server messages,
+ * DELETE ends the session.
+ *
+ * @example
+ * ```ts
+ * const mcp = createStreamableHttpHandler(createProxy({ terminal: forward(files) }), { path: '/mcp' })
+ * http.createServer((req, res) => mcp(req, res, () => app(req, res))).listen(3000, '127.0.0.1')
+ * ```
+ */
+export function createStreamableHttpHandler(
+  proxy: McpProxy,
+  options: StreamableHttpHandlerOptions = {},
+): NodeHandler {
+  const path = options.path === undefined ? undefined : checkPath('path', options.path)
+  const server = new StreamableHttpServer(proxy, options)
+  const fe = server.frontEnd
+  return nodeHandler(
+    (req, res, next) => {
+      if (path !== undefined && pathOf(req.url ?? '/') !== path) {
+        if (next) next()
+        else fail(res, 404, ErrorCode.InvalidRequest, 'Not Found')
+        return
+      }
+      void server.handle(new NodeExchange(req, res, fe))
+    },
+    { sessionCount: () => server.sessions.size, close: () => server.close() },
+  )
+}
+
+/** Options for {@link listen}. */
+export interface ListenOptions {
+  /** @defaultValue 3000 (0 picks a free port) */
+  port?: number
+  /** The address to bind. Loopback unless told otherwise. @defaultValue `'127.0.0.1'` */
+  host?: string
+}
+
+/** A running `node:http` server around a front end. */
+export interface Listening {
+  /** `http://host:port`, without a path. */
+  readonly origin: string
+  readonly server: Server
+  /** Stop listening, end every session of the handler and drop open connections. */
+  close(): Promise<void>
+}
+
+/**
+ * Start a `node:http` server for one front end: its requests and its
+ * upgrades. Closing it closes the handler too (the proxy and its upstreams
+ * are closed with `proxy.close()`).
+ *
+ * @example
+ * ```ts
+ * const { origin, close } = await listen(createWebSocketHandler(proxy), { port: 3000 })
+ * ```
+ */
+export async function listen(
+  handler: NodeHandler,
+  options: ListenOptions = {},
+): Promise<Listening> {
+  const host = options.host ?? '127.0.0.1'
+  const server = createServer((req, res) => handler(req, res))
+  server.on('upgrade', handler.upgrade)
+  server.keepAliveTimeout = 65_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 3000, host, () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  const shown = host.includes(':') ? `[${host}]` : host
+  return {
+    origin: `http://${shown}:${port}`,
+    server,
+    close: async () => {
+      await handler.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** Options for {@link serveHttp}. */
+export interface ServeHttpOptions extends StreamableHttpServerOptions, ListenOptions {
+  /** The endpoint path; other paths get 404. @defaultValue `'/mcp'` */
+  path?: string
+}
+
+/** A running Streamable HTTP server. */
+export interface HttpServer {
+  /** The endpoint URL, e.g. `http://127.0.0.1:3000/mcp`. */
+  readonly url: string
+  readonly server: Server
+  readonly handler: NodeHandler
+  /**
+   * Stop listening and end every session; with `proxy: true` also close the
+   * proxy (its upstreams), so that one call shuts everything down.
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Start a `node:http` server that serves the proxy over Streamable HTTP at
+ * `path` and answers 404 elsewhere. `close()` ends the sessions, stops the
+ * server and closes the proxy with its upstreams.
+ *
+ * @example
+ * ```ts
+ * const { url, close } = await serveHttp(createProxy({ terminal: forward(files) }), { port: 3000 })
+ * process.once('SIGTERM', close)
+ * ```
+ */
+export async function serveHttp(
+  proxy: McpProxy,
+  options: ServeHttpOptions = {},
+): Promise<HttpServer> {
+  const path = options.path ?? '/mcp'
+  const handler = createStreamableHttpHandler(proxy, { ...options, path })
+  const listening = await listen(handler, options)
+  return {
+    url: `${listening.origin}${path}`,
+    server: listening.server,
+    handler,
+    close: async () => {
+      await listening.close()
+      await proxy.close()
+    },
+  }
+}
