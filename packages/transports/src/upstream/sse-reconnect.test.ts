@@ -11,6 +11,7 @@ import {
   methodNotAllowed,
   type Seen,
   startRawServer,
+  startSdkServer,
   toolResult,
 } from './streamable-http-fixtures.js'
 
@@ -218,6 +219,22 @@ describe('resuming with Last-Event-ID', () => {
       progress(3),
       { jsonrpc: '2.0', id: 2, result: toolResult('done') },
     ])
+  })
+})
+
+describe('resuming with the SDK server', () => {
+  it('resumes a stream the SDK server closed mid-call, with each progress and the answer once', async () => {
+    const fixture = await startSdkServer({ resumable: true })
+    const { connection } = await connect(fixture.url)
+    const seen: unknown[] = []
+    const result = await connection.request(
+      'tools/call',
+      { name: 'polled', arguments: {}, _meta: { progressToken: 'client-token' } },
+      { onProgress: (params) => seen.push(params.progress) },
+    )
+    expect(result).toEqual(toolResult('polled'))
+    expect(seen).toEqual([1, 2, 3])
+    expect(resumes(fixture.seen).length).toBeGreaterThanOrEqual(1)
   })
 })
 

@@ -10,6 +10,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import { McpxError } from '@mcpx/core'
+import { createMemoryEventStore } from '@mcpx/test-utils'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { CreateMessageResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
@@ -32,8 +33,12 @@ export interface Seen {
   body: any
 }
 
-/** The SDK's own server: one `McpServer` and `StreamableHTTPServerTransport` per session. */
-export async function startSdkServer(options: { json?: boolean } = {}) {
+/**
+ * The SDK's own server: one `McpServer` and `StreamableHTTPServerTransport`
+ * per session. `resumable`: an event store, so streams resume after
+ * `Last-Event-ID`, and a 1 ms `retry` in priming events.
+ */
+export async function startSdkServer(options: { json?: boolean; resumable?: boolean } = {}) {
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: McpServer }>()
   const seen: Seen[] = []
   const streams: ServerResponse[] = []
@@ -49,6 +54,7 @@ export async function startSdkServer(options: { json?: boolean } = {}) {
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       enableJsonResponse: options.json ?? false,
+      ...(options.resumable ? { eventStore: createMemoryEventStore(), retryInterval: 1 } : {}),
       onsessioninitialized: (id) => void sessions.set(id, { transport, mcp }),
     })
     await mcp.connect(transport)
@@ -104,6 +110,18 @@ function fixtureServer(): McpServer {
       }
     }
     return text('done')
+  })
+  mcp.registerTool('polled', { description: 'Closes its stream mid-way' }, async (extra) => {
+    const progressToken = extra._meta?.progressToken ?? 0
+    for (const progress of [1, 2, 3]) {
+      await extra.sendNotification({
+        method: 'notifications/progress',
+        params: { progressToken, progress, total: 3 },
+      })
+      // MCP 2025-11-25 polling (SEP-1699): the server ends the stream; the client resumes it.
+      if (progress === 1) extra.closeSSEStream?.()
+    }
+    return text('polled')
   })
   return mcp
 }
