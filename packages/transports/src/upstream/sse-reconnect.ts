@@ -42,6 +42,7 @@ export type StreamEnd =
   /** `maxReconnects` reconnections in a row delivered nothing. */
   | { end: 'exhausted'; reconnects: number }
 
+/** Options for {@link readStream}. */
 export interface StreamOptions {
   policy: ReconnectPolicy
   /** Largest SSE line or event, in bytes; more throws {@link WireFault}. */
@@ -50,7 +51,11 @@ export interface StreamOptions {
   signal: AbortSignal
   /** Each dispatched event, from every connection in turn. */
   onEvent(event: SseEvent): void
-  /** The stream already open (a POST's answer); without one, the first `connect` opens it and is no reconnection. */
+  /**
+   * The stream already open (a POST's answer); without one, the first
+   * `connect` opens it and is no reconnection.
+   * @defaultValue none
+   */
   first?: ReadableStream<Uint8Array>
   /**
    * Whether a stream that never gave an event id is reconnected. The
@@ -58,7 +63,10 @@ export interface StreamOptions {
    * stream is not: without `Last-Event-ID`, a GET cannot find it again.
    */
   resumeWithoutId: boolean
-  /** True once reading on is pointless; checked whenever a stream ends. */
+  /**
+   * True once reading on is pointless; checked whenever a stream ends.
+   * @defaultValue never done: read until the policy gives up
+   */
   done?(): boolean
   /** Open a connection resuming after `lastEventId` (undefined: none yet). Throwing counts as `retry`. */
   connect(lastEventId: string | undefined, signal: AbortSignal): Promise<Connection>
