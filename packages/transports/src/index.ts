@@ -16,6 +16,7 @@ export type { HostOriginOptions } from './downstream/host-origin.js'
 export type { StreamableHttpServerOptions } from './downstream/streamable-http.js'
 export { type ForwardOptions, forward } from './forward.js'
 export type { Channel, ChannelEvents, Connector } from './protocol/channel.js'
+export { type InProcessOptions, type InProcessServer, inProcess } from './upstream/in-process.js'
 export { type SseOptions, sse } from './upstream/sse.js'
 export { type StreamableHttpOptions, streamableHttp } from './upstream/streamable-http.js'
 export {
