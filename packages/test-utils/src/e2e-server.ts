@@ -96,6 +96,26 @@ export function createE2eServer(): McpServer {
     },
   )
 
+  // An upstream that never finishes but never goes quiet: progress every intervalMs until
+  // cancelled (bounded: at most 10,000 notifications).
+  mcp.registerTool(
+    'progress_forever',
+    { inputSchema: { intervalMs: z.number().int().min(1).max(1000) } },
+    async ({ intervalMs }, extra) => {
+      const token = extra._meta?.progressToken
+      for (let i = 1; i <= 10_000 && !extra.signal.aborted; i++) {
+        await new Promise((resolve) => setTimeout(resolve, intervalMs))
+        if (token === undefined || extra.signal.aborted) continue
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: i },
+        })
+      }
+      if (extra.signal.aborted) stats.cancelled++
+      return text('gave up')
+    },
+  )
+
   mcp.registerTool('wait_for_cancel', {}, async (extra) => {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 10_000)
