@@ -80,8 +80,9 @@ class FetchExchange implements HttpExchange {
     this.method = request.method
     const url = new URL(request.url)
     this.url = `${url.pathname}${url.search}`
-    // Headers iterate with lower-case names.
+    // Headers iterate with lower-case names. A Request made in process may have no Host: its URL says it.
     this.headers = Object.fromEntries(request.headers)
+    this.headers.host ??= url.host
     this.remoteAddress = remoteAddress
     request.signal?.addEventListener('abort', () => this.#gone(), { once: true })
   }
