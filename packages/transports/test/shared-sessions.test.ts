@@ -11,9 +11,19 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { eventually } from './fixtures.js'
-import { connectClient, fixtureStdio, type Gateway, startGateway, textOf } from './harness.js'
+import {
+  connectClient,
+  fixtureHttp,
+  fixtureStdio,
+  type Gateway,
+  startGateway,
+  stopFixtures,
+  textOf,
+} from './harness.js'
+
+afterAll(stopFixtures)
 
 /** The URIs of the `resources/updated` a client receives, in order. */
 function updatesOf(client: Client): string[] {
@@ -139,6 +149,9 @@ describe('client capabilities a shared connection declares upstream', () => {
     await gateway.close()
   })
 
+  /** Streamable HTTP relates server requests to client requests (`Connector.relatesRequests`). */
+  const sharedHttp = () => Object.assign(fixtureHttp(), { relatesRequests: true })
+
   /** What the fixture was told in `initialize` by the connection serving `client`. */
   async function declared(client: Client): Promise<Record<string, unknown>> {
     return JSON.parse(textOf(await client.callTool({ name: 'client_capabilities', arguments: {} })))
@@ -151,6 +164,20 @@ describe('client capabilities a shared connection declares upstream', () => {
     expect(capabilities).not.toHaveProperty('sampling')
     expect(capabilities).not.toHaveProperty('elicitation')
     expect(capabilities).not.toHaveProperty('roots')
+    await client.close()
+  })
+
+  it('declares sampling, elicitation and roots on a shared Streamable HTTP connection', async () => {
+    gateway = await startGateway(sharedHttp(), 'shared')
+    const client = await connectClient(gateway.url)
+    expect(Object.keys(await declared(client)).sort()).toEqual(['elicitation', 'roots', 'sampling'])
+    await client.close()
+  })
+
+  it('never declares roots.listChanged on a shared connection: roots changes are one client’s', async () => {
+    gateway = await startGateway(sharedHttp(), 'shared')
+    const client = await connectClient(gateway.url)
+    expect(await declared(client)).toHaveProperty('roots', {})
     await client.close()
   })
 
