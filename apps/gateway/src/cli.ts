@@ -123,7 +123,7 @@ async function connector(options: NonNullable<ReturnType<typeof parse>>) {
     const target = { url: options.url, headers: options.headers }
     switch (options['upstream-transport']) {
       case 'sse':
-        return (await import('@mcpx/transports/node')).sse(target)
+        return (await import('@mcpx/transports')).sse(target)
       case 'websocket':
         return (await import('@mcpx/transports/websocket')).websocket(target)
       default:
@@ -167,9 +167,10 @@ async function main(): Promise<void> {
   })
 
   if (options.serve === 'stdio') {
+    // Input ended: what was received has been answered; then everything closes.
     const { closed } = serveStdio(proxy)
     await closed
-    await up.close()
+    await proxy.close()
     return
   }
   const server = await serve(proxy, options.serve as Exclude<FrontEnd, 'stdio'>, {
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
     stopping = true
     process.stderr.write(`mcpx-gateway: ${signal}, shutting down\n`)
     await server.close()
-    await up.close()
+    await proxy.close()
     process.exit(0)
   }
   process.once('SIGINT', () => void stop('SIGINT'))

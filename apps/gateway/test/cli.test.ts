@@ -63,6 +63,40 @@ describe('mcpx-gateway', () => {
     await client.close()
   })
 
+  it('answers every request piped to --serve stdio before it exits', () => {
+    const requests = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'pipe', version: '1' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'add', arguments: { a: 1, b: 2 } },
+      },
+    ]
+    const run = spawnSync(process.execPath, [cli, '--serve', 'stdio', '--example'], {
+      input: requests.map((r) => JSON.stringify(r)).join('\n') + '\n',
+      encoding: 'utf8',
+      timeout: 15_000,
+    })
+    expect(run.status).toBe(0)
+    const answers = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(answers.map((a) => a.id)).toEqual([1, 2])
+    expect(text(answers[1].result)).toBe('3')
+  })
+
   it.each(['sse', 'websocket'])(
     'serves over %s, and reaches such an upstream with --url',
     async (transport) => {

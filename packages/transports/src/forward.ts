@@ -23,7 +23,8 @@ const PROGRESS = 'notifications/progress'
  * given. It answers `initialize` for the gateway (the union of its upstreams'
  * capabilities) and `ping` itself, relays progress with the client's own
  * token, and passes `ctx.signal` on, so a cancelled or disconnected client
- * cancels the upstream request.
+ * cancels the upstream request. `proxy.close()` closes its upstreams (it is the
+ * terminal's `close()`).
  *
  * @example
  * ```ts
@@ -78,7 +79,7 @@ export function forward(
     }
   }
 
-  return async function forward(ctx, _next) {
+  const terminal: Terminal = async function forward(ctx, _next) {
     if (ctx.direction === 'toClient') {
       throw new McpxError(ErrorCode.InternalError, 'forward() only sends messages to servers')
     }
@@ -126,6 +127,11 @@ export function forward(
       throw sanitize(error, up.name)
     }
   }
+  // `proxy.close()` closes the upstreams this terminal forwards to.
+  terminal.close = async () => {
+    await Promise.all(list.map((up) => up.close()))
+  }
+  return terminal
 }
 
 /**
