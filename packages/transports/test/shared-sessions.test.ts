@@ -118,6 +118,38 @@ describe('resource subscriptions on a shared stdio connection', () => {
   })
 })
 
+describe('resource subscriptions when the shared child dies', () => {
+  let gateway: Gateway
+  afterEach(async () => {
+    await gateway.close()
+  })
+
+  /** A subscribed client whose shared child died and was replaced by the next request. */
+  async function subscribedThroughRestart() {
+    gateway = await startGateway(fixtureStdio(), 'shared')
+    const client = await connectClient(gateway.url)
+    const updates = updatesOf(client)
+    await client.subscribeResource({ uri: 'fixture://kept' })
+    await client.callTool({ name: 'die', arguments: {} }).catch(() => {})
+    await client.callTool({ name: 'echo', arguments: { text: 'new child' } })
+    return { client, updates }
+  }
+
+  it('subscribes again on the replacement connection', async () => {
+    const { client } = await subscribedThroughRestart()
+    expect(await upstreamLog(client)).toEqual(['resources/subscribe fixture://kept'])
+    await client.close()
+  })
+
+  it('delivers the new child’s updates to the subscribed session', async () => {
+    const { client, updates } = await subscribedThroughRestart()
+    await update(client, 'fixture://kept')
+    await eventually(() => updates.length === 1)
+    expect(updates).toEqual(['fixture://kept'])
+    await client.close()
+  })
+})
+
 describe('list_changed on a shared stdio connection', () => {
   let gateway: Gateway
   afterEach(async () => {

@@ -90,6 +90,20 @@ describe('Subscriptions', () => {
     expect(subs.stats).toEqual({ subscribedUris: 0, subscribedSessions: 0, subscriptions: 0 })
   })
 
+  it('forgets a subscribe whose connection was lost before the upstream answered', async () => {
+    let fail: (error: Error) => void = () => {}
+    const subs = new Subscriptions<string>(
+      { perSession: 10, total: 100 },
+      () => new Promise((_resolve, reject) => (fail = reject)),
+      () => {},
+    )
+    const pending = subs.subscribe('a', 'u:1')
+    subs.lost()
+    fail(new Error('connection closed'))
+    await expect(pending).rejects.toThrow('connection closed')
+    expect(subs.stats.subscriptions).toBe(0)
+  })
+
   it('subscribes each URI again, once, on a new connection after the old one was lost', async () => {
     const { subs } = table()
     await subs.subscribe('a', 'u:1')

@@ -129,8 +129,11 @@ export class Subscriptions<S> {
     const upstream = send('resources/subscribe', uri).then(() => {})
     entry.upstream = upstream
     upstream.catch(() => {
-      if (this.#byUri.get(uri) !== entry || entry.upstream !== upstream) return
-      for (const session of entry.sessions) this.#release(session, uri)
+      // Still this URI's attempt (or lost with its connection, not yet renewed):
+      // everyone waiting on it got the error, so no one holds the subscription.
+      const current = entry.upstream === upstream || entry.upstream === undefined
+      if (this.#byUri.get(uri) !== entry || !current) return
+      for (const session of [...entry.sessions]) this.#release(session, uri)
     })
   }
 
