@@ -23,6 +23,7 @@ export {
   type Upstream,
   type UpstreamMode,
   type UpstreamOptions,
+  type UpstreamStats,
   upstream,
 } from './upstream/upstream.js'
 export {

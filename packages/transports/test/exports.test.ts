@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest'
 import * as root from '../src/index.js'
 import * as node from '../src/node.js'
+import * as protocol from '../src/protocol.js'
 import * as stdio from '../src/stdio.js'
 import * as websocket from '../src/websocket.js'
 
@@ -9,15 +10,13 @@ it('exports exactly the public API from the root entry', () => {
     [
       "GATEWAY_INFO",
       "LATEST_PROTOCOL_VERSION",
-      "Peer",
       "SUPPORTED_PROTOCOL_VERSIONS",
-      "Session",
-      "Upstream",
-      "UpstreamConnection",
       "VERSION",
+      "createStreamableHttpFetchHandler",
       "forward",
-      "mergeCapabilities",
-      "sessionKey",
+      "inProcess",
+      "memoryEventStore",
+      "sse",
       "streamableHttp",
       "upstream",
     ]
@@ -27,11 +26,25 @@ it('exports exactly the public API from the root entry', () => {
 it('exports exactly the public API from @mcpx/transports/node', () => {
   expect(Object.keys(node).sort()).toMatchInlineSnapshot(`
     [
-      "createNodeHandler",
       "createSseHandler",
+      "createStreamableHttpHandler",
+      "listen",
       "serveHttp",
-      "sse",
-      "statusFor",
+    ]
+  `)
+})
+
+it('exports exactly the building blocks from @mcpx/transports/protocol', () => {
+  expect(Object.keys(protocol).sort()).toMatchInlineSnapshot(`
+    [
+      "Peer",
+      "Session",
+      "SseDecoder",
+      "UpstreamConnection",
+      "WireFault",
+      "httpAnswer",
+      "mergeCapabilities",
+      "sessionKey",
     ]
   `)
 })

@@ -46,6 +46,7 @@ export function fixtureHttp(): Connector {
   let inner: Connector | undefined
   return {
     transport: 'streamable-http',
+    relatesRequests: true,
     describe: 'e2e fixture (http)',
     open() {
       if (!inner) throw new Error('fixtureHttp: await fixtureReady() first')

@@ -17,11 +17,14 @@ function graph(entry: string): Map<string, string> {
   return seen
 }
 
-it('loads nothing from node: through the root entry (it runs on any runtime with fetch)', () => {
-  const entry = join(import.meta.dirname, '../dist/index.js')
-  expect(existsSync(entry), 'build the package first').toBe(true)
-  const offenders = [...graph(entry)]
-    .filter(([, code]) => /from\s*['"]node:|require\(['"]node:/.test(code))
-    .map(([file]) => file)
-  expect(offenders).toEqual([])
-})
+it.each(['index', 'protocol'])(
+  'loads nothing from node: through the %s entry (it runs on any runtime with fetch)',
+  (name) => {
+    const entry = join(import.meta.dirname, `../dist/${name}.js`)
+    expect(existsSync(entry), 'build the package first').toBe(true)
+    const offenders = [...graph(entry)]
+      .filter(([, code]) => /from\s*['"]node:|require\(['"]node:/.test(code))
+      .map(([file]) => file)
+    expect(offenders).toEqual([])
+  },
+)

@@ -66,6 +66,12 @@ interface Kept {
   bytes: number
 }
 
+/** The in-memory store {@link memoryEventStore} returns, with what it holds now. */
+export interface MemoryEventStore extends EventStore {
+  /** Events and bytes kept now. */
+  readonly size: { events: number; bytes: number }
+}
+
 /**
  * A bounded in-memory {@link EventStore}: per session at most
  * `maxEventsPerSession` events and `maxBytesPerSession` bytes, and at most
@@ -77,76 +83,92 @@ interface Kept {
  * const mcp = createStreamableHttpHandler(proxy, { eventStore: memoryEventStore({ maxBytes: 16 * 1024 * 1024 }) })
  * ```
  */
-export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventStore & {
-  /** Events and bytes kept now. */
-  readonly size: { events: number; bytes: number }
-} {
-  const maxEvents = options.maxEventsPerSession ?? 1000
-  const maxSessionBytes = options.maxBytesPerSession ?? 4 * 1024 * 1024
-  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024
-  positive('maxEventsPerSession', maxEvents)
-  positive('maxBytesPerSession', maxSessionBytes)
-  positive('maxBytes', maxBytes)
-  // Map order is insertion order: the first session is the oldest.
-  const sessions = new Map<string, Kept>()
-  let total = 0
-  let count = 0
+export function memoryEventStore(options: MemoryEventStoreOptions = {}): MemoryEventStore {
+  return new MemoryStore(
+    options.maxEventsPerSession ?? 1000,
+    options.maxBytesPerSession ?? 4 * 1024 * 1024,
+    options.maxBytes ?? 64 * 1024 * 1024,
+  )
+}
 
-  function evict(id: string, kept: Kept): void {
+class MemoryStore implements MemoryEventStore {
+  // Map order is insertion order: the first session is the oldest.
+  readonly #sessions = new Map<string, Kept>()
+  readonly #maxEvents: number
+  readonly #maxSessionBytes: number
+  readonly #maxBytes: number
+  #bytes = 0
+  #events = 0
+
+  constructor(maxEvents: number, maxSessionBytes: number, maxBytes: number) {
+    positive('maxEventsPerSession', maxEvents)
+    positive('maxBytesPerSession', maxSessionBytes)
+    positive('maxBytes', maxBytes)
+    this.#maxEvents = maxEvents
+    this.#maxSessionBytes = maxSessionBytes
+    this.#maxBytes = maxBytes
+  }
+
+  get size(): { events: number; bytes: number } {
+    return { events: this.#events, bytes: this.#bytes }
+  }
+
+  append(sessionId: string, event: StoredEvent): void {
+    let kept = this.#sessions.get(sessionId)
+    if (!kept) {
+      kept = { events: [], sizes: [], head: 0, bytes: 0 }
+      this.#sessions.set(sessionId, kept)
+    }
+    const size = utf8Length(event.data)
+    kept.events.push(event)
+    kept.sizes.push(size)
+    kept.bytes += size
+    this.#bytes += size
+    this.#events++
+    while (kept.events.length - kept.head > this.#maxEvents || kept.bytes > this.#maxSessionBytes) {
+      if (!this.#evict(sessionId, kept)) break
+    }
+    while (this.#bytes > this.#maxBytes) {
+      const [oldest, first] = this.#sessions.entries().next().value as [string, Kept]
+      this.#evict(oldest, first)
+    }
+  }
+
+  after(sessionId: string, streamId: string, afterSeq: number): readonly StoredEvent[] {
+    const kept = this.#sessions.get(sessionId)
+    if (!kept) return []
+    const found: StoredEvent[] = []
+    for (let i = kept.head; i < kept.events.length; i++) {
+      const event = kept.events[i]!
+      if (event.streamId === streamId && event.seq > afterSeq) found.push(event)
+    }
+    return found
+  }
+
+  drop(sessionId: string): void {
+    const kept = this.#sessions.get(sessionId)
+    if (!kept) return
+    this.#sessions.delete(sessionId)
+    this.#bytes -= kept.bytes
+    this.#events -= kept.events.length - kept.head
+  }
+
+  /** Drop a session's oldest event; false when that was its last (the session is gone). */
+  #evict(id: string, kept: Kept): boolean {
     const size = kept.sizes[kept.head]!
     kept.head++
     kept.bytes -= size
-    total -= size
-    count--
-    if (kept.head === kept.events.length) sessions.delete(id)
-    else if (kept.head > 64 && kept.head * 2 > kept.events.length) {
+    this.#bytes -= size
+    this.#events--
+    if (kept.head === kept.events.length) {
+      this.#sessions.delete(id)
+      return false
+    }
+    if (kept.head > 64 && kept.head * 2 > kept.events.length) {
       kept.events = kept.events.slice(kept.head)
       kept.sizes = kept.sizes.slice(kept.head)
       kept.head = 0
     }
-  }
-
-  return {
-    append(sessionId, event) {
-      let kept = sessions.get(sessionId)
-      if (!kept) {
-        kept = { events: [], sizes: [], head: 0, bytes: 0 }
-        sessions.set(sessionId, kept)
-      }
-      const size = utf8Length(event.data)
-      kept.events.push(event)
-      kept.sizes.push(size)
-      kept.bytes += size
-      total += size
-      count++
-      while (kept.events.length - kept.head > maxEvents || kept.bytes > maxSessionBytes) {
-        evict(sessionId, kept)
-        if (!sessions.has(sessionId)) return
-      }
-      while (total > maxBytes) {
-        const [oldest, first] = sessions.entries().next().value as [string, Kept]
-        evict(oldest, first)
-      }
-    },
-    after(sessionId, streamId, afterSeq) {
-      const kept = sessions.get(sessionId)
-      if (!kept) return []
-      const found: StoredEvent[] = []
-      for (let i = kept.head; i < kept.events.length; i++) {
-        const event = kept.events[i]!
-        if (event.streamId === streamId && event.seq > afterSeq) found.push(event)
-      }
-      return found
-    },
-    drop(sessionId) {
-      const kept = sessions.get(sessionId)
-      if (!kept) return
-      sessions.delete(sessionId)
-      total -= kept.bytes
-      count -= kept.events.length - kept.head
-    },
-    get size() {
-      return { events: count, bytes: total }
-    },
+    return true
   }
 }

@@ -94,11 +94,12 @@ export class PostStream {
 
   finish(response: Response, error: McpxError | undefined): void {
     if (this.#answered) return
+    // Answered first: a `beforeFinish` that ends the session must not answer this request again.
+    this.#answered = true
     this.beforeFinish?.(response)
     const exchange = this.#exchange
     if (exchange && !this.#writer) {
       // Never became a stream: one JSON answer, whose status follows the error (401, 429, 503, …).
-      this.#answered = true
       this.#ended = true
       this.#exchange = undefined
       const answer =
@@ -108,7 +109,6 @@ export class PostStream {
       return
     }
     this.#send(JSON.stringify(response))
-    this.#answered = true
     if (this.#writer?.open) this.#end()
   }
 

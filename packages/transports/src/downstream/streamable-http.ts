@@ -10,7 +10,7 @@ import {
 import { SUPPORTED_PROTOCOL_VERSIONS } from '../version.js'
 import { verdictOf } from './authenticate.js'
 import { type EventStore, memoryEventStore } from './event-store.js'
-import { type HttpExchange, messageOf, TOO_LARGE } from './exchange.js'
+import type { HttpExchange } from './exchange.js'
 import {
   atLeastZero,
   type FrontEnd,
@@ -20,6 +20,7 @@ import {
 } from './front-end.js'
 import { type HttpAnswer, httpAnswerForThrown } from './http-answer.js'
 import { parseEventId } from './post-stream.js'
+import { readPostedMessage } from './read-message.js'
 import { SessionTable } from './session-table.js'
 import { StreamableHttpSession } from './streamable-http-session.js'
 
@@ -135,24 +136,8 @@ export class StreamableHttpServer {
       const message = 'Not Acceptable: Accept must include application/json and text/event-stream'
       return fail(ex, 406, ErrorCode.InvalidRequest, message)
     }
-    if (!header(ex, 'content-type')?.includes('application/json')) {
-      const message = 'Unsupported Media Type: Content-Type must be application/json'
-      return fail(ex, 415, ErrorCode.InvalidRequest, message)
-    }
-    let body: Awaited<ReturnType<HttpExchange['body']>>
-    try {
-      body = await ex.body(this.#fe.maxMessageBytes)
-    } catch (error) {
-      // The body could not be read (the client left, or a body parser consumed it): say why in the log.
-      this.#fe.onError(error, { method: undefined })
-      return refuse(ex, httpAnswerForThrown(error))
-    }
-    if (body === TOO_LARGE) {
-      const message = `Payload Too Large: the limit is ${this.#fe.maxMessageBytes} bytes`
-      return fail(ex, 413, ErrorCode.InvalidRequest, message, { connection: 'close' })
-    }
-    const message = messageOf(body)
-    if (McpxError.is(message)) return ex.json(400, errorResponse(null, message))
+    const message = await readPostedMessage(ex, this.#fe)
+    if (!message) return
     if ('method' in message && message.method === 'initialize') {
       return this.#initialize(ex, message as Request, principal)
     }

@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 import { Session } from '../protocol/session.js'
 import { WEBSOCKET_SUBPROTOCOL } from '../protocol/websocket.js'
 import { verdictOf } from './authenticate.js'
-import { checkPath, type FrontEndOptions, frontEnd, pathOf } from './front-end.js'
+import { checkPath, type FrontEnd, type FrontEndOptions, frontEnd, pathOf } from './front-end.js'
 import { type NodeHandler, nodeHandler, notOurs, refuseUpgrade, sendJson } from './node-io.js'
 import { SessionTable, type TableEntry } from './session-table.js'
 
@@ -88,85 +88,59 @@ export function createWebSocketHandler(
   proxy: McpProxy,
   options: WebSocketHandlerOptions = {},
 ): NodeHandler {
-  const path = checkPath('path', options.path ?? '/mcp')
-  const fe = frontEnd(options)
-  const table = new SessionTable<Socket>({
-    maxSessions: fe.maxSessions,
-    idleTimeout: 0,
-    keepAliveInterval: fe.keepAliveInterval,
-  })
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: fe.maxMessageBytes,
-    clientTracking: false,
-    perMessageDeflate: false,
-    handleProtocols: (offered) =>
-      offered.has(WEBSOCKET_SUBPROTOCOL) ? WEBSOCKET_SUBPROTOCOL : false,
-  })
+  const front = new WebSocketFrontEnd(proxy, options)
+  const upgradeRequired = new McpxError(
+    ErrorCode.InvalidRequest,
+    'Upgrade Required: this endpoint speaks MCP over WebSocket',
+  )
+  return nodeHandler(
+    (req, res, next) => {
+      if (next && pathOf(req.url ?? '/') !== front.path) return next()
+      sendJson(res, 426, errorResponse(null, upgradeRequired), { upgrade: 'websocket' })
+    },
+    {
+      upgrade: (req, socket, head, next) => void front.upgrade(req, socket, head, next),
+      sessionCount: () => front.table.size,
+      close: () => front.close(),
+    },
+  )
+}
 
-  function write(id: string, ws: WebSocket, text: string): void {
-    if (ws.readyState !== WebSocket.OPEN) return
-    if (ws.bufferedAmount > fe.maxBufferedBytes) {
-      const reason = `session ${id.slice(0, 6)}…: the client stopped reading its WebSocket; closing it`
-      fe.onError(new Error(reason), { method: undefined })
-      ws.terminate()
-      return
-    }
-    ws.send(text)
-  }
+class WebSocketFrontEnd {
+  readonly path: string
+  readonly table: SessionTable<Socket>
+  readonly #proxy: McpProxy
+  readonly #fe: FrontEnd
+  readonly #wss: WebSocketServer
 
-  function attach(
-    ws: WebSocket,
-    req: IncomingMessage,
-    id: string,
-    principal: Principal | undefined,
-  ) {
-    const session = new Session({
-      proxy,
-      info: {
-        id,
-        transport: 'websocket',
-        remoteAddress: req.socket.remoteAddress,
-        headers: req.headers,
-      },
-      send: (message) => write(id, ws, JSON.stringify(message)),
-      onError: (error) => fe.onError(error, { method: undefined }),
+  constructor(proxy: McpProxy, options: WebSocketHandlerOptions) {
+    this.#proxy = proxy
+    this.path = checkPath('path', options.path ?? '/mcp')
+    this.#fe = frontEnd(options)
+    this.table = new SessionTable<Socket>({
+      maxSessions: this.#fe.maxSessions,
+      idleTimeout: 0,
+      keepAliveInterval: this.#fe.keepAliveInterval,
     })
-    const socket = new Socket(ws, session)
-    table.add(id, socket)
-    // The socket is authenticated once, at the upgrade: every message on it is that principal's.
-    const meta = principal ? { principal } : undefined
-    ws.on('pong', () => {
-      socket.alive = true
-    })
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      socket.alive = true
-      const message = parseFrame(data, isBinary)
-      if (McpxError.is(message)) write(id, ws, JSON.stringify(errorResponse(null, message)))
-      else session.receive(message, meta)
-    })
-    // Protocol errors (an oversized frame) close the socket; 'close' follows and ends the session.
-    ws.on('error', () => {})
-    ws.once('close', () => {
-      table.forget(id, socket)
-      session.close()
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.#fe.maxMessageBytes,
+      clientTracking: false,
+      perMessageDeflate: false,
+      handleProtocols: (offered) =>
+        offered.has(WEBSOCKET_SUBPROTOCOL) ? WEBSOCKET_SUBPROTOCOL : false,
     })
   }
 
-  async function upgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    next?: () => void,
-  ): Promise<void> {
-    if (pathOf(req.url ?? '/') !== path) return notOurs(req, socket, next)
-    const refusal = fe.refuse(req.headers)
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void) {
+    if (pathOf(req.url ?? '/') !== this.path) return notOurs(req, socket, next)
+    const refusal = this.#fe.refuse(req.headers)
     if (refusal) return refuseUpgrade(socket, 403, ErrorCode.InvalidRequest, refusal)
     if (!offersMcp(req)) {
       const message = `Bad Request: the WebSocket subprotocol must be ${WEBSOCKET_SUBPROTOCOL}`
       return refuseUpgrade(socket, 400, ErrorCode.InvalidRequest, message)
     }
-    const verdict = await verdictOf(fe, {
+    const verdict = await verdictOf(this.#fe, {
       method: req.method ?? 'GET',
       url: req.url ?? '/',
       headers: req.headers,
@@ -177,27 +151,57 @@ export function createWebSocketHandler(
       const { status, headers, error } = verdict.refused
       return refuseUpgrade(socket, status, error.code, error.message, headers)
     }
-    const id = table.mint()
+    const id = this.table.mint()
     if (McpxError.is(id)) return refuseUpgrade(socket, 503, id.code, id.message, id.headers)
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, req, id, verdict.principal))
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#attach(ws, req, id, verdict.principal))
   }
 
-  const upgradeRequired = new McpxError(
-    ErrorCode.InvalidRequest,
-    'Upgrade Required: this endpoint speaks MCP over WebSocket',
-  )
-  return nodeHandler(
-    (req, res, next) => {
-      if (next && pathOf(req.url ?? '/') !== path) return next()
-      sendJson(res, 426, errorResponse(null, upgradeRequired), { upgrade: 'websocket' })
-    },
-    {
-      upgrade: (req, socket, head, next) => void upgrade(req, socket, head, next),
-      sessionCount: () => table.size,
-      close: () => {
-        table.close()
-        wss.close()
+  close(): void {
+    this.table.close()
+    this.#wss.close()
+  }
+
+  #write(id: string, ws: WebSocket, text: string): void {
+    if (ws.readyState !== WebSocket.OPEN) return
+    if (ws.bufferedAmount > this.#fe.maxBufferedBytes) {
+      const reason = `session ${id.slice(0, 6)}…: the client stopped reading its WebSocket; closing it`
+      this.#fe.onError(new Error(reason), { method: undefined })
+      ws.terminate()
+      return
+    }
+    ws.send(text)
+  }
+
+  #attach(ws: WebSocket, req: IncomingMessage, id: string, principal: Principal | undefined) {
+    const session = new Session({
+      proxy: this.#proxy,
+      info: {
+        id,
+        transport: 'websocket',
+        remoteAddress: req.socket.remoteAddress,
+        headers: req.headers,
       },
-    },
-  )
+      send: (message) => this.#write(id, ws, JSON.stringify(message)),
+      onError: (error) => this.#fe.onError(error, { method: undefined }),
+    })
+    const socket = new Socket(ws, session)
+    this.table.add(id, socket)
+    // The socket is authenticated once, at the upgrade: every message on it is that principal's.
+    const meta = principal ? { principal } : undefined
+    ws.on('pong', () => {
+      socket.alive = true
+    })
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      socket.alive = true
+      const message = parseFrame(data, isBinary)
+      if (McpxError.is(message)) this.#write(id, ws, JSON.stringify(errorResponse(null, message)))
+      else session.receive(message, meta)
+    })
+    // Protocol errors (an oversized frame) close the socket; 'close' follows and ends the session.
+    ws.on('error', () => {})
+    ws.once('close', () => {
+      this.table.forget(id, socket)
+      session.close()
+    })
+  }
 }

@@ -170,7 +170,7 @@ describe('inProcess()', () => {
     await connect(url)
     await expect(connect(url)).rejects.toThrow(
       // The SDK client quotes the JSON-RPC error, escaping its quotes.
-      /Upstream \\"mine\\" is unavailable: its in-process server already serves a connection/,
+      /Upstream \\"mine\\" cannot connect: its in-process server already serves a connection/,
     )
   })
 

@@ -67,12 +67,12 @@ function fromInstance(server: InProcessServer): Acquire {
   return () => {
     if (busy) {
       throw unavailable(
-        'its in-process server already serves a connection (an SDK server serves one at a time): give inProcess() a function that creates a server, so that each connection gets its own',
+        'cannot connect: its in-process server already serves a connection (an SDK server serves one at a time): give inProcess() a function that creates a server, so that each connection gets its own',
       )
     }
     if (isConnected(server)) {
       throw unavailable(
-        'its in-process server is connected to another transport: close that first, or give inProcess() a function that creates a server',
+        'cannot connect: its in-process server is connected to another transport: close that first, or give inProcess() a function that creates a server',
       )
     }
     busy = true
@@ -86,14 +86,16 @@ function fromFactory(create: () => InProcessServer): Acquire {
     try {
       server = create()
     } catch (error) {
-      throw unavailable('its in-process server factory threw', error)
+      throw unavailable('cannot connect: its in-process server factory threw', error)
     }
     if (typeof server?.connect !== 'function') {
-      throw unavailable('its in-process server factory returned no SDK Server or McpServer')
+      throw unavailable(
+        'cannot connect: its in-process server factory returned no SDK Server or McpServer',
+      )
     }
     if (isConnected(server)) {
       throw unavailable(
-        'its in-process server factory returned a server that is already connected: return a new one each time',
+        'cannot connect: its in-process server factory returned a server that is already connected: return a new one each time',
       )
     }
     return { server, release: () => {} }
@@ -143,7 +145,10 @@ class InProcessChannel implements Channel {
     try {
       await lease.server.connect(end)
     } catch (error) {
-      const failure = unavailable('its in-process server could not be connected', error)
+      const failure = unavailable(
+        'cannot connect: its in-process server could not be connected',
+        error,
+      )
       events.log?.(withCause(failure.message, error))
       await end.close()
       throw failure
