@@ -77,6 +77,8 @@ describe('option checks', () => {
   it('createStreamableHttpHandler() rejects a bad maxSessions', async () => {
     const { createStreamableHttpHandler } = await import('../src/node.js')
     const { createProxy } = await import('@mcpx/core')
-    expect(() => createStreamableHttpHandler(createProxy(), { maxSessions: Number.NaN })).toThrow(TypeError)
+    expect(() => createStreamableHttpHandler(createProxy(), { maxSessions: Number.NaN })).toThrow(
+      TypeError,
+    )
   })
 })
