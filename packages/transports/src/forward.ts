@@ -2,20 +2,13 @@ import { type Context, ErrorCode, McpxError, type Terminal, targetKey } from '@m
 import type { Params } from './protocol/peer.js'
 import { progressTokenOf } from './protocol/progress.js'
 import { type Session, sessionKey } from './protocol/session.js'
-import type { UpstreamConnection } from './upstream/connection.js'
+import { answerInitialize, type ForwardOptions } from './upstream/handshake.js'
 import { SUBSCRIPTION_METHODS } from './upstream/subscriptions.js'
 import type { Origin, Upstream } from './upstream/upstream.js'
-import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version.js'
-
-/** Options for {@link forward}. */
-export interface ForwardOptions {
-  /** The `serverInfo` the gateway answers `initialize` with. @defaultValue `{ name: 'mcpx', version }` */
-  serverInfo?: { name: string; version: string; [key: string]: unknown }
-  /** `instructions` for `initialize`. @defaultValue the upstream's own, when there is one upstream */
-  instructions?: string
-}
 
 const PROGRESS = 'notifications/progress'
+
+export type { ForwardOptions }
 
 /**
  * The terminal handler that sends each message to its upstream: the one
@@ -45,39 +38,6 @@ export function forward(
     byName.set(up.name, up)
   }
   const fallback = list[0]!
-  const serverInfo = options.serverInfo ?? GATEWAY_INFO
-
-  async function initialize(ctx: Context, session: Session | undefined): Promise<void> {
-    const params = (ctx.params ?? {}) as Record<string, unknown>
-    const connections = await Promise.all(list.map((up) => up.acquire(session, params)))
-    const requested = params.protocolVersion as string
-    let version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
-      ? requested
-      : LATEST_PROTOCOL_VERSION
-    // One leased upstream negotiated for this very client: speak what it speaks.
-    const own = list.length === 1 && fallback.mode === 'per-session' ? connections[0] : undefined
-    const upstreamVersion = own?.initializeResult.protocolVersion
-    if (
-      typeof upstreamVersion === 'string' &&
-      SUPPORTED_PROTOCOL_VERSIONS.includes(upstreamVersion)
-    ) {
-      version = upstreamVersion
-    }
-    if (session) {
-      session.info.protocolVersion = version
-      session.info.clientInfo = params.clientInfo as Session['info']['clientInfo']
-      session.info.clientCapabilities = params.capabilities as Session['info']['clientCapabilities']
-    }
-    const instructions =
-      options.instructions ??
-      (list.length === 1 ? connections[0]!.initializeResult.instructions : undefined)
-    ctx.result = {
-      protocolVersion: version,
-      capabilities: mergeCapabilities(connections),
-      serverInfo,
-      ...(typeof instructions === 'string' ? { instructions } : {}),
-    }
-  }
 
   const terminal: Terminal = async function forward(ctx, _next) {
     if (ctx.direction === 'toClient') {
@@ -86,7 +46,7 @@ export function forward(
     const session = ctx.get(sessionKey)
     switch (ctx.method) {
       case 'initialize':
-        return initialize(ctx, session)
+        return answerInitialize(ctx, session, list, options)
       case 'ping':
         ctx.result = {}
         return
@@ -153,26 +113,4 @@ function relayProgress(session: Session, ctx: Context, params: Params) {
   return (progress: Record<string, unknown>) => {
     session.notify(PROGRESS, { ...progress, progressToken: token }, ctx.id)
   }
-}
-
-/** The union of what the upstreams can do: a capability is on when any upstream has it. */
-export function mergeCapabilities(
-  connections: readonly UpstreamConnection[],
-): Record<string, unknown> {
-  const merged: Record<string, unknown> = {}
-  for (const connection of connections) mergeInto(merged, connection.capabilities)
-  return merged
-}
-
-function mergeInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(from)) {
-    const existing = into[key]
-    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value)
-    else if (isPlainObject(value)) into[key] = structuredClone(value)
-    else if (existing === undefined || value === true) into[key] = value
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -3,7 +3,6 @@
 // Most users need none of it: `upstream()`, `forward()` and the front ends cover them.
 export type { HttpExchange, ParsedBody, SseWriter } from './downstream/exchange.js'
 export { type HttpAnswer, httpAnswer } from './downstream/http-answer.js'
-export { mergeCapabilities } from './forward.js'
 export {
   type Params,
   Peer,
@@ -24,4 +23,5 @@ export {
   type ServerMessageHandlers,
   UpstreamConnection,
 } from './upstream/connection.js'
+export { mergeCapabilities } from './upstream/handshake.js'
 export type { Origin } from './upstream/upstream.js'

@@ -53,7 +53,7 @@ describe('memoryEventStore', () => {
           for (const stream of ['p1', 'p2', 'g3']) {
             const kept = store.after(session, stream, 0)
             // What is kept of a stream is its newest events, with no gap.
-            kept.forEach((event, i) => expect(event.seq).toBe(kept[0]!.seq + i))
+            for (const [i, event] of kept.entries()) expect(event.seq).toBe(kept[0]!.seq + i)
             count += kept.length
             bytes += kept.reduce((sum, e) => sum + utf8Length(e.data), 0)
           }

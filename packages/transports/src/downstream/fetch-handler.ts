@@ -1,4 +1,5 @@
 import { type McpProxy, McpxError } from '@mcpx/core'
+import { readBounded } from '../protocol/read-bounded.js'
 import {
   type HttpExchange,
   JSON_HEADERS,
@@ -26,7 +27,6 @@ export interface FetchHandlerOptions extends StreamableHttpServerOptions {
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 
 /**
  * Serve a proxy as an MCP Streamable HTTP endpoint on any runtime with
@@ -90,29 +90,8 @@ class FetchExchange implements HttpExchange {
   async body(maxBytes: number): Promise<string | ParsedBody | typeof TOO_LARGE> {
     const declared = this.headers['content-length']
     if (declared !== undefined && Number(declared) > maxBytes) return TOO_LARGE
-    const body = this.#request.body
-    if (!body) return ''
-    const reader = body.getReader()
-    const chunks: Uint8Array[] = []
-    let size = 0
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > maxBytes) {
-        reader.cancel().catch(() => {})
-        return TOO_LARGE
-      }
-      chunks.push(value)
-    }
-    if (chunks.length === 1) return decoder.decode(chunks[0])
-    const all = new Uint8Array(size)
-    let offset = 0
-    for (const chunk of chunks) {
-      all.set(chunk, offset)
-      offset += chunk.byteLength
-    }
-    return decoder.decode(all)
+    const text = await readBounded(this.#request.body, maxBytes)
+    return text ?? TOO_LARGE
   }
 
   json(status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {

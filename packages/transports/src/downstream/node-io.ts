@@ -54,11 +54,7 @@ export function nodeHandler(
 }
 
 /** An upgrade for another listener: hand it on, leave it to the others, or answer 404 when nobody else will. */
-export function notOurs(
-  req: IncomingMessage,
-  socket: Duplex,
-  next: (() => void) | undefined,
-): void {
+export function notOurs(req: IncomingMessage, socket: Duplex, next: (() => void) | undefined) {
   if (next) return next()
   const server = (req.socket as { server?: { listenerCount(event: string): number } }).server
   if ((server?.listenerCount('upgrade') ?? 1) > 1) return

@@ -135,7 +135,7 @@ class SseFrontEnd {
     else await this.#post(req, res, sessionId, verdict.principal)
   }
 
-  #open(req: IncomingMessage, res: ServerResponse, principal: Principal | undefined): void {
+  #open(req: IncomingMessage, res: ServerResponse, principal: Principal | undefined) {
     const id = this.table.mint()
     if (McpxError.is(id)) return sendJson(res, 503, errorResponse(null, id), id.headers)
     const fe = this.#fe

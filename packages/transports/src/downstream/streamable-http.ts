@@ -144,7 +144,7 @@ export class StreamableHttpServer {
     this.#deliver(ex, message, principal)
   }
 
-  #initialize(ex: HttpExchange, message: Request, principal: Principal | undefined): void {
+  #initialize(ex: HttpExchange, message: Request, principal: Principal | undefined) {
     if (!('id' in message)) {
       return fail(ex, 400, ErrorCode.InvalidRequest, 'Bad Request: initialize must be a request')
     }
@@ -179,7 +179,7 @@ export class StreamableHttpServer {
     http.session.receive(message, { headers: ex.headers, principal })
   }
 
-  #deliver(ex: HttpExchange, message: Message, principal: Principal | undefined): void {
+  #deliver(ex: HttpExchange, message: Message, principal: Principal | undefined) {
     const http = this.#sessionOf(ex, principal)
     if (!http) return
     if (!('method' in message) || !('id' in message)) {
@@ -198,7 +198,7 @@ export class StreamableHttpServer {
     http.session.receive(message, { headers: ex.headers, principal })
   }
 
-  #get(ex: HttpExchange, principal: Principal | undefined): void {
+  #get(ex: HttpExchange, principal: Principal | undefined) {
     if (!accepts(ex, 'text/event-stream')) {
       const message = 'Not Acceptable: Accept must include text/event-stream'
       return fail(ex, 406, ErrorCode.InvalidRequest, message)

@@ -3,6 +3,7 @@
  * an event stream into the decoder, read a bounded text body, release a
  * body, wait with a signal. Web APIs only: this code ships in the root entry.
  */
+import { readBounded } from '../protocol/read-bounded.js'
 import { type SseDecoder, WireFault } from '../protocol/sse-decoder.js'
 
 /** Feed a response body to `decoder` until it ends. Cancels the body if the decoder throws. */
@@ -25,8 +26,6 @@ export async function readEventStream(
   }
 }
 
-const utf8 = new TextDecoder()
-
 /** The body as text, refusing more than `max` bytes without reading them all. */
 export async function readText(response: Response, max: number): Promise<string> {
   const tooLarge = () => new WireFault(`answered with a body larger than ${max} bytes`)
@@ -39,28 +38,9 @@ export async function readText(response: Response, max: number): Promise<string>
     }
     return response.text()
   }
-  if (!response.body) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      reader.cancel().catch(() => {})
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return utf8.decode(chunks[0])
-  const all = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    all.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return utf8.decode(all)
+  const text = await readBounded(response.body, max)
+  if (text === undefined) throw tooLarge()
+  return text
 }
 
 /** Release a body we do not read (a 202's empty one, an error page). */
