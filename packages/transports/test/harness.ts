@@ -9,7 +9,7 @@ import { type ServeHttpOptions, serveHttp } from '../src/node.js'
 import type { Connector } from '../src/protocol/channel.js'
 import { stdio } from '../src/stdio.js'
 import { streamableHttp } from '../src/upstream/streamable-http.js'
-import { type UpstreamMode, upstream } from '../src/upstream/upstream.js'
+import { type UpstreamMode, type UpstreamOptions, upstream } from '../src/upstream/upstream.js'
 
 /** The e2e fixture as a real child process. */
 export function fixtureStdio(): Connector {
@@ -91,10 +91,15 @@ export async function startGateway(
   connector: Connector,
   mode: UpstreamMode,
   http: ServeHttpOptions = {},
+  options: Omit<UpstreamOptions, 'mode' | 'log'> = {},
 ) {
   await (connector as { ready?: () => Promise<void> }).ready?.()
   const logs: string[] = []
-  const up = upstream('fixture', connector, { mode, log: (_name, line) => logs.push(line) })
+  const up = upstream('fixture', connector, {
+    ...options,
+    mode,
+    log: (_name, line) => logs.push(line),
+  })
   const errors: unknown[] = []
   const proxy = createProxy({ terminal: forward(up), onError: (error) => errors.push(error) })
   const server = await serveHttp(proxy, { port: 0, ...http })

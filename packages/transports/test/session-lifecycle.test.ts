@@ -58,6 +58,44 @@ describe('Streamable HTTP session lifecycle', () => {
   })
 })
 
+describe('the gateway at its own limits', () => {
+  let gateway: Gateway | undefined
+  afterEach(async () => {
+    await gateway?.close()
+    gateway = undefined
+  })
+
+  it('answers a session beyond maxConnections with 503 and -32011 naming the upstream', async () => {
+    gateway = await startGateway(fixtureStdio(), 'per-session', {}, { maxConnections: 1 })
+    expect((await initialize(gateway.url)).status).toBe(200)
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: ACCEPT },
+      body: INIT,
+    })
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('5')
+    const { error } = (await response.json()) as { error: { code: number; message: string } }
+    expect(error).toEqual({
+      code: -32011,
+      message: 'Upstream "fixture" has no free connection',
+      data: { upstream: 'fixture' },
+    })
+  })
+
+  it('answers a session beyond maxSessions with 503 and -32011', async () => {
+    gateway = await startGateway(fixtureStdio(), 'shared', { maxSessions: 1 })
+    expect((await initialize(gateway.url)).status).toBe(200)
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: ACCEPT },
+      body: INIT,
+    })
+    expect(response.status).toBe(503)
+    expect(((await response.json()) as { error: { code: number } }).error.code).toBe(-32011)
+  })
+})
+
 describe('option checks', () => {
   const connector = () => stdio({ command: process.execPath })
 

@@ -33,7 +33,7 @@ export interface UpstreamOptions {
   connectTimeout?: number
   /** `clientInfo` sent upstream by shared connections. @defaultValue `{ name: 'mcpx', version }` */
   clientInfo?: { name: string; version: string }
-  /** Most per-session connections open at once; more sessions get -32010. @defaultValue 1000 */
+  /** Most per-session connections open at once; more sessions get -32011 (`Overloaded`). @defaultValue 1000 */
   maxConnections?: number
   /**
    * Shared connections only: most resource URIs one session may be

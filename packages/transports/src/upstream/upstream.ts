@@ -213,11 +213,11 @@ export class Upstream {
     initialize: Record<string, unknown> | undefined,
   ): Promise<UpstreamConnection> {
     if (this.#leases.size >= this.#options.maxConnections) {
-      throw new McpxError(
-        ErrorCode.UpstreamUnavailable,
-        `Upstream "${this.name}" has no free connection`,
-        { data: { upstream: this.name } },
-      )
+      // The gateway's own limit, not the upstream failing: -32011, retry later.
+      throw new McpxError(ErrorCode.Overloaded, `Upstream "${this.name}" has no free connection`, {
+        data: { upstream: this.name },
+        headers: { 'retry-after': '5' },
+      })
     }
     let ready: UpstreamConnection | undefined
     const opening = this.#open(
