@@ -1,33 +1,25 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { e2eBinPath } from '@mcpx/test-utils'
+import { e2eBinPath, type StartedProcess, startProcess } from '@mcpx/test-utils'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterEach, describe, expect, it } from 'vitest'
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-const running: ChildProcess[] = []
+const running: StartedProcess[] = []
 
-afterEach(() => {
-  for (const child of running.splice(0)) child.kill('SIGTERM')
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((gateway) => gateway.stop()))
 })
 
 /** Start the gateway and resolve with the URL it prints. */
 function start(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [cli, '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const gateway = startProcess(process.execPath, [cli, '--port', '0', ...args], {
+    name: 'mcpx-gateway',
   })
-  running.push(child)
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk
-      const match = /LISTENING (\S+)/.exec(out)
-      if (match) resolve(match[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)))
-  })
+  running.push(gateway)
+  return gateway.ready
 }
 
 const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text

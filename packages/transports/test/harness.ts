@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { createProxy } from '@mcpx/core'
-import { e2eBinPath } from '@mcpx/test-utils'
+import { descendants, e2eBinPath, type StartedProcess, startProcess } from '@mcpx/test-utils'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { forward } from '../src/forward.js'
@@ -16,11 +14,11 @@ export function fixtureStdio(): Connector {
   return stdio({ command: process.execPath, args: [e2eBinPath('stdio')] })
 }
 
-const fixtures: ChildProcess[] = []
+const fixtures: StartedProcess[] = []
 
 /** Stop the fixture servers this file started. */
 export function stopFixtures(): void {
-  for (const child of fixtures.splice(0)) child.kill()
+  for (const fixture of fixtures.splice(0)) void fixture.stop()
 }
 
 /**
@@ -29,19 +27,10 @@ export function stopFixtures(): void {
  */
 export function fixtureHttp(): Connector {
   let url: string | undefined
-  const child = spawn(process.execPath, [e2eBinPath('http'), '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const fixture = startProcess(process.execPath, [e2eBinPath('http'), '--port', '0'], {
+    name: 'e2e fixture (http)',
   })
-  fixtures.push(child)
-  const ready = new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk
-      const match = /LISTENING (\S+)/.exec(out)
-      if (match) resolve(match[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`fixture exited with ${code}`)))
-  })
+  fixtures.push(fixture)
   // The connector is made lazily, once the child says where it listens.
   let inner: Connector | undefined
   return {
@@ -53,7 +42,7 @@ export function fixtureHttp(): Connector {
       return inner.open()
     },
     async ready() {
-      url ??= await ready
+      url ??= await fixture.ready
       inner ??= streamableHttp({ url })
     },
   } as Connector & { ready(): Promise<void> }
@@ -137,16 +126,7 @@ export function textOf(result: unknown): string {
 
 /** Direct children of this process (Linux /proc). */
 export function childPids(): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === process.pid) pids.push(Number(entry))
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids
+  return descendants(process.pid)
+    .filter((stat) => stat.ppid === process.pid)
+    .map((stat) => stat.pid)
 }
