@@ -68,11 +68,11 @@ async function session(url: string) {
   id = init.headers.get('mcp-session-id')!
   await init.text()
   await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).text()
-  const get = (lastEventId: string) =>
-    fetch(url, {
-      headers: { accept: 'text/event-stream', 'mcp-session-id': id!, 'last-event-id': lastEventId },
-    })
-  return { id, post, get }
+  const getInit = (lastEventId: string): RequestInit => ({
+    headers: { accept: 'text/event-stream', 'mcp-session-id': id!, 'last-event-id': lastEventId },
+  })
+  const get = (lastEventId: string) => fetch(url, getInit(lastEventId))
+  return { id, post, get, getInit }
 }
 
 /** Read an SSE body, calling `onEvent` for each event, until it ends or `stop` says so. */
@@ -92,6 +92,14 @@ async function readEvents(
   }
   return decoder
 }
+
+/** A `tools/call` of the tool that reports progress `steps` times. */
+const callSlow = (id: number, steps: number) => ({
+  jsonrpc: '2.0',
+  id,
+  method: 'tools/call',
+  params: { name: `slow${steps}`, arguments: {}, _meta: { progressToken: id } },
+})
 
 const progressOf = (event: SseEvent) =>
   JSON.parse(event.data).params?.progress as number | undefined
@@ -147,8 +155,7 @@ describe('Streamable HTTP resumability (§Resumability and Redelivery)', () => {
       ids.push(event.id)
       return undefined
     })
-    // Stream p1 was the initialize POST's.
-    expect(ids).toEqual(['p2_1', 'p2_2', 'p2_3'])
+    expect(ids).toEqual(['p1_1', 'p1_2', 'p1_3'])
     expect(decoder.progress).toBe(7) // priming id, then three events, each an id and a dispatch
   })
 
@@ -159,28 +166,78 @@ describe('Streamable HTTP resumability (§Resumability and Redelivery)', () => {
     expect(response.status).toBe(400)
   })
 
-  it('ends a resume whose events are no longer kept without replaying anything', async () => {
+  it('refuses with 400 a resume whose events are no longer kept, opening no stream', async () => {
     const { url } = await gateway(memoryEventStore({ maxEventsPerSession: 2 }))
     const client = await session(url)
     const drop = new AbortController()
-    const call = await client.post(
-      {
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: { name: 'slow8', arguments: {}, _meta: { progressToken: 2 } },
-      },
-      drop.signal,
-    )
+    const call = await client.post(callSlow(2, 8), drop.signal)
     const before = await readEvents(call, () => true)
     drop.abort()
     await new Promise((resolve) => setTimeout(resolve, 150))
-    const events: SseEvent[] = []
-    await readEvents(await client.get(before.lastEventId!), (event) => {
-      events.push(event)
+    const response = await client.get(before.lastEventId!)
+    expect(response.status).toBe(400)
+    expect(response.headers.get('content-type')).toContain('application/json')
+  })
+
+  it('resumes a stream a second time after the resumed connection dropped too', async () => {
+    const { url } = await gateway()
+    const client = await session(url)
+    const seen: number[] = []
+    const answers: unknown[] = []
+    const collect = (stopAfter?: number) => (event: SseEvent) => {
+      const message = JSON.parse(event.data)
+      if ('result' in message) answers.push(message.id)
+      else seen.push(progressOf(event)!)
+      return stopAfter !== undefined && seen.length >= stopAfter
+    }
+    const first = new AbortController()
+    let decoder = await readEvents(await client.post(callSlow(3, 12), first.signal), collect(2))
+    first.abort()
+    const second = new AbortController()
+    const resumed = await fetch(url, {
+      ...client.getInit(decoder.lastEventId!),
+      signal: second.signal,
+    })
+    decoder = await readEvents(resumed, collect(5))
+    second.abort()
+    await readEvents(await client.get(decoder.lastEventId!), collect())
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    expect(answers).toEqual([3])
+  })
+
+  it('replays an answer already written, for a client that may not have received it', async () => {
+    const { url } = await gateway()
+    const client = await session(url)
+    let beforeAnswer: string | undefined
+    await readEvents(await client.post(callSlow(4, 2)), (event, decoder) => {
+      if (!('result' in JSON.parse(event.data))) beforeAnswer = decoder.lastEventId
       return undefined
     })
-    expect(events).toEqual([])
+    const again: unknown[] = []
+    await readEvents(await client.get(beforeAnswer!), (event) => {
+      again.push(JSON.parse(event.data))
+      return undefined
+    })
+    expect(again).toEqual([
+      { jsonrpc: '2.0', id: 4, result: { content: [{ type: 'text', text: 'done after 2' }] } },
+    ])
+  })
+
+  it('moves a stream to the resuming connection while the old one is still open', async () => {
+    const { url } = await gateway()
+    const client = await session(url)
+    const old = await client.post(callSlow(5, 8))
+    const decoder = await readEvents(old, () => true)
+    const results: unknown[] = []
+    const progress: number[] = []
+    await readEvents(await client.get(decoder.lastEventId!), (event) => {
+      const message = JSON.parse(event.data)
+      if ('result' in message) results.push(message.id)
+      else progress.push(progressOf(event)!)
+      return undefined
+    })
+    expect(progress).toEqual([2, 3, 4, 5, 6, 7, 8])
+    expect(results).toEqual([5])
   })
 
   it('stays within its bounds under hostile reconnect churn', async () => {

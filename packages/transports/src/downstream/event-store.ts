@@ -44,6 +44,8 @@ export interface EventStore {
    * replays them.
    */
   after(sessionId: string, streamId: string, afterSeq: number): readonly StoredEvent[]
+  /** Forget one stream's events (its resume window closed). */
+  forget(sessionId: string, streamId: string): void
   /** Forget a session's events (the session ended). */
   drop(sessionId: string): void
 }
@@ -143,6 +145,27 @@ class MemoryStore implements MemoryEventStore {
       if (event.streamId === streamId && event.seq > afterSeq) found.push(event)
     }
     return found
+  }
+
+  forget(sessionId: string, streamId: string): void {
+    const kept = this.#sessions.get(sessionId)
+    if (!kept) return
+    const events: StoredEvent[] = []
+    const sizes: number[] = []
+    for (let i = kept.head; i < kept.events.length; i++) {
+      const event = kept.events[i]!
+      const size = kept.sizes[i]!
+      if (event.streamId !== streamId) {
+        events.push(event)
+        sizes.push(size)
+        continue
+      }
+      kept.bytes -= size
+      this.#bytes -= size
+      this.#events--
+    }
+    if (events.length === 0) this.#sessions.delete(sessionId)
+    else Object.assign(kept, { events, sizes, head: 0 })
   }
 
   drop(sessionId: string): void {

@@ -4,19 +4,20 @@ import { httpAnswer } from './http-answer.js'
 
 /** What a {@link PostStream} needs from the session it belongs to. */
 export interface StreamOwner {
-  /** Whether events are kept for replay (the front end has an event store). */
-  readonly resumable: boolean
   /** Whether a new stream starts with a priming event (the client speaks MCP 2025-11-25 or later). */
   readonly priming: boolean
+  /**
+   * The response became an SSE stream: a stream id when the client may
+   * resume it (the session keeps its events), else undefined.
+   */
+  streamed(stream: PostStream): string | undefined
   /** Keep an event for replay. */
   keep(streamId: string, seq: number, data: string): void
-  /** Write to a stream without letting a client that stopped reading grow memory. */
-  write(writer: SseWriter, text: string): void
-  /** The stream can never be written again and its events need not be kept. */
-  done(stream: PostStream): void
+  /** The answer is out (written, kept for replay, or abandoned): the request is over. */
+  answered(stream: PostStream): void
 }
 
-/** One SSE event with its id; MCP's priming event (2025-11-25) has an id and empty data. */
+/** One SSE event, with its id when the stream is resumable. */
 export function sseEvent(id: string | undefined, data: string): string {
   return id === undefined
     ? `event: message\ndata: ${data}\n\n`
@@ -40,14 +41,15 @@ export function parseEventId(id: string): { streamId: string; seq: number } | un
  * The response to one POSTed request. It answers with plain JSON unless
  * something related to the request (progress, a log message, a sampling
  * request) must reach the client first; then it becomes an SSE stream
- * (Streamable HTTP §Sending Messages to the Server: JSON or SSE). Every SSE
- * event carries an id, so when the client's connection drops before the
- * answer, the request goes on and the client can resume the stream with a
- * GET and `Last-Event-ID` (§Resumability and Redelivery).
+ * (Streamable HTTP §Sending Messages to the Server: JSON or SSE). When the
+ * session keeps events, every SSE event carries an id, and a client whose
+ * connection dropped resumes the stream on a new one (§Resumability and
+ * Redelivery): the stream outlives the connections that carry it.
  */
 export class PostStream {
   readonly requestId: RequestId
-  readonly streamId: string
+  /** Set once the response became a resumable SSE stream. */
+  streamId: string | undefined
   /** Extra headers for the first write (the initialize answer's `Mcp-Session-Id`). */
   headers: Record<string, string> | undefined
   /** Sees the answer before it is written (the initialize POST uses it to drop a refused session). */
@@ -55,41 +57,36 @@ export class PostStream {
   readonly #owner: StreamOwner
   /** Until the first write decides between JSON and SSE. */
   #exchange: HttpExchange | undefined
+  /** The connection carrying the stream now, if one does: the POST's, then a resuming GET's. */
+  #carrier: HttpExchange | undefined
   #writer: SseWriter | undefined
   #seq = 0
   #answered = false
-  #ended = false
 
-  constructor(exchange: HttpExchange, owner: StreamOwner, requestId: RequestId, streamId: string) {
+  constructor(exchange: HttpExchange, owner: StreamOwner, requestId: RequestId) {
     this.#exchange = exchange
+    this.#carrier = exchange
     this.#owner = owner
     this.requestId = requestId
-    this.streamId = streamId
   }
 
-  /** The answer was written or kept for replay: nothing more goes on this stream. */
+  /** The answer is out: nothing more goes on this stream. */
   get answered(): boolean {
     return this.#answered
   }
 
-  /** The last event id sent, 0 before any. */
+  /** The last event sent, 0 before any. */
   get seq(): number {
     return this.#seq
   }
 
-  /** Whether the client can resume this stream: it became SSE and its events are kept. */
-  get resumable(): boolean {
-    return this.#seq > 0 && this.#owner.resumable
-  }
-
-  /** Whether a client connection is writing this stream now. */
-  get attached(): boolean {
-    return this.#writer?.open === true
+  /** The connection carrying the stream now, if one does. */
+  get carrier(): HttpExchange | undefined {
+    return this.#carrier
   }
 
   event(message: Message): void {
-    if (this.#answered) return
-    this.#send(JSON.stringify(message))
+    if (!this.#answered) this.#send(JSON.stringify(message))
   }
 
   finish(response: Response, error: McpxError | undefined): void {
@@ -98,18 +95,18 @@ export class PostStream {
     this.#answered = true
     this.beforeFinish?.(response)
     const exchange = this.#exchange
-    if (exchange && !this.#writer) {
+    if (exchange) {
       // Never became a stream: one JSON answer, whose status follows the error (401, 429, 503, …).
-      this.#ended = true
       this.#exchange = undefined
-      const answer =
-        'error' in response ? httpAnswer(response.error, error?.headers, 200) : undefined
-      exchange.json(answer?.status ?? 200, response, { ...answer?.headers, ...this.headers })
-      this.#owner.done(this)
-      return
+      if ('error' in response) {
+        const answer = httpAnswer(response.error, error?.headers, 200)
+        exchange.json(answer.status, response, merge(answer.headers, this.headers))
+      } else exchange.json(200, response, this.headers)
+    } else {
+      this.#send(JSON.stringify(response))
+      this.#writer?.end()
     }
-    this.#send(JSON.stringify(response))
-    if (this.#writer?.open) this.#end()
+    this.#owner.answered(this)
   }
 
   /**
@@ -117,50 +114,60 @@ export class PostStream {
    * cancellation §Behavior says a cancelled request gets no response.
    */
   abandon(): void {
-    this.#answered = true
-    this.#end()
     const exchange = this.#exchange
     this.#exchange = undefined
-    exchange?.sse(this.headers).end()
+    this.#answered = true
+    if (exchange) exchange.sse(this.headers).end()
+    else this.#writer?.end()
+    this.#owner.answered(this)
   }
 
-  /** The client's connection went away before the answer. */
+  /** The connection carrying the stream went away; the stream goes on, kept for a resume. */
   detach(): void {
+    this.#carrier = undefined
     this.#writer = undefined
     this.#exchange = undefined
   }
 
-  /** A GET with `Last-Event-ID` resumes the stream: replay what followed `afterSeq`, then go on. */
-  resume(writer: SseWriter, replay: readonly { seq: number; data: string }[]): void {
+  /**
+   * A GET with `Last-Event-ID` resumes the stream on its own connection:
+   * replay what followed the client's last event, then go on (or end, if
+   * the answer was among them). A connection still carrying it is ended.
+   */
+  resume(carrier: HttpExchange, replay: readonly { seq: number; data: string }[]): void {
+    const writer = carrier.sse()
+    this.#writer?.end()
+    this.#carrier = carrier
     this.#writer = writer
     for (const event of replay)
-      this.#owner.write(writer, sseEvent(eventId(this.streamId, event.seq), event.data))
-    if (this.#answered) this.#end()
+      writer.write(sseEvent(eventId(this.streamId!, event.seq), event.data))
+    if (this.#answered) writer.end()
   }
 
   #send(data: string): void {
-    if (!this.#writer && this.#exchange) {
-      this.#writer = this.#exchange.sse(this.headers)
+    const exchange = this.#exchange
+    if (exchange) {
       this.#exchange = undefined
+      this.#writer = exchange.sse(this.headers)
+      this.streamId = this.#owner.streamed(this)
       // MCP 2025-11-25 §Resumability: an event id with empty data first, so that the client can resume at once.
-      if (this.#owner.priming && this.#owner.resumable) {
-        this.#owner.write(this.#writer, `id: ${eventId(this.streamId, 0)}\ndata:\n\n`)
+      if (this.streamId !== undefined && this.#owner.priming) {
+        this.#writer.write(`id: ${eventId(this.streamId, 0)}\ndata:\n\n`)
       }
     }
     const seq = ++this.#seq
     let id: string | undefined
-    if (this.#owner.resumable) {
+    if (this.streamId !== undefined) {
       this.#owner.keep(this.streamId, seq, data)
       id = eventId(this.streamId, seq)
     }
-    if (this.#writer?.open) this.#owner.write(this.#writer, sseEvent(id, data))
+    if (this.#writer?.open) this.#writer.write(sseEvent(id, data))
   }
+}
 
-  #end(): void {
-    if (this.#ended) return
-    this.#ended = true
-    this.#writer?.end()
-    this.#writer = undefined
-    this.#owner.done(this)
-  }
+function merge(
+  a: Record<string, string> | undefined,
+  b: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  return a && b ? { ...a, ...b } : (a ?? b)
 }

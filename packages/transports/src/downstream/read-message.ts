@@ -10,34 +10,33 @@ import { httpAnswerForThrown } from './http-answer.js'
  * cannot be read at all (a body parser consumed it; the log says what to
  * do). Those answers are given here, and then it resolves undefined.
  */
-export async function readPostedMessage(
-  ex: HttpExchange,
-  fe: FrontEnd,
-): Promise<Message | undefined> {
+export function readPostedMessage(ex: HttpExchange, fe: FrontEnd): Promise<Message | undefined> {
   const type = ex.headers['content-type']
   if (typeof type !== 'string' || !type.includes('application/json')) {
     const text = 'Unsupported Media Type: Content-Type must be application/json'
     ex.json(415, errorResponse(null, new McpxError(ErrorCode.InvalidRequest, text)))
-    return undefined
+    return NOTHING
   }
-  let body: Awaited<ReturnType<HttpExchange['body']>>
-  try {
-    body = await ex.body(fe.maxMessageBytes)
-  } catch (error) {
-    fe.onError(error, { method: undefined })
-    const { status, headers, error: answer } = httpAnswerForThrown(error)
-    ex.json(status, errorResponse(null, answer), headers)
-    return undefined
-  }
-  if (body === TOO_LARGE) {
-    const text = `Payload Too Large: the limit is ${fe.maxMessageBytes} bytes`
-    ex.json(413, errorResponse(null, new McpxError(ErrorCode.InvalidRequest, text)), {
-      connection: 'close',
-    })
-    return undefined
-  }
-  const message = messageOf(body)
-  if (!McpxError.is(message)) return message
-  ex.json(400, errorResponse(null, message))
-  return undefined
+  return ex.body(fe.maxMessageBytes).then(
+    (body) => {
+      if (body === TOO_LARGE) {
+        const text = `Payload Too Large: the limit is ${fe.maxMessageBytes} bytes`
+        const error = new McpxError(ErrorCode.InvalidRequest, text)
+        ex.json(413, errorResponse(null, error), { connection: 'close' })
+        return undefined
+      }
+      const message = messageOf(body)
+      if (!McpxError.is(message)) return message
+      ex.json(400, errorResponse(null, message))
+      return undefined
+    },
+    (error: unknown) => {
+      fe.onError(error, { method: undefined })
+      const { status, headers, error: answer } = httpAnswerForThrown(error)
+      ex.json(status, errorResponse(null, answer), headers)
+      return undefined
+    },
+  )
 }
+
+const NOTHING: Promise<undefined> = Promise.resolve(undefined)

@@ -53,6 +53,24 @@ describe('serveStdio', () => {
     expect(lines(output)).toEqual([])
   })
 
+  it('does not wait for a request the client cancelled before input ended', async () => {
+    const input = new PassThrough()
+    const { closed } = serveStdio(slowProxy(60_000), {
+      input,
+      output: new PassThrough(),
+      drainTimeout: 60_000,
+    })
+    input.end(
+      '{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n' +
+        '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}\n',
+    )
+    const outcome = await Promise.race([
+      closed.then(() => 'closed'),
+      new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting')),
+    ])
+    expect(outcome).toBe('closed')
+  })
+
   it('rejects a negative drainTimeout', () => {
     expect(() => serveStdio(slowProxy(0), { input: new PassThrough(), drainTimeout: -1 })).toThrow(
       TypeError,

@@ -49,13 +49,10 @@ export function serveStdio(
   const drainTimeout = options.drainTimeout ?? 30_000
   if (!(drainTimeout >= 0)) throw new TypeError('[@mcpx/transports] drainTimeout must be >= 0')
   const onError = options.onError
-  // Requests received and not yet answered: input may end before their answers are written.
-  const unanswered = new Set<RequestId>()
-  let drained: (() => void) | undefined
+  const inFlight = new InFlight()
   const write = (message: Message) => {
     if (output.writable) output.write(encodeLine(message))
-    if (!('method' in message) && unanswered.delete(message.id!) && unanswered.size === 0)
-      drained?.()
+    inFlight.sent(message)
   }
   const session = new Session({
     proxy,
@@ -66,40 +63,58 @@ export function serveStdio(
   const decoder = new LineDecoder(
     (value) => {
       const message = validateMessage(value)
-      if (McpxError.is(message)) write(errorResponse(null, message))
-      else {
-        if ('method' in message && 'id' in message) unanswered.add(message.id)
-        session.receive(message)
-      }
+      if (McpxError.is(message)) return write(errorResponse(null, message))
+      inFlight.received(message)
+      session.receive(message)
     },
-    (reason) =>
-      write(
-        errorResponse(
-          null,
-          new McpxError(ErrorCode.ParseError, `Parse error: ${reason.split(':')[0]}`),
-        ),
-      ),
+    (reason) => {
+      const error = new McpxError(ErrorCode.ParseError, `Parse error: ${reason.split(':')[0]}`)
+      write(errorResponse(null, error))
+    },
   )
   input.on('data', (chunk: Buffer | string) =>
     decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk),
   )
-  const closed = new Promise<void>((resolve) => {
-    let ending = false
-    const done = () => {
-      if (ending) return
-      ending = true
-      const timer = setTimeout(finish, drainTimeout)
-      function finish() {
+  const ended = new Promise<void>((resolve) => {
+    input.once('end', resolve)
+    input.once('close', resolve)
+  })
+  const closed = ended.then(() => inFlight.drained(drainTimeout)).then(() => session.close())
+  return { session, closed }
+}
+
+/** The client's requests not yet answered: input may end before their answers are written. */
+class InFlight {
+  readonly #ids = new Set<RequestId>()
+  #onEmpty: (() => void) | undefined
+
+  received(message: Message): void {
+    if (!('method' in message)) return
+    if ('id' in message) this.#ids.add(message.id)
+    // A cancelled request gets no answer (MCP cancellation §Behavior): it is not waited for.
+    else if (message.method === 'notifications/cancelled') {
+      this.#settle(message.params?.requestId as RequestId)
+    }
+  }
+
+  sent(message: Message): void {
+    if (!('method' in message) && message.id !== null) this.#settle(message.id)
+  }
+
+  /** Resolves once nothing is in flight, or after `ms`. */
+  drained(ms: number): Promise<void> {
+    if (this.#ids.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
         clearTimeout(timer)
-        drained = undefined
-        session.close()
         resolve()
       }
-      drained = finish
-      if (unanswered.size === 0) finish()
-    }
-    input.once('end', done)
-    input.once('close', done)
-  })
-  return { session, closed }
+      this.#onEmpty = done
+    })
+  }
+
+  #settle(id: RequestId): void {
+    if (this.#ids.delete(id) && this.#ids.size === 0) this.#onEmpty?.()
+  }
 }

@@ -7,13 +7,20 @@ import type { TableEntry } from './session-table.js'
 
 /** Most unrelated server messages kept for a session while it has no GET stream open. */
 const MAX_QUEUED = 256
+/**
+ * Most resumable POST streams a session keeps while no connection carries
+ * them (in flight after a drop, or answered and within their resume
+ * window). Past it the oldest is given up: a client cannot keep unbounded
+ * work running upstream by dropping its connections.
+ */
+const MAX_RESUMABLE = 32
 
 /** What a {@link StreamableHttpSession} is given by its front end. */
 export interface StreamableHttpSessionOptions extends Omit<SessionOptions, 'send'> {
   identity: string
   /** Where SSE events are kept for replay; undefined: streams cannot be resumed. */
   store: EventStore | undefined
-  /** Milliseconds a request whose stream dropped waits for the client to resume it. */
+  /** Milliseconds a stream stays resumable after its connection dropped or its answer went out. */
   resumeTimeout: number
   /** Something was dropped, or a stream closed for not reading. */
   onDrop(reason: string): void
@@ -26,6 +33,12 @@ interface Standalone {
   writer: SseWriter | undefined
 }
 
+/** A resumable POST stream, and the timer that gives it up when no client resumes it in time. */
+interface Resumable {
+  readonly stream: PostStream
+  timer: ReturnType<typeof setTimeout> | undefined
+}
+
 /**
  * A Streamable HTTP session: the protocol session plus the HTTP streams
  * that carry its messages to the client, and what is needed to resume them.
@@ -34,13 +47,10 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
   readonly session: Session
   readonly identity: string
   lastActive = Date.now()
-  /** Open POST responses, by the client's request id. */
+  /** Requests in flight, by the client's request id: where their messages go. */
   readonly streams = new Map<RequestId, PostStream>()
-  /** POST streams whose connection dropped, waiting for a resume, by stream id. */
-  readonly #waiting = new Map<
-    string,
-    { stream: PostStream; timer: ReturnType<typeof setTimeout> }
-  >()
+  /** POST streams a client may resume, by stream id, oldest first. */
+  readonly #resumable = new Map<string, Resumable>()
   #standalone: Standalone | undefined
   #streamCount = 0
   #queue: string[] = []
@@ -55,46 +65,44 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
     })
   }
 
-  get resumable(): boolean {
-    return this.#options.store !== undefined
-  }
-
   get priming(): boolean {
     const version = this.session.info.protocolVersion
     return version !== undefined && version >= '2025-11-25'
+  }
+
+  streamed(stream: PostStream): string | undefined {
+    if (!this.#options.store) return undefined
+    if (this.#resumable.size >= MAX_RESUMABLE && !this.#giveUpOldest()) return undefined
+    const streamId = `p${++this.#streamCount}`
+    this.#resumable.set(streamId, { stream, timer: undefined })
+    return streamId
   }
 
   keep(streamId: string, seq: number, data: string): void {
     this.#options.store?.append(this.session.id!, { streamId, seq, data })
   }
 
-  write(writer: SseWriter, text: string): void {
-    writer.write(text)
-  }
-
-  done(stream: PostStream): void {
+  answered(stream: PostStream): void {
     if (this.streams.get(stream.requestId) === stream) this.streams.delete(stream.requestId)
-    const waiting = this.#waiting.get(stream.streamId)
-    if (waiting?.stream === stream) {
-      clearTimeout(waiting.timer)
-      this.#waiting.delete(stream.streamId)
-    }
+    // The answer may not have reached the client: the stream stays resumable for a while.
+    const kept = stream.streamId === undefined ? undefined : this.#resumable.get(stream.streamId)
+    if (kept?.stream === stream) this.#expireLater(kept)
   }
 
   idle(): boolean {
-    return this.streams.size === 0 && this.#waiting.size === 0 && !this.#standalone?.writer?.open
+    return this.streams.size === 0 && !this.listening
   }
 
   ping(): void {
     const writer = this.#standalone?.writer
-    if (writer?.open) this.write(writer, ': keep-alive\n\n')
+    if (writer?.open) writer.write(': keep-alive\n\n')
   }
 
   /** A POSTed request: its response stream. */
   open(exchange: HttpExchange, requestId: RequestId): PostStream {
-    const stream = new PostStream(exchange, this, requestId, `p${++this.#streamCount}`)
+    const stream = new PostStream(exchange, this, requestId)
     this.streams.set(requestId, stream)
-    exchange.onClose(() => this.#dropped(stream))
+    exchange.onClose(() => this.#dropped(stream, exchange))
     return stream
   }
 
@@ -114,31 +122,32 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
   }
 
   /**
-   * Resume the stream an event id names (Streamable HTTP §Resumability and
-   * Redelivery: replay only what was sent on that stream, after that event).
-   * False when there is nothing to resume: an unknown stream, or events no
-   * longer kept.
+   * Resume the stream an event id names on `exchange` (Streamable HTTP
+   * §Resumability and Redelivery: replay only what was sent on that stream,
+   * after that event). False, with nothing written, when there is nothing to
+   * resume: an unknown stream, or events no longer kept.
    */
-  resume(streamId: string, afterSeq: number, writer: SseWriter): boolean {
-    const waiting = this.#waiting.get(streamId)
+  resume(streamId: string, afterSeq: number, exchange: HttpExchange): boolean {
+    const kept = this.#resumable.get(streamId)
     const standalone = this.#standalone?.streamId === streamId ? this.#standalone : undefined
-    const last = waiting ? waiting.stream.seq : standalone?.seq
+    const last = kept ? kept.stream.seq : standalone?.seq
     if (last === undefined || afterSeq > last) return false
     const replay = this.#options.store?.after(this.session.id!, streamId, afterSeq) ?? []
     if (!complete(replay, afterSeq, last)) return false
-    if (waiting) {
-      clearTimeout(waiting.timer)
-      this.#waiting.delete(streamId)
-      waiting.stream.resume(writer, replay)
+    if (kept) {
+      clearTimeout(kept.timer)
+      kept.timer = undefined
+      kept.stream.resume(exchange, replay)
+      exchange.onClose(() => this.#dropped(kept.stream, exchange))
+      if (kept.stream.answered) this.#expireLater(kept)
       return true
     }
-    const resumed = standalone!
-    resumed.writer?.end()
-    resumed.writer = writer
+    const writer = exchange.sse()
+    standalone!.writer?.end()
+    standalone!.writer = writer
     // What waited for a GET stream was kept on this one too: the replay carries it.
     this.#queue = []
-    for (const event of replay)
-      this.write(writer, sseEvent(eventId(streamId, event.seq), event.data))
+    for (const event of replay) writer.write(sseEvent(eventId(streamId, event.seq), event.data))
     return true
   }
 
@@ -151,46 +160,60 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
   close(): void {
     this.session.close()
     for (const [id, stream] of this.streams) {
-      stream.finish(
-        {
-          jsonrpc: '2.0',
-          id,
-          error: { code: ErrorCode.ConnectionClosed, message: 'Session closed' },
-        },
-        undefined,
-      )
+      const error = { code: ErrorCode.ConnectionClosed, message: 'Session closed' }
+      stream.finish({ jsonrpc: '2.0', id, error }, undefined)
     }
     this.streams.clear()
-    for (const { stream, timer } of this.#waiting.values()) {
-      clearTimeout(timer)
-      stream.abandon()
-    }
-    this.#waiting.clear()
+    for (const kept of this.#resumable.values()) clearTimeout(kept.timer)
+    this.#resumable.clear()
     this.#standalone?.writer?.end()
     this.#standalone = undefined
     this.#queue = []
     if (this.session.id !== undefined) this.#options.store?.drop(this.session.id)
   }
 
-  /** A POST's connection went away before its answer. */
-  #dropped(stream: PostStream): void {
-    if (stream.answered || this.streams.get(stream.requestId) !== stream) return
+  /** The connection `exchange` carried `stream` on went away. */
+  #dropped(stream: PostStream, exchange: HttpExchange): void {
+    // Another connection carries it now (a resume), or the stream is over: nothing to do.
+    if (stream.carrier !== exchange) return
     stream.detach()
-    if (!stream.resumable) {
+    if (stream.answered) return
+    const kept = stream.streamId === undefined ? undefined : this.#resumable.get(stream.streamId)
+    if (!kept) {
       // Nothing the client saw lets it resume: the answer could not be delivered, so stop the work.
       this.streams.delete(stream.requestId)
       this.#cancel(stream.requestId, 'client disconnected')
       return
     }
     // §Resumability: a disconnection is not a cancellation; the client may resume with Last-Event-ID.
-    const timer = setTimeout(() => {
-      this.#waiting.delete(stream.streamId)
-      if (!stream.answered) this.#cancel(stream.requestId, 'client did not resume the stream')
-      stream.abandon()
-    }, this.#options.resumeTimeout)
-    ;(timer as { unref?: () => void }).unref?.()
-    // Messages for it still arrive by request id (it stays in `streams`); they are kept for the replay.
-    this.#waiting.set(stream.streamId, { stream, timer })
+    this.#expireLater(kept)
+  }
+
+  /** Give `kept` up after the resume window: its events are forgotten, an unfinished request cancelled. */
+  #expireLater(kept: Resumable): void {
+    clearTimeout(kept.timer)
+    kept.timer = setTimeout(() => this.#giveUp(kept), this.#options.resumeTimeout)
+    ;(kept.timer as { unref?: () => void }).unref?.()
+  }
+
+  #giveUp(kept: Resumable): void {
+    const { stream } = kept
+    clearTimeout(kept.timer)
+    this.#resumable.delete(stream.streamId!)
+    this.#options.store?.forget(this.session.id!, stream.streamId!)
+    if (stream.answered) return
+    this.#cancel(stream.requestId, 'client did not resume the stream')
+    stream.abandon()
+  }
+
+  /** Make room for one more resumable stream: give up the oldest no connection carries. */
+  #giveUpOldest(): boolean {
+    for (const kept of this.#resumable.values()) {
+      if (kept.stream.carrier !== undefined && !kept.stream.answered) continue
+      this.#giveUp(kept)
+      return true
+    }
+    return false
   }
 
   #cancel(requestId: RequestId, reason: string): void {
@@ -212,8 +235,9 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
     if (!('method' in message)) return
     const data = JSON.stringify(message)
     const standalone = this.#standalone
-    if (standalone && (standalone.writer?.open || this.resumable))
+    if (standalone && (standalone.writer?.open || this.#options.store)) {
       this.#toStandalone(standalone, data)
+    }
     if (standalone?.writer?.open) return
     // §Listening for Messages: without a GET stream, unrelated messages wait (bounded) for one.
     if (this.#queue.length >= MAX_QUEUED) {
@@ -225,12 +249,12 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
 
   #toStandalone(standalone: Standalone, data: string): void {
     let id: string | undefined
-    if (this.resumable) {
+    if (this.#options.store) {
       const seq = ++standalone.seq
       this.keep(standalone.streamId, seq, data)
       id = eventId(standalone.streamId, seq)
     }
-    if (standalone.writer?.open) this.write(standalone.writer, sseEvent(id, data))
+    if (standalone.writer?.open) standalone.writer.write(sseEvent(id, data))
   }
 }
 

@@ -88,8 +88,31 @@ export class StreamableHttpServer {
     return this.#fe
   }
 
-  /** Serve one HTTP request. Never rejects: every failure is an HTTP answer. */
-  handle(ex: HttpExchange): void | Promise<void> {
+  /**
+   * Serve one HTTP request. Never throws or rejects: every failure is an
+   * HTTP answer, and one nobody expected (a hook of the user's that threw)
+   * goes to `onError` and is answered 500.
+   */
+  handle(ex: HttpExchange): void {
+    let done: void | Promise<void>
+    try {
+      done = this.#handle(ex)
+    } catch (error) {
+      return this.#crashed(ex, error)
+    }
+    done?.catch((error: unknown) => this.#crashed(ex, error))
+  }
+
+  close(): void {
+    this.sessions.close()
+  }
+
+  #crashed(ex: HttpExchange, error: unknown): void {
+    this.#fe.onError(error, { method: undefined })
+    fail(ex, 500, ErrorCode.InternalError, 'Internal error')
+  }
+
+  #handle(ex: HttpExchange): void | Promise<void> {
     const refusal = this.#fe.refuse(ex.headers)
     if (refusal) return fail(ex, 403, ErrorCode.InvalidRequest, refusal)
     const version = header(ex, 'mcp-protocol-version')
@@ -104,10 +127,6 @@ export class StreamableHttpServer {
     // Without a hook nothing is awaited: the common case stays synchronous up to the body.
     if (this.#fe.authenticate) return this.#authenticated(ex)
     return this.#route(ex, undefined)
-  }
-
-  close(): void {
-    this.sessions.close()
   }
 
   async #authenticated(ex: HttpExchange): Promise<void> {
@@ -131,17 +150,18 @@ export class StreamableHttpServer {
     if (http) ex.json(200, undefined)
   }
 
-  async #post(ex: HttpExchange, principal: Principal | undefined): Promise<void> {
+  #post(ex: HttpExchange, principal: Principal | undefined): void | Promise<void> {
     if (!accepts(ex, 'application/json') || !accepts(ex, 'text/event-stream')) {
       const message = 'Not Acceptable: Accept must include application/json and text/event-stream'
       return fail(ex, 406, ErrorCode.InvalidRequest, message)
     }
-    const message = await readPostedMessage(ex, this.#fe)
-    if (!message) return
-    if ('method' in message && message.method === 'initialize') {
-      return this.#initialize(ex, message as Request, principal)
-    }
-    this.#deliver(ex, message, principal)
+    return readPostedMessage(ex, this.#fe).then((message) => {
+      if (!message) return
+      if ('method' in message && message.method === 'initialize') {
+        return this.#initialize(ex, message as Request, principal)
+      }
+      this.#deliver(ex, message, principal)
+    })
   }
 
   #initialize(ex: HttpExchange, message: Request, principal: Principal | undefined) {
@@ -215,16 +235,13 @@ export class StreamableHttpServer {
   }
 
   /** Streamable HTTP §Resumability and Redelivery: GET with `Last-Event-ID` continues a dropped stream. */
-  #resume(ex: HttpExchange, http: StreamableHttpSession, last: string): void {
+  #resume(ex: HttpExchange, http: StreamableHttpSession, last: string) {
     const place = parseEventId(last)
-    if (place && this.#store) {
-      const writer = ex.sse()
-      if (http.resume(place.streamId, place.seq, writer)) return
-      // Headers are out: say so the only way left, and end the stream.
-      writer.end(': cannot resume: the events after that id are no longer kept\n\n')
-      return
-    }
-    fail(ex, 400, ErrorCode.InvalidRequest, 'Bad Request: Last-Event-ID names no stream to resume')
+    if (place && http.resume(place.streamId, place.seq, ex)) return
+    // Answered before any stream opens, so that a client does not take it for a drop and retry.
+    const message =
+      'Bad Request: cannot resume from that Last-Event-ID (unknown, or no longer kept)'
+    fail(ex, 400, ErrorCode.InvalidRequest, message)
   }
 
   /** The session the request names: 400, 404 or 403 (another identity) when it may not be used. */

@@ -116,4 +116,13 @@ describe('Subscriptions', () => {
     })
     expect(renewed).toEqual(['resources/subscribe u:1', 'resources/subscribe u:2'])
   })
+
+  it('subscribes upstream again when a session joins a URI whose subscription was lost', async () => {
+    const { subs, sent } = table()
+    await subs.subscribe('a', 'u:1')
+    subs.lost()
+    await subs.subscribe('b', 'u:1')
+    expect(sent).toEqual(['resources/subscribe u:1', 'resources/subscribe u:1'])
+    expect([...subs.sessionsFor('u:1')]).toEqual(['a', 'b'])
+  })
 })

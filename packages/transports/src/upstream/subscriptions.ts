@@ -85,8 +85,9 @@ export class Subscriptions<S> {
       }
       entry = { sessions: new Set(), upstream: undefined }
       this.#byUri.set(uri, entry)
-      this.#subscribe(uri, entry, this.#send)
     }
+    // A new URI, or one whose subscription was lost with its connection: subscribe (again) now.
+    if (!entry.upstream) this.#subscribe(uri, entry, this.#send)
     entry.sessions.add(session)
     if (mine) mine.add(uri)
     else this.#bySession.set(session, new Set([uri]))
