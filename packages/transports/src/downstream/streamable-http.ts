@@ -98,7 +98,8 @@ export class StreamableHttpServer {
     try {
       done = this.#handle(ex)
     } catch (error) {
-      return this.#crashed(ex, error)
+      this.#crashed(ex, error)
+      return
     }
     done?.catch((error: unknown) => this.#crashed(ex, error))
   }
