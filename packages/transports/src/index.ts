@@ -2,6 +2,7 @@
 
 export {
   type EventStore,
+  type MemoryEventStore,
   type MemoryEventStoreOptions,
   memoryEventStore,
   type StoredEvent,
@@ -13,7 +14,7 @@ export {
 } from './downstream/fetch-handler.js'
 export type { Authenticate, FrontEndOptions, HttpRequestInfo } from './downstream/front-end.js'
 export type { HostOriginOptions } from './downstream/host-origin.js'
-export type { StreamableHttpServerOptions } from './downstream/streamable-http.js'
+export type { StreamableHttpFrontEndOptions } from './downstream/streamable-http.js'
 export { type ForwardOptions, forward } from './forward.js'
 export type { Channel, ChannelEvents, Connector } from './protocol/channel.js'
 export { type InProcessOptions, type InProcessServer, inProcess } from './upstream/in-process.js'

@@ -9,7 +9,7 @@ import {
   TOO_LARGE,
 } from './exchange.js'
 import type { FrontEnd } from './front-end.js'
-import { StreamableHttpServer, type StreamableHttpServerOptions } from './streamable-http.js'
+import { StreamableHttpServer, type StreamableHttpFrontEndOptions } from './streamable-http.js'
 
 /** A web-standard request handler: Hono, Bun, Deno, Cloudflare Workers, Node's own `Request`. */
 export interface FetchHandler {
@@ -21,8 +21,11 @@ export interface FetchHandler {
 }
 
 /** Options for {@link createStreamableHttpFetchHandler}. */
-export interface FetchHandlerOptions extends StreamableHttpServerOptions {
-  /** The client's address, where the runtime knows it (`server.requestIP(request)` in Bun). */
+export interface FetchHandlerOptions extends StreamableHttpFrontEndOptions {
+  /**
+   * The client's address, where the runtime knows it (`server.requestIP(request)` in Bun).
+   * @defaultValue none: `ctx.session.remoteAddress` is undefined
+   */
   remoteAddress?: (request: Request) => string | undefined
 }
 

@@ -11,6 +11,7 @@ export interface HttpRequestInfo {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   /** The session the request names (`Mcp-Session-Id`, legacy SSE's `sessionId`), if any. */
   readonly sessionId: string | undefined
+  /** The client's address, where the transport knows it. */
   readonly remoteAddress: string | undefined
 }
 

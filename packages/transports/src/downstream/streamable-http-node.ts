@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net'
 import { ErrorCode, type McpProxy } from '@mcpx/core'
 import { checkPath, pathOf } from './front-end.js'
 import { fail, NodeExchange, type NodeHandler, nodeHandler } from './node-io.js'
-import { StreamableHttpServer, type StreamableHttpServerOptions } from './streamable-http.js'
+import { StreamableHttpServer, type StreamableHttpFrontEndOptions } from './streamable-http.js'
 
 /** Options for {@link createStreamableHttpHandler}. */
-export interface StreamableHttpHandlerOptions extends StreamableHttpServerOptions {
+export interface StreamableHttpHandlerOptions extends StreamableHttpFrontEndOptions {
   /**
    * The endpoint path. Requests to other paths go to `next` (Express,
    * Connect) or get 404. Without it every request is served, for mounting
@@ -102,7 +102,7 @@ export async function listen(
 }
 
 /** Options for {@link serveHttp}. */
-export interface ServeHttpOptions extends StreamableHttpServerOptions, ListenOptions {
+export interface ServeHttpOptions extends StreamableHttpFrontEndOptions, ListenOptions {
   /** The endpoint path; other paths get 404. @defaultValue `'/mcp'` */
   path?: string
 }
@@ -113,10 +113,7 @@ export interface HttpServer {
   readonly url: string
   readonly server: Server
   readonly handler: NodeHandler
-  /**
-   * Stop listening and end every session; with `proxy: true` also close the
-   * proxy (its upstreams), so that one call shuts everything down.
-   */
+  /** Stop listening, end every session, then `proxy.close()` (its upstreams): one call shuts everything down. */
   close(): Promise<void>
 }
 

@@ -25,7 +25,7 @@ import { SessionTable } from './session-table.js'
 import { StreamableHttpSession } from './streamable-http-session.js'
 
 /** Options of the Streamable HTTP front end, on `node:http` and on `fetch` alike. */
-export interface StreamableHttpServerOptions extends FrontEndOptions {
+export interface StreamableHttpFrontEndOptions extends FrontEndOptions {
   /** Milliseconds without a request after which a session ends; 0 never. @defaultValue 30 minutes */
   sessionIdleTimeout?: number
   /**
@@ -68,7 +68,7 @@ export class StreamableHttpServer {
   readonly #resumeTimeout: number
   readonly sessions: SessionTable<StreamableHttpSession>
 
-  constructor(proxy: McpProxy, options: StreamableHttpServerOptions) {
+  constructor(proxy: McpProxy, options: StreamableHttpFrontEndOptions) {
     this.#proxy = proxy
     this.#fe = frontEnd(options)
     const idle = options.sessionIdleTimeout ?? 30 * 60_000
