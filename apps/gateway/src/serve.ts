@@ -5,7 +5,6 @@ import {
   listen,
   type NodeHandler,
 } from '@mcpx/transports/node'
-import { createWebSocketHandler } from '@mcpx/transports/websocket'
 
 /** The client-facing transports the gateway can serve. */
 export type FrontEnd = 'http' | 'sse' | 'websocket' | 'stdio'
@@ -41,7 +40,11 @@ export async function serve(
   else if (kind === 'sse') {
     handler = createSseHandler(proxy, common)
     path = '/sse'
-  } else handler = createWebSocketHandler(proxy, { ...common, path })
+  } else {
+    // Loaded only when asked for: `ws` and its module graph cost memory every other gateway would carry.
+    const { createWebSocketHandler } = await import('@mcpx/transports/websocket')
+    handler = createWebSocketHandler(proxy, { ...common, path })
+  }
   const listening = await listen(handler, { host: options.host, port: options.port })
   const origin = kind === 'websocket' ? listening.origin.replace(/^http/, 'ws') : listening.origin
   return { url: `${origin}${path}`, close: listening.close }

@@ -1,4 +1,5 @@
 import { ErrorCode, type McpxError, type Message, type RequestId } from '@mcpx/core'
+import { IdTable } from '../protocol/id-table.js'
 import { Session, type SessionOptions } from '../protocol/session.js'
 import type { EventStore, StoredEvent } from './event-store.js'
 import type { HttpExchange, SseWriter } from './exchange.js'
@@ -48,7 +49,7 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
   readonly identity: string
   lastActive = Date.now()
   /** Requests in flight, by the client's request id: where their messages go. */
-  readonly streams = new Map<RequestId, PostStream>()
+  readonly streams = new IdTable<PostStream>()
   /** POST streams a client may resume, by stream id, oldest first. */
   readonly #resumable = new Map<string, Resumable>()
   #standalone: Standalone | undefined

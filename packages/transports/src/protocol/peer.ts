@@ -13,6 +13,7 @@ import {
   toMcpxError,
 } from '@mcpx/core'
 import { type Clock, deadlineOf, Sweeper } from './deadline.js'
+import { IdTable } from './id-table.js'
 import { progressTokenOf, withProgressToken } from './progress.js'
 
 /** A JSON-RPC result object. */
@@ -74,8 +75,8 @@ const PROGRESS = 'notifications/progress'
 export class Peer {
   readonly name: string
   #nextId = 0
-  readonly #pending = new Map<number, Pending>()
-  readonly #incoming = new Map<RequestId, AbortHandle>()
+  readonly #pending = new IdTable<Pending, number>()
+  readonly #incoming = new IdTable<AbortHandle>()
   readonly #sweeper = new Sweeper(() => this.#sweep())
   readonly #send: (message: Message, related?: RequestId, error?: McpxError) => void
   readonly #handlers: PeerHandlers
