@@ -227,7 +227,8 @@ export class NodeExchange implements HttpExchange {
   }
 
   onClose(listener: () => void): void {
-    this.res.once('close', () => {
+    // 'close' fires once; `on` spares the wrapper `once` would make per request.
+    this.res.on('close', () => {
       if (!this.res.writableFinished) listener()
     })
   }

@@ -13,7 +13,7 @@ import {
   toMcpxError,
 } from '@mcpx/core'
 import { type Clock, deadlineOf, Sweeper } from './deadline.js'
-import { IdTable } from './id-table.js'
+import { IdTable, SlotTable } from './id-table.js'
 import { progressTokenOf, withProgressToken } from './progress.js'
 
 /** A JSON-RPC result object. */
@@ -52,6 +52,8 @@ export interface PeerRequestOptions {
 }
 
 interface Pending {
+  /** This side's id for the request. */
+  readonly id: number
   resolve(result: Result): void
   reject(error: McpxError): void
   options: PeerRequestOptions
@@ -74,8 +76,7 @@ const PROGRESS = 'notifications/progress'
  */
 export class Peer {
   readonly name: string
-  #nextId = 0
-  readonly #pending = new IdTable<Pending, number>()
+  readonly #pending = new SlotTable<Pending>()
   readonly #incoming = new IdTable<AbortHandle>()
   readonly #sweeper = new Sweeper(() => this.#sweep())
   readonly #send: (message: Message, related?: RequestId, error?: McpxError) => void
@@ -124,14 +125,14 @@ export class Peer {
       options.signal &&
       (isAbortSignal(options.signal) ? fromSignal(options.signal) : options.signal)
     if (signal?.aborted) return Promise.reject(cancelled(signal.reason))
-    const id = ++this.#nextId
+    const id = this.#pending.nextId()
     const token = options.onProgress ? progressTokenOf(params) : undefined
     const outParams = token === undefined ? params : withProgressToken(params, id)
     return new Promise<Result>((resolve, reject) => {
       const { timeout = 0, maxTotalTimeout: total = 0 } = options
       const clock = { timeout, limit: total ? Date.now() + total : 0 }
-      const pending: Pending = { resolve, reject, options, clock, deadline: 0, off: undefined }
-      this.#pending.set(id, pending)
+      const pending: Pending = { id, resolve, reject, options, clock, deadline: 0, off: undefined }
+      this.#pending.set(pending)
       if (signal)
         pending.off = signal.onAbort((reason) => this.#cancel(id, cancelled(reason), reason))
       this.#arm(pending)
@@ -178,8 +179,8 @@ export class Peer {
   close(error: McpxError): void {
     if (this.#closed) return
     this.#closed = error
-    for (const [id, pending] of this.#pending) {
-      this.#settle(id, pending)
+    for (const pending of this.#pending.values()) {
+      this.#settle(pending.id, pending)
       pending.reject(error)
     }
     for (const cancel of this.#incoming.values()) cancel.abort(error)
@@ -202,7 +203,8 @@ export class Peer {
   #sweep(): boolean {
     const now = Date.now()
     let timed = false
-    for (const [id, pending] of this.#pending) {
+    for (const pending of this.#pending.values()) {
+      const { id } = pending
       if (pending.deadline === 0) continue
       if (pending.deadline > now) {
         timed = true
