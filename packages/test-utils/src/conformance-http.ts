@@ -61,6 +61,7 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
 export async function startConformanceHttpServer(
   options: ConformanceHttpOptions = {},
 ): Promise<ConformanceHttpServer> {
+  // Long on purpose: one request listener routes the fixture's few endpoints in one place.
   const { port = 0, maxSessions = 1000, resumable = true, maxBodyBytes = 4 * 1024 * 1024 } = options
   if (!(maxSessions > 0)) throw new TypeError('[@mcpx/test-utils] maxSessions must be > 0')
   const sessions = new Map<string, StreamableHTTPServerTransport>()

@@ -6,6 +6,7 @@ import { TEST_IMAGE_BASE64 } from './conformance-data.js'
 const ARG1_SUGGESTIONS = ['paris', 'park', 'party']
 
 export function registerConformancePrompts(ctx: FixtureContext): void {
+  // Long on purpose: the conformance suite's prompts, one registration each, in one list.
   const { mcp } = ctx
   mcp.registerPrompt(
     'test_simple_prompt',

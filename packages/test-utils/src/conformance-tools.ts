@@ -21,6 +21,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] })
 
 export function registerConformanceTools(ctx: FixtureContext): void {
+  // Long on purpose: the conformance suite's tools, one registration each, in one list.
   const { mcp } = ctx
 
   // --- content shapes (tools-call-simple-text, -image, -audio, -embedded-resource, -mixed-content)
@@ -112,6 +113,7 @@ export function registerConformanceTools(ctx: FixtureContext): void {
 
 /** Tools that make the server call the client back: sampling, elicitation, roots. */
 function registerServerRequestTools(ctx: FixtureContext): void {
+  // Long on purpose, as above: one registration per tool.
   const { mcp } = ctx
   const elicit = async (
     extra: Extra,

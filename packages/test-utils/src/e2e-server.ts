@@ -26,6 +26,7 @@ const text = (value: string) => ({ content: [{ type: 'text' as const, text: valu
  * ```
  */
 export function createE2eServer(): McpServer {
+  // Long on purpose: the fixture's tools, one registration each, read best as one list.
   const mcp = new McpServer(
     { name: 'mcpx-e2e-fixture', version: '1.0.0' },
     { capabilities: { tools: { listChanged: true }, logging: {}, resources: { subscribe: true } } },

@@ -114,6 +114,7 @@ export function startProcess(
   args: readonly string[],
   options: StartProcessOptions = {},
 ): StartedProcess {
+  // Long on purpose: readiness, exit, timeout and the output tail share this one child's state.
   const name = options.name ?? command
   const readiness = options.ready ?? 'listening'
   const timeoutMs = options.readyTimeoutMs ?? 30_000

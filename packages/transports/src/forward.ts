@@ -29,14 +29,7 @@ export function forward(
   options: ForwardOptions = {},
 ): Terminal {
   const list: readonly Upstream[] = Array.isArray(upstreams) ? upstreams : [upstreams as Upstream]
-  if (list.length === 0)
-    throw new TypeError('[@mcpx/transports] forward() needs at least one upstream')
-  const byName = new Map<string, Upstream>()
-  for (const up of list) {
-    if (byName.has(up.name))
-      throw new TypeError(`[@mcpx/transports] two upstreams are named "${up.name}"`)
-    byName.set(up.name, up)
-  }
+  const byName = namesOf(list)
   const fallback = list[0]!
 
   const terminal: Terminal = async function forward(ctx, _next) {
@@ -92,6 +85,19 @@ export function forward(
     await Promise.all(list.map((up) => up.close()))
   }
   return terminal
+}
+
+/** The upstreams by name, checked when `forward()` is called: at least one, no two of one name. */
+function namesOf(list: readonly Upstream[]): Map<string, Upstream> {
+  if (list.length === 0)
+    throw new TypeError('[@mcpx/transports] forward() needs at least one upstream')
+  const byName = new Map<string, Upstream>()
+  for (const up of list) {
+    if (byName.has(up.name))
+      throw new TypeError(`[@mcpx/transports] two upstreams are named "${up.name}"`)
+    byName.set(up.name, up)
+  }
+  return byName
 }
 
 /**
