@@ -103,7 +103,10 @@ export class IdTable<V> {
     else if (this.#value === undefined && !this.#more?.has(id)) {
       this.#key = id
       this.#value = value
-    } else (this.#more ??= new Map()).set(id, value)
+    } else {
+      this.#more ??= new Map()
+      this.#more.set(id, value)
+    }
   }
 
   delete(id: RequestId): boolean {

@@ -63,3 +63,23 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/** A wait that ends when opened, or after `ms` at the latest; its timer never keeps the process alive. */
+export class Gate {
+  readonly promise: Promise<void>
+  #resolve!: () => void
+  readonly #timer: ReturnType<typeof setTimeout>
+
+  constructor(ms: number) {
+    this.promise = new Promise((resolve) => {
+      this.#resolve = resolve
+    })
+    this.#timer = setTimeout(() => this.open(), ms)
+    ;(this.#timer as { unref?: () => void }).unref?.()
+  }
+
+  open(): void {
+    clearTimeout(this.#timer)
+    this.#resolve()
+  }
+}

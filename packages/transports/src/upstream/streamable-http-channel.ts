@@ -1,7 +1,7 @@
 import type { Message, RequestId } from '@mcpx/core'
 import { type Channel, type ChannelEvents, failRequest } from '../protocol/channel.js'
 import { type SseEvent, WireFault } from '../protocol/sse-decoder.js'
-import { discard, readText } from './http-body.js'
+import { discard, Gate, readText } from './http-body.js'
 import { type Connection, readStream, type StreamEnd } from './sse-reconnect.js'
 import {
   type HttpSettings,
@@ -18,6 +18,8 @@ const MAX_WAITING = 1024
 /** Milliseconds a re-initialization may take before the channel gives up. */
 const REINITIALIZE_TIMEOUT = 30_000
 const noEvents: ChannelEvents = { message() {}, close() {} }
+/** Most milliseconds a request waits for the GET stream to open after the handshake. */
+const LISTEN_WAIT = 2000
 
 /**
  * One MCP session over Streamable HTTP: every send is its own POST (many in
@@ -39,6 +41,8 @@ export class StreamableHttpChannel implements Channel {
   /** The standalone GET stream's controller while it runs; aborted last on close. */
   #listener: AbortController | undefined
   #noStandaloneStream = false
+  /** From the handshake until the GET stream is open: what the server sends on it must not be missed. */
+  #listening: Gate | undefined
 
   constructor(settings: HttpSettings) {
     this.#s = settings
@@ -57,6 +61,8 @@ export class StreamableHttpChannel implements Channel {
       id = message.id
       if (message.method === 'initialize') this.#session.initializing(message)
     }
+    if ('method' in message && message.method === INITIALIZED)
+      this.#listening ??= new Gate(LISTEN_WAIT)
     void this.#post(message, JSON.stringify(message), id, false)
     // MCP cancellation: after telling the server, stop reading the answer we no longer want.
     if ('method' in message && message.method === 'notifications/cancelled') {
@@ -71,6 +77,7 @@ export class StreamableHttpChannel implements Channel {
 
   async #shutdown(): Promise<void> {
     this.#closed = true
+    this.#listened()
     const listener = this.#listener
     for (const controller of this.#inflight) if (controller !== listener) controller.abort()
     try {
@@ -89,6 +96,9 @@ export class StreamableHttpChannel implements Channel {
     id: RequestId | undefined,
     retried: boolean,
   ): Promise<void> {
+    // A server may send on its GET stream as soon as a request arrives (a sampling request, say):
+    // requests after the handshake wait (bounded) for that stream to be open.
+    if (this.#listening && id !== undefined) await this.#listening.promise
     if (this.#reinit) {
       // The queue is the gateway's own limit, not the upstream's: -32011.
       if (this.#waiting >= MAX_WAITING)
@@ -198,7 +208,7 @@ export class StreamableHttpChannel implements Channel {
    * by the same engine as a POST's stream.
    */
   async #listen(): Promise<void> {
-    if (this.#listener || this.#noStandaloneStream || this.#closed) return
+    if (this.#listener || this.#noStandaloneStream || this.#closed) return this.#listened()
     const controller = new AbortController()
     this.#listener = controller
     this.#inflight.add(controller)
@@ -221,15 +231,22 @@ export class StreamableHttpChannel implements Channel {
       // Aborted by close(), or the stream broke the framing.
       if (error instanceof WireFault) this.#events.log?.(`standalone SSE stream ${error.message}`)
     } finally {
+      this.#listened()
       this.#listener = undefined
       this.#inflight.delete(controller)
     }
   }
 
+  /** The GET stream is open, or will not be: requests need wait no longer. */
+  #listened(): void {
+    this.#listening?.open()
+    this.#listening = undefined
+  }
+
   /** Open the GET stream once, resuming after `lastEventId`. */
   async #listenOnce(lastEventId: string | undefined, signal: AbortSignal): Promise<Connection> {
     const sessionId = this.#session.sessionId
-    const response = await this.#session.get(lastEventId, signal)
+    const response = await this.#session.get(lastEventId, signal).finally(() => this.#listened())
     if (response.ok && isSse(response)) return response.body!
     discard(response)
     if (response.status === 405) {
