@@ -9,7 +9,7 @@ import {
   TOO_LARGE,
 } from './exchange.js'
 import type { FrontEnd } from './front-end.js'
-import { StreamableHttpServer, type StreamableHttpFrontEndOptions } from './streamable-http.js'
+import { type StreamableHttpFrontEndOptions, StreamableHttpServer } from './streamable-http.js'
 
 /** A web-standard request handler: Hono, Bun, Deno, Cloudflare Workers, Node's own `Request`. */
 export interface FetchHandler {

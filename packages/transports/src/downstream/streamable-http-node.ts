@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { ErrorCode, type McpProxy } from '@mcpx/core'
 import { checkPath, pathOf } from './front-end.js'
 import { fail, NodeExchange, type NodeHandler, nodeHandler } from './node-io.js'
-import { StreamableHttpServer, type StreamableHttpFrontEndOptions } from './streamable-http.js'
+import { type StreamableHttpFrontEndOptions, StreamableHttpServer } from './streamable-http.js'
 
 /** Options for {@link createStreamableHttpHandler}. */
 export interface StreamableHttpHandlerOptions extends StreamableHttpFrontEndOptions {
