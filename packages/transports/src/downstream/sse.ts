@@ -132,7 +132,7 @@ class SseFrontEnd {
       return sendJson(res, status, errorResponse(null, error), headers)
     }
     if (isOpen) this.#open(req, res, verdict.principal)
-    else await this.#post(req, res, sessionId, verdict.principal)
+    else this.#post(req, res, sessionId, verdict.principal)
   }
 
   #open(req: IncomingMessage, res: ServerResponse, principal: Principal | undefined) {
@@ -161,12 +161,12 @@ class SseFrontEnd {
     res.write(`event: endpoint\ndata: ${this.#messagesPath}?sessionId=${id}\n\n`)
   }
 
-  async #post(
+  #post(
     req: IncomingMessage,
     res: ServerResponse,
     id: string | undefined,
     principal: Principal | undefined,
-  ): Promise<void> {
+  ) {
     if (!id) {
       const message = 'Bad Request: the sessionId query parameter is required'
       return fail(res, 400, ErrorCode.InvalidRequest, message)
@@ -177,11 +177,12 @@ class SseFrontEnd {
       const message = 'Forbidden: this session belongs to another identity'
       return fail(res, 403, ErrorCode.Forbidden, message)
     }
-    const message = await readPostedMessage(new NodeExchange(req, res, this.#fe), this.#fe)
-    if (!message) return
-    // The stream may have closed while the body arrived.
-    if (stream.session.closed) return fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-    stream.session.receive(message, { headers: req.headers, principal })
-    sendJson(res, 202, undefined)
+    readPostedMessage(new NodeExchange(req, res, this.#fe), this.#fe, (message) => {
+      // The stream may have closed while the body arrived.
+      if (stream.session.closed)
+        return fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+      stream.session.receive(message, { headers: req.headers, principal })
+      sendJson(res, 202, undefined)
+    })
   }
 }

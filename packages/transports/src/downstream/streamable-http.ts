@@ -151,13 +151,12 @@ export class StreamableHttpServer {
     if (http) ex.json(200, undefined)
   }
 
-  #post(ex: HttpExchange, principal: Principal | undefined): void | Promise<void> {
+  #post(ex: HttpExchange, principal: Principal | undefined) {
     if (!accepts(ex, 'application/json') || !accepts(ex, 'text/event-stream')) {
       const message = 'Not Acceptable: Accept must include application/json and text/event-stream'
       return fail(ex, 406, ErrorCode.InvalidRequest, message)
     }
-    return readPostedMessage(ex, this.#fe).then((message) => {
-      if (!message) return
+    readPostedMessage(ex, this.#fe, (message) => {
       if ('method' in message && message.method === 'initialize') {
         return this.#initialize(ex, message as Request, principal)
       }
