@@ -10,18 +10,9 @@ import { forward } from '../src/forward.js'
 import { Session } from '../src/protocol/session.js'
 import { type Upstream, upstream } from '../src/upstream/upstream.js'
 import { eventually } from './fixtures.js'
-import { fixtureStdio } from './harness.js'
+import { fixtureStdio, INIT } from './harness.js'
 
-const INITIALIZE: Message = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    clientInfo: { name: 't', version: '1' },
-  },
-}
+const INITIALIZE = JSON.parse(INIT) as Message
 
 const answerTo = (sent: Message[], id: number) =>
   sent.find((m) => !('method' in m) && m.id === id) as
