@@ -217,6 +217,54 @@ describe.each([
     )
     for (const c of ctxs) expect(c.log).toEqual(['a', 'b', 't'])
   })
+
+  it('runs the rest of the stack once per fork, for the forked context, then the original', async () => {
+    const seen: string[] = []
+    const fan: Handler<Log & { name: string }> = async (c, next) => {
+      await Promise.all(['x', 'y'].map((name) => next({ log: c.log, name })))
+      await next()
+    }
+    const after: Handler<Log & { name: string }> = async (c, next) => {
+      seen.push(`after:${c.name}`)
+      await next()
+    }
+    await compose([fan, after], { strict })({ log: [], name: 'parent' }, async (c) => {
+      seen.push(`terminal:${c.name}`)
+    })
+    expect(seen).toEqual([
+      'after:x',
+      'terminal:x',
+      'after:y',
+      'terminal:y',
+      'after:parent',
+      'terminal:parent',
+    ])
+  })
+
+  it('lets a fork call its own next() once, and rejects its second', async () => {
+    const twice: Handler<Log> = async (_c, next) => {
+      await next()
+      await next()
+    }
+    const fan: Handler<Log> = (c, next) => next({ log: c.log })
+    await expect(compose([fan, twice], { strict })({ log: [] })).rejects.toThrow(
+      /next\(\) called multiple times/,
+    )
+  })
+
+  it('does not skip the middleware after the forking one', async () => {
+    const ctx: Log = { log: [] }
+    const fan: Handler<Log> = async (c, next) => {
+      await next({ log: c.log })
+      await next({ log: c.log })
+    }
+    const count: Handler<Log> = async (c, next) => {
+      c.log.push('count')
+      await next()
+    }
+    await compose([fan, count], { strict })(ctx)
+    expect(ctx.log).toEqual(['count', 'count'])
+  })
 })
 
 describe('compose input checks', () => {
@@ -262,6 +310,18 @@ describe('compose production mode', () => {
 })
 
 describe('compose strict mode', () => {
+  it('rejects a middleware that does not await a fork it started', async () => {
+    const run = compose<Log>(
+      [
+        async (c, next) => {
+          void next({ log: c.log })
+        },
+      ],
+      { strict: true },
+    )
+    await expect(run({ log: [] }, () => tick())).rejects.toThrow(/finished before the next\(\)/)
+  })
+
   it('rejects a middleware that does not await its next()', async () => {
     const run = compose<Log>(
       [

@@ -1,7 +1,14 @@
 import type { Context } from './context.js'
 
-/** Runs the rest of the stack; resolves when it has unwound back to the caller. */
-export type Next = () => Promise<void>
+/**
+ * Runs the rest of the stack; resolves when it has unwound back to the
+ * caller. Called with no argument, once: a second call rejects. Called with
+ * another context (`next(ctx.fork(…))`), it runs the rest of the stack for
+ * that context instead, as often as the caller likes: that is how a
+ * middleware sends sub-requests (a router fanning `tools/list` out to every
+ * upstream, a retry, a failover), each through everything after it.
+ */
+export type Next<C = Context> = (fork?: C) => Promise<void>
 
 /**
  * Koa-style middleware: do something, `await next()`, do something with the
@@ -10,11 +17,11 @@ export type Next = () => Promise<void>
  */
 export type Middleware<M extends string = string, S extends object = Record<string, unknown>> = (
   ctx: Context<M, S>,
-  next: Next,
+  next: Next<Context>,
 ) => Promise<void>
 
 /** A function `compose` accepts: any context type, sync or async. */
-export type Handler<C> = (ctx: C, next: Next) => unknown
+export type Handler<C> = (ctx: C, next: Next<C>) => unknown
 
 /** A composed stack: runs `ctx` through every handler, then `terminal`. */
 export type Composed<C> = (ctx: C, terminal?: Handler<C>) => Promise<void>
@@ -32,7 +39,7 @@ export interface ComposeOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve()
-const noop: Next = () => RESOLVED
+const noop = (): Promise<void> => RESOLVED
 
 function multiple(): Promise<never> {
   return Promise.reject(new Error('[@mcpx/core] next() called multiple times'))
@@ -54,7 +61,8 @@ function defaultStrict(): boolean {
  * per middleware that runs, only the `next` it is handed (a bound function:
  * the one allocation koa-compose also makes, and the least that still lets a
  * second call from the same middleware be told apart from the first call of
- * the next one). No promise wrappers when a middleware returns a promise.
+ * the next one). No promise wrappers when a middleware returns a promise. A
+ * fork (`next(other)`) runs the rest of the stack in a frame of its own.
  */
 class Frame<C> {
   index = -1
@@ -75,7 +83,8 @@ class Frame<C> {
     this.strict = strict
   }
 
-  run(i: number): Promise<void> {
+  run(i: number, fork?: C): Promise<void> {
+    if (fork !== undefined) return new Frame(this.fns, fork, this.terminal, this.strict).run(i)
     if (i <= this.index) return multiple()
     this.index = i
     const fns = this.fns
@@ -92,13 +101,13 @@ class Frame<C> {
 
   /** Strict mode: also reject when `fn` settles before the `next()` it called. */
   #tracked(fn: Handler<C>, i: number): Promise<void> {
-    let pending = false
+    let pending = 0
     const clear = () => {
-      pending = false
+      pending--
     }
-    const next: Next = () => {
-      const done = this.run(i + 1)
-      pending = true
+    const next: Next<C> = (fork) => {
+      const done = this.run(i + 1, fork)
+      pending++
       done.then(clear, clear)
       return done
     }
@@ -109,7 +118,7 @@ class Frame<C> {
       return Promise.reject(error)
     }
     return out.then(() => {
-      if (pending) {
+      if (pending > 0) {
         const name = fn.name ? ` (${fn.name})` : ''
         throw new Error(
           `[@mcpx/core] middleware #${i}${name} finished before the next() it called: await next()`,

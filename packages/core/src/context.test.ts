@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { abortSource } from './abort.js'
 import { Context } from './context.js'
 import { createKey, principalKey } from './key.js'
 
@@ -49,6 +50,53 @@ describe('Context', () => {
     const ctx = make()
     expect(ctx.direction).toBe('toServer')
     expect(ctx.session).toEqual({ id: undefined, transport: 'in-process' })
+  })
+})
+
+describe('Context.fork', () => {
+  const parentOf = () => {
+    const cancel = abortSource()
+    const parent = new Context({
+      kind: 'request',
+      id: 7,
+      method: 'tools/list',
+      params: { cursor: 'c' },
+      session: { id: 's1', transport: 'stdio' },
+      signal: cancel,
+    })
+    return { parent, cancel }
+  }
+
+  it('keeps the id, session and direction and takes the new method and params', () => {
+    const { parent } = parentOf()
+    const child = parent.fork({ method: 'prompts/list', params: {} })
+    expect([child.id, child.session, child.direction]).toEqual([7, parent.session, 'toServer'])
+    expect([child.method, child.params]).toEqual(['prompts/list', {}])
+  })
+
+  it('copies the typed values, and a change in the child stays in the child', () => {
+    const { parent } = parentOf()
+    const key = createKey<string>('k')
+    parent.set(key, 'parent')
+    const child = parent.fork()
+    child.set(key, 'child')
+    expect([parent.get(key), child.get(key)]).toEqual(['parent', 'child'])
+  })
+
+  it('is cancelled when its parent is', async () => {
+    const { parent, cancel } = parentOf()
+    const child = parent.fork()
+    const reason = new Error('gone')
+    cancel.abort(reason)
+    expect([child.aborted, child.reason, child.signal.aborted]).toEqual([true, reason, true])
+  })
+
+  it('starts without result, error or state', () => {
+    const { parent } = parentOf()
+    parent.result = { tools: [] }
+    parent.state.x = 1
+    const child = parent.fork()
+    expect([child.result, child.error, child.state]).toEqual([undefined, undefined, {}])
   })
 })
 

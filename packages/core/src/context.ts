@@ -48,6 +48,16 @@ export interface ContextInit<
   state?: S
 }
 
+/** What a {@link Context.fork} changes; everything else is the parent's. */
+export interface ForkInit {
+  /** The sub-request's method. @defaultValue the parent's */
+  method?: string
+  /** The sub-request's params. @defaultValue the parent's */
+  params?: unknown
+  /** @defaultValue the parent's */
+  kind?: MessageKind
+}
+
 /** What {@link Context.from} takes besides the message. */
 export type MessageContextInit = Pick<ContextInit, 'direction' | 'session' | 'signal'>
 
@@ -143,6 +153,34 @@ export class Context<M extends string = string, S extends object = Record<string
   onAbort(listener: (reason: unknown) => void): () => void {
     if (this.#source) return this.#source.onAbort(listener)
     return fromSignal(this.signal).onAbort(listener)
+  }
+
+  /**
+   * A sub-request of this message, for `next(fork)`: the same session, id
+   * (so that server requests made while serving it reach this client
+   * request's stream) and typed values (principal, session, …), copied so
+   * that the fork's changes stay its own; cancelled when this message is.
+   * `result`, `error` and `state` start empty.
+   *
+   * @example
+   * ```ts
+   * const child = ctx.fork({ method: 'tools/list', params: {} })
+   * child.set(targetKey, { upstream: 'math', method: 'tools/list', params: {} })
+   * await next(child) // the rest of the stack, for the child
+   * ```
+   */
+  fork(init: ForkInit = {}): Context {
+    const child = new Context({
+      kind: init.kind ?? this.kind,
+      id: this.id,
+      method: init.method ?? this.method,
+      params: ('params' in init ? init.params : this.params) as ParamsOf<string>,
+      direction: this.direction,
+      session: this.session,
+      signal: this,
+    })
+    if (this.#values) child.#values = new Map(this.#values)
+    return child
   }
 
   /** Free-form per-message state for the application's own middleware. */

@@ -5,6 +5,7 @@ export {
   fromSignal,
   isAbortSignal,
 } from './abort.js'
+export { mergeCapabilities } from './capabilities.js'
 export {
   type Composed,
   type ComposeOptions,
@@ -17,6 +18,7 @@ export {
   Context,
   type ContextInit,
   type Direction,
+  type ForkInit,
   type MessageKind,
   type SessionInfo,
 } from './context.js'
@@ -29,6 +31,12 @@ export {
   type McpxErrorOptions,
   toMcpxError,
 } from './errors.js'
+export {
+  createHealthRegistry,
+  type HealthChange,
+  type HealthStatus,
+  type UpstreamHealth,
+} from './health.js'
 export {
   errorResponse,
   type FailureResponse,
@@ -45,7 +53,20 @@ export {
   type SuccessResponse,
   validateMessage,
 } from './jsonrpc.js'
-export { createKey, type Key, type Principal, principalKey, type Target, targetKey } from './key.js'
+export {
+  type Access,
+  type AccessKind,
+  accessKey,
+  type ClientSession,
+  createKey,
+  type Key,
+  type Principal,
+  principalKey,
+  sessionKey,
+  sourceKey,
+  type Target,
+  targetKey,
+} from './key.js'
 export type {
   AnyNotification,
   AnyRequest,

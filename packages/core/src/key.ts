@@ -1,3 +1,5 @@
+import type { Notification, Request, RequestId } from './jsonrpc.js'
+
 /**
  * A typed slot on a {@link Context}. Keys compare by identity, so two
  * packages that create keys with the same name never collide.
@@ -47,7 +49,43 @@ export interface Target {
   readonly params: unknown
 }
 
+/** What an {@link Access} predicate is asked about. For `resourceTemplate` the name is the URI template. */
+export type AccessKind = 'tool' | 'prompt' | 'resource' | 'resourceTemplate'
+
+/**
+ * May the current caller use this tool, prompt or resource? Auth sets one per
+ * message; the router hides what it refuses from lists and answers a call
+ * to it exactly like an unknown name, so probing reveals nothing.
+ */
+export type Access = (kind: AccessKind, name: string) => boolean
+
+/**
+ * The downstream client session a message belongs to, as middleware may keep
+ * it beyond one message (the router remembers which session created a task
+ * and tells it about list changes). Transports set it on every context.
+ */
+export interface ClientSession {
+  /** The session id (`Mcp-Session-Id`), where the transport has one. */
+  readonly id: string | undefined
+  /** Whether the session has ended. */
+  readonly closed: boolean
+  /**
+   * Send a server-initiated request or notification to this client, through
+   * the stack (direction `toClient`); resolves with the client's answer to
+   * a request. `related` is the client request it belongs to, when any.
+   */
+  toClient(message: Request | Notification, related?: RequestId): Promise<unknown>
+  /** Call `listener` once when the session ends; returns a function that removes it. */
+  onClose(listener: () => void): () => void
+}
+
 /** The authenticated caller of the current message. */
 export const principalKey: Key<Principal> = createKey<Principal>('mcpx.principal')
 /** The upstream, method and params that `forward` sends. */
 export const targetKey: Key<Target> = createKey<Target>('mcpx.target')
+/** The access decision for the current caller; see {@link Access}. */
+export const accessKey: Key<Access> = createKey<Access>('mcpx.access')
+/** The downstream session of the current message; see {@link ClientSession}. */
+export const sessionKey: Key<ClientSession> = createKey<ClientSession>('mcpx.session')
+/** On a server-initiated (`toClient`) message: the name of the upstream it came from. */
+export const sourceKey: Key<string> = createKey<string>('mcpx.source')

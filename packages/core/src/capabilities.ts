@@ -1,0 +1,32 @@
+/**
+ * The union of several servers' capabilities (MCP Lifecycle §Capability
+ * Negotiation): a capability is on when any of them has it, nested flags
+ * (`tools.listChanged`, `resources.subscribe`) likewise. The inputs are not
+ * changed; nested objects are copied.
+ *
+ * @example
+ * ```ts
+ * mergeCapabilities([{ tools: {} }, { tools: { listChanged: true }, logging: {} }])
+ * // { tools: { listChanged: true }, logging: {} }
+ * ```
+ */
+export function mergeCapabilities(
+  capabilities: readonly Readonly<Record<string, unknown>>[],
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = {}
+  for (const one of capabilities) mergeInto(merged, one)
+  return merged
+}
+
+function mergeInto(into: Record<string, unknown>, from: Readonly<Record<string, unknown>>): void {
+  for (const [key, value] of Object.entries(from)) {
+    const existing = into[key]
+    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value)
+    else if (isPlainObject(value)) into[key] = structuredClone(value)
+    else if (existing === undefined || value === true) into[key] = value
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
