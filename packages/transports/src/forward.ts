@@ -1,4 +1,11 @@
-import { type Context, ErrorCode, McpxError, type Terminal, targetKey } from '@mcpx/core'
+import {
+  type Context,
+  ErrorCode,
+  McpxError,
+  type Target,
+  type Terminal,
+  targetKey,
+} from '@mcpx/core'
 import type { Params } from './protocol/peer.js'
 import { progressTokenOf } from './protocol/progress.js'
 import { type Session, sessionKey } from './protocol/session.js'
@@ -31,26 +38,30 @@ export function forward(
   const list: readonly Upstream[] = Array.isArray(upstreams) ? upstreams : [upstreams as Upstream]
   const byName = namesOf(list)
   const fallback = list[0]!
+  const upstreamOf = (target: Target): Upstream => {
+    const up = byName.get(target.upstream)
+    if (!up)
+      throw new McpxError(ErrorCode.UpstreamUnavailable, `Unknown upstream "${target.upstream}"`)
+    return up
+  }
 
   const terminal: Terminal = async function forward(ctx, _next) {
     if (ctx.direction === 'toClient') {
       throw new McpxError(ErrorCode.InternalError, 'forward() only sends messages to servers')
     }
     const session = ctx.get(sessionKey)
+    const target = ctx.get(targetKey)
     switch (ctx.method) {
       case 'initialize':
-        return answerInitialize(ctx, session, list, options)
+        // A router asks each upstream separately (target set) and merges the answers itself.
+        return answerInitialize(ctx, session, target ? [upstreamOf(target)] : list, options)
       case 'ping':
         ctx.result = {}
         return
       case 'notifications/initialized':
         return // each upstream connection did its own handshake
     }
-    const target = ctx.get(targetKey)
-    const up = target ? byName.get(target.upstream) : fallback
-    if (!up) {
-      throw new McpxError(ErrorCode.UpstreamUnavailable, `Unknown upstream "${target?.upstream}"`)
-    }
+    const up = target ? upstreamOf(target) : fallback
     const method = target?.method ?? ctx.method
     const params = (target ? target.params : ctx.params) as Params
     const connection = await up.acquire(session)

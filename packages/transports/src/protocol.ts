@@ -23,5 +23,4 @@ export {
   type ServerMessageHandlers,
   UpstreamConnection,
 } from './upstream/connection.js'
-export { mergeCapabilities } from './upstream/handshake.js'
 export type { Origin } from './upstream/upstream.js'

@@ -43,7 +43,6 @@ it('exports exactly the building blocks from @mcpx/transports/protocol', () => {
       "UpstreamConnection",
       "WireFault",
       "httpAnswer",
-      "mergeCapabilities",
       "sessionKey",
     ]
   `)

@@ -1,7 +1,6 @@
 import {
   type AbortSource,
   Context,
-  createKey,
   ErrorCode,
   type Key,
   type McpProxy,
@@ -13,6 +12,8 @@ import {
   type Request,
   type RequestId,
   type SessionInfo,
+  sessionKey as sharedSessionKey,
+  sourceKey,
   type Terminal,
 } from '@mcpx/core'
 import { type Params, Peer, type Result } from './peer.js'
@@ -60,8 +61,12 @@ export interface SessionOptions {
   onError?(error: unknown): void
 }
 
-/** The downstream session a context belongs to; read by `forward`. */
-export const sessionKey: Key<Session> = createKey<Session>('mcpx.transports.session')
+/**
+ * The downstream session a context belongs to, read by `forward`: core's
+ * `sessionKey` (middleware sees the `ClientSession` interface), typed as the
+ * {@link Session} that transports put there.
+ */
+export const sessionKey: Key<Session> = sharedSessionKey as Key<Session>
 
 /**
  * One downstream client session, whatever the front end. It runs each
@@ -110,15 +115,18 @@ export class Session {
   /**
    * Deliver a server-initiated request or notification to this client,
    * through the proxy stack (direction `toClient`). `related` is the client
-   * request it was made while serving, when known.
+   * request it was made while serving, when known; `source` the upstream it
+   * came from (core's `sourceKey` on its context).
    */
   async toClient(
     message: Request | Notification,
-    related: RequestId | undefined,
+    related?: RequestId,
     signal?: AbortSignal | AbortSource,
+    source?: string,
   ): Promise<Result | undefined> {
     const ctx = Context.from(message, { direction: 'toClient', session: this.info, signal })
     ctx.set(sessionKey, this)
+    if (source !== undefined) ctx.set(sourceKey, source)
     await this.#proxy.dispatch(ctx, this.#deliver(related))
     if (ctx.error) throw ctx.error
     return ctx.result

@@ -1,4 +1,4 @@
-import type { Context } from '@mcpx/core'
+import { type Context, mergeCapabilities } from '@mcpx/core'
 import type { Session } from '../protocol/session.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../version.js'
 import type { UpstreamConnection } from './connection.js'
@@ -50,30 +50,8 @@ export async function answerInitialize(
     (list.length === 1 ? connections[0]!.initializeResult.instructions : undefined)
   ctx.result = {
     protocolVersion: version,
-    capabilities: mergeCapabilities(connections),
+    capabilities: mergeCapabilities(connections.map((connection) => connection.capabilities)),
     serverInfo: options.serverInfo ?? GATEWAY_INFO,
     ...(typeof instructions === 'string' ? { instructions } : {}),
   }
-}
-
-/** The union of what the upstreams can do: a capability is on when any upstream has it. */
-export function mergeCapabilities(
-  connections: readonly UpstreamConnection[],
-): Record<string, unknown> {
-  const merged: Record<string, unknown> = {}
-  for (const connection of connections) mergeInto(merged, connection.capabilities)
-  return merged
-}
-
-function mergeInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(from)) {
-    const existing = into[key]
-    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value)
-    else if (isPlainObject(value)) into[key] = structuredClone(value)
-    else if (existing === undefined || value === true) into[key] = value
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

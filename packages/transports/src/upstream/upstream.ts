@@ -276,7 +276,7 @@ export class Upstream {
       deliver: async (session, message, related, signal) => {
         this.#serverRequests++
         try {
-          return (await session.toClient(message, related, signal)) ?? {}
+          return (await session.toClient(message, related, signal, this.name)) ?? {}
         } finally {
           this.#serverRequests--
         }
@@ -286,7 +286,7 @@ export class Upstream {
   }
 
   #notify(session: Session, message: Notification, related: RequestId | undefined): void {
-    session.toClient(message, related).catch((error: unknown) => {
+    session.toClient(message, related, undefined, this.name).catch((error: unknown) => {
       this.#log(`could not deliver ${message.method}: ${(error as Error).message}`)
     })
   }
