@@ -1,7 +1,6 @@
 import { type Context, mergeCapabilities } from '@mcpx/core'
 import type { Session } from '../protocol/session.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../version.js'
-import type { UpstreamConnection } from './connection.js'
 import type { Upstream } from './upstream.js'
 
 /** Options for {@link forward}. */
