@@ -7,6 +7,8 @@ export default defineConfig({
     'bin/conformance-http': 'src/bin/conformance-http.ts',
     'bin/e2e-stdio': 'src/bin/e2e-stdio.ts',
     'bin/e2e-http': 'src/bin/e2e-http.ts',
+    'bin/catalog-stdio': 'src/bin/catalog-stdio.ts',
+    'bin/catalog-http': 'src/bin/catalog-http.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },

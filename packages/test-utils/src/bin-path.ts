@@ -12,3 +12,8 @@ export function conformanceBinPath(kind: 'stdio' | 'http'): string {
 export function e2eBinPath(kind: 'stdio' | 'http'): string {
   return fileURLToPath(new URL(`./bin/e2e-${kind}.js`, import.meta.url))
 }
+
+/** Absolute path of the built catalog fixture (`catalog-stdio.js` or `catalog-http.js`). */
+export function catalogBinPath(kind: 'stdio' | 'http'): string {
+  return fileURLToPath(new URL(`./bin/catalog-${kind}.js`, import.meta.url))
+}

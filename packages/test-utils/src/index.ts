@@ -1,4 +1,5 @@
-export { conformanceBinPath, e2eBinPath } from './bin-path.js'
+export { catalogBinPath, conformanceBinPath, e2eBinPath } from './bin-path.js'
+export { type CatalogOptions, createCatalogServer } from './catalog-server.js'
 export type { ServerRequestMode } from './conformance-context.js'
 export {
   type ConformanceHttpOptions,
