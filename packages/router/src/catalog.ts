@@ -1,0 +1,166 @@
+import { type Context, McpxError, type Next } from '@mcpx/core'
+import type { Group } from './group.js'
+import type { ListKind } from './lists.js'
+
+/** Pages followed per upstream list before the rest is dropped (a server that pages forever). */
+const MAX_PAGES = 100
+
+/** One group's copy of one list. */
+interface Entry {
+  items: readonly Record<string, unknown>[] | undefined
+  /** Bumped by every invalidation; a fetch that started before the latest one leaves the entry stale. */
+  wanted: number
+  got: number
+  loading: Promise<void> | undefined
+  /** After a failure: when to ask again. */
+  retryAt: number
+  missing: boolean
+}
+
+/** What {@link Catalog} needs from the router. */
+export interface CatalogOptions {
+  readonly retryInterval: number
+  readonly maxItems: number
+  readonly log: (line: string) => void
+  /** Called when a group that was missing lists again (so clients hear of its items). */
+  readonly onJoin: (kind: ListKind, group: Group) => void
+  readonly now?: () => number
+}
+
+/**
+ * Each group's copy of one list (tools, prompts, resources or templates),
+ * fetched through the rest of the stack on first need, following the
+ * upstream's own pages, and again after the upstream says it changed. An
+ * upstream that fails to answer is left out (and logged) until
+ * `retryInterval` has passed; it joins when it answers again.
+ */
+export class Catalog {
+  readonly kind: ListKind
+  readonly #groups: readonly Group[]
+  readonly #entries = new Map<Group, Entry>()
+  readonly #options: CatalogOptions
+  /** Bumped whenever any group's items change, so that the merged view knows to rebuild. */
+  version = 0
+
+  constructor(kind: ListKind, groups: readonly Group[], options: CatalogOptions) {
+    this.kind = kind
+    this.#groups = groups
+    this.#options = options
+    for (const group of groups) {
+      this.#entries.set(group, {
+        items: undefined,
+        wanted: 1,
+        got: 0,
+        loading: undefined,
+        retryAt: 0,
+        missing: false,
+      })
+    }
+  }
+
+  /** Every group's items as last fetched (undefined: never fetched or missing). */
+  itemsOf(group: Group): readonly Record<string, unknown>[] | undefined {
+    return this.#entries.get(group)?.items
+  }
+
+  /** Whether every group has a current copy (or is waiting out a failure). */
+  get ready(): boolean {
+    const now = this.#now()
+    for (const entry of this.#entries.values()) {
+      if (entry.got !== entry.wanted && entry.retryAt <= now) return false
+    }
+    return true
+  }
+
+  /** Fetch what is stale, as `ctx` (forks of it) through `next`; never rejects. */
+  async refresh(ctx: Context, next: Next): Promise<void> {
+    const now = this.#now()
+    const waits: Promise<void>[] = []
+    for (const group of this.#groups) {
+      const entry = this.#entries.get(group)!
+      if (entry.got === entry.wanted || entry.retryAt > now) continue
+      entry.loading ??= this.#load(group, entry, ctx, next)
+      waits.push(entry.loading)
+    }
+    await Promise.all(waits)
+  }
+
+  /** The upstream said its list changed: fetch it again when next needed. */
+  invalidate(group: Group): void {
+    const entry = this.#entries.get(group)
+    if (!entry) return
+    entry.wanted++
+    entry.retryAt = 0
+  }
+
+  async #load(group: Group, entry: Entry, ctx: Context, next: Next): Promise<void> {
+    const wanted = entry.wanted
+    try {
+      const items = await this.#fetch(group, ctx, next)
+      entry.items = items
+      entry.got = wanted
+      this.version++
+      if (entry.missing) {
+        entry.missing = false
+        this.#options.log(`upstream "${group.name}" is back in ${this.kind.method}`)
+        this.#options.onJoin(this.kind, group)
+      }
+    } catch (error) {
+      // A client that went away mid-fetch says nothing about the upstream.
+      if (!ctx.aborted) this.#failed(group, entry, error)
+    } finally {
+      entry.loading = undefined
+    }
+  }
+
+  #failed(group: Group, entry: Entry, error: unknown): void {
+    const { retryInterval, log } = this.#options
+    entry.retryAt = this.#now() + retryInterval
+    const why = McpxError.is(error) ? error.message : 'internal error'
+    const kept = entry.items ? `; its last ${this.kind.field} are kept` : ''
+    log(
+      `upstream "${group.name}" is missing from ${this.kind.method} (${why})${kept}; asked again in ${retryInterval} ms`,
+    )
+    if (!entry.items) entry.missing = true
+  }
+
+  /** The upstream's whole list, page after page, as one replica of `group` answers it. */
+  async #fetch(group: Group, ctx: Context, next: Next): Promise<Record<string, unknown>[]> {
+    const { field } = this.kind
+    const replica = group.pick(ctx)
+    const items: Record<string, unknown>[] = []
+    let cursor: unknown
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const params = cursor === undefined ? {} : { cursor }
+      const child = ctx.fork({ method: this.kind.method, params })
+      await group.send(child, next, replica, this.kind.method, params, true)
+      if (child.error) throw child.error
+      const result = child.result as Record<string, unknown> | undefined
+      const list = result?.[field]
+      if (!Array.isArray(list)) break
+      for (const item of list) if (this.#valid(item)) items.push(item)
+      cursor = result?.nextCursor
+      if (typeof cursor !== 'string' || items.length >= this.#options.maxItems) break
+    }
+    if (items.length > this.#options.maxItems) {
+      this.#options.log(
+        `upstream "${group.name}" lists more than ${this.#options.maxItems} ${field}; the rest are dropped`,
+      )
+      items.length = this.#options.maxItems
+    }
+    return items
+  }
+
+  /** An upstream's item without its name is dropped: nothing could route to it. */
+  #valid(item: unknown): item is Record<string, unknown> {
+    return (
+      typeof item === 'object' &&
+      item !== null &&
+      typeof (item as Record<string, unknown>)[this.kind.key] === 'string'
+    )
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)()
+  }
+}

@@ -1,0 +1,94 @@
+import {
+  type Context,
+  ErrorCode,
+  McpxError,
+  type Next,
+  targetKey,
+  type UpstreamHealth,
+} from '@mcpx/core'
+import type { Balancer, Replica } from './balance/balancer.js'
+import { createBalancer } from './balance/create-balancer.js'
+import { assertPrefix } from './namespace.js'
+import type { ReplicaOption, UpstreamEntry } from './options.js'
+
+/** One entry of `upstreams`, compiled: its replicas, balancer and name prefix. */
+export class Group {
+  readonly name: string
+  /** The prefix of its exposed names, '' when not namespaced. */
+  readonly prefix: string
+  readonly priority: number
+  /** Declaration order, for tie-breaks. */
+  readonly index: number
+  readonly replicas: readonly Replica[]
+  readonly #balancer: Balancer
+  readonly #health: UpstreamHealth | undefined
+
+  constructor(name: string, entry: UpstreamEntry, index: number, health?: UpstreamHealth) {
+    if (typeof entry !== 'object' || entry === null) {
+      throw new TypeError(`[@mcpx/router] upstream entry "${name}" must be an object`)
+    }
+    this.name = name
+    this.index = index
+    this.priority = entry.priority ?? 0
+    if (!Number.isFinite(this.priority)) {
+      throw new TypeError(`[@mcpx/router] priority of "${name}" must be a finite number`)
+    }
+    this.prefix = prefixOf(name, entry.namespace)
+    this.replicas = (entry.replicas ?? [name]).map((option) => replicaOf(name, option))
+    this.#balancer = createBalancer(entry.balance ?? 'round-robin', this.replicas, name)
+    this.#health = health
+  }
+
+  /** The replica for this message among the available ones; an error naming the group when none is. */
+  pick(ctx: Context): Replica {
+    const health = this.#health
+    const healthy = health
+      ? this.replicas.filter((replica) => health.isAvailable(replica.name))
+      : this.replicas
+    if (healthy.length === 0) {
+      throw new McpxError(
+        ErrorCode.UpstreamUnavailable,
+        `No available replica of upstream "${this.name}"`,
+        { data: { upstream: this.name } },
+      )
+    }
+    return this.#balancer.pick(healthy, ctx)
+  }
+
+  /**
+   * Send `ctx` (or a fork of it) to `replica` through the rest of the stack:
+   * the target names it, the balancer counts it in flight meanwhile.
+   */
+  async send(
+    ctx: Context,
+    next: Next,
+    replica: Replica,
+    method: string,
+    params: unknown,
+    fork: boolean,
+  ): Promise<void> {
+    const balancer = this.#balancer
+    ctx.set(targetKey, { upstream: replica.name, method, params })
+    balancer.start?.(replica)
+    try {
+      await (fork ? next(ctx) : next())
+    } finally {
+      balancer.end?.(replica)
+    }
+  }
+}
+
+function prefixOf(name: string, namespace: string | boolean | undefined): string {
+  if (namespace === undefined || namespace === false) return ''
+  const prefix = namespace === true ? name : namespace
+  assertPrefix(prefix)
+  return prefix
+}
+
+function replicaOf(group: string, option: ReplicaOption): Replica {
+  const replica = typeof option === 'string' ? { name: option } : option
+  if (typeof replica?.name !== 'string' || replica.name === '') {
+    throw new TypeError(`[@mcpx/router] replicas of "${group}" need names`)
+  }
+  return { name: replica.name, weight: replica.weight ?? 1 }
+}

@@ -1,0 +1,223 @@
+import { createHealthRegistry } from '@mcpx/core'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { fakeGateway, toolsUpstream } from '../test/fake.js'
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+const names = (result: Record<string, unknown>) =>
+  (result.tools as { name: string }[]).map((tool) => tool.name)
+
+describe('router: where a tool call goes', () => {
+  const upstreams = {
+    math: toolsUpstream('math', ['add', 'math_special']),
+    data: toolsUpstream('data', ['query', 'math_special']),
+  }
+
+  it('sends a route’s match to its upstream, before the lists are asked', async () => {
+    const gw = fakeGateway(upstreams, {
+      upstreams: { math: {}, data: {} },
+      routes: [{ tools: 'math_*', to: 'data' }],
+    })
+    await gw.request('tools/call', { name: 'math_special' })
+    expect(gw.calls.at(-1)).toMatchObject({ upstream: 'data', params: { name: 'math_special' } })
+  })
+
+  it('sends a listed name to the upstream that lists it, under its own name', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: { namespace: 'm' }, data: {} } })
+    await gw.request('tools/call', { name: 'm_add' })
+    expect(gw.calls.at(-1)).toMatchObject({ upstream: 'math', params: { name: 'add' } })
+  })
+
+  it('sends what nothing else places to the default entry', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: {}, data: {} }, default: 'data' })
+    await gw.request('tools/call', { name: 'unlisted' })
+    expect(gw.calls.at(-1)).toMatchObject({ upstream: 'data', params: { name: 'unlisted' } })
+  })
+
+  it('refuses an unplaced tool with -32602 naming it', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: {}, data: {} } })
+    await expect(gw.request('tools/call', { name: 'nope' })).rejects.toMatchObject({
+      code: -32602,
+      message: 'Unknown tool: nope',
+    })
+  })
+
+  it('refuses an unrouted method with -32601 and routes one that a method route covers', async () => {
+    const gw = fakeGateway(
+      { ...upstreams, data: () => ({ ok: true }) },
+      { upstreams: { math: {}, data: {} }, routes: [{ methods: 'vendor/*', to: 'data' }] },
+    )
+    await expect(gw.request('other/thing')).rejects.toMatchObject({ code: -32601 })
+    expect(await gw.request('vendor/thing')).toEqual({ ok: true })
+  })
+
+  it('shortens a namespaced name over 64 characters and restores it on the way to the upstream', async () => {
+    const long = `tool_${'x'.repeat(80)}`
+    const gw = fakeGateway(
+      { math: toolsUpstream('math', [long]) },
+      { upstreams: { math: { namespace: true } } },
+    )
+    const [exposed] = names(await gw.request('tools/list'))
+    expect(exposed!.length).toBeLessThanOrEqual(64)
+    await gw.request('tools/call', { name: exposed })
+    expect(gw.calls.at(-1)).toMatchObject({ upstream: 'math', params: { name: long } })
+  })
+})
+
+describe('router: collisions', () => {
+  const upstreams = {
+    math: toolsUpstream('math', ['shared']),
+    data: toolsUpstream('data', ['shared']),
+  }
+
+  it('reports a collision at the first list and again at every refresh', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: {}, data: {} } })
+    await gw.request('tools/list')
+    const reports = () =>
+      gw.logs.filter((line) => line.includes('tool "shared" is exposed by')).length
+    expect(reports()).toBe(1)
+    await gw.proxy.handle(
+      { jsonrpc: '2.0', method: 'notifications/tools/list_changed' },
+      { direction: 'toClient' },
+    )
+    await gw.request('tools/list')
+    expect(reports()).toBe(1) // no source upstream: nothing refreshed
+  })
+
+  it('lets the entry with the higher priority serve a collided name', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: {}, data: { priority: 5 } } })
+    await gw.request('tools/call', { name: 'shared' })
+    expect(gw.calls.at(-1)).toMatchObject({ upstream: 'data' })
+  })
+})
+
+describe('router: an upstream that is down', () => {
+  it('is left out of lists and logged as missing, and joins once it answers again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    let down = true
+    const flaky = toolsUpstream('data', ['query'])
+    const gw = fakeGateway(
+      {
+        math: toolsUpstream('math', ['add']),
+        data: (method, params) => {
+          if (down) throw new Error('connection refused')
+          return flaky(method, params)
+        },
+      },
+      { upstreams: { math: {}, data: {} }, retryInterval: 1000 },
+    )
+    expect(names(await gw.request('tools/list'))).toEqual(['add'])
+    expect(gw.logs.some((line) => /upstream "data" is missing from tools\/list/.test(line))).toBe(
+      true,
+    )
+    down = false
+    expect(names(await gw.request('tools/list'))).toEqual(['add']) // not asked again yet
+    vi.advanceTimersByTime(1001)
+    expect(names(await gw.request('tools/list'))).toEqual(['add', 'query'])
+    expect(gw.logs.some((line) => /upstream "data" is back/.test(line))).toBe(true)
+  })
+
+  it('does not fail initialize while another upstream answers, and logs the missing one', async () => {
+    const gw = fakeGateway(
+      {
+        math: toolsUpstream('math', ['add']),
+        data: () => {
+          throw new Error('down')
+        },
+      },
+      { upstreams: { math: {}, data: {} } },
+    )
+    const result = await gw.request('initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 't', version: '1' },
+    })
+    expect(result.capabilities).toEqual({ tools: { listChanged: true } })
+    expect(gw.logs.some((line) => /upstream "data" is missing/.test(line))).toBe(true)
+  })
+})
+
+describe('router: replicas', () => {
+  const replicated = {
+    'math-1': toolsUpstream('math-1', ['add']),
+    'math-2': toolsUpstream('math-2', ['add']),
+  }
+
+  it('spreads calls round robin over the replicas and skips one that is unavailable', async () => {
+    const health = createHealthRegistry()
+    const gw = fakeGateway(replicated, {
+      upstreams: { math: { replicas: ['math-1', 'math-2'] } },
+      health,
+    })
+    for (let i = 0; i < 4; i++) await gw.request('tools/call', { name: 'add' })
+    const picked = () => gw.calls.filter((c) => c.method === 'tools/call').map((c) => c.upstream)
+    // Alternating (the list fetch before the first call took a turn too).
+    const [first, second] = picked()
+    expect(first).not.toBe(second)
+    expect(picked()).toEqual([first, second, first, second])
+    health.report('math-1', 'breaker', 'open')
+    for (let i = 0; i < 2; i++) await gw.request('tools/call', { name: 'add' })
+    expect(picked().slice(4)).toEqual(['math-2', 'math-2'])
+  })
+
+  it('answers with an error naming the group when no replica is available', async () => {
+    const health = createHealthRegistry()
+    health.report('math-1', 'pool', 'unhealthy')
+    health.report('math-2', 'pool', 'unhealthy')
+    const gw = fakeGateway(replicated, {
+      upstreams: { math: { replicas: ['math-1', 'math-2'] } },
+      routes: [{ tools: '*', to: 'math' }],
+      health,
+    })
+    await expect(gw.request('tools/call', { name: 'add' })).rejects.toMatchObject({
+      code: -32010,
+      message: 'No available replica of upstream "math"',
+    })
+  })
+
+  it('sends logging/setLevel to every replica of every upstream', async () => {
+    const ok = () => ({})
+    const gw = fakeGateway(
+      { 'math-1': ok, 'math-2': ok, data: ok },
+      { upstreams: { math: { replicas: ['math-1', 'math-2'] }, data: {} } },
+    )
+    expect(await gw.request('logging/setLevel', { level: 'debug' })).toEqual({})
+    expect(gw.calls.map((c) => c.upstream).sort()).toEqual(['data', 'math-1', 'math-2'])
+  })
+})
+
+describe('router: completions', () => {
+  it('routes completion/complete by its prompt ref, under the prompt’s own name', async () => {
+    const upstream = (method: string) =>
+      method === 'prompts/list'
+        ? { prompts: [{ name: 'summary' }] }
+        : { completion: { values: [] } }
+    const gw = fakeGateway(
+      { math: toolsUpstream('math', []), data: upstream },
+      { upstreams: { math: { namespace: true }, data: { namespace: true } } },
+    )
+    await gw.request('completion/complete', {
+      ref: { type: 'ref/prompt', name: 'data_summary' },
+      argument: { name: 'topic', value: 'a' },
+    })
+    expect(gw.calls.at(-1)).toMatchObject({
+      upstream: 'data',
+      method: 'completion/complete',
+      params: { ref: { type: 'ref/prompt', name: 'summary' } },
+    })
+  })
+})
+
+describe('router options', () => {
+  it('rejects a route to an unknown entry, a default naming none, and an empty upstreams', () => {
+    expect(() =>
+      fakeGateway({}, { upstreams: { a: {} }, routes: [{ tools: '*', to: 'b' }] }),
+    ).toThrow(/route #0 goes to no upstream entry: "b"/)
+    expect(() => fakeGateway({}, { upstreams: { a: {} }, default: 'b' })).toThrow(
+      /default names no upstream/,
+    )
+    expect(() => fakeGateway({}, { upstreams: {} })).toThrow(/at least one entry/)
+  })
+})

@@ -1,0 +1,247 @@
+import {
+  type Context,
+  ErrorCode,
+  McpxError,
+  type Middleware,
+  type Next,
+  targetKey,
+} from '@mcpx/core'
+import { Aggregate } from './aggregate.js'
+import { Catalog } from './catalog.js'
+import { createCursorCodec } from './cursor.js'
+import { Group } from './group.js'
+import { initialize } from './initialize.js'
+import { ListChanges } from './list-changes.js'
+import {
+  CHANGED,
+  LIST_KINDS,
+  type ListKind,
+  PROMPTS,
+  RESOURCES,
+  TEMPLATES,
+  TOOLS,
+} from './lists.js'
+import { createNamer } from './namespace.js'
+import { type Collision, type RouterOptions, resolveOptions } from './options.js'
+import { placeName, placeUri, type Resolver } from './resolve.js'
+import { compileRoutes } from './routes.js'
+import { Tasks } from './tasks.js'
+
+type Json = Record<string, unknown>
+type Handler = (ctx: Context, next: Next) => Promise<void>
+
+/** The router middleware, with what it knows for health pages and tests. */
+export interface Router extends Middleware {
+  /** The collisions found by the latest merge of each list. */
+  readonly collisions: readonly Collision[]
+  /** Tasks remembered for their creators. */
+  readonly taskCount: number
+}
+
+/**
+ * Route each message to one of several upstreams so that they look to a
+ * client like one MCP server: glob routes over tool names, resource URIs,
+ * prompt names and methods; `tools/list`, `prompts/list`, `resources/list`
+ * and `resources/templates/list` merged (namespaced, collision-checked,
+ * filtered by the caller's access, paged with signed cursors); one
+ * `list_changed` per client; tasks kept with the upstream and client that
+ * own them; replicas picked by a balancer, skipping unhealthy ones. It sets
+ * core's `targetKey` for `forward()` and never talks to upstreams itself.
+ *
+ * @example
+ * ```ts
+ * const proxy = createProxy({ terminal: forward([math, data]) })
+ * proxy.use(
+ *   router({
+ *     upstreams: { math: { namespace: true }, data: { namespace: true } },
+ *     routes: [{ resources: 'data://**', to: 'data' }],
+ *   }),
+ * )
+ * ```
+ */
+export function router(options: RouterOptions): Router {
+  const resolved = resolveOptions(options)
+  const { log } = resolved
+  const groups = Object.entries(options.upstreams).map(
+    ([name, entry], i) => new Group(name, entry, i, options.health),
+  )
+  const byName = new Map(groups.map((group) => [group.name, group]))
+  const routes = compileRoutes(options.routes ?? [], byName, resolved.memo)
+  const namer = createNamer(options.namespace)
+  const cursors = createCursorCodec({ key: options.cursorKey })
+  const collisions = new Map<string, Collision>()
+  const changes = new ListChanges(
+    groups,
+    (kind, group) => lists.get(kind)!.catalog.invalidate(group),
+    log,
+  )
+  const lists = new Map<ListKind, Aggregate>()
+  for (const kind of LIST_KINDS) {
+    const catalog = new Catalog(kind, groups, {
+      retryInterval: resolved.retryInterval,
+      maxItems: resolved.maxItems,
+      log,
+      onJoin: (joined, group) => changes.joined(joined, group),
+    })
+    const input = {
+      kind,
+      groups,
+      itemsOf: (group: Group) => catalog.itemsOf(group),
+      namer,
+      routes,
+      policy: resolved.collisions,
+      report(collision: Collision, why: string) {
+        collisions.set(`${collision.kind}\u0000${collision.name}`, collision)
+        log(
+          `${collision.kind} "${collision.name}" is exposed by ${collision.upstreams.map((u) => `"${u}"`).join(' and ')}: ${why}`,
+        )
+      },
+    }
+    lists.set(kind, new Aggregate(catalog, input, cursors, resolved.pageSize))
+  }
+  const prefixed = groups.filter((group) => group.prefix !== '')
+  const resolver: Resolver = {
+    routes,
+    namer,
+    groups,
+    prefixes: prefixed.map((group) => group.prefix),
+    byPrefix: new Map(prefixed.map((group) => [group.prefix, group])),
+    fallback: options.default === undefined ? undefined : byName.get(options.default),
+    tools: lists.get(TOOLS)!,
+    prompts: lists.get(PROMPTS)!,
+    resources: lists.get(RESOURCES)!,
+    templates: lists.get(TEMPLATES)!,
+  }
+  const tasks = new Tasks(resolved.maxTasks)
+  const handlers = requestHandlers(resolver, groups, tasks, changes, lists, log)
+
+  const middleware = async function router(ctx: Context, next: Next): Promise<void> {
+    if (ctx.direction === 'toClient') return toClient(ctx, next, changes, tasks)
+    // Routed already (a router in front of this one, or the application's own middleware).
+    if (ctx.get(targetKey)) return next()
+    const handler = handlers.get(ctx.method)
+    if (handler) return handler(ctx, next)
+    if (ctx.kind === 'notification') return broadcast(ctx, next, groups)
+    const group = routes.methods?.match(ctx.method) ?? resolver.fallback
+    if (!group) throw new McpxError(ErrorCode.MethodNotFound, `Method not found: ${ctx.method}`)
+    await group.send(ctx, next, group.pick(ctx), ctx.method, ctx.params, false)
+  } as Router
+  Object.defineProperties(middleware, {
+    collisions: { get: () => [...collisions.values()] },
+    taskCount: { get: () => tasks.size },
+  })
+  return middleware
+}
+
+function toClient(ctx: Context, next: Next, changes: ListChanges, tasks: Tasks): Promise<void> {
+  if (CHANGED.has(ctx.method)) return changes.toClient(ctx, next)
+  if (ctx.method === 'notifications/tasks/status') tasks.toClient(ctx)
+  return next()
+}
+
+function requestHandlers(
+  resolver: Resolver,
+  groups: readonly Group[],
+  tasks: Tasks,
+  changes: ListChanges,
+  lists: ReadonlyMap<ListKind, Aggregate>,
+  log: (line: string) => void,
+): ReadonlyMap<string, Handler> {
+  const handlers = new Map<string, Handler>([
+    ['initialize', (ctx, next) => initialize(ctx, next, groups, log)],
+    // forward() answers these itself.
+    ['ping', (_ctx, next) => next()],
+    ['notifications/initialized', (_ctx, next) => next()],
+    ['tools/call', (ctx, next) => call(resolver, tasks, ctx, next)],
+    ['prompts/get', (ctx, next) => named(resolver, 'prompt', ctx, next)],
+    ['completion/complete', (ctx, next) => complete(resolver, ctx, next)],
+    ['logging/setLevel', (ctx, next) => everywhere(ctx, next, groups)],
+    ['tasks/get', (ctx, next) => tasks.forward(ctx, next)],
+    ['tasks/result', (ctx, next) => tasks.forward(ctx, next)],
+    ['tasks/cancel', (ctx, next) => tasks.forward(ctx, next)],
+    ['tasks/list', (ctx, next) => tasks.list(ctx, next)],
+  ])
+  for (const method of ['resources/read', 'resources/subscribe', 'resources/unsubscribe']) {
+    handlers.set(method, (ctx, next) => byUri(resolver, ctx, next))
+  }
+  for (const [kind, aggregate] of lists) {
+    handlers.set(kind.method, async (ctx, next) => {
+      changes.listed(ctx, kind)
+      ctx.result = (await aggregate.answer(ctx, next)) as typeof ctx.result
+    })
+  }
+  return handlers
+}
+
+/** `tools/call`: to the tool's upstream under its own name; a task it creates is remembered. */
+async function call(resolver: Resolver, tasks: Tasks, ctx: Context, next: Next): Promise<void> {
+  const params = (ctx.params ?? {}) as Json
+  const { group, original } = await placeName(resolver, 'tool', params.name, ctx, next)
+  const replica = group.pick(ctx)
+  await group.send(ctx, next, replica, ctx.method, { ...params, name: original }, false)
+  if (params.task !== undefined) tasks.created(ctx, group, replica)
+}
+
+async function named(resolver: Resolver, kind: 'prompt', ctx: Context, next: Next): Promise<void> {
+  const params = (ctx.params ?? {}) as Json
+  const { group, original } = await placeName(resolver, kind, params.name, ctx, next)
+  await group.send(ctx, next, group.pick(ctx), ctx.method, { ...params, name: original }, false)
+}
+
+async function byUri(resolver: Resolver, ctx: Context, next: Next): Promise<void> {
+  const group = await placeUri(resolver, (ctx.params as Json | undefined)?.uri, ctx, next)
+  await group.send(ctx, next, group.pick(ctx), ctx.method, ctx.params, false)
+}
+
+/** `completion/complete`: by its `ref`, a prompt's name or a resource (template) URI. */
+async function complete(resolver: Resolver, ctx: Context, next: Next): Promise<void> {
+  const params = (ctx.params ?? {}) as Json
+  const ref = (params.ref ?? {}) as Json
+  if (ref.type === 'ref/prompt') {
+    const { group, original } = await placeName(resolver, 'prompt', ref.name, ctx, next)
+    const routed = { ...params, ref: { ...ref, name: original } }
+    return group.send(ctx, next, group.pick(ctx), ctx.method, routed, false)
+  }
+  if (ref.type === 'ref/resource') {
+    const group = await placeUri(resolver, ref.uri, ctx, next)
+    return group.send(ctx, next, group.pick(ctx), ctx.method, params, false)
+  }
+  throw new McpxError(
+    ErrorCode.InvalidParams,
+    'completion/complete needs a ref/prompt or ref/resource',
+  )
+}
+
+/**
+ * `logging/setLevel`: every replica of every group, each through the rest
+ * of the stack. It succeeds when one did (an upstream without logging
+ * refuses); the error is the first one otherwise.
+ */
+async function everywhere(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
+  const sends = groups.flatMap((group) =>
+    group.replicas.map((replica) => {
+      const child = ctx.fork()
+      return group.send(child, next, replica, ctx.method, ctx.params, true).then(
+        () => child.error ?? undefined,
+        (error: unknown) => error ?? 'failed',
+      )
+    }),
+  )
+  const errors = await Promise.all(sends)
+  if (errors.some((error) => error === undefined)) {
+    ctx.result = {} as typeof ctx.result
+    return
+  }
+  throw errors[0]
+}
+
+/** A client notification (roots changed, …) concerns every upstream of the session. */
+async function broadcast(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
+  await Promise.all(
+    groups.flatMap((group) =>
+      group.replicas.map((replica) =>
+        group.send(ctx.fork(), next, replica, ctx.method, ctx.params, true).catch(() => {}),
+      ),
+    ),
+  )
+}
