@@ -77,7 +77,7 @@ export function forward(
         ctx.result = await up.subscription(session, method, params)
         return
       }
-      ctx.result = await connection.request(method, params, {
+      const result = await connection.request(method, params, {
         signal: ctx,
         timeout: up.timeout,
         maxTotalTimeout: up.maxTotalTimeout,
@@ -87,6 +87,9 @@ export function forward(
             ? relayProgress(session, ctx, params)
             : undefined,
       })
+      // A task-augmented request: the task's status notifications belong to this session.
+      if (session && params?.task !== undefined) up.taskCreated(session, result)
+      ctx.result = result
     } catch (error) {
       throw sanitize(error, up.name)
     }

@@ -20,6 +20,7 @@ const idle = (connections: number): UpstreamStats => ({
   pendingListChanged: 0,
   pendingRequests: 0,
   serverRequests: 0,
+  tasks: 0,
 })
 
 /**

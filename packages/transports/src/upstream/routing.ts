@@ -24,6 +24,8 @@ export interface Router {
   readonly sessions: Iterable<Session>
   /** The sessions subscribed to `uri` on the shared connection. */
   subscribers(uri: string): Iterable<Session>
+  /** The session that created a task on the shared connection, for its status notifications. */
+  taskOwner(taskId: unknown, status: unknown): Session | undefined
   /** A list change for `session`, coalesced. */
   listChanged(session: Session, message: Notification): void
   /** A notification for `session`, now. */
@@ -40,6 +42,7 @@ export interface Router {
 }
 
 const UPDATED = 'notifications/resources/updated'
+const TASK_STATUS = 'notifications/tasks/status'
 
 /** Shared connection: deliver by relation, list changes to all, updates to subscribers. */
 export function sharedHandlers(router: Router): ServerMessageHandlers {
@@ -60,6 +63,10 @@ export function sharedHandlers(router: Router): ServerMessageHandlers {
         const uri = message.params?.uri
         const subscribers = typeof uri === 'string' ? [...router.subscribers(uri)] : []
         for (const session of subscribers) router.notify(session, message, idFor(session))
+      } else if (message.method === TASK_STATUS) {
+        // MCP Tasks: a status belongs to the session that created the task, whatever request it arrives with.
+        const owner = router.taskOwner(message.params?.taskId, message.params?.status)
+        if (owner) router.notify(owner, message, idFor(owner))
       } else if (origin?.session) router.notify(origin.session, message, origin.id)
     },
   }

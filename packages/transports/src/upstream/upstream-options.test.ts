@@ -48,6 +48,7 @@ describe('upstream() options', () => {
       pendingListChanged: 0,
       pendingRequests: 0,
       serverRequests: 0,
+      tasks: 0,
     })
   })
 })

@@ -86,6 +86,8 @@ export interface UpstreamStats {
   pendingRequests: number
   /** Server-initiated requests (sampling, elicitation, roots) being delivered to clients. */
   serverRequests: number
+  /** Tasks created on the shared connection whose status notifications still have a session to go to. */
+  tasks: number
 }
 
 /** {@link UpstreamOptions} with every default filled in. */

@@ -7,6 +7,7 @@ import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
 import { ListChangedDebouncer } from './list-changed.js'
 import { gatewayCapabilities, ownerHandlers, type Router, sharedHandlers } from './routing.js'
 import { type SendSubscription, Subscriptions } from './subscriptions.js'
+import { TaskOwners } from './task-owners.js'
 import {
   type ResolvedUpstreamOptions,
   resolveUpstreamOptions,
@@ -51,6 +52,7 @@ export class Upstream {
   readonly #handshakes = new Map<Session, Record<string, unknown>>()
   readonly #subscriptions: Subscriptions<Session>
   readonly #listChanged: ListChangedDebouncer<Session>
+  readonly #tasks: TaskOwners<Session>
   #serverRequests = 0
   readonly #router: Router
 
@@ -71,6 +73,7 @@ export class Upstream {
     this.#listChanged = new ListChangedDebouncer(resolved.listChangedDebounce, (session, message) =>
       this.#notify(session, message, undefined),
     )
+    this.#tasks = new TaskOwners(resolved.maxSubscriptions)
     this.#router = this.#makeRouter()
   }
 
@@ -89,6 +92,7 @@ export class Upstream {
       leases: this.#leases.size,
       handshakes: this.#handshakes.size,
       ...this.#subscriptions.stats,
+      tasks: this.#tasks.size,
       pendingListChanged: this.#listChanged.pendingCount,
       pendingRequests,
       serverRequests: this.#serverRequests,
@@ -140,6 +144,18 @@ export class Upstream {
     return {}
   }
 
+  /**
+   * A request from `session` on the shared connection created a task (its
+   * result is a CreateTaskResult): the task's status notifications go to
+   * `session`. A per-session connection needs no table.
+   */
+  taskCreated(session: Session, result: unknown): void {
+    const taskId = (result as { task?: { taskId?: unknown } } | undefined)?.task?.taskId
+    if (this.mode !== 'shared' || typeof taskId !== 'string') return
+    this.#watch(session)
+    this.#tasks.record(taskId, session)
+  }
+
   /** Close every connection and forget every session. */
   async close(): Promise<void> {
     const all = [...this.#leases.values()].map((lease) => lease.opening)
@@ -151,6 +167,7 @@ export class Upstream {
     this.#handshakes.clear()
     this.#subscriptions.clear()
     this.#listChanged.clear()
+    this.#tasks.clear()
     await Promise.all(all.map(closeOnceOpen))
   }
 
@@ -163,6 +180,7 @@ export class Upstream {
       this.#handshakes.delete(session)
       this.#listChanged.drop(session)
       this.#subscriptions.drop(session)
+      this.#tasks.drop(session)
     })
   }
 
@@ -271,6 +289,7 @@ export class Upstream {
     return {
       sessions: this.#sessions,
       subscribers: (uri) => subscriptions.sessionsFor(uri),
+      taskOwner: (taskId, status) => this.#tasks.ownerOf(taskId, status),
       listChanged: (session, message) => this.#listChanged.push(session, message),
       notify: (session, message, related) => this.#notify(session, message, related),
       deliver: async (session, message, related, signal) => {
