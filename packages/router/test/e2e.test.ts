@@ -7,6 +7,7 @@ import { stdio } from '@mcpx/transports/stdio'
 import {
   CallToolResultSchema,
   CreateTaskResultSchema,
+  TaskStatusNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -152,6 +153,15 @@ describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', 
       },
     })
     const client = await connect(gateway.url)
+    const other = await connect(gateway.url, 'other')
+    const statuses: string[] = []
+    const strayStatuses: string[] = []
+    client.setNotificationHandler(TaskStatusNotificationSchema, (n) => {
+      statuses.push(`${n.params.taskId}:${n.params.status}`)
+    })
+    other.setNotificationHandler(TaskStatusNotificationSchema, (n) => {
+      strayStatuses.push(n.params.taskId)
+    })
     const start = (name: string) =>
       client.request(
         {
@@ -173,7 +183,10 @@ describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', 
       'math:slow_task:math_slow_task',
       'data:slow_task:data_slow_task',
     ])
-    const other = await connect(gateway.url, 'other')
+    // The upstreams' completion statuses reach their creator, with the ids it knows.
+    await until(() => statuses.length === 2)
+    expect(statuses.sort()).toEqual(ids.map((id) => `${id}:completed`).sort())
+    expect(strayStatuses).toEqual([])
     for (const id of ids) {
       await expect(other.experimental.tasks.getTask(id)).rejects.toMatchObject({ code: -32602 })
       await expect(other.experimental.tasks.cancelTask(id)).rejects.toMatchObject({ code: -32602 })
