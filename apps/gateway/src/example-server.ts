@@ -1,54 +1,24 @@
-// The example upstream bundled with the gateway: a small MCP server over
-// stdio with a few tools, a resource and a prompt, so that `npm start` has
-// something real to proxy.
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+// The example upstreams bundled with the gateway, so that `npm start` has
+// something real to proxy: small MCP servers over stdio.
+//   example-server [--flavour math|data]   (default: math)
+import { parseArgs } from 'node:util'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
-import { z } from 'zod'
+import { createDataServer } from './examples/data.js'
+import { createMathServer } from './examples/math.js'
 
-const server = new McpServer({ name: 'mcpx-example-math', version: '1.0.0' })
+const FLAVOURS = { math: createMathServer, data: createDataServer }
 
-server.registerTool(
-  'add',
-  { description: 'Add two numbers', inputSchema: { a: z.number(), b: z.number() } },
-  async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }] }),
-)
+let flavour: string
+try {
+  flavour = parseArgs({ options: { flavour: { type: 'string', default: 'math' } } }).values.flavour
+  if (!Object.hasOwn(FLAVOURS, flavour)) throw new Error(`unknown flavour "${flavour}"`)
+} catch (error) {
+  process.stderr.write(`example-server: ${(error as Error).message}\n`)
+  process.stderr.write('usage: example-server [--flavour math|data]\n')
+  process.exit(2)
+}
 
-server.registerTool(
-  'echo',
-  { description: 'Echo the text back', inputSchema: { text: z.string() } },
-  async ({ text }) => ({ content: [{ type: 'text', text }] }),
-)
-
-server.registerTool(
-  'count',
-  {
-    description: 'Count to n, reporting progress on the way',
-    inputSchema: { n: z.number().int().min(1).max(100) },
-  },
-  async ({ n }, extra) => {
-    const token = extra._meta?.progressToken
-    for (let i = 1; i <= n; i++) {
-      if (token !== undefined) {
-        await extra.sendNotification({
-          method: 'notifications/progress',
-          params: { progressToken: token, progress: i, total: n },
-        })
-      }
-    }
-    return { content: [{ type: 'text', text: `counted to ${n}` }] }
-  },
-)
-
-server.registerResource('readme', 'example://readme', { mimeType: 'text/plain' }, async (uri) => ({
-  contents: [{ uri: uri.href, text: 'This is the mcpx example upstream.' }],
-}))
-
-server.registerPrompt(
-  'explain',
-  { description: 'Ask for an explanation', argsSchema: { topic: z.string() } },
-  ({ topic }) => ({
-    messages: [{ role: 'user', content: { type: 'text', text: `Explain ${topic} simply.` } }],
-  }),
-)
-
+const server = FLAVOURS[flavour as keyof typeof FLAVOURS]()
+// The parent closing our stdin is how a stdio server is told to stop.
+process.stdin.on('end', () => void server.close().finally(() => process.exit(0)))
 await server.connect(new StdioServerTransport())
