@@ -1,0 +1,181 @@
+// Small readers for validating an untrusted config value: each reports what is
+// wrong with one value, under its JSON path, and returns it typed or undefined.
+// Missing values (undefined) are never a problem here; the caller says what is
+// required.
+
+/** Every problem found in one config, as `path: message` lines. */
+export class Problems {
+  readonly list: string[] = []
+
+  add(path: string, message: string): undefined {
+    this.list.push(`${path || '(top level)'}: ${message}`)
+    return undefined
+  }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/** The path of `key` inside `path`: `upstreams.math`, `routes[0]`, `upstreams["my server"]`. */
+export function at(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`
+  if (!IDENTIFIER.test(key)) return `${path}[${JSON.stringify(key)}]`
+  return path ? `${path}.${key}` : key
+}
+
+/** A value as a message shows it: short, and never more than 40 characters of it. */
+export function shown(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value)
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text
+}
+
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * An object whose keys are all in `keys`; each other key is reported, with
+ * the nearest allowed one when it looks like a typo.
+ */
+export function object(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  keys: readonly string[],
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value)) return problems.add(path, `must be an object, got ${shown(value)}`)
+  for (const key of Object.keys(value)) {
+    if (keys.includes(key)) continue
+    const near = nearest(key, keys)
+    problems.add(at(path, key), `unknown key${near ? ` (did you mean ${near}?)` : ''}`)
+  }
+  return value
+}
+
+/** A map with keys of its caller's choosing (upstreams, env, headers). */
+export function record(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined
+  if (!isObject(value)) return problems.add(path, `must be an object, got ${shown(value)}`)
+  return value
+}
+
+export function string(value: unknown, path: string, problems: Problems): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value === '') {
+    return problems.add(path, `must be a non-empty string, got ${shown(value)}`)
+  }
+  return value
+}
+
+export function boolean(value: unknown, path: string, problems: Problems): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value
+  return problems.add(path, `must be true or false, got ${shown(value)}`)
+}
+
+interface NumberRule {
+  min?: number
+  max?: number
+  integer?: boolean
+}
+
+/** A finite number within the rule, reported as `must be an integer from 1 to 64` and the like. */
+export function number(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  rule: NumberRule = {},
+): number | undefined {
+  if (value === undefined) return undefined
+  const { min, max, integer = false } = rule
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!integer || Number.isInteger(value)) &&
+    (min === undefined || value >= min) &&
+    (max === undefined || value <= max)
+  if (ok) return value
+  const kind = integer ? 'an integer' : 'a number'
+  return problems.add(path, `must be ${kind}${rangeOf(rule)}, got ${shown(value)}`)
+}
+
+function rangeOf({ min, max }: NumberRule): string {
+  if (min !== undefined && max !== undefined) return ` from ${min} to ${max}`
+  if (min !== undefined) return ` ≥ ${min}`
+  if (max !== undefined) return ` ≤ ${max}`
+  return ''
+}
+
+export function oneOf<T extends string>(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined
+  if (choices.includes(value as T)) return value as T
+  const list = choices.map((choice) => `'${choice}'`).join(', ')
+  return problems.add(path, `must be one of ${list}, got ${shown(value)}`)
+}
+
+/** An array of non-empty strings. */
+export function strings(value: unknown, path: string, problems: Problems): string[] | undefined {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value)) return problems.add(path, `must be an array of strings`)
+  const bad = value.findIndex((item) => typeof item !== 'string' || item === '')
+  if (bad >= 0) {
+    return problems.add(at(path, bad), `must be a non-empty string, got ${shown(value[bad])}`)
+  }
+  return value as string[]
+}
+
+/** An object of string values, its keys matching `keyPattern` (described by `keyRule`). */
+export function stringMap(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  keyPattern: RegExp,
+  keyRule: string,
+): Record<string, string> | undefined {
+  const map = record(value, path, problems)
+  if (map === undefined) return undefined
+  let ok = true
+  for (const [key, item] of Object.entries(map)) {
+    if (!keyPattern.test(key)) ok = problems.add(at(path, key), keyRule) ?? false
+    else if (typeof item !== 'string') {
+      ok = problems.add(at(path, key), `must be a string, got ${shown(item)}`) ?? false
+    }
+  }
+  // fromEntries defines own properties: a "__proto__" key stays a key.
+  return ok ? Object.fromEntries(Object.entries(map) as [string, string][]) : undefined
+}
+
+/** The allowed key within two edits of `key`, if there is one. */
+function nearest(key: string, keys: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = 3
+  for (const candidate of keys) {
+    const distance = edits(key.toLowerCase(), candidate.toLowerCase())
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance]
+  }
+  return best
+}
+
+/** Levenshtein distance. */
+function edits(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution)
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}

@@ -1,0 +1,193 @@
+import { type CollisionPolicy, createMatcher, type Route, type RouterOptions } from '@mcpx/router'
+import { at, isObject, number, object, oneOf, Problems, shown, string, strings } from './check.js'
+import type { GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
+import { checkUpstreams, NAME } from './config-upstreams.js'
+import type { FrontEnd } from './serve.js'
+
+export type { ConfigFile, GatewayConfig } from './config-types.js'
+export { NAME }
+
+/** A config checked whole: either every problem in it, or the config to build. */
+export type Checked =
+  | { ok: true; config: GatewayConfig }
+  | { ok: false; problems: readonly string[] }
+
+const TOP = ['serve', 'upstreams', 'routes', 'router'] as const
+const SERVE = ['transport', 'host', 'port', 'path', 'allowedHosts'] as const
+const FRONT_ENDS: readonly FrontEnd[] = ['http', 'sse', 'websocket', 'stdio']
+const ROUTE = ['tools', 'resources', 'prompts', 'methods', 'to', 'priority'] as const
+const PATTERN_KINDS = ['tools', 'resources', 'prompts', 'methods'] as const
+const ROUTER = ['default', 'collisions', 'pageSize', 'cursorKey', 'separator', 'maxLength'] as const
+const COLLISIONS: readonly CollisionPolicy[] = ['first', 'error']
+/** Cursor HMAC keys shorter than this are refused by the router. */
+const MIN_CURSOR_KEY = 16
+const SEPARATOR = /^[A-Za-z0-9_.-]{1,4}$/
+
+/**
+ * Check a parsed config file (untrusted JSON) against the gateway's schema:
+ * unknown keys, wrong types, out-of-range numbers, routes and defaults naming
+ * no upstream. Every problem is reported, each under its JSON path.
+ *
+ * @example
+ * ```ts
+ * const checked = checkConfig(JSON.parse(text))
+ * if (!checked.ok) for (const line of checked.problems) console.error(line)
+ * ```
+ */
+export function checkConfig(value: unknown): Checked {
+  const problems = new Problems()
+  if (!isObject(value)) {
+    problems.add('', `must be an object, got ${shown(value)}`)
+    return { ok: false, problems: problems.list }
+  }
+  const file = object(value, '', problems, TOP)!
+  const serve = checkServe(file.serve, problems)
+  const upstreams = checkUpstreams(file.upstreams, problems)
+  // Names as written, so that a route to an upstream with a problem of its own is not also wrong.
+  const names = isObject(file.upstreams) ? Object.keys(file.upstreams) : []
+  const routes = checkRoutes(file.routes, names, problems)
+  const router = checkRouter(file.router, names, problems)
+  if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
+  return {
+    ok: true,
+    config: { serve, upstreams, router: routerOptions(upstreams, routes, router) },
+  }
+}
+
+function checkServe(value: unknown, problems: Problems): ServeConfig {
+  const serve = object(value, 'serve', problems, SERVE) ?? {}
+  const path = string(serve.path, 'serve.path', problems)
+  if (path !== undefined && !path.startsWith('/')) problems.add('serve.path', 'must start with /')
+  return {
+    transport: oneOf(serve.transport, 'serve.transport', problems, FRONT_ENDS) ?? 'http',
+    host: string(serve.host, 'serve.host', problems) ?? '127.0.0.1',
+    port: number(serve.port, 'serve.port', problems, { min: 0, max: 65535, integer: true }) ?? 3000,
+    path: path ?? '/mcp',
+    allowedHosts: strings(serve.allowedHosts, 'serve.allowedHosts', problems) ?? [],
+  }
+}
+
+function checkRoutes(value: unknown, names: readonly string[], problems: Problems): Route[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) {
+    problems.add('routes', `must be an array of routes, got ${shown(value)}`)
+    return []
+  }
+  return value.flatMap((item, i) => {
+    const route = checkRoute(item, at('routes', i), names, problems)
+    return route ? [route] : []
+  })
+}
+
+function checkRoute(
+  value: unknown,
+  path: string,
+  names: readonly string[],
+  problems: Problems,
+): Route | undefined {
+  if (!isObject(value)) return problems.add(path, `must be a route object, got ${shown(value)}`)
+  const route = object(value, path, problems, ROUTE)!
+  const to = checkName(route.to, at(path, 'to'), names, problems)
+  if (route.to === undefined) problems.add(at(path, 'to'), 'is required')
+  const priority = number(route.priority, at(path, 'priority'), problems)
+  const kinds = PATTERN_KINDS.filter((kind) => route[kind] !== undefined)
+  if (kinds.length === 0) problems.add(path, 'needs tools, resources, prompts or methods')
+  const patterns = kinds.map((kind) => [kind, checkPatterns(route[kind], at(path, kind), problems)])
+  if (to === undefined || patterns.some(([, list]) => list === undefined)) return undefined
+  return { ...Object.fromEntries(patterns), to, ...(priority !== undefined && { priority }) }
+}
+
+/** One glob or a non-empty list of them, each compiled now so that a bad one has its path. */
+function checkPatterns(value: unknown, path: string, problems: Problems): string[] | undefined {
+  const list = typeof value === 'string' ? [value] : strings(value, path, problems)
+  if (list === undefined) return undefined
+  if (list.length === 0) return problems.add(path, 'must be a pattern or a non-empty array of them')
+  let ok = true
+  list.forEach((pattern, i) => {
+    const where = typeof value === 'string' ? path : at(path, i)
+    try {
+      createMatcher([{ pattern, value: true }], { memo: 0 })
+    } catch (error) {
+      const why = (error as Error).message.replace(/^\[@mcpx\/router\] matcher entries\[0\]: /, '')
+      ok = problems.add(where, why.replace(/^pattern /, '')) ?? false
+    }
+  })
+  return ok ? list : undefined
+}
+
+/** A string naming one of the upstreams. */
+function checkName(
+  value: unknown,
+  path: string,
+  names: readonly string[],
+  problems: Problems,
+): string | undefined {
+  const name = string(value, path, problems)
+  if (name === undefined || names.length === 0) return undefined
+  if (names.includes(name)) return name
+  const known = names.map((n) => `"${n}"`).join(', ')
+  return problems.add(path, `names no upstream: "${name}" (the upstreams are ${known})`)
+}
+
+interface RouterSection {
+  default?: string
+  collisions?: CollisionPolicy
+  pageSize?: number
+  cursorKey?: string
+  separator?: string
+  maxLength?: number
+}
+
+function checkRouter(value: unknown, names: readonly string[], problems: Problems): RouterSection {
+  const router = object(value, 'router', problems, ROUTER) ?? {}
+  const cursorKey = string(router.cursorKey, 'router.cursorKey', problems)
+  if (cursorKey !== undefined && cursorKey.length < MIN_CURSOR_KEY) {
+    // The key itself is a secret: not shown.
+    problems.add('router.cursorKey', `must be at least ${MIN_CURSOR_KEY} characters`)
+  }
+  const separator = string(router.separator, 'router.separator', problems)
+  if (separator !== undefined && !SEPARATOR.test(separator)) {
+    problems.add('router.separator', 'must be 1 to 4 characters, each one of A-Z a-z 0-9 _ . -')
+  }
+  return {
+    default: checkName(router.default, 'router.default', names, problems),
+    collisions: oneOf(router.collisions, 'router.collisions', problems, COLLISIONS),
+    pageSize: number(router.pageSize, 'router.pageSize', problems, { min: 0, integer: true }),
+    cursorKey,
+    separator,
+    maxLength: number(router.maxLength, 'router.maxLength', problems, {
+      min: 1,
+      max: 128,
+      integer: true,
+    }),
+  }
+}
+
+/**
+ * The router's options. With one upstream, that upstream is also the default:
+ * it serves whatever no list names (vendor methods, a tool called before it
+ * was listed), as it would with no router in front of it.
+ */
+function routerOptions(
+  upstreams: Record<string, UpstreamConfig>,
+  routes: Route[],
+  section: RouterSection,
+): Omit<RouterOptions, 'log'> {
+  const names = Object.keys(upstreams)
+  const fallback = section.default ?? (names.length === 1 ? names[0] : undefined)
+  const { separator, maxLength } = section
+  return {
+    upstreams: Object.fromEntries(names.map((name) => [name, upstreams[name]!.entry])),
+    routes,
+    ...(fallback !== undefined && { default: fallback }),
+    ...(section.collisions !== undefined && { collisions: section.collisions }),
+    ...(section.pageSize !== undefined && { pageSize: section.pageSize }),
+    ...(section.cursorKey !== undefined && { cursorKey: section.cursorKey }),
+    ...((separator !== undefined || maxLength !== undefined) && {
+      namespace: {
+        ...(separator !== undefined && { separator }),
+        ...(maxLength !== undefined && { maxLength }),
+      },
+    }),
+  }
+}
