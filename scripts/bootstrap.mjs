@@ -60,10 +60,8 @@ const tasks = {
   start(args) {
     install()
     run(bin('turbo'), ['run', 'build', '--filter=@mcpx/gateway...', '--output-logs=errors-only'])
-    run(process.execPath, [
-      join(root, 'apps/gateway/dist/cli.js'),
-      ...(args.length ? args : ['--example']),
-    ])
+    // No arguments: the gateway's default config, the bundled example upstreams behind the router.
+    run(process.execPath, [join(root, 'apps/gateway/dist/cli.js'), ...args])
   },
 }
 
