@@ -1,4 +1,4 @@
-import { type Context, McpxError, type Next } from '@mcpx/core'
+import { type Context, McpxError, type Next, sessionKey } from '@mcpx/core'
 import type { Group } from './group.js'
 import type { ListKind } from './lists.js'
 
@@ -41,6 +41,9 @@ export class Catalog {
   readonly #options: CatalogOptions
   /** Bumped whenever any group's items change, so that the merged view knows to rebuild. */
   version = 0
+  /** The latest lister: a missing upstream is asked again as it, when no one else asks. */
+  #probe: { readonly ctx: Context; readonly next: Next } | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
 
   constructor(kind: ListKind, groups: readonly Group[], options: CatalogOptions) {
     this.kind = kind
@@ -74,6 +77,7 @@ export class Catalog {
 
   /** Fetch what is stale, as `ctx` (forks of it) through `next`; never rejects. */
   async refresh(ctx: Context, next: Next): Promise<void> {
+    this.#probe = { ctx, next }
     const now = this.#now()
     const waits: Promise<void>[] = []
     for (const group of this.#groups) {
@@ -83,6 +87,13 @@ export class Catalog {
       waits.push(entry.loading)
     }
     await Promise.all(waits)
+  }
+
+  /** Stop asking missing upstreams (the proxy is closing). */
+  close(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#probe = undefined
   }
 
   /** The upstream said its list changed: fetch it again when next needed. */
@@ -122,6 +133,23 @@ export class Catalog {
       `upstream "${group.name}" is missing from ${this.kind.method} (${why})${kept}; asked again in ${retryInterval} ms`,
     )
     if (!entry.items) entry.missing = true
+    this.#schedule(retryInterval)
+  }
+
+  /**
+   * Ask a missing upstream again after `delay` even if no client lists
+   * meanwhile, as the latest lister (while its session lives), so that it
+   * joins, and the clients hear of it, as soon as it answers.
+   */
+  #schedule(delay: number): void {
+    if (this.#timer !== undefined || !this.#probe) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      const probe = this.#probe
+      if (!probe || probe.ctx.get(sessionKey)?.closed) return
+      void this.refresh(probe.ctx.fork(), probe.next)
+    }, delay)
+    ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
   /** The upstream's whole list, page after page, as one replica of `group` answers it. */

@@ -1,6 +1,7 @@
-import { createHealthRegistry } from '@mcpx/core'
+import { type ClientSession, createHealthRegistry, type Middleware, sessionKey } from '@mcpx/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fakeGateway, toolsUpstream } from '../test/fake.js'
+import { until } from '../test/until.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -119,6 +120,41 @@ describe('router: an upstream that is down', () => {
     expect(gw.logs.some((line) => /upstream "data" is back/.test(line))).toBe(true)
   })
 
+  it('asks a missing upstream again on its own and tells the sessions that listed when it joins', async () => {
+    const told: string[] = []
+    const session: ClientSession = {
+      id: 's1',
+      closed: false,
+      toClient: async (message) => {
+        told.push(message.method)
+      },
+      onClose: () => () => {},
+    }
+    const asSession: Middleware = async (ctx, next) => {
+      ctx.set(sessionKey, session)
+      await next()
+    }
+    let down = true
+    const flaky = toolsUpstream('data', ['query'])
+    const gw = fakeGateway(
+      {
+        math: toolsUpstream('math', ['add']),
+        data: (method, params) => {
+          if (down) throw new Error('connection refused')
+          return flaky(method, params)
+        },
+      },
+      { upstreams: { math: {}, data: {} }, retryInterval: 20 },
+      [asSession],
+    )
+    expect(names(await gw.request('tools/list'))).toEqual(['add'])
+    down = false
+    await until(() => told.length > 0)
+    expect(told).toEqual(['notifications/tools/list_changed'])
+    expect(names(await gw.request('tools/list'))).toEqual(['add', 'query'])
+    gw.router.close()
+  })
+
   it('does not fail initialize while another upstream answers, and logs the missing one', async () => {
     const gw = fakeGateway(
       {
@@ -177,14 +213,22 @@ describe('router: replicas', () => {
     })
   })
 
-  it('sends logging/setLevel to every replica of every upstream', async () => {
+  it('sends logging/setLevel to every upstream, on the replica the session is balanced to', async () => {
     const ok = () => ({})
     const gw = fakeGateway(
       { 'math-1': ok, 'math-2': ok, data: ok },
       { upstreams: { math: { replicas: ['math-1', 'math-2'] }, data: {} } },
     )
     expect(await gw.request('logging/setLevel', { level: 'debug' })).toEqual({})
-    expect(gw.calls.map((c) => c.upstream).sort()).toEqual(['data', 'math-1', 'math-2'])
+    expect(gw.calls.map((c) => c.upstream).sort()).toEqual(['data', 'math-1'])
+  })
+
+  it('answers logging/setLevel when one upstream refuses it and another takes it', async () => {
+    const gw = fakeGateway(
+      { math: toolsUpstream('math', []), data: () => ({}) },
+      { upstreams: { math: {}, data: {} } },
+    )
+    expect(await gw.request('logging/setLevel', { level: 'info' })).toEqual({})
   })
 })
 

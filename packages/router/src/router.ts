@@ -36,6 +36,8 @@ export interface Router extends Middleware {
   readonly collisions: readonly Collision[]
   /** Tasks remembered for their creators. */
   readonly taskCount: number
+  /** Stop the timers that ask missing upstreams again; `proxy.close()` calls it. */
+  close(): void
 }
 
 /**
@@ -129,6 +131,11 @@ export function router(options: RouterOptions): Router {
   Object.defineProperties(middleware, {
     collisions: { get: () => [...collisions.values()] },
     taskCount: { get: () => tasks.size },
+    close: {
+      value: () => {
+        for (const list of lists.values()) list.catalog.close()
+      },
+    },
   })
   return middleware
 }
@@ -213,21 +220,23 @@ async function complete(resolver: Resolver, ctx: Context, next: Next): Promise<v
 }
 
 /**
- * `logging/setLevel`: every replica of every group, each through the rest
- * of the stack. It succeeds when one did (an upstream without logging
+ * `logging/setLevel`: every entry, each through the rest of the stack, to
+ * the replica its balancer picks for this session (with a sticky strategy,
+ * the session's own). It succeeds when one did (an upstream without logging
  * refuses); the error is the first one otherwise.
  */
 async function everywhere(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
-  const sends = groups.flatMap((group) =>
-    group.replicas.map((replica) => {
+  const errors = await Promise.all(
+    groups.map(async (group) => {
       const child = ctx.fork()
-      return group.send(child, next, replica, ctx.method, ctx.params, true).then(
-        () => child.error ?? undefined,
-        (error: unknown) => error ?? 'failed',
-      )
+      try {
+        await group.send(child, next, group.pick(child), ctx.method, ctx.params, true)
+        return child.error
+      } catch (error) {
+        return error ?? new Error('failed')
+      }
     }),
   )
-  const errors = await Promise.all(sends)
   if (errors.some((error) => error === undefined)) {
     ctx.result = {} as typeof ctx.result
     return
@@ -235,13 +244,15 @@ async function everywhere(ctx: Context, next: Next, groups: readonly Group[]): P
   throw errors[0]
 }
 
-/** A client notification (roots changed, …) concerns every upstream of the session. */
+/**
+ * A client notification (roots changed, …) concerns every entry: each gets
+ * it on the replica its balancer picks for this session, as `initialize` did.
+ */
 async function broadcast(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
   await Promise.all(
-    groups.flatMap((group) =>
-      group.replicas.map((replica) =>
-        group.send(ctx.fork(), next, replica, ctx.method, ctx.params, true).catch(() => {}),
-      ),
-    ),
+    groups.map(async (group) => {
+      const child = ctx.fork()
+      await group.send(child, next, group.pick(child), ctx.method, ctx.params, true).catch(() => {})
+    }),
   )
 }

@@ -12,6 +12,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { type Router, type RouterOptions, router } from '../src/index.js'
 
+export { until } from './until.js'
+
 /** An upstream for the gateway: a connector, or a catalog fixture served in process. */
 export type UpstreamSpec = Connector | CatalogOptions
 
@@ -67,13 +69,4 @@ export async function connect(url: string, name = 'router-test'): Promise<Client
 export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content
   return content?.[0]?.text ?? ''
-}
-
-/** Resolve once `predicate` holds, polling; reject after `ms`. */
-export async function until(predicate: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
