@@ -263,5 +263,8 @@ describe('router options', () => {
       /default names no upstream/,
     )
     expect(() => fakeGateway({}, { upstreams: {} })).toThrow(/at least one entry/)
+    expect(() =>
+      fakeGateway({}, { upstreams: { a: { namespace: 'x' }, b: { namespace: 'x' } } }),
+    ).toThrow(/"a" and "b" share the namespace "x"/)
   })
 })

@@ -8,7 +8,7 @@ import {
 } from '@mcpx/core'
 import { Aggregate } from './aggregate.js'
 import { Catalog } from './catalog.js'
-import { createCursorCodec } from './cursor.js'
+import { type CursorCodec, createCursorCodec } from './cursor.js'
 import { Group } from './group.js'
 import { initialize } from './initialize.js'
 import { ListChanges } from './list-changes.js'
@@ -21,10 +21,15 @@ import {
   TEMPLATES,
   TOOLS,
 } from './lists.js'
-import { createNamer } from './namespace.js'
-import { type Collision, type RouterOptions, resolveOptions } from './options.js'
+import { createNamer, type Namer } from './namespace.js'
+import {
+  type Collision,
+  type ResolvedOptions,
+  type RouterOptions,
+  resolveOptions,
+} from './options.js'
 import { placeName, placeUri, type Resolver } from './resolve.js'
-import { compileRoutes } from './routes.js'
+import { compileRoutes, type RouteTable } from './routes.js'
 import { Tasks } from './tasks.js'
 
 type Json = Record<string, unknown>
@@ -70,50 +75,26 @@ export function router(options: RouterOptions): Router {
   const byName = new Map(groups.map((group) => [group.name, group]))
   const routes = compileRoutes(options.routes ?? [], byName, resolved.memo)
   const namer = createNamer(options.namespace)
-  const cursors = createCursorCodec({ key: options.cursorKey })
   const collisions = new Map<string, Collision>()
   const changes = new ListChanges(
     groups,
     (kind, group) => lists.get(kind)!.catalog.invalidate(group),
     log,
   )
-  const lists = new Map<ListKind, Aggregate>()
-  for (const kind of LIST_KINDS) {
-    const catalog = new Catalog(kind, groups, {
-      retryInterval: resolved.retryInterval,
-      maxItems: resolved.maxItems,
-      log,
-      onJoin: (joined, group) => changes.joined(joined, group),
-    })
-    const input = {
-      kind,
-      groups,
-      itemsOf: (group: Group) => catalog.itemsOf(group),
-      namer,
-      routes,
-      policy: resolved.collisions,
-      report(collision: Collision, why: string) {
-        collisions.set(`${collision.kind}\u0000${collision.name}`, collision)
-        log(
-          `${collision.kind} "${collision.name}" is exposed by ${collision.upstreams.map((u) => `"${u}"`).join(' and ')}: ${why}`,
-        )
-      },
-    }
-    lists.set(kind, new Aggregate(catalog, input, cursors, resolved.pageSize))
-  }
-  const prefixed = groups.filter((group) => group.prefix !== '')
-  const resolver: Resolver = {
+  const lists = aggregates({
+    groups,
     routes,
     namer,
-    groups,
-    prefixes: prefixed.map((group) => group.prefix),
-    byPrefix: new Map(prefixed.map((group) => [group.prefix, group])),
-    fallback: options.default === undefined ? undefined : byName.get(options.default),
-    tools: lists.get(TOOLS)!,
-    prompts: lists.get(PROMPTS)!,
-    resources: lists.get(RESOURCES)!,
-    templates: lists.get(TEMPLATES)!,
-  }
+    resolved,
+    cursors: createCursorCodec({ key: options.cursorKey }),
+    onJoin: (kind, group) => changes.joined(kind, group),
+    report(collision, why) {
+      collisions.set(`${collision.kind}\u0000${collision.name}`, collision)
+      const by = collision.upstreams.map((u) => `"${u}"`).join(' and ')
+      log(`${collision.kind} "${collision.name}" is exposed by ${by}: ${why}`)
+    },
+  })
+  const resolver = resolverOf(groups, routes, namer, lists, options.default)
   const tasks = new Tasks(resolved.maxTasks)
   const handlers = requestHandlers(resolver, groups, tasks, changes, lists, log)
 
@@ -138,6 +119,73 @@ export function router(options: RouterOptions): Router {
     },
   })
   return middleware
+}
+
+interface AggregatesInput {
+  readonly groups: readonly Group[]
+  readonly routes: RouteTable
+  readonly namer: Namer
+  readonly resolved: ResolvedOptions
+  readonly cursors: CursorCodec
+  readonly onJoin: (kind: ListKind, group: Group) => void
+  readonly report: (collision: Collision, why: string) => void
+}
+
+/** One aggregated list per list method, each over its own catalog. */
+function aggregates(input: AggregatesInput): Map<ListKind, Aggregate> {
+  const { groups, resolved } = input
+  const lists = new Map<ListKind, Aggregate>()
+  for (const kind of LIST_KINDS) {
+    const catalog = new Catalog(kind, groups, {
+      retryInterval: resolved.retryInterval,
+      maxItems: resolved.maxItems,
+      log: resolved.log,
+      onJoin: input.onJoin,
+    })
+    const merge = {
+      kind,
+      groups,
+      itemsOf: (group: Group) => catalog.itemsOf(group),
+      namer: input.namer,
+      routes: input.routes,
+      policy: resolved.collisions,
+      report: input.report,
+    }
+    lists.set(kind, new Aggregate(catalog, merge, input.cursors, resolved.pageSize))
+  }
+  return lists
+}
+
+function resolverOf(
+  groups: readonly Group[],
+  routes: RouteTable,
+  namer: Namer,
+  lists: ReadonlyMap<ListKind, Aggregate>,
+  fallback: string | undefined,
+): Resolver {
+  const prefixed = groups.filter((group) => group.prefix !== '')
+  const byPrefix = new Map<string, Group>()
+  for (const group of prefixed) {
+    const other = byPrefix.get(group.prefix)
+    if (other) {
+      throw new TypeError(
+        `[@mcpx/router] "${other.name}" and "${group.name}" share the namespace "${group.prefix}"`,
+      )
+    }
+    byPrefix.set(group.prefix, group)
+  }
+  return {
+    routes,
+    namer,
+    groups,
+    prefixes: prefixed.map((group) => group.prefix),
+    byPrefix,
+    fallback: groups.find((group) => group.name === fallback),
+    tools: lists.get(TOOLS)!,
+    prompts: lists.get(PROMPTS)!,
+    resources: lists.get(RESOURCES)!,
+    templates: lists.get(TEMPLATES)!,
+  }
 }
 
 function toClient(ctx: Context, next: Next, changes: ListChanges, tasks: Tasks): Promise<void> {
