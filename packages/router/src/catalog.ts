@@ -147,6 +147,8 @@ export class Catalog {
       this.#timer = undefined
       const probe = this.#probe
       if (!probe || probe.ctx.get(sessionKey)?.closed) return
+      // Due now, even if the clock says a millisecond short (timers may fire early).
+      for (const entry of this.#entries.values()) entry.retryAt = 0
       void this.refresh(probe.ctx.fork(), probe.next)
     }, delay)
     ;(this.#timer as { unref?: () => void }).unref?.()
