@@ -153,6 +153,10 @@ export function createMatcher<T>(
     throw new TypeError('[@mcpx/router] matcher memo must be a non-negative integer')
   const compiled = new Compiled<T>(entries)
   const memo = new Map<string, Candidate<T> | typeof MISS>()
+  // The memo's names in insertion order, as a ring: evicting the oldest
+  // without `memo.keys().next()`, which costs more than the lookup it saves.
+  const ring: string[] = []
+  let oldest = 0
   return {
     match(name) {
       if (typeof name !== 'string') return undefined
@@ -162,7 +166,12 @@ export function createMatcher<T>(
       if (known !== undefined) return known === MISS ? undefined : known.value
       const best = compiled.resolve(name, exact)
       if (bound > 0 && name.length <= MAX_MEMO_NAME) {
-        if (memo.size >= bound) memo.delete(memo.keys().next().value as string)
+        if (ring.length < bound) ring.push(name)
+        else {
+          memo.delete(ring[oldest] as string)
+          ring[oldest] = name
+          oldest = oldest + 1 === bound ? 0 : oldest + 1
+        }
         memo.set(name, best ?? MISS)
       }
       return best?.value
