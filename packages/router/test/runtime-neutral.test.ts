@@ -5,7 +5,9 @@ import { expect, it } from 'vitest'
 it('imports nothing from node: and uses no Buffer in its source (it runs on any JS runtime)', () => {
   const dir = join(import.meta.dirname, '../src')
   const offenders = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('.ts') && !file.includes('.test') && !file.includes('test-fixtures'))
+    .filter(
+      (file) => file.endsWith('.ts') && !file.includes('.test') && !file.includes('test-fixtures'),
+    )
     .filter((file) => /from ['"]node:|\bBuffer\b/.test(readFileSync(join(dir, file), 'utf8')))
   expect(offenders).toEqual([])
 })

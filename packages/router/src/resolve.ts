@@ -1,0 +1,114 @@
+import { accessKey, type Context, ErrorCode, McpxError, type Next } from '@mcpx/core'
+import type { Aggregate } from './aggregate.js'
+import type { Group } from './group.js'
+import type { Namer } from './namespace.js'
+import type { RouteTable } from './routes.js'
+import { compileUriTemplate } from './match/uri-template.js'
+
+/** Where a name goes: the group, and the name its upstream knows. */
+export interface Placement {
+  readonly group: Group
+  readonly original: string
+}
+
+/** What resolving needs; built once by the router. */
+export interface Resolver {
+  readonly routes: RouteTable
+  readonly namer: Namer
+  readonly groups: readonly Group[]
+  readonly prefixes: readonly string[]
+  readonly byPrefix: ReadonlyMap<string, Group>
+  readonly fallback: Group | undefined
+  readonly tools: Aggregate
+  readonly prompts: Aggregate
+  readonly resources: Aggregate
+  readonly templates: Aggregate
+}
+
+/** Compiled URI templates, bounded: templates come from upstreams. */
+const templates = new Map<string, (uri: string) => boolean>()
+const MAX_TEMPLATES = 1000
+
+/**
+ * A tool or prompt name as the client sent it → its group and original
+ * name. In order: a route, the merged list (which knows shortened names), a
+ * namespace prefix, the default entry. A name the caller may not use is
+ * refused exactly like an unknown one.
+ */
+export async function placeName(
+  resolver: Resolver,
+  kind: 'tool' | 'prompt',
+  name: unknown,
+  ctx: Context,
+  next: Next,
+): Promise<Placement> {
+  const unknown = () =>
+    new McpxError(ErrorCode.InvalidParams, `Unknown ${kind}: ${String(name).slice(0, 200)}`)
+  if (typeof name !== 'string' || name === '') throw unknown()
+  if (ctx.get(accessKey)?.(kind, name) === false) throw unknown()
+  const list = kind === 'tool' ? resolver.tools : resolver.prompts
+  const routed = resolver.routes[kind === 'tool' ? 'tools' : 'prompts']?.match(name)
+  const item = await list.lookup(name, ctx, next)
+  if (routed) {
+    const original = item?.group === routed ? item.original : unprefixed(resolver, routed, name)
+    return { group: routed, original }
+  }
+  if (item) return { group: item.group, original: item.original }
+  const parsed = resolver.namer.parse(name, resolver.prefixes)
+  const group = parsed && resolver.byPrefix.get(parsed.prefix)
+  if (parsed && group) return { group, original: parsed.name }
+  if (resolver.fallback) return { group: resolver.fallback, original: name }
+  throw unknown()
+}
+
+/**
+ * A resource URI → its group: a route, a listed resource, a listed template
+ * it expands, the default entry. Unknown (or not allowed): -32002, as MCP
+ * Resources §Error Handling says.
+ */
+export async function placeUri(
+  resolver: Resolver,
+  uri: unknown,
+  ctx: Context,
+  next: Next,
+): Promise<Group> {
+  const notFound = () =>
+    new McpxError(ErrorCode.ResourceNotFound, `Resource not found: ${String(uri).slice(0, 200)}`, {
+      data: { uri },
+    })
+  if (typeof uri !== 'string' || uri === '') throw notFound()
+  if (ctx.get(accessKey)?.('resource', uri) === false) throw notFound()
+  const routed = resolver.routes.resources?.match(uri)
+  if (routed) return routed
+  const item = await resolver.resources.lookup(uri, ctx, next)
+  if (item) return item.group
+  const merged = await resolver.templates.view(ctx, next)
+  for (const template of merged.items) {
+    if (matcherOf(template.exposed)(uri)) return template.group
+  }
+  if (resolver.fallback) return resolver.fallback
+  throw notFound()
+}
+
+function unprefixed(resolver: Resolver, group: Group, name: string): string {
+  if (group.prefix === '') return name
+  const parsed = resolver.namer.parse(name, [group.prefix])
+  return parsed ? parsed.name : name
+}
+
+function matcherOf(template: string): (uri: string) => boolean {
+  const known = templates.get(template)
+  if (known) return known
+  const test = compiled(template)
+  if (templates.size >= MAX_TEMPLATES) templates.delete(templates.keys().next().value!)
+  templates.set(template, test)
+  return test
+}
+
+function compiled(template: string): (uri: string) => boolean {
+  try {
+    return compileUriTemplate(template)
+  } catch {
+    return () => false // an upstream's malformed template matches nothing
+  }
+}
