@@ -12,6 +12,7 @@ export {
   type MatcherEntry,
   type MatcherOptions,
 } from './match/matcher.js'
+export { compileUriTemplate } from './match/uri-template.js'
 export { createNamer, isValidToolName, type Namer, type NamespaceOptions } from './namespace.js'
 export type {
   Collision,
@@ -23,4 +24,3 @@ export type {
   UpstreamEntry,
 } from './options.js'
 export { type Router, router } from './router.js'
-export { compileUriTemplate } from './match/uri-template.js'

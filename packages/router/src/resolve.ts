@@ -1,9 +1,9 @@
 import { accessKey, type Context, ErrorCode, McpxError, type Next } from '@mcpx/core'
 import type { Aggregate } from './aggregate.js'
 import type { Group } from './group.js'
+import { compileUriTemplate } from './match/uri-template.js'
 import type { Namer } from './namespace.js'
 import type { RouteTable } from './routes.js'
-import { compileUriTemplate } from './match/uri-template.js'
 
 /** Where a name goes: the group, and the name its upstream knows. */
 export interface Placement {
