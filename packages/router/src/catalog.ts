@@ -38,6 +38,8 @@ export class Catalog {
   readonly kind: ListKind
   readonly #groups: readonly Group[]
   readonly #entries = new Map<Group, Entry>()
+  /** The same entries as an array: `ready` runs per message and a Map iterator allocates. */
+  readonly #list: Entry[] = []
   readonly #options: CatalogOptions
   /** Bumped whenever any group's items change, so that the merged view knows to rebuild. */
   version = 0
@@ -50,14 +52,16 @@ export class Catalog {
     this.#groups = groups
     this.#options = options
     for (const group of groups) {
-      this.#entries.set(group, {
+      const entry: Entry = {
         items: undefined,
         wanted: 1,
         got: 0,
         loading: undefined,
         retryAt: 0,
         missing: false,
-      })
+      }
+      this.#entries.set(group, entry)
+      this.#list.push(entry)
     }
   }
 
@@ -68,9 +72,11 @@ export class Catalog {
 
   /** Whether every group has a current copy (or is waiting out a failure). */
   get ready(): boolean {
-    const now = this.#now()
-    for (const entry of this.#entries.values()) {
-      if (entry.got !== entry.wanted && entry.retryAt <= now) return false
+    let now: number | undefined
+    for (const entry of this.#list) {
+      if (entry.got === entry.wanted) continue
+      now ??= this.#now() // the clock only when something is stale
+      if (entry.retryAt <= now) return false
     }
     return true
   }

@@ -59,7 +59,7 @@ export class Group {
    * Send `ctx` (or a fork of it) to `replica` through the rest of the stack:
    * the target names it, the balancer counts it in flight meanwhile.
    */
-  async send(
+  send(
     ctx: Context,
     next: Next,
     replica: Replica,
@@ -69,12 +69,12 @@ export class Group {
   ): Promise<void> {
     const balancer = this.#balancer
     ctx.set(targetKey, { upstream: replica.name, method, params })
-    balancer.start?.(replica)
-    try {
-      await (fork ? next(ctx) : next())
-    } finally {
-      balancer.end?.(replica)
-    }
+    if (!balancer.start) return fork ? next(ctx) : next()
+    balancer.start(replica)
+    const done = () => balancer.end?.(replica)
+    const sent = fork ? next(ctx) : next()
+    sent.then(done, done)
+    return sent
   }
 }
 

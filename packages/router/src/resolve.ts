@@ -2,6 +2,7 @@ import { accessKey, type Context, ErrorCode, McpxError, type Next } from '@mcpx/
 import type { Aggregate } from './aggregate.js'
 import type { Group } from './group.js'
 import { compileUriTemplate } from './match/uri-template.js'
+import type { Item } from './merged.js'
 import type { Namer } from './namespace.js'
 import type { RouteTable } from './routes.js'
 
@@ -33,32 +34,48 @@ const MAX_TEMPLATES = 1000
  * A tool or prompt name as the client sent it → its group and original
  * name. In order: a route, the merged list (which knows shortened names), a
  * namespace prefix, the default entry. A name the caller may not use is
- * refused exactly like an unknown one.
+ * refused exactly like an unknown one. Synchronous while the lists are
+ * current: this runs for every `tools/call`.
  */
-export async function placeName(
+export function placeName(
   resolver: Resolver,
   kind: 'tool' | 'prompt',
   name: unknown,
   ctx: Context,
   next: Next,
-): Promise<Placement> {
-  const unknown = () =>
-    new McpxError(ErrorCode.InvalidParams, `Unknown ${kind}: ${String(name).slice(0, 200)}`)
-  if (typeof name !== 'string' || name === '') throw unknown()
-  if (ctx.get(accessKey)?.(kind, name) === false) throw unknown()
+): Placement | Promise<Placement> {
+  if (typeof name !== 'string' || name === '' || ctx.get(accessKey)?.(kind, name) === false) {
+    throw unknownName(kind, name)
+  }
   const list = kind === 'tool' ? resolver.tools : resolver.prompts
+  const merged = list.view(ctx, next)
+  if (merged instanceof Promise) {
+    return merged.then((current) => placeListed(resolver, kind, name, list.itemOf(current, name)))
+  }
+  return placeListed(resolver, kind, name, list.itemOf(merged, name))
+}
+
+function placeListed(
+  resolver: Resolver,
+  kind: 'tool' | 'prompt',
+  name: string,
+  item: Item | undefined,
+): Placement {
   const routed = resolver.routes[kind === 'tool' ? 'tools' : 'prompts']?.match(name)
-  const item = await list.lookup(name, ctx, next)
   if (routed) {
     const original = item?.group === routed ? item.original : unprefixed(resolver, routed, name)
     return { group: routed, original }
   }
-  if (item) return { group: item.group, original: item.original }
+  if (item) return item
   const parsed = resolver.namer.parse(name, resolver.prefixes)
   const group = parsed && resolver.byPrefix.get(parsed.prefix)
   if (parsed && group) return { group, original: parsed.name }
   if (resolver.fallback) return { group: resolver.fallback, original: name }
-  throw unknown()
+  throw unknownName(kind, name)
+}
+
+function unknownName(kind: string, name: unknown): McpxError {
+  return new McpxError(ErrorCode.InvalidParams, `Unknown ${kind}: ${String(name).slice(0, 200)}`)
 }
 
 /**
@@ -80,7 +97,7 @@ export async function placeUri(
   if (ctx.get(accessKey)?.('resource', uri) === false) throw notFound()
   const routed = resolver.routes.resources?.match(uri)
   if (routed) return routed
-  const item = await resolver.resources.lookup(uri, ctx, next)
+  const item = resolver.resources.itemOf(await resolver.resources.view(ctx, next), uri)
   if (item) return item.group
   const merged = await resolver.templates.view(ctx, next)
   for (const template of merged.items) {
