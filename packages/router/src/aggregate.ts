@@ -2,6 +2,7 @@ import { accessKey, type Context, ErrorCode, McpxError, type Next } from '@mcpx/
 import type { Catalog } from './catalog.js'
 import type { CursorCodec } from './cursor.js'
 import { type Item, type Merged, type MergeInput, merge } from './merged.js'
+import type { Collision } from './options.js'
 
 /**
  * One aggregated list: the catalog's items merged (rebuilt only when a
@@ -31,6 +32,11 @@ export class Aggregate {
     this.#input = input
     this.#cursors = cursors
     this.#pageSize = pageSize
+  }
+
+  /** What the latest merge found exposed twice. */
+  get collisions(): readonly Collision[] {
+    return this.#merged?.collisions ?? []
   }
 
   /** The merged list, fetching what is stale first (synchronously when nothing is). */

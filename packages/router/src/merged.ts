@@ -26,6 +26,8 @@ export interface Merged {
   readonly refused: ReadonlyMap<string, Collision>
   /** Changes whenever the exposed list does; the same on every replica for the same lists. */
   readonly generation: string
+  /** What this merge found exposed twice (route-shadowed items included). */
+  readonly collisions: readonly Collision[]
 }
 
 /** What merging needs. */
@@ -48,7 +50,12 @@ export interface MergeInput {
  * silent. Under the `'error'` policy a collided name is served by neither.
  */
 export function merge(input: MergeInput): Merged {
-  const { kind, groups, namer, routes, report } = input
+  const { kind, groups, namer, routes } = input
+  const collisions: Collision[] = []
+  const report = (collision: Collision, why: string) => {
+    collisions.push(collision)
+    input.report(collision, why)
+  }
   const claims = new Map<string, Item[]>()
   const ordered = [...groups].sort((a, b) => b.priority - a.priority || a.index - b.index)
   for (const group of ordered) {
@@ -87,7 +94,7 @@ export function merge(input: MergeInput): Merged {
   const items = [...byName.values()].sort(
     (a, b) => a.group.index - b.group.index || a.position - b.position,
   )
-  return { items, byName, refused, generation: generationOf(items) }
+  return { items, byName, refused, generation: generationOf(items), collisions }
 }
 
 function withName(value: Record<string, unknown>, key: string, exposed: string) {

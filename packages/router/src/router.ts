@@ -37,7 +37,7 @@ type Handler = (ctx: Context, next: Next) => Promise<void>
 
 /** The router middleware, with what it knows for health pages and tests. */
 export interface Router extends Middleware {
-  /** The collisions found by the latest merge of each list. */
+  /** The collisions found by the latest merge of each list (empty before the first list). */
   readonly collisions: readonly Collision[]
   /** Tasks remembered for their creators. */
   readonly taskCount: number
@@ -75,7 +75,6 @@ export function router(options: RouterOptions): Router {
   const byName = new Map(groups.map((group) => [group.name, group]))
   const routes = compileRoutes(options.routes ?? [], byName, resolved.memo)
   const namer = createNamer(options.namespace)
-  const collisions = new Map<string, Collision>()
   const changes = new ListChanges(
     groups,
     (kind, group) => lists.get(kind)!.catalog.invalidate(group),
@@ -89,7 +88,6 @@ export function router(options: RouterOptions): Router {
     cursors: createCursorCodec({ key: options.cursorKey }),
     onJoin: (kind, group) => changes.joined(kind, group),
     report(collision, why) {
-      collisions.set(`${collision.kind}\u0000${collision.name}`, collision)
       const by = collision.upstreams.map((u) => `"${u}"`).join(' and ')
       log(`${collision.kind} "${collision.name}" is exposed by ${by}: ${why}`)
     },
@@ -111,7 +109,7 @@ export function router(options: RouterOptions): Router {
     return group.send(ctx, next, group.pick(ctx), ctx.method, ctx.params, false)
   } as Router
   Object.defineProperties(middleware, {
-    collisions: { get: () => [...collisions.values()] },
+    collisions: { get: () => [...lists.values()].flatMap((list) => list.collisions) },
     taskCount: { get: () => tasks.size },
     close: {
       value: () => {
