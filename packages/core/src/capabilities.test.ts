@@ -21,6 +21,15 @@ describe('mergeCapabilities', () => {
     expect(first).toEqual({ tools: { listChanged: false } })
   })
 
+  it('ignores keys that would reach Object.prototype (an upstream is untrusted)', () => {
+    const merged = mergeCapabilities([
+      {},
+      JSON.parse('{"__proto__":{"polluted":"yes"},"constructor":{"x":1}}'),
+    ])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    expect(Object.keys(merged)).toEqual([])
+  })
+
   it('gives an empty object for no servers', () => {
     expect(mergeCapabilities([])).toEqual({})
   })

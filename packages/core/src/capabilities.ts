@@ -18,9 +18,13 @@ export function mergeCapabilities(
   return merged
 }
 
+/** Keys that would reach an object's prototype: capabilities come from upstreams, untrusted. */
+const UNSAFE = new Set(['__proto__', 'constructor', 'prototype'])
+
 function mergeInto(into: Record<string, unknown>, from: Readonly<Record<string, unknown>>): void {
   for (const [key, value] of Object.entries(from)) {
-    const existing = into[key]
+    if (UNSAFE.has(key)) continue
+    const existing = Object.hasOwn(into, key) ? into[key] : undefined
     if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value)
     else if (isPlainObject(value)) into[key] = structuredClone(value)
     else if (existing === undefined || value === true) into[key] = value

@@ -252,6 +252,19 @@ describe.each([
     )
   })
 
+  it('treats next(ctx) with its own context as next(): a second one rejects', async () => {
+    const twice: Handler<Log> = async (c, next) => {
+      await next(c)
+      await next(c)
+    }
+    await expect(compose([twice], { strict })({ log: [] })).rejects.toThrow(/multiple times/)
+  })
+
+  it('rejects next(value) with a value that is not a context', async () => {
+    const then: Handler<Log> = (_c, next) => Promise.resolve(42 as unknown as Log).then(next)
+    await expect(compose([then], { strict })({ log: [] })).rejects.toThrow(/forked context/)
+  })
+
   it('does not skip the middleware after the forking one', async () => {
     const ctx: Log = { log: [] }
     const fan: Handler<Log> = async (c, next) => {

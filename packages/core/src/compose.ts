@@ -84,7 +84,7 @@ class Frame<C> {
   }
 
   run(i: number, fork?: C): Promise<void> {
-    if (fork !== undefined) return new Frame(this.fns, fork, this.terminal, this.strict).run(i)
+    if (fork !== undefined && fork !== this.ctx) return this.#fork(i, fork)
     if (i <= this.index) return multiple()
     this.index = i
     const fns = this.fns
@@ -97,6 +97,15 @@ class Frame<C> {
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  /** `next(other)`: the rest of the stack for another context, in a frame of its own. */
+  #fork(i: number, fork: C): Promise<void> {
+    // `promise.then(next)` would hand `next` a value: only an object is a context.
+    if (typeof fork !== 'object' || fork === null) {
+      return Promise.reject(new TypeError('[@mcpx/core] next() takes nothing or a forked context'))
+    }
+    return new Frame(this.fns, fork, this.terminal, this.strict).run(i)
   }
 
   /** Strict mode: also reject when `fn` settles before the `next()` it called. */

@@ -91,6 +91,16 @@ describe('Context.fork', () => {
     expect([child.aborted, child.reason, child.signal.aborted]).toEqual([true, reason, true])
   })
 
+  it('is cancelled by its own signal instead of the parent’s when given one', () => {
+    const { parent, cancel } = parentOf()
+    const own = abortSource()
+    const child = parent.fork({ signal: own })
+    cancel.abort()
+    expect(child.aborted).toBe(false)
+    own.abort()
+    expect(child.aborted).toBe(true)
+  })
+
   it('starts without result, error or state', () => {
     const { parent } = parentOf()
     parent.result = { tools: [] }

@@ -56,6 +56,12 @@ export interface ForkInit {
   params?: unknown
   /** @defaultValue the parent's */
   kind?: MessageKind
+  /**
+   * Cancels the fork instead of the parent: for work that outlives the
+   * message it was forked from (a background refresh).
+   * @defaultValue the parent (the fork is cancelled when it is)
+   */
+  signal?: AbortSignal | AbortSource
 }
 
 /** What {@link Context.from} takes besides the message. */
@@ -177,7 +183,7 @@ export class Context<M extends string = string, S extends object = Record<string
       params: ('params' in init ? init.params : this.params) as ParamsOf<string>,
       direction: this.direction,
       session: this.session,
-      signal: this,
+      signal: init.signal ?? this,
     })
     if (this.#values) child.#values = new Map(this.#values)
     return child
