@@ -20,6 +20,14 @@ describe('TaskOwners', () => {
     )
   })
 
+  it('gives a reused id to its latest creator, and the earlier one’s end does not take it away', () => {
+    const owners = new TaskOwners<string>(10)
+    owners.record('t1', 'a')
+    owners.record('t1', 'b')
+    owners.drop('a')
+    expect(owners.ownerOf('t1', 'working')).toBe('b')
+  })
+
   it('forgets a session’s tasks when it ends', () => {
     const owners = new TaskOwners<string>(10)
     owners.record('t1', 'a')

@@ -27,6 +27,8 @@ export class TaskOwners<S> {
     if (this.#owners.size >= this.#max && !this.#owners.has(taskId)) {
       this.#forget(this.#owners.keys().next().value as string)
     }
+    // An id seen again (a server that reuses ids) belongs to its latest creator only.
+    if (this.#owners.has(taskId)) this.#forget(taskId)
     this.#owners.set(taskId, session)
     const tasks = this.#bySession.get(session) ?? new Set<string>()
     tasks.add(taskId)
@@ -43,7 +45,9 @@ export class TaskOwners<S> {
 
   /** Forget `session`'s tasks (it ended). */
   drop(session: S): void {
-    for (const taskId of this.#bySession.get(session) ?? []) this.#owners.delete(taskId)
+    for (const taskId of this.#bySession.get(session) ?? []) {
+      if (this.#owners.get(taskId) === session) this.#owners.delete(taskId)
+    }
     this.#bySession.delete(session)
   }
 

@@ -20,6 +20,8 @@ export type { Origin } from './routing.js'
 export type { UpstreamMode, UpstreamOptions, UpstreamStats } from './upstream-options.js'
 
 const SUBSCRIBE = 'resources/subscribe'
+/** Tasks on the shared connection whose statuses are routed to their creators (oldest forgotten first). */
+const MAX_TASKS = 10_000
 
 /** Close a connection once it is open; one that failed to open needs nothing. */
 const closeOnceOpen = (opening: Promise<UpstreamConnection>): Promise<void> =>
@@ -73,7 +75,7 @@ export class Upstream {
     this.#listChanged = new ListChangedDebouncer(resolved.listChangedDebounce, (session, message) =>
       this.#notify(session, message, undefined),
     )
-    this.#tasks = new TaskOwners(resolved.maxSubscriptions)
+    this.#tasks = new TaskOwners(MAX_TASKS)
     this.#router = this.#makeRouter()
   }
 
