@@ -1,13 +1,14 @@
-import { type Context, McpxError, type Next, sessionKey } from '@mcpx/core'
+import { abortSource, type Context, McpxError, type Next, sessionKey } from '@mcpx/core'
 import type { Group } from './group.js'
 import type { ListKind } from './lists.js'
+import { collectPages, type Json } from './pages.js'
 
 /** Pages followed per upstream list before the rest is dropped (a server that pages forever). */
 const MAX_PAGES = 100
 
 /** One group's copy of one list. */
 interface Entry {
-  items: readonly Record<string, unknown>[] | undefined
+  items: readonly Json[] | undefined
   /** Bumped by every invalidation; a fetch that started before the latest one leaves the entry stale. */
   wanted: number
   got: number
@@ -36,7 +37,6 @@ export interface CatalogOptions {
  */
 export class Catalog {
   readonly kind: ListKind
-  readonly #groups: readonly Group[]
   readonly #entries = new Map<Group, Entry>()
   /** The same entries as an array: `ready` runs per message and a Map iterator allocates. */
   readonly #list: Entry[] = []
@@ -49,7 +49,6 @@ export class Catalog {
 
   constructor(kind: ListKind, groups: readonly Group[], options: CatalogOptions) {
     this.kind = kind
-    this.#groups = groups
     this.#options = options
     for (const group of groups) {
       const entry: Entry = {
@@ -81,18 +80,32 @@ export class Catalog {
     return true
   }
 
-  /** Fetch what is stale, as `ctx` (forks of it) through `next`; never rejects. */
+  /**
+   * Fetch what is stale, as `ctx` (forks of it) through `next`; never
+   * rejects. A fetch already in flight is joined; when it settles with the
+   * entry still stale (it started before the latest `list_changed`, or its
+   * own client went away), this caller fetches once more itself.
+   */
   async refresh(ctx: Context, next: Next): Promise<void> {
     this.#probe = { ctx, next }
-    const now = this.#now()
-    const waits: Promise<void>[] = []
-    for (const group of this.#groups) {
-      const entry = this.#entries.get(group)!
-      if (entry.got === entry.wanted || entry.retryAt > now) continue
-      entry.loading ??= this.#load(group, entry, ctx, next)
-      waits.push(entry.loading)
+    for (let pass = 0; pass < 2 && !ctx.aborted; pass++) {
+      const waits = this.#stale().map(([group, entry]) => {
+        entry.loading ??= this.#load(group, entry, ctx, next)
+        return entry.loading
+      })
+      if (waits.length === 0) return
+      await Promise.all(waits)
     }
-    await Promise.all(waits)
+  }
+
+  /** The entries to fetch now: stale, and not waiting out a failure. */
+  #stale(): [Group, Entry][] {
+    const now = this.#now()
+    const stale: [Group, Entry][] = []
+    for (const [group, entry] of this.#entries) {
+      if (entry.got !== entry.wanted && entry.retryAt <= now) stale.push([group, entry])
+    }
+    return stale
   }
 
   /** Stop asking missing upstreams (the proxy is closing). */
@@ -155,46 +168,36 @@ export class Catalog {
       if (!probe || probe.ctx.get(sessionKey)?.closed) return
       // Due now, even if the clock says a millisecond short (timers may fire early).
       for (const entry of this.#entries.values()) entry.retryAt = 0
-      void this.refresh(probe.ctx.fork(), probe.next)
+      // Its own signal: the context it forks from finished long ago.
+      void this.refresh(probe.ctx.fork({ signal: abortSource() }), probe.next)
     }, delay)
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 
   /** The upstream's whole list, page after page, as one replica of `group` answers it. */
-  async #fetch(group: Group, ctx: Context, next: Next): Promise<Record<string, unknown>[]> {
-    const { field } = this.kind
+  async #fetch(group: Group, ctx: Context, next: Next): Promise<Json[]> {
+    const { method, field } = this.kind
     const replica = group.pick(ctx)
-    const items: Record<string, unknown>[] = []
-    let cursor: unknown
-    for (let page = 0; page < MAX_PAGES; page++) {
+    const page = async (cursor: string | undefined) => {
       const params = cursor === undefined ? {} : { cursor }
-      const child = ctx.fork({ method: this.kind.method, params })
-      await group.send(child, next, replica, this.kind.method, params, true)
+      const child = ctx.fork({ method, params })
+      await group.send(child, next, replica, method, params, true)
       if (child.error) throw child.error
-      const result = child.result as Record<string, unknown> | undefined
-      const list = result?.[field]
-      if (!Array.isArray(list)) break
-      for (const item of list) if (this.#valid(item)) items.push(item)
-      cursor = result?.nextCursor
-      if (typeof cursor !== 'string' || items.length >= this.#options.maxItems) break
+      return child.result as Json | undefined
     }
-    if (items.length > this.#options.maxItems) {
-      this.#options.log(
-        `upstream "${group.name}" lists more than ${this.#options.maxItems} ${field}; the rest are dropped`,
-      )
-      items.length = this.#options.maxItems
-    }
+    const { maxItems, log } = this.#options
+    const { items, truncated } = await collectPages(page, field, this.#valid, {
+      pages: MAX_PAGES,
+      items: maxItems,
+    })
+    if (truncated)
+      log(`upstream "${group.name}" lists more than ${maxItems} ${field}; the rest are dropped`)
     return items
   }
 
   /** An upstream's item without its name is dropped: nothing could route to it. */
-  #valid(item: unknown): item is Record<string, unknown> {
-    return (
-      typeof item === 'object' &&
-      item !== null &&
-      typeof (item as Record<string, unknown>)[this.kind.key] === 'string'
-    )
-  }
+  readonly #valid = (item: unknown): item is Json =>
+    typeof item === 'object' && item !== null && typeof (item as Json)[this.kind.key] === 'string'
 
   #now(): number {
     return (this.#options.now ?? Date.now)()

@@ -7,6 +7,7 @@ import {
   type UpstreamHealth,
 } from '@mcpx/core'
 import type { Balancer, Replica } from './balance/balancer.js'
+import { rendezvous } from './balance/consistent-hash.js'
 import { createBalancer } from './balance/create-balancer.js'
 import { assertPrefix } from './namespace.js'
 import type { ReplicaOption, UpstreamEntry } from './options.js'
@@ -41,10 +42,25 @@ export class Group {
 
   /** The replica for this message among the available ones; an error naming the group when none is. */
   pick(ctx: Context): Replica {
+    return this.#balancer.pick(this.available(), ctx)
+  }
+
+  /**
+   * The replica that holds `key` (a subscription's session and URI) for as
+   * long as it stays available, whatever the group's strategy: an
+   * unsubscribe must reach the replica that has the subscription.
+   */
+  pickFor(key: string): Replica {
+    return rendezvous(this.available(), key)
+  }
+
+  /** The replicas health lets through (the group's own array when all are); throws when none is. */
+  available(): readonly Replica[] {
     const health = this.#health
-    const healthy = health
-      ? this.replicas.filter((replica) => health.isAvailable(replica.name))
-      : this.replicas
+    if (!health || this.replicas.every((replica) => health.isAvailable(replica.name))) {
+      return this.replicas
+    }
+    const healthy = this.replicas.filter((replica) => health.isAvailable(replica.name))
     if (healthy.length === 0) {
       throw new McpxError(
         ErrorCode.UpstreamUnavailable,
@@ -52,7 +68,7 @@ export class Group {
         { data: { upstream: this.name } },
       )
     }
-    return this.#balancer.pick(healthy, ctx)
+    return healthy
   }
 
   /**

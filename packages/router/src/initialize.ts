@@ -3,7 +3,7 @@ import type { Group } from './group.js'
 
 type Json = Record<string, unknown>
 
-/** The lists the router announces changes of itself (an upstream joining), whatever the upstreams said. */
+/** The lists the router always declares, with `listChanged`: it announces upstreams that join later. */
 const LISTS = ['tools', 'prompts', 'resources'] as const
 
 /**
@@ -37,9 +37,9 @@ export async function initialize(
   const capabilities = mergeCapabilities(
     ok.map(({ result }) => (result.capabilities ?? {}) as Json),
   )
+  // Every list, even one no live upstream has: an upstream down now may bring it when it joins.
   for (const list of LISTS) {
-    const capability = capabilities[list] as Json | undefined
-    if (capability) capability.listChanged = true
+    capabilities[list] = { ...(capabilities[list] as Json | undefined), listChanged: true }
   }
   const instructions = ok
     .filter(({ result }) => typeof result.instructions === 'string' && result.instructions !== '')

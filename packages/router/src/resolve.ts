@@ -61,17 +61,35 @@ function placeListed(
   name: string,
   item: Item | undefined,
 ): Placement {
+  const list = kind === 'tool' ? resolver.tools : resolver.prompts
   const routed = resolver.routes[kind === 'tool' ? 'tools' : 'prompts']?.match(name)
   if (routed) {
-    const original = item?.group === routed ? item.original : unprefixed(resolver, routed, name)
-    return { group: routed, original }
+    if (item?.group === routed) return item
+    return unlisted(list, kind, name, routed, unprefixed(resolver, routed, name))
   }
   if (item) return item
   const parsed = resolver.namer.parse(name, resolver.prefixes)
   const group = parsed && resolver.byPrefix.get(parsed.prefix)
-  if (parsed && group) return { group, original: parsed.name }
-  if (resolver.fallback) return { group: resolver.fallback, original: name }
+  if (parsed && group) return unlisted(list, kind, name, group, parsed.name)
+  if (resolver.fallback) return unlisted(list, kind, name, resolver.fallback, name)
   throw unknownName(kind, name)
+}
+
+/**
+ * A name placed by a route, a prefix or the default that its upstream does
+ * not list: refused exactly like an unknown (or hidden) name when that
+ * upstream's list is known, so lists and calls agree and probing reveals
+ * nothing; sent on when the list is not known yet (the upstream answers).
+ */
+function unlisted(
+  list: Aggregate,
+  kind: 'tool' | 'prompt',
+  name: string,
+  group: Group,
+  original: string,
+): Placement {
+  if (list.catalog.itemsOf(group) !== undefined) throw unknownName(kind, name)
+  return { group, original }
 }
 
 function unknownName(kind: string, name: unknown): McpxError {
@@ -100,8 +118,12 @@ export async function placeUri(
   const item = resolver.resources.itemOf(await resolver.resources.view(ctx, next), uri)
   if (item) return item.group
   const merged = await resolver.templates.view(ctx, next)
+  const access = ctx.get(accessKey)
   for (const template of merged.items) {
-    if (matcherOf(template.exposed)(uri)) return template.group
+    if (!matcherOf(template.exposed)(uri)) continue
+    // A URI that only a hidden template expands is as unknown as the template.
+    if (access?.('resourceTemplate', template.exposed) === false) throw notFound()
+    return template.group
   }
   if (resolver.fallback) return resolver.fallback
   throw notFound()

@@ -1,4 +1,12 @@
-import { type ClientSession, createHealthRegistry, type Middleware, sessionKey } from '@mcpx/core'
+import {
+  accessKey,
+  type ClientSession,
+  Context,
+  createHealthRegistry,
+  type Middleware,
+  sessionKey,
+  sourceKey,
+} from '@mcpx/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fakeGateway, toolsUpstream } from '../test/fake.js'
 import { until } from '../test/until.js'
@@ -31,10 +39,33 @@ describe('router: where a tool call goes', () => {
     expect(gw.calls.at(-1)).toMatchObject({ upstream: 'math', params: { name: 'add' } })
   })
 
-  it('sends what nothing else places to the default entry', async () => {
-    const gw = fakeGateway(upstreams, { upstreams: { math: {}, data: {} }, default: 'data' })
+  it('sends a name to the default entry while that entry’s list is unknown', async () => {
+    const gw = fakeGateway(
+      {
+        math: toolsUpstream('math', ['add']),
+        data: (method) => {
+          if (method === 'tools/list') throw new Error('cannot list')
+          return { content: [] }
+        },
+      },
+      { upstreams: { math: {}, data: {} }, default: 'data' },
+    )
     await gw.request('tools/call', { name: 'unlisted' })
     expect(gw.calls.at(-1)).toMatchObject({ upstream: 'data', params: { name: 'unlisted' } })
+  })
+
+  it('refuses a name its prefix or the default places but its upstream does not list, like an unknown one', async () => {
+    const gw = fakeGateway(upstreams, {
+      upstreams: { math: { namespace: 'm' }, data: {} },
+      default: 'data',
+    })
+    for (const name of ['m_nope', 'nope']) {
+      await expect(gw.request('tools/call', { name })).rejects.toMatchObject({
+        code: -32602,
+        message: `Unknown tool: ${name}`,
+      })
+    }
+    expect(gw.calls.filter((c) => c.method === 'tools/call')).toEqual([])
   })
 
   it('refuses an unplaced tool with -32602 naming it', async () => {
@@ -170,7 +201,11 @@ describe('router: an upstream that is down', () => {
       capabilities: {},
       clientInfo: { name: 't', version: '1' },
     })
-    expect(result.capabilities).toEqual({ tools: { listChanged: true } })
+    expect(result.capabilities).toEqual({
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true },
+    })
     expect(gw.logs.some((line) => /upstream "data" is missing/.test(line))).toBe(true)
   })
 })
@@ -213,14 +248,34 @@ describe('router: replicas', () => {
     })
   })
 
-  it('sends logging/setLevel to every upstream, on the replica the session is balanced to', async () => {
+  it('sends logging/setLevel to every available replica of every upstream', async () => {
     const ok = () => ({})
+    const health = createHealthRegistry()
+    health.report('math-3', 'pool', 'unhealthy')
     const gw = fakeGateway(
-      { 'math-1': ok, 'math-2': ok, data: ok },
-      { upstreams: { math: { replicas: ['math-1', 'math-2'] }, data: {} } },
+      { 'math-1': ok, 'math-2': ok, 'math-3': ok, data: ok },
+      { upstreams: { math: { replicas: ['math-1', 'math-2', 'math-3'] }, data: {} }, health },
     )
     expect(await gw.request('logging/setLevel', { level: 'debug' })).toEqual({})
-    expect(gw.calls.map((c) => c.upstream).sort()).toEqual(['data', 'math-1'])
+    expect(gw.calls.map((c) => c.upstream).sort()).toEqual(['data', 'math-1', 'math-2'])
+  })
+
+  it('sends a subscription and its unsubscribe to the same replica, whatever the strategy', async () => {
+    const ok = () => ({})
+    const gw = fakeGateway(
+      { 'data-1': ok, 'data-2': ok, 'data-3': ok },
+      {
+        upstreams: { data: { replicas: ['data-1', 'data-2', 'data-3'] } },
+        routes: [{ resources: '**', to: 'data' }],
+      },
+    )
+    for (let i = 0; i < 6; i++) {
+      const uri = `data://r/${i}`
+      await gw.request('resources/subscribe', { uri })
+      await gw.request('resources/unsubscribe', { uri })
+      const [sub, unsub] = gw.calls.slice(-2)
+      expect(unsub!.upstream).toBe(sub!.upstream)
+    }
   })
 
   it('answers logging/setLevel when one upstream refuses it and another takes it', async () => {
@@ -266,5 +321,62 @@ describe('router options', () => {
     expect(() =>
       fakeGateway({}, { upstreams: { a: { namespace: 'x' }, b: { namespace: 'x' } } }),
     ).toThrow(/"a" and "b" share the namespace "x"/)
+  })
+})
+
+describe('router: catalogs under concurrency', () => {
+  it('gives a list asked after list_changed the new list, even when it joins a fetch started before', async () => {
+    let version = 1
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const gw = fakeGateway(
+      {
+        math: async (method) => {
+          if (method !== 'tools/list') return {}
+          const tools = [{ name: `v${version}`, inputSchema: { type: 'object' } }]
+          await gate
+          return { tools }
+        },
+      },
+      { upstreams: { math: {} } },
+    )
+    const first = gw.request('tools/list')
+    await new Promise((resolve) => setImmediate(resolve))
+    const changed = new Context({
+      kind: 'notification',
+      method: 'notifications/tools/list_changed',
+      direction: 'toClient',
+    })
+    changed.set(sourceKey, 'math')
+    await gw.proxy.dispatch(changed, async () => {})
+    version = 2
+    const second = gw.request('tools/list')
+    release()
+    await first
+    expect(names(await second)).toEqual(['v2'])
+  })
+})
+
+describe('router: hidden resource templates', () => {
+  it('answers a URI only a hidden template expands like an unknown resource', async () => {
+    const hideTemplates: Middleware = async (ctx, next) => {
+      ctx.set(accessKey, (kind) => kind !== 'resourceTemplate')
+      await next()
+    }
+    const gw = fakeGateway(
+      {
+        data: (method) =>
+          method === 'resources/templates/list'
+            ? { resourceTemplates: [{ uriTemplate: 'data://r/{id}', name: 'r' }] }
+            : { resources: [], contents: [] },
+      },
+      { upstreams: { data: {} } },
+      [hideTemplates],
+    )
+    await expect(gw.request('resources/read', { uri: 'data://r/1' })).rejects.toMatchObject({
+      code: -32002,
+    })
   })
 })

@@ -7,6 +7,7 @@ import {
   targetKey,
 } from '@mcpx/core'
 import { Aggregate } from './aggregate.js'
+import type { Replica } from './balance/balancer.js'
 import { Catalog } from './catalog.js'
 import { type CursorCodec, createCursorCodec } from './cursor.js'
 import { Group } from './group.js'
@@ -189,7 +190,7 @@ function resolverOf(
 
 function toClient(ctx: Context, next: Next, changes: ListChanges, tasks: Tasks): Promise<void> {
   if (CHANGED.has(ctx.method)) return changes.toClient(ctx, next)
-  if (ctx.method === 'notifications/tasks/status') tasks.toClient(ctx)
+  if (ctx.method === 'notifications/tasks/status' && !tasks.toClient(ctx)) return Promise.resolve()
   return next()
 }
 
@@ -255,9 +256,15 @@ async function named(resolver: Resolver, kind: 'prompt', ctx: Context, next: Nex
   await group.send(ctx, next, group.pick(ctx), ctx.method, { ...params, name: original }, false)
 }
 
+/** By URI; a subscription and its unsubscribe reach the same replica. */
 async function byUri(resolver: Resolver, ctx: Context, next: Next): Promise<void> {
-  const group = await placeUri(resolver, (ctx.params as Json | undefined)?.uri, ctx, next)
-  await group.send(ctx, next, group.pick(ctx), ctx.method, ctx.params, false)
+  const uri = (ctx.params as Json | undefined)?.uri
+  const group = await placeUri(resolver, uri, ctx, next)
+  const replica =
+    ctx.method === 'resources/read'
+      ? group.pick(ctx)
+      : group.pickFor(`${ctx.session.id ?? ''}\u0000${String(uri)}`)
+  await group.send(ctx, next, replica, ctx.method, ctx.params, false)
 }
 
 /** `completion/complete`: by its `ref`, a prompt's name or a resource (template) URI. */
@@ -280,39 +287,41 @@ async function complete(resolver: Resolver, ctx: Context, next: Next): Promise<v
 }
 
 /**
- * `logging/setLevel`: every entry, each through the rest of the stack, to
- * the replica its balancer picks for this session (with a sticky strategy,
- * the session's own). It succeeds when one did (an upstream without logging
- * refuses); the error is the first one otherwise.
+ * Each available replica of every entry, a fork each through the rest of
+ * the stack ("every upstream of the session"); settles with the errors,
+ * `undefined` for each that succeeded. A group with none available counts
+ * as one failure.
  */
-async function everywhere(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
-  const errors = await Promise.all(
-    groups.map(async (group) => {
-      const child = ctx.fork()
+function toEveryReplica(ctx: Context, next: Next, groups: readonly Group[]): Promise<unknown[]> {
+  return Promise.all(
+    groups.flatMap((group) => {
+      let replicas: readonly Replica[]
       try {
-        await group.send(child, next, group.pick(child), ctx.method, ctx.params, true)
-        return child.error
+        replicas = group.available()
       } catch (error) {
-        return error ?? new Error('failed')
+        return [Promise.resolve(error)]
       }
+      return replicas.map(async (replica) => {
+        const child = ctx.fork()
+        try {
+          await group.send(child, next, replica, ctx.method, ctx.params, true)
+          return child.error
+        } catch (error) {
+          return error ?? new Error('failed')
+        }
+      })
     }),
   )
-  if (errors.some((error) => error === undefined)) {
-    ctx.result = {} as typeof ctx.result
-    return
-  }
-  throw errors[0]
 }
 
-/**
- * A client notification (roots changed, …) concerns every entry: each gets
- * it on the replica its balancer picks for this session, as `initialize` did.
- */
+/** `logging/setLevel`: every replica; it succeeds when one did (an upstream without logging refuses). */
+async function everywhere(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
+  const errors = await toEveryReplica(ctx, next, groups)
+  if (!errors.some((error) => error === undefined)) throw errors[0]
+  ctx.result = {} as typeof ctx.result
+}
+
+/** A client notification (roots changed, …) concerns every replica of every entry. */
 async function broadcast(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
-  await Promise.all(
-    groups.map(async (group) => {
-      const child = ctx.fork()
-      await group.send(child, next, group.pick(child), ctx.method, ctx.params, true).catch(() => {})
-    }),
-  )
+  await toEveryReplica(ctx, next, groups)
 }

@@ -1,4 +1,4 @@
-import { principalKey } from '@mcpx/core'
+import { Context, principalKey, sourceKey } from '@mcpx/core'
 import { describe, expect, it } from 'vitest'
 import { fakeGateway } from '../test/fake.js'
 
@@ -83,5 +83,54 @@ describe('router tasks', () => {
     await expect(gw.request('tasks/get', { taskId: ids[2] })).resolves.toMatchObject({
       taskId: ids[2],
     })
+  })
+})
+
+describe('router tasks on per-session connections', () => {
+  it('keeps two sessions’ task-1 on one upstream apart, statuses included', async () => {
+    const gw = fakeGateway(
+      {
+        a: (method) =>
+          method === 'tools/list'
+            ? { tools: [{ name: 'slow', inputSchema: { type: 'object' } }] }
+            : { task: { taskId: 'task-1', status: 'working' } },
+      },
+      { upstreams: { a: {} } },
+    )
+    const start = async (id: string) => {
+      const response = await gw.proxy.handle(
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', task: {} } },
+        { session: { id, transport: 'test' } },
+      )
+      return (response as { result: { task: { taskId: string } } }).result.task.taskId
+    }
+    const [alice, bob] = [await start('s-alice'), await start('s-bob')]
+    expect(alice).not.toBe(bob)
+    const status = new Context({
+      kind: 'notification',
+      method: 'notifications/tasks/status',
+      params: { taskId: 'task-1', status: 'completed' },
+      direction: 'toClient',
+      session: { id: 's-bob', transport: 'test' },
+    })
+    status.set(sourceKey, 'a')
+    await gw.proxy.dispatch(status, async () => {})
+    expect((status.params as { taskId: string }).taskId).toBe(bob)
+  })
+
+  it('drops a status for a task it never handed out rather than pass the upstream’s id on', async () => {
+    const gw = fakeGateway({ a: () => ({}) }, { upstreams: { a: {} } })
+    let delivered = false
+    const status = new Context({
+      kind: 'notification',
+      method: 'notifications/tasks/status',
+      params: { taskId: 'task-9', status: 'working' },
+      direction: 'toClient',
+    })
+    status.set(sourceKey, 'a')
+    await gw.proxy.dispatch(status, async () => {
+      delivered = true
+    })
+    expect(delivered).toBe(false)
   })
 })

@@ -10,6 +10,7 @@ import {
 } from '@mcpx/core'
 import type { Replica } from './balance/balancer.js'
 import type { Group } from './group.js'
+import { collectPages, type Json } from './pages.js'
 
 /** How long a task is remembered when its upstream gave no `ttl`. */
 const DEFAULT_TTL = 60 * 60_000
@@ -23,10 +24,10 @@ interface TaskRecord {
   readonly replica: Replica
   readonly upstreamId: string
   readonly owner: string
+  /** The session it was created on: its status notifications arrive there. */
+  readonly channel: string
   readonly expires: number
 }
-
-type Json = Record<string, unknown>
 
 /**
  * MCP tasks (2025-11-25, experimental) across upstreams. A task created
@@ -68,6 +69,7 @@ export class Tasks {
       replica,
       upstreamId: task.taskId,
       owner: this.#ownerOf(ctx),
+      channel: this.#channelOf(ctx),
       expires: this.#now() + ttl,
     })
     ctx.result = rewrite(ctx.result as Json, id) as typeof ctx.result
@@ -91,60 +93,69 @@ export class Tasks {
     if (ctx.result) ctx.result = rewrite(ctx.result as Json, record.id) as typeof ctx.result
   }
 
-  /** `tasks/list`: the caller's own tasks, from every upstream that holds one. */
+  /**
+   * `tasks/list`: the caller's own tasks, from every upstream that holds
+   * one, as this session's connection to it lists them. One page with all
+   * of them (at most `maxTasks`).
+   */
   async list(ctx: Context, next: Next): Promise<void> {
     const owner = this.#ownerOf(ctx)
+    const channel = this.#channelOf(ctx)
+    const now = this.#now()
+    // By replica and upstream id; where one caller has two alike (two sessions' own connections), this session's.
     const mine = new Map<string, TaskRecord>()
     const replicas = new Map<string, TaskRecord>()
     for (const record of this.#byId.values()) {
-      if (record.owner !== owner || record.expires <= this.#now()) continue
-      mine.set(key(record.replica.name, record.upstreamId), record)
+      if (record.owner !== owner || record.expires <= now) continue
+      const k = key(record.replica.name, '', record.upstreamId)
+      if (!mine.has(k) || record.channel === channel) mine.set(k, record)
       replicas.set(record.replica.name, record)
     }
-    const lists = await Promise.all(
-      [...replicas.values()].map((record) => this.#listOn(record, ctx, next)),
-    )
+    const sources = [...replicas.values()]
+    const lists = await Promise.all(sources.map((record) => this.#listOn(record, ctx, next)))
     const tasks: Json[] = []
-    for (const [i, record] of [...replicas.values()].entries()) {
+    for (const [i, record] of sources.entries()) {
       for (const task of lists[i]!) {
-        const own = mine.get(key(record.replica.name, task.taskId as string))
+        const own = mine.get(key(record.replica.name, '', task.taskId as string))
         if (own) tasks.push(rewrite(task, own.id))
       }
     }
     ctx.result = { tasks } as typeof ctx.result
   }
 
-  /** `notifications/tasks/status` on its way to a client: the id the client knows. */
-  toClient(ctx: Context): void {
+  /**
+   * `notifications/tasks/status` on its way to a client: the id the client
+   * knows. A status the router cannot map (a task it never handed out) is
+   * dropped rather than leak an upstream's own id; returns whether to pass it on.
+   */
+  toClient(ctx: Context): boolean {
     const params = ctx.params as Json | undefined
     const source = ctx.get(sourceKey)
-    if (source === undefined || typeof params?.taskId !== 'string') return
-    const id = this.#byUpstream.get(key(source, params.taskId))
-    if (id) ctx.params = rewrite(params, id) as typeof ctx.params
+    if (source === undefined || typeof params?.taskId !== 'string') return false
+    const id = this.#byUpstream.get(key(source, this.#channelOf(ctx), params.taskId))
+    if (!id) return false
+    ctx.params = rewrite(params, id) as typeof ctx.params
+    return true
   }
 
   async #listOn(record: TaskRecord, ctx: Context, next: Next): Promise<Json[]> {
-    const tasks: Json[] = []
-    let cursor: unknown
-    for (let page = 0; page < MAX_PAGES; page++) {
+    const page = async (cursor: string | undefined) => {
       const params = cursor === undefined ? {} : { cursor }
       const child = ctx.fork({ params })
       // An upstream that cannot list shows none of its tasks; the others still do.
-      const ok = await record.group
-        .send(child, next, record.replica, 'tasks/list', params, true)
-        .then(
-          () => true,
-          () => false,
-        )
-      if (!ok) break
-      const result = child.result as Json | undefined
-      if (child.error || !Array.isArray(result?.tasks)) break
-      for (const task of result.tasks as Json[])
-        if (typeof task?.taskId === 'string') tasks.push(task)
-      cursor = result.nextCursor
-      if (typeof cursor !== 'string') break
+      try {
+        await record.group.send(child, next, record.replica, 'tasks/list', params, true)
+      } catch {
+        return undefined
+      }
+      return child.error ? undefined : (child.result as Json | undefined)
     }
-    return tasks
+    const isTask = (task: unknown): task is Json => typeof (task as Json)?.taskId === 'string'
+    const { items } = await collectPages(page, 'tasks', isTask, {
+      pages: MAX_PAGES,
+      items: this.#max,
+    })
+    return items
   }
 
   #find(taskId: unknown, ctx: Context): TaskRecord {
@@ -152,30 +163,39 @@ export class Tasks {
     // Someone else's task answers exactly like one that never existed.
     if (!record || record.owner !== this.#ownerOf(ctx) || record.expires <= this.#now()) {
       if (record && record.expires <= this.#now()) this.#forget(record)
-      throw new McpxError(ErrorCode.InvalidParams, `Unknown task: ${String(taskId)}`)
+      throw new McpxError(ErrorCode.InvalidParams, `Unknown task: ${String(taskId).slice(0, 200)}`)
     }
     return record
   }
 
   #remember(record: TaskRecord): void {
-    while (this.#byId.size >= this.#max) {
-      const oldest = this.#byId.values().next().value
-      if (!oldest) break
-      this.#forget(oldest)
-    }
+    if (this.#byId.size >= this.#max) this.#evict()
     this.#byId.set(record.id, record)
-    this.#byUpstream.set(key(record.replica.name, record.upstreamId), record.id)
+    this.#byUpstream.set(key(record.replica.name, record.channel, record.upstreamId), record.id)
+  }
+
+  /** Make room: the expired tasks among the oldest hundred, else the oldest one. */
+  #evict(): void {
+    const now = this.#now()
+    let seen = 0
+    let freed = false
+    for (const record of this.#byId.values()) {
+      if (++seen > 100) break
+      if (record.expires <= now) {
+        this.#forget(record)
+        freed = true
+      }
+    }
+    if (!freed) this.#forget(this.#byId.values().next().value!)
   }
 
   #forget(record: TaskRecord): void {
     this.#byId.delete(record.id)
-    this.#byUpstream.delete(key(record.replica.name, record.upstreamId))
+    this.#byUpstream.delete(key(record.replica.name, record.channel, record.upstreamId))
   }
 
-  /** The authenticated subject when there is one, else the session. */
-  #ownerOf(ctx: Context): string {
-    const principal = ctx.get(principalKey)
-    if (principal) return `principal:${principal.subject}`
+  /** The session a message came on, as a string: its id, or a tag for a transport without ids. */
+  #channelOf(ctx: Context): string {
     if (ctx.session.id !== undefined) return `session:${ctx.session.id}`
     const session = ctx.get(sessionKey)
     if (!session) return 'anonymous'
@@ -185,10 +205,17 @@ export class Tasks {
     this.#anonymous.set(session, id)
     return id
   }
+
+  /** The authenticated subject when there is one, else the session. */
+  #ownerOf(ctx: Context): string {
+    const principal = ctx.get(principalKey)
+    return principal ? `principal:${principal.subject}` : this.#channelOf(ctx)
+  }
 }
 
-function key(replica: string, upstreamId: string): string {
-  return `${replica}\u0000${upstreamId}`
+/** An upstream task: ids are the upstream's own, unique per connection, so the session is part of the key. */
+function key(replica: string, channel: string, upstreamId: string): string {
+  return `${replica}\u0000${channel}\u0000${upstreamId}`
 }
 
 /** The same task message with the router's id: a Task, a CreateTaskResult, or a result with related-task meta. */
