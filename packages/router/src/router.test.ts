@@ -7,9 +7,9 @@ import {
   sessionKey,
   sourceKey,
 } from '@mcpx/core'
+import { eventually } from '@mcpx/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { fakeGateway, toolsUpstream } from '../test/fake.js'
-import { until } from '../test/until.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -180,7 +180,7 @@ describe('router: an upstream that is down', () => {
     )
     expect(names(await gw.request('tools/list'))).toEqual(['add'])
     down = false
-    await until(() => told.length > 0)
+    await eventually(() => told.length > 0)
     expect(told).toEqual(['notifications/tools/list_changed'])
     expect(names(await gw.request('tools/list'))).toEqual(['add', 'query'])
     gw.router.close()
@@ -344,7 +344,7 @@ describe('router: catalogs under concurrency', () => {
     )
     const first = gw.request('tools/list')
     await new Promise((resolve) => setImmediate(resolve))
-    const changed = new Context({
+    const changed = new Context<string>({
       kind: 'notification',
       method: 'notifications/tools/list_changed',
       direction: 'toClient',

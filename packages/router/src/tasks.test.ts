@@ -102,11 +102,11 @@ describe('router tasks on per-session connections', () => {
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow', task: {} } },
         { session: { id, transport: 'test' } },
       )
-      return (response as { result: { task: { taskId: string } } }).result.task.taskId
+      return (response as unknown as { result: { task: { taskId: string } } }).result.task.taskId
     }
     const [alice, bob] = [await start('s-alice'), await start('s-bob')]
     expect(alice).not.toBe(bob)
-    const status = new Context({
+    const status = new Context<string>({
       kind: 'notification',
       method: 'notifications/tasks/status',
       params: { taskId: 'task-1', status: 'completed' },
@@ -121,7 +121,7 @@ describe('router tasks on per-session connections', () => {
   it('drops a status for a task it never handed out rather than pass the upstream’s id on', async () => {
     const gw = fakeGateway({ a: () => ({}) }, { upstreams: { a: {} } })
     let delivered = false
-    const status = new Context({
+    const status = new Context<string>({
       kind: 'notification',
       method: 'notifications/tasks/status',
       params: { taskId: 'task-9', status: 'working' },

@@ -1,7 +1,7 @@
 // The acceptance run: a gateway over three real upstreams (two stdio child
 // processes, one Streamable HTTP server in a child process) and the SDK's
 // real Client.
-import { catalogBinPath, type StartedProcess, startProcess } from '@mcpx/test-utils'
+import { catalogBinPath, eventually, type StartedProcess, startProcess } from '@mcpx/test-utils'
 import { streamableHttp } from '@mcpx/transports'
 import { stdio } from '@mcpx/transports/stdio'
 import {
@@ -11,7 +11,7 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { connect, type Gateway, startGateway, textOf, until } from './harness.js'
+import { connect, type Gateway, startGateway, textOf } from './harness.js'
 
 const math = {
   name: 'math',
@@ -131,7 +131,7 @@ describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', 
     })
     await client.listTools()
     await client.callTool({ name: 'math_add_tool', arguments: { name: 'pow' } })
-    await until(() => changes === 1)
+    await eventually(() => changes === 1)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(changes).toBe(1)
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('math_pow')
@@ -184,7 +184,7 @@ describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', 
       'data:slow_task:data_slow_task',
     ])
     // The upstreams' completion statuses reach their creator, with the ids it knows.
-    await until(() => statuses.length === 2)
+    await eventually(() => statuses.length === 2)
     expect(statuses.sort()).toEqual(ids.map((id) => `${id}:completed`).sort())
     expect(strayStatuses).toEqual([])
     for (const id of ids) {

@@ -12,8 +12,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { type Router, type RouterOptions, router } from '../src/index.js'
 
-export { until } from './until.js'
-
 /** An upstream for the gateway: a connector, or a catalog fixture served in process. */
 export type UpstreamSpec = Connector | CatalogOptions
 

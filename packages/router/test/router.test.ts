@@ -1,11 +1,12 @@
 import { accessKey, type Middleware } from '@mcpx/core'
+import { eventually } from '@mcpx/test-utils'
 import {
   CallToolResultSchema,
   CreateTaskResultSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect, type Gateway, startGateway, textOf, until } from './harness.js'
+import { connect, type Gateway, startGateway, textOf } from './harness.js'
 
 let gateway: Gateway | undefined
 afterEach(async () => {
@@ -173,7 +174,7 @@ describe('router, list changes', () => {
     await client.listTools()
     await client.callTool({ name: 'math_add_tool', arguments: { name: 'pow' } })
     await client.callTool({ name: 'data_add_tool', arguments: { name: 'export' } })
-    await until(() => changes >= 1)
+    await eventually(() => changes >= 1)
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(changes).toBe(1)
     const names = (await client.listTools()).tools.map((tool) => tool.name)

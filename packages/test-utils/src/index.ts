@@ -8,6 +8,7 @@ export {
 } from './conformance-http.js'
 export { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
 export { createE2eServer } from './e2e-server.js'
+export { eventually } from './eventually.js'
 export { freePort } from './free-port.js'
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js'
 export { descendants, hasProc, type ProcStat, readStat, stopTree } from './proc-tree.js'

@@ -24,17 +24,7 @@ export async function runCleanups(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 }
 
-/** Wait until `check` returns true, polling; throws after `ms`. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  ms = 5000,
-): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+export { eventually } from '@mcpx/test-utils'
 
 // The SDK's WebSocketClientTransport uses the global WebSocket, which Node 20 only has behind a flag.
 const globals = globalThis as { WebSocket?: unknown }
