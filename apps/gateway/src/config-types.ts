@@ -67,6 +67,10 @@ export interface ConfigFile {
     cursorKey?: string
     separator?: string
     maxLength?: number
+    memo?: number
+    retryInterval?: number
+    maxItems?: number
+    maxTasks?: number
   }
 }
 

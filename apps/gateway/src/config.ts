@@ -17,7 +17,18 @@ const SERVE = ['transport', 'host', 'port', 'path', 'allowedHosts'] as const
 const FRONT_ENDS: readonly FrontEnd[] = ['http', 'sse', 'websocket', 'stdio']
 const ROUTE = ['tools', 'resources', 'prompts', 'methods', 'to', 'priority'] as const
 const PATTERN_KINDS = ['tools', 'resources', 'prompts', 'methods'] as const
-const ROUTER = ['default', 'collisions', 'pageSize', 'cursorKey', 'separator', 'maxLength'] as const
+/** The router's plain count options, passed through as they are (integers ≥ 0). */
+const COUNTS = ['memo', 'retryInterval', 'maxItems', 'maxTasks'] as const
+
+const ROUTER = [
+  'default',
+  'collisions',
+  'pageSize',
+  'cursorKey',
+  'separator',
+  'maxLength',
+  ...COUNTS,
+] as const
 const COLLISIONS: readonly CollisionPolicy[] = ['first', 'error']
 /** Cursor HMAC keys shorter than this are refused by the router. */
 const MIN_CURSOR_KEY = 16
@@ -136,6 +147,7 @@ interface RouterSection {
   cursorKey?: string
   separator?: string
   maxLength?: number
+  counts: Partial<Record<(typeof COUNTS)[number], number>>
 }
 
 function checkRouter(value: unknown, names: readonly string[], problems: Problems): RouterSection {
@@ -160,6 +172,12 @@ function checkRouter(value: unknown, names: readonly string[], problems: Problem
       max: 128,
       integer: true,
     }),
+    counts: Object.fromEntries(
+      COUNTS.map((key) => [
+        key,
+        number(router[key], `router.${key}`, problems, { min: 0, integer: true }),
+      ]).filter(([, n]) => n !== undefined),
+    ),
   }
 }
 
@@ -183,6 +201,7 @@ function routerOptions(
     ...(section.collisions !== undefined && { collisions: section.collisions }),
     ...(section.pageSize !== undefined && { pageSize: section.pageSize }),
     ...(section.cursorKey !== undefined && { cursorKey: section.cursorKey }),
+    ...section.counts,
     ...((separator !== undefined || maxLength !== undefined) && {
       namespace: {
         ...(separator !== undefined && { separator }),

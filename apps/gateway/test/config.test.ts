@@ -53,7 +53,14 @@ describe('checkConfig', () => {
           balance: { type: 'sticky-split', key: { header: 'x-user' } },
         },
       },
-      router: { separator: '.', maxLength: 40, pageSize: 5, collisions: 'error' },
+      router: {
+        separator: '.',
+        maxLength: 40,
+        pageSize: 5,
+        collisions: 'error',
+        memo: 0,
+        maxTasks: 50,
+      },
     })
     if (!checked.ok) throw new Error(checked.problems.join('\n'))
     const { upstreams, router } = checked.config
@@ -69,6 +76,8 @@ describe('checkConfig', () => {
       default: 'math',
       collisions: 'error',
       pageSize: 5,
+      memo: 0,
+      maxTasks: 50,
       namespace: { separator: '.', maxLength: 40 },
     })
   })
@@ -290,6 +299,11 @@ describe('checkConfig', () => {
       'a long separator',
       { upstreams: { math }, router: { separator: '-----' } },
       'router.separator: must be 1 to 4 characters',
+    ],
+    [
+      'a negative retryInterval',
+      { upstreams: { math }, router: { retryInterval: -1 } },
+      'router.retryInterval: must be an integer',
     ],
     [
       'a maxLength above the spec',
