@@ -62,7 +62,7 @@ export function merge(input: MergeInput): Merged {
     for (const [position, value] of (input.itemsOf(group) ?? []).entries()) {
       const original = value[kind.key] as string
       const exposed = kind.namespaced ? namer.expose(group.prefix, original) : original
-      const routed = routes[kind.route]?.match(exposed)
+      const routed = routes[kind.route]?.match(exposed, false)
       if (routed && routed !== group) {
         report(
           { kind: kind.access, name: exposed, upstreams: [routed.name, group.name] },

@@ -158,6 +158,12 @@ describe('createMatcher memo', () => {
     expect(m.memoSize).toBe(2)
   })
 
+  it('leaves the memo alone for a match that asks it to (a catalog sweep)', () => {
+    const m = createMatcher(entries, { memo: 2 })
+    expect(m.match('team1', false)).toBe('team')
+    expect(m.memoSize).toBe(0)
+  })
+
   it('does not memoize exact hits, which are one map lookup anyway', () => {
     const m = createMatcher(entries)
     expect(m.match('tool')).toBe('tool')

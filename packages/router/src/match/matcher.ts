@@ -28,8 +28,12 @@ export interface MatcherOptions {
 
 /** Resolves names to the value of the best matching entry. */
 export interface Matcher<T> {
-  /** The value of the best entry whose pattern matches `name`, if any. */
-  match(name: string): T | undefined
+  /**
+   * The value of the best entry whose pattern matches `name`, if any.
+   * `remember: false` leaves the memo alone: for one-off sweeps (a whole
+   * catalog) that would push the hot names out.
+   */
+  match(name: string, remember?: boolean): T | undefined
   /** Names currently memoized (never more than the `memo` option). */
   readonly memoSize: number
 }
@@ -158,14 +162,14 @@ export function createMatcher<T>(
   const ring: string[] = []
   let oldest = 0
   return {
-    match(name) {
+    match(name, remember = true) {
       if (typeof name !== 'string') return undefined
       const exact = compiled.exact.get(name)
       if (exact && exact.rank < compiled.bestPatternRank) return exact.value
       const known = bound > 0 ? memo.get(name) : undefined
       if (known !== undefined) return known === MISS ? undefined : known.value
       const best = compiled.resolve(name, exact)
-      if (bound > 0 && name.length <= MAX_MEMO_NAME) {
+      if (remember && bound > 0 && name.length <= MAX_MEMO_NAME) {
         if (ring.length < bound) ring.push(name)
         else {
           memo.delete(ring[oldest] as string)
