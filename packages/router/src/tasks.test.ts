@@ -67,20 +67,51 @@ describe('router tasks', () => {
     expect(await gw.request('tasks/list', { as: 'bob' })).toEqual({ tasks: [] })
   })
 
+  it('lets one caller past a tenth of maxTasks forget its own oldest task, not another’s', async () => {
+    const gw = fakeGateway({ a: taskUpstream() }, { upstreams: { a: {} }, maxTasks: 20 }, [
+      async function principal(ctx, next) {
+        ctx.set(principalKey, { subject: (ctx.params as { as: string }).as, scopes: [] })
+        await next()
+      },
+    ])
+    const start = async (as: string) =>
+      (
+        (await gw.request('tools/call', { name: 'slow', task: {}, as })) as {
+          task: { taskId: string }
+        }
+      ).task.taskId
+    const alice = await start('alice')
+    const mallory = [await start('mallory'), await start('mallory'), await start('mallory')]
+    expect(gw.router.taskCount).toBe(3) // alice's one, mallory's latest two
+    await expect(gw.request('tasks/get', { taskId: alice, as: 'alice' })).resolves.toMatchObject({
+      taskId: alice,
+    })
+    await expect(
+      gw.request('tasks/get', { taskId: mallory[0], as: 'mallory' }),
+    ).rejects.toMatchObject({
+      code: -32602,
+    })
+  })
+
   it('remembers at most maxTasks tasks, forgetting the oldest', async () => {
-    const gw = fakeGateway({ a: taskUpstream() }, { upstreams: { a: {} }, maxTasks: 2 })
+    const gw = fakeGateway({ a: taskUpstream() }, { upstreams: { a: {} }, maxTasks: 2 }, [
+      async function principal(ctx, next) {
+        ctx.set(principalKey, { subject: (ctx.params as { as: string }).as, scopes: [] })
+        await next()
+      },
+    ])
     const ids: string[] = []
-    for (let i = 0; i < 3; i++) {
-      const result = (await gw.request('tools/call', { name: 'slow', task: {} })) as {
+    for (const as of ['a', 'b', 'c']) {
+      const result = (await gw.request('tools/call', { name: 'slow', task: {}, as })) as {
         task: { taskId: string }
       }
       ids.push(result.task.taskId)
     }
     expect(gw.router.taskCount).toBe(2)
-    await expect(gw.request('tasks/get', { taskId: ids[0] })).rejects.toMatchObject({
+    await expect(gw.request('tasks/get', { taskId: ids[0], as: 'a' })).rejects.toMatchObject({
       code: -32602,
     })
-    await expect(gw.request('tasks/get', { taskId: ids[2] })).resolves.toMatchObject({
+    await expect(gw.request('tasks/get', { taskId: ids[2], as: 'c' })).resolves.toMatchObject({
       taskId: ids[2],
     })
   })

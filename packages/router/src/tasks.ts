@@ -45,10 +45,14 @@ export class Tasks {
   readonly #byId = new Map<string, TaskRecord>()
   readonly #byUpstream = new Map<string, string>()
   readonly #anonymous = new WeakMap<ClientSession, string>()
+  /** Each owner's task ids, oldest first: one caller past its share forgets its own, not others'. */
+  readonly #byOwner = new Map<string, string[]>()
+  readonly #perOwner: number
   #sessions = 0
 
   constructor(max: number, now: () => number = Date.now) {
     this.#max = max
+    this.#perOwner = Math.max(1, Math.ceil(max / 10))
     this.#now = now
   }
 
@@ -169,8 +173,12 @@ export class Tasks {
   }
 
   #remember(record: TaskRecord): void {
+    const mine = this.#byOwner.get(record.owner) ?? []
+    if (mine.length >= this.#perOwner) this.#forget(this.#byId.get(mine[0]!)!)
     if (this.#byId.size >= this.#max) this.#evict()
     this.#byId.set(record.id, record)
+    mine.push(record.id)
+    this.#byOwner.set(record.owner, mine)
     this.#byUpstream.set(key(record.replica.name, record.channel, record.upstreamId), record.id)
   }
 
@@ -191,6 +199,10 @@ export class Tasks {
 
   #forget(record: TaskRecord): void {
     this.#byId.delete(record.id)
+    const mine = this.#byOwner.get(record.owner)
+    const index = mine?.indexOf(record.id) ?? -1
+    if (index !== -1) mine!.splice(index, 1)
+    if (mine?.length === 0) this.#byOwner.delete(record.owner)
     this.#byUpstream.delete(key(record.replica.name, record.channel, record.upstreamId))
   }
 
