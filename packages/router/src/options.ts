@@ -115,7 +115,7 @@ export interface RouterOptions {
   readonly retryInterval?: number
   /** Most items kept from one upstream's list (more are dropped and logged). @defaultValue `10000` */
   readonly maxItems?: number
-  /** Tasks remembered for their creators (oldest forgotten first). @defaultValue `10000` */
+  /** Tasks remembered for their creators (expired, then oldest forgotten first; a tenth of them per caller at most). @defaultValue `10000` */
   readonly maxTasks?: number
   /** Receives the router's log lines (missing upstreams, collisions). @defaultValue `console.error` */
   readonly log?: (line: string) => void
