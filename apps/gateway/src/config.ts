@@ -173,10 +173,10 @@ function checkRouter(value: unknown, names: readonly string[], problems: Problem
       integer: true,
     }),
     counts: Object.fromEntries(
-      COUNTS.map((key) => [
-        key,
-        number(router[key], `router.${key}`, problems, { min: 0, integer: true }),
-      ]).filter(([, n]) => n !== undefined),
+      COUNTS.map((key) => {
+        const min = key === 'retryInterval' ? 10 : 0
+        return [key, number(router[key], `router.${key}`, problems, { min, integer: true })]
+      }).filter(([, n]) => n !== undefined),
     ),
   }
 }

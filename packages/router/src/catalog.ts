@@ -1,4 +1,12 @@
-import { abortSource, type Context, McpxError, type Next, sessionKey } from '@mcpx/core'
+import {
+  type AbortHandle,
+  abortSource,
+  type Context,
+  ErrorCode,
+  McpxError,
+  type Next,
+  sessionKey,
+} from '@mcpx/core'
 import type { Group } from './group.js'
 import type { ListKind } from './lists.js'
 import { collectPages, type Json } from './pages.js'
@@ -46,6 +54,8 @@ export class Catalog {
   /** The latest lister: a missing upstream is asked again as it, when no one else asks. */
   #probe: { readonly ctx: Context; readonly next: Next } | undefined
   #timer: ReturnType<typeof setTimeout> | undefined
+  #probing: AbortHandle | undefined
+  #closed = false
 
   constructor(kind: ListKind, groups: readonly Group[], options: CatalogOptions) {
     this.kind = kind
@@ -62,6 +72,12 @@ export class Catalog {
       this.#entries.set(group, entry)
       this.#list.push(entry)
     }
+  }
+
+  /** Whether `group`'s copy is the upstream's latest word: fetched, and no change announced since. */
+  isCurrent(group: Group): boolean {
+    const entry = this.#entries.get(group)
+    return entry !== undefined && entry.items !== undefined && entry.got === entry.wanted
   }
 
   /** Every group's items as last fetched (undefined: never fetched or missing). */
@@ -87,7 +103,7 @@ export class Catalog {
    * own client went away), this caller fetches once more itself.
    */
   async refresh(ctx: Context, next: Next): Promise<void> {
-    this.#probe = { ctx, next }
+    if (!this.#closed) this.#probe = { ctx, next }
     for (let pass = 0; pass < 2 && !ctx.aborted; pass++) {
       const waits = this.#stale().map(([group, entry]) => {
         entry.loading ??= this.#load(group, entry, ctx, next)
@@ -110,9 +126,11 @@ export class Catalog {
 
   /** Stop asking missing upstreams (the proxy is closing). */
   close(): void {
+    this.#closed = true
     clearTimeout(this.#timer)
     this.#timer = undefined
     this.#probe = undefined
+    this.#probing?.abort()
   }
 
   /** The upstream said its list changed: fetch it again when next needed. */
@@ -126,7 +144,11 @@ export class Catalog {
   async #load(group: Group, entry: Entry, ctx: Context, next: Next): Promise<void> {
     const wanted = entry.wanted
     try {
-      const items = await this.#fetch(group, ctx, next)
+      const items = await this.#fetch(group, ctx, next).catch((error: unknown) => {
+        // An upstream without this list (-32601) has an empty one: nothing to retry or log.
+        if (McpxError.is(error) && error.code === ErrorCode.MethodNotFound) return []
+        throw error
+      })
       entry.items = items
       entry.got = wanted
       this.version++
@@ -161,15 +183,16 @@ export class Catalog {
    * joins, and the clients hear of it, as soon as it answers.
    */
   #schedule(delay: number): void {
-    if (this.#timer !== undefined || !this.#probe) return
+    if (this.#timer !== undefined || !this.#probe || this.#closed) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       const probe = this.#probe
       if (!probe || probe.ctx.get(sessionKey)?.closed) return
       // Due now, even if the clock says a millisecond short (timers may fire early).
       for (const entry of this.#entries.values()) entry.retryAt = 0
-      // Its own signal: the context it forks from finished long ago.
-      void this.refresh(probe.ctx.fork({ signal: abortSource() }), probe.next)
+      // Its own signal (the context it forks from finished long ago), aborted by close().
+      this.#probing = abortSource()
+      void this.refresh(probe.ctx.fork({ signal: this.#probing }), probe.next)
     }, delay)
     ;(this.#timer as { unref?: () => void }).unref?.()
   }

@@ -11,6 +11,7 @@ import { rendezvous } from './balance/consistent-hash.js'
 import { createBalancer } from './balance/create-balancer.js'
 import { assertPrefix } from './namespace.js'
 import type { ReplicaOption, UpstreamEntry } from './options.js'
+import type { SessionReplicas } from './session-replicas.js'
 
 /** One entry of `upstreams`, compiled: its replicas, balancer and name prefix. */
 export class Group {
@@ -23,8 +24,15 @@ export class Group {
   readonly replicas: readonly Replica[]
   readonly #balancer: Balancer
   readonly #health: UpstreamHealth | undefined
+  readonly #sessions: SessionReplicas
 
-  constructor(name: string, entry: UpstreamEntry, index: number, health?: UpstreamHealth) {
+  constructor(
+    name: string,
+    entry: UpstreamEntry,
+    index: number,
+    sessions: SessionReplicas,
+    health?: UpstreamHealth,
+  ) {
     if (typeof entry !== 'object' || entry === null) {
       throw new TypeError(`[@mcpx/router] upstream entry "${name}" must be an object`)
     }
@@ -38,6 +46,7 @@ export class Group {
     this.replicas = (entry.replicas ?? [name]).map((option) => replicaOf(name, option))
     this.#balancer = createBalancer(entry.balance ?? 'round-robin', this.replicas, name)
     this.#health = health
+    this.#sessions = sessions
   }
 
   /** The replica for this message among the available ones; an error naming the group when none is. */
@@ -52,6 +61,18 @@ export class Group {
    */
   pickFor(key: string): Replica {
     return rendezvous(this.available(), key)
+  }
+
+  /**
+   * The replicas of this group that `ctx`'s session has used and that are
+   * available, or the one its balancer picks when it has used none: where
+   * `logging/setLevel` and client notifications go ("every upstream of the
+   * session"), without opening a connection to every replica.
+   */
+  sessionReplicas(ctx: Context): readonly Replica[] {
+    const used = this.#sessions.usedBy(ctx)
+    const mine = this.available().filter((replica) => used.has(replica))
+    return mine.length > 0 ? mine : [this.pick(ctx)]
   }
 
   /** The replicas health lets through (the group's own array when all are); throws when none is. */
@@ -85,6 +106,7 @@ export class Group {
   ): Promise<void> {
     const balancer = this.#balancer
     ctx.set(targetKey, { upstream: replica.name, method, params })
+    this.#sessions.use(ctx, replica)
     if (!balancer.start) return fork ? next(ctx) : next()
     balancer.start(replica)
     const done = () => balancer.end?.(replica)

@@ -3,6 +3,7 @@ import type { Replica } from './balance/balancer.js'
 import type { Group } from './group.js'
 import type { Json } from './pages.js'
 import { type Placement, placeName, placeUri, type Resolver } from './resolve.js'
+import type { SessionReplicas } from './session-replicas.js'
 import type { Tasks } from './tasks.js'
 
 // The request handlers of the router: each places its message and sends it
@@ -27,6 +28,7 @@ function callOn(
   const upstreamParams = original === params.name ? params : { ...params, name: original }
   const sent = group.send(ctx, next, replica, ctx.method, upstreamParams, false)
   if (params.task === undefined) return sent
+  tasks.creating(replica, sent)
   return sent.then(() => tasks.created(ctx, group, replica))
 }
 
@@ -41,15 +43,32 @@ export async function named(
   await group.send(ctx, next, group.pick(ctx), ctx.method, { ...params, name: original }, false)
 }
 
-/** By URI; a subscription and its unsubscribe reach the same replica. */
+/** `resources/read`: by URI, to the replica its balancer picks. */
 export async function byUri(resolver: Resolver, ctx: Context, next: Next): Promise<void> {
-  const uri = (ctx.params as Json | undefined)?.uri
-  const group = await placeUri(resolver, uri, ctx, next)
-  const replica =
-    ctx.method === 'resources/read'
-      ? group.pick(ctx)
-      : group.pickFor(`${ctx.session.id ?? ''}\u0000${String(uri)}`)
+  const group = await placeUri(resolver, (ctx.params as Json | undefined)?.uri, ctx, next)
+  await group.send(ctx, next, group.pick(ctx), ctx.method, ctx.params, false)
+}
+
+/**
+ * `resources/subscribe` and `resources/unsubscribe`: by URI, and an
+ * unsubscribe to the replica that holds the subscription (remembered per
+ * session; else rendezvous hashing on session and URI), whatever health or
+ * the strategy would pick now.
+ */
+export async function subscription(
+  resolver: Resolver,
+  sessions: SessionReplicas,
+  ctx: Context,
+  next: Next,
+): Promise<void> {
+  const uri = String((ctx.params as Json | undefined)?.uri)
+  const group = await placeUri(resolver, (ctx.params as Json | undefined)?.uri, ctx, next)
+  const subscribe = ctx.method === 'resources/subscribe'
+  const held = subscribe ? undefined : sessions.subscription(ctx, uri)
+  const replica = held ?? group.pickFor(`${ctx.session.id ?? ''}\u0000${uri}`)
   await group.send(ctx, next, replica, ctx.method, ctx.params, false)
+  if (subscribe) sessions.subscribed(ctx, uri, replica)
+  else sessions.unsubscribed(ctx, uri)
 }
 
 /** `completion/complete`: by its `ref`, a prompt's name or a resource (template) URI. */
@@ -72,17 +91,17 @@ export async function complete(resolver: Resolver, ctx: Context, next: Next): Pr
 }
 
 /**
- * Each available replica of every entry, a fork each through the rest of
- * the stack ("every upstream of the session"); settles with the errors,
- * `undefined` for each that succeeded. A group with none available counts
- * as one failure.
+ * Every entry, on the replicas the session uses (or the one its balancer
+ * picks), a fork each through the rest of the stack ("every upstream of the
+ * session"); settles with the errors, `undefined` for each that succeeded.
+ * A group with none available counts as one failure.
  */
 function toEveryReplica(ctx: Context, next: Next, groups: readonly Group[]): Promise<unknown[]> {
   return Promise.all(
     groups.flatMap((group) => {
       let replicas: readonly Replica[]
       try {
-        replicas = group.available()
+        replicas = group.sessionReplicas(ctx)
       } catch (error) {
         return [Promise.resolve(error)]
       }
@@ -99,7 +118,7 @@ function toEveryReplica(ctx: Context, next: Next, groups: readonly Group[]): Pro
   )
 }
 
-/** `logging/setLevel`: every replica; it succeeds when one did (an upstream without logging refuses). */
+/** `logging/setLevel`: every upstream of the session; it succeeds when one did (an upstream without logging refuses). */
 export async function everywhere(
   ctx: Context,
   next: Next,
@@ -110,7 +129,7 @@ export async function everywhere(
   ctx.result = {} as typeof ctx.result
 }
 
-/** A client notification (roots changed, …) concerns every replica of every entry. */
+/** A client notification (roots changed, …) concerns every upstream of the session. */
 export async function broadcast(ctx: Context, next: Next, groups: readonly Group[]): Promise<void> {
   await toEveryReplica(ctx, next, groups)
 }

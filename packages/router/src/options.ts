@@ -108,8 +108,8 @@ export interface RouterOptions {
   /** Replica health (pool and breaker write it); unavailable replicas are skipped. @defaultValue every replica is available */
   readonly health?: UpstreamHealth
   /**
-   * Milliseconds before an upstream that failed to list is asked again;
-   * until then lists are served without it.
+   * Milliseconds (≥ 10) before an upstream that failed to list is asked
+   * again; until then lists are served without it.
    * @defaultValue `5000`
    */
   readonly retryInterval?: number
@@ -142,6 +142,12 @@ function count(value: number | undefined, fallback: number, name: string): numbe
   return n
 }
 
+function atLeast(value: number | undefined, fallback: number, min: number, name: string): number {
+  const n = value ?? fallback
+  if (!Number.isInteger(n) || n < min) fail(`${name} must be an integer ≥ ${min}, got ${value}`)
+  return n
+}
+
 /** Check the options that are plain values; entries and routes are checked where they compile. */
 export function resolveOptions(options: RouterOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('router() needs an options object')
@@ -161,7 +167,7 @@ export function resolveOptions(options: RouterOptions): ResolvedOptions {
     collisions,
     pageSize: count(options.pageSize, 0, 'pageSize'),
     memo: count(options.memo, 1000, 'memo'),
-    retryInterval: count(options.retryInterval, 5000, 'retryInterval'),
+    retryInterval: atLeast(options.retryInterval, 5000, 10, 'retryInterval'),
     maxItems: count(options.maxItems, 10_000, 'maxItems'),
     maxTasks: count(options.maxTasks, 10_000, 'maxTasks'),
     log: options.log ?? ((line) => console.error(`[@mcpx/router] ${line}`)),

@@ -78,8 +78,8 @@ function placeListed(
 /**
  * A name placed by a route, a prefix or the default that its upstream does
  * not list: refused exactly like an unknown (or hidden) name when that
- * upstream's list is known, so lists and calls agree and probing reveals
- * nothing; sent on when the list is not known yet (the upstream answers).
+ * upstream's list is known (current, one replica), so lists and calls agree
+ * and probing reveals nothing; sent on otherwise (the upstream answers).
  */
 function unlisted(
   list: Aggregate,
@@ -88,7 +88,8 @@ function unlisted(
   group: Group,
   original: string,
 ): Placement {
-  if (list.catalog.itemsOf(group) !== undefined) throw unknownName(kind, name)
+  // Known: a current copy, from the group's only replica (replicas may differ: a canary's new tool).
+  if (group.replicas.length === 1 && list.catalog.isCurrent(group)) throw unknownName(kind, name)
   return { group, original }
 }
 

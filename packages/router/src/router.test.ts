@@ -3,6 +3,8 @@ import {
   type ClientSession,
   Context,
   createHealthRegistry,
+  ErrorCode,
+  McpxError,
   type Middleware,
   sessionKey,
   sourceKey,
@@ -248,14 +250,32 @@ describe('router: replicas', () => {
     })
   })
 
-  it('sends logging/setLevel to every available replica of every upstream', async () => {
-    const ok = () => ({})
+  it('sends logging/setLevel to the replicas the session has used, and a balanced one where it used none', async () => {
+    const ok = () => ({ tools: [{ name: 'add', inputSchema: { type: 'object' } }] })
+    const session: ClientSession = {
+      id: 's1',
+      closed: false,
+      toClient: async () => {},
+      onClose: () => () => {},
+    }
     const health = createHealthRegistry()
-    health.report('math-3', 'pool', 'unhealthy')
     const gw = fakeGateway(
       { 'math-1': ok, 'math-2': ok, 'math-3': ok, data: ok },
-      { upstreams: { math: { replicas: ['math-1', 'math-2', 'math-3'] }, data: {} }, health },
+      {
+        upstreams: { math: { replicas: ['math-1', 'math-2', 'math-3'] }, data: {} },
+        routes: [{ tools: '*', to: 'math' }],
+        health,
+      },
+      [
+        async function asSession(ctx, next) {
+          ctx.set(sessionKey, session)
+          await next()
+        },
+      ],
     )
+    for (let i = 0; i < 3; i++) await gw.request('tools/call', { name: 'add' }) // math-1, -2, -3
+    health.report('math-3', 'pool', 'unhealthy')
+    gw.calls.length = 0
     expect(await gw.request('logging/setLevel', { level: 'debug' })).toEqual({})
     expect(gw.calls.map((c) => c.upstream).sort()).toEqual(['data', 'math-1', 'math-2'])
   })
@@ -378,5 +398,70 @@ describe('router: hidden resource templates', () => {
     await expect(gw.request('resources/read', { uri: 'data://r/1' })).rejects.toMatchObject({
       code: -32002,
     })
+  })
+})
+
+describe('router: review cases', () => {
+  it('takes an upstream without a list (-32601) as an empty one: no retries, no log', async () => {
+    const math = toolsUpstream('math', ['add'])
+    const gw = fakeGateway(
+      {
+        math: (method, params) => {
+          if (method === 'prompts/list') throw new McpxError(ErrorCode.MethodNotFound, 'no prompts')
+          return math(method, params)
+        },
+      },
+      { upstreams: { math: {} } },
+    )
+    expect(await gw.request('prompts/list')).toEqual({ prompts: [] })
+    await gw.request('prompts/list')
+    expect(gw.calls.filter((c) => c.method === 'prompts/list')).toHaveLength(1)
+    expect(gw.logs).toEqual([])
+  })
+
+  it('sends a tool only one replica of a group lists to the group (a canary’s new tool)', async () => {
+    const gw = fakeGateway(
+      {
+        'math-1': toolsUpstream('math-1', ['add']),
+        'math-2': toolsUpstream('math-2', ['add', 'pow']),
+      },
+      { upstreams: { math: { replicas: ['math-1', 'math-2'], namespace: true } } },
+    )
+    await gw.request('tools/list')
+    await gw.request('tools/call', { name: 'math_pow' })
+    expect(gw.calls.at(-1)).toMatchObject({ method: 'tools/call', params: { name: 'pow' } })
+  })
+
+  it('sends an unsubscribe to the replica holding the subscription after health moved the hash', async () => {
+    const ok = () => ({})
+    const health = createHealthRegistry()
+    const session: ClientSession = {
+      id: 's6',
+      closed: false,
+      toClient: async () => {},
+      onClose: () => () => {},
+    }
+    const gw = fakeGateway(
+      { r1: ok, r2: ok, r3: ok },
+      {
+        upstreams: { data: { replicas: ['r1', 'r2', 'r3'] } },
+        routes: [{ resources: '**', to: 'data' }],
+        health,
+      },
+      [
+        async function asSession(ctx, next) {
+          ctx.set(sessionKey, session)
+          await next()
+        },
+      ],
+    )
+    for (const down of ['r1', 'r2', 'r3']) {
+      health.report(down, 'pool', 'unhealthy')
+      await gw.request('resources/subscribe', { uri: `data://x/${down}` })
+      const held = gw.calls.at(-1)!.upstream
+      health.report(down, 'pool', 'ready')
+      await gw.request('resources/unsubscribe', { uri: `data://x/${down}` })
+      expect(gw.calls.at(-1)!.upstream).toBe(held)
+    }
   })
 })

@@ -10,7 +10,7 @@ import { Aggregate } from './aggregate.js'
 import { Catalog } from './catalog.js'
 import { type CursorCodec, createCursorCodec } from './cursor.js'
 import { Group } from './group.js'
-import { broadcast, byUri, call, complete, everywhere, named } from './handlers.js'
+import { broadcast, byUri, call, complete, everywhere, named, subscription } from './handlers.js'
 import { initialize } from './initialize.js'
 import { ListChanges } from './list-changes.js'
 import {
@@ -31,6 +31,7 @@ import {
 } from './options.js'
 import type { Resolver } from './resolve.js'
 import { compileRoutes, type RouteTable } from './routes.js'
+import { SessionReplicas } from './session-replicas.js'
 import { Tasks } from './tasks.js'
 
 type Handler = (ctx: Context, next: Next) => Promise<void>
@@ -69,8 +70,9 @@ export interface Router extends Middleware {
 export function router(options: RouterOptions): Router {
   const resolved = resolveOptions(options)
   const { log } = resolved
+  const sessions = new SessionReplicas()
   const groups = Object.entries(options.upstreams).map(
-    ([name, entry], i) => new Group(name, entry, i, options.health),
+    ([name, entry], i) => new Group(name, entry, i, sessions, options.health),
   )
   const byName = new Map(groups.map((group) => [group.name, group]))
   const routes = compileRoutes(options.routes ?? [], byName, resolved.memo)
@@ -94,7 +96,7 @@ export function router(options: RouterOptions): Router {
   })
   const resolver = resolverOf(groups, routes, namer, lists, options.default)
   const tasks = new Tasks(resolved.maxTasks)
-  const handlers = requestHandlers(resolver, groups, tasks, changes, lists, log)
+  const handlers = requestHandlers(resolver, groups, tasks, sessions, changes, lists, log)
 
   // Not async: each message costs one promise fewer, and compose turns a throw into a rejection.
   const middleware = function router(ctx: Context, next: Next): Promise<void> {
@@ -189,14 +191,18 @@ function resolverOf(
 
 function toClient(ctx: Context, next: Next, changes: ListChanges, tasks: Tasks): Promise<void> {
   if (CHANGED.has(ctx.method)) return changes.toClient(ctx, next)
-  if (ctx.method === 'notifications/tasks/status' && !tasks.toClient(ctx)) return Promise.resolve()
-  return next()
+  if (ctx.method !== 'notifications/tasks/status') return next()
+  const pass = tasks.toClient(ctx)
+  if (pass === true) return next()
+  if (pass === false) return Promise.resolve()
+  return pass.then((ok) => (ok ? next() : undefined))
 }
 
 function requestHandlers(
   resolver: Resolver,
   groups: readonly Group[],
   tasks: Tasks,
+  sessions: SessionReplicas,
   changes: ListChanges,
   lists: ReadonlyMap<ListKind, Aggregate>,
   log: (line: string) => void,
@@ -207,6 +213,8 @@ function requestHandlers(
     ['ping', (_ctx, next) => next()],
     ['notifications/initialized', (_ctx, next) => next()],
     ['tools/call', (ctx, next) => call(resolver, tasks, ctx, next)],
+    ['resources/subscribe', (ctx, next) => subscription(resolver, sessions, ctx, next)],
+    ['resources/unsubscribe', (ctx, next) => subscription(resolver, sessions, ctx, next)],
     ['prompts/get', (ctx, next) => named(resolver, 'prompt', ctx, next)],
     ['completion/complete', (ctx, next) => complete(resolver, ctx, next)],
     ['logging/setLevel', (ctx, next) => everywhere(ctx, next, groups)],
@@ -215,9 +223,7 @@ function requestHandlers(
     ['tasks/cancel', (ctx, next) => tasks.forward(ctx, next)],
     ['tasks/list', (ctx, next) => tasks.list(ctx, next)],
   ])
-  for (const method of ['resources/read', 'resources/subscribe', 'resources/unsubscribe']) {
-    handlers.set(method, (ctx, next) => byUri(resolver, ctx, next))
-  }
+  handlers.set('resources/read', (ctx, next) => byUri(resolver, ctx, next))
   for (const [kind, aggregate] of lists) {
     handlers.set(kind.method, async (ctx, next) => {
       changes.listed(ctx, kind)

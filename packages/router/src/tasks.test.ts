@@ -149,19 +149,50 @@ describe('router tasks on per-session connections', () => {
     expect((status.params as { taskId: string }).taskId).toBe(bob)
   })
 
-  it('drops a status for a task it never handed out rather than pass the upstream’s id on', async () => {
-    const gw = fakeGateway({ a: () => ({}) }, { upstreams: { a: {} } })
-    let delivered = false
-    const status = new Context<string>({
-      kind: 'notification',
-      method: 'notifications/tasks/status',
-      params: { taskId: 'task-9', status: 'working' },
-      direction: 'toClient',
-    })
-    status.set(sourceKey, 'a')
-    await gw.proxy.dispatch(status, async () => {
-      delivered = true
-    })
-    expect(delivered).toBe(false)
+  it('drops a status it cannot map from an upstream it made tasks on, and passes one from any other', async () => {
+    const gw = fakeGateway(
+      { a: taskUpstream(), b: taskUpstream() },
+      { upstreams: { a: {}, b: {} } },
+    )
+    await gw.request('tools/call', { name: 'slow', task: {} })
+    const deliveredFrom = async (source: string) => {
+      let delivered = false
+      const status = new Context<string>({
+        kind: 'notification',
+        method: 'notifications/tasks/status',
+        params: { taskId: 'task-9', status: 'working' },
+        direction: 'toClient',
+      })
+      status.set(sourceKey, source)
+      await gw.proxy.dispatch(status, async () => {
+        delivered = true
+      })
+      return delivered
+    }
+    const owner = gw.calls.find((c) => c.method === 'tools/call')!.upstream
+    expect(await deliveredFrom(owner)).toBe(false)
+    expect(await deliveredFrom(owner === 'a' ? 'b' : 'a')).toBe(true)
+  })
+})
+
+describe('router tasks and sessions', () => {
+  it('refuses a task from another session of the same principal (its id means nothing on that connection)', async () => {
+    const gw = fakeGateway({ a: taskUpstream() }, { upstreams: { a: {} } }, [
+      async function principal(ctx, next) {
+        ctx.set(principalKey, { subject: 'alice', scopes: [] })
+        await next()
+      },
+    ])
+    const on = (id: string, method: string, params: Record<string, unknown>) =>
+      gw.proxy.handle(
+        { jsonrpc: '2.0', id: 1, method, params },
+        { session: { id, transport: 'test' } },
+      )
+    const created = (await on('s1', 'tools/call', { name: 'slow', task: {} })) as unknown as {
+      result: { task: { taskId: string } }
+    }
+    const taskId = created.result.task.taskId
+    expect(await on('s1', 'tasks/get', { taskId })).toMatchObject({ result: { taskId } })
+    expect(await on('s2', 'tasks/get', { taskId })).toMatchObject({ error: { code: -32602 } })
   })
 })

@@ -15,7 +15,7 @@ import { collectPages, type Json } from './pages.js'
 /** How long a task is remembered when its upstream gave no `ttl`. */
 const DEFAULT_TTL = 60 * 60_000
 /** Pages of an upstream's `tasks/list` followed at most. */
-const MAX_PAGES = 20
+const MAX_PAGES = 100
 const RELATED = 'io.modelcontextprotocol/related-task'
 
 interface TaskRecord {
@@ -48,6 +48,10 @@ export class Tasks {
   /** Each owner's task ids, oldest first: one caller past its share forgets its own, not others'. */
   readonly #byOwner = new Map<string, string[]>()
   readonly #perOwner: number
+  /** Replicas the router has created tasks on: a status from one that it cannot map is dropped. */
+  readonly #sources = new Set<string>()
+  /** Task-augmented requests in flight per replica: a status may overtake its task's creation. */
+  readonly #creating = new Map<string, Set<Promise<unknown>>>()
   #sessions = 0
 
   constructor(max: number, now: () => number = Date.now) {
@@ -65,6 +69,7 @@ export class Tasks {
   created(ctx: Context, group: Group, replica: Replica): void {
     const task = (ctx.result as Json | undefined)?.task as Json | undefined
     if (typeof task?.taskId !== 'string' || this.#max === 0) return
+    this.#sources.add(replica.name)
     const id = globalThis.crypto.randomUUID()
     const ttl = typeof task.ttl === 'number' && task.ttl > 0 ? task.ttl : DEFAULT_TTL
     this.#remember({
@@ -77,6 +82,20 @@ export class Tasks {
       expires: this.#now() + ttl,
     })
     ctx.result = rewrite(ctx.result as Json, id) as typeof ctx.result
+  }
+
+  /** A task-augmented request to `replica` is in flight until `sent` settles. */
+  creating(replica: Replica, sent: Promise<unknown>): void {
+    const pending = this.#creating.get(replica.name) ?? new Set()
+    this.#creating.set(replica.name, pending)
+    pending.add(sent)
+    const done = () => {
+      pending.delete(sent)
+      if (pending.size === 0 && this.#creating.get(replica.name) === pending) {
+        this.#creating.delete(replica.name)
+      }
+    }
+    sent.then(done, done)
   }
 
   /** `tasks/get`, `tasks/result`, `tasks/cancel`: to the owning upstream, for its creator only. */
@@ -98,74 +117,95 @@ export class Tasks {
   }
 
   /**
-   * `tasks/list`: the caller's own tasks, from every upstream that holds
-   * one, as this session's connection to it lists them. One page with all
-   * of them (at most `maxTasks`).
+   * `tasks/list`: the caller's own tasks from this session, from every
+   * upstream that holds one, in one page (at most a caller's share of
+   * `maxTasks`). Each upstream's list is read until all of them are found.
    */
   async list(ctx: Context, next: Next): Promise<void> {
     const owner = this.#ownerOf(ctx)
     const channel = this.#channelOf(ctx)
     const now = this.#now()
-    // By replica and upstream id; where one caller has two alike (two sessions' own connections), this session's.
-    const mine = new Map<string, TaskRecord>()
-    const replicas = new Map<string, TaskRecord>()
+    const byReplica = new Map<Replica, Map<string, TaskRecord>>()
     for (const record of this.#byId.values()) {
-      if (record.owner !== owner || record.expires <= now) continue
-      const k = key(record.replica.name, '', record.upstreamId)
-      if (!mine.has(k) || record.channel === channel) mine.set(k, record)
-      replicas.set(record.replica.name, record)
+      if (record.owner !== owner || record.channel !== channel || record.expires <= now) continue
+      const mine = byReplica.get(record.replica) ?? new Map<string, TaskRecord>()
+      byReplica.set(record.replica, mine.set(record.upstreamId, record))
     }
-    const sources = [...replicas.values()]
-    const lists = await Promise.all(sources.map((record) => this.#listOn(record, ctx, next)))
-    const tasks: Json[] = []
-    for (const [i, record] of sources.entries()) {
-      for (const task of lists[i]!) {
-        const own = mine.get(key(record.replica.name, '', task.taskId as string))
-        if (own) tasks.push(rewrite(task, own.id))
-      }
-    }
-    ctx.result = { tasks } as typeof ctx.result
+    const lists = await Promise.all(
+      [...byReplica].map(([replica, mine]) => this.#listOn(replica, mine, ctx, next)),
+    )
+    ctx.result = { tasks: lists.flat() } as typeof ctx.result
   }
 
   /**
    * `notifications/tasks/status` on its way to a client: the id the client
-   * knows. A status the router cannot map (a task it never handed out) is
-   * dropped rather than leak an upstream's own id; returns whether to pass it on.
+   * knows. A status that overtook its task's creation waits for the
+   * requests in flight to that upstream. One the router cannot map from an
+   * upstream it created tasks on is dropped, so no upstream id leaks; from
+   * any other (a router in front of this one did the mapping) it passes as
+   * it is. Resolves with whether to pass it on.
    */
-  toClient(ctx: Context): boolean {
+  toClient(ctx: Context): boolean | Promise<boolean> {
     const params = ctx.params as Json | undefined
     const source = ctx.get(sourceKey)
-    if (source === undefined || typeof params?.taskId !== 'string') return false
-    const id = this.#byUpstream.get(key(source, this.#channelOf(ctx), params.taskId))
-    if (!id) return false
-    ctx.params = rewrite(params, id) as typeof ctx.params
-    return true
+    if (source === undefined || typeof params?.taskId !== 'string') return true
+    if (this.#map(ctx, source, params)) return true
+    const pending = this.#creating.get(source)
+    if (!pending) return !this.#sources.has(source)
+    return Promise.allSettled([...pending]).then(
+      () => this.#map(ctx, source, params) || !this.#sources.has(source),
+    )
   }
 
-  async #listOn(record: TaskRecord, ctx: Context, next: Next): Promise<Json[]> {
+  #map(ctx: Context, source: string, params: Json): boolean {
+    const id = this.#byUpstream.get(key(source, this.#channelOf(ctx), params.taskId as string))
+    if (id) ctx.params = rewrite(params, id) as typeof ctx.params
+    return id !== undefined
+  }
+
+  /** `mine` (by upstream id) as `replica` lists them now, with the router's ids. */
+  async #listOn(
+    replica: Replica,
+    mine: ReadonlyMap<string, TaskRecord>,
+    ctx: Context,
+    next: Next,
+  ): Promise<Json[]> {
+    const group = mine.values().next().value!.group
+    const found: Json[] = []
     const page = async (cursor: string | undefined) => {
+      if (found.length === mine.size) return undefined
       const params = cursor === undefined ? {} : { cursor }
       const child = ctx.fork({ params })
       // An upstream that cannot list shows none of its tasks; the others still do.
       try {
-        await record.group.send(child, next, record.replica, 'tasks/list', params, true)
+        await group.send(child, next, replica, 'tasks/list', params, true)
       } catch {
         return undefined
       }
-      return child.error ? undefined : (child.result as Json | undefined)
+      const result = child.error ? undefined : (child.result as Json | undefined)
+      for (const task of (result?.tasks ?? []) as Json[]) {
+        const own = mine.get(task?.taskId as string)
+        if (own) found.push(rewrite(task, own.id))
+      }
+      return result
     }
-    const isTask = (task: unknown): task is Json => typeof (task as Json)?.taskId === 'string'
-    const { items } = await collectPages(page, 'tasks', isTask, {
+    await collectPages(page, 'tasks', (_task): _task is Json => false, {
       pages: MAX_PAGES,
       items: this.#max,
     })
-    return items
+    return found
   }
 
   #find(taskId: unknown, ctx: Context): TaskRecord {
     const record = typeof taskId === 'string' ? this.#byId.get(taskId) : undefined
     // Someone else's task answers exactly like one that never existed.
-    if (!record || record.owner !== this.#ownerOf(ctx) || record.expires <= this.#now()) {
+    // The upstream's id means something only on the connection it was made on: this session's.
+    if (
+      !record ||
+      record.owner !== this.#ownerOf(ctx) ||
+      record.channel !== this.#channelOf(ctx) ||
+      record.expires <= this.#now()
+    ) {
       if (record && record.expires <= this.#now()) this.#forget(record)
       throw new McpxError(ErrorCode.InvalidParams, `Unknown task: ${String(taskId).slice(0, 200)}`)
     }
