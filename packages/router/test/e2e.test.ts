@@ -54,6 +54,14 @@ afterEach(async () => {
   gateway = undefined
 })
 
+/** The three upstreams, each under its own namespace. */
+const namespaced = () => ({
+  upstreams: three(),
+  router: {
+    upstreams: { math: { namespace: true }, data: { namespace: true }, admin: { namespace: true } },
+  },
+})
+
 const three = () => ({
   math: stdioOf(math),
   data: stdioOf(data),
@@ -62,16 +70,7 @@ const three = () => ({
 
 describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', () => {
   it('lists the union of their tools with namespacing on and calls one tool on each', async () => {
-    gateway = await startGateway({
-      upstreams: three(),
-      router: {
-        upstreams: {
-          math: { namespace: true },
-          data: { namespace: true },
-          admin: { namespace: true },
-        },
-      },
-    })
+    gateway = await startGateway(namespaced())
     const client = await connect(gateway.url)
     const names = (await client.listTools()).tools.map((tool) => tool.name)
     expect(names).toEqual([
@@ -114,16 +113,7 @@ describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', 
   })
 
   it('passes one upstream’s tools/list_changed to the client once, and the new tool is callable', async () => {
-    gateway = await startGateway({
-      upstreams: three(),
-      router: {
-        upstreams: {
-          math: { namespace: true },
-          data: { namespace: true },
-          admin: { namespace: true },
-        },
-      },
-    })
+    gateway = await startGateway(namespaced())
     const client = await connect(gateway.url)
     let changes = 0
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -142,16 +132,7 @@ describe('a gateway over two stdio upstreams and one Streamable HTTP upstream', 
   })
 
   it('keeps tasks with their upstream and creator: task-1 from two upstreams stays apart, others are refused', async () => {
-    gateway = await startGateway({
-      upstreams: three(),
-      router: {
-        upstreams: {
-          math: { namespace: true },
-          data: { namespace: true },
-          admin: { namespace: true },
-        },
-      },
-    })
+    gateway = await startGateway(namespaced())
     const client = await connect(gateway.url)
     const other = await connect(gateway.url, 'other')
     const statuses: string[] = []
