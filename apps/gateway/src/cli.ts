@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
 import { serve } from './serve.js'
 import { createGateway } from './stack.js'
+import { startupCheck } from './startup-check.js'
 
 const HELP = `mcpx-gateway: serve MCP upstream servers through one mcpx proxy
 
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
     throw error
   }
 
+  // Missing upstreams and name collisions show in the log now, not at the first client.
+  await startupCheck(proxy)
   const { transport, host, port, path, allowedHosts } = config.serve
   if (transport === 'stdio') {
     // Input ended: what was received has been answered; then everything closes.

@@ -205,6 +205,18 @@ describe('mcpx-gateway', () => {
     await client.close()
   })
 
+  it('logs a missing upstream and a name collision at start-up, before any client', async () => {
+    const upstreams = {
+      a: catalog({ name: 'a', tools: ['echo'] }),
+      b: catalog({ name: 'b', tools: ['echo'] }),
+      broken: { command: process.execPath, args: ['-e', 'process.exit(1)'], mode: 'shared' },
+    }
+    await start(['--config', await configFile('startup.json', { upstreams })])
+    const output = running.at(-1)!.tail()
+    expect(output).toMatch(/upstream "broken" is missing/)
+    expect(output).toMatch(/tool "echo" is exposed by "a" and "b": "a" serves it/)
+  })
+
   it('serves a config file whose route picks which upstream serves a shared name', async () => {
     const upstreams = {
       a: catalog({ name: 'a', tools: ['echo', 'only_a'] }),

@@ -1,0 +1,51 @@
+import type { McpProxy, Message } from '@mcpx/core'
+import { LATEST_PROTOCOL_VERSION } from '@mcpx/transports'
+import { Session } from '@mcpx/transports/protocol'
+
+/** What the check lists: each list the router merges, so that each merge reports. */
+const LISTS = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']
+
+/**
+ * Before serving: one in-process session initializes and lists every list
+ * once, so that the router logs missing upstreams and name collisions at
+ * start-up rather than at the first client's first list (and the catalogs
+ * are warm when it comes). The session then ends, closing any per-session
+ * connections it opened. Never fatal: the outcome is in the router's log,
+ * and a step that takes longer than `timeout` ms is abandoned.
+ */
+export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<void> {
+  const waiting = new Map<number, () => void>()
+  const session = new Session({
+    proxy,
+    info: { id: undefined, transport: 'in-process' },
+    send(message: Message) {
+      const id = (message as { id?: unknown }).id
+      if (typeof id === 'number') waiting.get(id)?.()
+    },
+    onError: () => {},
+  })
+  let id = 0
+  const ask = (method: string, params: Record<string, unknown>) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeout)
+      timer.unref()
+      const mine = ++id
+      waiting.set(mine, () => {
+        clearTimeout(timer)
+        waiting.delete(mine)
+        resolve()
+      })
+      session.receive({ jsonrpc: '2.0', id: mine, method, params })
+    })
+  try {
+    await ask('initialize', {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: 'mcpx-gateway start-up check', version: '1' },
+    })
+    session.receive({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    await Promise.all(LISTS.map((method) => ask(method, {})))
+  } finally {
+    session.close()
+  }
+}
