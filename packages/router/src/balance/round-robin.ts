@@ -24,10 +24,10 @@ export function roundRobin(replicas: readonly Replica[]): Balancer {
         next = (next + 1) % order.length
         return whole!
       }
-      const byName = new Map(healthy.map((replica) => [replica.name, replica]))
+      // Some replica is out: find the next one in turn (groups are small; no allocation per pick).
       for (let i = 0; i < order.length; i++) {
         const index = (next + i) % order.length
-        const replica = byName.get(order[index]!)
+        const replica = healthy.find((one) => one.name === order[index])
         if (replica) {
           next = (index + 1) % order.length
           return replica
