@@ -13,6 +13,8 @@ import { assertPrefix } from './namespace.js'
 import type { ReplicaOption, UpstreamEntry } from './options.js'
 import type { SessionReplicas } from './session-replicas.js'
 
+const SET_LEVEL = 'logging/setLevel'
+
 /** One entry of `upstreams`, compiled: its replicas, balancer and name prefix. */
 export class Group {
   readonly name: string
@@ -104,9 +106,30 @@ export class Group {
     params: unknown,
     fork: boolean,
   ): Promise<void> {
+    const level = this.#sessions.use(ctx, replica)
+    // The session set a logging level before it first reached this replica: it gets the level first.
+    if (level !== undefined && method !== SET_LEVEL) {
+      const setLevel = ctx.fork({ method: SET_LEVEL, params: level })
+      setLevel.set(targetKey, { upstream: replica.name, method: SET_LEVEL, params: level })
+      const sent = next(setLevel).then(
+        () => this.#send(ctx, next, replica, method, params, fork),
+        () => this.#send(ctx, next, replica, method, params, fork),
+      )
+      return sent
+    }
+    return this.#send(ctx, next, replica, method, params, fork)
+  }
+
+  #send(
+    ctx: Context,
+    next: Next,
+    replica: Replica,
+    method: string,
+    params: unknown,
+    fork: boolean,
+  ): Promise<void> {
     const balancer = this.#balancer
     ctx.set(targetKey, { upstream: replica.name, method, params })
-    this.#sessions.use(ctx, replica)
     if (!balancer.start) return fork ? next(ctx) : next()
     balancer.start(replica)
     const done = () => balancer.end?.(replica)

@@ -465,3 +465,40 @@ describe('router: review cases', () => {
     }
   })
 })
+
+describe('router: logging level per session', () => {
+  it('gives a replica the session reaches after logging/setLevel that level first, once', async () => {
+    const ok = () => ({ tools: [{ name: 'add', inputSchema: { type: 'object' } }] })
+    const session: ClientSession = {
+      id: 's',
+      closed: false,
+      toClient: async () => {},
+      onClose: () => () => {},
+    }
+    const gw = fakeGateway(
+      { r1: ok, r2: ok, r3: ok },
+      {
+        upstreams: { math: { replicas: ['r1', 'r2', 'r3'] } },
+        routes: [{ tools: '*', to: 'math' }],
+      },
+      [
+        async function asSession(ctx, next) {
+          ctx.set(sessionKey, session)
+          await next()
+        },
+      ],
+    )
+    await gw.request('tools/call', { name: 'add' })
+    await gw.request('logging/setLevel', { level: 'debug' })
+    for (let i = 0; i < 4; i++) await gw.request('tools/call', { name: 'add' })
+    const levels = gw.calls.filter((c) => c.method === 'logging/setLevel').map((c) => c.upstream)
+    expect(levels.sort()).toEqual(['r1', 'r2', 'r3'])
+    // Every call after the level was set reaches a replica that has the level already.
+    const set = gw.calls.findIndex((c) => c.method === 'logging/setLevel')
+    for (const [i, c] of gw.calls.entries()) {
+      if (i < set || c.method !== 'tools/call') continue
+      const before = gw.calls.slice(0, i).map((e) => `${e.method} ${e.upstream}`)
+      expect(before).toContain(`logging/setLevel ${c.upstream}`)
+    }
+  })
+})

@@ -217,7 +217,13 @@ function requestHandlers(
     ['resources/unsubscribe', (ctx, next) => subscription(resolver, sessions, ctx, next)],
     ['prompts/get', (ctx, next) => named(resolver, 'prompt', ctx, next)],
     ['completion/complete', (ctx, next) => complete(resolver, ctx, next)],
-    ['logging/setLevel', (ctx, next) => everywhere(ctx, next, groups)],
+    [
+      'logging/setLevel',
+      (ctx, next) => {
+        sessions.setLevel(ctx, ctx.params)
+        return everywhere(ctx, next, groups)
+      },
+    ],
     ['tasks/get', (ctx, next) => tasks.forward(ctx, next)],
     ['tasks/result', (ctx, next) => tasks.forward(ctx, next)],
     ['tasks/cancel', (ctx, next) => tasks.forward(ctx, next)],

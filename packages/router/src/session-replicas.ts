@@ -9,6 +9,8 @@ interface State {
   readonly used: Set<Replica>
   /** Where each of its subscriptions lives, by URI. */
   readonly subscriptions: Map<string, Replica>
+  /** Its latest `logging/setLevel` params, for replicas it reaches later. */
+  level: unknown
 }
 
 /**
@@ -22,10 +24,21 @@ interface State {
 export class SessionReplicas {
   readonly #bySession = new WeakMap<ClientSession, State>()
 
-  /** `ctx`'s session sends to `replica`. */
-  use(ctx: Context, replica: Replica): void {
+  /**
+   * `ctx`'s session sends to `replica`. The first time, if the session set
+   * a logging level, returns its params: the replica should get it first.
+   */
+  use(ctx: Context, replica: Replica): unknown {
     const state = this.#of(ctx)
-    if (state && !state.used.has(replica)) state.used.add(replica)
+    if (!state || state.used.has(replica)) return undefined
+    state.used.add(replica)
+    return state.level
+  }
+
+  /** `ctx`'s session set its logging level (`logging/setLevel` params). */
+  setLevel(ctx: Context, params: unknown): void {
+    const state = this.#of(ctx)
+    if (state) state.level = params
   }
 
   /** The replicas `ctx`'s session has used (empty without a session). */
@@ -55,7 +68,7 @@ export class SessionReplicas {
     if (!session || session.closed) return undefined
     const known = this.#bySession.get(session)
     if (known) return known
-    const state: State = { used: new Set(), subscriptions: new Map() }
+    const state: State = { used: new Set(), subscriptions: new Map(), level: undefined }
     this.#bySession.set(session, state)
     session.onClose(() => this.#bySession.delete(session))
     return state
