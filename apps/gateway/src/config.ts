@@ -1,6 +1,6 @@
 import { type CollisionPolicy, createMatcher, type Route, type RouterOptions } from '@mcpx/router'
 import { at, isObject, number, object, oneOf, Problems, shown, string, strings } from './check.js'
-import type { GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
+import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
 import { checkUpstreams, NAME } from './config-upstreams.js'
 import type { FrontEnd } from './serve.js'
 
@@ -140,14 +140,12 @@ function checkName(
   return problems.add(path, `names no upstream: "${name}" (the upstreams are ${known})`)
 }
 
-interface RouterSection {
-  default?: string
-  collisions?: CollisionPolicy
-  pageSize?: number
-  cursorKey?: string
-  separator?: string
-  maxLength?: number
-  counts: Partial<Record<(typeof COUNTS)[number], number>>
+type RouterFile = NonNullable<ConfigFile['router']>
+type Count = (typeof COUNTS)[number]
+
+/** The `router` section checked: the file's keys, the plain counts gathered apart. */
+interface RouterSection extends Omit<RouterFile, Count> {
+  counts: Pick<RouterFile, Count>
 }
 
 function checkRouter(value: unknown, names: readonly string[], problems: Problems): RouterSection {

@@ -107,27 +107,14 @@ export class Group {
     fork: boolean,
   ): Promise<void> {
     const level = this.#sessions.use(ctx, replica)
-    // The session set a logging level before it first reached this replica: it gets the level first.
+    // The session set a logging level before it first reached this replica: it gets the level
+    // first. The send after it finds the replica used, so it does not come back here.
     if (level !== undefined && method !== SET_LEVEL) {
       const setLevel = ctx.fork({ method: SET_LEVEL, params: level })
       setLevel.set(targetKey, { upstream: replica.name, method: SET_LEVEL, params: level })
-      const sent = next(setLevel).then(
-        () => this.#send(ctx, next, replica, method, params, fork),
-        () => this.#send(ctx, next, replica, method, params, fork),
-      )
-      return sent
+      const send = () => this.send(ctx, next, replica, method, params, fork)
+      return next(setLevel).then(send, send)
     }
-    return this.#send(ctx, next, replica, method, params, fork)
-  }
-
-  #send(
-    ctx: Context,
-    next: Next,
-    replica: Replica,
-    method: string,
-    params: unknown,
-    fork: boolean,
-  ): Promise<void> {
     const balancer = this.#balancer
     ctx.set(targetKey, { upstream: replica.name, method, params })
     if (!balancer.start) return fork ? next(ctx) : next()

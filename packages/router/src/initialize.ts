@@ -1,7 +1,6 @@
 import { type Context, McpxError, mergeCapabilities, type Next } from '@mcpx/core'
 import type { Group } from './group.js'
-
-type Json = Record<string, unknown>
+import type { Json } from './pages.js'
 
 /** The lists the router always declares, with `listChanged`: it announces upstreams that join later. */
 const LISTS = ['tools', 'prompts', 'resources'] as const

@@ -1,17 +1,15 @@
 import {
   accessKey,
-  type ClientSession,
   Context,
   createHealthRegistry,
   ErrorCode,
   McpxError,
   type Middleware,
-  sessionKey,
   sourceKey,
 } from '@mcpx/core'
 import { eventually } from '@mcpx/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { fakeGateway, toolsUpstream } from '../test/fake.js'
+import { asSession, fakeGateway, toolsUpstream } from '../test/fake.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -154,19 +152,7 @@ describe('router: an upstream that is down', () => {
   })
 
   it('asks a missing upstream again on its own and tells the sessions that listed when it joins', async () => {
-    const told: string[] = []
-    const session: ClientSession = {
-      id: 's1',
-      closed: false,
-      toClient: async (message) => {
-        told.push(message.method)
-      },
-      onClose: () => () => {},
-    }
-    const asSession: Middleware = async (ctx, next) => {
-      ctx.set(sessionKey, session)
-      await next()
-    }
+    const { middleware: asS1, told } = asSession('s1')
     let down = true
     const flaky = toolsUpstream('data', ['query'])
     const gw = fakeGateway(
@@ -178,7 +164,7 @@ describe('router: an upstream that is down', () => {
         },
       },
       { upstreams: { math: {}, data: {} }, retryInterval: 20 },
-      [asSession],
+      [asS1],
     )
     expect(names(await gw.request('tools/list'))).toEqual(['add'])
     down = false
@@ -252,12 +238,7 @@ describe('router: replicas', () => {
 
   it('sends logging/setLevel to the replicas the session has used, and a balanced one where it used none', async () => {
     const ok = () => ({ tools: [{ name: 'add', inputSchema: { type: 'object' } }] })
-    const session: ClientSession = {
-      id: 's1',
-      closed: false,
-      toClient: async () => {},
-      onClose: () => () => {},
-    }
+    const session = asSession('s1').middleware
     const health = createHealthRegistry()
     const gw = fakeGateway(
       { 'math-1': ok, 'math-2': ok, 'math-3': ok, data: ok },
@@ -266,12 +247,7 @@ describe('router: replicas', () => {
         routes: [{ tools: '*', to: 'math' }],
         health,
       },
-      [
-        async function asSession(ctx, next) {
-          ctx.set(sessionKey, session)
-          await next()
-        },
-      ],
+      [session],
     )
     for (let i = 0; i < 3; i++) await gw.request('tools/call', { name: 'add' }) // math-1, -2, -3
     health.report('math-3', 'pool', 'unhealthy')
@@ -435,12 +411,7 @@ describe('router: review cases', () => {
   it('sends an unsubscribe to the replica holding the subscription after health moved the hash', async () => {
     const ok = () => ({})
     const health = createHealthRegistry()
-    const session: ClientSession = {
-      id: 's6',
-      closed: false,
-      toClient: async () => {},
-      onClose: () => () => {},
-    }
+    const session = asSession('s6').middleware
     const gw = fakeGateway(
       { r1: ok, r2: ok, r3: ok },
       {
@@ -448,12 +419,7 @@ describe('router: review cases', () => {
         routes: [{ resources: '**', to: 'data' }],
         health,
       },
-      [
-        async function asSession(ctx, next) {
-          ctx.set(sessionKey, session)
-          await next()
-        },
-      ],
+      [session],
     )
     for (const down of ['r1', 'r2', 'r3']) {
       health.report(down, 'pool', 'unhealthy')
@@ -469,24 +435,14 @@ describe('router: review cases', () => {
 describe('router: logging level per session', () => {
   it('gives a replica the session reaches after logging/setLevel that level first, once', async () => {
     const ok = () => ({ tools: [{ name: 'add', inputSchema: { type: 'object' } }] })
-    const session: ClientSession = {
-      id: 's',
-      closed: false,
-      toClient: async () => {},
-      onClose: () => () => {},
-    }
+    const session = asSession('s').middleware
     const gw = fakeGateway(
       { r1: ok, r2: ok, r3: ok },
       {
         upstreams: { math: { replicas: ['r1', 'r2', 'r3'] } },
         routes: [{ tools: '*', to: 'math' }],
       },
-      [
-        async function asSession(ctx, next) {
-          ctx.set(sessionKey, session)
-          await next()
-        },
-      ],
+      [session],
     )
     await gw.request('tools/call', { name: 'add' })
     await gw.request('logging/setLevel', { level: 'debug' })

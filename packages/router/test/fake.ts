@@ -1,4 +1,12 @@
-import { type Context, createProxy, type Middleware, type Terminal, targetKey } from '@mcpx/core'
+import {
+  type ClientSession,
+  type Context,
+  createProxy,
+  type Middleware,
+  sessionKey,
+  type Terminal,
+  targetKey,
+} from '@mcpx/core'
 import { type Router, type RouterOptions, router } from '../src/index.js'
 
 type Json = Record<string, unknown>
@@ -53,4 +61,25 @@ export function fakeGateway(
     return (response as { result: Json }).result
   }
   return { proxy, request, calls, logs, router: routing }
+}
+
+/**
+ * Middleware that puts every message on one fake downstream session (core's
+ * `sessionKey`), whose server-initiated messages are recorded in `told`.
+ */
+export function asSession(id: string): { middleware: Middleware; told: string[] } {
+  const told: string[] = []
+  const session: ClientSession = {
+    id,
+    closed: false,
+    toClient: async (message) => {
+      told.push(message.method)
+    },
+    onClose: () => () => {},
+  }
+  const middleware: Middleware = async function asSession(ctx, next) {
+    ctx.set(sessionKey, session)
+    await next()
+  }
+  return { middleware, told }
 }
