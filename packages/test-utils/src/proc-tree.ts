@@ -89,7 +89,7 @@ function isAlive(pid: number): boolean {
 
 /**
  * Stops a process we started and everything below it: SIGTERM, then SIGKILL after
- * `graceMs`. The root is expected to lead its own process group (spawned with
+ * `graceMs`, and resolves once they are gone (or a second after the SIGKILL). The root is expected to lead its own process group (spawned with
  * `detached: true`), but descendants may have left that group (supergateway starts
  * its children detached), so each one is also signalled by PID, and only while its
  * PID still names the process we saw (same start time).
@@ -109,5 +109,8 @@ export async function stopTree(pid: number, graceMs = 3000): Promise<void> {
   if (alive()) {
     signal(-pid, 'SIGKILL')
     for (const d of tree) if (same(d)) signal(d.pid, 'SIGKILL')
+    // SIGKILL is sent, not yet done: wait (a little) until the kernel has taken them all.
+    const killed = Date.now() + 1000
+    while (alive() && Date.now() < killed) await new Promise((r) => setTimeout(r, 10))
   }
 }
