@@ -1,0 +1,126 @@
+import { type CryptoKey, importJWK, type JWK } from 'jose'
+import { type JwtAlgorithm, type KeyLookup, usableFor } from './keys.js'
+
+/** How `jwt()` fetches a remote key set (JWKS, RFC 7517 §5). */
+export interface JwksOptions {
+  /** Least milliseconds between two fetches, successful or not: unknown `kid`s cannot make it fetch more often. @defaultValue 30000 */
+  cooldown?: number
+  /** Milliseconds a fetch may take; the fetch is aborted past it. @defaultValue 5000 */
+  timeout?: number
+  /** Milliseconds after which the key set is refreshed in the background; the cached keys keep verifying meanwhile, and if the refresh fails. @defaultValue 600000 */
+  maxAge?: number
+  /** Extra request headers for the JWKS endpoint. */
+  headers?: Readonly<Record<string, string>>
+}
+
+/** The key set has never been loaded: a server failure, not the caller's. */
+export class KeySetUnavailable extends Error {
+  override name = 'KeySetUnavailable'
+}
+
+/** No key of the set matches the token (unknown `kid`, wrong key type). */
+export class NoMatchingKey extends Error {
+  override name = 'NoMatchingKey'
+}
+
+function duration(value: number | undefined, fallback: number, name: string): number {
+  const ms = value ?? fallback
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new TypeError(`[@mcpx/auth] jwks.${name} must be a finite number >= 0`)
+  }
+  return ms
+}
+
+/**
+ * A remote key set. Not jose's `createRemoteJWKSet`, which follows no
+ * redirect but does not refuse one outright, starts its cooldown only after
+ * a successful fetch (so a failing JWKS server is fetched again for every
+ * unknown `kid`), and fails every verification once its `cacheMaxAge` passes
+ * and the refetch fails. Here the keys come only from this URL: a token's
+ * `jku`, `x5u` or `jwk` header is never read.
+ */
+export function remoteKeys(uri: string | URL, options: JwksOptions = {}): KeyLookup {
+  const url = new URL(uri)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('[@mcpx/auth] jwksUri must be an http(s) URL')
+  }
+  const href = url.href
+  const cooldown = duration(options.cooldown, 30_000, 'cooldown')
+  const timeout = duration(options.timeout, 5_000, 'timeout')
+  const maxAge = duration(options.maxAge, 600_000, 'maxAge')
+  const headers = { accept: 'application/jwk-set+json, application/json', ...options.headers }
+
+  let keys: readonly JWK[] | undefined
+  let imported = new Map<string, Promise<CryptoKey>>()
+  let loadedAt = Number.NEGATIVE_INFINITY
+  let triedAt = Number.NEGATIVE_INFINITY
+  let failure: unknown
+  let pending: Promise<void> | undefined
+
+  async function load(): Promise<void> {
+    try {
+      const response = await fetch(href, {
+        headers,
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeout),
+      })
+      if (response.status !== 200) throw new Error(`JWKS answered HTTP ${response.status}`)
+      const body = (await response.json()) as { keys?: unknown }
+      if (!Array.isArray(body?.keys)) throw new Error('JWKS has no "keys" array')
+      keys = body.keys.filter(
+        (key): key is JWK => typeof key === 'object' && key !== null && typeof key.kty === 'string',
+      )
+      imported = new Map()
+      loadedAt = Date.now()
+      failure = undefined
+    } catch (error) {
+      failure = error
+    }
+  }
+
+  /** One fetch at a time, and none within `cooldown` of the last attempt. */
+  function refresh(): Promise<void> {
+    if (pending) return pending
+    if (Date.now() - triedAt < cooldown) return Promise.resolve()
+    triedAt = Date.now()
+    pending = load().finally(() => {
+      pending = undefined
+    })
+    return pending
+  }
+
+  function find(kid: unknown, alg: JwtAlgorithm): Promise<CryptoKey> | undefined {
+    const id = typeof kid === 'string' ? kid : undefined
+    const memo = `${id ?? ''}\u0000${alg}`
+    const hit = imported.get(memo)
+    if (hit) return hit
+    const candidates = keys!.filter(
+      (jwk) => (id === undefined || jwk.kid === id) && usableFor(jwk, alg),
+    )
+    // Without a `kid`, only an unambiguous key set is used.
+    if (candidates.length !== 1) return undefined
+    const key = importJWK(candidates[0]!, alg) as Promise<CryptoKey>
+    imported.set(memo, key)
+    return key
+  }
+
+  return async function jwks(header) {
+    if (keys === undefined) await refresh()
+    if (keys === undefined) {
+      throw new KeySetUnavailable(`[@mcpx/auth] the JWKS at ${href} could not be loaded`, {
+        cause: failure,
+      })
+    }
+    // Stale keys keep verifying while a refresh runs (and when it fails).
+    if (Date.now() - loadedAt > maxAge) void refresh()
+    const alg = header.alg as JwtAlgorithm
+    let key = find(header.kid, alg)
+    if (key === undefined) {
+      // An unknown kid may be a rotation: fetch again, at most once per cooldown.
+      await refresh()
+      key = find(header.kid, alg)
+    }
+    if (key === undefined) throw new NoMatchingKey('no key in the JWKS matches the token')
+    return key
+  }
+}

@@ -1,0 +1,201 @@
+import type { Principal } from '@mcpx/core'
+import { type JWK, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
+import { LRUCache } from 'lru-cache'
+import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
+import { type JwksOptions, KeySetUnavailable, remoteKeys } from './jwks.js'
+import { assertAsymmetric, type JwtAlgorithm, KEY_TYPE, publicKeys, secretKeys } from './keys.js'
+
+/** The verified-token cache. */
+export interface JwtCacheOptions {
+  /** Most tokens kept. @defaultValue 1000 */
+  max?: number
+  /** Most milliseconds a verified token is trusted without a new check; never beyond its `exp`. @defaultValue 300000 */
+  ttl?: number
+}
+
+interface JwtCommonOptions {
+  /** The algorithms a token may be signed with; required, `none` is never accepted. */
+  algorithms: readonly JwtAlgorithm[]
+  /** The accepted `iss` (one or any of several). @defaultValue any issuer */
+  issuer?: string | readonly string[]
+  /** The accepted `aud`: the token must name one of them (RFC 8707 audience binding). @defaultValue any audience */
+  audience?: string | readonly string[]
+  /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. @defaultValue 0 */
+  clockTolerance?: number
+  /** The required `typ` header (`at+jwt` for RFC 9068 access tokens). @defaultValue not checked */
+  typ?: string
+  /** Longest token accepted, in bytes, checked before anything is parsed. @defaultValue 8192 */
+  maxTokenBytes?: number
+  /** The claim holding the scopes (a space-separated string or an array). @defaultValue `scope`, else `scp` */
+  scopeClaim?: string
+  /** The verified-token cache, or `false` for none. @defaultValue `{ max: 1000, ttl: 300000 }` */
+  cache?: JwtCacheOptions | false
+}
+
+/** Options for {@link jwt}: the common ones and exactly one key source. */
+export type JwtOptions = JwtCommonOptions &
+  (
+    | {
+        /** HMAC secret (HS256/384/512). */ secret: string | Uint8Array
+        key?: never
+        jwksUri?: never
+      }
+    | {
+        /** Public key: SPKI or certificate PEM, or a JWK. */ key: string | JWK
+        secret?: never
+        jwksUri?: never
+      }
+    | {
+        /** URL of the issuer's key set. */
+        jwksUri: string | URL
+        /** How the key set is fetched. */
+        jwks?: JwksOptions
+        secret?: never
+        key?: never
+      }
+  )
+
+/** Compact JWS (RFC 7515 §7.1): three base64url parts. Anything else is refused unparsed. */
+const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+function algorithmsOf(options: JwtOptions): readonly JwtAlgorithm[] {
+  const { algorithms } = options as { algorithms?: unknown }
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new TypeError('[@mcpx/auth] jwt() needs an algorithms allow-list, e.g. ["RS256"]')
+  }
+  for (const alg of algorithms) {
+    if (!Object.hasOwn(KEY_TYPE, alg)) {
+      throw new TypeError(`[@mcpx/auth] unsupported JWT algorithm: ${String(alg)}`)
+    }
+  }
+  return Object.freeze([...new Set(algorithms as JwtAlgorithm[])])
+}
+
+function keysOf(options: JwtOptions, algorithms: readonly JwtAlgorithm[]) {
+  const given = ['secret', 'key', 'jwksUri'].filter(
+    (name) => (options as unknown as Record<string, unknown>)[name] !== undefined,
+  )
+  if (given.length !== 1) {
+    throw new TypeError('[@mcpx/auth] jwt() needs exactly one of secret, key and jwksUri')
+  }
+  if (options.secret !== undefined) return secretKeys(options.secret, algorithms)
+  if (options.key !== undefined) return publicKeys(options.key, algorithms)
+  assertAsymmetric(algorithms, 'a JWKS')
+  return remoteKeys(options.jwksUri!, options.jwks)
+}
+
+/** Scopes from the configured claim, else `scope` (RFC 8693 §4.2), else `scp`; `undefined` if malformed. */
+function scopesOf(payload: JWTPayload, claim: string | undefined): string[] | undefined {
+  const value = claim === undefined ? (payload.scope ?? payload.scp) : payload[claim]
+  if (value === undefined) return []
+  if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '')
+  if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) return [...value]
+  return undefined
+}
+
+/** RFC 9068 §2.2: `sub` is required; the client is `client_id` (RFC 9068) or `azp` (OIDC). */
+function principalOf(payload: JWTPayload, scopeClaim: string | undefined): Principal | undefined {
+  const scopes = scopesOf(payload, scopeClaim)
+  const { sub } = payload
+  if (scopes === undefined || typeof sub !== 'string' || sub === '') return undefined
+  const clientId = payload.client_id ?? payload.azp
+  if (clientId !== undefined && typeof clientId !== 'string') return undefined
+  const claims = Object.freeze({ ...payload })
+  const scopeList = Object.freeze(scopes)
+  return Object.freeze(
+    clientId === undefined
+      ? { subject: sub, scopes: scopeList, claims }
+      : { subject: sub, clientId, scopes: scopeList, claims },
+  )
+}
+
+interface Verified {
+  readonly principal: Principal
+  /** The token's `exp` in milliseconds: the entry is never used past it. */
+  readonly expires: number
+}
+
+/**
+ * Verifies a JWT bearer token (RFC 7519, RFC 9068 access tokens) with jose:
+ * an algorithm allow-list, `exp` required, `nbf` honoured, a future `iat`
+ * refused, unknown `crit` headers refused, keys only from the configuration
+ * (never from a token's `jku`, `x5u` or `jwk`). A verified token is cached
+ * by its whole string until its `exp` at the latest, so a repeat costs a
+ * lookup and a tampered copy never hits.
+ *
+ * @example
+ * ```ts
+ * const verify = jwt({
+ *   jwksUri: 'https://auth.example.com/.well-known/jwks.json',
+ *   algorithms: ['RS256'],
+ *   issuer: 'https://auth.example.com',
+ *   audience: 'https://mcp.example.com',
+ * })
+ * ```
+ */
+export function jwt(options: JwtOptions): Authenticator {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('[@mcpx/auth] jwt() needs options')
+  }
+  const algorithms = algorithmsOf(options)
+  const keys = keysOf(options, algorithms)
+  const clockTolerance = options.clockTolerance ?? 0
+  const maxTokenBytes = options.maxTokenBytes ?? 8192
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
+    throw new TypeError('[@mcpx/auth] clockTolerance must be a number of seconds >= 0')
+  }
+  if (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0) {
+    throw new TypeError('[@mcpx/auth] maxTokenBytes must be an integer > 0')
+  }
+  const verifyOptions: JWTVerifyOptions = Object.freeze({
+    algorithms: [...algorithms],
+    // jose accepts a token without `exp` unless told otherwise.
+    requiredClaims: ['exp'],
+    clockTolerance,
+    ...(options.issuer === undefined ? {} : { issuer: [options.issuer].flat() }),
+    ...(options.audience === undefined ? {} : { audience: [options.audience].flat() }),
+    ...(options.typ === undefined ? {} : { typ: options.typ }),
+  })
+  const { scopeClaim } = options
+  const cacheOptions = options.cache ?? {}
+  const maxTtl = cacheOptions === false ? 0 : (cacheOptions.ttl ?? 300_000)
+  const cache =
+    cacheOptions === false
+      ? undefined
+      : new LRUCache<string, Verified>({ max: cacheOptions.max ?? 1000, ttl: maxTtl })
+
+  async function verify(token: string): Promise<Verified> {
+    let payload: JWTPayload
+    try {
+      ;({ payload } = await jwtVerify(token, keys, verifyOptions))
+    } catch (error) {
+      if (error instanceof KeySetUnavailable) throw error
+      throw unauthorized('invalid_token', error)
+    }
+    // jose checks a future `iat` only together with `maxTokenAge`.
+    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + clockTolerance) {
+      throw unauthorized('invalid_token', new Error('"iat" is in the future'))
+    }
+    const principal = principalOf(payload, scopeClaim)
+    if (principal === undefined) {
+      throw unauthorized('invalid_token', new Error('no usable "sub", client id or scopes'))
+    }
+    return { principal, expires: payload.exp! * 1000 }
+  }
+
+  return async function jwt(request) {
+    const token = bearerToken(request, maxTokenBytes)
+    if (cache) {
+      const hit = cache.get(token)
+      if (hit !== undefined) {
+        if (hit.expires > Date.now()) return hit.principal
+        cache.delete(token)
+      }
+    }
+    if (!COMPACT.test(token)) throw unauthorized('invalid_token')
+    const verified = await verify(token)
+    const ttl = Math.min(maxTtl, verified.expires - Date.now())
+    if (cache && ttl >= 1) cache.set(token, verified, { ttl: Math.floor(ttl) })
+    return verified.principal
+  }
+}
