@@ -162,7 +162,7 @@ export function jwt(options: JwtOptions): Authenticator {
   const cache =
     cacheOptions === false
       ? undefined
-      : new LRUCache<string, Verified>({ max: cacheOptions.max ?? 1000, ttl: maxTtl })
+      : new LRUCache<string, Verified>({ max: cacheOptions.max ?? 1000, ttl: maxTtl, perf: Date })
 
   async function verify(token: string): Promise<Verified> {
     let payload: JWTPayload

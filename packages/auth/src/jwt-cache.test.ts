@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { AUDIENCE, bearer, claims, ISSUER, now, SECRET, sign } from '../test/fixtures.js'
+import { jwt } from './jwt.js'
+
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.useRealTimers()
+})
+
+const verifier = (cache = {}) =>
+  jwt({ secret: SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE, cache })
+
+describe('jwt() verified-token cache', () => {
+  it('answers a repeat token without checking its signature again', async () => {
+    const subtle = vi.spyOn(crypto.subtle, 'verify')
+    const verify = verifier()
+    const token = await sign(SECRET)
+    const first = await verify(bearer(token))
+    expect(await verify(bearer(token))).toBe(first)
+    expect(subtle).toHaveBeenCalledTimes(1)
+  })
+
+  it('never answers a tampered copy of a cached token from the cache', async () => {
+    const subtle = vi.spyOn(crypto.subtle, 'verify')
+    const verify = verifier()
+    const token = await sign(SECRET)
+    await verify(bearer(token))
+    const last = token.at(-1) === 'A' ? 'B' : 'A'
+    await expect(verify(bearer(token.slice(0, -1) + last))).rejects.toMatchObject({ code: -32030 })
+    expect(subtle).toHaveBeenCalledTimes(2)
+  })
+
+  it("drops an entry when the token expires, even within the cache's ttl", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const verify = verifier({ ttl: 3_600_000 })
+    const token = await sign(SECRET, claims({ exp: now() + 60 }))
+    await expect(verify(bearer(token))).resolves.toBeTruthy()
+    vi.setSystemTime(Date.now() + 59_000)
+    await expect(verify(bearer(token))).resolves.toBeTruthy()
+    vi.setSystemTime(Date.now() + 2_000)
+    await expect(verify(bearer(token))).rejects.toMatchObject({ code: -32030 })
+  })
+
+  it('checks the signature again once the cache ttl has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const subtle = vi.spyOn(crypto.subtle, 'verify')
+    const verify = verifier({ ttl: 1_000 })
+    const token = await sign(SECRET)
+    await verify(bearer(token))
+    vi.setSystemTime(Date.now() + 1_500)
+    await verify(bearer(token))
+    expect(subtle).toHaveBeenCalledTimes(2)
+  })
+
+  it('keeps at most max tokens', async () => {
+    const subtle = vi.spyOn(crypto.subtle, 'verify')
+    const verify = verifier({ max: 2 })
+    const tokens = await Promise.all([1, 2, 3].map((n) => sign(SECRET, claims({ n }))))
+    for (const token of tokens) await verify(bearer(token))
+    await verify(bearer(tokens[2]!))
+    expect(subtle).toHaveBeenCalledTimes(3)
+    await verify(bearer(tokens[0]!))
+    expect(subtle).toHaveBeenCalledTimes(4)
+  })
+
+  it('checks every token when the cache is off', async () => {
+    const subtle = vi.spyOn(crypto.subtle, 'verify')
+    const verify = jwt({ secret: SECRET, algorithms: ['HS256'], cache: false })
+    const token = await sign(SECRET)
+    await verify(bearer(token))
+    await verify(bearer(token))
+    expect(subtle).toHaveBeenCalledTimes(2)
+  })
+})
