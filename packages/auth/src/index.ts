@@ -1,5 +1,7 @@
 export { type AuthenticateOptions, authenticate } from './authenticate.js'
 export type { Authenticator, BearerError, Credentials } from './authenticator.js'
+export { type BearerOptions, type BearerToken, bearer } from './bearer.js'
 export type { JwksOptions } from './jwks.js'
 export { type JwtCacheOptions, type JwtOptions, jwt } from './jwt.js'
 export type { JwtAlgorithm } from './keys.js'
+export type { Secret } from './secrets.js'

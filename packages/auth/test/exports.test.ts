@@ -5,6 +5,7 @@ it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
     [
       "authenticate",
+      "bearer",
       "jwt",
     ]
   `)
