@@ -1,3 +1,4 @@
+export { type ApiKey, type ApiKeyOptions, apiKey } from './api-key.js'
 export { type AuthenticateOptions, authenticate } from './authenticate.js'
 export type { Authenticator, BearerError, Credentials } from './authenticator.js'
 export { type BearerOptions, type BearerToken, bearer } from './bearer.js'

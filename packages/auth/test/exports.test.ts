@@ -4,6 +4,7 @@ import * as root from '../src/index.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
     [
+      "apiKey",
       "authenticate",
       "bearer",
       "jwt",
