@@ -1,0 +1,49 @@
+import { type Middleware, principalKey } from '@mcpx/core'
+import { unauthorized } from './authenticator.js'
+import { insufficientScope } from './challenge.js'
+import { assertScopes, compileGrants, type Grants } from './scopes.js'
+
+const compiled = new WeakMap<object, Grants>()
+
+/** A principal's grants, compiled once per principal object (authenticators freeze and reuse them). */
+export function grantsOf(principal: { readonly scopes: readonly string[] }): Grants {
+  let grants = compiled.get(principal)
+  if (grants === undefined) {
+    grants = compileGrants(Array.isArray(principal.scopes) ? principal.scopes : [])
+    compiled.set(principal, grants)
+  }
+  return grants
+}
+
+/**
+ * Refuses a message unless the caller holds every one of `scopes` (the
+ * implication rule of `grantsScope`: `tools:*` grants `tools:call`, `*`
+ * grants all). Without a principal: -32030 (401 over HTTP). Lacking a
+ * scope: -32031 (403) with `WWW-Authenticate: Bearer
+ * error="insufficient_scope", scope="…"` naming all of `scopes`. Use it
+ * after authentication, and with core's `on()` for one method.
+ *
+ * @throws TypeError when no scope is given, or one is not an RFC 6749 scope token
+ * @example
+ * ```ts
+ * proxy.use(authenticate(verify))
+ * proxy.use(on('tools/call', requireScopes('tools:call')))
+ * ```
+ */
+export function requireScopes(...scopes: string[]): Middleware {
+  if (scopes.length === 0) throw new TypeError('[@mcpx/auth] requireScopes() needs a scope')
+  const required = assertScopes(scopes, 'requireScopes()')
+  const refusal = () => insufficientScope(required)
+  return async function requireScopes(ctx, next) {
+    const principal = ctx.get(principalKey)
+    if (principal === undefined) {
+      ctx.error = unauthorized(undefined)
+      return
+    }
+    if (grantsOf(principal).missing(required).length > 0) {
+      ctx.error = refusal()
+      return
+    }
+    await next()
+  }
+}
