@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest'
 import * as root from '../src/index.js'
+import * as node from '../src/node.js'
 
 it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
@@ -8,6 +9,15 @@ it('exports exactly the public API', () => {
       "authenticate",
       "bearer",
       "jwt",
+    ]
+  `)
+})
+
+it('exports exactly the Node-only API from @mcpx/auth/node', () => {
+  expect(Object.keys(node).sort()).toMatchInlineSnapshot(`
+    [
+      "basic",
+      "hashPassword",
     ]
   `)
 })

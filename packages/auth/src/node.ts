@@ -1,0 +1,7 @@
+export {
+  type BasicOptions,
+  type BasicUser,
+  basic,
+  type HashPasswordOptions,
+  hashPassword,
+} from './basic.js'
