@@ -1,19 +1,7 @@
 import { type Middleware, principalKey } from '@mcpx/core'
 import { unauthorized } from './authenticator.js'
 import { insufficientScope } from './challenge.js'
-import { assertScopes, compileGrants, type Grants } from './scopes.js'
-
-const compiled = new WeakMap<object, Grants>()
-
-/** A principal's grants, compiled once per principal object (authenticators freeze and reuse them). */
-export function grantsOf(principal: { readonly scopes: readonly string[] }): Grants {
-  let grants = compiled.get(principal)
-  if (grants === undefined) {
-    grants = compileGrants(Array.isArray(principal.scopes) ? principal.scopes : [])
-    compiled.set(principal, grants)
-  }
-  return grants
-}
+import { assertScopes, grantsOf } from './scopes.js'
 
 /**
  * Refuses a message unless the caller holds every one of `scopes` (the

@@ -97,3 +97,15 @@ export function compileGrants(granted: readonly string[]): Grants {
 export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
   return compileGrants(granted).missing(required)
 }
+
+const compiledGrants = new WeakMap<object, Grants>()
+
+/** A principal's grants, compiled once per principal object (authenticators freeze and reuse them). */
+export function grantsOf(principal: { readonly scopes: readonly string[] }): Grants {
+  let grants = compiledGrants.get(principal)
+  if (grants === undefined) {
+    grants = compileGrants(Array.isArray(principal.scopes) ? principal.scopes : [])
+    compiledGrants.set(principal, grants)
+  }
+  return grants
+}

@@ -1,0 +1,135 @@
+import { type Access, type AccessKind, accessKey, type Middleware, principalKey } from '@mcpx/core'
+import { LRUCache } from 'lru-cache'
+import { compilePattern } from './pattern.js'
+import { assertScopes, type Grants, grantsOf } from './scopes.js'
+
+/** Name pattern (the router's glob syntax) → the scope, or all of the scopes, it needs. */
+export type ScopeRules = Readonly<Record<string, string | readonly string[]>>
+
+/** Options for {@link access}. */
+export interface AccessOptions {
+  /**
+   * The scopes each tool, prompt, resource (by URI) and resource template
+   * (by URI template) needs, by name pattern: `*` any run without `/`, `**`
+   * any run, `?` one character, `\` escapes. A name matched by several
+   * patterns needs the scopes of all of them.
+   */
+  rules: {
+    tools?: ScopeRules
+    prompts?: ScopeRules
+    resources?: ScopeRules
+    resourceTemplates?: ScopeRules
+  }
+  /**
+   * What a name that no pattern matches is: usable by every caller, or by none.
+   * @defaultValue `'allow'`
+   */
+  unmatched?: 'allow' | 'deny'
+}
+
+interface Rule {
+  readonly test: (name: string) => boolean
+  readonly scopes: readonly string[]
+}
+
+const KINDS = {
+  tool: 'tools',
+  prompt: 'prompts',
+  resource: 'resources',
+  resourceTemplate: 'resourceTemplates',
+} as const satisfies Record<AccessKind, keyof AccessOptions['rules']>
+
+/** No scope needed; and, told apart by identity, no caller allowed (`unmatched: 'deny'`). */
+const NONE: readonly string[] = Object.freeze([])
+const DENY: readonly string[] = Object.freeze([])
+const MAX_MEMO_NAME = 512
+
+function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
+  if (rules === undefined) return []
+  if (typeof rules !== 'object' || rules === null) {
+    throw new TypeError(`[@mcpx/auth] access() rules.${kind} must be an object`)
+  }
+  return Object.entries(rules).map(([pattern, scopes]) => {
+    const list = typeof scopes === 'string' ? [scopes] : scopes
+    if (!Array.isArray(list) || list.length === 0) {
+      throw new TypeError(`[@mcpx/auth] access() rules.${kind}["${pattern}"] needs a scope`)
+    }
+    return {
+      test: compilePattern(pattern),
+      scopes: assertScopes(list, `access() rules.${kind}["${pattern}"]`),
+    }
+  })
+}
+
+/**
+ * Decides, per caller, which tools, prompts and resources it may use, and
+ * sets that decision as core's `accessKey` for the router: what a caller
+ * may not use is absent from its lists, and calling or reading it is
+ * answered exactly like an unknown name, so probing reveals nothing.
+ * Scopes are matched with the implication rule of `grantsScope`
+ * (`tools:*` grants `tools:call`, `*` grants all); a message without a
+ * principal has no scopes. An `accessKey` already set (another `access()`)
+ * still applies: both must allow.
+ *
+ * It refuses nothing itself: without `@mcpx/router` (one upstream, no
+ * lists filtered), pair it with `requireScopes()` under `on('tools/call')`.
+ *
+ * @throws TypeError when a pattern is empty, over 1,024 characters or ends
+ *   in a lone `\`, or a rule names no scope or an invalid one
+ * @example
+ * ```ts
+ * proxy.use(authenticate(verify))
+ * proxy.use(access({ rules: { tools: { 'admin_*': 'admin', 'math_*': 'math:read' } } }))
+ * proxy.use(router({ upstreams }))
+ * ```
+ */
+export function access(options: AccessOptions): Middleware {
+  if (typeof options !== 'object' || options === null || typeof options.rules !== 'object') {
+    throw new TypeError('[@mcpx/auth] access() needs { rules }')
+  }
+  const unmatched = options.unmatched ?? 'allow'
+  if (unmatched !== 'allow' && unmatched !== 'deny') {
+    throw new TypeError("[@mcpx/auth] access() unmatched must be 'allow' or 'deny'")
+  }
+  const rules = new Map<AccessKind, Rule[]>()
+  for (const kind of Object.keys(KINDS) as AccessKind[]) {
+    rules.set(kind, compileRules(options.rules[KINDS[kind]], KINDS[kind]))
+  }
+  // Names come from upstream lists and from callers: the memo is bounded.
+  const memo = new LRUCache<string, readonly string[]>({ max: 5000 })
+
+  function requiredFor(kind: AccessKind, name: string): readonly string[] {
+    const key = `${kind}\u0000${name}`
+    const known = name.length <= MAX_MEMO_NAME ? memo.get(key) : undefined
+    if (known !== undefined) return known
+    const matching = (rules.get(kind) ?? []).filter((rule) => rule.test(name))
+    let required = NONE
+    if (matching.length > 0) {
+      required = Object.freeze([...new Set(matching.flatMap((rule) => rule.scopes))])
+    } else if (unmatched === 'deny') required = DENY
+    if (name.length <= MAX_MEMO_NAME) memo.set(key, required)
+    return required
+  }
+
+  function allows(grants: Grants, kind: AccessKind, name: string): boolean {
+    if (typeof name !== 'string') return false
+    const required = requiredFor(kind, name)
+    if (required === DENY) return false
+    return required.every((scope) => grants.has(scope))
+  }
+
+  const predicates = new WeakMap<Grants, Access>()
+  const noGrants = grantsOf({ scopes: [] })
+  return async function access(ctx, next) {
+    const principal = ctx.get(principalKey)
+    const grants = principal === undefined ? noGrants : grantsOf(principal)
+    let own = predicates.get(grants)
+    if (own === undefined) {
+      own = (kind, name) => allows(grants, kind, name)
+      predicates.set(grants, own)
+    }
+    const previous = ctx.get(accessKey)
+    ctx.set(accessKey, previous ? (kind, name) => previous(kind, name) && own(kind, name) : own)
+    await next()
+  }
+}
