@@ -2,6 +2,11 @@ export { type ApiKey, type ApiKeyOptions, apiKey } from './api-key.js'
 export { type AuthenticateOptions, authenticate } from './authenticate.js'
 export type { Authenticator, BearerError, Credentials } from './authenticator.js'
 export { type BearerOptions, type BearerToken, bearer } from './bearer.js'
+export {
+  type IntrospectionCacheOptions,
+  type IntrospectionOptions,
+  introspection,
+} from './introspection.js'
 export type { JwksOptions } from './jwks.js'
 export { type JwtCacheOptions, type JwtOptions, jwt } from './jwt.js'
 export type { JwtAlgorithm } from './keys.js'

@@ -8,6 +8,7 @@ it('exports exactly the public API', () => {
       "apiKey",
       "authenticate",
       "bearer",
+      "introspection",
       "jwt",
     ]
   `)
