@@ -1,7 +1,9 @@
+export { anyOf } from './any-of.js'
 export { type ApiKey, type ApiKeyOptions, apiKey } from './api-key.js'
 export { type AuthenticateOptions, authenticate } from './authenticate.js'
 export type { Authenticator, BearerError, Credentials } from './authenticator.js'
 export { type BearerOptions, type BearerToken, bearer } from './bearer.js'
+export { custom, type Verify } from './custom.js'
 export {
   type IntrospectionCacheOptions,
   type IntrospectionOptions,

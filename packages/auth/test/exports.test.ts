@@ -5,9 +5,11 @@ import * as node from '../src/node.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
     [
+      "anyOf",
       "apiKey",
       "authenticate",
       "bearer",
+      "custom",
       "introspection",
       "jwt",
     ]
