@@ -1,6 +1,7 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
 import { describe, expect, it } from 'vitest'
-import { insufficientScope, wwwAuthenticate } from './challenge.js'
+import { unauthorized } from './authenticator.js'
+import { insufficientScope, withResourceMetadata, wwwAuthenticate } from './challenge.js'
 
 const METADATA = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp'
 
@@ -57,5 +58,38 @@ describe('insufficientScope()', () => {
     expect(error.headers?.['www-authenticate']).toBe(
       `Bearer error="insufficient_scope", scope="a", resource_metadata="${METADATA}"`,
     )
+  })
+})
+
+describe('withResourceMetadata()', () => {
+  const refusing = (error: unknown) =>
+    withResourceMetadata(async () => Promise.reject(error), METADATA)
+
+  it('adds resource_metadata to a bare 401 challenge', async () => {
+    await expect(refusing(unauthorized(undefined))({ headers: {} })).rejects.toMatchObject({
+      code: -32030,
+      headers: { 'www-authenticate': `Bearer resource_metadata="${METADATA}"` },
+    })
+  })
+
+  it('adds it after an error code, keeping the message and cause', async () => {
+    const original = unauthorized('invalid_token', new Error('expired'))
+    const error = await refusing(original)({ headers: {} }).catch((e: McpxError) => e)
+    expect(error).toMatchObject({
+      message: 'Invalid token',
+      headers: {
+        'www-authenticate': `Bearer error="invalid_token", resource_metadata="${METADATA}"`,
+      },
+    })
+    expect((error as McpxError).cause).toBe(original.cause)
+  })
+
+  it('passes principals and other errors through unchanged', async () => {
+    const principal = { subject: 'a', scopes: [] }
+    expect(await withResourceMetadata(async () => principal, METADATA)({ headers: {} })).toBe(
+      principal,
+    )
+    const failure = new Error('key set down')
+    await expect(refusing(failure)({ headers: {} })).rejects.toBe(failure)
   })
 })

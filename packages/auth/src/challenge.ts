@@ -1,4 +1,5 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
+import type { Authenticator } from './authenticator.js'
 import { assertScopes } from './scopes.js'
 
 /** The parameters of a `WWW-Authenticate: Bearer` challenge (RFC 6750 §3, RFC 9728 §5.1). */
@@ -99,4 +100,39 @@ export function insufficientScope(
     data: { error: 'insufficient_scope', scope },
     headers: { 'www-authenticate': header },
   })
+}
+
+/**
+ * The authenticator, with `resource_metadata="…"` added to the challenge of
+ * each of its -32030 refusals, so that a 401 tells an MCP client where the
+ * metadata is (MCP 2025-11-25 §Protected Resource Metadata Discovery
+ * Requirements, RFC 9728 §5.1). Other errors pass unchanged.
+ *
+ * @example
+ * ```ts
+ * streamableHttp({ authenticate: withResourceMetadata(verify, wellKnown.url) })
+ * ```
+ */
+export function withResourceMetadata(
+  authenticator: Authenticator,
+  resourceMetadata: string | URL,
+): Authenticator {
+  const param = wwwAuthenticate({ resourceMetadata }).slice('Bearer '.length)
+  return async function withResourceMetadata(request) {
+    try {
+      return await authenticator(request)
+    } catch (error) {
+      if (!McpxError.is(error) || error.code !== ErrorCode.Unauthorized) throw error
+      const challenge = error.headers?.['www-authenticate'] ?? 'Bearer'
+      if (!/^bearer\b/i.test(challenge) || challenge.includes('resource_metadata=')) throw error
+      throw new McpxError(error.code, error.message, {
+        data: error.data,
+        cause: error.cause,
+        headers: {
+          ...error.headers,
+          'www-authenticate': challenge === 'Bearer' ? `Bearer ${param}` : `${challenge}, ${param}`,
+        },
+      })
+    }
+  }
 }
