@@ -5,13 +5,23 @@ import * as node from '../src/node.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
     [
+      "access",
       "anyOf",
       "apiKey",
       "authenticate",
       "bearer",
       "custom",
+      "grantsScope",
+      "insufficientScope",
       "introspection",
       "jwt",
+      "missingScopes",
+      "protectedResourceHandler",
+      "protectedResourceMetadata",
+      "protectedResourceMetadataUrl",
+      "requireScopes",
+      "withResourceMetadata",
+      "wwwAuthenticate",
     ]
   `)
 })
