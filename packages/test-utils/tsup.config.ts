@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    tokens: 'src/tokens.ts',
     'bin/conformance-stdio': 'src/bin/conformance-stdio.ts',
     'bin/conformance-http': 'src/bin/conformance-http.ts',
     'bin/e2e-stdio': 'src/bin/e2e-stdio.ts',
@@ -11,7 +12,7 @@ export default defineConfig({
     'bin/catalog-http': 'src/bin/catalog-http.ts',
   },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts' } },
+  dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

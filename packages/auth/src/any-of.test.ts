@@ -1,6 +1,6 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
+import { bearer as credentials } from '@mcpx/test-utils/tokens'
 import { describe, expect, it, vi } from 'vitest'
-import { bearer as credentials } from '../test/fixtures.js'
 import { anyOf } from './any-of.js'
 import { apiKey } from './api-key.js'
 import type { Authenticator } from './authenticator.js'

@@ -1,6 +1,6 @@
 import { Context, type Principal, principalKey } from '@mcpx/core'
+import { SECRET, sign } from '@mcpx/test-utils/tokens'
 import { describe, expect, it } from 'vitest'
-import { SECRET, sign } from '../test/fixtures.js'
 import { authenticate } from './authenticate.js'
 import { jwt } from './jwt.js'
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { ErrorCode, McpxError } from '@mcpx/core'
+import { bearer as credentials } from '@mcpx/test-utils/tokens'
 import { describe, expect, it, vi } from 'vitest'
-import { bearer as credentials } from '../test/fixtures.js'
 import { bearer } from './bearer.js'
 import * as digest from './digest.js'
 

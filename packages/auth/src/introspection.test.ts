@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ErrorCode, McpxError } from '@mcpx/core'
+import { bearer, now } from '@mcpx/test-utils/tokens'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { bearer, now } from '../test/fixtures.js'
 import { introspection } from './introspection.js'
 
 interface Introspector {

@@ -1,5 +1,4 @@
 import { McpxError } from '@mcpx/core'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   bearer,
   claims,
@@ -8,7 +7,8 @@ import {
   type KeyPair,
   keyPair,
   sign,
-} from '../test/fixtures.js'
+} from '@mcpx/test-utils/tokens'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { jwt } from './jwt.js'
 
 let k1: KeyPair

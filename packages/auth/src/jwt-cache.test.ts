@@ -1,5 +1,5 @@
+import { AUDIENCE, bearer, claims, ISSUER, now, SECRET, sign } from '@mcpx/test-utils/tokens'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { AUDIENCE, bearer, claims, ISSUER, now, SECRET, sign } from '../test/fixtures.js'
 import { jwt } from './jwt.js'
 
 afterEach(() => {

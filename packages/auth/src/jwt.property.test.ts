@@ -1,7 +1,7 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
+import { b64u, type KeyPair, keyPair, SECRET } from '@mcpx/test-utils/tokens'
 import fc from 'fast-check'
 import { beforeAll, expect, it } from 'vitest'
-import { b64u, type KeyPair, keyPair, SECRET } from '../test/fixtures.js'
 import { jwt } from './jwt.js'
 
 let rsa: KeyPair

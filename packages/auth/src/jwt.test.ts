@@ -1,5 +1,4 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   AUDIENCE,
   b64u,
@@ -13,7 +12,8 @@ import {
   now,
   SECRET,
   sign,
-} from '../test/fixtures.js'
+} from '@mcpx/test-utils/tokens'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { jwt } from './jwt.js'
 
 let rsa: KeyPair
