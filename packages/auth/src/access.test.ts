@@ -1,4 +1,11 @@
-import { type Access, accessKey, Context, type Principal, principalKey } from '@mcpx/core'
+import {
+  type Access,
+  accessKey,
+  Context,
+  ErrorCode,
+  type Principal,
+  principalKey,
+} from '@mcpx/core'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type AccessOptions, access } from './access.js'
@@ -27,6 +34,28 @@ async function predicateFor(
 }
 
 const user = (...scopes: string[]): Principal => ({ subject: 'u', scopes })
+
+/** Run `access(options)` on one request; what it answered, and whether it went on. */
+async function use(
+  options: AccessOptions,
+  method: string,
+  params: Record<string, unknown>,
+  principal?: Principal,
+) {
+  const ctx = new Context<string>({
+    kind: 'request',
+    method,
+    id: 1,
+    params: params as never,
+    session: { id: undefined, transport: 'stdio' },
+  })
+  if (principal) ctx.set(principalKey, principal)
+  let reached = false
+  await access(options)(ctx, async () => {
+    reached = true
+  })
+  return { reached, error: ctx.error }
+}
 const rules: AccessOptions = {
   rules: {
     tools: { 'admin_*': 'admin', 'math_*': ['math:read'], math_reset: 'math:write' },
@@ -98,11 +127,78 @@ describe('access()', () => {
     )
   })
 
+  it('refuses calling a tool the caller lacks the scope for with -32031 insufficient_scope naming it', async () => {
+    const { reached, error } = await use(
+      rules,
+      'tools/call',
+      { name: 'admin_drop' },
+      user('math:read'),
+    )
+    expect(reached).toBe(false)
+    expect(error?.code).toBe(ErrorCode.Forbidden)
+    expect(error?.data).toEqual({ error: 'insufficient_scope', scope: 'admin' })
+    expect(error?.headers?.['www-authenticate']).toBe(
+      'Bearer error="insufficient_scope", scope="admin"',
+    )
+  })
+
+  it('refuses prompts/get and resources/read by their own rules, and lets allowed ones through', async () => {
+    const reader = user('math:read')
+    expect((await use(rules, 'prompts/get', { name: 'secret_plan' }, reader)).error?.data).toEqual({
+      error: 'insufficient_scope',
+      scope: 'prompts:secret',
+    })
+    const read = await use(rules, 'resources/read', { uri: 'data://reports/q1' }, reader)
+    expect(read.error?.code).toBe(ErrorCode.Forbidden)
+    expect((await use(rules, 'tools/call', { name: 'math_add' }, reader)).reached).toBe(true)
+    expect((await use(rules, 'resources/read', { uri: 'data://x' }, reader)).reached).toBe(true)
+  })
+
+  it('adds resource_metadata to its 401 and 403 challenges when configured', async () => {
+    const url = 'https://mcp.test/.well-known/oauth-protected-resource'
+    const { error } = await use({ ...rules, resourceMetadata: url }, 'tools/call', {
+      name: 'admin_drop',
+    })
+    expect(error?.code).toBe(ErrorCode.Unauthorized)
+    expect(error?.headers?.['www-authenticate']).toBe(`Bearer resource_metadata="${url}"`)
+    const forbidden = await use(
+      { ...rules, resourceMetadata: url },
+      'tools/call',
+      { name: 'admin_drop' },
+      user(),
+    )
+    expect(forbidden.error?.headers?.['www-authenticate']).toBe(
+      `Bearer error="insufficient_scope", scope="admin", resource_metadata="${url}"`,
+    )
+  })
+
+  it('answers a call without a principal with -32030 when the name needs a scope', async () => {
+    const { reached, error } = await use(rules, 'tools/call', { name: 'admin_drop' })
+    expect(reached).toBe(false)
+    expect(error?.code).toBe(ErrorCode.Unauthorized)
+  })
+
+  it("with refuse: 'unknown' leaves a refused call to the router (it goes on, access says no)", async () => {
+    const { reached, error } = await use({ ...rules, refuse: 'unknown' }, 'tools/call', {
+      name: 'admin_drop',
+    })
+    expect(reached).toBe(true)
+    expect(error).toBeUndefined()
+  })
+
+  it("leaves a name no scope unlocks (unmatched: 'deny') and a malformed call to the router", async () => {
+    const denying = { ...rules, unmatched: 'deny' as const }
+    expect((await use(denying, 'tools/call', { name: 'echo' }, user('*'))).reached).toBe(true)
+    expect((await use(rules, 'tools/call', { name: 42 }, user())).reached).toBe(true)
+    expect((await use(rules, 'tools/call', {}, user())).reached).toBe(true)
+  })
+
   it('throws a TypeError for bad options, once, when the factory runs', () => {
     expect(() => access(undefined as never)).toThrow(TypeError)
     expect(() => access({ rules: { tools: { '': 'a' } } })).toThrow(TypeError)
     expect(() => access({ rules: { tools: { a: [] } } })).toThrow(TypeError)
     expect(() => access({ rules: { tools: { a: 'two words' } } })).toThrow(TypeError)
     expect(() => access({ rules: {}, unmatched: 'maybe' as never })).toThrow(TypeError)
+    expect(() => access({ rules: {}, refuse: 'hide' as never })).toThrow(TypeError)
   })
 })

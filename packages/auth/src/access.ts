@@ -1,5 +1,15 @@
-import { type Access, type AccessKind, accessKey, type Middleware, principalKey } from '@mcpx/core'
+import {
+  type Access,
+  type AccessKind,
+  accessKey,
+  type Context,
+  ErrorCode,
+  McpxError,
+  type Middleware,
+  principalKey,
+} from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
+import { insufficientScope, wwwAuthenticate } from './challenge.js'
 import { compilePattern } from './pattern.js'
 import { assertScopes, type Grants, grantsOf } from './scopes.js'
 
@@ -25,6 +35,22 @@ export interface AccessOptions {
    * @defaultValue `'allow'`
    */
   unmatched?: 'allow' | 'deny'
+  /**
+   * How a call of something the caller may not use is answered (`tools/call`,
+   * `prompts/get`, `resources/read`, `resources/subscribe`): `'insufficient-scope'`
+   * refuses it here with -32031 (HTTP 403) and `WWW-Authenticate: Bearer
+   * error="insufficient_scope", scope="…"` naming the scopes it needs, so an
+   * MCP client can ask the authorization server for them (MCP 2025-11-25
+   * §Scope Challenge Handling); a caller without a principal gets -32030
+   * (401, with `resource_metadata` when configured). `'unknown'` leaves the call to the router, which answers it
+   * exactly like an unknown name, so probing reveals nothing. A name that no
+   * scope would unlock (`unmatched: 'deny'`) is always left to the router.
+   * Lists are filtered either way.
+   * @defaultValue `'insufficient-scope'`
+   */
+  refuse?: 'insufficient-scope' | 'unknown'
+  /** Added to the 403 challenge as `resource_metadata` (RFC 9728 §5.1). @defaultValue none */
+  resourceMetadata?: string | URL
 }
 
 interface Rule {
@@ -43,6 +69,28 @@ const KINDS = {
 const NONE: readonly string[] = Object.freeze([])
 const DENY: readonly string[] = Object.freeze([])
 const MAX_MEMO_NAME = 512
+
+/** The requests that use one named thing, and where its name is. */
+const USES: Readonly<Record<string, readonly [AccessKind, 'name' | 'uri']>> = {
+  'tools/call': ['tool', 'name'],
+  'prompts/get': ['prompt', 'name'],
+  'resources/read': ['resource', 'uri'],
+  'resources/subscribe': ['resource', 'uri'],
+  'resources/unsubscribe': ['resource', 'uri'],
+}
+
+function checkOptions(options: AccessOptions): void {
+  if (typeof options !== 'object' || options === null || typeof options.rules !== 'object') {
+    throw new TypeError('[@mcpx/auth] access() needs { rules }')
+  }
+  const { unmatched, refuse } = options
+  if (unmatched !== undefined && unmatched !== 'allow' && unmatched !== 'deny') {
+    throw new TypeError("[@mcpx/auth] access() unmatched must be 'allow' or 'deny'")
+  }
+  if (refuse !== undefined && refuse !== 'insufficient-scope' && refuse !== 'unknown') {
+    throw new TypeError("[@mcpx/auth] access() refuse must be 'insufficient-scope' or 'unknown'")
+  }
+}
 
 function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
   if (rules === undefined) return []
@@ -64,15 +112,15 @@ function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
 /**
  * Decides, per caller, which tools, prompts and resources it may use, and
  * sets that decision as core's `accessKey` for the router: what a caller
- * may not use is absent from its lists, and calling or reading it is
- * answered exactly like an unknown name, so probing reveals nothing.
+ * may not use is absent from its lists. Calling or reading it is refused
+ * with `insufficient_scope` naming the scopes it needs (see `refuse`).
  * Scopes are matched with the implication rule of `grantsScope`
  * (`tools:*` grants `tools:call`, `*` grants all); a message without a
  * principal has no scopes. An `accessKey` already set (another `access()`)
  * still applies: both must allow.
  *
- * It refuses nothing itself: without `@mcpx/router` (one upstream, no
- * lists filtered), pair it with `requireScopes()` under `on('tools/call')`.
+ * Without `@mcpx/router` nothing filters the lists (one upstream), but
+ * calls are still refused here unless `refuse` is `'unknown'`.
  *
  * @throws TypeError when a pattern is empty, over 1,024 characters or ends
  *   in a lone `\`, or a rule names no scope or an invalid one
@@ -84,13 +132,11 @@ function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
  * ```
  */
 export function access(options: AccessOptions): Middleware {
-  if (typeof options !== 'object' || options === null || typeof options.rules !== 'object') {
-    throw new TypeError('[@mcpx/auth] access() needs { rules }')
-  }
+  checkOptions(options)
   const unmatched = options.unmatched ?? 'allow'
-  if (unmatched !== 'allow' && unmatched !== 'deny') {
-    throw new TypeError("[@mcpx/auth] access() unmatched must be 'allow' or 'deny'")
-  }
+  const forbid = (options.refuse ?? 'insufficient-scope') === 'insufficient-scope'
+  const challenge =
+    options.resourceMetadata === undefined ? {} : { resourceMetadata: options.resourceMetadata }
   const rules = new Map<AccessKind, Rule[]>()
   for (const kind of Object.keys(KINDS) as AccessKind[]) {
     rules.set(kind, compileRules(options.rules[KINDS[kind]], KINDS[kind]))
@@ -118,6 +164,20 @@ export function access(options: AccessOptions): Middleware {
     return required.every((scope) => grants.has(scope))
   }
 
+  /** The refusal of a use the caller's scopes do not cover, or undefined (allowed, or the router's to answer). */
+  function refusal(ctx: Context, grants: Grants): McpxError | undefined {
+    const use = ctx.kind === 'request' ? USES[ctx.method] : undefined
+    if (use === undefined) return undefined
+    const name = (ctx.params as Record<string, unknown> | undefined)?.[use[1]]
+    if (typeof name !== 'string') return undefined
+    const required = requiredFor(use[0], name)
+    if (required === DENY || required.every((scope) => grants.has(scope))) return undefined
+    if (ctx.get(principalKey) !== undefined) return insufficientScope(required, challenge)
+    return new McpxError(ErrorCode.Unauthorized, 'Authentication required', {
+      headers: { 'www-authenticate': wwwAuthenticate(challenge) },
+    })
+  }
+
   const predicates = new WeakMap<Grants, Access>()
   const noGrants = grantsOf({ scopes: [] })
   return async function access(ctx, next) {
@@ -130,6 +190,11 @@ export function access(options: AccessOptions): Middleware {
     }
     const previous = ctx.get(accessKey)
     ctx.set(accessKey, previous ? (kind, name) => previous(kind, name) && own(kind, name) : own)
+    const refused = forbid ? refusal(ctx, grants) : undefined
+    if (refused !== undefined) {
+      ctx.error = refused
+      return
+    }
     await next()
   }
 }
