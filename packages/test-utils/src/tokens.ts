@@ -39,19 +39,26 @@ export async function keyPair(alg: string, kid = `${alg}-1`): Promise<KeyPair> {
   return { alg, kid, privateKey, publicKey, jwk, pem: await exportSPKI(publicKey) }
 }
 
-/** A signed token; `header` adds to (or overrides) the protected header. */
+/**
+ * A signed token; `header` adds to (or overrides) the protected header. A
+ * `crit` list in it is signed as given (jose signs only the critical
+ * parameters it is told are understood: here, all of them).
+ */
 export async function sign(
   key: KeyPair | Uint8Array | string,
   payload: JWTPayload = claims(),
   header: Record<string, unknown> = {},
 ): Promise<string> {
+  const crit = Array.isArray(header.crit)
+    ? { crit: Object.fromEntries(header.crit.map((name: string) => [name, true])) }
+    : {}
   if (typeof key === 'string' || key instanceof Uint8Array) {
     const secret = typeof key === 'string' ? new TextEncoder().encode(key) : key
-    return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).sign(secret)
+    return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).sign(secret, crit)
   }
   return new SignJWT(payload)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, ...header })
-    .sign(key.privateKey)
+    .sign(key.privateKey, crit)
 }
 
 /** A token signed by hand with HMAC-SHA256 over any header and payload, using any bytes as the key. */
