@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { parseDocument } from 'yaml'
+import { type Environment, interpolate } from './interpolate.js'
 
 /** A config file that could not be read or parsed; its message says where. */
 export class ConfigFileError extends Error {}
@@ -16,9 +17,14 @@ const READ_ERRORS: Record<string, string> = {
 /**
  * Read a config file and parse it by its extension: `.json` as JSON,
  * `.yaml` or `.yml` as YAML 1.2 (duplicate keys refused, at most 100 alias
- * expansions). The value is untrusted: check it with `checkConfig`.
+ * expansions), then replace `${NAME}` and `${NAME:-default}` in its string
+ * values from `env` (see `interpolate`). The value is untrusted: check it
+ * with `checkConfig`.
  */
-export async function loadConfigFile(file: string): Promise<unknown> {
+export async function loadConfigFile(
+  file: string,
+  env: Environment = process.env,
+): Promise<unknown> {
   const kind = extname(file).toLowerCase()
   if (kind !== '.json' && kind !== '.yaml' && kind !== '.yml') {
     throw new ConfigFileError(`${file}: a config file must end in .json, .yaml or .yml`)
@@ -34,7 +40,12 @@ export async function loadConfigFile(file: string): Promise<unknown> {
     const code = (error as NodeJS.ErrnoException).code ?? ''
     throw new ConfigFileError(`${file}: ${READ_ERRORS[code] ?? `cannot be read (${code})`}`)
   }
-  return kind === '.json' ? parseJson(file, text) : parseYaml(file, text)
+  const parsed = kind === '.json' ? parseJson(file, text) : parseYaml(file, text)
+  const interpolated = interpolate(parsed, env)
+  if (interpolated.ok) return interpolated.value
+  const { problems } = interpolated
+  const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`
+  throw new ConfigFileError(`${file}: ${count}\n  ${problems.join('\n  ')}`)
 }
 
 function parseJson(file: string, text: string): unknown {
