@@ -155,6 +155,45 @@ export function stringMap(
   return ok ? Object.fromEntries(Object.entries(map) as [string, string][]) : undefined
 }
 
+/** A string that is a secret: a wrong value is described, never shown. */
+export function secret(value: unknown, path: string, problems: Problems): string | undefined {
+  if (value === undefined || (typeof value === 'string' && value !== '')) return value
+  return problems.add(path, 'must be a non-empty string (the value is a secret: not shown)')
+}
+
+/** `read(value)`, and `is required` when the value is missing. */
+export function required<T>(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  read: (value: unknown, path: string, problems: Problems) => T | undefined,
+): T | undefined {
+  if (value === undefined) return problems.add(path, 'is required')
+  return read(value, path, problems)
+}
+
+/** An http(s) URL; a wrong one is not shown (a URL may carry credentials). */
+export function httpUrl(value: unknown, path: string, problems: Problems): string | undefined {
+  const text = string(value, path, problems)
+  if (text === undefined) return undefined
+  try {
+    if (['http:', 'https:'].includes(new URL(text).protocol)) return text
+  } catch {}
+  return problems.add(path, 'must be an http(s) URL')
+}
+
+/** One string or a non-empty list of them. */
+export function oneOrMore(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): string | string[] | undefined {
+  if (typeof value === 'string') return string(value, path, problems)
+  const list = strings(value, path, problems)
+  if (list?.length === 0) return problems.add(path, 'must be a string or a non-empty array of them')
+  return list
+}
+
 /** The allowed key within two edits of `key`, if there is one. */
 function nearest(key: string, keys: readonly string[]): string | undefined {
   let best: string | undefined

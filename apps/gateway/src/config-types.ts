@@ -1,3 +1,11 @@
+import type {
+  AccessOptions,
+  ApiKeyOptions,
+  BearerOptions,
+  IntrospectionOptions,
+  JwtOptions,
+  ProtectedResourceMetadataOptions,
+} from '@mcpx/auth'
 import type { CollisionPolicy, Route, RouterOptions, UpstreamEntry } from '@mcpx/router'
 import type { UpstreamMode } from '@mcpx/transports'
 import type { FrontEnd } from './serve.js'
@@ -49,8 +57,56 @@ export interface ExampleUpstreamFile extends CommonUpstreamFile {
 
 export type UpstreamFile = CommandUpstreamFile | UrlUpstreamFile | ExampleUpstreamFile
 
+/** One static token or API key of the file and whom it stands for. */
+export type SecretEntryFile = ({ token: string } | { key: string } | { sha256: string }) & {
+  subject: string
+  clientId?: string
+  scopes?: string[]
+}
+
+export type JwtFile = ({ secret: string } | { key: string | object } | { jwksUri: string }) & {
+  algorithms: string[]
+  audience: string | string[] | false
+  issuer?: string | string[]
+  clockTolerance?: number
+  typ?: string
+  scopeClaim?: string
+  jwks?: { timeout?: number; cooldown?: number; maxAge?: number }
+}
+
+export interface IntrospectionFile {
+  endpoint: string
+  clientId: string
+  clientSecret: string
+  timeout?: number
+}
+
+/** One authenticator or a non-empty list of them. */
+type OneOrMore<T> = T | T[]
+type ScopeRulesFile = Record<string, string | string[]>
+
+/** The `auth` section as written (`'none'`: anonymous on purpose). */
+export interface AuthFile {
+  jwt?: OneOrMore<JwtFile>
+  bearer?: OneOrMore<{ tokens: SecretEntryFile[] }>
+  apiKey?: OneOrMore<{ header?: string; keys: SecretEntryFile[] }>
+  introspection?: OneOrMore<IntrospectionFile>
+  resource?: string
+  authorizationServers?: string[]
+  scopesSupported?: string[]
+  scopes?: {
+    tools?: ScopeRulesFile
+    prompts?: ScopeRulesFile
+    resources?: ScopeRulesFile
+    resourceTemplates?: ScopeRulesFile
+    unmatched?: 'allow' | 'deny'
+    refuse?: 'insufficient-scope' | 'unknown'
+  }
+}
+
 /** A gateway config file (JSON or YAML) as written; see the README for every key. */
 export interface ConfigFile {
+  auth?: 'none' | AuthFile
   serve?: {
     transport?: FrontEnd
     host?: string
@@ -105,8 +161,26 @@ export interface UpstreamConfig {
   entry: UpstreamEntry
 }
 
+/** One authenticator of the `auth` section, as `@mcpx/auth` takes its options. */
+export type AuthenticatorConfig =
+  | { kind: 'jwt'; options: JwtOptions }
+  | { kind: 'bearer'; options: BearerOptions }
+  | { kind: 'apiKey'; options: ApiKeyOptions }
+  | { kind: 'introspection'; options: IntrospectionOptions }
+
+/** The `auth` section checked: its authenticators in file order (several: `anyOf`). */
+export interface AuthConfig {
+  authenticators: AuthenticatorConfig[]
+  /** RFC 9728 metadata, when `auth.resource` is set. */
+  metadata: ProtectedResourceMetadataOptions | undefined
+  /** `access()`'s options, when `auth.scopes` is set (`resourceMetadata` is added when built). */
+  access: Omit<AccessOptions, 'resourceMetadata'> | undefined
+}
+
 /** A config that passed validation, ready to build. */
 export interface GatewayConfig {
+  /** `undefined`: no section (anonymous, loopback only); `'none'`: anonymous on purpose. */
+  auth: AuthConfig | 'none' | undefined
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>
   router: Omit<RouterOptions, 'log'>
