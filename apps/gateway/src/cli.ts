@@ -1,6 +1,7 @@
 import { serveStdio } from '@mcpx/transports/stdio'
 import { type Invocation, parseCommandLine, UsageError } from './args.js'
 import { checkConfig, type GatewayConfig } from './config.js'
+import { exposureProblem } from './config-auth.js'
 import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
 import { serve } from './serve.js'
@@ -18,7 +19,8 @@ Usage:
 
 Options:
   --config <file>               a JSON (.json) or YAML (.yaml, .yml) config file: serve,
-                                upstreams, routes, router (see the README); the options
+                                auth, upstreams, routes, router (see the README); \${VAR}
+                                and \${VAR:-default} in its strings are replaced; the options
                                 below marked * describe the one upstream of the flag form
                                 and cannot be combined with it
   --serve <http|sse|websocket|stdio>
@@ -41,6 +43,8 @@ Options:
   -h, --help                    show this help
 
 --serve, --host, --port, --path and --allowed-host override the config file's serve section.
+Without an auth section every client is anonymous, so a --host that is not loopback is
+refused unless the config file says auth: none.
 A config with a problem is refused whole, each problem named by its JSON path (exit code 2).
 When the HTTP front end is ready it prints "LISTENING <url>" on stdout.`
 
@@ -74,7 +78,14 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
   const { serve: overrides } = invocation
   const { serve } = checked.config
   const allowedHosts = [...serve.allowedHosts, ...(overrides.allowedHosts ?? [])]
-  return { ...checked.config, serve: { ...serve, ...overrides, allowedHosts } }
+  const config = { ...checked.config, serve: { ...serve, ...overrides, allowedHosts } }
+  const exposed = exposureProblem(config)
+  if (exposed !== undefined) {
+    // Only a file can say `auth` (or `auth: none`).
+    if (configFile === undefined) usage(`${exposed} (in a config file given with --config)`)
+    usage(`${configFile}: ${exposed}`)
+  }
+  return config
 }
 
 async function main(): Promise<void> {
@@ -95,13 +106,18 @@ async function main(): Promise<void> {
     return
   }
   const config = await configOf(invocation)
-  let proxy: Awaited<ReturnType<typeof createGateway>>
+  let gateway: Awaited<ReturnType<typeof createGateway>>
   try {
-    proxy = await createGateway(config, log)
+    gateway = await createGateway(config, log)
   } catch (error) {
     // A package refused what the config check let through: still the config's fault.
     if (error instanceof TypeError) usage(error.message)
     throw error
+  }
+  const { proxy, authenticator, wellKnown } = gateway
+  if (config.auth === undefined || config.auth === 'none') {
+    const why = config.auth === 'none' ? 'auth: none' : 'no auth section'
+    log(`mcpx-gateway: auth is off (${why}): every client is anonymous`)
   }
 
   // Missing upstreams and name collisions show in the log now, not at the first client.
@@ -119,6 +135,8 @@ async function main(): Promise<void> {
     port,
     path,
     allowedHosts: [...LOOPBACK, ...allowedHosts],
+    authenticate: authenticator,
+    wellKnown,
   })
   process.stdout.write(`LISTENING ${server.url}\n`)
   let stopping = false

@@ -1,3 +1,4 @@
+import type { Authenticator, ProtectedResourceHandler } from '@mcpx/auth'
 import type { McpProxy } from '@mcpx/core'
 import {
   createSseHandler,
@@ -21,6 +22,10 @@ interface Options {
   port: number
   path: string
   allowedHosts: readonly string[]
+  /** Runs on every HTTP request (and the WebSocket upgrade) before anything is dispatched. */
+  authenticate?: Authenticator | undefined
+  /** The RFC 9728 metadata, answered on the same server ahead of the MCP endpoint. */
+  wellKnown?: ProtectedResourceHandler | undefined
 }
 
 /**
@@ -33,7 +38,10 @@ export async function serve(
   kind: Exclude<FrontEnd, 'stdio'>,
   options: Options,
 ): Promise<Served> {
-  const common = { allowedHosts: options.allowedHosts }
+  const common = {
+    allowedHosts: options.allowedHosts,
+    ...(options.authenticate && { authenticate: options.authenticate }),
+  }
   let handler: NodeHandler
   let path = options.path
   if (kind === 'http') handler = createStreamableHttpHandler(proxy, { ...common, path })
@@ -45,7 +53,23 @@ export async function serve(
     const { createWebSocketHandler } = await import('@mcpx/transports/websocket')
     handler = createWebSocketHandler(proxy, { ...common, path })
   }
+  if (options.wellKnown) handler = withWellKnown(handler, options.wellKnown)
   const listening = await listen(handler, { host: options.host, port: options.port })
   const origin = kind === 'websocket' ? listening.origin.replace(/^http/, 'ws') : listening.origin
   return { url: `${origin}${path}`, close: listening.close }
+}
+
+/**
+ * The metadata document is public (RFC 9728 §3: no credentials to fetch it)
+ * and served before the front end's own checks; every other request goes on.
+ */
+function withWellKnown(handler: NodeHandler, wellKnown: ProtectedResourceHandler): NodeHandler {
+  const both: NodeHandler = Object.assign(
+    (...args: Parameters<NodeHandler>) => {
+      if (!wellKnown.node(args[0], args[1])) handler(...args)
+    },
+    { upgrade: handler.upgrade, close: () => handler.close() },
+  ) as NodeHandler
+  Object.defineProperty(both, 'sessionCount', { get: () => handler.sessionCount })
+  return both
 }

@@ -3,6 +3,7 @@ import { createProxy, type McpProxy } from '@mcpx/core'
 import { router } from '@mcpx/router'
 import { type Connector, forward, type Upstream, upstream } from '@mcpx/transports'
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
+import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamSource } from './config-types.js'
 
 const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.url))
@@ -10,12 +11,19 @@ const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.
 /** Where the gateway's own diagnostics go. */
 export type Log = (line: string) => void
 
+/** A built gateway: its proxy, and what its front end needs of the `auth` section. */
+export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
+  proxy: McpProxy
+}
+
 /**
- * The gateway's proxy for a checked config: the router in front of
- * `forward()`, which knows one `upstream()` per replica. Throws a
+ * The gateway's proxy for a checked config: the auth middleware (stdio's
+ * `authenticate()`, the scope rules' `access()`), then the router in front
+ * of `forward()`, which knows one `upstream()` per replica. Throws a
  * `TypeError` if a package refuses what the config check let through.
  */
-export async function createGateway(config: GatewayConfig, log: Log): Promise<McpProxy> {
+export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
+  const { middleware, ...auth } = createAuth(config)
   const upstreams: Upstream[] = []
   for (const settings of Object.values(config.upstreams)) {
     for (const name of settings.replicas) {
@@ -29,8 +37,9 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Mc
     strict: false,
     onError: (error) => log(`[mcpx] ${(error as Error)?.stack ?? error}`),
   })
+  for (const layer of middleware) proxy.use(layer)
   proxy.use(routing)
-  return proxy
+  return { proxy, ...auth }
 }
 
 /** A connector per replica: each opens its own connections (a command, its own children). */

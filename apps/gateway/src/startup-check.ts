@@ -1,6 +1,7 @@
 import type { McpProxy, Message } from '@mcpx/core'
 import { LATEST_PROTOCOL_VERSION } from '@mcpx/transports'
 import { Session } from '@mcpx/transports/protocol'
+import { GATEWAY_PRINCIPAL } from './auth.js'
 
 /** What the check lists: each list the router merges, so that each merge reports. */
 const LISTS = ['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']
@@ -11,7 +12,9 @@ const LISTS = ['tools/list', 'prompts/list', 'resources/list', 'resources/templa
  * start-up rather than at the first client's first list (and the catalogs
  * are warm when it comes). The session then ends, closing any per-session
  * connections it opened. Never fatal: the outcome is in the router's log,
- * and a step that takes longer than `timeout` ms is abandoned.
+ * and a step that takes longer than `timeout` ms is abandoned. With auth on,
+ * its messages carry the gateway's own principal (every scope), so that it
+ * sees every list whole.
  */
 export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<void> {
   const waiting = new Map<number, () => void>()
@@ -24,6 +27,7 @@ export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<v
     },
     onError: () => {},
   })
+  const trusted = { principal: GATEWAY_PRINCIPAL }
   let id = 0
   const ask = (method: string, params: Record<string, unknown>) =>
     new Promise<void>((resolve) => {
@@ -35,7 +39,7 @@ export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<v
         waiting.delete(mine)
         resolve()
       })
-      session.receive({ jsonrpc: '2.0', id: mine, method, params })
+      session.receive({ jsonrpc: '2.0', id: mine, method, params }, trusted)
     })
   try {
     await ask('initialize', {
@@ -43,7 +47,7 @@ export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<v
       capabilities: {},
       clientInfo: { name: 'mcpx-gateway start-up check', version: '1' },
     })
-    session.receive({ jsonrpc: '2.0', method: 'notifications/initialized' })
+    session.receive({ jsonrpc: '2.0', method: 'notifications/initialized' }, trusted)
     await Promise.all(LISTS.map((method) => ask(method, {})))
   } finally {
     session.close()
