@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { checkConfig } from '../src/config.js'
 import { exposureProblem, isLoopback } from '../src/config-auth.js'
+import { loadConfigFile } from '../src/load-config.js'
 
 const SECRET = 'a-test-secret-of-at-least-32-bytes-long!'
 const upstreams = { math: { example: 'math' } }
@@ -20,6 +22,22 @@ function authOf(auth: unknown) {
 }
 
 describe('the auth section', () => {
+  it('accepts examples/gateway-auth.yaml with JWT_SECRET set, and refuses it without', async () => {
+    const file = fileURLToPath(new URL('../examples/gateway-auth.yaml', import.meta.url))
+    const checked = checkConfig(await loadConfigFile(file, { JWT_SECRET: SECRET }))
+    if (!checked.ok) throw new Error(checked.problems.join('\n'))
+    const auth = checked.config.auth
+    if (auth === undefined || auth === 'none') throw new Error('no auth')
+    expect(auth.authenticators.map((a) => a.kind)).toEqual(['jwt', 'bearer'])
+    expect(auth.authenticators[0]!.options).toMatchObject({
+      secret: SECRET,
+      issuer: 'https://auth.example.com',
+    })
+    await expect(loadConfigFile(file, {})).rejects.toThrow(
+      'auth.jwt.secret: variable JWT_SECRET is not set',
+    )
+  })
+
   it('is undefined without one and "none" when the file says so', () => {
     expect(authOf(undefined)).toBeUndefined()
     expect(authOf('none')).toBe('none')
