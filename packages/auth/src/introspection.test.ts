@@ -70,7 +70,12 @@ describe('introspection()', () => {
     server.answers.clear()
     vi.useRealTimers()
   })
-  const options = () => ({ endpoint: server.url, clientId: 'gateway', clientSecret: 's&cret:1' })
+  const options = () => ({
+    endpoint: server.url,
+    clientId: 'gateway',
+    clientSecret: 's&cret:1',
+    audience: false as const,
+  })
 
   it('posts the token as a form with client Basic auth, and maps an active answer', async () => {
     server.answers.set('opaque-1', {
@@ -137,11 +142,43 @@ describe('introspection()', () => {
     expect(server.hits).toBe(4)
   })
 
-  it('does not cache an inactive answer as active', async () => {
-    const verify = introspection(options())
-    await failure(verify(bearer('later')))
+  it('remembers a refusal for inactiveTtl, then asks again (an inactive answer is never cached as active)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const verify = introspection({ ...options(), cache: { inactiveTtl: 1000 } })
+    for (let i = 0; i < 5; i++) await failure(verify(bearer('later')))
+    expect(server.hits).toBe(1)
     server.answers.set('later', { active: true, sub: 'alice' })
+    vi.setSystemTime(Date.now() + 1_500)
     await expect(verify(bearer('later'))).resolves.toMatchObject({ subject: 'alice' })
+    expect(server.hits).toBe(2)
+  })
+
+  it('shares one request among concurrent checks of one token', async () => {
+    server.answers.set('busy', { active: true, sub: 'alice' })
+    const verify = introspection({ ...options(), cache: false })
+    const principals = await Promise.all(Array.from({ length: 20 }, () => verify(bearer('busy'))))
+    expect(new Set(principals).size).toBe(1)
+    expect(server.hits).toBe(1)
+  })
+
+  it('refuses an active answer for another audience, or without aud, when audience is set', async () => {
+    const audience = 'https://mcp.test/mcp'
+    server.answers.set('ours', { active: true, sub: 'a', aud: ['https://x.test', audience] })
+    server.answers.set('theirs', { active: true, sub: 'a', aud: 'https://other.test' })
+    server.answers.set('none', { active: true, sub: 'a' })
+    const verify = introspection({ ...options(), audience })
+    await expect(verify(bearer('ours'))).resolves.toMatchObject({ subject: 'a' })
+    for (const token of ['theirs', 'none']) {
+      expect(McpxError.is(await failure(verify(bearer(token))))).toBe(true)
+    }
+  })
+
+  it('refuses an answer naming another issuer, and accepts one naming none', async () => {
+    server.answers.set('evil', { active: true, sub: 'a', iss: 'https://evil.test' })
+    server.answers.set('plain', { active: true, sub: 'a' })
+    const verify = introspection({ ...options(), issuer: 'https://issuer.test' })
+    expect(McpxError.is(await failure(verify(bearer('evil'))))).toBe(true)
+    await expect(verify(bearer('plain'))).resolves.toMatchObject({ subject: 'a' })
   })
 
   it('fails as a server failure, not a refusal, within the timeout when the endpoint hangs', async () => {
@@ -150,6 +187,12 @@ describe('introspection()', () => {
     const error = await failure(introspection({ ...options(), timeout: 200 })(bearer('t')))
     expect(performance.now() - started).toBeLessThan(2_000)
     expect(McpxError.is(error)).toBe(false)
+    expect((error as Error).name).toBe('IntrospectionUnavailable')
+  })
+
+  it('treats an answer over 64 KiB as a server failure', async () => {
+    server.answers.set('huge', { active: true, sub: 'a', pad: 'x'.repeat(70_000) })
+    const error = await failure(introspection(options())(bearer('huge')))
     expect((error as Error).name).toBe('IntrospectionUnavailable')
   })
 
@@ -175,5 +218,9 @@ describe('introspection()', () => {
     expect(() => introspection({ ...options(), endpoint: 'ftp://x' })).toThrow(TypeError)
     expect(() => introspection({ ...options(), clientId: '' })).toThrow(TypeError)
     expect(() => introspection({ ...options(), timeout: 0 })).toThrow(TypeError)
+    expect(() => introspection({ ...options(), audience: undefined as never })).toThrow(
+      /needs an audience/,
+    )
+    expect(() => introspection({ ...options(), cache: { inactiveTtl: -1 } })).toThrow(TypeError)
   })
 })

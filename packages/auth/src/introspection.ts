@@ -1,13 +1,21 @@
 import type { Principal } from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
 import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
+import { clientSecretBasic, readLimited } from './http.js'
 
-/** The introspection cache: active answers only, never beyond the token's `exp`. */
+/** The introspection cache: active answers never beyond the token's `exp`, refusals briefly. */
 export interface IntrospectionCacheOptions {
   /** Most tokens kept. @defaultValue 1000 */
   max?: number
   /** Most milliseconds an active answer is reused. @defaultValue 60000 */
   ttl?: number
+  /**
+   * Milliseconds a refused token is refused again without asking, so that
+   * one bad token repeated cannot flood the authorization server; 0 asks
+   * every time.
+   * @defaultValue 10000
+   */
+  inactiveTtl?: number
 }
 
 /** Options for {@link introspection}. */
@@ -18,6 +26,15 @@ export interface IntrospectionOptions {
   clientId: string
   /** Its client secret, sent with HTTP Basic (RFC 6749 §2.3.1). */
   clientSecret: string
+  /**
+   * The `aud` an active answer must name (one or any of several): this
+   * server's resource URL (MCP 2025-11-25 §Token Audience Binding and
+   * Validation, RFC 8707). An answer without `aud` is refused. `false`
+   * accepts any audience, for tokens not meant for an MCP resource server.
+   */
+  audience: string | readonly string[] | false
+  /** The `iss` an active answer must name when it names one. @defaultValue any issuer */
+  issuer?: string | readonly string[]
   /** Milliseconds for the whole introspection call; it is aborted after. @defaultValue 5000 */
   timeout?: number
   /** The answer cache, or `false` to ask on every request. @defaultValue `{ max: 1000, ttl: 60000 }` */
@@ -37,21 +54,35 @@ interface Active {
   readonly expires: number
 }
 
-const MAX_BODY = 64 * 1024
+/** A remembered answer: a principal, or none (refused), until `until` (epoch ms). */
+interface Remembered {
+  readonly principal: Principal | undefined
+  readonly until: number
+}
 
-/** RFC 6749 §2.3.1: the client id and secret are form-encoded before Basic. */
-function basicAuthorization(clientId: string, clientSecret: string): string {
-  const pair = `${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`
-  const bytes = new TextEncoder().encode(pair)
-  return `Basic ${btoa(String.fromCharCode(...bytes))}`
+const MAX_BODY = 64 * 1024
+/** Most distinct tokens whose checks are shared while in flight; more are checked on their own. */
+const MAX_SHARED = 1000
+
+type Accepted = readonly string[] | undefined
+
+const listOf = (value: string | readonly string[] | undefined): Accepted =>
+  value === undefined ? undefined : typeof value === 'string' ? [value] : value
+
+/** `aud` may be a string or an array (RFC 7662 §2.2, RFC 7519 §4.1.3). */
+function namesOne(claim: unknown, accepted: readonly string[]): boolean {
+  const names = typeof claim === 'string' ? [claim] : Array.isArray(claim) ? claim : []
+  return names.some((name) => typeof name === 'string' && accepted.includes(name))
 }
 
 /** RFC 7662 §2.2: only `active` is required; `sub`, `scope`, `client_id`, `exp`, `nbf` are optional. */
-function activeOf(body: Record<string, unknown>): Active | undefined {
+function activeOf(body: Record<string, unknown>, audience: Accepted, issuer: Accepted) {
   const now = Date.now() / 1000
-  const { exp, nbf, scope, sub, username, client_id: clientId } = body
+  const { exp, nbf, scope, sub, username, client_id: clientId, aud, iss } = body
   if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return undefined
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > now)) return undefined
+  if (audience !== undefined && !namesOne(aud, audience)) return undefined
+  if (issuer !== undefined && iss !== undefined && !namesOne(iss, issuer)) return undefined
   if (scope !== undefined && typeof scope !== 'string') return undefined
   if (clientId !== undefined && typeof clientId !== 'string') return undefined
   // A client-credentials token has no user: its client is the subject.
@@ -65,13 +96,35 @@ function activeOf(body: Record<string, unknown>): Active | undefined {
   return { principal, expires: typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY }
 }
 
+function duration(name: string, value: number | undefined, fallback: number, zero: boolean) {
+  const ms = value ?? fallback
+  if (!Number.isFinite(ms) || ms < 0 || (!zero && ms === 0)) {
+    throw new TypeError(`[@mcpx/auth] introspection() ${name} must be ${zero ? '>= 0' : '> 0'}`)
+  }
+  return ms
+}
+
+function audienceOf(options: IntrospectionOptions): Accepted {
+  const { audience } = options
+  if (audience === false) return undefined
+  const list = listOf(audience)
+  if (list === undefined || list.length === 0 || !list.every((a) => typeof a === 'string')) {
+    throw new TypeError(
+      '[@mcpx/auth] introspection() needs an audience (the resource this server is), or audience: false',
+    )
+  }
+  return list
+}
+
 /**
  * Opaque access tokens checked with the authorization server (OAuth 2.0
  * Token Introspection, RFC 7662): `POST token=…` with this server's client
  * credentials, redirects refused, the call aborted after `timeout`. An
- * `active: false` answer, or an `exp` already passed, is a refusal; an
- * endpoint that fails or times out is a server failure. Active answers are
- * cached, never past the token's `exp`.
+ * `active: false` answer, an `exp` already passed, or an `aud` that is not
+ * this server is a refusal; an endpoint that fails or times out is a server
+ * failure. Active answers are cached, never past the token's `exp`;
+ * refusals are remembered for `cache.inactiveTtl`; concurrent checks of one
+ * token share one request.
  *
  * @example
  * ```ts
@@ -79,6 +132,7 @@ function activeOf(body: Record<string, unknown>): Active | undefined {
  *   endpoint: 'https://auth.example.com/oauth2/introspect',
  *   clientId: 'mcp-gateway',
  *   clientSecret: process.env.INTROSPECTION_SECRET!,
+ *   audience: 'https://mcp.example.com/mcp',
  * })
  * ```
  */
@@ -91,26 +145,28 @@ export function introspection(options: IntrospectionOptions): Authenticator {
   if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string') {
     throw new TypeError('[@mcpx/auth] introspection() needs clientId and clientSecret')
   }
-  const timeout = options.timeout ?? 5000
+  const audience = audienceOf(options)
+  const issuer = listOf(options.issuer)
+  const timeout = duration('timeout', options.timeout, 5000, false)
   const maxTokenBytes = options.maxTokenBytes ?? 4096
-  if (!Number.isFinite(timeout) || timeout <= 0) {
-    throw new TypeError('[@mcpx/auth] introspection() timeout must be > 0')
-  }
   if (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0) {
     throw new TypeError('[@mcpx/auth] maxTokenBytes must be an integer > 0')
   }
   const cacheOptions = options.cache ?? {}
-  const maxTtl = cacheOptions === false ? 0 : (cacheOptions.ttl ?? 60_000)
+  const maxTtl = cacheOptions === false ? 0 : duration('cache.ttl', cacheOptions.ttl, 60_000, true)
+  const inactiveTtl =
+    cacheOptions === false
+      ? 0
+      : duration('cache.inactiveTtl', cacheOptions.inactiveTtl, 10_000, true)
   const cache =
     cacheOptions === false
       ? undefined
-      : new LRUCache<string, Active>({ max: cacheOptions.max ?? 1000, ttl: maxTtl, perf: Date })
-  const authorization = basicAuthorization(clientId, clientSecret)
+      : new LRUCache<string, Remembered>({ max: cacheOptions.max ?? 1000, perf: Date })
+  const inflight = new Map<string, Promise<Remembered>>()
+  const authorization = clientSecretBasic(clientId, clientSecret)
   const href = endpoint.href
 
   async function ask(token: string): Promise<Record<string, unknown>> {
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new Error('introspection timed out')), timeout)
     try {
       const response = await fetch(href, {
         method: 'POST',
@@ -121,11 +177,11 @@ export function introspection(options: IntrospectionOptions): Authenticator {
         },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
         redirect: 'error',
-        signal: controller.signal,
+        signal: AbortSignal.timeout(timeout),
       })
-      const text = await response.text()
+      const text = await readLimited(response, MAX_BODY)
       if (response.status !== 200) throw new Error(`status ${response.status}`)
-      if (text.length > MAX_BODY) throw new Error('answer too large')
+      if (text === undefined) throw new Error('answer too large')
       const body: unknown = JSON.parse(text)
       if (typeof (body as { active?: unknown } | null)?.active !== 'boolean') {
         throw new Error('answer without a boolean "active"')
@@ -135,23 +191,41 @@ export function introspection(options: IntrospectionOptions): Authenticator {
       throw new IntrospectionUnavailable(`[@mcpx/auth] introspection at ${href} failed`, {
         cause: error,
       })
-    } finally {
-      clearTimeout(timer)
     }
+  }
+
+  /** Ask, and remember the answer: an active one until `exp` (within `ttl`), a refusal for `inactiveTtl`. */
+  async function check(token: string): Promise<Remembered> {
+    const body = await ask(token)
+    const active = body.active === true ? activeOf(body, audience, issuer) : undefined
+    const now = Date.now()
+    const until = active === undefined ? now + inactiveTtl : Math.min(now + maxTtl, active.expires)
+    const answer = { principal: active?.principal, until }
+    // The entry's own deadline decides; the LRU ttl only lets it go early.
+    if (cache && until - now >= 1) cache.set(token, answer, { ttl: Math.ceil(until - now) })
+    return answer
+  }
+
+  function shared(token: string): Promise<Remembered> {
+    const pending = inflight.get(token)
+    if (pending !== undefined) return pending
+    const asked = check(token)
+    if (inflight.size >= MAX_SHARED) return asked
+    inflight.set(token, asked)
+    const done = () => inflight.delete(token)
+    asked.then(done, done)
+    return asked
   }
 
   return async function introspection(request) {
     const token = bearerToken(request, maxTokenBytes)
-    const hit = cache?.get(token)
-    if (hit !== undefined) {
-      if (hit.expires > Date.now()) return hit.principal
+    let known = cache?.get(token)
+    if (known !== undefined && known.until <= Date.now()) {
       cache!.delete(token)
+      known = undefined
     }
-    const body = await ask(token)
-    const active = body.active === true ? activeOf(body) : undefined
-    if (active === undefined) throw unauthorized('invalid_token')
-    const ttl = Math.min(maxTtl, active.expires - Date.now())
-    if (cache && ttl >= 1) cache.set(token, active, { ttl: Math.floor(ttl) })
-    return active.principal
+    const answer = known ?? (await shared(token))
+    if (answer.principal === undefined) throw unauthorized('invalid_token')
+    return answer.principal
   }
 }

@@ -77,7 +77,7 @@ describe('MCP authorization end to end over Streamable HTTP, with the SDK client
       const response = await fetch(url)
       expect(response.status).toBe(200)
       expect(response.headers.get('content-type')).toBe('application/json')
-      expect((await response.json()).resource).toBe(gw.url)
+      expect(await response.json()).toMatchObject({ resource: gw.url })
     }
   })
 
