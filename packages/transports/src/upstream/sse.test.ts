@@ -143,8 +143,37 @@ describe('sse() channel', () => {
   })
 
   it('fails to start when the GET is answered with an HTTP error', async () => {
-    const base = await serveRequests((_req, res) => res.writeHead(401).end())
-    await expect(openChannel(`${base}/sse`).start(recorder().events)).rejects.toThrow(/HTTP 401/)
+    const base = await serveRequests((_req, res) => res.writeHead(500).end())
+    await expect(openChannel(`${base}/sse`).start(recorder().events)).rejects.toThrow(/HTTP 500/)
+  })
+
+  it("fails to start when the GET is answered 401, saying the gateway's credentials were refused and nothing of the challenge", async () => {
+    const base = await serveRequests((_req, res) =>
+      res
+        .writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token", realm="key-k42"' })
+        .end('key-k42 revoked'),
+    )
+    const { state, events } = recorder()
+    await expect(openChannel(`${base}/sse`).start(events)).rejects.toThrow(
+      "Upstream refused the gateway's credentials (HTTP 401)",
+    )
+    expect(state.closed).not.toMatch(/k42|invalid_token/)
+  })
+
+  it('fails a request whose POST is answered 403 as refused credentials, keeping the connection', async () => {
+    const url = await fakeServer(
+      (res) => res.write(ENDPOINT),
+      (_body, res) =>
+        res.writeHead(403, { 'www-authenticate': 'Bearer error="insufficient_scope"' }).end(),
+    )
+    const { state, events } = recorder()
+    const failed: [unknown, string][] = []
+    const channel = openChannel(url)
+    await channel.start({ ...events, fail: (id, reason) => failed.push([id, reason]) })
+    channel.send(ping(1))
+    await eventually(() => failed.length === 1)
+    expect(failed).toEqual([[1, "refused the gateway's credentials (HTTP 403)"]])
+    expect(state.closed).toBeUndefined()
   })
 
   it('delivers message events once the endpoint is known', async () => {
@@ -276,6 +305,55 @@ describe('sse() options', () => {
       ['GET', basic],
       ['POST', basic],
     ])
+  })
+
+  it('calls a headers function before the GET and before every POST', async () => {
+    const server = await sdkSseServer()
+    let n = 0
+    const channel = openChannel(server.url, {
+      headers: async () => ({ authorization: `Bearer t${++n}` }),
+    })
+    const { messages, events } = recorder()
+    await channel.start(events)
+    channel.send(ping(1))
+    await eventually(() => messages.length === 1)
+    expect(server.headers.map((h) => [h.method, h.headers.authorization])).toEqual([
+      ['GET', 'Bearer t1'],
+      ['POST', 'Bearer t2'],
+    ])
+  })
+
+  it('fails a request with "could not get its credentials" when the headers function rejects, POSTing nothing', async () => {
+    const server = await sdkSseServer()
+    let calls = 0
+    const channel = openChannel(server.url, {
+      headers: () => {
+        if (++calls > 1) return Promise.reject(new Error('token endpoint down'))
+        return {}
+      },
+    })
+    const { events, state, logs } = recorder()
+    const failed: [unknown, string][] = []
+    await channel.start({ ...events, fail: (id, reason) => failed.push([id, reason]) })
+    channel.send(ping(1))
+    await eventually(() => failed.length === 1)
+    expect(failed).toEqual([[1, 'could not get its credentials']])
+    expect(logs).toEqual(['could not get its credentials: token endpoint down'])
+    expect(server.headers.map((h) => h.method)).toEqual(['GET'])
+    expect(state.closed).toBeUndefined()
+  })
+
+  it('fails to start with "could not get its credentials" when the headers function throws', async () => {
+    const server = await sdkSseServer()
+    const channel = openChannel(server.url, {
+      headers: () => {
+        throw new Error('no secret configured')
+      },
+    })
+    await expect(channel.start(recorder().events)).rejects.toThrow(
+      'Upstream could not get its credentials',
+    )
+    expect(server.headers).toEqual([])
   })
 
   it('lets an Authorization header given in headers win over URL credentials', async () => {

@@ -7,7 +7,10 @@ import {
 } from '../protocol/channel.js'
 import { SseDecoder, type SseEvent, WireFault } from '../protocol/sse-decoder.js'
 import { maxMessageBytesOption } from './connector-options.js'
+import { NO_CREDENTIALS, refusal } from './streamable-http-reasons.js'
 import { upstreamUrl, withAuthorization } from './url.js'
+
+type HeaderRecord = Readonly<Record<string, string>>
 
 /** Options for {@link sse}. */
 export interface SseOptions {
@@ -19,10 +22,14 @@ export interface SseOptions {
    */
   url: string | URL
   /**
-   * Sent with the GET and with every POST (`authorization`, API keys).
+   * Sent with the GET and with every POST: the gateway's own credentials
+   * for this server (`authorization`, API keys), never a client's. A
+   * record, or a function called before each HTTP request (a rotating
+   * token: the GET stream keeps the one it opened with). A function that
+   * throws fails that request with `could not get its credentials`.
    * @defaultValue `{}`
    */
-  headers?: Readonly<Record<string, string>>
+  headers?: HeaderRecord | (() => HeaderRecord | Promise<HeaderRecord>)
   /** Names the upstream in logs (clients only ever see its name). @defaultValue the URL's origin and path, without its query */
   describe?: string
   /**
@@ -42,7 +49,7 @@ export interface SseOptions {
 
 interface Settings {
   url: URL
-  headers: Record<string, string>
+  headers: () => Promise<Record<string, string>>
   maxMessageBytes: number
   fetch: typeof globalThis.fetch
 }
@@ -63,7 +70,7 @@ export function sse(options: SseOptions): Connector {
   const { url, describe, authorization } = upstreamUrl(options?.url, 'sse', ['http:', 'https:'])
   const settings: Settings = {
     url,
-    headers: withAuthorization({ ...options.headers }, authorization),
+    headers: headerSource(options.headers ?? {}, authorization),
     maxMessageBytes: maxMessageBytesOption('sse', options.maxMessageBytes, 64 * 1024 * 1024),
     fetch: options.fetch ?? globalThis.fetch,
   }
@@ -72,6 +79,20 @@ export function sse(options: SseOptions): Connector {
     describe: options.describe ?? describe,
     open: () => new SseChannel(settings),
   }
+}
+
+function headerSource(
+  headers: NonNullable<SseOptions['headers']>,
+  basic: string | undefined,
+): Settings['headers'] {
+  if (typeof headers === 'function') {
+    return async () => withAuthorization(await headers(), basic)
+  }
+  if (typeof headers !== 'object' || headers === null) {
+    throw new TypeError('[@mcpx/transports] sse(): headers must be a record or a function')
+  }
+  const fixed = withAuthorization({ ...headers }, basic)
+  return async () => fixed
 }
 
 /** A short, address-free reason for a network failure (the full text goes to the log). */
@@ -85,7 +106,7 @@ function errorText(error: unknown): string {
 }
 
 /** The caller's headers with one set by us, whatever case the caller spelled it in. */
-function withHeader(headers: Record<string, string>, name: string, value: string): Headers {
+function withHeader(headers: HeaderRecord, name: string, value: string): Headers {
   const all = new Headers(headers)
   all.set(name, value)
   return all
@@ -143,8 +164,20 @@ class SseChannel implements Channel {
     this.#end(`${what} (${errorText(error)})`)
   }
 
+  /** The configured headers, or undefined (logged) when the function failed. */
+  async #headers(): Promise<HeaderRecord | undefined> {
+    try {
+      return await this.#settings.headers()
+    } catch (error) {
+      this.#events?.log?.(`${NO_CREDENTIALS}: ${(error as Error)?.message ?? String(error)}`)
+      return undefined
+    }
+  }
+
   async #read(): Promise<void> {
-    const { url, headers, fetch, maxMessageBytes } = this.#settings
+    const { url, fetch, maxMessageBytes } = this.#settings
+    const headers = await this.#headers()
+    if (headers === undefined) return this.#end(NO_CREDENTIALS)
     let response: Response
     try {
       response = await fetch(url, {
@@ -160,6 +193,8 @@ class SseChannel implements Channel {
     const type = response.headers.get('content-type')?.toLowerCase() ?? ''
     if (response.status !== 200 || !type.startsWith('text/event-stream') || !response.body) {
       response.body?.cancel().catch(() => {})
+      if (response.status === 401 || response.status === 403)
+        return this.#end(refusal(response.status))
       const what =
         response.status === 200 ? `a ${type || 'body without type'}` : `HTTP ${response.status}`
       this.#end(`answered the SSE request with ${what}`)
@@ -227,11 +262,13 @@ class SseChannel implements Channel {
 
   async #post(endpoint: URL, message: Message): Promise<void> {
     if (this.#ended) return
+    const headers = await this.#headers()
+    if (headers === undefined) return this.#refused(message, NO_CREDENTIALS)
     let response: Response
     try {
       response = await this.#settings.fetch(endpoint, {
         method: 'POST',
-        headers: withHeader(this.#settings.headers, 'content-type', 'application/json'),
+        headers: withHeader(headers, 'content-type', 'application/json'),
         body: JSON.stringify(message),
         redirect: 'manual',
         signal: this.#abort.signal,
@@ -246,14 +283,22 @@ class SseChannel implements Channel {
       this.#end('no longer knows the SSE session (HTTP 404)')
       return
     }
+    const credentials = response.status === 401 || response.status === 403
+    this.#refused(
+      message,
+      credentials ? refusal(response.status) : `refused the message (HTTP ${response.status})`,
+    )
+  }
+
+  /** `message` was not delivered: a request fails now rather than time out; anything else is logged. */
+  #refused(message: Message, reason: string): void {
+    if (this.#ended) return
     if ('method' in message && 'id' in message) {
-      // Nothing else will ever answer this request: fail it now rather than let it time out.
-      if (this.#events)
-        failRequest(this.#events, message.id, `refused the message (HTTP ${response.status})`)
+      if (this.#events) failRequest(this.#events, message.id, reason)
       return
     }
     this.#events?.log?.(
-      `the server refused a ${'method' in message ? message.method : 'response'} (HTTP ${response.status})`,
+      `${'method' in message ? message.method : 'a response'} not delivered: ${reason}`,
     )
   }
 }

@@ -11,7 +11,16 @@ import {
   POST_HEADERS,
   StreamableHttpClient,
 } from './streamable-http-client.js'
-import { EXPIRED, failure, UNANSWERED, unanswered } from './streamable-http-reasons.js'
+import {
+  CredentialsFault,
+  EXPIRED,
+  failure,
+  faultText,
+  guardHeaders,
+  refusal,
+  UNANSWERED,
+  unanswered,
+} from './streamable-http-reasons.js'
 
 /** Sends held back while the session is re-initialized; beyond it they fail at once. */
 const MAX_WAITING = 1024
@@ -45,8 +54,9 @@ export class StreamableHttpChannel implements Channel {
   #listening: Gate | undefined
 
   constructor(settings: HttpSettings) {
-    this.#s = settings
-    this.#session = new StreamableHttpClient(settings)
+    // A failing headers function (a token endpoint that is down) must not read as a network error.
+    this.#s = { ...settings, headers: guardHeaders(settings.headers) }
+    this.#session = new StreamableHttpClient(this.#s)
   }
 
   start(events: ChannelEvents): Promise<void> {
@@ -126,7 +136,8 @@ export class StreamableHttpChannel implements Channel {
       }
       if (!response.ok) {
         discard(response)
-        return this.#fail(message, id, `answered HTTP ${response.status}`)
+        // No retry, whatever the status: the same credentials would be refused again.
+        return this.#fail(message, id, refusal(response.status))
       }
       if (id === undefined) {
         discard(response)
@@ -138,7 +149,11 @@ export class StreamableHttpChannel implements Channel {
       if (unanswered !== undefined) this.#fail(message, id, unanswered)
     } catch (error) {
       // Cancelled (the Peer already settled the request) or closed: nobody waits for an answer.
-      if (!controller.signal.aborted) this.#fail(message, id, failure(error, reached))
+      if (controller.signal.aborted) return
+      if (error instanceof CredentialsFault) {
+        this.#events.log?.(`${this.#s.describe} could not get its credentials: ${faultText(error)}`)
+      }
+      this.#fail(message, id, failure(error, reached))
     } finally {
       this.#inflight.delete(controller)
       if (id !== undefined && this.#byRequest.get(id) === controller) this.#byRequest.delete(id)
@@ -253,6 +268,12 @@ export class StreamableHttpChannel implements Channel {
       // The server offers no standalone stream: it sends everything on POST responses.
       this.#noStandaloneStream = true
       return { stop: 'offers no standalone stream' }
+    }
+    if (response.status === 401 || response.status === 403) {
+      // Reconnecting with the same credentials would only be refused again.
+      const reason = refusal(response.status)
+      this.#events.log?.(`standalone SSE stream of ${this.#s.describe}: ${reason}`)
+      return { stop: reason }
     }
     // §Session Management: 404 means a new session, whose events the old id does not name.
     if (response.status === 404 && sessionId !== undefined) {

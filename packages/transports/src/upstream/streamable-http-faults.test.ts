@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import { ErrorCode, type McpxError } from '@mcpx/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { listen, runCleanups, stopServer } from '../../test/fixtures.js'
+import { eventually, listen, runCleanups, stopServer } from '../../test/fixtures.js'
 import { streamableHttp } from './streamable-http.js'
 import {
   callTool,
@@ -186,5 +186,80 @@ describe('streamableHttp() faults', () => {
     const { connection, received } = await connect(raw.url)
     await expect(callTool(connection, 'framed')).resolves.toEqual(toolResult('framed'))
     expect(received.logs).toEqual([])
+  })
+
+  it.each([401, 403])(
+    "fails a request answered %s with -32010 saying the upstream refused the gateway's credentials, once, and nothing of its challenge",
+    async (status) => {
+      const raw = await startRawServer((request, res) => {
+        if (request.method === 'GET') return methodNotAllowed(request, res)
+        res
+          .writeHead(status, {
+            'www-authenticate':
+              'Bearer error="invalid_token", error_description="key k-1234 revoked", resource_metadata="http://127.0.0.1/meta"',
+          })
+          .end('{"error":"invalid_token","detail":"key k-1234 revoked"}')
+      })
+      const { connection } = await connect(raw.url)
+      const error = await failureOf(callTool(connection, 'search'))
+      expect(error.toJSON()).toEqual({
+        code: ErrorCode.UpstreamUnavailable,
+        message: `Upstream "fixture" refused the gateway's credentials (HTTP ${status})`,
+        data: { upstream: 'fixture' },
+      })
+      expect(JSON.stringify(error.toJSON())).not.toMatch(/k-1234|invalid_token|resource_metadata/)
+      expect(raw.seen.filter((s) => s.body?.method === 'tools/call')).toHaveLength(1)
+      expect(connection.closed).toBe(false)
+    },
+  )
+
+  it('fails a request with "could not get its credentials" when the headers function rejects, logging why and POSTing nothing', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return methodNotAllowed(request, res)
+      sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: toolResult('ok') })
+    })
+    let down = false
+    const headers = async () => {
+      if (down) throw new Error('the token endpoint answered HTTP 503')
+      return { authorization: 'Bearer gateway' }
+    }
+    const { connection, received } = await connect(raw.url, { headers })
+    down = true
+    const error = await failureOf(callTool(connection, 'search'))
+    expect(error.toJSON()).toEqual({
+      code: ErrorCode.UpstreamUnavailable,
+      message: 'Upstream "fixture" could not get its credentials',
+      data: { upstream: 'fixture' },
+    })
+    expect(received.logs).toContainEqual(
+      `${raw.url} could not get its credentials: the token endpoint answered HTTP 503`,
+    )
+    expect(raw.seen.filter((s) => s.body?.method === 'tools/call')).toEqual([])
+    down = false
+    await expect(callTool(connection, 'search')).resolves.toEqual(toolResult('ok'))
+  })
+
+  it('fails initialize with "could not get its credentials" when the headers function throws', async () => {
+    const raw = await startRawServer(methodNotAllowed)
+    const headers = () => {
+      throw new Error('no client secret configured')
+    }
+    const error = await failureOf(connect(raw.url, { headers }))
+    expect(error.message).toBe('Upstream "fixture" could not get its credentials')
+    expect(raw.seen).toEqual([])
+  })
+
+  it('stops the standalone GET stream on 401 instead of reconnecting with the refused credentials', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return void res.writeHead(401).end()
+      sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: toolResult('ok') })
+    })
+    const { connection, received } = await connect(raw.url, { maxReconnects: 5 })
+    await expect(callTool(connection, 'ok')).resolves.toEqual(toolResult('ok'))
+    await eventually(() => received.logs.some((line) => line.includes('HTTP 401')))
+    expect(received.logs).toEqual([
+      `standalone SSE stream of ${raw.url}: refused the gateway's credentials (HTTP 401)`,
+    ])
+    expect(raw.seen.filter((s) => s.method === 'GET')).toHaveLength(1)
   })
 })
