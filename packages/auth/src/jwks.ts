@@ -1,5 +1,9 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose'
+import { readLimited } from './http.js'
 import { type JwtAlgorithm, type KeyLookup, usableFor } from './keys.js'
+
+/** Largest key set read: real ones are a few KiB; a hostile or broken endpoint cannot fill memory. */
+const MAX_JWKS_BYTES = 512 * 1024
 
 /** How `jwt()` fetches a remote key set (JWKS, RFC 7517 §5). */
 export interface JwksOptions {
@@ -64,8 +68,10 @@ export function remoteKeys(uri: string | URL, options: JwksOptions = {}): KeyLoo
         redirect: 'error',
         signal: AbortSignal.timeout(timeout),
       })
+      const text = await readLimited(response, MAX_JWKS_BYTES)
       if (response.status !== 200) throw new Error(`JWKS answered HTTP ${response.status}`)
-      const body = (await response.json()) as { keys?: unknown }
+      if (text === undefined) throw new Error(`JWKS is larger than ${MAX_JWKS_BYTES} bytes`)
+      const body = JSON.parse(text) as { keys?: unknown }
       if (!Array.isArray(body?.keys)) throw new Error('JWKS has no "keys" array')
       keys = body.keys.filter(
         (key): key is JWK => typeof key === 'object' && key !== null && typeof key.kty === 'string',
