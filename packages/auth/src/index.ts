@@ -11,6 +11,12 @@ export {
   withResourceMetadata,
   wwwAuthenticate,
 } from './challenge.js'
+export {
+  type ClientAuthMethod,
+  type ClientCredentials,
+  type ClientCredentialsOptions,
+  clientCredentials,
+} from './client-credentials.js'
 export { custom, type Verify } from './custom.js'
 export {
   type IntrospectionCacheOptions,

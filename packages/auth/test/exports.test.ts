@@ -10,6 +10,7 @@ it('exports exactly the public API', () => {
       "apiKey",
       "authenticate",
       "bearer",
+      "clientCredentials",
       "custom",
       "grantsScope",
       "insufficientScope",
