@@ -1,10 +1,10 @@
 import { Context, type Principal, principalKey } from '@mcpx/core'
-import { SECRET, sign } from '@mcpx/test-utils/tokens'
+import { AUDIENCE, SECRET, sign } from '@mcpx/test-utils/tokens'
 import { describe, expect, it } from 'vitest'
 import { authenticate } from './authenticate.js'
 import { jwt } from './jwt.js'
 
-const verify = jwt({ secret: SECRET, algorithms: ['HS256'] })
+const verify = jwt({ secret: SECRET, algorithms: ['HS256'], audience: AUDIENCE })
 
 function context(init: { headers?: Record<string, string>; params?: unknown } = {}): Context {
   return new Context<string>({

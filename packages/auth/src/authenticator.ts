@@ -50,12 +50,13 @@ export function unauthorized(error: BearerError, cause?: unknown): McpxError {
 const SCHEME = /^bearer +/i
 
 /**
- * The bearer token of a request. Refuses a token in the query string (MCP
- * authorization spec 2025-11-25 §Access Token Usage: "MUST NOT be included
- * in the URI query string"), two `Authorization` headers, and a token longer
- * than `maxBytes`, all before looking inside it.
+ * A request's `Authorization` header, after the checks that come before
+ * looking inside it: refuses a token in the query string (MCP authorization
+ * spec 2025-11-25 §Access Token Usage: "MUST NOT be included in the URI
+ * query string"), two `Authorization` headers, and a header too long to hold
+ * a token of `maxBytes`.
  */
-export function bearerToken(credentials: Credentials, maxBytes: number): string {
+export function authorizationHeader(credentials: Credentials, maxBytes: number): string {
   const { url } = credentials
   if (url !== undefined) {
     const query = url.indexOf('?')
@@ -68,9 +69,19 @@ export function bearerToken(credentials: Credentials, maxBytes: number): string 
   if (typeof header !== 'string') throw unauthorized('invalid_request')
   // Long headers are refused before the scheme is even matched.
   if (header.length > maxBytes + 64) throw unauthorized('invalid_token')
+  return header
+}
+
+/** The token in an `Authorization` header that {@link authorizationHeader} let through. */
+export function tokenOf(header: string, maxBytes: number): string {
   const scheme = SCHEME.exec(header)
   if (scheme === null) throw unauthorized(undefined)
   const token = header.slice(scheme[0].length).trim()
   if (token === '' || token.length > maxBytes) throw unauthorized('invalid_token')
   return token
+}
+
+/** The bearer token of a request: {@link authorizationHeader}'s checks, then {@link tokenOf}. */
+export function bearerToken(credentials: Credentials, maxBytes: number): string {
+  return tokenOf(authorizationHeader(credentials, maxBytes), maxBytes)
 }

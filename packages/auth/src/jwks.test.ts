@@ -1,5 +1,6 @@
 import { McpxError } from '@mcpx/core'
 import {
+  AUDIENCE,
   bearer,
   claims,
   type JwksServer,
@@ -27,6 +28,7 @@ const verifier = (jwks = {}) =>
   jwt({
     jwksUri: server.url,
     algorithms: ['ES256'],
+    audience: AUDIENCE,
     cache: false,
     jwks: { cooldown: 30_000, ...jwks },
   })

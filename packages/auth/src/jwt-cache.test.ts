@@ -32,6 +32,23 @@ describe('jwt() verified-token cache', () => {
     expect(subtle).toHaveBeenCalledTimes(2)
   })
 
+  it('verifies (and refuses) a tampered copy of the same length and ending, and keeps the original cached', async () => {
+    const subtle = vi.spyOn(crypto.subtle, 'verify')
+    const verify = verifier()
+    const token = await sign(SECRET, claims({ sub: 'alice' }))
+    const principal = await verify(bearer(token))
+    // Same length, same signature: only the payload differs (alice → mallo).
+    const [header, payload, signature] = token.split('.')
+    const forged = Buffer.from(payload!, 'base64url').toString().replace('"alice"', '"mallo"')
+    const tampered = `${header}.${Buffer.from(forged).toString('base64url')}.${signature}`
+    expect(tampered).toHaveLength(token.length)
+    expect(tampered).not.toBe(token)
+    await expect(verify(bearer(tampered))).rejects.toMatchObject({ code: -32030 })
+    expect(subtle).toHaveBeenCalledTimes(2)
+    expect(await verify(bearer(token))).toBe(principal)
+    expect(subtle).toHaveBeenCalledTimes(2)
+  })
+
   it("drops an entry when the token expires, even within the cache's ttl", async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     const verify = verifier({ ttl: 3_600_000 })
@@ -67,7 +84,7 @@ describe('jwt() verified-token cache', () => {
 
   it('checks every token when the cache is off', async () => {
     const subtle = vi.spyOn(crypto.subtle, 'verify')
-    const verify = jwt({ secret: SECRET, algorithms: ['HS256'], cache: false })
+    const verify = jwt({ secret: SECRET, algorithms: ['HS256'], audience: AUDIENCE, cache: false })
     const token = await sign(SECRET)
     await verify(bearer(token))
     await verify(bearer(token))

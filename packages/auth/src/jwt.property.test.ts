@@ -1,5 +1,5 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
-import { b64u, type KeyPair, keyPair, SECRET } from '@mcpx/test-utils/tokens'
+import { AUDIENCE, b64u, type KeyPair, keyPair, SECRET } from '@mcpx/test-utils/tokens'
 import fc from 'fast-check'
 import { beforeAll, expect, it } from 'vitest'
 import { jwt } from './jwt.js'
@@ -46,8 +46,8 @@ const jwtShaped = fc
 
 it('refuses random byte strings and random JWT-shaped strings with -32030 and nothing else', async () => {
   const verifiers = [
-    jwt({ secret: SECRET.repeat(2), algorithms: ['HS256', 'HS512'] }),
-    jwt({ key: rsa.pem, algorithms: ['RS256', 'PS512'] }),
+    jwt({ secret: SECRET.repeat(2), algorithms: ['HS256', 'HS512'], audience: AUDIENCE }),
+    jwt({ key: rsa.pem, algorithms: ['RS256', 'PS512'], audience: AUDIENCE }),
   ]
   const tokens = fc.oneof(
     fc.uint8Array({ maxLength: 200 }).map((bytes) => new TextDecoder().decode(bytes)),

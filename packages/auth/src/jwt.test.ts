@@ -48,34 +48,61 @@ const rs = (extra = {}) =>
 
 describe('jwt() options', () => {
   it('throws a TypeError without an algorithms allow-list', () => {
-    expect(() => jwt({ secret: SECRET } as never)).toThrow(TypeError)
-    expect(() => jwt({ secret: SECRET, algorithms: [] })).toThrow(TypeError)
+    expect(() => jwt({ secret: SECRET, audience: AUDIENCE } as never)).toThrow(TypeError)
+    expect(() => jwt({ secret: SECRET, algorithms: [], audience: AUDIENCE })).toThrow(TypeError)
   })
 
   it('throws a TypeError for alg none in the allow-list', () => {
-    expect(() => jwt({ secret: SECRET, algorithms: ['none' as never] })).toThrow(TypeError)
+    expect(() =>
+      jwt({ secret: SECRET, algorithms: ['none' as never], audience: AUDIENCE }),
+    ).toThrow(TypeError)
   })
 
   it('throws a TypeError for an HMAC algorithm beside a public key or a JWKS', () => {
-    expect(() => jwt({ key: rsa.pem, algorithms: ['RS256', 'HS256'] })).toThrow(TypeError)
-    expect(() => jwt({ jwksUri: 'https://x.test/jwks', algorithms: ['HS256'] })).toThrow(TypeError)
+    expect(() => jwt({ key: rsa.pem, algorithms: ['RS256', 'HS256'], audience: AUDIENCE })).toThrow(
+      TypeError,
+    )
+    expect(() =>
+      jwt({ jwksUri: 'https://x.test/jwks', algorithms: ['HS256'], audience: AUDIENCE }),
+    ).toThrow(TypeError)
   })
 
   it('throws a TypeError for a secret shorter than the hash (RFC 7518 §3.2)', () => {
-    expect(() => jwt({ secret: 'short', algorithms: ['HS256'] })).toThrow(TypeError)
+    expect(() => jwt({ secret: 'short', algorithms: ['HS256'], audience: AUDIENCE })).toThrow(
+      TypeError,
+    )
   })
 
   it('throws a TypeError for no key source, or for two', () => {
-    expect(() => jwt({ algorithms: ['HS256'] } as never)).toThrow(TypeError)
-    expect(() => jwt({ secret: SECRET, key: rsa.pem, algorithms: ['HS256'] } as never)).toThrow(
-      TypeError,
+    expect(() => jwt({ algorithms: ['HS256'], audience: AUDIENCE } as never)).toThrow(TypeError)
+    expect(() =>
+      jwt({ secret: SECRET, key: rsa.pem, algorithms: ['HS256'], audience: AUDIENCE } as never),
+    ).toThrow(TypeError)
+  })
+
+  it('throws a TypeError without an audience, pointing to audience: false', () => {
+    const noAudience = { secret: SECRET, algorithms: ['HS256'] } as never
+    expect(() => jwt(noAudience)).toThrow(TypeError)
+    expect(() => jwt(noAudience)).toThrow(
+      /^\[@mcpx\/auth\] jwt\(\) needs an audience \(the resource this server is\), or audience: false/,
     )
+    expect(() =>
+      jwt({ secret: SECRET, algorithms: ['HS256'], audience: undefined as never }),
+    ).toThrow(/needs an audience/)
+  })
+
+  it('throws a TypeError for an empty, blank or non-string audience', () => {
+    for (const audience of ['', [], [AUDIENCE, ''], [42], true, null]) {
+      expect(() =>
+        jwt({ secret: SECRET, algorithms: ['HS256'], audience: audience as never }),
+      ).toThrow(TypeError)
+    }
   })
 
   it('throws a TypeError for a private key', async () => {
     const { exportJWK } = await import('jose')
     const priv = await exportJWK(rsa.privateKey)
-    expect(() => jwt({ key: priv, algorithms: ['RS256'] })).toThrow(TypeError)
+    expect(() => jwt({ key: priv, algorithms: ['RS256'], audience: AUDIENCE })).toThrow(TypeError)
   })
 })
 
@@ -96,12 +123,12 @@ describe('jwt() accepts', () => {
     for (const alg of ['RS256', 'PS256', 'ES256', 'EdDSA'] as const) {
       const pair = await keyPair(alg)
       const token = await sign(pair)
-      await expect(jwt({ key: pair.pem, algorithms: [alg] })(bearer(token))).resolves.toMatchObject(
-        { subject: 'alice' },
-      )
-      await expect(jwt({ key: pair.jwk, algorithms: [alg] })(bearer(token))).resolves.toMatchObject(
-        { subject: 'alice' },
-      )
+      await expect(
+        jwt({ key: pair.pem, algorithms: [alg], audience: AUDIENCE })(bearer(token)),
+      ).resolves.toMatchObject({ subject: 'alice' })
+      await expect(
+        jwt({ key: pair.jwk, algorithms: [alg], audience: AUDIENCE })(bearer(token)),
+      ).resolves.toMatchObject({ subject: 'alice' })
     }
   })
 
@@ -120,6 +147,25 @@ describe('jwt() accepts', () => {
       verify(bearer(await sign(SECRET, claims(), { typ: 'at+jwt' }))),
     ).resolves.toBeTruthy()
     await expectRefused(verify(bearer(await sign(SECRET, claims(), { typ: 'JWT' }))))
+  })
+
+  it('a token whose aud names one of several configured audiences, or names several', async () => {
+    const verify = hs({ audience: ['https://other.test', AUDIENCE] })
+    await expect(verify(bearer(await sign(SECRET)))).resolves.toBeTruthy()
+    const several = await sign(SECRET, claims({ aud: ['https://api.test', AUDIENCE] }))
+    await expect(hs()(bearer(several))).resolves.toBeTruthy()
+  })
+
+  it('any aud, and a token without one, with audience: false', async () => {
+    const verify = hs({ audience: false })
+    const { aud: _, ...noAud } = claims()
+    for (const payload of [claims({ aud: 'https://other.test' }), noAud]) {
+      await expect(verify(bearer(await sign(SECRET, payload)))).resolves.toMatchObject({
+        subject: 'alice',
+      })
+      // The same token for a server that names its audience.
+      await expectRefused(hs()(bearer(await sign(SECRET, payload))))
+    }
   })
 
   it('an iat or nbf within the clock tolerance', async () => {
@@ -145,7 +191,10 @@ describe('jwt() refuses (attacks, issue 9)', () => {
         new TextEncoder().encode(keyText),
       )
       await expectRefused(rs()(bearer(token)), token)
-      await expectRefused(jwt({ key: rsa.jwk, algorithms: ['RS256'] })(bearer(token)), token)
+      await expectRefused(
+        jwt({ key: rsa.jwk, algorithms: ['RS256'], audience: AUDIENCE })(bearer(token)),
+        token,
+      )
     }
   })
 
@@ -192,7 +241,12 @@ describe('jwt() refuses (attacks, issue 9)', () => {
     await expectRefused(hs()(bearer(token)))
     const server = await jwksServer([rsa.jwk])
     try {
-      const verify = jwt({ jwksUri: server.url, algorithms: ['RS256'], jwks: { cooldown: 60_000 } })
+      const verify = jwt({
+        jwksUri: server.url,
+        algorithms: ['RS256'],
+        audience: AUDIENCE,
+        jwks: { cooldown: 60_000 },
+      })
       await expectRefused(verify(bearer(await sign(rsa, claims(), { kid: '../../dev/null' }))))
       await expectRefused(verify(bearer(await sign(rsa, claims(), { kid: '__proto__' }))))
       expect(server.hits).toBe(1)
@@ -206,12 +260,12 @@ describe('jwt() refuses (attacks, issue 9)', () => {
     const evil = await jwksServer([attacker.jwk])
     const good = await jwksServer([rsa.jwk])
     try {
-      const verify = jwt({ jwksUri: good.url, algorithms: ['RS256'] })
+      const verify = jwt({ jwksUri: good.url, algorithms: ['RS256'], audience: AUDIENCE })
       for (const header of [{ jku: evil.url }, { x5u: evil.url }, { jwk: attacker.jwk }]) {
         await expectRefused(verify(bearer(await sign(attacker, claims(), header))))
       }
       await expectRefused(
-        jwt({ key: rsa.pem, algorithms: ['RS256'] })(
+        jwt({ key: rsa.pem, algorithms: ['RS256'], audience: AUDIENCE })(
           bearer(await sign(attacker, claims(), { jku: evil.url })),
         ),
       )
@@ -241,7 +295,7 @@ describe('jwt() refuses (attacks, issue 9)', () => {
     const subtle = vi.spyOn(crypto.subtle, 'verify')
     try {
       const token = await sign(rsa, claims({ pad: 'x'.repeat(100_000) }))
-      const verify = jwt({ jwksUri: server.url, algorithms: ['RS256'] })
+      const verify = jwt({ jwksUri: server.url, algorithms: ['RS256'], audience: AUDIENCE })
       await expectRefused(verify(bearer(token)))
       expect(server.hits).toBe(0)
       expect(subtle).not.toHaveBeenCalled()

@@ -1,7 +1,7 @@
 import type { Principal } from '@mcpx/core'
 import { type JWK, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
 import { LRUCache } from 'lru-cache'
-import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
+import { type Authenticator, authorizationHeader, tokenOf, unauthorized } from './authenticator.js'
 import { type JwksOptions, KeySetUnavailable, remoteKeys } from './jwks.js'
 import { assertAsymmetric, type JwtAlgorithm, KEY_TYPE, publicKeys, secretKeys } from './keys.js'
 
@@ -18,8 +18,16 @@ interface JwtCommonOptions {
   algorithms: readonly JwtAlgorithm[]
   /** The accepted `iss` (one or any of several). @defaultValue any issuer */
   issuer?: string | readonly string[]
-  /** The accepted `aud`: the token must name one of them (RFC 8707 audience binding). @defaultValue any audience */
-  audience?: string | readonly string[]
+  /**
+   * The resource this server is: a token's `aud` must name one of these
+   * (RFC 8707 audience binding), usually the server's canonical URL, the
+   * `resource` of its protected resource metadata. Required: an MCP server
+   * MUST validate that access tokens were issued specifically for it (MCP
+   * authorization spec 2025-11-25 §Token Audience Binding and Validation).
+   * `false` accepts any audience, and a token with none: only for tokens
+   * that are not meant for an MCP resource server.
+   */
+  audience: string | readonly string[] | false
   /** Seconds of clock skew allowed on `exp`, `nbf` and `iat`. @defaultValue 0 */
   clockTolerance?: number
   /** The required `typ` header (`at+jwt` for RFC 9068 access tokens). @defaultValue not checked */
@@ -71,6 +79,23 @@ function algorithmsOf(options: JwtOptions): readonly JwtAlgorithm[] {
   return Object.freeze([...new Set(algorithms as JwtAlgorithm[])])
 }
 
+function audienceOf(options: JwtOptions): string[] | undefined {
+  const { audience } = options as { audience?: unknown }
+  if (audience === false) return undefined
+  if (audience === undefined) {
+    throw new TypeError(
+      '[@mcpx/auth] jwt() needs an audience (the resource this server is), or audience: false to accept tokens issued for any audience',
+    )
+  }
+  const list = [audience].flat()
+  if (list.length === 0 || !list.every((aud) => typeof aud === 'string' && aud !== '')) {
+    throw new TypeError(
+      '[@mcpx/auth] audience must be a non-empty string, an array of them, or false',
+    )
+  }
+  return list as string[]
+}
+
 function keysOf(options: JwtOptions, algorithms: readonly JwtAlgorithm[]) {
   const given = ['secret', 'key', 'jwksUri'].filter(
     (name) => (options as unknown as Record<string, unknown>)[name] !== undefined,
@@ -111,8 +136,33 @@ function principalOf(payload: JWTPayload, scopeClaim: string | undefined): Princ
 
 interface Verified {
   readonly principal: Principal
-  /** The token's `exp` in milliseconds: the entry is never used past it. */
+  /** The token's `exp`, in milliseconds. */
   readonly expires: number
+}
+
+interface Entry {
+  /** The whole `Authorization` header the token came in: the entry answers that exact string only. */
+  readonly header: string
+  /** The principal as the settled promise every hit returns. */
+  readonly answer: Promise<Principal>
+  /** The token's `exp`, or sooner the end of the cache's `ttl`, in milliseconds: never used past it. */
+  readonly until: number
+}
+
+/**
+ * A header's cache slot: its length mixed with its last 8 characters (the
+ * token's signature). Keyed by the string itself, the cache would hash all
+ * of it on every message, since each message brings a new string: about
+ * 2 ns a character, over 1 µs for an RS256 token. Headers that share a slot
+ * only evict each other: an entry answers only the header it holds,
+ * compared whole.
+ */
+function slotOf(header: string): number {
+  let slot = header.length
+  for (let i = Math.max(0, header.length - 8); i < header.length; i++) {
+    slot = (Math.imul(slot, 31) + header.charCodeAt(i)) | 0
+  }
+  return slot
 }
 
 /**
@@ -120,8 +170,9 @@ interface Verified {
  * an algorithm allow-list, `exp` required, `nbf` honoured, a future `iat`
  * refused, unknown `crit` headers refused, keys only from the configuration
  * (never from a token's `jku`, `x5u` or `jwk`). A verified token is cached
- * by its whole string until its `exp` at the latest, so a repeat costs a
- * lookup and a tampered copy never hits.
+ * until its `exp` at the latest, and a cache entry answers only the exact
+ * `Authorization` header it was verified for, so a repeat costs a lookup and
+ * a tampered copy never hits.
  *
  * @example
  * ```ts
@@ -129,6 +180,7 @@ interface Verified {
  *   jwksUri: 'https://auth.example.com/.well-known/jwks.json',
  *   algorithms: ['RS256'],
  *   issuer: 'https://auth.example.com',
+ *   // The resource this server is: tokens issued for another one are refused.
  *   audience: 'https://mcp.example.com',
  * })
  * ```
@@ -138,6 +190,7 @@ export function jwt(options: JwtOptions): Authenticator {
     throw new TypeError('[@mcpx/auth] jwt() needs options')
   }
   const algorithms = algorithmsOf(options)
+  const audience = audienceOf(options)
   const keys = keysOf(options, algorithms)
   const clockTolerance = options.clockTolerance ?? 0
   const maxTokenBytes = options.maxTokenBytes ?? 8192
@@ -153,7 +206,7 @@ export function jwt(options: JwtOptions): Authenticator {
     requiredClaims: ['exp'],
     clockTolerance,
     ...(options.issuer === undefined ? {} : { issuer: [options.issuer].flat() }),
-    ...(options.audience === undefined ? {} : { audience: [options.audience].flat() }),
+    ...(audience === undefined ? {} : { audience }),
     ...(options.typ === undefined ? {} : { typ: options.typ }),
   })
   const { scopeClaim } = options
@@ -162,7 +215,9 @@ export function jwt(options: JwtOptions): Authenticator {
   const cache =
     cacheOptions === false
       ? undefined
-      : new LRUCache<string, Verified>({ max: cacheOptions.max ?? 1000, ttl: maxTtl, perf: Date })
+      : // No lru-cache ttl: a hit reads the clock anyway to check `until`, and lru-cache's
+        // ttl clock would arm a timer every millisecond under traffic.
+        new LRUCache<number, Entry>({ max: cacheOptions.max ?? 1000 })
 
   async function verify(token: string): Promise<Verified> {
     let payload: JWTPayload
@@ -183,19 +238,33 @@ export function jwt(options: JwtOptions): Authenticator {
     return { principal, expires: payload.exp! * 1000 }
   }
 
-  return async function jwt(request) {
-    const token = bearerToken(request, maxTokenBytes)
-    if (cache) {
-      const hit = cache.get(token)
-      if (hit !== undefined) {
-        if (hit.expires > Date.now()) return hit.principal
-        cache.delete(token)
-      }
-    }
+  async function miss(header: string, slot: number): Promise<Principal> {
+    const token = tokenOf(header, maxTokenBytes)
     if (!COMPACT.test(token)) throw unauthorized('invalid_token')
-    const verified = await verify(token)
-    const ttl = Math.min(maxTtl, verified.expires - Date.now())
-    if (cache && ttl >= 1) cache.set(token, verified, { ttl: Math.floor(ttl) })
-    return verified.principal
+    const { principal, expires } = await verify(token)
+    const now = Date.now()
+    const until = Math.min(expires, now + maxTtl)
+    if (cache && until - now >= 1) {
+      cache.set(slot, { header, answer: Promise.resolve(principal), until })
+    }
+    return principal
+  }
+
+  // Not async: a hit returns the promise its entry holds, which saves the
+  // allocation of a new one on every message.
+  return function jwt(request) {
+    let header: string
+    try {
+      header = authorizationHeader(request, maxTokenBytes)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const slot = slotOf(header)
+    const hit = cache?.get(slot)
+    if (hit !== undefined && hit.header === header) {
+      if (hit.until > Date.now()) return hit.answer
+      cache?.delete(slot)
+    }
+    return miss(header, slot)
   }
 }
