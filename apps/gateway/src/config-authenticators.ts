@@ -14,6 +14,7 @@ import {
   isObject,
   number,
   object,
+  oneOrMore,
   type Problems,
   required,
   secret,
@@ -21,14 +22,21 @@ import {
   string,
   strings,
 } from './check.js'
-import { checkJwt } from './config-jwt.js'
+import { checkAudience, checkJwt } from './config-jwt.js'
 import type { AuthenticatorConfig } from './config-types.js'
 
 /** The authenticator keys of `auth`, in the order `anyOf` tries them when the file does not say. */
 export const AUTHENTICATORS = ['jwt', 'bearer', 'apiKey', 'introspection'] as const
 type AuthenticatorKind = (typeof AUTHENTICATORS)[number]
 
-const INTROSPECTION = ['endpoint', 'clientId', 'clientSecret', 'timeout'] as const
+const INTROSPECTION = [
+  'endpoint',
+  'clientId',
+  'clientSecret',
+  'audience',
+  'issuer',
+  'timeout',
+] as const
 /** RFC 6749 §3.3 scope tokens, as `@mcpx/auth` checks them. */
 export const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 const SCOPE_RULE = 'must be a scope: printable ASCII without spaces, quotes or backslashes'
@@ -189,18 +197,19 @@ export function checkScopeList(value: unknown, path: string, problems: Problems)
 
 function checkIntrospection(value: Record<string, unknown>, path: string, problems: Problems) {
   const file = object(value, path, problems, INTROSPECTION)!
-  const endpoint = httpUrl(file.endpoint, at(path, 'endpoint'), problems)
-  const clientId = string(file.clientId, at(path, 'clientId'), problems)
-  const clientSecret = secret(file.clientSecret, at(path, 'clientSecret'), problems)
+  const endpoint = required(file.endpoint, at(path, 'endpoint'), problems, httpUrl)
+  const clientId = required(file.clientId, at(path, 'clientId'), problems, string)
+  const clientSecret = required(file.clientSecret, at(path, 'clientSecret'), problems, secret)
+  const audience = checkAudience(file.audience, at(path, 'audience'), problems)
+  const issuer = oneOrMore(file.issuer, at(path, 'issuer'), problems)
   const timeout = number(file.timeout, at(path, 'timeout'), problems, { min: 1 })
-  for (const key of ['endpoint', 'clientId', 'clientSecret'] as const) {
-    if (file[key] === undefined) problems.add(at(path, key), 'is required')
-  }
-  if (!endpoint || !clientId || !clientSecret) return undefined
+  if (!endpoint || !clientId || !clientSecret || audience === undefined) return undefined
   return {
     endpoint,
     clientId,
     clientSecret,
+    audience,
+    ...(issuer !== undefined && { issuer }),
     ...(timeout !== undefined && { timeout }),
   } satisfies IntrospectionOptions
 }

@@ -56,11 +56,7 @@ export function checkJwt(value: Record<string, unknown>, path: string, problems:
   }
   const source = sources.length === 1 ? checkKeySource(file, path, problems) : undefined
   const algorithms = required(file.algorithms, at(path, 'algorithms'), problems, checkAlgorithms)
-  // Required, so that a token minted for another resource is not accepted by default (RFC 8707).
-  const audience =
-    file.audience === false
-      ? false
-      : required(file.audience, at(path, 'audience'), problems, oneOrMore)
+  const audience = checkAudience(file.audience, at(path, 'audience'), problems)
   const issuer = oneOrMore(file.issuer, at(path, 'issuer'), problems)
   const clockTolerance = number(file.clockTolerance, at(path, 'clockTolerance'), problems, {
     min: 0,
@@ -79,8 +75,7 @@ export function checkJwt(value: Record<string, unknown>, path: string, problems:
   return {
     ...source,
     algorithms,
-    // TODO(audience): false means "not checked"; jwt() today takes no audience for that.
-    ...(audience !== false && { audience }),
+    audience,
     ...(issuer !== undefined && { issuer }),
     ...(clockTolerance !== undefined && { clockTolerance }),
     ...(typ !== undefined && { typ }),
@@ -113,6 +108,19 @@ function checkKeySource(file: Record<string, unknown>, path: string, problems: P
   )
   if (jwksUri === undefined) return undefined
   return { jwksUri, ...(Object.keys(jwks).length > 0 && { jwks }) }
+}
+
+/**
+ * Required, so that a token minted for another resource is not accepted by
+ * default (MCP 2025-11-25 §Token Audience Binding and Validation, RFC 8707);
+ * `false` accepts any audience, said on purpose.
+ */
+export function checkAudience(
+  value: unknown,
+  path: string,
+  problems: Problems,
+): string | string[] | false | undefined {
+  return value === false ? false : required(value, path, problems, oneOrMore)
 }
 
 function checkAlgorithms(value: unknown, path: string, problems: Problems) {

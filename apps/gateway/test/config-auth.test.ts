@@ -53,6 +53,8 @@ describe('the auth section', () => {
         endpoint: 'https://idp.test/introspect',
         clientId: 'gw',
         clientSecret: 's',
+        audience: 'https://mcp.test/mcp',
+        issuer: 'https://idp.test',
         timeout: 2000,
       },
       resource: 'https://mcp.test/mcp',
@@ -75,6 +77,7 @@ describe('the auth section', () => {
     expect(auth.authenticators[2]!.options).toEqual({
       jwksUri: 'https://idp.test/jwks',
       algorithms: ['RS256'],
+      audience: false,
     })
     expect(auth.authenticators[3]!.options).toEqual({
       header: 'x-key',
@@ -154,8 +157,12 @@ describe('the auth section', () => {
       'auth.apiKey.keys[0].token: unknown key',
     ],
     [
-      { introspection: { endpoint: 'https://idp.test/i', clientId: 'gw' } },
+      { introspection: { endpoint: 'https://idp.test/i', clientId: 'gw', audience: false } },
       'auth.introspection.clientSecret: is required',
+    ],
+    [
+      { introspection: { endpoint: 'https://idp.test/i', clientId: 'gw', clientSecret: 's' } },
+      'auth.introspection.audience: is required',
     ],
     [
       { jwt, resource: 'https://mcp.test/mcp' },
@@ -194,7 +201,12 @@ describe('the auth section', () => {
     const problems = problemsOf({
       jwt: { ...jwt, secret: secrets[0] },
       bearer: { tokens: [{ token: secrets[1], sha256: 'ab'.repeat(32), subject: 's' }] },
-      introspection: { endpoint: 'ftp://x', clientId: 'gw', clientSecret: secrets[2] },
+      introspection: {
+        endpoint: 'ftp://x',
+        clientId: 'gw',
+        clientSecret: secrets[2],
+        audience: 'a',
+      },
       apiKey: { keys: [{ key: 12345678, subject: 's' }] },
     })
     expect(problems.length).toBeGreaterThanOrEqual(4)
