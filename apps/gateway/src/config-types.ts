@@ -2,6 +2,7 @@ import type {
   AccessOptions,
   ApiKeyOptions,
   BearerOptions,
+  ClientCredentialsOptions,
   IntrospectionOptions,
   JwtOptions,
   ProtectedResourceMetadataOptions,
@@ -49,6 +50,17 @@ export interface UrlUpstreamFile extends CommonUpstreamFile {
   url: string
   transport?: UrlTransport
   headers?: Record<string, string>
+  credentials?: {
+    clientCredentials: {
+      tokenUrl: string
+      clientId: string
+      clientSecret: string
+      scope?: string | string[]
+      resource?: string
+      audience?: string
+      authMethod?: 'client_secret_basic' | 'client_secret_post'
+    }
+  }
 }
 
 export interface ExampleUpstreamFile extends CommonUpstreamFile {
@@ -78,6 +90,8 @@ export interface IntrospectionFile {
   endpoint: string
   clientId: string
   clientSecret: string
+  audience: string | string[] | false
+  issuer?: string | string[]
   timeout?: number
 }
 
@@ -148,7 +162,14 @@ export type UpstreamSource =
       env: Record<string, string>
       inheritEnv: string[]
     }
-  | { kind: 'url'; url: string; transport: UrlTransport; headers: Record<string, string> }
+  | {
+      kind: 'url'
+      url: string
+      transport: UrlTransport
+      headers: Record<string, string>
+      /** The gateway's own OAuth token for the upstream (`streamable-http` only). */
+      credentials?: ClientCredentialsOptions
+    }
   | { kind: 'example'; example: ExampleFlavour }
 
 /** One upstream of the file: the `upstream()`s it becomes and its router entry. */

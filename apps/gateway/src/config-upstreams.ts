@@ -13,6 +13,7 @@ import {
   stringMap,
   strings,
 } from './check.js'
+import { checkCredentials } from './config-credentials.js'
 import type {
   ExampleFlavour,
   UpstreamConfig,
@@ -29,7 +30,7 @@ export const MAX_REPLICAS = 64
 const COMMON = ['mode', 'timeout', 'namespace', 'priority', 'replicas', 'balance'] as const
 const KINDS = {
   command: ['command', 'args', 'env', 'inheritEnv'],
-  url: ['url', 'transport', 'headers'],
+  url: ['url', 'transport', 'headers', 'credentials'],
   example: ['example'],
 } as const
 type Kind = keyof typeof KINDS
@@ -171,7 +172,10 @@ function checkSource(
   const url = checkUrl(value.url, at(path, 'url'), transport, problems)
   const headerRule = 'must be an HTTP header name'
   const headers = stringMap(value.headers, at(path, 'headers'), problems, HEADER_NAME, headerRule)
-  return url === undefined ? undefined : { kind, url, transport, headers: headers ?? {} }
+  const where = at(path, 'credentials')
+  const credentials = checkCredentials(value.credentials, where, transport, headers, problems)
+  if (url === undefined) return undefined
+  return { kind, url, transport, headers: headers ?? {}, ...(credentials && { credentials }) }
 }
 
 function checkUrl(

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url'
+import { type ClientCredentials, clientCredentials } from '@mcpx/auth'
 import { createProxy, type McpProxy } from '@mcpx/core'
 import { router } from '@mcpx/router'
 import { type Connector, forward, type Upstream, upstream } from '@mcpx/transports'
@@ -25,10 +26,13 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
 export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
   const { middleware, ...auth } = createAuth(config)
   const upstreams: Upstream[] = []
-  for (const settings of Object.values(config.upstreams)) {
-    for (const name of settings.replicas) {
-      const options = { mode: settings.mode, timeout: settings.timeout }
-      upstreams.push(upstream(name, await connector(settings.source), options))
+  for (const { source, replicas, mode, timeout } of Object.values(config.upstreams)) {
+    const token =
+      source.kind === 'url' && source.credentials
+        ? clientCredentials(source.credentials)
+        : undefined
+    for (const name of replicas) {
+      upstreams.push(upstream(name, await connector(source, token), { mode, timeout }))
     }
   }
   const routing = router({ ...config.router, log: (line) => log(`[mcpx router] ${line}`) })
@@ -42,8 +46,15 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
   return { proxy, ...auth }
 }
 
-/** A connector per replica: each opens its own connections (a command, its own children). */
-async function connector(source: UpstreamSource): Promise<Connector> {
+/**
+ * A connector per replica: each opens its own connections (a command, its
+ * own children). `token` is the upstream's client-credentials header
+ * source, one for all its replicas.
+ */
+async function connector(
+  source: UpstreamSource,
+  token: ClientCredentials | undefined,
+): Promise<Connector> {
   switch (source.kind) {
     case 'example':
       return stdio({
@@ -64,7 +75,13 @@ async function connector(source: UpstreamSource): Promise<Connector> {
         // Loaded only when asked for: `ws` and its module graph cost memory every other gateway would carry.
         return (await import('@mcpx/transports/websocket')).websocket(target)
       }
-      return (await import('@mcpx/transports')).streamableHttp(target)
+      const { streamableHttp } = await import('@mcpx/transports')
+      if (token === undefined) return streamableHttp(target)
+      // Asked for on every HTTP request: the token is cached, and refreshed before it expires.
+      return streamableHttp({
+        url: source.url,
+        headers: async () => ({ ...source.headers, ...(await token()) }),
+      })
     }
   }
 }
