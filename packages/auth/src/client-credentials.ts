@@ -1,3 +1,4 @@
+import { clientSecretBasic } from './http.js'
 import { type Issued, requestToken, type TokenRequest } from './token-request.js'
 
 /** How the gateway authenticates itself to the token endpoint (RFC 6749 §2.3.1). */
@@ -156,15 +157,6 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
   })
 }
 
-/** RFC 6749 Appendix B: application/x-www-form-urlencoded, as URLSearchParams writes it. */
-const formEncode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1)
-
-function base64(text: string): string {
-  let binary = ''
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte)
-  return btoa(binary)
-}
-
 function settingsOf(options: ClientCredentialsOptions): TokenRequest {
   const fail = (what: string) => new TypeError(`[@mcpx/auth] clientCredentials(): ${what}`)
   if (typeof options !== 'object' || options === null) throw fail('needs an options object')
@@ -204,7 +196,7 @@ function settingsOf(options: ClientCredentialsOptions): TokenRequest {
     accept: 'application/json',
   }
   if (authMethod === 'client_secret_basic') {
-    headers.authorization = `Basic ${base64(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`
+    headers.authorization = clientSecretBasic(clientId, clientSecret)
   } else {
     form.set('client_id', clientId)
     form.set('client_secret', clientSecret)

@@ -76,7 +76,11 @@ function namesOne(claim: unknown, accepted: readonly string[]): boolean {
 }
 
 /** RFC 7662 §2.2: only `active` is required; `sub`, `scope`, `client_id`, `exp`, `nbf` are optional. */
-function activeOf(body: Record<string, unknown>, audience: Accepted, issuer: Accepted) {
+function activeOf(
+  body: Record<string, unknown>,
+  audience: Accepted,
+  issuer: Accepted,
+): Active | undefined {
   const now = Date.now() / 1000
   const { exp, nbf, scope, sub, username, client_id: clientId, aud, iss } = body
   if (exp !== undefined && (typeof exp !== 'number' || exp <= now)) return undefined

@@ -4,6 +4,8 @@
  * in the runtime-neutral root entry.
  */
 
+import { readLimited } from './http.js'
+
 /** No token could be obtained. The message is the gateway's own words: no secret, nothing from the endpoint. */
 export class TokenUnavailable extends Error {
   override name = 'TokenUnavailable'
@@ -107,29 +109,4 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined
   }
-}
-
-/** The body as text, or undefined (and the body cancelled) past `max` bytes. */
-async function readLimited(response: Response, max: number): Promise<string | undefined> {
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      reader.cancel().catch(() => {})
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
 }
