@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { anyOf } from './any-of.js'
 import { apiKey } from './api-key.js'
 import type { Authenticator } from './authenticator.js'
+import { basic, hashPassword } from './basic.js'
 import { bearer } from './bearer.js'
 
 const ci = { subject: 'ci', scopes: [] }
@@ -20,6 +21,15 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 const challenge = (e: unknown) => (e as McpxError).headers?.['www-authenticate']
 
 describe('anyOf()', () => {
+  it("ranks basic()'s refusals by what they are, though a Basic challenge names no error", async () => {
+    const passwordHash = await hashPassword('right', { N: 1024, r: 8, p: 1 })
+    const verify = anyOf([tokens, basic({ users: [{ username: 'ops', passwordHash }] })])
+    const wrong = { headers: { authorization: `Basic ${btoa('ops:wrong')}` } }
+    const refused = await rejection(verify(wrong))
+    expect(challenge(refused)).toBe('Basic realm="mcpx", charset="UTF-8"')
+    expect((refused as McpxError).message).toBe('Invalid token')
+  })
+
   it('takes the first that accepts, and asks no further', async () => {
     const later = vi.fn<Authenticator>(async () => partner)
     const verify = anyOf([tokens, later])

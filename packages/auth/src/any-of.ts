@@ -1,5 +1,5 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
-import type { Authenticator } from './authenticator.js'
+import { type Authenticator, MESSAGES } from './authenticator.js'
 
 /**
  * How telling a failure is: a server failure (the caller may hold a good
@@ -10,9 +10,11 @@ import type { Authenticator } from './authenticator.js'
 function rank(error: unknown): number {
   if (!McpxError.is(error)) return 4
   if (error.code !== ErrorCode.Unauthorized) return 3
+  // Basic challenges name no error: our own refusals are told apart by their message too.
   const challenge = error.headers?.['www-authenticate'] ?? ''
   if (challenge.includes('error="invalid_request"')) return 2
-  if (challenge.includes('error=')) return 1
+  if (error.message === MESSAGES.invalid_request) return 2
+  if (challenge.includes('error=') || error.message === MESSAGES.invalid_token) return 1
   return 0
 }
 
@@ -25,7 +27,7 @@ function rank(error: unknown): number {
  *
  * @example
  * ```ts
- * const verify = anyOf([jwt({ jwksUri, algorithms: ['RS256'] }), apiKey({ keys })])
+ * const verify = anyOf([jwt({ jwksUri, algorithms: ['RS256'], audience }), apiKey({ keys })])
  * ```
  */
 export function anyOf(authenticators: readonly Authenticator[]): Authenticator {

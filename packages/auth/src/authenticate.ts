@@ -30,7 +30,7 @@ function defaultCredentials(ctx: Context): Credentials | undefined {
  *
  * @example
  * ```ts
- * proxy.use(authenticate(jwt({ secret: process.env.JWT_SECRET!, algorithms: ['HS256'] })))
+ * proxy.use(authenticate(jwt({ secret: process.env.JWT_SECRET!, algorithms: ['HS256'], audience: 'mcp-gateway' })))
  * ```
  */
 export function authenticate(

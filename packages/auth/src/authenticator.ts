@@ -18,8 +18,8 @@ export type Credentials = {
  *
  * @example
  * ```ts
- * const verify = jwt({ jwksUri: 'https://auth.example.com/jwks', algorithms: ['RS256'] })
- * streamableHttp({ authenticate: verify })
+ * const verify = jwt({ jwksUri: 'https://auth.example.com/jwks', algorithms: ['RS256'], audience: 'https://mcp.example.com/mcp' })
+ * createStreamableHttpHandler(proxy, { authenticate: verify })
  * ```
  */
 export type Authenticator = (request: Credentials) => Promise<Principal>
@@ -32,7 +32,8 @@ export type Authenticator = (request: Credentials) => Promise<Principal>
  */
 export type BearerError = 'invalid_request' | 'invalid_token' | undefined
 
-const MESSAGES = {
+/** The refusals' messages; `anyOf()` ranks refusals of any scheme by them. */
+export const MESSAGES = {
   missing: 'Authentication required',
   invalid_request: 'Invalid authentication request',
   invalid_token: 'Invalid token',

@@ -14,6 +14,16 @@ const header = (user: string, password: string) => ({
   headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
 })
 
+const BASIC = 'Basic realm="mcpx", charset="UTF-8"'
+
+async function message(promise: Promise<unknown>): Promise<string> {
+  await challenge(promise.catch((e: unknown) => Promise.reject(e)))
+  return promise.then(
+    () => '',
+    (e: McpxError) => e.message,
+  )
+}
+
 async function challenge(promise: Promise<unknown>): Promise<string | undefined> {
   const error = await promise.then(
     () => undefined,
@@ -60,12 +70,8 @@ describe('basic()', () => {
   })
 
   it('refuses a wrong password and an unknown user alike', async () => {
-    await expect(challenge(verify(header('admin', 'hunter3')))).resolves.toBe(
-      'Bearer error="invalid_token"',
-    )
-    await expect(challenge(verify(header('mallory', 'hunter2')))).resolves.toBe(
-      'Bearer error="invalid_token"',
-    )
+    await expect(challenge(verify(header('admin', 'hunter3')))).resolves.toBe(BASIC)
+    await expect(challenge(verify(header('mallory', 'hunter2')))).resolves.toBe(BASIC)
   })
 
   it('compares with timingSafeEqual, for an unknown user as well', async () => {
@@ -76,18 +82,30 @@ describe('basic()', () => {
     expect(compare).toHaveBeenCalledTimes(2)
   })
 
-  it('refuses no header as missing and a malformed one as invalid_request', async () => {
-    await expect(challenge(verify({ headers: {} }))).resolves.toBe('Bearer')
-    await expect(challenge(verify({ headers: { authorization: 'Bearer x' } }))).resolves.toBe(
-      'Bearer',
+  it('answers every refusal with the Basic challenge (RFC 7617 realm and charset)', async () => {
+    await expect(challenge(verify({ headers: {} }))).resolves.toBe(BASIC)
+    await expect(challenge(verify(header('admin', 'nope')))).resolves.toBe(BASIC)
+    const named = basic({
+      users: [{ username: 'a', passwordHash: await hashPassword('x', FAST) }],
+      realm: 'ops',
+    })
+    await expect(challenge(named({ headers: {} }))).resolves.toBe(
+      'Basic realm="ops", charset="UTF-8"',
+    )
+  })
+
+  it('refuses no header as missing and a malformed one as an invalid request', async () => {
+    await expect(message(verify({ headers: {} }))).resolves.toBe('Authentication required')
+    await expect(message(verify({ headers: { authorization: 'Bearer x' } }))).resolves.toBe(
+      'Authentication required',
     )
     for (const authorization of [
       'Basic !!!',
       `Basic ${Buffer.from('no-colon').toString('base64')}`,
       `Basic ${'A'.repeat(2000)}`,
     ]) {
-      await expect(challenge(verify({ headers: { authorization } }))).resolves.toBe(
-        'Bearer error="invalid_request"',
+      await expect(message(verify({ headers: { authorization } }))).resolves.toBe(
+        'Invalid authentication request',
       )
     }
   })
@@ -105,5 +123,8 @@ describe('basic()', () => {
         ],
       }),
     ).toThrow(TypeError)
+    expect(() => basic({ users: [{ username: 'a', passwordHash }], realm: 'a"b' })).toThrow(
+      TypeError,
+    )
   })
 })

@@ -1,6 +1,7 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto'
-import type { Principal } from '@mcpx/core'
+import { ErrorCode, McpxError, type Principal } from '@mcpx/core'
 import { type Authenticator, unauthorized } from './authenticator.js'
+import { wwwAuthenticate } from './challenge.js'
 import { principalOf } from './secrets.js'
 
 /** One user of {@link basic}. */
@@ -15,6 +16,8 @@ export interface BasicUser {
 /** Options for {@link basic}. */
 export interface BasicOptions {
   users: readonly BasicUser[]
+  /** The protection space named in the challenge (RFC 7617 §2). @defaultValue `'mcpx'` */
+  realm?: string
 }
 
 /** scrypt cost parameters for {@link hashPassword}. */
@@ -94,6 +97,15 @@ export async function hashPassword(
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64url')}$${hash.toString('base64url')}`
 }
 
+/** RFC 7617 §2: `Basic realm="…"`, and §2.1 `charset="UTF-8"` (passwords are read as UTF-8). */
+function basicChallenge(realm: string): string {
+  if (typeof realm !== 'string' || realm === '') {
+    throw new TypeError('[@mcpx/auth] basic() realm must be a non-empty string')
+  }
+  // The same quoted-string rules as a Bearer challenge's values.
+  return `Basic ${wwwAuthenticate({ realm }).slice('Bearer '.length)}, charset="UTF-8"`
+}
+
 function credentialsOf(header: string | string[] | undefined): [string, string] {
   if (header === undefined) throw unauthorized(undefined)
   if (typeof header !== 'string') throw unauthorized('invalid_request')
@@ -144,14 +156,27 @@ export function basic(options: BasicOptions): Authenticator {
   }
   // An unknown user is checked against this, so that it takes as long as a wrong password.
   const decoy = table.values().next().value!.parsed
+  const challenge = basicChallenge(options.realm ?? 'mcpx')
 
-  return async function basic(request) {
-    const [username, password] = credentialsOf(request.headers.authorization)
+  async function check(authorization: string | string[] | undefined): Promise<Principal> {
+    const [username, password] = credentialsOf(authorization)
     const user = table.get(username)
     const { options, salt, hash } = user?.parsed ?? decoy
     const derived = await derive(password, salt, hash.length, options)
     const equal = timingSafeEqual(derived, hash)
     if (!equal || user === undefined) throw unauthorized('invalid_token')
     return user.principal
+  }
+
+  return async function basic(request) {
+    try {
+      return await check(request.headers.authorization)
+    } catch (error) {
+      if (!McpxError.is(error) || error.code !== ErrorCode.Unauthorized) throw error
+      throw new McpxError(error.code, error.message, {
+        cause: error.cause,
+        headers: { 'www-authenticate': challenge },
+      })
+    }
   }
 }

@@ -110,7 +110,7 @@ export function insufficientScope(
  *
  * @example
  * ```ts
- * streamableHttp({ authenticate: withResourceMetadata(verify, wellKnown.url) })
+ * createStreamableHttpHandler(proxy, { authenticate: withResourceMetadata(verify, wellKnown.url) })
  * ```
  */
 export function withResourceMetadata(

@@ -112,6 +112,13 @@ describe('jwt() with a JWKS', () => {
     expect(server.hits).toBe(1)
   })
 
+  it('does not load a key set larger than 512 KiB (a server failure, not a refusal)', async () => {
+    server = await jwksServer([k1.jwk, { kty: 'oct', k: 'x'.repeat(600_000) }])
+    await expect(verifier()(bearer(await sign(k1)))).rejects.toThrow(/could not be loaded/)
+    server.keys = [k1.jwk]
+    await expect(verifier()(bearer(await sign(k1)))).resolves.toMatchObject({ subject: 'alice' })
+  })
+
   it('refuses a key of the set whose alg or kty does not match the token', async () => {
     const rsa = await keyPair('RS256', 'k1')
     server = await jwksServer([{ ...k1.jwk, alg: 'ES384' }])
