@@ -6,7 +6,7 @@ import { assertScopes, grantsOf } from './scopes.js'
 /**
  * Refuses a message unless the caller holds every one of `scopes` (the
  * implication rule of `grantsScope`: `tools:*` grants `tools:call`, `*`
- * grants all). Without a principal: -32030 (401 over HTTP). Lacking a
+ * grants all). Generic in the method, so that `on()` takes it as it is. Without a principal: -32030 (401 over HTTP). Lacking a
  * scope: -32031 (403) with `WWW-Authenticate: Bearer
  * error="insufficient_scope", scope="…"` naming all of `scopes`. Use it
  * after authentication, and with core's `on()` for one method.
@@ -18,7 +18,7 @@ import { assertScopes, grantsOf } from './scopes.js'
  * proxy.use(on('tools/call', requireScopes('tools:call')))
  * ```
  */
-export function requireScopes(...scopes: string[]): Middleware {
+export function requireScopes<M extends string = string>(...scopes: string[]): Middleware<M> {
   if (scopes.length === 0) throw new TypeError('[@mcpx/auth] requireScopes() needs a scope')
   const required = assertScopes(scopes, 'requireScopes()')
   const refusal = () => insufficientScope(required)
