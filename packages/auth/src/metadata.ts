@@ -126,6 +126,11 @@ const WELL_KNOWN = '/.well-known/oauth-protected-resource'
  * Where the metadata of `resource` is (RFC 9728 §3.1): the well-known path
  * inserted between the host and the resource's path, a trailing `/` removed
  * (`https://mcp.example.com/mcp` → `https://mcp.example.com/.well-known/oauth-protected-resource/mcp`).
+ *
+ * @example
+ * ```ts
+ * const challenge = wwwAuthenticate({ resourceMetadata: protectedResourceMetadataUrl('https://mcp.example.com/mcp') })
+ * ```
  */
 export function protectedResourceMetadataUrl(resource: string | URL): string {
   const url = new URL(httpsUrl(resource, 'resource', false))

@@ -37,6 +37,12 @@ export function assertScopes(scopes: readonly unknown[], where: string): readonl
  *   literal. Required scopes are always literal: requiring `tools:*` is
  *   satisfied by a grant of `tools:*` (or `*`), not by `tools:call`.
  * - Comparison is exact and case-sensitive (RFC 6749 §3.3).
+ *
+ * @example
+ * ```ts
+ * grantsScope('tools:*', 'tools:call') // true
+ * grantsScope('tools', 'tools:call') // false
+ * ```
  */
 export function grantsScope(granted: string, required: string): boolean {
   if (granted === required) return true
@@ -93,7 +99,14 @@ export function compileGrants(granted: readonly string[]): Grants {
   }
 }
 
-/** The scopes of `required` that `granted` does not satisfy (see {@link grantsScope}). */
+/**
+ * The scopes of `required` that `granted` does not satisfy (see {@link grantsScope}).
+ *
+ * @example
+ * ```ts
+ * missingScopes(['math:*'], ['math:read', 'admin']) // ['admin']
+ * ```
+ */
 export function missingScopes(granted: readonly string[], required: readonly string[]): string[] {
   return compileGrants(granted).missing(required)
 }
