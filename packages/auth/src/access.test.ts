@@ -178,6 +178,46 @@ describe('access()', () => {
     expect(error?.code).toBe(ErrorCode.Unauthorized)
   })
 
+  it('refuses a completion of a prompt or resource template the caller lacks the scope for', async () => {
+    const prompt = {
+      ref: { type: 'ref/prompt', name: 'secret_plan' },
+      argument: { name: 'a', value: '' },
+    }
+    const template = {
+      ref: { type: 'ref/resource', uri: 'data://reports/{id}' },
+      argument: { name: 'id', value: '' },
+    }
+    for (const params of [prompt, template]) {
+      const { reached, error } = await use(rules, 'completion/complete', params, user('math:read'))
+      expect(reached).toBe(false)
+      expect(error?.code).toBe(ErrorCode.Forbidden)
+    }
+    const allowed = await use(rules, 'completion/complete', prompt, user('prompts:secret'))
+    expect(allowed.reached).toBe(true)
+  })
+
+  it('lets methods named like Object.prototype members through untouched', async () => {
+    for (const method of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect((await use(rules, method, { name: 'admin_drop' }, user())).reached).toBe(true)
+    }
+  })
+
+  it("never refuses an upstream's message to the client", async () => {
+    const ctx = new Context<string>({
+      kind: 'request',
+      direction: 'toClient',
+      method: 'tools/call',
+      id: 1,
+      params: { name: 'admin_drop' } as never,
+      session: { id: undefined, transport: 'stdio' },
+    })
+    let reached = false
+    await access(rules)(ctx, async () => {
+      reached = true
+    })
+    expect(reached).toBe(true)
+  })
+
   it("with refuse: 'unknown' leaves a refused call to the router (it goes on, access says no)", async () => {
     const { reached, error } = await use({ ...rules, refuse: 'unknown' }, 'tools/call', {
       name: 'admin_drop',

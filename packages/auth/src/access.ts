@@ -37,7 +37,8 @@ export interface AccessOptions {
   unmatched?: 'allow' | 'deny'
   /**
    * How a call of something the caller may not use is answered (`tools/call`,
-   * `prompts/get`, `resources/read`, `resources/subscribe`): `'insufficient-scope'`
+   * `prompts/get`, `resources/read`, `resources/subscribe`, and
+   * `completion/complete` of a prompt or a resource template): `'insufficient-scope'`
    * refuses it here with -32031 (HTTP 403) and `WWW-Authenticate: Bearer
    * error="insufficient_scope", scope="…"` naming the scopes it needs, so an
    * MCP client can ask the authorization server for them (MCP 2025-11-25
@@ -70,14 +71,32 @@ const NONE: readonly string[] = Object.freeze([])
 const DENY: readonly string[] = Object.freeze([])
 const MAX_MEMO_NAME = 512
 
-/** The requests that use one named thing, and where its name is. */
-const USES: Readonly<Record<string, readonly [AccessKind, 'name' | 'uri']>> = {
-  'tools/call': ['tool', 'name'],
-  'prompts/get': ['prompt', 'name'],
-  'resources/read': ['resource', 'uri'],
-  'resources/subscribe': ['resource', 'uri'],
-  'resources/unsubscribe': ['resource', 'uri'],
-}
+/** The requests that use one named thing: its kind and name, or undefined. */
+const USES: ReadonlyMap<string, (params: Record<string, unknown>) => Use | undefined> = new Map<
+  string,
+  (params: Record<string, unknown>) => Use | undefined
+>([
+  ['tools/call', (params) => use('tool', params.name)],
+  ['prompts/get', (params) => use('prompt', params.name)],
+  ['resources/read', (params) => use('resource', params.uri)],
+  ['resources/subscribe', (params) => use('resource', params.uri)],
+  ['resources/unsubscribe', (params) => use('resource', params.uri)],
+  // A completion names the prompt or the resource template it completes an argument of.
+  [
+    'completion/complete',
+    (params) => {
+      const ref = params.ref as { type?: unknown; name?: unknown; uri?: unknown } | undefined
+      if (ref?.type === 'ref/prompt') return use('prompt', ref.name)
+      if (ref?.type === 'ref/resource') return use('resourceTemplate', ref.uri)
+      return undefined
+    },
+  ],
+])
+
+type Use = readonly [AccessKind, string]
+
+const use = (kind: AccessKind, name: unknown): Use | undefined =>
+  typeof name === 'string' ? [kind, name] : undefined
 
 function checkOptions(options: AccessOptions): void {
   if (typeof options !== 'object' || options === null || typeof options.rules !== 'object') {
@@ -166,11 +185,11 @@ export function access(options: AccessOptions): Middleware {
 
   /** The refusal of a use the caller's scopes do not cover, or undefined (allowed, or the router's to answer). */
   function refusal(ctx: Context, grants: Grants): McpxError | undefined {
-    const use = ctx.kind === 'request' ? USES[ctx.method] : undefined
-    if (use === undefined) return undefined
-    const name = (ctx.params as Record<string, unknown> | undefined)?.[use[1]]
-    if (typeof name !== 'string') return undefined
-    const required = requiredFor(use[0], name)
+    const params = ctx.params as Record<string, unknown> | undefined
+    const of = ctx.kind === 'request' && params ? USES.get(ctx.method) : undefined
+    const used = of?.(params!)
+    if (used === undefined) return undefined
+    const required = requiredFor(used[0], used[1])
     if (required === DENY || required.every((scope) => grants.has(scope))) return undefined
     if (ctx.get(principalKey) !== undefined) return insufficientScope(required, challenge)
     return new McpxError(ErrorCode.Unauthorized, 'Authentication required', {
@@ -190,7 +209,7 @@ export function access(options: AccessOptions): Middleware {
     }
     const previous = ctx.get(accessKey)
     ctx.set(accessKey, previous ? (kind, name) => previous(kind, name) && own(kind, name) : own)
-    const refused = forbid ? refusal(ctx, grants) : undefined
+    const refused = forbid && ctx.direction === 'toServer' ? refusal(ctx, grants) : undefined
     if (refused !== undefined) {
       ctx.error = refused
       return

@@ -25,6 +25,21 @@ async function run(ctx: Context) {
 }
 
 describe('authenticate()', () => {
+  it("passes an upstream's message to the client (sampling, a notification) without credentials", async () => {
+    for (const kind of ['request', 'notification'] as const) {
+      const ctx = new Context<string>({
+        kind,
+        direction: 'toClient',
+        method: kind === 'request' ? 'sampling/createMessage' : 'notifications/message',
+        id: kind === 'request' ? 1 : undefined,
+        params: {} as never,
+        session: { id: undefined, transport: 'stdio' },
+      })
+      expect(await run(ctx)).toBe(true)
+      expect(ctx.error).toBeUndefined()
+    }
+  })
+
   it('sets the principal from the session headers and goes on', async () => {
     const ctx = context({ headers: { authorization: `Bearer ${await sign(SECRET)}` } })
     expect(await run(ctx)).toBe(true)

@@ -27,6 +27,8 @@ function defaultCredentials(ctx: Context): Credentials | undefined {
  * HTTP front end runs the `authenticate` hook. A message that already has a
  * principal (set by a front end) passes; otherwise the authenticator's
  * principal is set as `principalKey`, or its refusal answers the message.
+ * Messages on their way to the client (sampling, elicitation, notifications
+ * from upstreams) pass unchecked.
  *
  * @example
  * ```ts
@@ -42,7 +44,9 @@ export function authenticate(
   }
   const credentialsOf = options.credentials ?? defaultCredentials
   return async function authenticate(ctx, next) {
-    if (ctx.get(principalKey) === undefined) {
+    // What an upstream sends the client (sampling, notifications) carries no credentials: it is
+    // the gateway's own traffic on a session that was authenticated when it was opened.
+    if (ctx.direction === 'toServer' && ctx.get(principalKey) === undefined) {
       try {
         ctx.set(principalKey, await authenticator(credentialsOf(ctx) ?? NONE))
       } catch (error) {

@@ -25,6 +25,18 @@ async function run(mw: ReturnType<typeof requireScopes>, ctx: Context): Promise<
 const alice = (scopes: string[]): Principal => ({ subject: 'alice', scopes })
 
 describe('requireScopes()', () => {
+  it("passes an upstream's message to the client, which has no principal", async () => {
+    const ctx = new Context<string>({
+      kind: 'request',
+      direction: 'toClient',
+      method: 'sampling/createMessage',
+      id: 1,
+      params: {} as never,
+      session: { id: undefined, transport: 'stdio' },
+    })
+    expect(await run(requireScopes('tools:call'), ctx)).toBe(true)
+  })
+
   it('goes on when every scope is granted, directly or by a wildcard', async () => {
     const mw = requireScopes('tools:call', 'math:read')
     expect(await run(mw, context(alice(['tools:*', 'math:read'])))).toBe(true)

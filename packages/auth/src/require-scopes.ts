@@ -9,7 +9,8 @@ import { assertScopes, grantsOf } from './scopes.js'
  * grants all). Generic in the method, so that `on()` takes it as it is. Without a principal: -32030 (401 over HTTP). Lacking a
  * scope: -32031 (403) with `WWW-Authenticate: Bearer
  * error="insufficient_scope", scope="…"` naming all of `scopes`. Use it
- * after authentication, and with core's `on()` for one method.
+ * after authentication, and with core's `on()` for one method. Messages on
+ * their way to the client (an upstream's sampling or notifications) pass.
  *
  * @throws TypeError when no scope is given, or one is not an RFC 6749 scope token
  * @example
@@ -23,6 +24,8 @@ export function requireScopes<M extends string = string>(...scopes: string[]): M
   const required = assertScopes(scopes, 'requireScopes()')
   const refusal = () => insufficientScope(required)
   return async function requireScopes(ctx, next) {
+    // An upstream's messages to the client are not the caller's to authorize.
+    if (ctx.direction === 'toClient') return next()
     const principal = ctx.get(principalKey)
     if (principal === undefined) {
       ctx.error = unauthorized(undefined)
