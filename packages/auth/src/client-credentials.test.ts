@@ -291,11 +291,47 @@ describe('clientCredentials()', () => {
     await expect(credentials.token()).resolves.toBe('gateway-token-2')
   })
 
-  it('asks for a new token after invalidate()', async () => {
-    const credentials = clientCredentials(options())
+  it('keeps a token invalidated within cooldown of its issue, asking for no new one', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const credentials = clientCredentials(options({ cooldown: 10_000 }))
     await credentials.token()
     credentials.invalidate()
+    advance(10_000)
+    credentials.invalidate()
+    await expect(credentials.token()).resolves.toBe('gateway-token-1')
+    expect(started).toBe(1)
+  })
+
+  it('drops a token invalidated more than cooldown after its issue: the next calls share one request', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const credentials = clientCredentials(options({ cooldown: 10_000 }))
+    await credentials.token()
+    advance(10_001)
+    credentials.invalidate()
+    const tokens = await Promise.all([
+      credentials.token(),
+      credentials.token(),
+      credentials.token(),
+    ])
+    expect(tokens).toEqual(['gateway-token-2', 'gateway-token-2', 'gateway-token-2'])
+    expect(started).toBe(2)
+    // The new token is young: a late refusal of the old one does not drop it.
+    credentials.invalidate()
     await expect(credentials.token()).resolves.toBe('gateway-token-2')
+    expect(started).toBe(2)
+  })
+
+  it('asks for at most one token per cooldown when every token is invalidated at once', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const credentials = clientCredentials(options({ cooldown: 1_000 }))
+    for (let call = 0; call < 100; call++) {
+      await credentials.token()
+      credentials.invalidate()
+      advance(100)
+    }
+    // 10 s at one refused call per 100 ms: the first token, then one per elapsed cooldown.
+    expect(started).toBeLessThanOrEqual(1 + 10_000 / 1_000)
+    expect(started).toBeGreaterThan(1)
   })
 
   it('leaves no timer running between calls', async () => {

@@ -49,6 +49,9 @@ export interface ClientCredentialsOptions {
    * Milliseconds after a failed token request during which no other is
    * made: calls that need a new token fail at once with the same error, so
    * an outage of the token endpoint is not met with a request per call.
+   * Also how old a token must be for `invalidate()` to drop it, so an
+   * upstream that refuses every token causes at most one token request
+   * per `cooldown`.
    * @defaultValue 5000
    */
   cooldown?: number
@@ -65,8 +68,12 @@ export interface ClientCredentials {
   /** The access token itself, obtained as the header is. */
   token(): Promise<string>
   /**
-   * Forget the cached token (one the upstream no longer accepts, say): the
-   * next call asks for a new one, subject to `cooldown`.
+   * The upstream refused the token (HTTP 401): forget it, so that the next
+   * call asks for a new one. The connectors of `@mcpx/transports` call this
+   * on a 401. Only a token obtained more than `cooldown` ago is dropped: one
+   * refused right after it was issued is not stale (a new one would be
+   * refused too, or the refusal was meant for its predecessor), so
+   * refusals cause at most one token request per `cooldown`.
    */
   invalidate(): void
 }
@@ -86,7 +93,10 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
  * every concurrent caller shares. Token requests follow no redirect (the
  * secret stays with the configured endpoint), read at most 64 KiB, and are
  * aborted after `timeout`; a failure holds off further requests for
- * `cooldown`. The answer must carry an `access_token` with `token_type`
+ * `cooldown`. A 401 from the upstream calls `invalidate()`, which drops a
+ * token older than `cooldown`, so a revoked token is replaced by the next
+ * call while an upstream that refuses every token gets at most one new
+ * token per `cooldown`. The answer must carry an `access_token` with `token_type`
  * Bearer; `expires_in` in seconds (a number, or a string of digits) is
  * optional and taken as 300 when absent. Errors are `TokenUnavailable`s
  * whose message names what failed in the gateway's words (`answered HTTP
@@ -109,6 +119,8 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
 export function clientCredentials(options: ClientCredentialsOptions): ClientCredentials {
   const settings = settingsOf(options)
   let issued: Issued | undefined
+  /** When `issued` was obtained: `invalidate()` keeps a token younger than `cooldown`. */
+  let issuedAt = 0
   let pending: Promise<Issued> | undefined
   let failed: { error: unknown; until: number } | undefined
 
@@ -118,6 +130,7 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
       .then(
         (token) => {
           issued = token
+          issuedAt = Date.now()
           failed = undefined
           return token
         },
@@ -152,7 +165,7 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
   return Object.assign(source, {
     token: async () => (await current()).token,
     invalidate: () => {
-      issued = undefined
+      if (Date.now() - issuedAt > settings.cooldown) issued = undefined
     },
   })
 }

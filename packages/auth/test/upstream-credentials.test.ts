@@ -48,11 +48,12 @@ interface Recorded {
 /**
  * The SDK's own Streamable HTTP server, one session per `initialize`,
  * recording the method, `Authorization` and JSON-RPC method of every HTTP
- * request; with `refuseCalls`, a `tools/call` POST gets 401 and {@link CHALLENGE}.
+ * request; with `refuseCalls`, a `tools/call` POST gets 401 and
+ * {@link CHALLENGE}, as does one carrying an `Authorization` in `revoked`.
  */
 async function recordingUpstream() {
   const requests: Recorded[] = []
-  const state = { refuseCalls: false }
+  const state = { refuseCalls: false, revoked: new Set<string>() }
   const sessions = new Map<string, StreamableHTTPServerTransport>()
   const server: Server = createServer(async (req, res) => {
     const body = req.method === 'POST' ? await json(req) : undefined
@@ -61,7 +62,8 @@ async function recordingUpstream() {
       authorization: req.headers.authorization,
       rpc: body?.method,
     })
-    if (state.refuseCalls && body?.method === 'tools/call') {
+    const refused = state.refuseCalls || state.revoked.has(req.headers.authorization ?? '')
+    if (refused && body?.method === 'tools/call') {
       return void res
         .writeHead(401, { 'www-authenticate': CHALLENGE, 'content-type': 'application/json' })
         .end(JSON.stringify({ error: 'invalid_token', detail: 'key k-77 revoked' }))
@@ -240,6 +242,48 @@ describe('upstream credentials, end to end', () => {
     // Nothing goes out later either: no retry behind the client's back.
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(recording.calls()).toHaveLength(1)
+  })
+
+  it('replaces a token the upstream starts refusing with 401: that call fails once, the next carries a new token and succeeds', async () => {
+    const { recording, connect, endpoint } = await rig({ cooldown: 1_000 })
+    const { client } = await connect()
+    await echo(client)
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 1_001)
+    // Revoked early by the authorization server, long before it expires.
+    recording.state.revoked.add('Bearer gateway-token-1')
+    expect(await failure(echo(client))).toEqual({
+      code: -32010,
+      message: `Upstream "rec" refused the gateway's credentials (HTTP 401)`,
+      data: { upstream: 'rec' },
+    })
+    await expect(echo(client)).resolves.toMatchObject({ content: [{ type: 'text', text: 'ok' }] })
+    expect(recording.calls().map((r) => r.authorization)).toEqual([
+      'Bearer gateway-token-1',
+      'Bearer gateway-token-1',
+      'Bearer gateway-token-2',
+    ])
+    expect(endpoint.hits).toBe(2)
+  })
+
+  it('asks for at most one new token per cooldown when the upstream refuses every token', async () => {
+    const { recording, connect, endpoint } = await rig({ cooldown: 10_000 })
+    const { client } = await connect()
+    recording.state.refuseCalls = true
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.now()
+    for (let i = 0; i < 21; i++) {
+      expect((await failure(echo(client))).message).toBe(
+        `Upstream "rec" refused the gateway's credentials (HTTP 401)`,
+      )
+      vi.setSystemTime(Date.now() + 1_000)
+    }
+    const elapsed = Date.now() - start
+    expect(recording.calls()).toHaveLength(21)
+    expect(endpoint.hits).toBeLessThanOrEqual(1 + Math.floor(elapsed / 10_000))
+    // Refusals do reach the token source: a token older than cooldown was replaced.
+    expect(endpoint.hits).toBeGreaterThan(1)
+    expect(new Set(recording.calls().map((r) => r.authorization)).size).toBe(endpoint.hits)
   })
 
   it('fails calls with the credentials error while the token endpoint is down, asking it at most once per cooldown', async () => {

@@ -176,6 +176,55 @@ describe('sse() channel', () => {
     expect(state.closed).toBeUndefined()
   })
 
+  it.each([
+    [401, "calls the headers function's invalidate() once", 1],
+    [403, "does not call the headers function's invalidate()", 0],
+  ])(
+    'on a POST answered %s, %s and still fails the request, keeping the connection',
+    async (status, _what, calls) => {
+      const url = await fakeServer(
+        (res) => res.write(ENDPOINT),
+        (_body, res) => res.writeHead(status).end(),
+      )
+      let invalidated = 0
+      const headers = Object.assign(async () => ({ authorization: 'Bearer revoked' }), {
+        invalidate: () => {
+          invalidated++
+        },
+      })
+      const { state, events } = recorder()
+      const failed: [unknown, string][] = []
+      const channel = openChannel(url, { headers })
+      await channel.start({ ...events, fail: (id, reason) => failed.push([id, reason]) })
+      channel.send(ping(1))
+      await eventually(() => failed.length === 1)
+      expect(failed).toEqual([[1, `refused the gateway's credentials (HTTP ${status})`]])
+      expect(invalidated).toBe(calls)
+      expect(state.closed).toBeUndefined()
+    },
+  )
+
+  it('calls invalidate() once when the GET is answered 401, and fails to start as before when it throws or is absent', async () => {
+    const base = await serveRequests((_req, res) => res.writeHead(401).end())
+    let invalidated = 0
+    const counting = Object.assign(async () => ({}), {
+      invalidate: () => {
+        invalidated++
+      },
+    })
+    const throwing = Object.assign(async () => ({}), {
+      invalidate: () => {
+        throw new Error('invalidate broke')
+      },
+    })
+    for (const headers of [counting, throwing, async () => ({})]) {
+      await expect(
+        openChannel(`${base}/sse`, { headers }).start(recorder().events),
+      ).rejects.toThrow("Upstream refused the gateway's credentials (HTTP 401)")
+    }
+    expect(invalidated).toBe(1)
+  })
+
   it('delivers message events once the endpoint is known', async () => {
     const url = await fakeServer((res) =>
       res.write(

@@ -7,7 +7,7 @@ import {
 } from '../protocol/channel.js'
 import { SseDecoder, type SseEvent, WireFault } from '../protocol/sse-decoder.js'
 import { maxMessageBytesOption } from './connector-options.js'
-import { NO_CREDENTIALS, refusal } from './streamable-http-reasons.js'
+import { invalidator, NO_CREDENTIALS, refusal } from './streamable-http-reasons.js'
 import { upstreamUrl, withAuthorization } from './url.js'
 
 type HeaderRecord = Readonly<Record<string, string>>
@@ -27,6 +27,14 @@ export interface SseOptions {
    * record, or a function called before each HTTP request (a rotating
    * token: the GET stream keeps the one it opened with). A function that
    * throws fails that request with `could not get its credentials`.
+   *
+   * A 401 or 403 fails the request with `refused the gateway's credentials
+   * (HTTP 401)` (or 403), without a retry; on the GET it ends the
+   * connection. On a 401 (RFC 6750 §3.1 `invalid_token`: the token itself
+   * is refused) the function's `invalidate()` method, if it has one (as
+   * `clientCredentials()` of `@mcpx/auth` does), is called once, so that a
+   * later request carries a new token; its errors are ignored. A 403 says
+   * the client may not do this, which a new token would not change.
    * @defaultValue `{}`
    */
   headers?: HeaderRecord | (() => HeaderRecord | Promise<HeaderRecord>)
@@ -50,6 +58,8 @@ export interface SseOptions {
 interface Settings {
   url: URL
   headers: () => Promise<Record<string, string>>
+  /** Called once per response refused with 401: the `headers` function's `invalidate`, if it has one. */
+  refused: (() => void) | undefined
   maxMessageBytes: number
   fetch: typeof globalThis.fetch
 }
@@ -71,6 +81,7 @@ export function sse(options: SseOptions): Connector {
   const settings: Settings = {
     url,
     headers: headerSource(options.headers ?? {}, authorization),
+    refused: invalidator(options.headers),
     maxMessageBytes: maxMessageBytesOption('sse', options.maxMessageBytes, 64 * 1024 * 1024),
     fetch: options.fetch ?? globalThis.fetch,
   }
@@ -193,6 +204,7 @@ class SseChannel implements Channel {
     const type = response.headers.get('content-type')?.toLowerCase() ?? ''
     if (response.status !== 200 || !type.startsWith('text/event-stream') || !response.body) {
       response.body?.cancel().catch(() => {})
+      if (response.status === 401) this.#settings.refused?.()
       if (response.status === 401 || response.status === 403)
         return this.#end(refusal(response.status))
       const what =
@@ -283,6 +295,7 @@ class SseChannel implements Channel {
       this.#end('no longer knows the SSE session (HTTP 404)')
       return
     }
+    if (response.status === 401) this.#settings.refused?.()
     const credentials = response.status === 401 || response.status === 403
     this.#refused(
       message,

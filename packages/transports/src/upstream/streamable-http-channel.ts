@@ -136,6 +136,7 @@ export class StreamableHttpChannel implements Channel {
       }
       if (!response.ok) {
         discard(response)
+        if (response.status === 401) this.#s.refused?.()
         // No retry, whatever the status: the same credentials would be refused again.
         return this.#fail(message, id, refusal(response.status))
       }
@@ -270,6 +271,7 @@ export class StreamableHttpChannel implements Channel {
       return { stop: 'offers no standalone stream' }
     }
     if (response.status === 401 || response.status === 403) {
+      if (response.status === 401) this.#s.refused?.()
       // Reconnecting with the same credentials would only be refused again.
       const reason = refusal(response.status)
       this.#events.log?.(`standalone SSE stream of ${this.#s.describe}: ${reason}`)

@@ -12,6 +12,8 @@ export interface HttpSettings extends ReconnectPolicy {
   url: string
   describe: string
   headers: HeaderSource
+  /** Called once per response refused with 401: the `headers` function's `invalidate`, if it has one. */
+  refused?: () => void
   fetch: typeof fetch
   maxMessageBytes: number
 }

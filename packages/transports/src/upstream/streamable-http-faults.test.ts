@@ -213,6 +213,70 @@ describe('streamableHttp() faults', () => {
     },
   )
 
+  it.each([
+    [401, "calls the headers function's invalidate() once", 1],
+    [403, "does not call the headers function's invalidate()", 0],
+  ])(
+    'on a POST answered %s, %s and still fails the request, without a retry',
+    async (status, _what, calls) => {
+      const raw = await startRawServer((request, res) => {
+        if (request.method === 'GET') return methodNotAllowed(request, res)
+        if (request.body?.method === 'tools/call') return void res.writeHead(status).end()
+        sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: {} })
+      })
+      let invalidated = 0
+      const headers = Object.assign(async () => ({ authorization: 'Bearer revoked' }), {
+        invalidate: () => {
+          invalidated++
+        },
+      })
+      const { connection } = await connect(raw.url, { headers })
+      const error = await failureOf(callTool(connection, 'search'))
+      expect(error.message).toBe(
+        `Upstream "fixture" refused the gateway's credentials (HTTP ${status})`,
+      )
+      expect(invalidated).toBe(calls)
+      expect(raw.seen.filter((s) => s.body?.method === 'tools/call')).toHaveLength(1)
+    },
+  )
+
+  it('fails a 401 as refused credentials when invalidate() throws, and when the headers function has none', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return methodNotAllowed(request, res)
+      if (request.body?.method === 'tools/call') return void res.writeHead(401).end()
+      sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: {} })
+    })
+    const refused = `Upstream "fixture" refused the gateway's credentials (HTTP 401)`
+    const throwing = Object.assign(async () => ({ authorization: 'Bearer t' }), {
+      invalidate: () => {
+        throw new Error('invalidate broke')
+      },
+    })
+    const plain = async () => ({ authorization: 'Bearer t' })
+    for (const headers of [throwing, plain]) {
+      const { connection } = await connect(raw.url, { headers })
+      expect((await failureOf(callTool(connection, 'search'))).message).toBe(refused)
+      expect(connection.closed).toBe(false)
+    }
+  })
+
+  it('calls invalidate() once when the standalone GET stream is refused with 401', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return void res.writeHead(401).end()
+      sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: toolResult('ok') })
+    })
+    let invalidated = 0
+    const headers = Object.assign(() => ({ authorization: 'Bearer revoked' }), {
+      invalidate: () => {
+        invalidated++
+      },
+    })
+    const { connection, received } = await connect(raw.url, { headers, maxReconnects: 5 })
+    await expect(callTool(connection, 'ok')).resolves.toEqual(toolResult('ok'))
+    await eventually(() => received.logs.some((line) => line.includes('HTTP 401')))
+    expect(invalidated).toBe(1)
+  })
+
   it('fails a request with "could not get its credentials" when the headers function rejects, logging why and POSTing nothing', async () => {
     const raw = await startRawServer((request, res) => {
       if (request.method === 'GET') return methodNotAllowed(request, res)

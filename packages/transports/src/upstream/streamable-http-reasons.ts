@@ -24,6 +24,24 @@ export function refusal(status: number): string {
     : `answered HTTP ${status}`
 }
 
+/**
+ * The `invalidate` method of a `headers` function (`clientCredentials()`
+ * has one), bound and made safe to call: its errors are swallowed, since
+ * the refused request fails either way. Undefined when there is none.
+ */
+export function invalidator(headers: unknown): (() => void) | undefined {
+  const invalidate = (headers as { invalidate?: unknown } | null | undefined)?.invalidate
+  if (typeof headers !== 'function' || typeof invalidate !== 'function') return undefined
+  return () => {
+    try {
+      const result: unknown = invalidate.call(headers)
+      if (result instanceof Promise) result.catch(() => {})
+    } catch {
+      // Its own failure is its own business: the refusal is reported as it is.
+    }
+  }
+}
+
 /** Thrown in place of whatever the `headers` function threw; that is its `cause`. */
 export class CredentialsFault extends Error {
   override name = 'CredentialsFault'

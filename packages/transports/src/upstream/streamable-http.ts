@@ -2,6 +2,7 @@ import type { Connector } from '../protocol/channel.js'
 import { maxMessageBytesOption } from './connector-options.js'
 import { StreamableHttpChannel } from './streamable-http-channel.js'
 import type { HeaderSource } from './streamable-http-client.js'
+import { invalidator } from './streamable-http-reasons.js'
 import { upstreamUrl, withAuthorization } from './url.js'
 
 type HeaderRecord = Readonly<Record<string, string>>
@@ -24,6 +25,16 @@ export interface StreamableHttpOptions {
    * Authorization §Token Passthrough forbids it). `Content-Type`, `Accept`,
    * `Mcp-Session-Id`, `MCP-Protocol-Version` and `Last-Event-ID` belong to
    * the transport and are ignored here.
+   *
+   * A function that throws or rejects fails that request with `could not
+   * get its credentials` (its reason goes to the log). A 401 or 403 fails
+   * the request with `refused the gateway's credentials (HTTP 401)` (or
+   * 403), without a retry, and stops the standalone GET stream. On a 401
+   * (RFC 6750 §3.1 `invalid_token`: the token itself is refused) the
+   * function's `invalidate()` method, if it has one (as `clientCredentials()`
+   * of `@mcpx/auth` does), is called once, so that a later request carries
+   * a new token; its errors are ignored. A 403 says the client may not do
+   * this, which a new token would not change.
    * @defaultValue `{}`
    */
   headers?: HeaderRecord | (() => HeaderRecord | Promise<HeaderRecord>)
@@ -109,6 +120,7 @@ export function streamableHttp(options: StreamableHttpOptions): Connector {
     url: url.href,
     describe,
     headers: headerSource(options.headers ?? {}, authorization, fail),
+    refused: invalidator(options.headers),
     fetch: fetchImpl,
     maxMessageBytes,
     reconnectDelay,
