@@ -190,6 +190,19 @@ describe('introspection()', () => {
     expect((error as Error).name).toBe('IntrospectionUnavailable')
   })
 
+  it('fails a check at once with -32011 while maxConcurrent requests are in flight', async () => {
+    server.mode = 'hang'
+    const verify = introspection({ ...options(), maxConcurrent: 2, timeout: 300 })
+    const hanging = [verify(bearer('a')), verify(bearer('b'))].map((p) => p.catch((e) => e))
+    const third = await failure(verify(bearer('c')))
+    expect(McpxError.is(third) && third.code).toBe(ErrorCode.Overloaded)
+    expect(server.hits).toBeLessThanOrEqual(2)
+    await Promise.all(hanging)
+    server.mode = 'serve'
+    server.answers.set('d', { active: true, sub: 'd' })
+    await expect(verify(bearer('d'))).resolves.toMatchObject({ subject: 'd' })
+  })
+
   it('treats an answer over 64 KiB as a server failure', async () => {
     server.answers.set('huge', { active: true, sub: 'a', pad: 'x'.repeat(70_000) })
     const error = await failure(introspection(options())(bearer('huge')))

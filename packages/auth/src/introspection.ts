@@ -1,4 +1,4 @@
-import type { Principal } from '@mcpx/core'
+import { ErrorCode, McpxError, type Principal } from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
 import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
 import { clientSecretBasic, readLimited } from './http.js'
@@ -41,6 +41,13 @@ export interface IntrospectionOptions {
   cache?: IntrospectionCacheOptions | false
   /** Longest token accepted, checked before any request. @defaultValue 4096 */
   maxTokenBytes?: number
+  /**
+   * Most introspection requests in flight at once; past it a check fails at
+   * once with -32011 (HTTP 503), so that a flood of distinct bad tokens
+   * cannot flood the authorization server. Put a rate limit in front too.
+   * @defaultValue 64
+   */
+  maxConcurrent?: number
 }
 
 /** The endpoint could not answer: a server failure, not the caller's. */
@@ -167,10 +174,19 @@ export function introspection(options: IntrospectionOptions): Authenticator {
       ? undefined
       : new LRUCache<string, Remembered>({ max: cacheOptions.max ?? 1000, perf: Date })
   const inflight = new Map<string, Promise<Remembered>>()
+  const maxConcurrent = options.maxConcurrent ?? 64
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent <= 0) {
+    throw new TypeError('[@mcpx/auth] introspection() maxConcurrent must be an integer > 0')
+  }
+  let asking = 0
   const authorization = clientSecretBasic(clientId, clientSecret)
   const href = endpoint.href
 
   async function ask(token: string): Promise<Record<string, unknown>> {
+    if (asking >= maxConcurrent) {
+      throw new McpxError(ErrorCode.Overloaded, 'Too many token checks at once')
+    }
+    asking++
     try {
       const response = await fetch(href, {
         method: 'POST',
@@ -195,6 +211,8 @@ export function introspection(options: IntrospectionOptions): Authenticator {
       throw new IntrospectionUnavailable(`[@mcpx/auth] introspection at ${href} failed`, {
         cause: error,
       })
+    } finally {
+      asking--
     }
   }
 
