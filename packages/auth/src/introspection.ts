@@ -119,7 +119,11 @@ function audienceOf(options: IntrospectionOptions): Accepted {
   const { audience } = options
   if (audience === false) return undefined
   const list = listOf(audience)
-  if (list === undefined || list.length === 0 || !list.every((a) => typeof a === 'string')) {
+  if (
+    list === undefined ||
+    list.length === 0 ||
+    !list.every((a) => typeof a === 'string' && a.trim() !== '')
+  ) {
     throw new TypeError(
       '[@mcpx/auth] introspection() needs an audience (the resource this server is), or audience: false',
     )

@@ -141,6 +141,10 @@ describe('jwt() accepts', () => {
     expect(custom.scopes).toEqual(['x', 'y'])
   })
 
+  it('refuses a token whose scope is present but null, rather than reading scp instead', async () => {
+    await expectRefused(hs()(bearer(await sign(SECRET, claims({ scope: null, scp: ['admin'] })))))
+  })
+
   it('a token with the configured typ, and refuses another typ', async () => {
     const verify = hs({ typ: 'at+jwt' })
     await expect(

@@ -111,7 +111,9 @@ function keysOf(options: JwtOptions, algorithms: readonly JwtAlgorithm[]) {
 
 /** Scopes from the configured claim, else `scope` (RFC 8693 §4.2), else `scp`; `undefined` if malformed. */
 function scopesOf(payload: JWTPayload, claim: string | undefined): string[] | undefined {
-  const value = claim === undefined ? (payload.scope ?? payload.scp) : payload[claim]
+  // `in`, not `??`: a `scope` that is present but null is malformed, not a reason to read `scp`.
+  const value =
+    claim !== undefined ? payload[claim] : 'scope' in payload ? payload.scope : payload.scp
   if (value === undefined) return []
   if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '')
   if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) return [...value]
