@@ -12,7 +12,8 @@ const LISTS = ['tools/list', 'prompts/list', 'resources/list', 'resources/templa
  * start-up rather than at the first client's first list (and the catalogs
  * are warm when it comes). The session then ends, closing any per-session
  * connections it opened. Never fatal: the outcome is in the router's log,
- * and a step that takes longer than `timeout` ms is abandoned. With auth on,
+ * and a step that takes longer than `timeout` ms is cancelled
+ * (`notifications/cancelled`, which reaches the upstream). With auth on,
  * its messages carry the gateway's own principal (every scope), so that it
  * sees every list whole.
  */
@@ -31,9 +32,19 @@ export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<v
   let id = 0
   const ask = (method: string, params: Record<string, unknown>) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeout)
-      timer.unref()
       const mine = ++id
+      // A step that takes too long is cancelled, not merely abandoned: its upstream work stops too.
+      const timer = setTimeout(() => {
+        waiting.delete(mine)
+        const reason = 'mcpx-gateway start-up check timed out'
+        const cancel = { requestId: mine, reason }
+        session.receive(
+          { jsonrpc: '2.0', method: 'notifications/cancelled', params: cancel },
+          trusted,
+        )
+        resolve()
+      }, timeout)
+      timer.unref()
       waiting.set(mine, () => {
         clearTimeout(timer)
         waiting.delete(mine)
