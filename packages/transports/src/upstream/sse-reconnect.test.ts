@@ -105,6 +105,25 @@ describe('maxReconnects on a POST answer stream', () => {
     expect(error.message).toBe('Upstream "fixture" offers no GET to resume the response stream')
     expect(resumes(raw.seen)).toEqual(['c-1'])
   })
+
+  it('fails the request at once, as refused credentials, when resuming is answered 401', async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'POST') return void res.writeHead(200, SSE).end('id: c-1\ndata: \n\n')
+      if (request.headers['last-event-id'] === undefined) return methodNotAllowed(request, res)
+      res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token", secret="x"' }).end()
+    })
+    let invalidated = 0
+    const headers = Object.assign(() => ({ authorization: 'Bearer gw' }), {
+      invalidate: () => {
+        invalidated++
+      },
+    })
+    const { connection } = await connect(raw.url, { maxReconnects: 5, headers })
+    const error = await failureOf(callTool(connection, 'dropped'))
+    expect(error.message).toBe('Upstream "fixture" refused the gateway\'s credentials (HTTP 401)')
+    expect(resumes(raw.seen)).toEqual(['c-1'])
+    expect(invalidated).toBe(1)
+  })
 })
 
 describe('maxReconnects on the standalone GET stream', () => {

@@ -2,6 +2,7 @@ import type { Request, RequestId } from '@mcpx/core'
 import { SseDecoder } from '../protocol/sse-decoder.js'
 import { discard, readEventStream, readText } from './http-body.js'
 import type { Connection, ReconnectPolicy } from './sse-reconnect.js'
+import { refusal } from './streamable-http-reasons.js'
 
 /** Headers for one HTTP request, lower-case names, protocol headers already removed. */
 export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
@@ -108,6 +109,11 @@ export class StreamableHttpClient {
     discard(response)
     if (response.status === 405) return { stop: 'offers no GET to resume the response stream' }
     if (response.status === 404) return { stop: 'lost the response stream with the session' }
+    if (response.status === 401 || response.status === 403) {
+      // Resuming again with the same credentials would only be refused again.
+      if (response.status === 401) this.#s.refused?.()
+      return { stop: refusal(response.status) }
+    }
     return 'retry'
   }
 
