@@ -1,5 +1,6 @@
 import type { Principal } from '@mcpx/core'
 import { type Authenticator, unauthorized } from './authenticator.js'
+import { integer } from './options.js'
 import { type Secret, secretTable } from './secrets.js'
 
 /** One API key and whom it stands for. */
@@ -62,10 +63,7 @@ export function apiKey(options: ApiKeyOptions): Authenticator {
     throw new TypeError('[@mcpx/auth] apiKey() query must be a boolean or a parameter name')
   }
   const parameter = typeof query === 'string' ? query : 'api_key'
-  const maxKeyBytes = options.maxKeyBytes ?? 4096
-  if (!Number.isInteger(maxKeyBytes) || maxKeyBytes <= 0) {
-    throw new TypeError('[@mcpx/auth] maxKeyBytes must be an integer > 0')
-  }
+  const maxKeyBytes = integer('apiKey()', 'maxKeyBytes', options.maxKeyBytes ?? 4096, '> 0')
   if (!Array.isArray(options.keys)) throw new TypeError('[@mcpx/auth] apiKey() needs keys')
   const lookup = secretTable(
     options.keys.map(({ key, principal }) => ({ secret: key, principal })),

@@ -1,5 +1,6 @@
 import type { Principal } from '@mcpx/core'
 import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
+import { integer } from './options.js'
 import { type Secret, secretTable } from './secrets.js'
 
 /** One static token and whom it stands for. */
@@ -34,10 +35,7 @@ export interface BearerOptions {
  * ```
  */
 export function bearer(options: BearerOptions): Authenticator {
-  const maxTokenBytes = options.maxTokenBytes ?? 4096
-  if (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0) {
-    throw new TypeError('[@mcpx/auth] maxTokenBytes must be an integer > 0')
-  }
+  const maxTokenBytes = integer('bearer()', 'maxTokenBytes', options.maxTokenBytes ?? 4096, '> 0')
   const tokens = options.tokens
   if (!Array.isArray(tokens)) throw new TypeError('[@mcpx/auth] bearer() needs tokens')
   const lookup = secretTable(

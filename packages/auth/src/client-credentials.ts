@@ -1,4 +1,6 @@
 import { clientSecretBasic } from './http.js'
+import { milliseconds } from './options.js'
+import { isScopeToken } from './scopes.js'
 import { type Issued, requestToken, type TokenRequest } from './token-request.js'
 
 /** How the gateway authenticates itself to the token endpoint (RFC 6749 §2.3.1). */
@@ -78,8 +80,8 @@ export interface ClientCredentials {
   invalidate(): void
 }
 
-/** RFC 6749 §3.3 scope-token. */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/
+/** Every message of `clientCredentials()` starts so (a test holds it to that). */
+const WHERE = 'clientCredentials():'
 
 /**
  * The gateway's own credentials for an upstream: an OAuth 2.0 access token
@@ -214,22 +216,15 @@ function settingsOf(options: ClientCredentialsOptions): TokenRequest {
     form.set('client_id', clientId)
     form.set('client_secret', clientSecret)
   }
-  const duration = (name: string, value: number | undefined, fallback: number, zero = true) => {
-    const ms = value ?? fallback
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || (!zero && ms === 0)) {
-      throw fail(`${name} must be a finite number ${zero ? '>= 0' : '> 0'}`)
-    }
-    return ms
-  }
   const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   if (typeof fetchImpl !== 'function') throw fail('fetch must be a function')
   return {
     url: url.href,
     // Never follow a redirect: it would carry the client secret to wherever it points.
     init: { method: 'POST', headers, body: form.toString(), redirect: 'error' },
-    refreshBefore: duration('refreshBefore', options.refreshBefore, 60_000),
-    timeout: duration('timeout', options.timeout, 10_000, false),
-    cooldown: duration('cooldown', options.cooldown, 5_000),
+    refreshBefore: milliseconds(WHERE, 'refreshBefore', options.refreshBefore ?? 60_000, '>= 0'),
+    timeout: milliseconds(WHERE, 'timeout', options.timeout ?? 10_000, '> 0'),
+    cooldown: milliseconds(WHERE, 'cooldown', options.cooldown ?? 5_000, '>= 0'),
     fetch: fetchImpl,
   }
 }
@@ -242,7 +237,7 @@ function scopeOf(value: ClientCredentialsOptions['scope'], fail: (what: string) 
       : Array.isArray(value)
         ? value
         : undefined
-  if (tokens === undefined || !tokens.every((s) => typeof s === 'string' && SCOPE_TOKEN.test(s))) {
+  if (tokens === undefined || !tokens.every(isScopeToken)) {
     throw fail('scope must be a space-delimited string or a list of scope tokens (RFC 6749 §3.3)')
   }
   return tokens.join(' ')

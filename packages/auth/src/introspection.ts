@@ -2,6 +2,7 @@ import { ErrorCode, McpxError, type Principal } from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
 import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
 import { clientSecretBasic, readLimited } from './http.js'
+import { integer, milliseconds } from './options.js'
 
 /** The introspection cache: active answers never beyond the token's `exp`, refusals briefly. */
 export interface IntrospectionCacheOptions {
@@ -67,6 +68,7 @@ interface Remembered {
   readonly until: number
 }
 
+const WHERE = 'introspection()'
 const MAX_BODY = 64 * 1024
 /** Most distinct tokens whose checks are shared while in flight; more are checked on their own. */
 const MAX_SHARED = 1000
@@ -105,14 +107,6 @@ function activeOf(
     clientId === undefined ? { subject, scopes, claims } : { subject, clientId, scopes, claims },
   )
   return { principal, expires: typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY }
-}
-
-function duration(name: string, value: number | undefined, fallback: number, zero: boolean) {
-  const ms = value ?? fallback
-  if (!Number.isFinite(ms) || ms < 0 || (!zero && ms === 0)) {
-    throw new TypeError(`[@mcpx/auth] introspection() ${name} must be ${zero ? '>= 0' : '> 0'}`)
-  }
-  return ms
 }
 
 function audienceOf(options: IntrospectionOptions): Accepted {
@@ -162,26 +156,23 @@ export function introspection(options: IntrospectionOptions): Authenticator {
   }
   const audience = audienceOf(options)
   const issuer = listOf(options.issuer)
-  const timeout = duration('timeout', options.timeout, 5000, false)
-  const maxTokenBytes = options.maxTokenBytes ?? 4096
-  if (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0) {
-    throw new TypeError('[@mcpx/auth] maxTokenBytes must be an integer > 0')
-  }
+  const timeout = milliseconds(WHERE, 'timeout', options.timeout ?? 5000, '> 0')
+  const maxTokenBytes = integer(WHERE, 'maxTokenBytes', options.maxTokenBytes ?? 4096, '> 0')
   const cacheOptions = options.cache ?? {}
-  const maxTtl = cacheOptions === false ? 0 : duration('cache.ttl', cacheOptions.ttl, 60_000, true)
+  const maxTtl =
+    cacheOptions === false
+      ? 0
+      : milliseconds(WHERE, 'cache.ttl', cacheOptions.ttl ?? 60_000, '>= 0')
   const inactiveTtl =
     cacheOptions === false
       ? 0
-      : duration('cache.inactiveTtl', cacheOptions.inactiveTtl, 10_000, true)
+      : milliseconds(WHERE, 'cache.inactiveTtl', cacheOptions.inactiveTtl ?? 10_000, '>= 0')
   const cache =
     cacheOptions === false
       ? undefined
       : new LRUCache<string, Remembered>({ max: cacheOptions.max ?? 1000, perf: Date })
   const inflight = new Map<string, Promise<Remembered>>()
-  const maxConcurrent = options.maxConcurrent ?? 64
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent <= 0) {
-    throw new TypeError('[@mcpx/auth] introspection() maxConcurrent must be an integer > 0')
-  }
+  const maxConcurrent = integer(WHERE, 'maxConcurrent', options.maxConcurrent ?? 64, '> 0')
   let asking = 0
   const authorization = clientSecretBasic(clientId, clientSecret)
   const href = endpoint.href

@@ -1,6 +1,7 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose'
 import { readLimited } from './http.js'
 import { type JwtAlgorithm, type KeyLookup, usableFor } from './keys.js'
+import { milliseconds } from './options.js'
 
 /** Largest key set read: real ones are a few KiB; a hostile or broken endpoint cannot fill memory. */
 const MAX_JWKS_BYTES = 512 * 1024
@@ -27,14 +28,6 @@ export class NoMatchingKey extends Error {
   override name = 'NoMatchingKey'
 }
 
-function duration(value: number | undefined, fallback: number, name: string): number {
-  const ms = value ?? fallback
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new TypeError(`[@mcpx/auth] jwks.${name} must be a finite number >= 0`)
-  }
-  return ms
-}
-
 /**
  * A remote key set. Not jose's `createRemoteJWKSet`, which follows no
  * redirect but does not refuse one outright, starts its cooldown only after
@@ -49,9 +42,9 @@ export function remoteKeys(uri: string | URL, options: JwksOptions = {}): KeyLoo
     throw new TypeError('[@mcpx/auth] jwksUri must be an http(s) URL')
   }
   const href = url.href
-  const cooldown = duration(options.cooldown, 30_000, 'cooldown')
-  const timeout = duration(options.timeout, 5_000, 'timeout')
-  const maxAge = duration(options.maxAge, 600_000, 'maxAge')
+  const cooldown = milliseconds('jwt()', 'jwks.cooldown', options.cooldown ?? 30_000, '>= 0')
+  const timeout = milliseconds('jwt()', 'jwks.timeout', options.timeout ?? 5_000, '>= 0')
+  const maxAge = milliseconds('jwt()', 'jwks.maxAge', options.maxAge ?? 600_000, '>= 0')
   const headers = { accept: 'application/jwk-set+json, application/json', ...options.headers }
 
   let keys: readonly JWK[] | undefined

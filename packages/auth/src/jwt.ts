@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache'
 import { type Authenticator, authorizationHeader, tokenOf, unauthorized } from './authenticator.js'
 import { type JwksOptions, KeySetUnavailable, remoteKeys } from './jwks.js'
 import { assertAsymmetric, type JwtAlgorithm, KEY_TYPE, publicKeys, secretKeys } from './keys.js'
+import { integer } from './options.js'
 
 /** The verified-token cache. */
 export interface JwtCacheOptions {
@@ -195,13 +196,10 @@ export function jwt(options: JwtOptions): Authenticator {
   const audience = audienceOf(options)
   const keys = keysOf(options, algorithms)
   const clockTolerance = options.clockTolerance ?? 0
-  const maxTokenBytes = options.maxTokenBytes ?? 8192
   if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
     throw new TypeError('[@mcpx/auth] clockTolerance must be a number of seconds >= 0')
   }
-  if (!Number.isInteger(maxTokenBytes) || maxTokenBytes <= 0) {
-    throw new TypeError('[@mcpx/auth] maxTokenBytes must be an integer > 0')
-  }
+  const maxTokenBytes = integer('jwt()', 'maxTokenBytes', options.maxTokenBytes ?? 8192, '> 0')
   const verifyOptions: JWTVerifyOptions = Object.freeze({
     algorithms: [...algorithms],
     // jose accepts a token without `exp` unless told otherwise.

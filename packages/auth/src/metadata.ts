@@ -1,3 +1,4 @@
+import { integer } from './options.js'
 import { assertScopes } from './scopes.js'
 
 /** The RFC 9728 §2 protected-resource metadata document (the fields mcpx writes). */
@@ -203,10 +204,7 @@ export function protectedResourceHandler(
   if (typeof metadata?.resource !== 'string') {
     throw new TypeError('[@mcpx/auth] protectedResourceHandler() needs protectedResourceMetadata()')
   }
-  const maxAge = options.maxAge ?? 3600
-  if (!Number.isInteger(maxAge) || maxAge < 0) {
-    throw new TypeError('[@mcpx/auth] maxAge must be an integer >= 0')
-  }
+  const maxAge = integer('protectedResourceHandler()', 'maxAge', options.maxAge ?? 3600, '>= 0')
   const url = protectedResourceMetadataUrl(metadata.resource)
   const own = new URL(url).pathname
   const paths = Object.freeze(
