@@ -3,7 +3,15 @@ import { type JWK, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jos
 import { LRUCache } from 'lru-cache'
 import { type Authenticator, authorizationHeader, tokenOf, unauthorized } from './authenticator.js'
 import { type JwksOptions, KeySetUnavailable, remoteKeys } from './jwks.js'
-import { assertAsymmetric, type JwtAlgorithm, KEY_TYPE, publicKeys, secretKeys } from './keys.js'
+import { principalOf } from './jwt-principal.js'
+import {
+  assertAsymmetric,
+  type JwtAlgorithm,
+  KEY_TYPE,
+  type KeyLookup,
+  publicKeys,
+  secretKeys,
+} from './keys.js'
 import { integer } from './options.js'
 
 /** The verified-token cache. */
@@ -110,33 +118,6 @@ function keysOf(options: JwtOptions, algorithms: readonly JwtAlgorithm[]) {
   return remoteKeys(options.jwksUri!, options.jwks)
 }
 
-/** Scopes from the configured claim, else `scope` (RFC 8693 §4.2), else `scp`; `undefined` if malformed. */
-function scopesOf(payload: JWTPayload, claim: string | undefined): string[] | undefined {
-  // `in`, not `??`: a `scope` that is present but null is malformed, not a reason to read `scp`.
-  const value =
-    claim !== undefined ? payload[claim] : 'scope' in payload ? payload.scope : payload.scp
-  if (value === undefined) return []
-  if (typeof value === 'string') return value.split(' ').filter((scope) => scope !== '')
-  if (Array.isArray(value) && value.every((scope) => typeof scope === 'string')) return [...value]
-  return undefined
-}
-
-/** RFC 9068 §2.2: `sub` is required; the client is `client_id` (RFC 9068) or `azp` (OIDC). */
-function principalOf(payload: JWTPayload, scopeClaim: string | undefined): Principal | undefined {
-  const scopes = scopesOf(payload, scopeClaim)
-  const { sub } = payload
-  if (scopes === undefined || typeof sub !== 'string' || sub === '') return undefined
-  const clientId = payload.client_id ?? payload.azp
-  if (clientId !== undefined && typeof clientId !== 'string') return undefined
-  const claims = Object.freeze({ ...payload })
-  const scopeList = Object.freeze(scopes)
-  return Object.freeze(
-    clientId === undefined
-      ? { subject: sub, scopes: scopeList, claims }
-      : { subject: sub, clientId, scopes: scopeList, claims },
-  )
-}
-
 interface Verified {
   readonly principal: Principal
   /** The token's `exp`, in milliseconds. */
@@ -168,6 +149,77 @@ function slotOf(header: string): number {
   return slot
 }
 
+/** What `jwt()` makes of its options, once, when it runs. */
+interface Settings {
+  readonly keys: KeyLookup
+  readonly verifyOptions: JWTVerifyOptions
+  /** Seconds, as jose takes it; also the allowance on a future `iat`. */
+  readonly clockTolerance: number
+  readonly scopeClaim: string | undefined
+  readonly maxTokenBytes: number
+  /** Most milliseconds a cache entry is used; 0 without a cache. */
+  readonly maxTtl: number
+  /** The cache's `max`, or undefined for no cache. */
+  readonly cacheMax: number | undefined
+}
+
+/** Checks the options in the order `jwt()` always has, so the first fault found is the same one. */
+function settingsOf(options: JwtOptions): Settings {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('[@mcpx/auth] jwt() needs options')
+  }
+  const algorithms = algorithmsOf(options)
+  const audience = audienceOf(options)
+  const keys = keysOf(options, algorithms)
+  const clockTolerance = options.clockTolerance ?? 0
+  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
+    throw new TypeError('[@mcpx/auth] clockTolerance must be a number of seconds >= 0')
+  }
+  const maxTokenBytes = integer('jwt()', 'maxTokenBytes', options.maxTokenBytes ?? 8192, '> 0')
+  const verifyOptions: JWTVerifyOptions = Object.freeze({
+    algorithms: [...algorithms],
+    // jose accepts a token without `exp` unless told otherwise.
+    requiredClaims: ['exp'],
+    clockTolerance,
+    ...(options.issuer === undefined ? {} : { issuer: [options.issuer].flat() }),
+    ...(audience === undefined ? {} : { audience }),
+    ...(options.typ === undefined ? {} : { typ: options.typ }),
+  })
+  const cache = options.cache ?? {}
+  return {
+    keys,
+    verifyOptions,
+    clockTolerance,
+    scopeClaim: options.scopeClaim,
+    maxTokenBytes,
+    maxTtl: cache === false ? 0 : (cache.ttl ?? 300_000),
+    cacheMax: cache === false ? undefined : (cache.max ?? 1000),
+  }
+}
+
+/** jose's checks, then the ones it leaves out: a future `iat`, a usable principal. */
+async function verify(token: string, settings: Settings): Promise<Verified> {
+  let payload: JWTPayload
+  try {
+    ;({ payload } = await jwtVerify(token, settings.keys, settings.verifyOptions))
+  } catch (error) {
+    if (error instanceof KeySetUnavailable) throw error
+    throw unauthorized('invalid_token', error)
+  }
+  // jose checks a future `iat` only together with `maxTokenAge`.
+  if (
+    typeof payload.iat === 'number' &&
+    payload.iat > Date.now() / 1000 + settings.clockTolerance
+  ) {
+    throw unauthorized('invalid_token', new Error('"iat" is in the future'))
+  }
+  const principal = principalOf(payload, settings.scopeClaim)
+  if (principal === undefined) {
+    throw unauthorized('invalid_token', new Error('no usable "sub", client id or scopes'))
+  }
+  return { principal, expires: payload.exp! * 1000 }
+}
+
 /**
  * Verifies a JWT bearer token (RFC 7519, RFC 9068 access tokens) with jose:
  * an algorithm allow-list, `exp` required, `nbf` honoured, a future `iat`
@@ -189,59 +241,19 @@ function slotOf(header: string): number {
  * ```
  */
 export function jwt(options: JwtOptions): Authenticator {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('[@mcpx/auth] jwt() needs options')
-  }
-  const algorithms = algorithmsOf(options)
-  const audience = audienceOf(options)
-  const keys = keysOf(options, algorithms)
-  const clockTolerance = options.clockTolerance ?? 0
-  if (!Number.isFinite(clockTolerance) || clockTolerance < 0) {
-    throw new TypeError('[@mcpx/auth] clockTolerance must be a number of seconds >= 0')
-  }
-  const maxTokenBytes = integer('jwt()', 'maxTokenBytes', options.maxTokenBytes ?? 8192, '> 0')
-  const verifyOptions: JWTVerifyOptions = Object.freeze({
-    algorithms: [...algorithms],
-    // jose accepts a token without `exp` unless told otherwise.
-    requiredClaims: ['exp'],
-    clockTolerance,
-    ...(options.issuer === undefined ? {} : { issuer: [options.issuer].flat() }),
-    ...(audience === undefined ? {} : { audience }),
-    ...(options.typ === undefined ? {} : { typ: options.typ }),
-  })
-  const { scopeClaim } = options
-  const cacheOptions = options.cache ?? {}
-  const maxTtl = cacheOptions === false ? 0 : (cacheOptions.ttl ?? 300_000)
+  const settings = settingsOf(options)
+  const { maxTokenBytes, maxTtl } = settings
   const cache =
-    cacheOptions === false
+    settings.cacheMax === undefined
       ? undefined
       : // No lru-cache ttl: a hit reads the clock anyway to check `until`, and lru-cache's
         // ttl clock would arm a timer every millisecond under traffic.
-        new LRUCache<number, Entry>({ max: cacheOptions.max ?? 1000 })
-
-  async function verify(token: string): Promise<Verified> {
-    let payload: JWTPayload
-    try {
-      ;({ payload } = await jwtVerify(token, keys, verifyOptions))
-    } catch (error) {
-      if (error instanceof KeySetUnavailable) throw error
-      throw unauthorized('invalid_token', error)
-    }
-    // jose checks a future `iat` only together with `maxTokenAge`.
-    if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + clockTolerance) {
-      throw unauthorized('invalid_token', new Error('"iat" is in the future'))
-    }
-    const principal = principalOf(payload, scopeClaim)
-    if (principal === undefined) {
-      throw unauthorized('invalid_token', new Error('no usable "sub", client id or scopes'))
-    }
-    return { principal, expires: payload.exp! * 1000 }
-  }
+        new LRUCache<number, Entry>({ max: settings.cacheMax })
 
   async function miss(header: string, slot: number): Promise<Principal> {
     const token = tokenOf(header, maxTokenBytes)
     if (!COMPACT.test(token)) throw unauthorized('invalid_token')
-    const { principal, expires } = await verify(token)
+    const { principal, expires } = await verify(token, settings)
     const now = Date.now()
     const until = Math.min(expires, now + maxTtl)
     if (cache && until - now >= 1) {
