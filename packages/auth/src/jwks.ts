@@ -28,6 +28,85 @@ export class NoMatchingKey extends Error {
   override name = 'NoMatchingKey'
 }
 
+/** What `remoteKeys()` makes of its options, once. */
+interface Settings {
+  readonly href: string
+  readonly cooldown: number
+  readonly timeout: number
+  readonly maxAge: number
+  readonly headers: Readonly<Record<string, string>>
+}
+
+function settingsOf(uri: string | URL, options: JwksOptions): Settings {
+  const url = new URL(uri)
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('[@mcpx/auth] jwksUri must be an http(s) URL')
+  }
+  return {
+    href: url.href,
+    cooldown: milliseconds('jwt()', 'jwks.cooldown', options.cooldown ?? 30_000, '>= 0'),
+    timeout: milliseconds('jwt()', 'jwks.timeout', options.timeout ?? 5_000, '>= 0'),
+    maxAge: milliseconds('jwt()', 'jwks.maxAge', options.maxAge ?? 600_000, '>= 0'),
+    headers: { accept: 'application/jwk-set+json, application/json', ...options.headers },
+  }
+}
+
+/** A loaded key set, and the keys imported from it so far (by `kid` and `alg`). */
+interface KeySet {
+  readonly keys: readonly JWK[]
+  readonly imported: Map<string, Promise<CryptoKey>>
+  readonly loadedAt: number
+}
+
+/** Fetches the key set, or throws why it could not. */
+async function fetchKeySet({ href, headers, timeout }: Settings): Promise<KeySet> {
+  const response = await fetch(href, {
+    headers,
+    redirect: 'error',
+    signal: AbortSignal.timeout(timeout),
+  })
+  const text = await readLimited(response, MAX_JWKS_BYTES)
+  if (response.status !== 200) throw new Error(`JWKS answered HTTP ${response.status}`)
+  if (text === undefined) throw new Error(`JWKS is larger than ${MAX_JWKS_BYTES} bytes`)
+  const body = JSON.parse(text) as { keys?: unknown }
+  if (!Array.isArray(body?.keys)) throw new Error('JWKS has no "keys" array')
+  const keys = body.keys.filter(
+    (key): key is JWK => typeof key === 'object' && key !== null && typeof key.kty === 'string',
+  )
+  return { keys, imported: new Map(), loadedAt: Date.now() }
+}
+
+/** The one key of the set for this `kid` and `alg`, imported once; undefined if none or several. */
+function findKey(set: KeySet, kid: unknown, alg: JwtAlgorithm): Promise<CryptoKey> | undefined {
+  const id = typeof kid === 'string' ? kid : undefined
+  const memo = `${id ?? ''}\u0000${alg}`
+  const hit = set.imported.get(memo)
+  if (hit) return hit
+  const candidates = set.keys.filter(
+    (jwk) => (id === undefined || jwk.kid === id) && usableFor(jwk, alg),
+  )
+  // Without a `kid`, only an unambiguous key set is used.
+  if (candidates.length !== 1) return undefined
+  const key = importJWK(candidates[0]!, alg) as Promise<CryptoKey>
+  set.imported.set(memo, key)
+  return key
+}
+
+/** `run`, one call at a time, and none started within `cooldown` ms of the last start. */
+function throttled(run: () => Promise<void>, cooldown: number): () => Promise<void> {
+  let triedAt = Number.NEGATIVE_INFINITY
+  let pending: Promise<void> | undefined
+  return () => {
+    if (pending) return pending
+    if (Date.now() - triedAt < cooldown) return Promise.resolve()
+    triedAt = Date.now()
+    pending = run().finally(() => {
+      pending = undefined
+    })
+    return pending
+  }
+}
+
 /**
  * A remote key set. Not jose's `createRemoteJWKSet`, which follows no
  * redirect but does not refuse one outright, starts its cooldown only after
@@ -37,87 +116,34 @@ export class NoMatchingKey extends Error {
  * `jku`, `x5u` or `jwk` header is never read.
  */
 export function remoteKeys(uri: string | URL, options: JwksOptions = {}): KeyLookup {
-  const url = new URL(uri)
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError('[@mcpx/auth] jwksUri must be an http(s) URL')
-  }
-  const href = url.href
-  const cooldown = milliseconds('jwt()', 'jwks.cooldown', options.cooldown ?? 30_000, '>= 0')
-  const timeout = milliseconds('jwt()', 'jwks.timeout', options.timeout ?? 5_000, '>= 0')
-  const maxAge = milliseconds('jwt()', 'jwks.maxAge', options.maxAge ?? 600_000, '>= 0')
-  const headers = { accept: 'application/jwk-set+json, application/json', ...options.headers }
-
-  let keys: readonly JWK[] | undefined
-  let imported = new Map<string, Promise<CryptoKey>>()
-  let loadedAt = Number.NEGATIVE_INFINITY
-  let triedAt = Number.NEGATIVE_INFINITY
+  const settings = settingsOf(uri, options)
+  const { href, maxAge } = settings
+  let set: KeySet | undefined
   let failure: unknown
-  let pending: Promise<void> | undefined
-
-  async function load(): Promise<void> {
+  const refresh = throttled(async () => {
     try {
-      const response = await fetch(href, {
-        headers,
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeout),
-      })
-      const text = await readLimited(response, MAX_JWKS_BYTES)
-      if (response.status !== 200) throw new Error(`JWKS answered HTTP ${response.status}`)
-      if (text === undefined) throw new Error(`JWKS is larger than ${MAX_JWKS_BYTES} bytes`)
-      const body = JSON.parse(text) as { keys?: unknown }
-      if (!Array.isArray(body?.keys)) throw new Error('JWKS has no "keys" array')
-      keys = body.keys.filter(
-        (key): key is JWK => typeof key === 'object' && key !== null && typeof key.kty === 'string',
-      )
-      imported = new Map()
-      loadedAt = Date.now()
+      set = await fetchKeySet(settings)
       failure = undefined
     } catch (error) {
       failure = error
     }
-  }
-
-  /** One fetch at a time, and none within `cooldown` of the last attempt. */
-  function refresh(): Promise<void> {
-    if (pending) return pending
-    if (Date.now() - triedAt < cooldown) return Promise.resolve()
-    triedAt = Date.now()
-    pending = load().finally(() => {
-      pending = undefined
-    })
-    return pending
-  }
-
-  function find(kid: unknown, alg: JwtAlgorithm): Promise<CryptoKey> | undefined {
-    const id = typeof kid === 'string' ? kid : undefined
-    const memo = `${id ?? ''}\u0000${alg}`
-    const hit = imported.get(memo)
-    if (hit) return hit
-    const candidates = keys!.filter(
-      (jwk) => (id === undefined || jwk.kid === id) && usableFor(jwk, alg),
-    )
-    // Without a `kid`, only an unambiguous key set is used.
-    if (candidates.length !== 1) return undefined
-    const key = importJWK(candidates[0]!, alg) as Promise<CryptoKey>
-    imported.set(memo, key)
-    return key
-  }
+  }, settings.cooldown)
 
   return async function jwks(header) {
-    if (keys === undefined) await refresh()
-    if (keys === undefined) {
+    if (set === undefined) await refresh()
+    if (set === undefined) {
       throw new KeySetUnavailable(`[@mcpx/auth] the JWKS at ${href} could not be loaded`, {
         cause: failure,
       })
     }
     // Stale keys keep verifying while a refresh runs (and when it fails).
-    if (Date.now() - loadedAt > maxAge) void refresh()
+    if (Date.now() - set.loadedAt > maxAge) void refresh()
     const alg = header.alg as JwtAlgorithm
-    let key = find(header.kid, alg)
+    let key = findKey(set, header.kid, alg)
     if (key === undefined) {
       // An unknown kid may be a rotation: fetch again, at most once per cooldown.
       await refresh()
-      key = find(header.kid, alg)
+      key = findKey(set, header.kid, alg)
     }
     if (key === undefined) throw new NoMatchingKey('no key in the JWKS matches the token')
     return key
