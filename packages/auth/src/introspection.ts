@@ -125,6 +125,118 @@ function audienceOf(options: IntrospectionOptions): Accepted {
   return list
 }
 
+/** What `introspection()` makes of its options, once. */
+interface Settings {
+  readonly href: string
+  /** This server's client credentials, as the HTTP Basic header they are sent in. */
+  readonly authorization: string
+  readonly audience: Accepted
+  readonly issuer: Accepted
+  readonly timeout: number
+  readonly maxTokenBytes: number
+  /** Most milliseconds an active answer is reused; 0 without a cache. */
+  readonly maxTtl: number
+  /** Milliseconds a refusal is remembered; 0 without a cache. */
+  readonly inactiveTtl: number
+  readonly cache: LRUCache<string, Remembered> | undefined
+  readonly maxConcurrent: number
+}
+
+/** Checks the options in the order `introspection()` always has. */
+function settingsOf(options: IntrospectionOptions): Settings {
+  const endpoint = new URL(options.endpoint)
+  if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+    throw new TypeError('[@mcpx/auth] introspection() endpoint must be an http(s) URL')
+  }
+  const { clientId, clientSecret } = options
+  if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string') {
+    throw new TypeError('[@mcpx/auth] introspection() needs clientId and clientSecret')
+  }
+  return {
+    href: endpoint.href,
+    authorization: clientSecretBasic(clientId, clientSecret),
+    audience: audienceOf(options),
+    issuer: listOf(options.issuer),
+    timeout: milliseconds(WHERE, 'timeout', options.timeout ?? 5000, '> 0'),
+    maxTokenBytes: integer(WHERE, 'maxTokenBytes', options.maxTokenBytes ?? 4096, '> 0'),
+    ...cacheOf(options.cache ?? {}),
+    maxConcurrent: integer(WHERE, 'maxConcurrent', options.maxConcurrent ?? 64, '> 0'),
+  }
+}
+
+/** The answer cache and its two lifetimes, or none (`cache: false`). */
+function cacheOf(options: IntrospectionCacheOptions | false) {
+  if (options === false) return { maxTtl: 0, inactiveTtl: 0, cache: undefined }
+  return {
+    maxTtl: milliseconds(WHERE, 'cache.ttl', options.ttl ?? 60_000, '>= 0'),
+    inactiveTtl: milliseconds(WHERE, 'cache.inactiveTtl', options.inactiveTtl ?? 10_000, '>= 0'),
+    cache: new LRUCache<string, Remembered>({ max: options.max ?? 1000, perf: Date }),
+  }
+}
+
+/** One introspection request (RFC 7662 §2.1), redirects refused; its answer, or IntrospectionUnavailable. */
+async function introspect(settings: Settings, token: string): Promise<Record<string, unknown>> {
+  const { href, authorization, timeout } = settings
+  try {
+    const response = await fetch(href, {
+      method: 'POST',
+      headers: {
+        authorization,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
+      body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeout),
+    })
+    const text = await readLimited(response, MAX_BODY)
+    if (response.status !== 200) throw new Error(`status ${response.status}`)
+    if (text === undefined) throw new Error('answer too large')
+    const body: unknown = JSON.parse(text)
+    if (typeof (body as { active?: unknown } | null)?.active !== 'boolean') {
+      throw new Error('answer without a boolean "active"')
+    }
+    return body as Record<string, unknown>
+  } catch (error) {
+    throw new IntrospectionUnavailable(`[@mcpx/auth] introspection at ${href} failed`, {
+      cause: error,
+    })
+  }
+}
+
+/** `run`, refused at once with -32011 while `max` of its calls are in flight. */
+function limited<T>(
+  max: number,
+  run: (token: string) => Promise<T>,
+): (token: string) => Promise<T> {
+  let running = 0
+  return async (token) => {
+    if (running >= max) throw new McpxError(ErrorCode.Overloaded, 'Too many token checks at once')
+    running++
+    try {
+      return await run(token)
+    } finally {
+      running--
+    }
+  }
+}
+
+/** Concurrent checks of one token share one, for at most MAX_SHARED tokens at a time. */
+function shared<T>(
+  inflight: Map<string, Promise<T>>,
+  token: string,
+  check: (token: string) => Promise<T>,
+): Promise<T> {
+  const pending = inflight.get(token)
+  if (pending !== undefined) return pending
+  const asked = check(token)
+  if (inflight.size >= MAX_SHARED) return asked
+  inflight.set(token, asked)
+  const done = () => inflight.delete(token)
+  asked.then(done, done)
+  return asked
+}
+
 /**
  * Opaque access tokens checked with the authorization server (OAuth 2.0
  * Token Introspection, RFC 7662): `POST token=…` with this server's client
@@ -146,70 +258,10 @@ function audienceOf(options: IntrospectionOptions): Accepted {
  * ```
  */
 export function introspection(options: IntrospectionOptions): Authenticator {
-  const endpoint = new URL(options.endpoint)
-  if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
-    throw new TypeError('[@mcpx/auth] introspection() endpoint must be an http(s) URL')
-  }
-  const { clientId, clientSecret } = options
-  if (typeof clientId !== 'string' || clientId === '' || typeof clientSecret !== 'string') {
-    throw new TypeError('[@mcpx/auth] introspection() needs clientId and clientSecret')
-  }
-  const audience = audienceOf(options)
-  const issuer = listOf(options.issuer)
-  const timeout = milliseconds(WHERE, 'timeout', options.timeout ?? 5000, '> 0')
-  const maxTokenBytes = integer(WHERE, 'maxTokenBytes', options.maxTokenBytes ?? 4096, '> 0')
-  const cacheOptions = options.cache ?? {}
-  const maxTtl =
-    cacheOptions === false
-      ? 0
-      : milliseconds(WHERE, 'cache.ttl', cacheOptions.ttl ?? 60_000, '>= 0')
-  const inactiveTtl =
-    cacheOptions === false
-      ? 0
-      : milliseconds(WHERE, 'cache.inactiveTtl', cacheOptions.inactiveTtl ?? 10_000, '>= 0')
-  const cache =
-    cacheOptions === false
-      ? undefined
-      : new LRUCache<string, Remembered>({ max: cacheOptions.max ?? 1000, perf: Date })
+  const settings = settingsOf(options)
+  const { audience, issuer, maxTtl, inactiveTtl, cache, maxTokenBytes } = settings
   const inflight = new Map<string, Promise<Remembered>>()
-  const maxConcurrent = integer(WHERE, 'maxConcurrent', options.maxConcurrent ?? 64, '> 0')
-  let asking = 0
-  const authorization = clientSecretBasic(clientId, clientSecret)
-  const href = endpoint.href
-
-  async function ask(token: string): Promise<Record<string, unknown>> {
-    if (asking >= maxConcurrent) {
-      throw new McpxError(ErrorCode.Overloaded, 'Too many token checks at once')
-    }
-    asking++
-    try {
-      const response = await fetch(href, {
-        method: 'POST',
-        headers: {
-          authorization,
-          'content-type': 'application/x-www-form-urlencoded',
-          accept: 'application/json',
-        },
-        body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeout),
-      })
-      const text = await readLimited(response, MAX_BODY)
-      if (response.status !== 200) throw new Error(`status ${response.status}`)
-      if (text === undefined) throw new Error('answer too large')
-      const body: unknown = JSON.parse(text)
-      if (typeof (body as { active?: unknown } | null)?.active !== 'boolean') {
-        throw new Error('answer without a boolean "active"')
-      }
-      return body as Record<string, unknown>
-    } catch (error) {
-      throw new IntrospectionUnavailable(`[@mcpx/auth] introspection at ${href} failed`, {
-        cause: error,
-      })
-    } finally {
-      asking--
-    }
-  }
+  const ask = limited(settings.maxConcurrent, (token) => introspect(settings, token))
 
   /** Ask, and remember the answer: an active one until `exp` (within `ttl`), a refusal for `inactiveTtl`. */
   async function check(token: string): Promise<Remembered> {
@@ -223,17 +275,6 @@ export function introspection(options: IntrospectionOptions): Authenticator {
     return answer
   }
 
-  function shared(token: string): Promise<Remembered> {
-    const pending = inflight.get(token)
-    if (pending !== undefined) return pending
-    const asked = check(token)
-    if (inflight.size >= MAX_SHARED) return asked
-    inflight.set(token, asked)
-    const done = () => inflight.delete(token)
-    asked.then(done, done)
-    return asked
-  }
-
   return async function introspection(request) {
     const token = bearerToken(request, maxTokenBytes)
     let known = cache?.get(token)
@@ -241,7 +282,7 @@ export function introspection(options: IntrospectionOptions): Authenticator {
       cache!.delete(token)
       known = undefined
     }
-    const answer = known ?? (await shared(token))
+    const answer = known ?? (await shared(inflight, token, check))
     if (answer.principal === undefined) throw unauthorized('invalid_token')
     return answer.principal
   }
