@@ -128,6 +128,47 @@ function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
   })
 }
 
+/** The scopes a use needs, by kind and name: `NONE`, `DENY`, or those of every rule matching it. */
+type Requirements = (kind: AccessKind, name: string) => readonly string[]
+
+function requirementsOf(rules: ReadonlyMap<AccessKind, Rule[]>, deny: boolean): Requirements {
+  // Names come from upstream lists and from callers: the memo is bounded.
+  const memo = new LRUCache<string, readonly string[]>({ max: 5000 })
+  return (kind, name) => {
+    const key = `${kind}\u0000${name}`
+    const known = name.length <= MAX_MEMO_NAME ? memo.get(key) : undefined
+    if (known !== undefined) return known
+    const matching = (rules.get(kind) ?? []).filter((rule) => rule.test(name))
+    let required = NONE
+    if (matching.length > 0) {
+      required = Object.freeze([...new Set(matching.flatMap((rule) => rule.scopes))])
+    } else if (deny) required = DENY
+    if (name.length <= MAX_MEMO_NAME) memo.set(key, required)
+    return required
+  }
+}
+
+/** What `access()` makes of its options, once. */
+function settingsOf(options: AccessOptions) {
+  checkOptions(options)
+  const deny = (options.unmatched ?? 'allow') === 'deny'
+  const forbid = (options.refuse ?? 'insufficient-scope') === 'insufficient-scope'
+  const challenge =
+    options.resourceMetadata === undefined ? {} : { resourceMetadata: options.resourceMetadata }
+  const rules = new Map<AccessKind, Rule[]>()
+  for (const kind of Object.keys(KINDS) as AccessKind[]) {
+    rules.set(kind, compileRules(options.rules[KINDS[kind]], KINDS[kind]))
+  }
+  return { forbid, challenge, requiredFor: requirementsOf(rules, deny) }
+}
+
+/** The thing a request to the server uses (`tools/call` a tool, …), or undefined. */
+function usedBy(ctx: Context): Use | undefined {
+  const params = ctx.params as Record<string, unknown> | undefined
+  const of = ctx.kind === 'request' && params ? USES.get(ctx.method) : undefined
+  return of?.(params!)
+}
+
 /**
  * Decides, per caller, which tools, prompts and resources it may use, and
  * sets that decision as core's `accessKey` for the router: what a caller
@@ -151,30 +192,7 @@ function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
  * ```
  */
 export function access(options: AccessOptions): Middleware {
-  checkOptions(options)
-  const unmatched = options.unmatched ?? 'allow'
-  const forbid = (options.refuse ?? 'insufficient-scope') === 'insufficient-scope'
-  const challenge =
-    options.resourceMetadata === undefined ? {} : { resourceMetadata: options.resourceMetadata }
-  const rules = new Map<AccessKind, Rule[]>()
-  for (const kind of Object.keys(KINDS) as AccessKind[]) {
-    rules.set(kind, compileRules(options.rules[KINDS[kind]], KINDS[kind]))
-  }
-  // Names come from upstream lists and from callers: the memo is bounded.
-  const memo = new LRUCache<string, readonly string[]>({ max: 5000 })
-
-  function requiredFor(kind: AccessKind, name: string): readonly string[] {
-    const key = `${kind}\u0000${name}`
-    const known = name.length <= MAX_MEMO_NAME ? memo.get(key) : undefined
-    if (known !== undefined) return known
-    const matching = (rules.get(kind) ?? []).filter((rule) => rule.test(name))
-    let required = NONE
-    if (matching.length > 0) {
-      required = Object.freeze([...new Set(matching.flatMap((rule) => rule.scopes))])
-    } else if (unmatched === 'deny') required = DENY
-    if (name.length <= MAX_MEMO_NAME) memo.set(key, required)
-    return required
-  }
+  const { forbid, challenge, requiredFor } = settingsOf(options)
 
   function allows(grants: Grants, kind: AccessKind, name: string): boolean {
     if (typeof name !== 'string') return false
@@ -185,9 +203,7 @@ export function access(options: AccessOptions): Middleware {
 
   /** The refusal of a use the caller's scopes do not cover, or undefined (allowed, or the router's to answer). */
   function refusal(ctx: Context, grants: Grants): McpxError | undefined {
-    const params = ctx.params as Record<string, unknown> | undefined
-    const of = ctx.kind === 'request' && params ? USES.get(ctx.method) : undefined
-    const used = of?.(params!)
+    const used = usedBy(ctx)
     if (used === undefined) return undefined
     const required = requiredFor(used[0], used[1])
     if (required === DENY || required.every((scope) => grants.has(scope))) return undefined
