@@ -82,6 +82,7 @@ export interface ClientCredentials {
 
 /** Every message of `clientCredentials()` starts so (a test holds it to that). */
 const WHERE = 'clientCredentials():'
+const fail = (what: string) => new TypeError(`[@mcpx/auth] ${WHERE} ${what}`)
 
 /**
  * The gateway's own credentials for an upstream: an OAuth 2.0 access token
@@ -119,7 +120,22 @@ const WHERE = 'clientCredentials():'
  * ```
  */
 export function clientCredentials(options: ClientCredentialsOptions): ClientCredentials {
-  const settings = settingsOf(options)
+  const tokens = heldToken(settingsOf(options))
+  const source = async function clientCredentials() {
+    return { authorization: `Bearer ${(await tokens.current()).token}` }
+  }
+  return Object.assign(source, {
+    token: async () => (await tokens.current()).token,
+    invalidate: tokens.invalidate,
+  })
+}
+
+/**
+ * The token held and the one request at a time that renews it, on demand
+ * (never a timer): a valid token is served, and near expiry renewed in the
+ * background; a failure is repeated to callers for `cooldown`.
+ */
+function heldToken(settings: TokenRequest) {
   let issued: Issued | undefined
   /** When `issued` was obtained: `invalidate()` keeps a token younger than `cooldown`. */
   let issuedAt = 0
@@ -161,32 +177,16 @@ export function clientCredentials(options: ClientCredentialsOptions): ClientCred
     return renew()
   }
 
-  const source = async function clientCredentials() {
-    return { authorization: `Bearer ${(await current()).token}` }
+  const invalidate = () => {
+    if (Date.now() - issuedAt > settings.cooldown) issued = undefined
   }
-  return Object.assign(source, {
-    token: async () => (await current()).token,
-    invalidate: () => {
-      if (Date.now() - issuedAt > settings.cooldown) issued = undefined
-    },
-  })
+  return { current, invalidate }
 }
 
+/** Checks the options in the order `clientCredentials()` always has, naming no secret. */
 function settingsOf(options: ClientCredentialsOptions): TokenRequest {
-  const fail = (what: string) => new TypeError(`[@mcpx/auth] clientCredentials(): ${what}`)
   if (typeof options !== 'object' || options === null) throw fail('needs an options object')
-  let url: URL
-  try {
-    url = new URL(options.tokenUrl)
-  } catch {
-    throw fail('tokenUrl must be an absolute http(s) URL')
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw fail('tokenUrl must be an absolute http(s) URL')
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw fail('tokenUrl must not hold credentials (use clientId and clientSecret)')
-  }
+  const url = tokenUrlOf(options.tokenUrl)
   const { clientId, clientSecret } = options
   if (typeof clientId !== 'string' || clientId === '') throw fail('clientId must be a string')
   if (typeof clientSecret !== 'string' || clientSecret === '') {
@@ -196,16 +196,7 @@ function settingsOf(options: ClientCredentialsOptions): TokenRequest {
   if (authMethod !== 'client_secret_basic' && authMethod !== 'client_secret_post') {
     throw fail("authMethod must be 'client_secret_basic' or 'client_secret_post'")
   }
-  const form = new URLSearchParams({ grant_type: 'client_credentials' })
-  const scope = scopeOf(options.scope, fail)
-  if (scope !== '') form.set('scope', scope)
-  if (options.resource !== undefined) form.set('resource', resourceOf(options.resource, fail))
-  if (options.audience !== undefined) {
-    if (typeof options.audience !== 'string' || options.audience === '') {
-      throw fail('audience must be a non-empty string')
-    }
-    form.set('audience', options.audience)
-  }
+  const form = formOf(options)
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',
@@ -229,7 +220,38 @@ function settingsOf(options: ClientCredentialsOptions): TokenRequest {
   }
 }
 
-function scopeOf(value: ClientCredentialsOptions['scope'], fail: (what: string) => TypeError) {
+function tokenUrlOf(value: string | URL): URL {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw fail('tokenUrl must be an absolute http(s) URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw fail('tokenUrl must be an absolute http(s) URL')
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw fail('tokenUrl must not hold credentials (use clientId and clientSecret)')
+  }
+  return url
+}
+
+/** The grant's form (RFC 6749 §4.4.2) without the client's credentials. */
+function formOf(options: ClientCredentialsOptions): URLSearchParams {
+  const form = new URLSearchParams({ grant_type: 'client_credentials' })
+  const scope = scopeOf(options.scope)
+  if (scope !== '') form.set('scope', scope)
+  if (options.resource !== undefined) form.set('resource', resourceOf(options.resource))
+  if (options.audience !== undefined) {
+    if (typeof options.audience !== 'string' || options.audience === '') {
+      throw fail('audience must be a non-empty string')
+    }
+    form.set('audience', options.audience)
+  }
+  return form
+}
+
+function scopeOf(value: ClientCredentialsOptions['scope']) {
   if (value === undefined) return ''
   const tokens =
     typeof value === 'string'
@@ -243,7 +265,7 @@ function scopeOf(value: ClientCredentialsOptions['scope'], fail: (what: string) 
   return tokens.join(' ')
 }
 
-function resourceOf(value: string | URL, fail: (what: string) => TypeError): string {
+function resourceOf(value: string | URL): string {
   let url: URL
   try {
     url = new URL(value)
