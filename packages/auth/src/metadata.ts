@@ -182,6 +182,58 @@ interface Answer {
   body: string | undefined
 }
 
+/** What the handler serves, fixed when it is made. */
+interface Served {
+  readonly paths: readonly string[]
+  /** The headers of a `GET` or `HEAD` answer. */
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+const CORS = { 'access-control-allow-origin': '*' }
+
+function answerTo(
+  served: Served,
+  method: string | undefined,
+  pathname: string,
+): Answer | undefined {
+  if (!served.paths.includes(pathname)) return undefined
+  const { headers, body } = served
+  if (method === 'GET') return { status: 200, headers, body }
+  if (method === 'HEAD') return { status: 200, headers, body: undefined }
+  if (method === 'OPTIONS') {
+    const preflight = { ...CORS, 'access-control-allow-methods': 'GET, HEAD, OPTIONS' }
+    return { status: 204, headers: preflight, body: undefined }
+  }
+  return { status: 405, headers: { ...CORS, allow: 'GET, HEAD, OPTIONS' }, body: undefined }
+}
+
+/** Checks the metadata and options once, and fixes the answers' parts. */
+function servedOf(
+  metadata: ProtectedResourceMetadata,
+  options: ProtectedResourceHandlerOptions,
+): Served & { readonly url: string } {
+  if (typeof metadata?.resource !== 'string') {
+    throw new TypeError('[@mcpx/auth] protectedResourceHandler() needs protectedResourceMetadata()')
+  }
+  const maxAge = integer('protectedResourceHandler()', 'maxAge', options.maxAge ?? 3600, '>= 0')
+  const url = protectedResourceMetadataUrl(metadata.resource)
+  const own = new URL(url).pathname
+  const paths = Object.freeze(
+    options.root === false || own === WELL_KNOWN ? [own] : [own, WELL_KNOWN],
+  )
+  return {
+    url,
+    paths,
+    body: JSON.stringify(metadata),
+    headers: {
+      ...CORS,
+      'content-type': 'application/json',
+      'cache-control': `public, max-age=${maxAge}`,
+    },
+  }
+}
+
 /**
  * Serves the protected-resource metadata (RFC 9728 §3.2: 200,
  * `application/json`) at its path-suffix well-known path and, by default,
@@ -201,37 +253,13 @@ export function protectedResourceHandler(
   metadata: ProtectedResourceMetadata,
   options: ProtectedResourceHandlerOptions = {},
 ): ProtectedResourceHandler {
-  if (typeof metadata?.resource !== 'string') {
-    throw new TypeError('[@mcpx/auth] protectedResourceHandler() needs protectedResourceMetadata()')
-  }
-  const maxAge = integer('protectedResourceHandler()', 'maxAge', options.maxAge ?? 3600, '>= 0')
-  const url = protectedResourceMetadataUrl(metadata.resource)
-  const own = new URL(url).pathname
-  const paths = Object.freeze(
-    options.root === false || own === WELL_KNOWN ? [own] : [own, WELL_KNOWN],
-  )
-  const body = JSON.stringify(metadata)
-  const cors = { 'access-control-allow-origin': '*' }
-  const headers = {
-    ...cors,
-    'content-type': 'application/json',
-    'cache-control': `public, max-age=${maxAge}`,
-  }
-
-  function answer(method: string | undefined, pathname: string): Answer | undefined {
-    if (!paths.includes(pathname)) return undefined
-    if (method === 'GET') return { status: 200, headers, body }
-    if (method === 'HEAD') return { status: 200, headers, body: undefined }
-    if (method === 'OPTIONS') {
-      const preflight = { ...cors, 'access-control-allow-methods': 'GET, HEAD, OPTIONS' }
-      return { status: 204, headers: preflight, body: undefined }
-    }
-    return { status: 405, headers: { ...cors, allow: 'GET, HEAD, OPTIONS' }, body: undefined }
-  }
+  const served = servedOf(metadata, options)
+  const answer = (method: string | undefined, pathname: string) =>
+    answerTo(served, method, pathname)
 
   return {
-    url,
-    paths,
+    url: served.url,
+    paths: served.paths,
     fetch(request) {
       const found = answer(request.method, new URL(request.url).pathname)
       if (found === undefined) return undefined
