@@ -119,6 +119,30 @@ function credentialsOf(header: string | string[] | undefined): [string, string] 
   return [decoded.slice(0, colon), decoded.slice(colon + 1)]
 }
 
+interface User {
+  readonly parsed: Parsed
+  readonly principal: Principal
+}
+
+/** The users by name, each password hash parsed once. */
+function tableOf(users: BasicOptions['users']): Map<string, User> {
+  const table = new Map<string, User>()
+  for (const user of users) {
+    if (typeof user?.username !== 'string' || user.username === '' || user.username.includes(':')) {
+      throw new TypeError('[@mcpx/auth] basic(): a username must be non-empty, without ":"')
+    }
+    if (table.has(user.username)) {
+      throw new TypeError(`[@mcpx/auth] basic(): user ${user.username} is listed twice`)
+    }
+    const principal = principalOf(
+      user.principal ?? { subject: user.username, scopes: [] },
+      'basic()',
+    )
+    table.set(user.username, { parsed: parse(user.passwordHash), principal })
+  }
+  return table
+}
+
 /**
  * HTTP Basic authentication (RFC 7617) against scrypt-hashed passwords.
  * An unknown user costs the same scrypt run as a known one, and hashes are
@@ -140,20 +164,7 @@ export function basic(options: BasicOptions): Authenticator {
   if (!Array.isArray(users) || users.length === 0) {
     throw new TypeError('[@mcpx/auth] basic() needs at least one user')
   }
-  const table = new Map<string, { parsed: Parsed; principal: Principal }>()
-  for (const user of users) {
-    if (typeof user?.username !== 'string' || user.username === '' || user.username.includes(':')) {
-      throw new TypeError('[@mcpx/auth] basic(): a username must be non-empty, without ":"')
-    }
-    if (table.has(user.username)) {
-      throw new TypeError(`[@mcpx/auth] basic(): user ${user.username} is listed twice`)
-    }
-    const principal = principalOf(
-      user.principal ?? { subject: user.username, scopes: [] },
-      'basic()',
-    )
-    table.set(user.username, { parsed: parse(user.passwordHash), principal })
-  }
+  const table = tableOf(users)
   // An unknown user is checked against this, so that it takes as long as a wrong password.
   const decoy = table.values().next().value!.parsed
   const challenge = basicChallenge(options.realm ?? 'mcpx')
