@@ -13,7 +13,7 @@ function scopesOf(payload: JWTPayload, claim: string | undefined): string[] | un
 }
 
 /** RFC 9068 §2.2: `sub` is required; the client is `client_id` (RFC 9068) or `azp` (OIDC). */
-export function principalOf(
+export function principalOfPayload(
   payload: JWTPayload,
   scopeClaim: string | undefined,
 ): Principal | undefined {

@@ -3,7 +3,7 @@ import { type JWK, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jos
 import { LRUCache } from 'lru-cache'
 import { type Authenticator, authorizationHeader, tokenOf, unauthorized } from './authenticator.js'
 import { type JwksOptions, KeySetUnavailable, remoteKeys } from './jwks.js'
-import { principalOf } from './jwt-principal.js'
+import { principalOfPayload } from './jwt-principal.js'
 import {
   assertAsymmetric,
   type JwtAlgorithm,
@@ -213,7 +213,7 @@ async function verify(token: string, settings: Settings): Promise<Verified> {
   ) {
     throw unauthorized('invalid_token', new Error('"iat" is in the future'))
   }
-  const principal = principalOf(payload, settings.scopeClaim)
+  const principal = principalOfPayload(payload, settings.scopeClaim)
   if (principal === undefined) {
     throw unauthorized('invalid_token', new Error('no usable "sub", client id or scopes'))
   }
