@@ -37,6 +37,12 @@ export interface Principal {
   readonly scopes: readonly string[]
   /** Verified claims, for policies that need more than the above. */
   readonly claims?: Readonly<Record<string, unknown>>
+  /**
+   * When the credential stops being valid, in milliseconds since the epoch
+   * (a token's `exp`), if it expires. A connection authenticated once (a
+   * WebSocket) is ended then, so that it does not outlive its token.
+   */
+  readonly expiresAt?: number
 }
 
 /** Where a message goes: set by the router, read by forward, breaker, pool and metrics. */

@@ -13,7 +13,7 @@ import { createSseHandler } from '../src/downstream/sse.js'
 import { createStreamableHttpHandler, listen } from '../src/downstream/streamable-http-node.js'
 import { createWebSocketHandler } from '../src/downstream/websocket.js'
 import type { Authenticate, HttpRequestInfo } from '../src/index.js'
-import { cleanups, runCleanups } from './fixtures.js'
+import { cleanups, eventually, runCleanups } from './fixtures.js'
 import { ACCEPT, INIT } from './harness.js'
 
 afterEach(runCleanups)
@@ -280,5 +280,29 @@ describe('the authenticate hook on legacy SSE and WebSocket', () => {
     await answer
     expect(r.events).toEqual(['hook GET', 'hook GET', 'forward initialize'])
     expect(r.forwarded).toEqual([{ method: 'initialize', subject: 'alice' }])
+  })
+
+  it("closes a WebSocket with 1008 when its principal's credential expires", async () => {
+    const handler = createWebSocketHandler(rig(() => undefined).proxy, {
+      authenticate: () => ({ subject: 'alice', scopes: [], expiresAt: Date.now() + 150 }),
+      onError: () => {},
+    })
+    const server = createServer(handler).on('upgrade', handler.upgrade)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    cleanups.push(async () => {
+      await handler.close()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    })
+    const { port } = server.address() as { port: number }
+    const opened = performance.now()
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/mcp`, 'mcp')
+    const closed = new Promise<[number, string]>((resolve) =>
+      ws.once('close', (code, reason) => resolve([code, reason.toString()])),
+    )
+    await new Promise((resolve) => ws.once('open', resolve))
+    expect(await closed).toEqual([1008, 'Credentials expired'])
+    expect(performance.now() - opened).toBeGreaterThanOrEqual(100)
+    await eventually(async () => handler.sessionCount === 0)
   })
 })

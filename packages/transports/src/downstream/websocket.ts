@@ -73,7 +73,8 @@ function offersMcp(req: IncomingMessage): boolean {
  * Serve a proxy over WebSocket: subprotocol `mcp`, one JSON-RPC message per
  * text frame, one session per socket. The Host and Origin checks of the
  * HTTP front ends and the `authenticate` hook run on the upgrade request
- * (403, 401, … before the upgrade). A frame that is not JSON, or not
+ * (403, 401, … before the upgrade); a principal with `expiresAt` has its
+ * socket closed (1008) then. A frame that is not JSON, or not
  * JSON-RPC, is answered with -32700 or -32600 (id null); the socket stays
  * open. Closing the socket ends the session and cancels its requests. Plain
  * HTTP requests get 426. Needs the `ws` package.
@@ -199,9 +200,29 @@ class WebSocketFrontEnd {
     })
     // Protocol errors (an oversized frame) close the socket; 'close' follows and ends the session.
     ws.on('error', () => {})
+    const expiry = expiryTimer(ws, principal)
     ws.once('close', () => {
+      if (expiry) clearTimeout(expiry)
       this.table.forget(id, socket)
       session.close()
     })
   }
+}
+
+/** Longest delay `setTimeout` keeps (about 24.8 days); a later expiry is not timed. */
+const MAX_DELAY = 2 ** 31 - 1
+
+/**
+ * The socket is authenticated once, at the upgrade, so it must not outlive
+ * the credential: at the principal's `expiresAt` it is closed with 1008
+ * (policy violation), and the client reconnects with a fresh token.
+ */
+function expiryTimer(ws: WebSocket, principal: Principal | undefined) {
+  const at = principal?.expiresAt
+  if (typeof at !== 'number' || !Number.isFinite(at)) return undefined
+  const delay = Math.max(0, at - Date.now())
+  if (delay > MAX_DELAY) return undefined
+  const timer = setTimeout(() => ws.close(1008, 'Credentials expired'), delay)
+  timer.unref()
+  return timer
 }
