@@ -1,5 +1,8 @@
 /** Option checks the upstream connectors share, so one option means one thing everywhere. */
 
+/** Headers for one HTTP request, lower-case names, protocol headers already removed. */
+export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
+
 /**
  * `maxMessageBytes`: the largest message the server may send, in bytes
  * (UTF-8 on the wire, never UTF-16 units), a positive integer.

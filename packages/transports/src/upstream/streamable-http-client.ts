@@ -1,11 +1,9 @@
 import type { Request, RequestId } from '@mcpx/core'
 import { SseDecoder } from '../protocol/sse-decoder.js'
+import type { HeaderSource } from './connector-options.js'
 import { discard, readEventStream, readText } from './http-body.js'
 import type { Connection, ReconnectPolicy } from './sse-reconnect.js'
 import { refusal } from './streamable-http-reasons.js'
-
-/** Headers for one HTTP request, lower-case names, protocol headers already removed. */
-export type HeaderSource = () => Record<string, string> | Promise<Record<string, string>>
 
 /** What {@link streamableHttp} resolved from its options. */
 export interface HttpSettings extends ReconnectPolicy {

@@ -4,8 +4,8 @@
  * (ECONNREFUSED)`): no URL, no text from the wire.
  */
 import { WireFault } from '../protocol/sse-decoder.js'
+import type { HeaderSource } from './connector-options.js'
 import type { StreamEnd } from './sse-reconnect.js'
-import type { HeaderSource } from './streamable-http-client.js'
 
 export const EXPIRED = 'expired the session and could not be re-initialized'
 export const UNANSWERED = 'ended the response without answering'

@@ -1,7 +1,7 @@
 import type { Connector } from '../protocol/channel.js'
+import type { HeaderSource } from './connector-options.js'
 import { maxMessageBytesOption } from './connector-options.js'
 import { StreamableHttpChannel } from './streamable-http-channel.js'
-import type { HeaderSource } from './streamable-http-client.js'
 import { invalidator } from './streamable-http-reasons.js'
 import { upstreamUrl, withAuthorization } from './url.js'
 
