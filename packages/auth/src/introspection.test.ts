@@ -90,6 +90,7 @@ describe('introspection()', () => {
       subject: 'alice',
       clientId: 'app',
       scopes: ['tools:read', 'math:*'],
+      expiresAt: (server.answers.get('opaque-1')!.exp as number) * 1000,
     })
     expect(server.last?.method).toBe('POST')
     expect(server.last?.form.get('token')).toBe('opaque-1')

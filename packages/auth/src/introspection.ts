@@ -103,10 +103,15 @@ function activeOf(
   if (typeof subject !== 'string') return undefined
   const scopes = Object.freeze((scope ?? '').split(' ').filter((s) => s !== ''))
   const claims = Object.freeze({ ...body })
-  const principal = Object.freeze(
-    clientId === undefined ? { subject, scopes, claims } : { subject, clientId, scopes, claims },
-  )
-  return { principal, expires: typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY }
+  const expires = typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY
+  const principal: Principal = Object.freeze({
+    subject,
+    ...(clientId === undefined ? {} : { clientId }),
+    scopes,
+    claims,
+    ...(typeof exp === 'number' ? { expiresAt: expires } : {}),
+  })
+  return { principal, expires }
 }
 
 function audienceOf(options: IntrospectionOptions): Accepted {

@@ -12,7 +12,7 @@ function scopesOf(payload: JWTPayload, claim: string | undefined): string[] | un
   return undefined
 }
 
-/** RFC 9068 §2.2: `sub` is required; the client is `client_id` (RFC 9068) or `azp` (OIDC). */
+/** RFC 9068 §2.2: `sub` is required; the client is `client_id` (RFC 9068) or `azp` (OIDC); `expiresAt` is `exp`. */
 export function principalOfPayload(
   payload: JWTPayload,
   scopeClaim: string | undefined,
@@ -22,11 +22,13 @@ export function principalOfPayload(
   if (scopes === undefined || typeof sub !== 'string' || sub === '') return undefined
   const clientId = payload.client_id ?? payload.azp
   if (clientId !== undefined && typeof clientId !== 'string') return undefined
-  const claims = Object.freeze({ ...payload })
-  const scopeList = Object.freeze(scopes)
-  return Object.freeze(
-    clientId === undefined
-      ? { subject: sub, scopes: scopeList, claims }
-      : { subject: sub, clientId, scopes: scopeList, claims },
-  )
+  const principal: Principal = {
+    subject: sub,
+    ...(clientId === undefined ? {} : { clientId }),
+    scopes: Object.freeze(scopes),
+    claims: Object.freeze({ ...payload }),
+    // `exp` is required and checked by then.
+    expiresAt: (payload.exp as number) * 1000,
+  }
+  return Object.freeze(principal)
 }
