@@ -210,6 +210,18 @@ describe('the one error-to-HTTP mapping', () => {
   })
 })
 
+/** A node:http server on 127.0.0.1 for a WebSocket front end, closed after the test; its port. */
+async function serveWebSocket(handler: ReturnType<typeof createWebSocketHandler>): Promise<number> {
+  const server = createServer(handler).on('upgrade', handler.upgrade)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(async () => {
+    await handler.close()
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+  return (server.address() as { port: number }).port
+}
+
 describe('the authenticate hook on legacy SSE and WebSocket', () => {
   it('runs on the SSE GET and on each POST, and a POST from another identity gets 403', async () => {
     const r = rig()
@@ -254,14 +266,7 @@ describe('the authenticate hook on legacy SSE and WebSocket', () => {
       authenticate: r.authenticate,
       onError: () => {},
     })
-    const server = createServer(handler).on('upgrade', handler.upgrade)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(async () => {
-      await handler.close()
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    })
-    const { port } = server.address() as { port: number }
+    const port = await serveWebSocket(handler)
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/mcp`, 'mcp', {
         headers: { 'x-user': 'mallory' },
@@ -287,14 +292,7 @@ describe('the authenticate hook on legacy SSE and WebSocket', () => {
       authenticate: () => ({ subject: 'alice', scopes: [], expiresAt: Date.now() + 150 }),
       onError: () => {},
     })
-    const server = createServer(handler).on('upgrade', handler.upgrade)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    cleanups.push(async () => {
-      await handler.close()
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
-    })
-    const { port } = server.address() as { port: number }
+    const port = await serveWebSocket(handler)
     const opened = performance.now()
     const ws = new WebSocket(`ws://127.0.0.1:${port}/mcp`, 'mcp')
     const closed = new Promise<[number, string]>((resolve) =>
