@@ -1,0 +1,8 @@
+export type {
+  Algorithm,
+  AlgorithmKind,
+  Check,
+  Decision,
+  RateLimitStore,
+  State,
+} from './types.js'

@@ -1,0 +1,2 @@
+// The Redis store (work in progress).
+export {}
