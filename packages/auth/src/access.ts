@@ -3,6 +3,7 @@ import {
   type AccessKind,
   accessKey,
   type Context,
+  compileGlob,
   ErrorCode,
   McpxError,
   type Middleware,
@@ -10,7 +11,6 @@ import {
 } from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
 import { insufficientScope, wwwAuthenticate } from './challenge.js'
-import { compilePattern } from './pattern.js'
 import { assertScopes, type Grants, grantsOf } from './scopes.js'
 
 /** Name pattern (the router's glob syntax) → the scope, or all of the scopes, it needs. */
@@ -122,7 +122,7 @@ function compileRules(rules: ScopeRules | undefined, kind: string): Rule[] {
       throw new TypeError(`[@mcpx/auth] access() rules.${kind}["${pattern}"] needs a scope`)
     }
     return {
-      test: compilePattern(pattern),
+      test: compileGlob(pattern),
       scopes: assertScopes(list, `access() rules.${kind}["${pattern}"]`),
     }
   })

@@ -31,6 +31,7 @@ export {
   type McpxErrorOptions,
   toMcpxError,
 } from './errors.js'
+export { compileGlob } from './glob.js'
 export {
   createHealthRegistry,
   type HealthChange,

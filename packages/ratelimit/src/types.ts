@@ -51,13 +51,7 @@ export interface Algorithm {
   readonly ttlMs: number
   /** Length of a fresh state array. */
   readonly stateSize: number
-  evaluate(
-    state: State | undefined,
-    now: number,
-    cost: number,
-    out: Decision,
-    next: State,
-  ): boolean
+  evaluate(state: State | undefined, now: number, cost: number, out: Decision, next: State): boolean
 }
 
 /** One limit applied to one key, within one atomic check. */

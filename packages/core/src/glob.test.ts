@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { compilePattern } from './pattern.js'
+import { compileGlob } from './glob.js'
 
-describe('compilePattern()', () => {
+describe('compileGlob()', () => {
   it.each([
     ['admin_*', 'admin_drop', true],
     ['admin_*', 'math_add', false],
@@ -21,25 +21,25 @@ describe('compilePattern()', () => {
     ['(x)|[y]{1}+$^_*', '(x)|[y]{1}+$^_z', true],
     ['exact', 'exactly', false],
   ])('%s matches %s: %s', (pattern, name, expected) => {
-    expect(compilePattern(pattern)(name)).toBe(expected)
+    expect(compileGlob(pattern)(name)).toBe(expected)
   })
 
   it('matches every literal name against itself, regex characters included', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 40 }), (name) => {
         const escaped = name.replace(/[*?\\]/g, '\\$&')
-        return compilePattern(escaped)(name)
+        return compileGlob(escaped)(name)
       }),
     )
   })
 
   it('`**` matches every name', () => {
-    fc.assert(fc.property(fc.string(), (name) => compilePattern('**')(name)))
+    fc.assert(fc.property(fc.string(), (name) => compileGlob('**')(name)))
   })
 
   it('throws a TypeError for an empty, over-long or lone-backslash pattern', () => {
-    expect(() => compilePattern('')).toThrow(TypeError)
-    expect(() => compilePattern('a'.repeat(1025))).toThrow(TypeError)
-    expect(() => compilePattern('a\\')).toThrow(TypeError)
+    expect(() => compileGlob('')).toThrow(TypeError)
+    expect(() => compileGlob('a'.repeat(1025))).toThrow(TypeError)
+    expect(() => compileGlob('a\\')).toThrow(TypeError)
   })
 })
