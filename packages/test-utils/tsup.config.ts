@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     tokens: 'src/tokens.ts',
+    redis: 'src/redis.ts',
     'bin/conformance-stdio': 'src/bin/conformance-stdio.ts',
     'bin/conformance-http': 'src/bin/conformance-http.ts',
     'bin/e2e-stdio': 'src/bin/e2e-stdio.ts',
@@ -12,7 +13,7 @@ export default defineConfig({
     'bin/catalog-http': 'src/bin/catalog-http.ts',
   },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens.ts' } },
+  dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens.ts', redis: 'src/redis.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',
