@@ -1,0 +1,104 @@
+import type { Algorithm, Decision, State } from './types.js'
+import { positive, windowLength } from './validate.js'
+
+/** Options of {@link slidingWindow}. */
+export interface SlidingWindowOptions {
+  /** The cost accepted per window. A positive finite number. */
+  limit: number
+  /** The window's length in milliseconds, an integer ≥ 1. */
+  windowMs: number
+}
+
+/**
+ * A sliding window, as the two-window counter approximation (the one
+ * Cloudflare and Redis' own rate-limiter examples use; not a sliding log,
+ * whose memory grows with the limit). It counts the cost accepted in the
+ * current aligned window and in the one before, and estimates the cost of
+ * the last `windowMs` as `previous · (1 − f) + current`, where `f` is the
+ * fraction of the current window already gone: it assumes the previous
+ * window's cost was spread evenly over it. A message passes when the
+ * estimate plus its cost is at most `limit`.
+ *
+ * What it guarantees:
+ * - the cost accepted in each aligned window is at most `limit` (the
+ *   estimate is never below `current`);
+ * - the cost accepted in any interval of length `windowMs` is at most
+ *   `2 · limit` (it spans at most two aligned windows). It is at most
+ *   `limit` when arrivals are uniform; what goes beyond is the
+ *   approximation's error, which comes from traffic bunched at the end of
+ *   the previous window.
+ *
+ * The state is `[windowIndex, current, previous]`, 2 numbers per key
+ * whatever the limit.
+ *
+ * @example
+ * ```ts
+ * // 1,000 messages per hour per client, without a fixed window's boundary bursts.
+ * const perHour = slidingWindow({ limit: 1000, windowMs: 3_600_000 })
+ * ```
+ */
+export function slidingWindow(options: SlidingWindowOptions): Algorithm {
+  const limit = positive('slidingWindow', 'limit', options.limit)
+  const windowMs = windowLength('slidingWindow', options.windowMs)
+  return Object.freeze({
+    kind: 'sliding-window',
+    limit,
+    windowMs,
+    params: Object.freeze([limit, windowMs]),
+    ttlMs: 2 * windowMs + 1000,
+    stateSize: 3,
+    evaluate(state: State | undefined, now: number, cost: number, out: Decision, next: State) {
+      const index = Math.floor(now / windowMs)
+      let current = 0
+      let previous = 0
+      if (state !== undefined) {
+        if (state[0] === index) {
+          current = state[1]!
+          previous = state[2]!
+        } else if (state[0] === index - 1) {
+          previous = state[1]!
+        }
+      }
+      const start = index * windowMs
+      const estimate = previous * (1 - (now - start) / windowMs) + current
+      const allowed = estimate + cost <= limit
+      if (allowed) {
+        current += cost
+        next[0] = index
+        next[1] = current
+        next[2] = previous
+      }
+      out.allowed = allowed
+      out.limit = limit
+      out.remaining = Math.max(0, Math.floor(limit - estimate - (allowed ? cost : 0)))
+      out.retryAfterMs = allowed
+        ? 0
+        : retryAfter(limit, windowMs, start, now, cost, current, previous)
+      out.resetMs = (current > 0 ? start + 2 * windowMs : start + windowMs) - now
+      return allowed
+    },
+  } as const)
+}
+
+/**
+ * The earliest time the same check passes if nothing else arrives: later in
+ * this window, as the previous window's weight falls, when this window's
+ * own count leaves room; otherwise in the next one, where this window's
+ * count becomes the falling part.
+ */
+function retryAfter(
+  limit: number,
+  windowMs: number,
+  start: number,
+  now: number,
+  cost: number,
+  current: number,
+  previous: number,
+): number {
+  if (cost > limit) return Number.POSITIVE_INFINITY
+  const at =
+    previous > 0 && current + cost <= limit
+      ? start + windowMs * (1 - (limit - current - cost) / previous)
+      : start + windowMs + windowMs * Math.max(0, 1 - (limit - cost) / current)
+  return Math.max(1, Math.ceil(at - now))
+}
