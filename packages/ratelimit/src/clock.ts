@@ -1,0 +1,48 @@
+// A clock cheaper than Date.now() on the hot path (~58 ns a read on the
+// reference machine, more than a whole memory-store check), as lru-cache's
+// `ttlResolution` does it: read the time once, keep it for at most 1 ms.
+
+/** A cached millisecond clock; `close()` releases its timer. */
+export interface Clock {
+  now(): number
+  close(): void
+}
+
+/**
+ * Reads a new value after `resolutionMs` (a timer, unref'd so that it never
+ * keeps a process alive, armed again only on the next read) or after
+ * `maxReads` reads, whichever comes first: a synchronous loop blocks timers,
+ * and a limiter that ran for seconds on one reading would refill nothing.
+ * The value never goes backwards, so a clock step back (NTP) cannot reopen
+ * a window already counted.
+ *
+ * `Date.now` and `setTimeout` are looked up on each use, not captured, so
+ * that fake timers installed after the store was made still drive it.
+ */
+export function cachedClock(resolutionMs = 1, maxReads = 1024): Clock {
+  let cached = 0
+  let fresh = false
+  let reads = 0
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expire = () => {
+    fresh = false
+    timer = undefined
+  }
+  return {
+    now() {
+      if (fresh && ++reads < maxReads) return cached
+      cached = Math.max(cached, Date.now())
+      fresh = true
+      reads = 0
+      if (timer === undefined) {
+        timer = setTimeout(expire, resolutionMs)
+        timer.unref?.()
+      }
+      return cached
+    },
+    close() {
+      if (timer !== undefined) clearTimeout(timer)
+      expire()
+    },
+  }
+}
