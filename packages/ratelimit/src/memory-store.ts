@@ -36,6 +36,11 @@ interface Limit {
 
 /** The largest state any algorithm keeps (the sliding window's). */
 const STATE_SIZE = 3
+/**
+ * lru-cache's `get(k, options = {})` would make a new options object per
+ * call (and writes `status` into it): one shared object spares that.
+ */
+const GET_OPTIONS: LRUCache.GetOptions<string, State, unknown> = {}
 
 /**
  * Keeps rate-limit states in this process, bounded: one LRU per limit id
@@ -72,11 +77,19 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const nexts: State[] = []
   const found: (State | undefined)[] = []
   const starts: (State | undefined)[] = []
+  const lastId: string[] = []
+  const lastLimit: (Limit | undefined)[] = []
   const lrus: LRUCache<string, State>[] = []
   /** One result array per number of checks, over the same decision objects. */
   const results: Decision[][] = []
 
-  function limitOf(check: Check): LRUCache<string, State> {
+  function limitOf(check: Check, i: number): LRUCache<string, State> {
+    // Checks at one position usually name the same limit message after message: a
+    // string compared by identity is cheaper than a Map lookup.
+    const last = lastLimit[i]
+    if (last !== undefined && lastId[i] === check.limitId && last.kind === check.algorithm.kind) {
+      return last.states
+    }
     let limit = limits.get(check.limitId)
     if (limit === undefined) {
       limit = { kind: check.algorithm.kind, states: new LRUCache({ max: maxKeys }) }
@@ -87,6 +100,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         `[@mcpx/ratelimit] limit "${check.limitId}" is used with both ${limit.kind} and ${check.algorithm.kind}`,
       )
     }
+    lastId[i] = check.limitId
+    lastLimit[i] = limit
     return limit.states
   }
 
@@ -123,8 +138,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     let allowed = true
     for (let i = 0; i < count; i++) {
       const check = checks[i]!
-      const lru = limitOf(check)
-      const stored = lru.get(check.key)
+      const lru = limitOf(check, i)
+      const stored = lru.get(check.key, GET_OPTIONS)
       lrus[i] = lru
       found[i] = stored
       const start = i === 0 ? stored : startOf(checks, i, stored)
