@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { packageManager } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
@@ -51,10 +51,20 @@ function install() {
   )
 }
 
+// The Redis store's tests run a real redis-server. Installing it once here
+// (Debian's package, as root) spares the parallel test workers from racing to
+// install it; where that is impossible the Redis tests fail saying how to.
+async function redisServer() {
+  const module = join(root, 'packages/test-utils/dist/redis.js')
+  const { ensureRedisServer } = await import(pathToFileURL(module).href)
+  await ensureRedisServer().catch((error) => console.warn(`warning: ${error.message}`))
+}
+
 const tasks = {
-  test(args) {
+  async test(args) {
     install()
     run(bin('turbo'), ['run', 'build', '--output-logs=errors-only'])
+    await redisServer()
     run(bin('vitest'), ['run', ...args])
   },
   start(args) {
@@ -70,4 +80,4 @@ if (!task || !(task in tasks)) {
   console.error(`usage: node scripts/bootstrap.mjs <${Object.keys(tasks).join('|')}> [args...]`)
   process.exit(2)
 }
-tasks[task](args)
+await tasks[task](args)
