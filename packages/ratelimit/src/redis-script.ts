@@ -49,7 +49,11 @@ local function tokenBucket(s, cap, perSecond, cost)
   if allowed then left = tokens - cost end
   local retry = 0
   if not allowed then
-    if cost > cap then retry = INF else retry = math.ceil((cost - tokens) / r) end
+    if cost > cap then retry = INF else
+      retry = math.ceil((cost - tokens) / r)
+      -- One more when rounding leaves the bucket a hair short then (as token-bucket.ts does).
+      if s and s[1] + math.max(0, now + retry - s[2]) * r < cost then retry = retry + 1 end
+    end
   end
   return allowed, {left, now}, math.floor(left), retry, math.ceil((cap - left) / r)
 end

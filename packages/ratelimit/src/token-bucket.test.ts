@@ -24,7 +24,13 @@ function reference(capacity: number, refillPerSecond: number) {
     const left = allowed ? tokens - cost : tokens
     if (allowed) bucket = { tokens: left, at: now }
     let retryAfterMs = 0
-    if (!allowed) retryAfterMs = cost > capacity ? Infinity : Math.ceil((cost - tokens) / perMs)
+    if (!allowed && cost > capacity) retryAfterMs = Infinity
+    else if (!allowed) {
+      // ceil(deficit / rate), and one more if the bucket would still be a hair short then.
+      retryAfterMs = Math.ceil((cost - tokens) / perMs)
+      const then = bucket!.tokens + Math.max(0, now + retryAfterMs - bucket!.at) * perMs
+      if (then < cost) retryAfterMs++
+    }
     return {
       allowed,
       limit: capacity,

@@ -30,6 +30,17 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
   const refillPerSecond = positive('tokenBucket', 'refillPerSecond', options.refillPerSecond)
   const perMs = refillPerSecond / 1000
   const fillMs = Math.ceil(capacity / perMs)
+  /**
+   * The first whole millisecond at which `cost` passes, no other message
+   * taken: `ceil(deficit / rate)`, one more when rounding left the bucket
+   * a hair short then, computed as the next check will compute it.
+   */
+  function retryAfter(state: State | undefined, now: number, cost: number, tokens: number) {
+    const wait = Math.ceil((cost - tokens) / perMs)
+    if (state === undefined) return wait
+    const at = now + wait
+    return state[0]! + Math.max(0, at - state[1]!) * perMs < cost ? wait + 1 : wait
+  }
   return Object.freeze({
     kind: 'token-bucket',
     limit: capacity,
@@ -55,7 +66,7 @@ export function tokenBucket(options: TokenBucketOptions): Algorithm {
         ? 0
         : cost > capacity
           ? Number.POSITIVE_INFINITY
-          : Math.ceil((cost - tokens) / perMs)
+          : retryAfter(state, now, cost, tokens)
       out.resetMs = Math.ceil((capacity - left) / perMs)
       return allowed
     },
