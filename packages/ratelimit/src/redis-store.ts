@@ -67,7 +67,7 @@ export interface RedisStoreOptions {
  * })
  * const limits = rateLimit({
  *   store: redisStore({ client, timeoutMs: 50 }),
- *   limits: [{ name: 'all', key: 'global', algorithm: slidingWindow({ limit: 1000, windowMs: 60_000 }) }],
+ *   limits: [{ name: 'all', by: 'global', algorithm: slidingWindow({ limit: 1000, windowMs: 60_000 }) }],
  * })
  * ```
  */
