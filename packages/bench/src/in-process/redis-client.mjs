@@ -6,6 +6,8 @@
 // throughput with 32 in flight; rounds interleaved, order alternating; every
 // loop bounded in count and time.
 import os from 'node:os'
+import { fixedWindow } from '@mcpx/ratelimit'
+import { redisStore } from '@mcpx/ratelimit/redis'
 import { startRedis } from '@mcpx/test-utils/redis'
 import Redis from 'ioredis'
 import { createClient } from 'redis'
@@ -57,6 +59,31 @@ async function ioRedis(url) {
   }
 }
 
+/** The store itself on ioredis: `consume()` of a global and a per-client check, as a message makes it. */
+async function store(url) {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    socketTimeout: 1000,
+    lazyConnect: true,
+  })
+  client.on('error', () => {})
+  await client.connect()
+  const algorithm = fixedWindow({ limit: 1e12, windowMs: 60_000 })
+  const rateStore = redisStore({ client, timeoutMs: 1000 })
+  const checks = [
+    { limitId: 'global', algorithm, key: 'global', cost: 1 },
+    { limitId: 'per-client', algorithm, key: 'p:\u0000alice', cost: 1 },
+  ]
+  return {
+    call: async () => {
+      const [global] = await rateStore.consume(checks)
+      return [global.allowed ? 1 : 0]
+    },
+    close: () => client.quit(),
+  }
+}
+
 /** Latencies (µs) of one call at a time, up to `ops` calls or `ms`. */
 async function sequential(call) {
   const latencies = []
@@ -91,6 +118,7 @@ const started = Date.now()
 try {
   const clients = { 'node-redis (redis 6.3.1)': await nodeRedis(redis.url) }
   clients['ioredis 6.0.0'] = await ioRedis(redis.url)
+  clients['redisStore() on ioredis: consume(), 2 checks'] = await store(redis.url)
   const entries = Object.entries(clients)
   for (const [name, { call }] of entries) {
     const reply = await call()
