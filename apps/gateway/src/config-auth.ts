@@ -124,7 +124,8 @@ function patternOk(kind: string, pattern: string, path: string, problems: Proble
     return true
   } catch (error) {
     if (!(error instanceof TypeError)) throw error
-    return problems.add(path, error.message.replace(/^\[@mcpx\/auth\] /, '')) ?? false
+    // Globs are core's compileGlob(), whose messages carry its own prefix.
+    return problems.add(path, error.message.replace(/^\[@mcpx\/(auth|core)\] /, '')) ?? false
   }
 }
 
