@@ -42,7 +42,7 @@ export const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 const SCOPE_RULE = 'must be a scope: printable ASCII without spaces, quotes or backslashes'
 const SHA256 = /^[0-9a-fA-F]{64}$/
 /** RFC 9110 §5.1 field names. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /**
  * The authenticators of an `auth` section, in file order. Each key holds

@@ -7,6 +7,13 @@ import type {
   JwtOptions,
   ProtectedResourceMetadataOptions,
 } from '@mcpx/auth'
+import type {
+  FixedWindowOptions,
+  KeyKind,
+  LimitOptions,
+  SlidingWindowOptions,
+  TokenBucketOptions,
+} from '@mcpx/ratelimit'
 import type { CollisionPolicy, Route, RouterOptions, UpstreamEntry } from '@mcpx/router'
 import type { UpstreamMode } from '@mcpx/transports'
 import type { FrontEnd } from './serve.js'
@@ -118,9 +125,39 @@ export interface AuthFile {
   }
 }
 
+/** An algorithm of `@mcpx/ratelimit` as written: one key, the factory's name, with its options. */
+export type AlgorithmFile =
+  | { tokenBucket: TokenBucketOptions }
+  | { slidingWindow: SlidingWindowOptions }
+  | { fixedWindow: FixedWindowOptions }
+
+/** One limit of the `rateLimits` section as written. */
+export interface LimitFile {
+  name: string
+  algorithm: AlgorithmFile
+  by?: KeyKind
+  methods?: string | string[]
+  tools?: string | string[]
+  cost?: number
+  failure?: 'open' | 'closed'
+  overrides?: { tools: string | string[]; algorithm?: AlgorithmFile; cost?: number }[]
+  classes?: ({ header: string } | { claim: string }) & { algorithms: Record<string, AlgorithmFile> }
+}
+
+/** The `rateLimits` section as written. */
+export interface RateLimitsFile {
+  limits: LimitFile[]
+  allow?: { subjects?: string[]; clientIds?: string[]; addresses?: string[] }
+  store?:
+    | 'memory'
+    | { memory: { maxKeys?: number } }
+    | { redis: { url: string; prefix?: string; timeoutMs?: number } }
+}
+
 /** A gateway config file (JSON or YAML) as written; see the README for every key. */
 export interface ConfigFile {
   auth?: 'none' | AuthFile
+  rateLimits?: RateLimitsFile
   serve?: {
     transport?: FrontEnd
     host?: string
@@ -198,10 +235,24 @@ export interface AuthConfig {
   access: Omit<AccessOptions, 'resourceMetadata'> | undefined
 }
 
+/** Where the rate-limit counters live. */
+export type RateLimitStoreConfig =
+  | { kind: 'memory'; maxKeys?: number }
+  | { kind: 'redis'; url: string; prefix?: string; timeoutMs?: number }
+
+/** The `rateLimits` section checked: `rateLimit()`'s limits (algorithms built), allow-list and store. */
+export interface RateLimitsConfig {
+  limits: LimitOptions[]
+  allow: { subjects: string[]; clientIds: string[]; addresses: string[] }
+  store: RateLimitStoreConfig
+}
+
 /** A config that passed validation, ready to build. */
 export interface GatewayConfig {
   /** `undefined`: no section (anonymous, loopback only); `'none'`: anonymous on purpose. */
   auth: AuthConfig | 'none' | undefined
+  /** `undefined`: no section, nothing is rate limited. */
+  rateLimits: RateLimitsConfig | undefined
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>
   router: Omit<RouterOptions, 'log'>

@@ -1,6 +1,7 @@
 import { type CollisionPolicy, createMatcher, type Route, type RouterOptions } from '@mcpx/router'
 import { at, isObject, number, object, oneOf, Problems, shown, string, strings } from './check.js'
 import { checkAuth } from './config-auth.js'
+import { checkRateLimits } from './config-ratelimit.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
 import { checkUpstreams, NAME } from './config-upstreams.js'
 import type { FrontEnd } from './serve.js'
@@ -13,7 +14,7 @@ export type Checked =
   | { ok: true; config: GatewayConfig }
   | { ok: false; problems: readonly string[] }
 
-const TOP = ['serve', 'auth', 'upstreams', 'routes', 'router'] as const
+const TOP = ['serve', 'auth', 'rateLimits', 'upstreams', 'routes', 'router'] as const
 const SERVE = ['transport', 'host', 'port', 'path', 'allowedHosts'] as const
 const FRONT_ENDS: readonly FrontEnd[] = ['http', 'sse', 'websocket', 'stdio']
 const ROUTE = ['tools', 'resources', 'prompts', 'methods', 'to', 'priority'] as const
@@ -38,8 +39,9 @@ const SEPARATOR = /^[A-Za-z0-9_.-]{1,4}$/
 /**
  * Check a parsed config file (untrusted JSON) against the gateway's schema:
  * unknown keys, wrong types, out-of-range numbers, routes and defaults naming
- * no upstream, authenticators `@mcpx/auth` would refuse. Every problem is
- * reported, each under its JSON path; secrets are never shown.
+ * no upstream, authenticators `@mcpx/auth` and limits `@mcpx/ratelimit` would
+ * refuse. Every problem is reported, each under its JSON path; secrets are
+ * never shown.
  *
  * @example
  * ```ts
@@ -56,6 +58,7 @@ export function checkConfig(value: unknown): Checked {
   const file = object(value, '', problems, TOP)!
   const serve = checkServe(file.serve, problems)
   const auth = checkAuth(file.auth, problems)
+  const rateLimits = checkRateLimits(file.rateLimits, problems)
   const upstreams = checkUpstreams(file.upstreams, problems)
   // Names as written, so that a route to an upstream with a problem of its own is not also wrong.
   const names = isObject(file.upstreams) ? Object.keys(file.upstreams) : []
@@ -64,7 +67,13 @@ export function checkConfig(value: unknown): Checked {
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
   return {
     ok: true,
-    config: { auth, serve, upstreams, router: routerOptions(upstreams, routes, router) },
+    config: {
+      auth,
+      rateLimits,
+      serve,
+      upstreams,
+      router: routerOptions(upstreams, routes, router),
+    },
   }
 }
 

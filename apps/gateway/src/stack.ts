@@ -6,6 +6,7 @@ import { type Connector, forward, type Upstream, upstream } from '@mcpx/transpor
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
 import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamSource } from './config-types.js'
+import { createRateLimit } from './ratelimit.js'
 
 const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.url))
 
@@ -19,8 +20,8 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
 
 /**
  * The gateway's proxy for a checked config: the auth middleware (stdio's
- * `authenticate()`, the scope rules' `access()`), then the router in front
- * of `forward()`, which knows one `upstream()` per replica. Throws a
+ * `authenticate()`, the scope rules' `access()`), the rate limits, then the
+ * router in front of `forward()`, which knows one `upstream()` per replica. Throws a
  * `TypeError` if a package refuses what the config check let through.
  */
 export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
@@ -42,6 +43,9 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     onError: (error) => log(`[mcpx] ${(error as Error)?.stack ?? error}`),
   })
   for (const layer of middleware) proxy.use(layer)
+  // DESIGN's order: auth → ratelimit → router. After auth, so that per-client limits see the
+  // principal; before the router, so that tool patterns match the names clients call.
+  if (config.rateLimits) proxy.use(await createRateLimit(config.rateLimits, log))
   proxy.use(routing)
   return { proxy, ...auth }
 }
