@@ -33,7 +33,8 @@ export function rateLimited(name: string, algorithm: Algorithm, decision: Decisi
     policy: name,
   }
   const headers: Record<string, string> = {
-    'ratelimit-policy': `"${name}";q=${algorithm.limit};w=${seconds(algorithm.windowMs)}`,
+    // The draft's q and r are integers.
+    'ratelimit-policy': `"${name}";q=${Math.floor(algorithm.limit)};w=${seconds(algorithm.windowMs)}`,
     ratelimit: `"${name}";r=${decision.remaining};t=${seconds(decision.resetMs)}`,
   }
   if (!never) {
@@ -51,8 +52,6 @@ export function limitsUnavailable(): McpxError {
   return new McpxError(
     ErrorCode.Overloaded,
     'Rate limits cannot be checked right now; retry shortly',
-    {
-      data: { retryAfter: 1 },
-    },
+    { data: { retryAfter: 1 }, headers: { 'retry-after': '1' } },
   )
 }

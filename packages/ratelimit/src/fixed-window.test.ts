@@ -57,7 +57,7 @@ describe('fixedWindow', () => {
     expect(probe(window, state, Date.now(), 3)).toMatchObject({ allowed: true, remaining: 0 })
   })
 
-  it('charges the cost, and counts a state of another window as 0', () => {
+  it('charges the cost, and counts a state of an earlier window as 0', () => {
     const window = fixedWindow({ limit: 10, windowMs: 60_000 })
     const index = Math.floor(Date.now() / 60_000)
     const next = [0, 0]
@@ -65,8 +65,21 @@ describe('fixedWindow', () => {
     expect(out).toMatchObject({ allowed: true, remaining: 1 })
     window.evaluate([index - 1, 10], Date.now(), 5, out, next)
     expect(next).toEqual([index, 5])
-    window.evaluate([index + 3, 10], Date.now(), 5, out, next)
-    expect(out).toMatchObject({ allowed: true, remaining: 5 })
+  })
+
+  it('keeps counting a later window when the clock stepped back: a spent window stays spent', () => {
+    const window = fixedWindow({ limit: 10, windowMs: 60_000 })
+    const index = Math.floor(Date.now() / 60_000)
+    expect(probe(window, [index + 1, 10], Date.now(), 1)).toMatchObject({ allowed: false })
+    expect(probe(window, [index + 1, 4], Date.now(), 1)).toMatchObject({
+      allowed: true,
+      remaining: 5,
+    })
+  })
+
+  it('reports a whole remaining with a fractional cost', () => {
+    const window = fixedWindow({ limit: 10, windowMs: 60_000 })
+    expect(probe(window, undefined, Date.now(), 0.5).remaining).toBe(9)
   })
 
   it('answers retryAfterMs Infinity for a cost above the limit', () => {

@@ -36,7 +36,9 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
     ttlMs: windowMs + 1000,
     stateSize: 2,
     evaluate(state: State | undefined, now: number, cost: number, out: Decision, next: State) {
-      const index = Math.floor(now / windowMs)
+      let index = Math.floor(now / windowMs)
+      // A clock that stepped back (an NTP step, a Redis failover) must not reopen a spent window.
+      if (state !== undefined && state[0]! > index) index = state[0]!
       const count = state !== undefined && state[0] === index ? state[1]! : 0
       const allowed = count + cost <= limit
       if (allowed) {
@@ -46,7 +48,7 @@ export function fixedWindow(options: FixedWindowOptions): Algorithm {
       const resetMs = (index + 1) * windowMs - now
       out.allowed = allowed
       out.limit = limit
-      out.remaining = limit - (allowed ? count + cost : count)
+      out.remaining = Math.floor(limit - (allowed ? count + cost : count))
       out.retryAfterMs = allowed ? 0 : cost > limit ? Number.POSITIVE_INFINITY : resetMs
       out.resetMs = resetMs
       return allowed

@@ -26,10 +26,15 @@ function fnv(text: string, seed: number): string {
   return (hash >>> 0).toString(36)
 }
 
-/** `key` within {@link MAX_KEY} characters: as it is, or its start and a hash of the whole. */
+/**
+ * `key` within {@link MAX_KEY} characters: as it is, or a hash of the whole
+ * and its start. A shortened key begins with `#`, which no key built here
+ * begins with (they all start with their kind), so a short key can never
+ * pass for a long one's shortened form.
+ */
 export function bounded(key: string): string {
   if (key.length <= MAX_KEY) return key
-  return `${key.slice(0, MAX_KEY - 32)}#${fnv(key, 0x811c9dc5)}${fnv(key, 0x50c5d1f)}`
+  return `#${fnv(key, 0x811c9dc5)}${fnv(key, 0x50c5d1f)}:${key.slice(0, MAX_KEY - 32)}`
 }
 
 /**

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import type { AlgorithmKind, Check } from './types.js'
 
 /** The script's code for each algorithm. */
-const KIND_CODE: Readonly<Record<AlgorithmKind, string>> = {
+export const KIND_CODE: Readonly<Record<AlgorithmKind, string>> = {
   'token-bucket': '1',
   'fixed-window': '2',
   'sliding-window': '3',
@@ -30,15 +30,22 @@ local n = #KEYS
 local states, nexts, out = {}, {}, {}
 local all = true
 
-local function load(key)
+-- A state that is not size numbers (another algorithm's, or damaged) is read as none.
+local function load(key, size)
   local s = nexts[key]
   if s ~= nil then return s end
   local raw = redis.call('GET', key)
   if not raw then return false end
   s = {}
-  for word in string.gmatch(raw, '%S+') do s[#s + 1] = tonumber(word) end
+  for word in string.gmatch(raw, '%S+') do
+    local value = tonumber(word)
+    if value == nil then return false end
+    s[#s + 1] = value
+  end
+  if #s ~= size then return false end
   return s
 end
+local sizes = {2, 2, 3}
 
 local function tokenBucket(s, cap, perSecond, cost)
   local r = perSecond / 1000
@@ -60,6 +67,8 @@ end
 
 local function fixedWindow(s, limit, w, cost)
   local index = math.floor(now / w)
+  -- A clock that stepped back (an NTP step, a failover) must not reopen a spent window.
+  if s and s[1] > index then index = s[1] end
   local count = 0
   if s and s[1] == index then count = s[2] end
   local allowed = count + cost <= limit
@@ -74,13 +83,14 @@ end
 
 local function slidingWindow(s, limit, w, cost)
   local index = math.floor(now / w)
+  if s and s[1] > index then index = s[1] end
   local current, previous = 0, 0
   if s then
     if s[1] == index then current, previous = s[2], s[3]
     elseif s[1] == index - 1 then previous = s[2] end
   end
   local start = index * w
-  local estimate = previous * (1 - (now - start) / w) + current
+  local estimate = previous * (1 - math.max(0, now - start) / w) + current
   local allowed = estimate + cost <= limit
   local used = estimate
   if allowed then
@@ -115,7 +125,7 @@ for i = 1, n do
   local a = (i - 1) * 5
   local kind = tonumber(ARGV[a + 1])
   local key = KEYS[i]
-  local s = load(key)
+  local s = load(key, sizes[kind])
   local allowed, state, remaining, retry, reset =
     evaluate[kind](s, tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4]))
   if allowed then

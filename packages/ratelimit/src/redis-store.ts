@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type Cluster, Command, type Redis } from 'ioredis'
-import { pushArgs, SCRIPT, SCRIPT_SHA } from './redis-script.js'
+import { KIND_CODE, pushArgs, SCRIPT, SCRIPT_SHA } from './redis-script.js'
 import { RateLimitStoreUnavailable } from './redis-unavailable.js'
 import type { Check, Decision, RateLimitStore } from './types.js'
 
@@ -17,8 +17,10 @@ export interface RedisStoreOptions {
    */
   client: Redis | Cluster
   /**
-   * Prepended to every key. Each key is `prefix + limitId + ':' +
-   * base64url(sha256(key))`: a client-chosen key never reaches Redis raw.
+   * Prepended to every key. Each key is `prefix + limitId + ':' + kind +
+   * ':' + base64url(sha256(key))` (kind 1, 2, 3: token bucket, fixed and
+   * sliding window, so a limit whose algorithm changes starts afresh): a
+   * client-chosen key never reaches Redis raw.
    * The default's hash tag `{rl}` puts every key of the store in one
    * Cluster slot, so that one script may touch a global limit's key and a
    * client's key together (Cluster requires a script's keys to share a
@@ -52,7 +54,7 @@ export interface RedisStoreOptions {
  * It fails fast: when the client is not connected, `consume()` throws
  * {@link RateLimitStoreUnavailable} at once, without queueing; when Redis
  * is slow, it throws after `timeoutMs`. What to do then is the middleware's
- * policy (`failOpen` per limit), not the store's.
+ * policy (`failure` per limit), not the store's.
  *
  * @example
  * ```ts
@@ -85,8 +87,10 @@ export function redisStore(options: RedisStoreOptions): RateLimitStore {
     throw new TypeError('[@mcpx/ratelimit] redisStore() timeoutMs must be > 0')
   }
 
+  // The algorithm's kind is part of the key: a limit whose algorithm changed (a deploy) starts
+  // afresh instead of reading another algorithm's state.
   const keyOf = (check: Check) =>
-    `${prefix}${check.limitId}:${createHash('sha256').update(check.key).digest('base64url')}`
+    `${prefix}${check.limitId}:${KIND_CODE[check.algorithm.kind]}:${createHash('sha256').update(check.key).digest('base64url')}`
 
   /** Sends one command that settles within `ms`, whatever Redis does. */
   function send(name: string, args: (string | number)[], ms: number): Promise<unknown> {

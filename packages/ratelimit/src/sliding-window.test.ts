@@ -50,6 +50,13 @@ describe('slidingWindow', () => {
     vi.useRealTimers()
   })
 
+  it('keeps counting a later window when the clock stepped back: a spent window stays spent', () => {
+    const window = slidingWindow({ limit: 10, windowMs: 60_000 })
+    const now = Date.now()
+    const index = Math.floor(now / 60_000)
+    expect(probe(window, [index + 1, 10, 0], now, 1)).toMatchObject({ allowed: false })
+  })
+
   it("weighs the previous window's count by the part of it still inside the window", () => {
     const window = slidingWindow({ limit: 10, windowMs: 1000 })
     const index = Math.floor(Date.now() / 1000)

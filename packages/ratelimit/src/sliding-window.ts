@@ -48,7 +48,9 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
     ttlMs: 2 * windowMs + 1000,
     stateSize: 3,
     evaluate(state: State | undefined, now: number, cost: number, out: Decision, next: State) {
-      const index = Math.floor(now / windowMs)
+      let index = Math.floor(now / windowMs)
+      // A clock that stepped back (an NTP step, a Redis failover) must not reopen a spent window.
+      if (state !== undefined && state[0]! > index) index = state[0]!
       let current = 0
       let previous = 0
       if (state !== undefined) {
@@ -60,7 +62,7 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
         }
       }
       const start = index * windowMs
-      const estimate = previous * (1 - (now - start) / windowMs) + current
+      const estimate = previous * (1 - Math.max(0, now - start) / windowMs) + current
       const allowed = estimate + cost <= limit
       if (allowed) {
         current += cost

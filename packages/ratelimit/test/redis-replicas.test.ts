@@ -36,8 +36,8 @@ afterAll(async () => {
 
 describe('two redisStores sharing one Redis', () => {
   const globals: [string, () => Algorithm][] = [
-    ['fixedWindow', () => fixedWindow({ limit: 100, windowMs: 60_000 })],
-    ['slidingWindow', () => slidingWindow({ limit: 100, windowMs: 60_000 })],
+    ['fixedWindow', () => fixedWindow({ limit: 100, windowMs: 3_600_000 })],
+    ['slidingWindow', () => slidingWindow({ limit: 100, windowMs: 3_600_000 })],
     ['tokenBucket', () => tokenBucket({ capacity: 100, refillPerSecond: 0.0001 })],
   ]
   it.each(globals)('enforce one global limit of 100 exactly (%s)', async (name, make) => {
@@ -138,7 +138,8 @@ describe('redisStore beside the JS algorithms', () => {
     const client = await connected()
     const store = redisStore({ client, timeoutMs: 2000 })
     const costs = [1, 3, 2, 5, 1, 8, 1, 2, 4, 11, 1, 3, 6, 2, 1, 5, 2, 7, 1, 1]
-    const key = `mcpx:rl:{rl}:${name}:${sha('k')}`
+    const kind = { 'token-bucket': 1, 'fixed-window': 2, 'sliding-window': 3 }[algorithm.kind]
+    const key = `mcpx:rl:{rl}:${name}:${kind}:${sha('k')}`
     for (const [step, cost] of costs.entries()) {
       const raw = await client.get(key)
       const state: State | undefined = raw === null ? undefined : raw.split(' ').map(Number)

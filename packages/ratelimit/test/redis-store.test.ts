@@ -82,7 +82,7 @@ describe('redisStore', () => {
     const keys = (await admin.scan('0', 'COUNT', 1000))[1].sort()
     expect(keys).toHaveLength(3)
     for (const key of keys) {
-      expect(key).toMatch(/^mcpx:rl:\{rl\}:(global|client|tool):[A-Za-z0-9_-]{43}$/)
+      expect(key).toMatch(/^mcpx:rl:\{rl\}:(global|client|tool):[123]:[A-Za-z0-9_-]{43}$/)
       expect(key).not.toContain('evil')
       expect(await admin.pttl(key)).toBeGreaterThan(0)
     }
@@ -97,6 +97,27 @@ describe('redisStore', () => {
     const [decision] = await store.consume([check('a', limit, 'k')])
     expect(decision).toMatchObject({ allowed: true, remaining: 3 })
     expect(await admin.script('EXISTS', SCRIPT_SHA)).toEqual([1])
+  })
+
+  it('starts a limit afresh when its algorithm changes under the same name (a deploy)', async () => {
+    const store = redisStore({ client: await connected(), timeoutMs: 500 })
+    const windowed = fixedWindow({ limit: 2, windowMs: 3_600_000 })
+    await store.consume([check('changed', windowed, 'k')])
+    await store.consume([check('changed', windowed, 'k')])
+    const sliding = slidingWindow({ limit: 2, windowMs: 3_600_000 })
+    const [decision] = await store.consume([check('changed', sliding, 'k')])
+    expect(decision).toMatchObject({ allowed: true, remaining: 1 })
+  })
+
+  it('reads a damaged state as none rather than failing every check', async () => {
+    const store = redisStore({ client: await connected(), timeoutMs: 500 })
+    const windowed = fixedWindow({ limit: 2, windowMs: 3_600_000 })
+    await store.consume([check('damaged', windowed, 'k')])
+    const [key] = await admin.keys('mcpx:rl:{rl}:damaged:*')
+    await admin.set(key!, 'not numbers', 'PX', 60_000)
+    await expect(store.consume([check('damaged', windowed, 'k')])).resolves.toMatchObject([
+      { allowed: true },
+    ])
   })
 
   it('reports Infinity for a cost that can never pass', async () => {
