@@ -156,9 +156,12 @@ const WATCHDOG =
   'exec 3<&0; "$@" & server=$!; (read -r _ <&3; kill "$server" 2>/dev/null) & ' +
   'wait "$server"; status=$?; kill $! 2>/dev/null; exit $status'
 
+/** What redis-server prints (at `notice`) once it listens: a PONG alone could come from another server on the port. */
+const READY = /Ready to accept connections/
+
 async function waitForPong(proc: StartedProcess, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!(await pingRedis(port))) {
+  while (!(READY.test(proc.tail()) && (await pingRedis(port)))) {
     const why = proc.exitReason()
     if (why) throw new Error(`redis-server ${why} before it answered PING:\n${proc.tail()}`)
     if (Date.now() > deadline) {
@@ -184,11 +187,25 @@ async function waitForPong(proc: StartedProcess, port: number, timeoutMs: number
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const binary = await ensureRedisServer()
-  const port = await freePort()
+  // freePort() releases the port it found: another process may take it first. Then try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(binary, await freePort(), options)
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
+}
+
+async function startOn(
+  binary: string,
+  port: number,
+  options: StartRedisOptions,
+): Promise<RedisServer> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000
   const args = [
     ...['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes'],
-    ...['--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'warning'],
+    ...['--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'notice'],
     ...(options.args ?? []),
   ]
   if (!exitHookInstalled) {
