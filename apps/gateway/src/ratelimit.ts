@@ -1,4 +1,4 @@
-import { type Context, principalKey } from '@mcpx/core'
+import { type Middleware, principalKey } from '@mcpx/core'
 import {
   memoryStore,
   type RateLimitMiddleware,
@@ -25,28 +25,16 @@ export async function createRateLimit(
   config: RateLimitsConfig,
   log: Log,
 ): Promise<RateLimitMiddleware> {
-  return rateLimit({
+  const limiter = rateLimit({
     limits: config.limits,
-    allow: allowOf(config.allow),
+    allow: config.allow,
     store: await storeOf(config.store, log),
     onStoreError: (error) => log(`[mcpx ratelimit] store failed: ${(error as Error)?.message}`),
   })
-}
-
-function allowOf(allow: RateLimitsConfig['allow']): (ctx: Context) => boolean {
-  const subjects = new Set(allow.subjects)
-  const clientIds = new Set(allow.clientIds)
-  const addresses = new Set(allow.addresses)
-  return (ctx) => {
-    const principal = ctx.get(principalKey)
-    if (principal === GATEWAY_PRINCIPAL) return true
-    if (principal !== undefined) {
-      if (subjects.has(principal.subject)) return true
-      if (principal.clientId !== undefined && clientIds.has(principal.clientId)) return true
-    }
-    const address = ctx.session.remoteAddress
-    return address !== undefined && addresses.has(address)
-  }
+  // The gateway's own session passes by its principal object, never by a subject a token could carry.
+  const gateway: Middleware = (ctx, next) =>
+    ctx.get(principalKey) === GATEWAY_PRINCIPAL ? next() : limiter(ctx, next)
+  return Object.assign(gateway, { stats: limiter.stats, close: limiter.close })
 }
 
 async function storeOf(config: RateLimitStoreConfig, log: Log): Promise<RateLimitStore> {
