@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { cachedClock } from './clock.js'
+import { type Clock, cachedClock } from './clock.js'
 import type { AlgorithmKind, Check, Decision, RateLimitStore, State } from './types.js'
 
 /** Options of {@link memoryStore}. */
@@ -62,6 +62,25 @@ const GET_OPTIONS: LRUCache.GetOptions<string, State, unknown> = {}
  * ```
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const { maxKeys, now, clock } = settingsOf(options)
+  const store = storeOf(maxKeys)
+  return {
+    consume: (checks) => consumeAt(store, checks, now),
+    size: (limitId) => store.limits.get(limitId)?.states.size ?? 0,
+    close() {
+      clock?.close()
+    },
+  }
+}
+
+interface Settings {
+  readonly maxKeys: number
+  readonly now: () => number
+  /** The clock `now` reads, when the store made it (and so stops it). */
+  readonly clock: Clock | undefined
+}
+
+function settingsOf(options: MemoryStoreOptions): Settings {
   const maxKeys = options.maxKeys ?? 10_000
   if (!Number.isInteger(maxKeys) || maxKeys < 1) {
     throw new TypeError('[@mcpx/ratelimit] memoryStore() maxKeys must be an integer ≥ 1')
@@ -70,103 +89,128 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     throw new TypeError('[@mcpx/ratelimit] memoryStore() now must be a function')
   }
   const clock = options.now === undefined ? cachedClock() : undefined
-  const now = options.now ?? clock!.now
-  const limits = new Map<string, Limit>()
-  // Scratch space, grown to the longest set of checks seen, then reused.
-  const decisions: Decision[] = []
-  const nexts: State[] = []
-  const found: (State | undefined)[] = []
-  const starts: (State | undefined)[] = []
-  const lastId: string[] = []
-  const lastLimit: (Limit | undefined)[] = []
-  const lrus: LRUCache<string, State>[] = []
+  return { maxKeys, now: options.now ?? clock!.now, clock }
+}
+
+/** One store's limits, and the scratch space `consume` grows to the longest set of checks seen, then reuses. */
+interface Store {
+  readonly maxKeys: number
+  readonly limits: Map<string, Limit>
+  readonly decisions: Decision[]
+  readonly nexts: State[]
+  readonly found: (State | undefined)[]
+  readonly starts: (State | undefined)[]
+  readonly lastId: string[]
+  readonly lastLimit: (Limit | undefined)[]
+  readonly lrus: LRUCache<string, State>[]
   /** One result array per number of checks, over the same decision objects. */
-  const results: Decision[][] = []
+  readonly results: Decision[][]
+}
 
-  function limitOf(check: Check, i: number): LRUCache<string, State> {
-    // Checks at one position usually name the same limit message after message: a
-    // string compared by identity is cheaper than a Map lookup.
-    const last = lastLimit[i]
-    if (last !== undefined && lastId[i] === check.limitId && last.kind === check.algorithm.kind) {
-      return last.states
-    }
-    let limit = limits.get(check.limitId)
-    if (limit === undefined) {
-      limit = { kind: check.algorithm.kind, states: new LRUCache({ max: maxKeys }) }
-      limits.set(check.limitId, limit)
-    } else if (limit.kind !== check.algorithm.kind) {
-      // Two algorithms would read each other's states as their own.
-      throw new TypeError(
-        `[@mcpx/ratelimit] limit "${check.limitId}" is used with both ${limit.kind} and ${check.algorithm.kind}`,
-      )
-    }
-    lastId[i] = check.limitId
-    lastLimit[i] = limit
-    return limit.states
-  }
-
-  function grow(count: number): Decision[] {
-    while (decisions.length < count) {
-      decisions.push({ allowed: false, limit: 0, remaining: 0, retryAfterMs: 0, resetMs: 0 })
-      nexts.push(new Array<number>(STATE_SIZE).fill(0))
-      found.push(undefined)
-      starts.push(undefined)
-    }
-    results[count] = decisions.slice(0, count)
-    return results[count]
-  }
-
-  /**
-   * The state check `i` starts from: the stored one, unless an earlier check
-   * of this call has the same limit and key, whose outcome comes first.
-   */
-  function startOf(checks: readonly Check[], i: number, stored: State | undefined) {
-    const check = checks[i]!
-    for (let j = i - 1; j >= 0; j--) {
-      const other = checks[j]!
-      if (other.limitId === check.limitId && other.key === check.key) {
-        return decisions[j]!.allowed ? nexts[j] : starts[j]
-      }
-    }
-    return stored
-  }
-
-  function consume(checks: readonly Check[]): readonly Decision[] {
-    const count = checks.length
-    const result = results[count] ?? grow(count)
-    const at = now()
-    let allowed = true
-    for (let i = 0; i < count; i++) {
-      const check = checks[i]!
-      const lru = limitOf(check, i)
-      const stored = lru.get(check.key, GET_OPTIONS)
-      lrus[i] = lru
-      found[i] = stored
-      const start = i === 0 ? stored : startOf(checks, i, stored)
-      starts[i] = start
-      // Every check is evaluated, refused or not, so that each decision is filled in.
-      if (!check.algorithm.evaluate(start, at, check.cost, decisions[i]!, nexts[i]!)) {
-        allowed = false
-      }
-    }
-    if (allowed) {
-      for (let i = 0; i < count; i++) {
-        const check = checks[i]!
-        const size = check.algorithm.stateSize
-        const next = nexts[i]!
-        const stored = found[i]
-        if (stored === undefined) lrus[i]!.set(check.key, next.slice(0, size))
-        else for (let k = 0; k < size; k++) stored[k] = next[k]!
-      }
-    }
-    return result
-  }
-
+function storeOf(maxKeys: number): Store {
   return {
-    consume,
-    size: (limitId) => limits.get(limitId)?.states.size ?? 0,
-    close() {
-      clock?.close()
-    },
+    maxKeys,
+    limits: new Map(),
+    decisions: [],
+    nexts: [],
+    found: [],
+    starts: [],
+    lastId: [],
+    lastLimit: [],
+    lrus: [],
+    results: [],
   }
+}
+
+function consumeAt(store: Store, checks: readonly Check[], now: () => number): readonly Decision[] {
+  const count = checks.length
+  const result = store.results[count] ?? grow(store, count)
+  if (evaluateAll(store, checks, now())) chargeAll(store, checks)
+  return result
+}
+
+/** Evaluates every check, refused or not, so that each decision is filled in; true when all allow. */
+function evaluateAll(store: Store, checks: readonly Check[], at: number): boolean {
+  const { decisions, nexts, found, starts, lrus } = store
+  let allowed = true
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]!
+    const lru = limitOf(store, check, i)
+    const stored = lru.get(check.key, GET_OPTIONS)
+    lrus[i] = lru
+    found[i] = stored
+    const start = i === 0 ? stored : startOf(store, checks, i, stored)
+    starts[i] = start
+    if (!check.algorithm.evaluate(start, at, check.cost, decisions[i]!, nexts[i]!)) {
+      allowed = false
+    }
+  }
+  return allowed
+}
+
+/** Keeps each check's next state: in place when the key was held. */
+function chargeAll(store: Store, checks: readonly Check[]): void {
+  const { nexts, found, lrus } = store
+  for (let i = 0; i < checks.length; i++) {
+    const check = checks[i]!
+    const size = check.algorithm.stateSize
+    const next = nexts[i]!
+    const stored = found[i]
+    if (stored === undefined) lrus[i]!.set(check.key, next.slice(0, size))
+    else for (let k = 0; k < size; k++) stored[k] = next[k]!
+  }
+}
+
+function limitOf(store: Store, check: Check, i: number): LRUCache<string, State> {
+  // Checks at one position usually name the same limit message after message: a
+  // string compared by identity is cheaper than a Map lookup.
+  const last = store.lastLimit[i]
+  if (
+    last !== undefined &&
+    store.lastId[i] === check.limitId &&
+    last.kind === check.algorithm.kind
+  ) {
+    return last.states
+  }
+  let limit = store.limits.get(check.limitId)
+  if (limit === undefined) {
+    limit = { kind: check.algorithm.kind, states: new LRUCache({ max: store.maxKeys }) }
+    store.limits.set(check.limitId, limit)
+  } else if (limit.kind !== check.algorithm.kind) {
+    // Two algorithms would read each other's states as their own.
+    throw new TypeError(
+      `[@mcpx/ratelimit] limit "${check.limitId}" is used with both ${limit.kind} and ${check.algorithm.kind}`,
+    )
+  }
+  store.lastId[i] = check.limitId
+  store.lastLimit[i] = limit
+  return limit.states
+}
+
+function grow(store: Store, count: number): Decision[] {
+  const { decisions } = store
+  while (decisions.length < count) {
+    decisions.push({ allowed: false, limit: 0, remaining: 0, retryAfterMs: 0, resetMs: 0 })
+    store.nexts.push(new Array<number>(STATE_SIZE).fill(0))
+    store.found.push(undefined)
+    store.starts.push(undefined)
+  }
+  const result = decisions.slice(0, count)
+  store.results[count] = result
+  return result
+}
+
+/**
+ * The state check `i` starts from: the stored one, unless an earlier check
+ * of this call has the same limit and key, whose outcome comes first.
+ */
+function startOf(store: Store, checks: readonly Check[], i: number, stored: State | undefined) {
+  const check = checks[i]!
+  for (let j = i - 1; j >= 0; j--) {
+    const other = checks[j]!
+    if (other.limitId === check.limitId && other.key === check.key) {
+      return store.decisions[j]!.allowed ? store.nexts[j] : store.starts[j]
+    }
+  }
+  return stored
 }

@@ -122,38 +122,8 @@ function worstRefusal(decisions: readonly Decision[]): number {
  * ```
  */
 export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
-  if (typeof options !== 'object' || options === null || !Array.isArray(options.limits)) {
-    throw new TypeError('[@mcpx/ratelimit] rateLimit() needs { limits: [...] }')
-  }
-  const limits = options.limits.map(compileLimit)
-  const names = new Set(limits.map((limit) => limit.name))
-  if (names.size !== limits.length) throw new TypeError('[@mcpx/ratelimit] limit names must differ')
-  const store = options.store ?? memoryStore()
-  if (typeof store?.consume !== 'function') {
-    throw new TypeError('[@mcpx/ratelimit] store must have consume(checks)')
-  }
-  const allowed = allowListOf(options.allow)
-  const onStoreError: ErrorHandler =
-    options.onStoreError ?? ((error) => console.error('[@mcpx/ratelimit] store failed:', error))
+  const { limits, store, allowed, onStoreError } = settingsOf(options)
   const stats: RateLimitStats = { refused: 0, failedOpen: 0, failedClosed: 0 }
-
-  /** The refusal for these decisions, read at once: a memory store reuses them for the next check. */
-  function refusalOf(decisions: readonly Decision[], checks: Check[], owners: Limit[]) {
-    const worst = worstRefusal(decisions)
-    if (worst === -1) return undefined
-    stats.refused++
-    return rateLimited(owners[worst]!.name, checks[worst]!.algorithm, decisions[worst]!)
-  }
-
-  function failed(error: unknown, ctx: Context, owners: Limit[]) {
-    onStoreError(error, { method: ctx.method })
-    if (owners.some((limit) => limit.failClosed)) {
-      stats.failedClosed++
-      return limitsUnavailable()
-    }
-    stats.failedOpen++
-    return undefined
-  }
 
   async function rateLimit(ctx: Context, next: () => Promise<void>): Promise<void> {
     if (ctx.direction !== 'toServer' || ctx.kind !== 'request' || allowed?.(ctx)) return next()
@@ -164,10 +134,10 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
     try {
       const result = store.consume(checks)
       refused = isPromise(result)
-        ? refusalOf(await result, checks, owners)
-        : refusalOf(result, checks, owners)
+        ? refusalOf(stats, await result, checks, owners)
+        : refusalOf(stats, result, checks, owners)
     } catch (error) {
-      refused = failed(error, ctx, owners)
+      refused = failed(stats, onStoreError, error, ctx, owners)
     }
     if (refused !== undefined) {
       ctx.error = refused
@@ -181,4 +151,56 @@ export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
       await store.close?.()
     },
   })
+}
+
+interface Settings {
+  readonly limits: readonly Limit[]
+  readonly store: RateLimitStore
+  readonly allowed: ((ctx: Context) => boolean) | undefined
+  readonly onStoreError: ErrorHandler
+}
+
+function settingsOf(options: RateLimitOptions): Settings {
+  if (typeof options !== 'object' || options === null || !Array.isArray(options.limits)) {
+    throw new TypeError('[@mcpx/ratelimit] rateLimit() needs { limits: [...] }')
+  }
+  const limits = options.limits.map(compileLimit)
+  const names = new Set(limits.map((limit) => limit.name))
+  if (names.size !== limits.length) throw new TypeError('[@mcpx/ratelimit] limit names must differ')
+  const store = options.store ?? memoryStore()
+  if (typeof store?.consume !== 'function') {
+    throw new TypeError('[@mcpx/ratelimit] store must have consume(checks)')
+  }
+  const onStoreError: ErrorHandler =
+    options.onStoreError ?? ((error) => console.error('[@mcpx/ratelimit] store failed:', error))
+  return { limits, store, allowed: allowListOf(options.allow), onStoreError }
+}
+
+/** The refusal for these decisions, read at once: a memory store reuses them for the next check. */
+function refusalOf(
+  stats: RateLimitStats,
+  decisions: readonly Decision[],
+  checks: Check[],
+  owners: Limit[],
+): McpxError | undefined {
+  const worst = worstRefusal(decisions)
+  if (worst === -1) return undefined
+  stats.refused++
+  return rateLimited(owners[worst]!.name, checks[worst]!.algorithm, decisions[worst]!)
+}
+
+function failed(
+  stats: RateLimitStats,
+  onStoreError: ErrorHandler,
+  error: unknown,
+  ctx: Context,
+  owners: Limit[],
+): McpxError | undefined {
+  onStoreError(error, { method: ctx.method })
+  if (owners.some((limit) => limit.failClosed)) {
+    stats.failedClosed++
+    return limitsUnavailable()
+  }
+  stats.failedOpen++
+  return undefined
 }

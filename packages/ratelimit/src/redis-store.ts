@@ -74,6 +74,17 @@ export interface RedisStoreOptions {
  * ```
  */
 export function redisStore(options: RedisStoreOptions): RateLimitStore {
+  const settings = settingsOf(options)
+  return { consume: (checks) => consume(settings, checks) }
+}
+
+interface Settings {
+  readonly client: Redis | Cluster
+  readonly prefix: string
+  readonly timeoutMs: number
+}
+
+function settingsOf(options: RedisStoreOptions): Settings {
   const { client } = options
   if (typeof client?.sendCommand !== 'function') {
     throw new TypeError('[@mcpx/ratelimit] redisStore() client must be an ioredis Redis or Cluster')
@@ -86,47 +97,53 @@ export function redisStore(options: RedisStoreOptions): RateLimitStore {
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError('[@mcpx/ratelimit] redisStore() timeoutMs must be > 0')
   }
+  return { client, prefix, timeoutMs }
+}
 
-  // The algorithm's kind is part of the key: a limit whose algorithm changed (a deploy) starts
-  // afresh instead of reading another algorithm's state.
-  const keyOf = (check: Check) =>
-    `${prefix}${check.limitId}:${KIND_CODE[check.algorithm.kind]}:${createHash('sha256').update(check.key).digest('base64url')}`
-
-  /** Sends one command that settles within `ms`, whatever Redis does. */
-  function send(name: string, args: (string | number)[], ms: number): Promise<unknown> {
-    const command = new Command(name, args, { replyEncoding: 'utf8' })
-    command.setTimeout(Math.max(1, Math.ceil(ms)))
-    return client.sendCommand(command) as Promise<unknown>
+async function consume(settings: Settings, checks: readonly Check[]): Promise<readonly Decision[]> {
+  const { client, prefix, timeoutMs } = settings
+  const count = checks.length
+  if (count === 0) return []
+  if (client.status !== 'ready') {
+    // A lazyConnect client connects on its first command; this one is refused.
+    if (client.status === 'wait') client.connect().catch(() => {})
+    throw new RateLimitStoreUnavailable(`[@mcpx/ratelimit] Redis is not ready (${client.status})`)
   }
-
-  async function consume(checks: readonly Check[]): Promise<readonly Decision[]> {
-    const count = checks.length
-    if (count === 0) return []
-    if (client.status !== 'ready') {
-      // A lazyConnect client connects on its first command; this one is refused.
-      if (client.status === 'wait') client.connect().catch(() => {})
-      throw new RateLimitStoreUnavailable(`[@mcpx/ratelimit] Redis is not ready (${client.status})`)
-    }
-    const deadline = performance.now() + timeoutMs
-    const tail: (string | number)[] = [count]
-    for (const check of checks) tail.push(keyOf(check))
-    for (const check of checks) pushArgs(tail, check)
-    let reply: unknown
+  const deadline = performance.now() + timeoutMs
+  const tail: (string | number)[] = [count]
+  for (const check of checks) tail.push(redisKey(prefix, check))
+  for (const check of checks) pushArgs(tail, check)
+  let reply: unknown
+  try {
+    reply = await send(client, 'evalsha', [SCRIPT_SHA, ...tail], timeoutMs)
+  } catch (error) {
+    const left = deadline - performance.now()
+    if (!isNoScript(error) || left <= 0) throw unavailable(error)
     try {
-      reply = await send('evalsha', [SCRIPT_SHA, ...tail], timeoutMs)
-    } catch (error) {
-      const left = deadline - performance.now()
-      if (!isNoScript(error) || left <= 0) throw unavailable(error)
-      try {
-        reply = await send('eval', [SCRIPT, ...tail], left)
-      } catch (again) {
-        throw unavailable(again)
-      }
+      reply = await send(client, 'eval', [SCRIPT, ...tail], left)
+    } catch (again) {
+      throw unavailable(again)
     }
-    return decisionsOf(reply, checks)
   }
+  return decisionsOf(reply, checks)
+}
 
-  return { consume }
+// The algorithm's kind is part of the key: a limit whose algorithm changed (a deploy) starts
+// afresh instead of reading another algorithm's state.
+function redisKey(prefix: string, check: Check): string {
+  return `${prefix}${check.limitId}:${KIND_CODE[check.algorithm.kind]}:${createHash('sha256').update(check.key).digest('base64url')}`
+}
+
+/** Sends one command that settles within `ms`, whatever Redis does. */
+function send(
+  client: Redis | Cluster,
+  name: string,
+  args: (string | number)[],
+  ms: number,
+): Promise<unknown> {
+  const command = new Command(name, args, { replyEncoding: 'utf8' })
+  command.setTimeout(Math.max(1, Math.ceil(ms)))
+  return client.sendCommand(command) as Promise<unknown>
 }
 
 function isNoScript(error: unknown): boolean {
