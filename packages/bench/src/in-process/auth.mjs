@@ -8,13 +8,12 @@ import os from 'node:os'
 import { authenticate, jwt } from '@mcpx/auth'
 import { createProxy } from '@mcpx/core'
 import { exportSPKI, generateKeyPair, importSPKI, jwtVerify, SignJWT } from 'jose'
-import { measure, table } from './measure.mjs'
+import { batchFor, budget, measure, table } from './measure.mjs'
 
 const ISSUER = 'https://auth.example.com'
 const AUDIENCE = 'https://mcp.example.com'
 /** The whole run stops measuring after this long; later sections are skipped. */
-const BUDGET_MS = 120_000
-const started = Date.now()
+const overBudget = budget(120_000)
 
 /** An RFC 9068 access token's claims: 10 of them, scope included, valid for an hour. */
 function claims() {
@@ -69,32 +68,6 @@ async function checked(variants, expect) {
     if (!expect(outcome)) throw new Error(`${name} did not do its job: ${JSON.stringify(outcome)}`)
   }
   return variants
-}
-
-/**
- * A batch size that makes one batch of the slowest variant last about
- * `targetMs`, from a calibration bounded both ways (at most 2,000 calls or
- * 100 ms per variant), so that every measure() run is bounded in time too.
- */
-async function batchFor(variants, targetMs, maxBatch = 10_000) {
-  let slowest = 0
-  for (const op of Object.values(variants)) {
-    const deadline = performance.now() + 100
-    let calls = 0
-    const start = performance.now()
-    while (calls < 2000 && performance.now() < deadline) {
-      await op()
-      calls++
-    }
-    slowest = Math.max(slowest, (performance.now() - start) / calls)
-  }
-  return Math.max(10, Math.min(maxBatch, Math.round(targetMs / slowest)))
-}
-
-function overBudget(section) {
-  if (Date.now() - started < BUDGET_MS) return false
-  console.log(`\n(${section} skipped: the run's ${BUDGET_MS / 1000} s budget is spent)`)
-  return true
 }
 
 const ns = (value) => value.toFixed(0)

@@ -41,3 +41,34 @@ export function table(header, rows) {
   const lines = [header, header.map(() => '---'), ...rows]
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n')
 }
+
+/**
+ * A batch size that makes one batch of the slowest variant last about
+ * `targetMs`, from a calibration bounded both ways (at most 2,000 calls or
+ * 100 ms per variant), so that every measure() run is bounded in count and
+ * in time.
+ */
+export async function batchFor(variants, targetMs, maxBatch = 10_000) {
+  let slowest = 0
+  for (const op of Object.values(variants)) {
+    const deadline = performance.now() + 100
+    let calls = 0
+    const start = performance.now()
+    while (calls < 2000 && performance.now() < deadline) {
+      await op()
+      calls++
+    }
+    slowest = Math.max(slowest, (performance.now() - start) / calls)
+  }
+  return Math.max(10, Math.min(maxBatch, Math.round(targetMs / slowest)))
+}
+
+/** A run's time budget: `overBudget(section)` is true (and says so) once `ms` have passed. */
+export function budget(ms) {
+  const started = Date.now()
+  return function overBudget(section) {
+    if (Date.now() - started < ms) return false
+    console.log(`\n(${section} skipped: the run's ${ms / 1000} s budget is spent)`)
+    return true
+  }
+}

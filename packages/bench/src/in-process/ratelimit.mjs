@@ -5,13 +5,12 @@
 // per message for a memory-store check.
 import os from 'node:os'
 import { fixedWindow, memoryStore, slidingWindow, tokenBucket } from '@mcpx/ratelimit'
-import { measure, table } from './measure.mjs'
+import { batchFor, budget, measure, table } from './measure.mjs'
 
 /** Calls per timed operation: measure() awaits each operation, and an await costs more than a check. */
 const INNER = 100
 /** The whole run stops measuring after this long; later sections are skipped. */
-const BUDGET_MS = 60_000
-const started = Date.now()
+const overBudget = budget(60_000)
 
 // Limits no benchmark loop can exhaust, so that every timed check is allowed and charged.
 const HUGE = 1e15
@@ -25,33 +24,6 @@ let sink = 0
 /** INNER calls of `consume(checks)` as one operation; the result is read so that nothing is optimised away. */
 const repeat = (consume, checks) => () => {
   for (let i = 0; i < INNER; i++) sink += consume(checks)[0].remaining
-}
-
-/**
- * A batch size (in operations) that makes one batch of the slowest variant
- * last about `targetMs`, from a calibration bounded both ways (at most 2,000
- * operations or 100 ms per variant), so that every measure() run is bounded
- * in count and in time.
- */
-async function batchFor(variants, targetMs) {
-  let slowest = 0
-  for (const op of Object.values(variants)) {
-    const deadline = performance.now() + 100
-    let calls = 0
-    const start = performance.now()
-    while (calls < 2000 && performance.now() < deadline) {
-      await op()
-      calls++
-    }
-    slowest = Math.max(slowest, (performance.now() - start) / calls)
-  }
-  return Math.max(10, Math.min(10_000, Math.round(targetMs / slowest)))
-}
-
-function overBudget(section) {
-  if (Date.now() - started < BUDGET_MS) return false
-  console.log(`\n(${section} skipped: the run's ${BUDGET_MS / 1000} s budget is spent)`)
-  return true
 }
 
 /** Every variant is run once before it is timed: each check must be allowed. */
