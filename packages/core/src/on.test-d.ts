@@ -35,6 +35,12 @@ describe('on() narrows the context', () => {
     })
   })
 
+  it('takes middleware written for every method, as it is', () => {
+    const anyMethod: Middleware = async (_ctx, next) => next()
+    expectTypeOf(on('tools/call', anyMethod)).toEqualTypeOf<Middleware>()
+    expectTypeOf(on(['tools/call', 'prompts/get'], anyMethod)).toEqualTypeOf<Middleware>()
+  })
+
   it('returns plain middleware for use()', () => {
     expectTypeOf(on('ping', async () => {})).toEqualTypeOf<Middleware>()
     expectTypeOf(onRequest(async () => {})).toEqualTypeOf<Middleware>()

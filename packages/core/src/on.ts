@@ -20,6 +20,15 @@ import type { Method, NotificationMethod, RequestMethod } from './methods.js'
 export function on<M extends Method, S extends object = Record<string, unknown>>(
   method: M | readonly M[],
   middleware: Middleware<M, S>,
+): Middleware<string, S>
+/** Any middleware written for every method (`Middleware`) may be limited to some, as it is. */
+export function on<M extends Method, S extends object = Record<string, unknown>>(
+  method: M | readonly M[],
+  middleware: Middleware<string, S>,
+): Middleware<string, S>
+export function on<M extends Method, S extends object = Record<string, unknown>>(
+  method: M | readonly M[],
+  middleware: Middleware<M, S> | Middleware<string, S>,
 ): Middleware<string, S> {
   if (typeof middleware !== 'function')
     throw new TypeError('[@mcpx/core] on() needs a middleware function')
