@@ -1,4 +1,4 @@
-import { accessKey, type Context, ErrorCode, McpxError, type Next } from '@mcpx/core'
+import { type Access, accessKey, type Context, ErrorCode, McpxError, type Next } from '@mcpx/core'
 import type { Aggregate } from './aggregate.js'
 import type { Group } from './group.js'
 import { compileUriTemplate } from './match/uri-template.js'
@@ -113,18 +113,18 @@ export async function placeUri(
       data: { uri },
     })
   if (typeof uri !== 'string' || uri === '') throw notFound()
-  if (ctx.get(accessKey)?.('resource', uri) === false) throw notFound()
+  const access = ctx.get(accessKey)
+  if (access?.('resource', uri) === false) throw notFound()
+  // A URI a hidden template expands is as unknown as the template, however else it would be
+  // placed (a route, a listed resource): the templates are looked at first when access applies.
+  const merged = access ? await resolver.templates.view(ctx, next) : undefined
+  if (merged && hiddenByTemplate(merged.items, uri, access!)) throw notFound()
   const routed = resolver.routes.resources?.match(uri)
   if (routed) return routed
   const item = resolver.resources.itemOf(await resolver.resources.view(ctx, next), uri)
   if (item) return item.group
-  const merged = await resolver.templates.view(ctx, next)
-  const access = ctx.get(accessKey)
-  for (const template of merged.items) {
-    if (!matcherOf(template.exposed)(uri)) continue
-    // A URI that only a hidden template expands is as unknown as the template.
-    if (access?.('resourceTemplate', template.exposed) === false) throw notFound()
-    return template.group
+  for (const template of (merged ?? (await resolver.templates.view(ctx, next))).items) {
+    if (matcherOf(template.exposed)(uri)) return template.group
   }
   if (resolver.fallback) return resolver.fallback
   throw notFound()
@@ -134,6 +134,17 @@ function unprefixed(resolver: Resolver, group: Group, name: string): string {
   if (group.prefix === '') return name
   const parsed = resolver.namer.parse(name, [group.prefix])
   return parsed ? parsed.name : name
+}
+
+function hiddenByTemplate(
+  templates: readonly { exposed: string }[],
+  uri: string,
+  access: Access,
+): boolean {
+  return templates.some(
+    (template) =>
+      access('resourceTemplate', template.exposed) === false && matcherOf(template.exposed)(uri),
+  )
 }
 
 function matcherOf(template: string): (uri: string) => boolean {

@@ -375,6 +375,29 @@ describe('router: hidden resource templates', () => {
       code: -32002,
     })
   })
+
+  it('hides a URI a hidden template expands even when a route or a listed resource places it', async () => {
+    const hideTemplates: Middleware = async (ctx, next) => {
+      ctx.set(accessKey, (kind) => kind !== 'resourceTemplate')
+      await next()
+    }
+    const gw = fakeGateway(
+      {
+        data: (method) =>
+          method === 'resources/templates/list'
+            ? { resourceTemplates: [{ uriTemplate: 'data://r/{id}', name: 'r' }] }
+            : method === 'resources/list'
+              ? { resources: [{ uri: 'data://r/listed', name: 'listed' }] }
+              : { contents: [{ uri: 'data://r/1', text: 'secret' }] },
+      },
+      { upstreams: { data: {} }, routes: [{ resources: 'data://r/*', to: 'data' }] },
+      [hideTemplates],
+    )
+    for (const uri of ['data://r/1', 'data://r/listed']) {
+      await expect(gw.request('resources/read', { uri })).rejects.toMatchObject({ code: -32002 })
+    }
+    expect(gw.calls.filter((c) => c.method === 'resources/read')).toHaveLength(0)
+  })
 })
 
 describe('router: review cases', () => {
