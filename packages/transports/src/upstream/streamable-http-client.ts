@@ -151,6 +151,8 @@ export class StreamableHttpClient {
       if (isResponseTo(message, id)) result = message.result
     }
     const type = response.headers.get('content-type') ?? ''
+    // A replay refused for its credentials tells the headers function, as any request does.
+    if (response.status === 401) this.#s.refused?.()
     if (!response.ok) discard(response)
     else if (type.startsWith('application/json')) {
       take(JSON.parse(await readText(response, this.#s.maxMessageBytes)))

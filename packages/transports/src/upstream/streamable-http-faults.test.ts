@@ -240,6 +240,29 @@ describe('streamableHttp() faults', () => {
     },
   )
 
+  it("tells the headers function's invalidate() when re-initializing an expired session is refused 401", async () => {
+    const raw = await startRawServer(
+      (request, res) => {
+        if (request.method === 'GET') return methodNotAllowed(request, res)
+        if (request.body?.method === 'tools/call') return void res.writeHead(404).end()
+        sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: {} })
+      },
+      { sessions: 1, refuse: 401 },
+    )
+    let invalidated = 0
+    const headers = Object.assign(async () => ({ authorization: 'Bearer revoked' }), {
+      invalidate: () => {
+        invalidated++
+      },
+    })
+    const { connection } = await connect(raw.url, { headers })
+    const error = await failureOf(callTool(connection, 'expired'))
+    expect(error.message).toBe(
+      'Upstream "fixture" expired the session and could not be re-initialized',
+    )
+    expect(invalidated).toBe(1)
+  })
+
   it('fails a 401 as refused credentials when invalidate() throws, and when the headers function has none', async () => {
     const raw = await startRawServer((request, res) => {
       if (request.method === 'GET') return methodNotAllowed(request, res)

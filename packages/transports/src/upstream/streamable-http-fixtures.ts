@@ -128,8 +128,14 @@ function fixtureServer(): McpServer {
 
 export type Route = (request: Seen, res: ServerResponse) => void | Promise<void>
 
-/** A hand-written server: it answers the handshake; `route` answers everything else. */
-export async function startRawServer(route: Route, options: { sessions?: number } = {}) {
+/**
+ * A hand-written server: it answers the handshake; `route` answers everything
+ * else. Past `sessions` initializes it answers `refuse` (503 by default).
+ */
+export async function startRawServer(
+  route: Route,
+  options: { sessions?: number; refuse?: number } = {},
+) {
   const seen: Seen[] = []
   let sessions = 0
   const server = createServer(async (req, res) => {
@@ -142,7 +148,7 @@ export async function startRawServer(route: Route, options: { sessions?: number 
     const { body } = request
     if (body?.method === 'initialize') {
       if (++sessions > (options.sessions ?? Number.POSITIVE_INFINITY))
-        return void res.writeHead(503).end()
+        return void res.writeHead(options.refuse ?? 503).end()
       const result = {
         protocolVersion: '2025-11-25',
         capabilities: { tools: {} },
