@@ -11,6 +11,8 @@ export default defineConfig({
     'bin/e2e-http': 'src/bin/e2e-http.ts',
     'bin/catalog-stdio': 'src/bin/catalog-stdio.ts',
     'bin/catalog-http': 'src/bin/catalog-http.ts',
+    'bin/faulty-stdio': 'src/bin/faulty-stdio.ts',
+    'bin/faulty-http': 'src/bin/faulty-http.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens.ts', redis: 'src/redis.ts' } },

@@ -17,3 +17,8 @@ export function e2eBinPath(kind: 'stdio' | 'http'): string {
 export function catalogBinPath(kind: 'stdio' | 'http'): string {
   return fileURLToPath(new URL(`./bin/catalog-${kind}.js`, import.meta.url))
 }
+
+/** Absolute path of the built fault-injecting fixture (`faulty-stdio.js` or `faulty-http.js`). */
+export function faultyBinPath(kind: 'stdio' | 'http'): string {
+  return fileURLToPath(new URL(`./bin/faulty-${kind}.js`, import.meta.url))
+}

@@ -34,6 +34,12 @@ export interface ConformanceHttpOptions extends ConformanceServerOptions {
    * @defaultValue 4 MiB
    */
   maxBodyBytes?: number
+  /**
+   * Called with each parsed POST body before it reaches a session; `true` answers that POST
+   * HTTP 500 instead (faulty-http's `httpErrorRate`).
+   * @defaultValue never
+   */
+  failPost?: (body: unknown) => boolean
 }
 
 export interface ConformanceHttpServer {
@@ -107,6 +113,7 @@ export async function startConformanceHttpServer(
       } catch {
         return reply(res, 400, -32700, 'Parse error')
       }
+      if (options.failPost?.(body)) return reply(res, 500, -32603, 'Internal error')
     }
     const sessionId = req.headers['mcp-session-id']
     if (typeof sessionId === 'string') {

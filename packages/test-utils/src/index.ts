@@ -1,4 +1,4 @@
-export { catalogBinPath, conformanceBinPath, e2eBinPath } from './bin-path.js'
+export { catalogBinPath, conformanceBinPath, e2eBinPath, faultyBinPath } from './bin-path.js'
 export { type CatalogOptions, createCatalogServer } from './catalog-server.js'
 export type { ServerRequestMode } from './conformance-context.js'
 export {
@@ -9,6 +9,13 @@ export {
 export { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
 export { createE2eServer } from './e2e-server.js'
 export { eventually } from './eventually.js'
+export {
+  createFaultController,
+  type FaultController,
+  type FaultOptions,
+  type FaultStats,
+} from './fault-controller.js'
+export { createFaultyServer } from './faulty-server.js'
 export { freePort } from './free-port.js'
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js'
 export { descendants, hasProc, type ProcStat, readStat, stopTree } from './proc-tree.js'
