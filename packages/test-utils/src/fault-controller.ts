@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { type CallToolResult, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
 
@@ -128,6 +127,26 @@ function random(seed: number): () => number {
   }
 }
 
+/**
+ * Waits `ms`, or rejects once `signal` aborts. The global setTimeout, not timers/promises, so
+ * that tests with fake timers control it.
+ */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const done = () => {
+      signal.removeEventListener('abort', abort)
+      resolve()
+    }
+    const abort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', abort, { once: true })
+  })
+}
+
 const GARBAGE = 'this line is not JSON-RPC (an injected fault)\n'
 
 /**
@@ -177,8 +196,8 @@ export function createFaultController(initial: FaultOptions = {}): FaultControll
         return new Promise<never>(() => {})
       }
       if (current.garbageAfter === n) process.stdout.write(GARBAGE)
-      const delay = latency()
-      if (delay > 0) await sleep(delay, undefined, { signal })
+      const wait = latency()
+      if (wait > 0) await delay(wait, signal)
       if ((current.errorRate ?? 0) > 0 && draw() < current.errorRate!) {
         stats.errors++
         const message = 'Internal error (injected fault)'

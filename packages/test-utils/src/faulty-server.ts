@@ -1,9 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  McpError,
+} from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import type { Extra } from './conformance-context.js'
 import {
   createFaultController,
+  delay,
   type FaultController,
   type FaultOptions,
   faultOptionsSchema,
@@ -30,7 +36,8 @@ const isController = (value: FaultOptions | FaultController): value is FaultCont
  * - `stats` → {@link FaultStats} as JSON; `faults` `{ set?, clear? }` → replaces or clears the
  *   faults and returns those in effect as JSON
  *
- * Every tool but `stats` and `faults` runs under {@link FaultOptions}. Pass a
+ * Every tool but `stats` and `faults` runs under {@link FaultOptions}; an injected JSON-RPC
+ * error is a real one (the SDK's McpServer would turn a thrown error into an `isError` result). Pass a
  * {@link FaultController} instead of options to share faults and counters between servers or
  * to change them from the test.
  *
@@ -40,91 +47,108 @@ const isController = (value: FaultOptions | FaultController): value is FaultCont
  * ```
  */
 export function createFaultyServer(faults: FaultOptions | FaultController = {}): McpServer {
+  // Long on purpose: the fixture's tools, one registration each, read best as one list.
   const controller = isController(faults) ? faults : createFaultController(faults)
   const mcp = new McpServer({ name: 'mcpx-faulty-fixture', version: '1.0.0' })
   const state = new Map<string, string>()
-  const run: FaultController['run'] = (signal, call) => controller.run(signal, call)
+  const tools = new Map<string, Tool>()
+  const tool = <S extends z.ZodRawShape>(
+    name: string,
+    description: string,
+    shape: S,
+    fn: (args: z.objectOutputType<S, z.ZodTypeAny>, extra: Extra) => Promise<CallToolResult>,
+    faulted = true,
+  ) => {
+    tools.set(name, { schema: z.object(shape), faulted, fn })
+    // McpServer lists it (and makes its JSON Schema); the tools/call handler below calls it.
+    mcp.registerTool(name, { description, inputSchema: shape }, fn as never)
+  }
 
-  mcp.registerTool(
-    'echo',
-    { description: 'Returns text', inputSchema: { text: z.string() } },
-    ({ text: value }, extra) => run(extra.signal, async () => text(value)),
-  )
+  tool('echo', 'Returns text', { text: z.string() }, async ({ text: value }) => text(value))
 
-  mcp.registerTool(
+  tool(
     'slow',
-    {
-      description: 'Answers after delayMs',
-      inputSchema: { delayMs: z.number().int().min(0).max(MAX_SLOW_MS) },
+    'Answers after delayMs',
+    { delayMs: z.number().int().min(0).max(MAX_SLOW_MS) },
+    async ({ delayMs }, extra) => {
+      // A cancelled call stops waiting: no timer outlives it.
+      await delay(delayMs, extra.signal).catch(() => {})
+      return text(`slow:${delayMs}`)
     },
-    ({ delayMs }, extra) =>
-      run(extra.signal, async () => {
-        // A cancelled call stops waiting: no timer outlives it.
-        await sleep(delayMs, undefined, { signal: extra.signal }).catch(() => {})
-        return text(`slow:${delayMs}`)
-      }),
   )
 
-  mcp.registerTool(
+  tool(
     'sample',
-    {
-      description: 'Asks the client to sample; returns its text',
-      inputSchema: { prompt: z.string() },
+    'Asks the client to sample; returns its text',
+    { prompt: z.string() },
+    async ({ prompt }, extra) => {
+      const answer = await mcp.server.createMessage(
+        { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 50 },
+        // Streamable HTTP: a related request travels on the call's own SSE stream.
+        { relatedRequestId: extra.requestId, signal: extra.signal },
+      )
+      const content = answer.content
+      return text(content.type === 'text' ? content.text : `(${content.type})`)
     },
-    ({ prompt }, extra) =>
-      run(extra.signal, async () => {
-        const answer = await mcp.server.createMessage(
-          { messages: [{ role: 'user', content: { type: 'text', text: prompt } }], maxTokens: 50 },
-          // Streamable HTTP: a related request travels on the call's own SSE stream.
-          { relatedRequestId: extra.requestId, signal: extra.signal },
-        )
-        const content = answer.content
-        return text(content.type === 'text' ? content.text : `(${content.type})`)
-      }),
   )
 
-  mcp.registerTool(
+  tool(
     'stateful_set',
-    {
-      description: "Stores value under key in this server's state",
-      inputSchema: { key: z.string().max(200), value: z.string().max(10_000) },
+    "Stores value under key in this server's state",
+    { key: z.string().max(200), value: z.string().max(10_000) },
+    async ({ key, value }) => {
+      if (!state.has(key) && state.size >= MAX_KEYS) return failure(`at most ${MAX_KEYS} keys`)
+      state.set(key, value)
+      return text('ok')
     },
-    ({ key, value }, extra) =>
-      run(extra.signal, async () => {
-        if (!state.has(key) && state.size >= MAX_KEYS) {
-          return { ...text(`at most ${MAX_KEYS} keys`), isError: true }
-        }
-        state.set(key, value)
-        return text('ok')
-      }),
   )
 
-  mcp.registerTool(
-    'stateful_get',
-    { description: 'The value stored under key, or ""', inputSchema: { key: z.string() } },
-    ({ key }, extra) => run(extra.signal, async () => text(state.get(key) ?? '')),
+  tool('stateful_get', 'The value stored under key, or ""', { key: z.string() }, async ({ key }) =>
+    text(state.get(key) ?? ''),
   )
 
-  mcp.registerTool('pid', { description: 'process.pid of this server' }, (extra) =>
-    run(extra.signal, async () => text(String(process.pid))),
+  tool('pid', 'process.pid of this server', {}, async () => text(String(process.pid)))
+
+  tool(
+    'stats',
+    'Calls seen so far, as JSON',
+    {},
+    async () => text(JSON.stringify(controller.stats())),
+    false,
   )
 
-  mcp.registerTool('stats', { description: 'Calls seen so far, as JSON' }, async () =>
-    text(JSON.stringify(controller.stats())),
-  )
-
-  mcp.registerTool(
+  tool(
     'faults',
-    {
-      description: 'Replaces (set) or clears the faults; returns those in effect',
-      inputSchema: { set: faultOptionsSchema.optional(), clear: z.boolean().optional() },
-    },
+    'Replaces (set) or clears the faults; returns those in effect',
+    { set: faultOptionsSchema.optional(), clear: z.boolean().optional() },
     async ({ set, clear }) => {
       if (clear) controller.clear()
       if (set) controller.set(set)
       return text(JSON.stringify(controller.faults))
     },
+    false,
   )
+
+  mcp.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name, arguments: args = {} } = request.params
+    const found = tools.get(name)
+    if (!found) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`)
+    // As McpServer does: bad arguments and a throwing tool are isError results.
+    const call = async () => {
+      const parsed = found.schema.safeParse(args)
+      if (!parsed.success) return failure(`Input validation error: ${parsed.error.message}`)
+      return found.fn(parsed.data, extra).catch((error: Error) => failure(error.message))
+    }
+    return found.faulted ? controller.run(extra.signal, call) : call()
+  })
 
   return mcp
 }
+
+interface Tool {
+  schema: z.ZodTypeAny
+  faulted: boolean
+  fn: (args: any, extra: Extra) => Promise<CallToolResult>
+}
+
+const failure = (message: string): CallToolResult => ({ ...text(message), isError: true })
