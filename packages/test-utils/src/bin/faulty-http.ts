@@ -7,6 +7,7 @@ import { startConformanceHttpServer } from '../conformance-http.js'
 import { createFaultController } from '../fault-controller.js'
 import { createFaultyServer } from '../faulty-server.js'
 import { parseFaultyArgs } from './faulty-args.js'
+import { exitOnStop } from './shutdown.js'
 
 const args = parseFaultyArgs('http', process.argv.slice(2))
 if (args.exitAtStartup) {
@@ -29,17 +30,4 @@ const server = await startConformanceHttpServer({
   failPost: (body) => isFaultedCall(body) && faults.httpError(),
 })
 process.stdout.write(`LISTENING ${server.url}\n`)
-
-let closing = false
-const shutdown = () => {
-  if (closing) return
-  closing = true
-  const timer = setTimeout(() => process.exit(1), 5000)
-  timer.unref()
-  server.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  )
-}
-process.on('SIGINT', shutdown)
-process.on('SIGTERM', shutdown)
+exitOnStop(server)

@@ -5,6 +5,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createFaultController } from '../fault-controller.js'
 import { createFaultyServer } from '../faulty-server.js'
 import { parseFaultyArgs } from './faulty-args.js'
+import { exitOnStop } from './shutdown.js'
 
 const args = parseFaultyArgs('stdio', process.argv.slice(2))
 if (args.exitAtStartup) {
@@ -12,15 +13,5 @@ if (args.exitAtStartup) {
   process.exit(1)
 }
 const server = createFaultyServer(createFaultController(args.faults))
-
-let closing = false
-const shutdown = () => {
-  if (closing) return
-  closing = true
-  server.close().finally(() => process.exit(0))
-}
-// The parent closing our stdin is the normal way a stdio server is told to stop.
-process.stdin.on('end', shutdown)
-process.on('SIGINT', shutdown)
-process.on('SIGTERM', shutdown)
+exitOnStop(server, process.stdin)
 await server.connect(new StdioServerTransport())
