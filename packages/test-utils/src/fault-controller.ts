@@ -1,5 +1,6 @@
 import { type CallToolResult, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
+import { seededRandom } from './seeded-random.js'
 
 /**
  * Faults a {@link createFaultyServer} applies to each `tools/call` (its `faults` and `stats`
@@ -115,18 +116,6 @@ export function validateFaults(faults: unknown): FaultOptions {
   throw new TypeError(`[@mcpx/test-utils] fault options: ${at}${first.message}`)
 }
 
-/** mulberry32: small, fast and good enough to make a test's faults repeatable. */
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * Waits `ms`, or rejects once `signal` aborts. The global setTimeout, not timers/promises, so
  * that tests with fake timers control it.
@@ -163,7 +152,7 @@ const GARBAGE = 'this line is not JSON-RPC (an injected fault)\n'
  */
 export function createFaultController(initial: FaultOptions = {}): FaultController {
   let faults = validateFaults(initial)
-  let draw = random(faults.seed ?? Math.floor(Math.random() * 2 ** 32))
+  let draw = seededRandom(faults.seed ?? Math.floor(Math.random() * 2 ** 32))
   let sinceSet = 0
   const stats = { received: 0, answered: 0, errors: 0, hung: 0, http500: 0 }
 
@@ -180,7 +169,7 @@ export function createFaultController(initial: FaultOptions = {}): FaultControll
     },
     set(next) {
       faults = validateFaults(next)
-      draw = random(faults.seed ?? Math.floor(Math.random() * 2 ** 32))
+      draw = seededRandom(faults.seed ?? Math.floor(Math.random() * 2 ** 32))
       sinceSet = 0
     },
     clear: () => controller.set({}),

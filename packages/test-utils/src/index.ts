@@ -29,3 +29,4 @@ export {
   type StartProcessOptions,
   startProcess,
 } from './processes.js'
+export { seededRandom } from './seeded-random.js'

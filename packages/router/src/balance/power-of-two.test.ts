@@ -1,6 +1,7 @@
+import { seededRandom } from '@mcpx/test-utils'
 import { describe, expect, it } from 'vitest'
 import { powerOfTwo } from './power-of-two.js'
-import { contextOf, mulberry32, replicasOf, tally } from './test-fixtures.js'
+import { contextOf, replicasOf, tally } from './test-fixtures.js'
 
 const ctx = contextOf()
 
@@ -14,7 +15,7 @@ describe('powerOfTwo', () => {
   it('prefers the less loaded of the two it draws', () => {
     const group = replicasOf(1, 1)
     const [a, b] = group
-    const balancer = powerOfTwo(group, mulberry32(3))
+    const balancer = powerOfTwo(group, seededRandom(3))
     for (let i = 0; i < 3; i++) balancer.start(a)
     for (let i = 0; i < 100; i++) expect(balancer.pick(group, ctx)).toBe(b)
   })
@@ -30,7 +31,7 @@ describe('powerOfTwo', () => {
   it('never picks a replica more loaded than every other', () => {
     const group = replicasOf(1, 1, 1)
     const [a, b] = group
-    const balancer = powerOfTwo(group, mulberry32(4))
+    const balancer = powerOfTwo(group, seededRandom(4))
     for (let i = 0; i < 5; i++) balancer.start(a)
     balancer.start(b)
     const counts = tally(Array.from({ length: 1_000 }, () => balancer.pick(group, ctx)))
@@ -56,7 +57,7 @@ describe('powerOfTwo', () => {
 
   it('returns the only healthy replica', () => {
     const group = replicasOf(1, 1)
-    const balancer = powerOfTwo(group, mulberry32(5))
+    const balancer = powerOfTwo(group, seededRandom(5))
     balancer.start(group[1])
     expect(balancer.pick([group[1]], ctx)).toBe(group[1])
   })

@@ -1,8 +1,9 @@
+import { seededRandom } from '@mcpx/test-utils'
 import { describe, expect, it } from 'vitest'
 import type { Balancer, HashKey, Replica } from './balancer.js'
 import { rendezvous } from './consistent-hash.js'
 import { stickySplit } from './sticky-split.js'
-import { clientContext, contextOf, mulberry32, replicasOf, tally } from './test-fixtures.js'
+import { clientContext, contextOf, replicasOf, tally } from './test-fixtures.js'
 
 const noRandom = () => {
   throw new Error('a keyed pick must not draw at random')
@@ -73,7 +74,7 @@ describe('stickySplit', () => {
 
   it('falls back to a weighted random replica when the message has no key', () => {
     const group = replicasOf(90, 10)
-    const balancer = stickySplit(group, 'session', 'search', mulberry32(7))
+    const balancer = stickySplit(group, 'session', 'search', seededRandom(7))
     const counts = tally(Array.from({ length: 10_000 }, () => balancer.pick(group, contextOf())))
     expect(Math.abs(counts.b! / 10_000 - 0.1)).toBeLessThanOrEqual(0.015)
   })

@@ -26,18 +26,6 @@ export function clientContext(i: number): Context {
   return contextOf({ remoteAddress: `10.0.${i >> 8}.${i & 255}:${40_000 + i}` })
 }
 
-/** Test-only: mulberry32, a tiny seeded PRNG uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** Test-only: how many of `picks` went to each replica name. */
 export function tally(picked: Iterable<Replica>): Record<string, number> {
   const counts: Record<string, number> = {}
