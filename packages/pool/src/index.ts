@@ -1,0 +1,24 @@
+export type {
+  CrashLoopOptions,
+  ResolvedRestartOptions,
+  RestartOptions,
+} from './backoff.js'
+export type {
+  ConnectionLostPolicy,
+  HealthCheckOptions,
+  HttpHealthOptions,
+  PoolMode,
+  PoolOptions,
+  ResolvedHttpHealthOptions,
+  ResolvedPoolOptions,
+} from './options.js'
+export { reportHealth } from './report-health.js'
+export type { PoolState, PoolStats } from './stats.js'
+export {
+  createSupervisor,
+  type Disposable,
+  type ExitDecision,
+  type Supervisor,
+  type SupervisorOptions,
+  type SupervisorState,
+} from './supervisor.js'
