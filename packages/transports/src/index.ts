@@ -18,6 +18,12 @@ export type { StreamableHttpFrontEndOptions } from './downstream/streamable-http
 export { type ForwardOptions, forward } from './forward.js'
 export type { Channel, ChannelEvents, Connector } from './protocol/channel.js'
 export { type InProcessOptions, type InProcessServer, inProcess } from './upstream/in-process.js'
+export type {
+  LeaseMode,
+  LeaseOutcome,
+  UpstreamLease,
+  UpstreamSource,
+} from './upstream/source.js'
 export { type SseOptions, sse } from './upstream/sse.js'
 export { type StreamableHttpOptions, streamableHttp } from './upstream/streamable-http.js'
 export {
