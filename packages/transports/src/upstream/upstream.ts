@@ -1,13 +1,12 @@
-import { ErrorCode, McpxError, type Notification, type RequestId } from '@mcpx/core'
+import { ErrorCode, McpxError } from '@mcpx/core'
 import type { Connector } from '../protocol/channel.js'
 import type { Params, Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION } from '../version.js'
 import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
-import { ListChangedDebouncer } from './list-changed.js'
-import { gatewayCapabilities, ownerHandlers, type Router, sharedHandlers } from './routing.js'
-import { type SendSubscription, Subscriptions } from './subscriptions.js'
-import { TaskOwners } from './task-owners.js'
+import { gatewayCapabilities, ownerHandlers, sharedHandlers } from './routing.js'
+import { SessionRoutes } from './session-routes.js'
+import type { SendSubscription } from './subscriptions.js'
 import {
   type ResolvedUpstreamOptions,
   resolveUpstreamOptions,
@@ -49,14 +48,9 @@ export class Upstream {
   readonly #options: ResolvedUpstreamOptions
   #shared: Promise<UpstreamConnection> | undefined
   #sharedReady: UpstreamConnection | undefined
-  readonly #sessions = new Set<Session>()
   readonly #leases = new Map<Session, Lease>()
   readonly #handshakes = new Map<Session, Record<string, unknown>>()
-  readonly #subscriptions: Subscriptions<Session>
-  readonly #listChanged: ListChangedDebouncer<Session>
-  readonly #tasks: TaskOwners<Session>
-  #serverRequests = 0
-  readonly #router: Router
+  readonly #routes: SessionRoutes
 
   /** Checks its arguments like {@link upstream}; throws `TypeError`. */
   constructor(name: string, connector: Connector, options: UpstreamOptions = {}) {
@@ -67,16 +61,16 @@ export class Upstream {
     this.timeout = resolved.timeout
     this.maxTotalTimeout = resolved.maxTotalTimeout
     this.#options = resolved
-    this.#subscriptions = new Subscriptions(
-      { perSession: resolved.maxSubscriptionsPerSession, total: resolved.maxSubscriptions },
-      this.#sendSubscription,
-      (line) => this.#log(line),
-    )
-    this.#listChanged = new ListChangedDebouncer(resolved.listChangedDebounce, (session, message) =>
-      this.#notify(session, message, undefined),
-    )
-    this.#tasks = new TaskOwners(MAX_TASKS)
-    this.#router = this.#makeRouter()
+    this.#routes = new SessionRoutes({
+      upstream: name,
+      maxSubscriptionsPerSession: resolved.maxSubscriptionsPerSession,
+      maxSubscriptions: resolved.maxSubscriptions,
+      listChangedDebounce: resolved.listChangedDebounce,
+      maxTasks: MAX_TASKS,
+      sendSubscription: this.#sendSubscription,
+      log: (line) => this.#log(line),
+      onSessionClose: (session) => this.#handshakes.delete(session),
+    })
   }
 
   /** Open connections (shared plus leased). */
@@ -90,14 +84,10 @@ export class Upstream {
     for (const lease of this.#leases.values()) pendingRequests += lease.ready?.pendingCount ?? 0
     return {
       connections: this.connectionCount,
-      sessions: this.#sessions.size,
       leases: this.#leases.size,
       handshakes: this.#handshakes.size,
-      ...this.#subscriptions.stats,
-      tasks: this.#tasks.size,
-      pendingListChanged: this.#listChanged.pendingCount,
+      ...this.#routes.stats,
       pendingRequests,
-      serverRequests: this.#serverRequests,
     }
   }
 
@@ -110,7 +100,7 @@ export class Upstream {
     initialize?: Record<string, unknown>,
   ): Promise<UpstreamConnection> | UpstreamConnection {
     if (this.mode === 'shared') {
-      if (session) this.#watch(session)
+      if (session) this.#routes.watch(session)
       return this.#acquireShared()
     }
     if (!session) {
@@ -123,7 +113,7 @@ export class Upstream {
     if (lease) return lease.opening
     // A replacement lease (the first one died) is opened with the client's own handshake again.
     if (initialize) this.#handshakes.set(session, initialize)
-    this.#watch(session)
+    this.#routes.watch(session)
     return this.#lease(session, this.#handshakes.get(session))
   }
 
@@ -134,16 +124,8 @@ export class Upstream {
    * it, and each `resources/updated` reaches only those sessions. A
    * per-session connection forwards both as they are (its server tracks).
    */
-  async subscription(session: Session, method: string, params: Params): Promise<Result> {
-    const uri = params?.uri
-    if (typeof uri !== 'string') {
-      throw new McpxError(ErrorCode.InvalidParams, `${method} needs a uri`)
-    }
-    if (session.closed) throw new McpxError(ErrorCode.ConnectionClosed, 'Session closed')
-    this.#watch(session)
-    if (method === SUBSCRIBE) await this.#subscriptions.subscribe(session, uri)
-    else await this.#subscriptions.unsubscribe(session, uri)
-    return {}
+  subscription(session: Session, method: string, params: Params): Promise<Result> {
+    return this.#routes.subscription(session, method, params)
   }
 
   /**
@@ -152,10 +134,7 @@ export class Upstream {
    * `session`. A per-session connection needs no table.
    */
   taskCreated(session: Session, result: unknown): void {
-    const taskId = (result as { task?: { taskId?: unknown } } | undefined)?.task?.taskId
-    if (this.mode !== 'shared' || typeof taskId !== 'string') return
-    this.#watch(session)
-    this.#tasks.record(taskId, session)
+    if (this.mode === 'shared') this.#routes.taskCreated(session, result)
   }
 
   /** Close every connection and forget every session. */
@@ -165,43 +144,27 @@ export class Upstream {
     this.#leases.clear()
     this.#shared = undefined
     this.#sharedReady = undefined
-    this.#sessions.clear()
     this.#handshakes.clear()
-    this.#subscriptions.clear()
-    this.#listChanged.clear()
-    this.#tasks.clear()
+    this.#routes.clear()
     await Promise.all(all.map(closeOnceOpen))
-  }
-
-  /** Everything kept for a session is released when it ends: one listener per session. */
-  #watch(session: Session): void {
-    if (this.#sessions.has(session)) return
-    this.#sessions.add(session)
-    session.onClose(() => {
-      this.#sessions.delete(session)
-      this.#handshakes.delete(session)
-      this.#listChanged.drop(session)
-      this.#subscriptions.drop(session)
-      this.#tasks.drop(session)
-    })
   }
 
   #acquireShared(): Promise<UpstreamConnection> | UpstreamConnection {
     if (this.#sharedReady && !this.#sharedReady.closed) return this.#sharedReady
     if (this.#shared) return this.#shared
-    const opening = this.#open(this.#defaultInitialize(true), sharedHandlers(this.#router))
+    const opening = this.#open(this.#defaultInitialize(true), sharedHandlers(this.#routes))
     this.#shared = opening
     opening.then(
       (conn) => {
         if (this.#shared !== opening) return
         this.#sharedReady = conn
         // A replacement connection takes over the subscriptions its predecessor lost.
-        this.#subscriptions.renew((method, uri) => this.#subscriptionOn(conn, method, uri))
+        this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(conn, method, uri))
         conn.onClose(() => {
           if (this.#shared !== opening) return
           this.#shared = undefined
           this.#sharedReady = undefined
-          this.#subscriptions.lost()
+          this.#routes.lostSubscriptions()
         })
       },
       () => {
@@ -242,7 +205,7 @@ export class Upstream {
     let ready: UpstreamConnection | undefined
     const opening = this.#open(
       initialize ?? this.#defaultInitialize(false),
-      ownerHandlers(this.#router, session, () => ready),
+      ownerHandlers(this.#routes, session, () => ready),
     )
     const lease: Lease = {
       opening,
@@ -284,32 +247,6 @@ export class Upstream {
       capabilities: gatewayCapabilities(shared, this.connector),
       clientInfo: this.#options.clientInfo ?? GATEWAY_INFO,
     }
-  }
-
-  #makeRouter(): Router {
-    const subscriptions = this.#subscriptions
-    return {
-      sessions: this.#sessions,
-      subscribers: (uri) => subscriptions.sessionsFor(uri),
-      taskOwner: (taskId, status) => this.#tasks.ownerOf(taskId, status),
-      listChanged: (session, message) => this.#listChanged.push(session, message),
-      notify: (session, message, related) => this.#notify(session, message, related),
-      deliver: async (session, message, related, signal) => {
-        this.#serverRequests++
-        try {
-          return (await session.toClient(message, related, signal, this.name)) ?? {}
-        } finally {
-          this.#serverRequests--
-        }
-      },
-      upstream: this.name,
-    }
-  }
-
-  #notify(session: Session, message: Notification, related: RequestId | undefined): void {
-    session.toClient(message, related, undefined, this.name).catch((error: unknown) => {
-      this.#log(`could not deliver ${message.method}: ${(error as Error).message}`)
-    })
   }
 
   #log(line: string): void {
