@@ -6,7 +6,6 @@ import {
   type Request,
   type RequestId,
 } from '@mcpx/core'
-import type { Connector } from '../protocol/channel.js'
 import type { Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
 import type { ServerMessageHandlers, UpstreamConnection } from './connection.js'
@@ -97,21 +96,4 @@ export function ownerHandlers(
       else router.notify(session, message, relatedId(related))
     },
   }
-}
-
-/**
- * The client capabilities the gateway's own handshake declares. Sampling,
- * elicitation and roots are requests a client answers: a shared connection
- * can deliver one only when its transport ties it to the client request
- * being served (`Connector.relatesRequests`), so only then does it declare
- * them; declaring them anyway makes servers offer tools that always fail
- * (issue 7, item 9). Roots changes are one client's, so a shared connection
- * never announces them.
- */
-export function gatewayCapabilities(
-  shared: boolean,
-  connector: Connector,
-): Record<string, unknown> {
-  if (!shared) return { sampling: {}, elicitation: {}, roots: { listChanged: true } }
-  return connector.relatesRequests === true ? { sampling: {}, elicitation: {}, roots: {} } : {}
 }

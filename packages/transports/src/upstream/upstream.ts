@@ -2,9 +2,9 @@ import { ErrorCode, McpxError } from '@mcpx/core'
 import type { Connector } from '../protocol/channel.js'
 import type { Params, Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
-import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION } from '../version.js'
-import { type ServerMessageHandlers, UpstreamConnection } from './connection.js'
-import { gatewayCapabilities, ownerHandlers, sharedHandlers } from './routing.js'
+import type { ServerMessageHandlers, UpstreamConnection } from './connection.js'
+import { defaultInitialize, openConnection } from './open.js'
+import { ownerHandlers, sharedHandlers } from './routing.js'
 import { SessionRoutes } from './session-routes.js'
 import type { SendSubscription } from './subscriptions.js'
 import {
@@ -152,7 +152,7 @@ export class Upstream {
   #acquireShared(): Promise<UpstreamConnection> | UpstreamConnection {
     if (this.#sharedReady && !this.#sharedReady.closed) return this.#sharedReady
     if (this.#shared) return this.#shared
-    const opening = this.#open(this.#defaultInitialize(true), sharedHandlers(this.#routes))
+    const opening = this.#open(this.#defaultInitialize('shared'), sharedHandlers(this.#routes))
     this.#shared = opening
     opening.then(
       (conn) => {
@@ -204,7 +204,7 @@ export class Upstream {
     }
     let ready: UpstreamConnection | undefined
     const opening = this.#open(
-      initialize ?? this.#defaultInitialize(false),
+      initialize ?? this.#defaultInitialize('per-session'),
       ownerHandlers(this.#routes, session, () => ready),
     )
     const lease: Lease = {
@@ -234,19 +234,15 @@ export class Upstream {
     initialize: Record<string, unknown>,
     handlers: ServerMessageHandlers,
   ): Promise<UpstreamConnection> {
-    return new UpstreamConnection(this.name, this.connector, handlers).open({
+    return openConnection(this.name, this.connector, handlers, {
       initialize,
       connectTimeout: this.#options.connectTimeout,
       log: (line) => this.#log(line),
     })
   }
 
-  #defaultInitialize(shared: boolean): Record<string, unknown> {
-    return {
-      protocolVersion: LATEST_PROTOCOL_VERSION,
-      capabilities: gatewayCapabilities(shared, this.connector),
-      clientInfo: this.#options.clientInfo ?? GATEWAY_INFO,
-    }
+  #defaultInitialize(mode: UpstreamMode): Record<string, unknown> {
+    return defaultInitialize(mode, this.connector, this.#options.clientInfo)
   }
 
   #log(line: string): void {
