@@ -47,7 +47,11 @@ export class UpstreamConnection {
     this.transport = connector.transport
     this.#channel = connector.open()
     this.#peer = new Peer(`upstream "${upstream}"`, (message) => this.#channel.send(message), {
-      request: (message, cancel, related) => handlers.request(message, cancel, related),
+      // MCP §Ping: either side may ping, and a server's ping checks the gateway's liveness, not a client's.
+      request: (message, cancel, related) =>
+        message.method === 'ping'
+          ? Promise.resolve({})
+          : handlers.request(message, cancel, related),
       // Progress for our own requests is consumed by the Peer; any other carries one of our
       // tokens for a request that already ended, which means nothing to a client.
       notification: (message, related) => {

@@ -140,6 +140,21 @@ describe('inProcess()', () => {
     expect([textOf(ra), textOf(rb)]).toEqual(['the client said: a', 'the client said: b'])
   })
 
+  it('answers a server’s ping itself, even one tied to no client request on a shared connection', async () => {
+    const server = new McpServer({ name: 'mine', version: '1.0.0' })
+    server.registerTool('ping-back', {}, async () => {
+      // No relatedRequestId: on a shared connection no client could be asked.
+      const answer = await server.server.ping()
+      return { content: [{ type: 'text', text: JSON.stringify(answer) }] }
+    })
+    const { url, up } = await gateway(inProcess(server))
+    const client = await connect(url)
+    const result = await client.callTool({ name: 'ping-back' })
+    expect(result.isError).toBeFalsy()
+    expect(textOf(result)).toBe('{}')
+    expect(up.stats.serverRequests).toBe(0)
+  })
+
   it('gives each session its own server when given a factory (per-session mode)', async () => {
     const made: McpServer[] = []
     const factory = () => {

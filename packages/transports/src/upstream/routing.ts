@@ -38,6 +38,8 @@ export interface Router {
   ): Promise<Result>
   /** The upstream's name, for errors. */
   readonly upstream: string
+  /** Diagnostics (messages no session could take). */
+  log(line: string): void
 }
 
 const UPDATED = 'notifications/resources/updated'
@@ -52,23 +54,29 @@ export function sharedHandlers(router: Router): ServerMessageHandlers {
       return router.deliver(origin.session, message, origin.id, signal)
     },
     notification: (message, related) => {
-      const origin = related as Origin | undefined
-      const idFor = (session: Session) => (session === origin?.session ? origin.id : undefined)
-      // A list change concerns everyone on the connection, even when the server sent it while serving one of them.
-      if (LIST_CHANGED.has(message.method)) {
-        for (const session of router.sessions) router.listChanged(session, message)
-      } else if (message.method === UPDATED) {
-        // MCP Resources §Subscriptions: only the sessions that subscribed to this URI.
-        const uri = message.params?.uri
-        const subscribers = typeof uri === 'string' ? [...router.subscribers(uri)] : []
-        for (const session of subscribers) router.notify(session, message, idFor(session))
-      } else if (message.method === TASK_STATUS) {
-        // MCP Tasks: a status belongs to the session that created the task, whatever request it arrives with.
-        const owner = router.taskOwner(message.params?.taskId, message.params?.status)
-        if (owner) router.notify(owner, message, idFor(owner))
-      } else if (origin?.session) router.notify(origin.session, message, origin.id)
+      routeShared(router, message, related as Origin | undefined)
     },
   }
+}
+
+/** A notification on a connection many sessions use; false when it concerns none of them. */
+function routeShared(router: Router, message: Notification, origin: Origin | undefined): boolean {
+  const idFor = (session: Session) => (session === origin?.session ? origin.id : undefined)
+  // A list change concerns everyone on the connection, even when the server sent it while serving one of them.
+  if (LIST_CHANGED.has(message.method)) {
+    for (const session of router.sessions) router.listChanged(session, message)
+  } else if (message.method === UPDATED) {
+    // MCP Resources §Subscriptions: only the sessions that subscribed to this URI.
+    const uri = message.params?.uri
+    const subscribers = typeof uri === 'string' ? [...router.subscribers(uri)] : []
+    for (const session of subscribers) router.notify(session, message, idFor(session))
+  } else if (message.method === TASK_STATUS) {
+    // MCP Tasks: a status belongs to the session that created the task, whatever request it arrives with.
+    const owner = router.taskOwner(message.params?.taskId, message.params?.status)
+    if (owner) router.notify(owner, message, idFor(owner))
+  } else if (origin?.session) router.notify(origin.session, message, origin.id)
+  else return false
+  return true
 }
 
 function unroutable(upstream: string, message: Request): McpxError {
@@ -78,22 +86,36 @@ function unroutable(upstream: string, message: Request): McpxError {
   )
 }
 
-/** Leased connection: everything goes to its one session; the relation only picks the stream. */
+/**
+ * Leased connection: everything goes to its current owner (per-session: the
+ * session, for good; per-request: whoever holds the lease now); the relation
+ * only picks the stream. With no owner (a per-request connection between
+ * leases), a request is refused and a notification is routed as on a
+ * shared connection.
+ */
 export function ownerHandlers(
   router: Router,
-  session: Session,
+  owner: () => Origin | undefined,
   connection: () => UpstreamConnection | undefined,
 ): ServerMessageHandlers {
   // stdio cannot say which request a server message belongs to; with one
-  // request in flight on the session's own connection, it is that one.
-  const relatedId = (related: unknown): RequestId | undefined =>
-    ((related ?? connection()?.soleRelated()) as Origin | undefined)?.id
+  // request in flight on the owner's connection, it is that one.
+  const relatedId = (related: unknown, current: Origin): RequestId | undefined =>
+    ((related ?? connection()?.soleRelated()) as Origin | undefined)?.id ?? current.id
   return {
-    request: (message, signal, related) =>
-      router.deliver(session, message, relatedId(related), signal),
+    request: async (message, signal, related) => {
+      const current = owner()
+      if (!current?.session) throw unroutable(router.upstream, message)
+      return router.deliver(current.session, message, relatedId(related, current), signal)
+    },
     notification: (message, related) => {
-      if (LIST_CHANGED.has(message.method)) router.listChanged(session, message)
-      else router.notify(session, message, relatedId(related))
+      const current = owner()
+      if (!current?.session) {
+        if (!routeShared(router, message, undefined)) {
+          router.log(`dropped ${message.method}: no client holds the connection`)
+        }
+      } else if (LIST_CHANGED.has(message.method)) router.listChanged(current.session, message)
+      else router.notify(current.session, message, relatedId(related, current))
     },
   }
 }

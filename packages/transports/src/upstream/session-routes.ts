@@ -138,6 +138,10 @@ export class SessionRoutes implements Router {
     this.#tasks.clear()
   }
 
+  log(line: string): void {
+    this.#log(line)
+  }
+
   subscribers(uri: string): Iterable<Session> {
     return this.#subscriptions.sessionsFor(uri)
   }

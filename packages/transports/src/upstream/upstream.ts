@@ -4,7 +4,7 @@ import type { Params, Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
 import type { ServerMessageHandlers, UpstreamConnection } from './connection.js'
 import { defaultInitialize, openConnection } from './open.js'
-import { ownerHandlers, sharedHandlers } from './routing.js'
+import { type Origin, ownerHandlers, sharedHandlers } from './routing.js'
 import { SessionRoutes } from './session-routes.js'
 import type { SendSubscription } from './subscriptions.js'
 import {
@@ -203,9 +203,14 @@ export class Upstream {
       })
     }
     let ready: UpstreamConnection | undefined
+    const owner: Origin = { session, id: undefined }
     const opening = this.#open(
       initialize ?? this.#defaultInitialize('per-session'),
-      ownerHandlers(this.#routes, session, () => ready),
+      ownerHandlers(
+        this.#routes,
+        () => owner,
+        () => ready,
+      ),
     )
     const lease: Lease = {
       opening,
