@@ -10,8 +10,9 @@ import type { Params } from './protocol/peer.js'
 import { progressTokenOf } from './protocol/progress.js'
 import { type Session, sessionKey } from './protocol/session.js'
 import { answerInitialize, type ForwardOptions } from './upstream/handshake.js'
+import type { Origin } from './upstream/routing.js'
+import type { LeaseOutcome, UpstreamSource } from './upstream/source.js'
 import { SUBSCRIPTION_METHODS } from './upstream/subscriptions.js'
-import type { Origin, Upstream } from './upstream/upstream.js'
 
 const PROGRESS = 'notifications/progress'
 
@@ -32,13 +33,15 @@ export type { ForwardOptions }
  * ```
  */
 export function forward(
-  upstreams: Upstream | readonly Upstream[],
+  upstreams: UpstreamSource | readonly UpstreamSource[],
   options: ForwardOptions = {},
 ): Terminal {
-  const list: readonly Upstream[] = Array.isArray(upstreams) ? upstreams : [upstreams as Upstream]
+  const list: readonly UpstreamSource[] = Array.isArray(upstreams)
+    ? upstreams
+    : [upstreams as UpstreamSource]
   const byName = namesOf(list)
   const fallback = list[0]!
-  const upstreamOf = (target: Target): Upstream => {
+  const upstreamOf = (target: Target): UpstreamSource => {
     const up = byName.get(target.upstream)
     if (!up)
       throw new McpxError(ErrorCode.UpstreamUnavailable, `Unknown upstream "${target.upstream}"`)
@@ -64,34 +67,46 @@ export function forward(
     const up = target ? upstreamOf(target) : fallback
     const method = target?.method ?? ctx.method
     const params = (target ? target.params : ctx.params) as Params
-    const connection = await up.acquire(session)
-    if (ctx.kind === 'notification') {
-      // A shared connection serves many clients: one client's notification
-      // (roots changed, its own progress) means nothing to the others.
-      if (up.mode === 'per-session') connection.notify(method, params)
-      return
-    }
+    // One object per request, passed as `related` too: a pool attributes server requests by it.
+    const origin: Origin = { session, id: ctx.id }
+    const pending = up.lease(origin, ctx)
+    // A ready connection is leased synchronously: no await on the hot path.
+    const lease = pending instanceof Promise ? await pending : pending
+    const { connection } = lease
+    let outcome: LeaseOutcome = 'failed'
     try {
+      if (ctx.kind === 'notification') {
+        // A shared connection serves many clients: one client's notification
+        // (roots changed, its own progress) means nothing to the others.
+        if (up.mode === 'per-session') connection.notify(method, params)
+        outcome = 'done'
+        return
+      }
       // A shared connection answers subscriptions from its table: one upstream subscription per URI.
-      if (session && up.mode === 'shared' && SUBSCRIPTION_METHODS.has(method)) {
+      if (session && up.mode !== 'per-session' && SUBSCRIPTION_METHODS.has(method)) {
         ctx.result = await up.subscription(session, method, params)
+        outcome = 'done'
         return
       }
       const result = await connection.request(method, params, {
         signal: ctx,
         timeout: up.timeout,
         maxTotalTimeout: up.maxTotalTimeout,
-        related: { session, id: ctx.id } satisfies Origin,
+        related: origin,
         onProgress:
           session && progressTokenOf(params) !== undefined
             ? relayProgress(session, ctx, params)
             : undefined,
       })
+      outcome = 'done'
       // A task-augmented request: the task's status notifications belong to this session.
       if (session && params?.task !== undefined) up.taskCreated(session, result)
       ctx.result = result
     } catch (error) {
+      outcome = outcomeOf(error, ctx.aborted)
       throw sanitize(error, up.name)
+    } finally {
+      lease.release(outcome)
     }
   }
   // `proxy.close()` closes the upstreams this terminal forwards to.
@@ -102,16 +117,27 @@ export function forward(
 }
 
 /** The upstreams by name, checked when `forward()` is called: at least one, no two of one name. */
-function namesOf(list: readonly Upstream[]): Map<string, Upstream> {
+function namesOf(list: readonly UpstreamSource[]): Map<string, UpstreamSource> {
   if (list.length === 0)
     throw new TypeError('[@mcpx/transports] forward() needs at least one upstream')
-  const byName = new Map<string, Upstream>()
+  const byName = new Map<string, UpstreamSource>()
   for (const up of list) {
     if (byName.has(up.name))
       throw new TypeError(`[@mcpx/transports] two upstreams are named "${up.name}"`)
     byName.set(up.name, up)
   }
   return byName
+}
+
+/**
+ * How a failed request leaves its connection: failed by the connection
+ * (-32010, or not a JSON-RPC error at all: it is probably gone), abandoned
+ * (timed out or cancelled: the server may still be at it), or answered with
+ * the server's own error.
+ */
+function outcomeOf(error: unknown, aborted: boolean): LeaseOutcome {
+  if (!McpxError.is(error) || error.code === ErrorCode.UpstreamUnavailable) return 'failed'
+  return error.code === ErrorCode.RequestTimeout || aborted ? 'abandoned' : 'done'
 }
 
 /**

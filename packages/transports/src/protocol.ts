@@ -23,4 +23,10 @@ export {
   type ServerMessageHandlers,
   UpstreamConnection,
 } from './upstream/connection.js'
-export type { Origin } from './upstream/upstream.js'
+export { defaultInitialize, openConnection } from './upstream/open.js'
+export { type Origin, ownerHandlers, type Router, sharedHandlers } from './upstream/routing.js'
+export {
+  SessionRoutes,
+  type SessionRoutesOptions,
+  type SessionRoutesStats,
+} from './upstream/session-routes.js'

@@ -39,11 +39,16 @@ it('exports exactly the building blocks from @mcpx/transports/protocol', () => {
     [
       "Peer",
       "Session",
+      "SessionRoutes",
       "SseDecoder",
       "UpstreamConnection",
       "WireFault",
+      "defaultInitialize",
       "httpAnswer",
+      "openConnection",
+      "ownerHandlers",
       "sessionKey",
+      "sharedHandlers",
     ]
   `)
 })

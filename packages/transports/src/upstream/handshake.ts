@@ -1,7 +1,8 @@
 import { type Context, mergeCapabilities } from '@mcpx/core'
+import type { Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
 import { GATEWAY_INFO, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../version.js'
-import type { Upstream } from './upstream.js'
+import type { UpstreamSource } from './source.js'
 
 /** Options for {@link forward}. */
 export interface ForwardOptions {
@@ -21,18 +22,18 @@ export interface ForwardOptions {
 export async function answerInitialize(
   ctx: Context,
   session: Session | undefined,
-  list: readonly Upstream[],
+  list: readonly UpstreamSource[],
   options: ForwardOptions,
 ): Promise<void> {
   const params = (ctx.params ?? {}) as Record<string, unknown>
-  const connections = await Promise.all(list.map((up) => up.acquire(session, params)))
+  const results: Result[] = await Promise.all(list.map((up) => up.handshake(session, params, ctx)))
   const requested = params.protocolVersion as string
   let version = SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
     ? requested
     : LATEST_PROTOCOL_VERSION
   // One leased upstream negotiated for this very client: speak what it speaks.
-  const own = list.length === 1 && list[0]!.mode === 'per-session' ? connections[0] : undefined
-  const upstreamVersion = own?.initializeResult.protocolVersion
+  const own = list.length === 1 && list[0]!.mode === 'per-session' ? results[0] : undefined
+  const upstreamVersion = own?.protocolVersion
   if (
     typeof upstreamVersion === 'string' &&
     SUPPORTED_PROTOCOL_VERSIONS.includes(upstreamVersion)
@@ -45,12 +46,15 @@ export async function answerInitialize(
     session.info.clientCapabilities = params.capabilities as Session['info']['clientCapabilities']
   }
   const instructions =
-    options.instructions ??
-    (list.length === 1 ? connections[0]!.initializeResult.instructions : undefined)
+    options.instructions ?? (list.length === 1 ? results[0]!.instructions : undefined)
   ctx.result = {
     protocolVersion: version,
-    capabilities: mergeCapabilities(connections.map((connection) => connection.capabilities)),
+    capabilities: mergeCapabilities(results.map(capabilitiesOf)),
     serverInfo: options.serverInfo ?? GATEWAY_INFO,
     ...(typeof instructions === 'string' ? { instructions } : {}),
   }
 }
+
+/** The server's capabilities, from its `initialize` result. */
+const capabilitiesOf = (result: Result): Record<string, unknown> =>
+  (result.capabilities as Record<string, unknown> | undefined) ?? {}

@@ -1,4 +1,4 @@
-import { ErrorCode, McpxError } from '@mcpx/core'
+import { type AbortSource, ErrorCode, McpxError } from '@mcpx/core'
 import type { Connector } from '../protocol/channel.js'
 import type { Params, Result } from '../protocol/peer.js'
 import type { Session } from '../protocol/session.js'
@@ -6,6 +6,7 @@ import type { ServerMessageHandlers, UpstreamConnection } from './connection.js'
 import { defaultInitialize, openConnection } from './open.js'
 import { type Origin, ownerHandlers, sharedHandlers } from './routing.js'
 import { SessionRoutes } from './session-routes.js'
+import type { UpstreamLease, UpstreamSource } from './source.js'
 import type { SendSubscription } from './subscriptions.js'
 import {
   type ResolvedUpstreamOptions,
@@ -29,15 +30,22 @@ const closeOnceOpen = (opening: Promise<UpstreamConnection>): Promise<void> =>
     () => {},
   )
 
+/** Nothing to give back: a connection's lifetime is the upstream's (shared) or the session's. */
+const keep = (): void => {}
+
 interface Lease {
   readonly opening: Promise<UpstreamConnection>
   readonly ready: UpstreamConnection | undefined
+  /** Made once when the connection is ready: what every request of the session leases. */
+  readonly slot: UpstreamLease | undefined
 }
 
 /**
- * One upstream MCP server and the connections to it.
+ * One upstream MCP server and the connections to it: one shared connection,
+ * or one per session. Leasing hands out the connection itself (nothing is
+ * released), so the hot path allocates nothing.
  */
-export class Upstream {
+export class Upstream implements UpstreamSource {
   readonly name: string
   readonly mode: UpstreamMode
   readonly connector: Connector
@@ -48,6 +56,8 @@ export class Upstream {
   readonly #options: ResolvedUpstreamOptions
   #shared: Promise<UpstreamConnection> | undefined
   #sharedReady: UpstreamConnection | undefined
+  /** The lease of the ready shared connection, made once: shared requests all lease it. */
+  #sharedLease: UpstreamLease | undefined
   readonly #leases = new Map<Session, Lease>()
   readonly #handshakes = new Map<Session, Record<string, unknown>>()
   readonly #routes: SessionRoutes
@@ -92,29 +102,48 @@ export class Upstream {
   }
 
   /**
-   * The connection that serves `session`: the shared one, or the session's
-   * own lease (opened with `initialize`, the client's own handshake params).
+   * The client's `initialize`: the shared connection's `initialize` result
+   * (opening it), or the session's own lease's, opened with `initialize`,
+   * the client's own handshake params (kept to reopen the lease).
    */
-  acquire(
+  async handshake(
     session: Session | undefined,
-    initialize?: Record<string, unknown>,
-  ): Promise<UpstreamConnection> | UpstreamConnection {
+    initialize: Record<string, unknown>,
+    _signal?: AbortSource,
+  ): Promise<Result> {
     if (this.mode === 'shared') {
       if (session) this.#routes.watch(session)
-      return this.#acquireShared()
+      return (await this.#acquireShared()).initializeResult
     }
-    if (!session) {
-      throw new McpxError(
-        ErrorCode.InternalError,
-        `Upstream "${this.name}" is per-session and needs a session`,
-      )
+    const lease = this.#leases.get(this.#needSession(session))
+    if (lease) return (await lease.opening).initializeResult
+    this.#handshakes.set(session!, initialize)
+    this.#routes.watch(session!)
+    return (await this.#lease(session!, initialize)).initializeResult
+  }
+
+  /**
+   * The connection for a request from `origin`: the shared one, or the
+   * session's own lease. Synchronous once it is open; `release` is a no-op.
+   */
+  lease(origin: Origin, _signal?: AbortSource): UpstreamLease | Promise<UpstreamLease> {
+    const { session } = origin
+    if (this.mode === 'shared') {
+      if (session) this.#routes.watch(session)
+      const ready = this.#sharedLease
+      if (ready && !ready.connection.closed) return ready
+      return Promise.resolve(this.#acquireShared()).then((conn) => this.#sharedLeaseOf(conn))
     }
-    const lease = this.#leases.get(session)
-    if (lease) return lease.opening
+    const lease = this.#leases.get(this.#needSession(session))
+    if (lease?.slot && !lease.slot.connection.closed) return lease.slot
+    if (lease)
+      return lease.opening.then((conn) => lease.slot ?? { connection: conn, release: keep })
     // A replacement lease (the first one died) is opened with the client's own handshake again.
-    if (initialize) this.#handshakes.set(session, initialize)
-    this.#routes.watch(session)
-    return this.#lease(session, this.#handshakes.get(session))
+    this.#routes.watch(session!)
+    return this.#lease(session!, this.#handshakes.get(session!)).then((conn) => {
+      const opened = this.#leases.get(session!)
+      return opened?.slot?.connection === conn ? opened.slot : { connection: conn, release: keep }
+    })
   }
 
   /**
@@ -137,6 +166,19 @@ export class Upstream {
     if (this.mode === 'shared') this.#routes.taskCreated(session, result)
   }
 
+  #needSession(session: Session | undefined): Session {
+    if (session) return session
+    throw new McpxError(
+      ErrorCode.InternalError,
+      `Upstream "${this.name}" is per-session and needs a session`,
+    )
+  }
+
+  #sharedLeaseOf(conn: UpstreamConnection): UpstreamLease {
+    const ready = this.#sharedLease
+    return ready?.connection === conn ? ready : { connection: conn, release: keep }
+  }
+
   /** Close every connection and forget every session. */
   async close(): Promise<void> {
     const all = [...this.#leases.values()].map((lease) => lease.opening)
@@ -144,6 +186,7 @@ export class Upstream {
     this.#leases.clear()
     this.#shared = undefined
     this.#sharedReady = undefined
+    this.#sharedLease = undefined
     this.#handshakes.clear()
     this.#routes.clear()
     await Promise.all(all.map(closeOnceOpen))
@@ -158,12 +201,14 @@ export class Upstream {
       (conn) => {
         if (this.#shared !== opening) return
         this.#sharedReady = conn
+        this.#sharedLease = { connection: conn, release: keep }
         // A replacement connection takes over the subscriptions its predecessor lost.
         this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(conn, method, uri))
         conn.onClose(() => {
           if (this.#shared !== opening) return
           this.#shared = undefined
           this.#sharedReady = undefined
+          this.#sharedLease = undefined
           this.#routes.lostSubscriptions()
         })
       },
@@ -203,6 +248,7 @@ export class Upstream {
       })
     }
     let ready: UpstreamConnection | undefined
+    let slot: UpstreamLease | undefined
     const owner: Origin = { session, id: undefined }
     const opening = this.#open(
       initialize ?? this.#defaultInitialize('per-session'),
@@ -217,6 +263,9 @@ export class Upstream {
       get ready() {
         return ready
       },
+      get slot() {
+        return slot
+      },
     }
     this.#leases.set(session, lease)
     let stopWatching = () => {}
@@ -226,6 +275,7 @@ export class Upstream {
     }
     opening.then((conn) => {
       ready = conn
+      slot = { connection: conn, release: keep }
       conn.onClose(forget)
     }, forget)
     stopWatching = session.onClose(() => {
