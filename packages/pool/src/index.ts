@@ -12,6 +12,7 @@ export type {
   ResolvedHttpHealthOptions,
   ResolvedPoolOptions,
 } from './options.js'
+export { Pool, type PoolConnectionOptions, type PoolFactoryOptions, pool } from './pool.js'
 export { reportHealth } from './report-health.js'
 export type { PoolState, PoolStats } from './stats.js'
 export {

@@ -4,7 +4,9 @@ import * as root from '../src/index.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
     [
+      "Pool",
       "createSupervisor",
+      "pool",
       "reportHealth",
     ]
   `)

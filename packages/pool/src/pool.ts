@@ -1,0 +1,425 @@
+import { type AbortSource, ErrorCode, McpxError, type UpstreamHealth } from '@mcpx/core'
+import type {
+  Connector,
+  LeaseMode,
+  LeaseOutcome,
+  UpstreamLease,
+  UpstreamSource,
+} from '@mcpx/transports'
+import {
+  defaultInitialize,
+  type Origin,
+  openConnection,
+  type Params,
+  type Result,
+  type Session,
+  SessionRoutes,
+  sharedHandlers,
+  type UpstreamConnection,
+} from '@mcpx/transports/protocol'
+import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
+import { Slot } from './slot.js'
+import type { PoolState, PoolStats } from './stats.js'
+import { createSupervisor } from './supervisor.js'
+import { WaitQueue } from './wait-queue.js'
+
+/** What a connection of the pool needs besides the pool's own policy. */
+export interface PoolConnectionOptions {
+  /** Ms a request may take before it is cancelled upstream (-32001); 0: none. @defaultValue 60_000 */
+  readonly timeout?: number
+  /** Most total ms of a request, whatever its progress; 0: none. @defaultValue 10 × `timeout` */
+  readonly maxTotalTimeout?: number
+  /** Ms to connect and finish `initialize`. @defaultValue 30_000 */
+  readonly connectTimeout?: number
+  /** `clientInfo` of the gateway's own handshake. @defaultValue `{ name: 'mcpx', version }` */
+  readonly clientInfo?: { name: string; version: string }
+  /** Core's upstream health, to write the pool's state to as writer `'pool'`. @defaultValue none */
+  readonly healthRegistry?: UpstreamHealth
+  /** Jitter's source for restarts, in `[0, 1)`. @defaultValue Math.random */
+  readonly random?: () => number
+  /** Diagnostics (stderr lines, dropped messages). @defaultValue writes to stderr */
+  readonly log?: (upstream: string, line: string) => void
+}
+
+/** Options of {@link pool}. */
+export type PoolFactoryOptions = PoolOptions & PoolConnectionOptions
+
+const SUBSCRIBE = 'resources/subscribe'
+const defaultLog = (upstream: string, line: string) => {
+  console.error(`[mcpx pool ${upstream}] ${line}`)
+}
+
+/**
+ * A pool of supervised connections to one upstream, lent to `forward()`
+ * (docs/pool-design.md §3). This pass serves mode `'shared'`: requests
+ * spread over `min`…`max` multiplexed connections, least in flight first.
+ */
+export class Pool implements UpstreamSource {
+  readonly name: string
+  readonly mode: LeaseMode
+  readonly timeout: number
+  readonly maxTotalTimeout: number
+  readonly #connector: Connector
+  readonly #options: ResolvedPoolOptions
+  readonly #connect: PoolConnectionOptions
+  readonly #maxInFlight: number
+  readonly #routes: SessionRoutes
+  readonly #slots: Slot[] = []
+  /** Ready slots, dense, rebuilt on state changes only (§3.8). */
+  #ready: Slot[] = []
+  #offset = 0
+  #inFlight = 0
+  #anchor: Slot | undefined
+  readonly #waiting = new WaitQueue<Slot>()
+  #closing: Promise<void> | undefined
+  #drained: (() => void) | undefined
+  #lastHealth: 'ready' | 'unhealthy' | undefined
+  #opened = 0
+  #acquireTimeouts = 0
+  #rejected = 0
+
+  constructor(name: string, connector: Connector, options: PoolFactoryOptions = {}) {
+    if (typeof name !== 'string' || name === '')
+      throw new TypeError('[@mcpx/pool] pool() needs a name')
+    if (!connector || typeof connector.open !== 'function')
+      throw new TypeError(`[@mcpx/pool] pool "${name}" needs a connector (stdio(), inProcess(), …)`)
+    this.#options = resolvePoolOptions(options)
+    if (this.#options.mode !== 'shared') {
+      throw new TypeError(`[@mcpx/pool] mode '${this.#options.mode}' is not implemented yet`)
+    }
+    this.name = name
+    this.mode = this.#options.mode
+    this.#connector = connector
+    this.#connect = options
+    this.#maxInFlight = this.#options.maxInFlight
+    this.timeout = options.timeout ?? 60_000
+    this.maxTotalTimeout = options.maxTotalTimeout ?? 10 * this.timeout
+    this.#routes = new SessionRoutes({
+      upstream: name,
+      maxSubscriptionsPerSession: 100,
+      maxSubscriptions: 10_000,
+      listChangedDebounce: 50,
+      maxTasks: 10_000,
+      sendSubscription: (method, uri) => this.#sendSubscription(method, uri),
+      log: (line) => this.#log(line),
+    })
+    for (let i = 0; i < this.#options.min; i++) this.#addSlot()
+  }
+
+  /**
+   * A connection for one request: the ready one with the fewest in flight,
+   * synchronously and allocation-free (the slot is the lease); else opens
+   * another (up to `max`) and waits in the bounded queue.
+   */
+  lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
+    if (origin.session) this.#routes.watch(origin.session)
+    const ready = this.#ready
+    const n = ready.length
+    if (n !== 0) {
+      let i = this.#offset + 1
+      if (i >= n) i = 0
+      this.#offset = i
+      let best = ready[i]!
+      for (let k = 1; k < n; k++) {
+        const s = ready[i + k < n ? i + k : i + k - n]!
+        if (s.inFlight < best.inFlight) best = s
+      }
+      if (best.inFlight < this.#maxInFlight) {
+        best.inFlight++
+        this.#inFlight++
+        return best
+      }
+    }
+    return this.#wait(true, signal)
+  }
+
+  /** A ready connection's `initialize` result (opening one if need be); leases nothing. */
+  async handshake(
+    session: Session | undefined,
+    _initialize: Record<string, unknown>,
+    signal: AbortSource,
+  ): Promise<Result> {
+    if (session) this.#routes.watch(session)
+    const slot = this.#ready[0] ?? (await this.#wait(false, signal))
+    return slot.connection.initializeResult
+  }
+
+  /** `resources/(un)subscribe` through the pool's table: one upstream subscription per URI, on the anchor connection. */
+  subscription(session: Session, method: string, params: Params): Promise<Result> {
+    return this.#routes.subscription(session, method, params)
+  }
+
+  taskCreated(session: Session, result: unknown): void {
+    this.#routes.taskCreated(session, result)
+  }
+
+  /** A snapshot of the pool's numbers (§3.6). */
+  stats(): PoolStats {
+    let ready = 0
+    let starting = 0
+    let backingOff = 0
+    let failed = 0
+    let inUse = 0
+    let restarts = 0
+    for (const slot of this.#slots) {
+      const kind = slot.supervisor.state.kind
+      if (kind === 'ready') ready++
+      else if (kind === 'starting') starting++
+      else if (kind === 'backing-off') backingOff++
+      else failed++
+      if (slot.inFlight > 0) inUse++
+      restarts += slot.supervisor.restarts
+    }
+    return {
+      upstream: this.name,
+      state: this.state,
+      connections: ready + starting,
+      ready,
+      starting,
+      backingOff,
+      failed,
+      inUse,
+      idle: ready - this.#ready.filter((s) => s.inFlight > 0).length,
+      spares: 0,
+      pending: this.#waiting.size,
+      inFlight: this.#inFlight,
+      quarantined: 0,
+      sessions: this.#routes.sessions.size,
+      opened: this.#opened,
+      restarts,
+      evictions: 0,
+      acquireTimeouts: this.#acquireTimeouts,
+      rejected: this.#rejected,
+    }
+  }
+
+  /** Derived from the slots' supervisors (§3.5). */
+  get state(): PoolState {
+    if (this.#closing) return this.#slots.length === 0 ? 'closed' : 'draining'
+    if (this.#ready.length > 0 || this.#slots.length === 0) return 'ready'
+    const kinds = this.#slots.map((s) => s.supervisor.state.kind)
+    if (kinds.includes('starting')) return 'starting'
+    return kinds.includes('backing-off') ? 'backing-off' : 'failed'
+  }
+
+  /**
+   * Drain (§3.7): stop leasing, reject waiters, give in-flight requests
+   * `drainTimeout` ms, then close every connection and supervisor. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#drain()
+    return this.#closing
+  }
+
+  async #drain(): Promise<void> {
+    this.#waiting.rejectAll(() => this.#error('is shutting down'))
+    if (this.#inFlight > 0 && this.#options.drainTimeout > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve
+        timer = setTimeout(resolve, this.#options.drainTimeout)
+      })
+      clearTimeout(timer)
+      this.#drained = undefined
+    }
+    const slots = this.#slots.splice(0)
+    this.#ready = []
+    this.#anchor = undefined
+    this.#routes.clear()
+    await Promise.all(
+      slots.map((slot) => {
+        slot.closing = true
+        slot.supervisor.close()
+        return slot.opening?.then(
+          (conn) => conn.close(),
+          () => {},
+        )
+      }),
+    )
+  }
+
+  #released(slot: Slot, _outcome: LeaseOutcome): void {
+    // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
+    slot.inFlight--
+    this.#inFlight--
+    if (this.#drained && this.#inFlight === 0) this.#drained()
+    const next = this.#waiting.peek()
+    if (next && slot.ready && slot.inFlight < this.#maxInFlight) this.#handOver(slot, next)
+  }
+
+  #handOver(slot: Slot, waiter: { lease: boolean; resolve(slot: Slot): void }): void {
+    if (waiter.lease) {
+      slot.inFlight++
+      this.#inFlight++
+    }
+    waiter.resolve(slot)
+  }
+
+  /** Off the hot path: fail fast, open another connection, or queue (bounded, `acquireTimeout`). */
+  #wait(lease: boolean, signal: AbortSource): Promise<Slot> {
+    if (this.#closing) throw this.#error('is shutting down')
+    const state = this.state
+    if (state === 'failed') throw this.#failedError()
+    const live = this.#slots.filter((s) => s.supervisor.state.kind !== 'failed').length
+    const opening = this.#slots.some((s) => s.supervisor.state.kind === 'starting')
+    if (!opening && live < this.#options.max) this.#addSlot()
+    if (this.#waiting.size >= this.#options.maxWaiting) {
+      this.#rejected++
+      throw new McpxError(
+        ErrorCode.Overloaded,
+        `Upstream "${this.name}" has no free connection and ${this.#options.maxWaiting} requests waiting`,
+        { data: { upstream: this.name }, headers: { 'retry-after': '1' } },
+      )
+    }
+    return this.#waiting.wait(lease, this.#options.acquireTimeout, signal, () => {
+      this.#acquireTimeouts++
+      return new McpxError(
+        ErrorCode.Overloaded,
+        `Upstream "${this.name}" timed out waiting for a connection`,
+        { data: { upstream: this.name }, headers: { 'retry-after': '1' } },
+      )
+    })
+  }
+
+  #addSlot(): void {
+    const supervisor = createSupervisor({ ...this.#options.restart, random: this.#connect.random })
+    const slot = new Slot(supervisor, (s, outcome) => this.#released(s, outcome))
+    this.#slots.push(slot)
+    supervisor.onChange((state, previous) => {
+      if (state.kind === 'starting' && previous.kind !== 'starting') this.#open(slot)
+      this.#changed()
+    })
+    this.#open(slot)
+  }
+
+  #open(slot: Slot): void {
+    if (this.#closing) return
+    slot.supervisor.started()
+    this.#opened++
+    const opening = openConnection(this.name, this.#connector, sharedHandlers(this.#routes), {
+      initialize: defaultInitialize('shared', this.#connector, this.#connect.clientInfo),
+      connectTimeout: this.#connect.connectTimeout ?? 30_000,
+      log: (line) => this.#log(line),
+    })
+    slot.opening = opening
+    opening.then(
+      (conn) => this.#up(slot, conn),
+      (error: Error) => {
+        if (slot.closing || this.#closing) return
+        this.#log(`open failed: ${error.message}`)
+        this.#down(slot)
+      },
+    )
+  }
+
+  #up(slot: Slot, conn: UpstreamConnection): void {
+    if (slot.closing || this.#closing) {
+      void conn.close()
+      return
+    }
+    slot.connection = conn
+    conn.onClose(() => {
+      if (!slot.closing && slot.connection === conn) this.#down(slot)
+    })
+    slot.supervisor.ready()
+    // Ready slots take the waiters first, oldest first, up to maxInFlight each.
+    for (let w = this.#waiting.peek(); w && slot.inFlight < this.#maxInFlight; ) {
+      this.#handOver(slot, w)
+      w = this.#waiting.peek()
+    }
+  }
+
+  /** The slot's connection failed to open or closed by itself: the supervisor decides. */
+  #down(slot: Slot): void {
+    // Its requests fail with the connection's -32010 and release as usual: inFlight drains by itself.
+    const decision = slot.supervisor.exited()
+    if (decision.action === 'stop' && this.state === 'failed') {
+      this.#waiting.rejectAll(() => this.#failedError())
+    }
+  }
+
+  /** After any supervisor change: the ready list, the subscription anchor, the health word. */
+  #changed(): void {
+    this.#ready = this.#slots.filter((s) => s.ready)
+    if (this.#anchor && !this.#anchor.ready) {
+      this.#anchor = undefined
+      this.#routes.lostSubscriptions()
+    }
+    if (!this.#anchor && this.#ready.length > 0) {
+      const anchor = this.#ready[0]!
+      this.#anchor = anchor
+      this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(anchor, method, uri))
+    }
+    this.#reportHealth()
+  }
+
+  #reportHealth(): void {
+    const health = this.#connect.healthRegistry
+    const state = this.state
+    // As reportHealth() maps one supervisor: starting says nothing (a first start is no failover).
+    const status =
+      state === 'ready'
+        ? 'ready'
+        : state === 'backing-off' || state === 'failed'
+          ? 'unhealthy'
+          : undefined
+    if (!health || status === undefined || status === this.#lastHealth) return
+    this.#lastHealth = status
+    health.report(this.name, 'pool', status)
+  }
+
+  async #sendSubscription(method: string, uri: string): Promise<void> {
+    if (method === SUBSCRIBE && !this.#anchor) {
+      await this.#wait(false, neverAborted)
+    }
+    // No anchor for an unsubscribe: the subscription died with the last connection.
+    const anchor = this.#anchor
+    if (anchor) await this.#subscriptionOn(anchor, method, uri)
+  }
+
+  #subscriptionOn(slot: Slot, method: string, uri: string): Promise<Result> {
+    const { timeout, maxTotalTimeout } = this
+    return slot.connection
+      .request(method, { uri }, { timeout, maxTotalTimeout })
+      .catch((error: unknown) => {
+        this.#log(`${method} ${uri} failed: ${(error as Error).message}`)
+        throw error
+      })
+  }
+
+  #failedError(): McpxError {
+    const { failures, windowMs } = this.#options.restart.crashLoop
+    return this.#error(
+      `keeps crashing: it exited ${failures} times within ${windowMs / 1000} s; restarts stopped`,
+      'failed',
+    )
+  }
+
+  #error(what: string, state?: string): McpxError {
+    return new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${this.name}" ${what}`, {
+      data: state ? { upstream: this.name, state } : { upstream: this.name },
+    })
+  }
+
+  #log(line: string): void {
+    ;(this.#connect.log ?? defaultLog)(this.name, line)
+  }
+}
+
+const neverAborted: AbortSource = { aborted: false, reason: undefined, onAbort: () => () => {} }
+
+/**
+ * A pool of supervised connections to one upstream, for `forward()`
+ * (docs/pool-design.md §3). Mode `'shared'` for now.
+ *
+ * @example
+ * ```ts
+ * const files = pool('files', stdio({ command: 'mcp-server-filesystem', args: ['/data'] }), {
+ *   min: 2, max: 4, acquireTimeout: 2_000,
+ * })
+ * const proxy = createProxy({ terminal: forward([files]) })
+ * ```
+ */
+export function pool(name: string, connector: Connector, options: PoolFactoryOptions = {}): Pool {
+  return new Pool(name, connector, { ...options })
+}

@@ -1,0 +1,30 @@
+import type { LeaseOutcome, UpstreamLease } from '@mcpx/transports'
+import type { UpstreamConnection } from '@mcpx/transports/protocol'
+import type { Supervisor } from './supervisor.js'
+
+/**
+ * One connection of a pool and its supervisor, made once per slot and
+ * reused as its shared-mode lease (docs/pool-design.md §3.2, §3.8): leasing
+ * allocates nothing, `release` is bound once.
+ */
+export class Slot implements UpstreamLease {
+  /** The open connection; only meaningful while `supervisor.state.kind === 'ready'`. */
+  connection!: UpstreamConnection
+  /** Requests leased on this slot and not yet released. */
+  inFlight = 0
+  /** The pool is closing this slot's connection itself: its close is no crash. */
+  closing = false
+  /** The open in progress (or done), to close it once open. */
+  opening: Promise<UpstreamConnection> | undefined
+  readonly supervisor: Supervisor
+  readonly release: (outcome: LeaseOutcome) => void
+
+  constructor(supervisor: Supervisor, release: (slot: Slot, outcome: LeaseOutcome) => void) {
+    this.supervisor = supervisor
+    this.release = (outcome) => release(this, outcome)
+  }
+
+  get ready(): boolean {
+    return this.supervisor.state.kind === 'ready'
+  }
+}
