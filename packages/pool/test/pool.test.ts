@@ -53,6 +53,14 @@ describe('pool() in shared mode behind forward()', () => {
     expect(p.stats()).toMatchObject({ inFlight: 0, inUse: 0, idle: 4, pending: 0, connections: 4 })
   })
 
+  it('opens another child up to max when every ready one has maxInFlight in flight', async () => {
+    const { proxy, pool: p } = start(['--latency', '300'], { min: 1, max: 2, maxInFlight: 1 })
+    await eventually(() => p.stats().ready === 1)
+    const pids = await Promise.all([pidOf(proxy), pidOf(proxy)])
+    expect(new Set(pids).size).toBe(2)
+    expect(p.stats()).toMatchObject({ connections: 2, ready: 2, opened: 2, pending: 0 })
+  })
+
   it('restarts a child killed with SIGKILL, serves on, and counts the restart', async () => {
     const { proxy, pool: p } = start([], {
       min: 2,
