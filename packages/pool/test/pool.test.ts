@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { createHealthRegistry, createProxy, type McpProxy } from '@mcpx/core'
 import { eventually, faultyBinPath } from '@mcpx/test-utils'
 import { forward } from '@mcpx/transports'
+import { Session } from '@mcpx/transports/protocol'
 import { stdio } from '@mcpx/transports/stdio'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Pool, type PoolFactoryOptions, pool } from '../src/index.js'
@@ -30,6 +33,12 @@ async function call(proxy: McpProxy, name: string, args: Record<string, unknown>
     method: 'tools/call',
     params: { name, arguments: args },
   }) as Promise<Record<string, any>>
+}
+
+const INITIALIZE_PARAMS = {
+  protocolVersion: '2025-06-18',
+  capabilities: {},
+  clientInfo: { name: 't', version: '1' },
 }
 
 const textOf = (response: Record<string, any>): string => response.result.content[0].text
@@ -144,22 +153,37 @@ describe('pool() in shared mode behind forward()', () => {
     expect((await call(proxy, 'pid')).error).toMatchObject({ code: -32010 })
   })
 
-  it('answers initialize from a ready child and watches the session-less client', async () => {
-    const { proxy } = start([], { min: 1 })
+  it('answers a session-less initialize from a ready child and tracks no session for it', async () => {
+    // min 0: no child until the handshake needs one, so the answer comes from one it opened.
+    const { proxy, pool: p } = start([], { min: 0, max: 1 })
+    expect(p.stats().connections).toBe(0)
     const response = (await proxy.handle({
       jsonrpc: '2.0',
       id: nextId++,
       method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 't', version: '1' },
-      },
+      params: INITIALIZE_PARAMS,
     })) as Record<string, any>
     expect(response.result.capabilities.tools).toBeDefined()
+    expect(p.stats()).toMatchObject({ opened: 1, ready: 1, sessions: 0 })
   })
 
-  it('leaves no child behind after close(), and no timer keeps it open', async () => {
+  it('watches a session that initializes through it until the session closes', async () => {
+    const { proxy, pool: p } = start([], { min: 0, max: 1 })
+    const sent: Record<string, any>[] = []
+    const session = new Session({
+      proxy,
+      info: { id: 'watched', transport: 'test' },
+      send: (message) => sent.push(message as Record<string, any>),
+    })
+    session.receive({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INITIALIZE_PARAMS })
+    await eventually(() => sent.some((m) => m.id === 1))
+    expect(sent.find((m) => m.id === 1)?.result.capabilities.tools).toBeDefined()
+    expect(p.stats()).toMatchObject({ opened: 1, ready: 1, sessions: 1 })
+    session.close()
+    expect(p.stats().sessions).toBe(0)
+  })
+
+  it('leaves no child behind after close(), and refuses requests after it', async () => {
     const { proxy, pool: p } = start([], { min: 3, max: 3 })
     await eventually(() => p.stats().ready === 3)
     const pids = new Set(await Promise.all(Array.from({ length: 9 }, () => pidOf(proxy))))
@@ -171,5 +195,44 @@ describe('pool() in shared mode behind forward()', () => {
       code: -32010,
       message: 'Upstream "faulty" is shutting down',
     })
+  })
+  it('lets a process exit on its own after close(): no timer or handle keeps it open', async () => {
+    // A fresh process, because this worker's own timers and pipes would hide a leak. Built entry (as runtime-neutral.test.ts).
+    const script = `
+      import { createProxy } from '@mcpx/core'
+      import { forward } from '@mcpx/transports'
+      import { stdio } from '@mcpx/transports/stdio'
+      import { pool } from '@mcpx/pool'
+      const p = pool('faulty', stdio({ command: process.execPath, args: [${JSON.stringify(bin)}] }), {
+        min: 3, max: 3, log: () => {},
+      })
+      const proxy = createProxy({ terminal: forward([p]) })
+      const calls = Array.from({ length: 9 }, (_, i) =>
+        proxy.handle({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'pid', arguments: {} } }))
+      const answers = await Promise.all(calls)
+      if (answers.some((a) => !a.result)) throw new Error('a call failed')
+      await proxy.close()
+      console.log('closed')
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk
+    })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const code = await Promise.race([
+      exited,
+      new Promise<'alive'>((resolve) => {
+        timer = setTimeout(resolve, 10_000, 'alive')
+      }),
+    ])
+    clearTimeout(timer)
+    if (code === 'alive') child.kill('SIGKILL')
+    expect(out.trim()).toBe('closed')
+    expect(code).toBe(0)
   })
 })
