@@ -21,6 +21,7 @@ export { SseDecoder, type SseEvent, WireFault } from './protocol/sse-decoder.js'
 export {
   type ConnectionOptions,
   type ServerMessageHandlers,
+  type StartOptions,
   UpstreamConnection,
 } from './upstream/connection.js'
 export { defaultInitialize, openConnection } from './upstream/open.js'

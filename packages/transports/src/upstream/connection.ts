@@ -17,20 +17,30 @@ export interface ServerMessageHandlers {
   notification(message: Notification, related: unknown): void
 }
 
-/** Options for {@link UpstreamConnection.open}. */
-export interface ConnectionOptions {
-  /** The `initialize` params sent to the server. */
-  initialize: Record<string, unknown>
-  /** Milliseconds allowed for the handshake. */
+/** Options for {@link UpstreamConnection.start}. */
+export interface StartOptions {
+  /** Milliseconds allowed for the channel to come up. */
   connectTimeout: number
   /** Diagnostics (stderr lines, invalid output). */
   log(line: string): void
 }
 
+/** Options for {@link UpstreamConnection.open}. */
+export interface ConnectionOptions extends StartOptions {
+  /** The `initialize` params sent to the server. */
+  initialize: Record<string, unknown>
+  /** Milliseconds allowed for the whole of it: the channel and the handshake. */
+  connectTimeout: number
+}
+
+type Stage = 'new' | 'starting' | 'started' | 'initializing' | 'initialized'
+
 /**
- * An initialized MCP client connection to one upstream server: a channel, a
- * peer that numbers and matches requests, and the server's `initialize`
- * result.
+ * An MCP client connection to one upstream server: a channel, a peer that
+ * numbers and matches requests, and the server's `initialize` result.
+ * {@link open} starts the channel and initializes; a pool keeping warm
+ * spares calls {@link start} ahead and {@link initialize} once a client's
+ * own `initialize` arrives. Each step runs once, in that order.
  */
 export class UpstreamConnection {
   readonly upstream: string
@@ -41,6 +51,8 @@ export class UpstreamConnection {
   readonly #channel: Channel
   readonly #closeListeners = new Set<(error: McpxError) => void>()
   #closeError: McpxError | undefined
+  #stage: Stage = 'new'
+  #log: (line: string) => void = () => {}
 
   constructor(upstream: string, connector: Connector, handlers: ServerMessageHandlers) {
     this.upstream = upstream
@@ -72,6 +84,15 @@ export class UpstreamConnection {
   /** Requests in flight on this connection. */
   get pendingCount(): number {
     return this.#peer.pendingCount
+  }
+
+  /**
+   * Server-initiated requests (sampling, elicitation, roots, ping) not yet
+   * answered. A per-request lease may pass the connection to another client
+   * only at 0: an answer still owed belongs to the previous one.
+   */
+  get incomingCount(): number {
+    return this.#peer.incomingCount
   }
 
   /** The `related` data of a pending request, by this connection's own id. */
@@ -107,42 +128,89 @@ export class UpstreamConnection {
     await this.#channel.close()
   }
 
-  /** Start the channel and run the MCP handshake (`initialize`, then `notifications/initialized`). */
+  /** Start the channel and run the MCP handshake (`initialize`, then `notifications/initialized`), all within one `connectTimeout`. */
   async open(options: ConnectionOptions): Promise<this> {
-    const { log } = options
+    this.#advance('new', 'starting', 'open')
+    return this.#bounded(options.connectTimeout, 'finish initialize', async () => {
+      await this.#start(options.log)
+      this.#stage = 'initializing'
+      await this.#initialize(options.initialize)
+    })
+  }
+
+  /**
+   * Bring the channel up without the MCP handshake (a stdio child spawned, a
+   * socket open): a warm spare waits here until a client's own `initialize`
+   * arrives for {@link initialize}. Until then, send it nothing but `ping`
+   * (MCP Lifecycle: the only request allowed before initialization).
+   */
+  async start(options: StartOptions): Promise<this> {
+    this.#advance('new', 'starting', 'start')
+    return this.#bounded(options.connectTimeout, 'start', () => this.#start(options.log))
+  }
+
+  /** Run the MCP handshake on a {@link start}ed connection with `params` (a client's own or the gateway's). */
+  async initialize(params: Record<string, unknown>, connectTimeout: number): Promise<this> {
+    this.#advance('started', 'initializing', 'initialize')
+    return this.#bounded(connectTimeout, 'finish initialize', () => this.#initialize(params))
+  }
+
+  #advance(from: Stage, to: Stage, method: string): void {
+    // A spare that died while it waited: the caller gets why, naming the upstream.
+    if (this.#closeError) throw this.#closeError
+    if (this.#stage !== from) {
+      throw new Error(
+        `[@mcpx/transports] UpstreamConnection.${method}() called on a connection that is ${this.#stage}`,
+      )
+    }
+    this.#stage = to
+  }
+
+  /** Run `step` under a `connectTimeout` timer; on any failure the connection ends and the error names the upstream. */
+  async #bounded(connectTimeout: number, what: string, step: () => Promise<void>): Promise<this> {
     const timer = setTimeout(
-      () => this.#end(this.#error(`did not finish initialize within ${options.connectTimeout} ms`)),
-      options.connectTimeout,
+      () => this.#end(this.#error(`did not ${what} within ${connectTimeout} ms`)),
+      connectTimeout,
     )
     try {
-      await this.#channel.start({
-        message: (raw, related) => {
-          const message = validateMessage(raw)
-          if (McpxError.is(message)) {
-            log(`dropped an invalid message: ${message.message}`)
-            return
-          }
-          this.#peer.receive(message, related)
-        },
-        fail: (id, reason, overloaded) => {
-          const code = overloaded ? ErrorCode.Overloaded : ErrorCode.UpstreamUnavailable
-          this.#peer.receive({ jsonrpc: '2.0', id, error: this.#error(reason, code).toJSON() })
-        },
-        close: (reason) => this.#end(this.#error(reason)),
-        log,
-      })
-      this.initializeResult = await this.#peer.request('initialize', options.initialize)
-      this.#peer.notify('notifications/initialized', undefined)
+      await step()
       return this
     } catch (error) {
       // The channel's own close reason (already in the gateway's words) says most.
-      const failure = this.#closeError ?? this.#handshakeError(error, log)
+      const failure = this.#closeError ?? this.#handshakeError(error, this.#log)
       this.#end(failure)
       await this.#channel.close()
       throw failure
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  async #start(log: (line: string) => void): Promise<void> {
+    this.#log = log
+    await this.#channel.start({
+      message: (raw, related) => {
+        const message = validateMessage(raw)
+        if (McpxError.is(message)) {
+          log(`dropped an invalid message: ${message.message}`)
+          return
+        }
+        this.#peer.receive(message, related)
+      },
+      fail: (id, reason, overloaded) => {
+        const code = overloaded ? ErrorCode.Overloaded : ErrorCode.UpstreamUnavailable
+        this.#peer.receive({ jsonrpc: '2.0', id, error: this.#error(reason, code).toJSON() })
+      },
+      close: (reason) => this.#end(this.#error(reason)),
+      log,
+    })
+    this.#stage = 'started'
+  }
+
+  async #initialize(params: Record<string, unknown>): Promise<void> {
+    this.initializeResult = await this.#peer.request('initialize', params)
+    this.#peer.notify('notifications/initialized', undefined)
+    this.#stage = 'initialized'
   }
 
   /** `Upstream "<name>" <reason>`: the upstream named by its configured name only, never its URL or command. */
