@@ -77,6 +77,9 @@ export class Pool implements UpstreamSource {
   #opened = 0
   #acquireTimeouts = 0
   #rejected = 0
+  #evictions = 0
+  #sweeper: ReturnType<typeof setInterval> | undefined
+  #sweepEvery = 0
 
   constructor(name: string, connector: Connector, options: PoolFactoryOptions = {}) {
     if (typeof name !== 'string' || name === '')
@@ -104,6 +107,7 @@ export class Pool implements UpstreamSource {
       log: (line) => this.#log(line),
     })
     for (let i = 0; i < this.#options.min; i++) this.#addSlot()
+    this.#startSweeper()
   }
 
   /**
@@ -161,9 +165,11 @@ export class Pool implements UpstreamSource {
     let failed = 0
     let inUse = 0
     let restarts = 0
+    let retiring = 0
     for (const slot of this.#slots) {
       const kind = slot.supervisor.state.kind
-      if (kind === 'ready') ready++
+      if (slot.retiring) retiring++
+      else if (kind === 'ready') ready++
       else if (kind === 'starting') starting++
       else if (kind === 'backing-off') backingOff++
       else failed++
@@ -173,7 +179,7 @@ export class Pool implements UpstreamSource {
     return {
       upstream: this.name,
       state: this.state,
-      connections: ready + starting,
+      connections: ready + starting + retiring,
       ready,
       starting,
       backingOff,
@@ -187,7 +193,7 @@ export class Pool implements UpstreamSource {
       sessions: this.#routes.sessions.size,
       opened: this.#opened,
       restarts,
-      evictions: 0,
+      evictions: this.#evictions,
       acquireTimeouts: this.#acquireTimeouts,
       rejected: this.#rejected,
     }
@@ -212,6 +218,8 @@ export class Pool implements UpstreamSource {
   }
 
   async #drain(): Promise<void> {
+    clearInterval(this.#sweeper)
+    this.#sweeper = undefined
     this.#waiting.rejectAll(() => this.#error('is shutting down'))
     if (this.#inFlight > 0 && this.#options.drainTimeout > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -241,8 +249,13 @@ export class Pool implements UpstreamSource {
   #released(slot: Slot, _outcome: LeaseOutcome): void {
     // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
     slot.inFlight--
+    slot.releases++
     this.#inFlight--
     if (this.#drained && this.#inFlight === 0) this.#drained()
+    if (slot.retiring) {
+      if (slot.inFlight === 0) this.#retired(slot)
+      return
+    }
     const next = this.#waiting.peek()
     if (next && slot.ready && slot.inFlight < this.#maxInFlight) this.#handOver(slot, next)
   }
@@ -318,8 +331,14 @@ export class Pool implements UpstreamSource {
       return
     }
     slot.connection = conn
+    slot.openedAt = Date.now()
+    slot.idleFor = 0
+    slot.seenReleases = slot.releases
     conn.onClose(() => {
-      if (!slot.closing && slot.connection === conn) this.#down(slot)
+      if (slot.closing || slot.connection !== conn) return
+      // A retiring connection that dies has nothing left to finish: no crash to restart.
+      if (slot.retiring) this.#retired(slot)
+      else this.#down(slot)
     })
     slot.supervisor.ready()
     // Ready slots take the waiters first, oldest first, up to maxInFlight each.
@@ -340,7 +359,7 @@ export class Pool implements UpstreamSource {
 
   /** After any supervisor change: the ready list, the subscription anchor, the health word. */
   #changed(): void {
-    this.#ready = this.#slots.filter((s) => s.ready)
+    this.#ready = this.#slots.filter((s) => s.ready && !s.retiring)
     if (this.#anchor && !this.#anchor.ready) {
       this.#anchor = undefined
       this.#routes.lostSubscriptions()
@@ -351,6 +370,70 @@ export class Pool implements UpstreamSource {
       this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(anchor, method, uri))
     }
     this.#reportHealth()
+  }
+
+  /**
+   * One `unref`'d timer per pool for `idleTimeout` and `maxLifetime`
+   * (§3.1), never a clock read on the lease path: a slot counts as idle for
+   * a sweep interval when it had nothing in flight and no release since the
+   * last sweep. Both are enforced within one interval (a quarter of the
+   * shorter limit). Without a slot that could ever be closed for either, no timer.
+   */
+  #startSweeper(): void {
+    const { idleTimeout, maxLifetime, min, max } = this.#options
+    const limits = [...(max > min ? [idleTimeout] : []), ...(maxLifetime > 0 ? [maxLifetime] : [])]
+    if (limits.length === 0) return
+    this.#sweepEvery = Math.max(10, Math.floor(Math.min(...limits) / 4))
+    this.#sweeper = setInterval(() => this.#sweep(), this.#sweepEvery)
+    if (typeof this.#sweeper === 'object') this.#sweeper.unref?.()
+  }
+
+  #sweep(): void {
+    const { idleTimeout, maxLifetime, min } = this.#options
+    const now = Date.now()
+    let live = this.#slots.filter((s) => !s.retiring && s.supervisor.state.kind !== 'failed').length
+    for (const slot of [...this.#slots]) {
+      if (!slot.ready || slot.retiring) continue
+      const quiet = slot.inFlight === 0 && slot.releases === slot.seenReleases
+      slot.idleFor = quiet ? slot.idleFor + this.#sweepEvery : 0
+      slot.seenReleases = slot.releases
+      if (maxLifetime > 0 && now - slot.openedAt >= maxLifetime) {
+        this.#retire(slot)
+        live--
+      } else if (live > min && slot.idleFor >= idleTimeout) {
+        this.#retire(slot)
+        live--
+      }
+    }
+    this.#replenish()
+  }
+
+  /** Take no new lease on `slot`; close it once its in-flight requests end (never cutting one off). */
+  #retire(slot: Slot): void {
+    slot.retiring = true
+    this.#changed()
+    if (slot.inFlight === 0) this.#retired(slot)
+  }
+
+  /** A retiring slot with nothing in flight: close its connection, count the eviction, replace it up to `min`. */
+  #retired(slot: Slot): void {
+    const i = this.#slots.indexOf(slot)
+    if (i === -1) return
+    this.#slots.splice(i, 1)
+    slot.closing = true
+    slot.supervisor.close()
+    this.#evictions++
+    void slot.connection.close()
+    this.#changed()
+    this.#replenish()
+  }
+
+  /** Open slots while fewer than `min` can take leases and fewer than `max` are open. */
+  #replenish(): void {
+    if (this.#closing) return
+    const { min, max } = this.#options
+    const open = () => this.#slots.filter((s) => s.supervisor.state.kind !== 'failed')
+    while (open().filter((s) => !s.retiring).length < min && open().length < max) this.#addSlot()
   }
 
   #reportHealth(): void {

@@ -14,6 +14,19 @@ export class Slot implements UpstreamLease {
   inFlight = 0
   /** The pool is closing this slot's connection itself: its close is no crash. */
   closing = false
+  /**
+   * Past `maxLifetime` (or idle past `idleTimeout`): takes no new lease and
+   * closes once its in-flight requests end.
+   */
+  retiring = false
+  /** When the current connection became ready (`Date.now()`), for `maxLifetime`. */
+  openedAt = 0
+  /** Releases so far; the idle sweep compares it between sweeps (the hot path reads no clock). */
+  releases = 0
+  /** `releases` at the last sweep. */
+  seenReleases = 0
+  /** Ms the idle sweep has seen this slot without a request. */
+  idleFor = 0
   /** The open in progress (or done), to close it once open. */
   opening: Promise<UpstreamConnection> | undefined
   readonly supervisor: Supervisor

@@ -17,8 +17,9 @@ export interface PoolStats {
   readonly upstream: string
   readonly state: PoolState
   // Gauges.
-  /** Connections open or opening, spares included. */
+  /** Connections open or opening, spares and retiring ones (past `maxLifetime`, finishing their requests) included. */
   readonly connections: number
+  /** Ready connections that take leases (a retiring one does not). */
   readonly ready: number
   readonly starting: number
   readonly backingOff: number
@@ -42,7 +43,7 @@ export interface PoolStats {
   readonly opened: number
   /** Starts after a child died. */
   readonly restarts: number
-  /** Connections closed by the pool for failed health checks. */
+  /** Connections the pool closed itself: idle past `idleTimeout`, older than `maxLifetime` (health checks will count here too). */
   readonly evictions: number
   /** Leases that waited `acquireTimeout` and got -32011. */
   readonly acquireTimeouts: number
