@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { sessionKey } from '../src/protocol/session.js'
 import { stdio } from '../src/stdio.js'
 import { upstream } from '../src/upstream/upstream.js'
 import { ACCEPT, fixtureStdio, type Gateway, INIT, initialize, startGateway } from './harness.js'
@@ -55,6 +56,55 @@ describe('Streamable HTTP session lifecycle', () => {
     const body = await call
     expect(performance.now() - started).toBeLessThan(1000)
     expect(body).not.toContain('"id":5')
+  })
+
+  it('answers 404 after the upstream ended the session, and ends its GET stream', async () => {
+    gateway = await startGateway(fixtureStdio(), 'per-session')
+    const up = gateway.upstream
+    // What a pool does under onConnectionLost 'end-session': the session dies with its connection.
+    gateway.proxy.use(async (ctx, next) => {
+      await next()
+      const session = ctx.get(sessionKey)
+      if (ctx.method !== 'initialize' || !session) return
+      const lease = await up.lease({ session, id: ctx.id }, ctx)
+      lease.connection.onClose(() => session.close())
+    })
+    const { sessionId } = await initialize(gateway.url)
+    const headers = {
+      'content-type': 'application/json',
+      accept: ACCEPT,
+      'mcp-session-id': sessionId,
+    }
+    const listening = await fetch(gateway.url, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId },
+    })
+    expect(listening.status).toBe(200)
+    const events = listening.body!.getReader()
+    expect(new TextDecoder().decode((await events.read()).value)).toContain(': stream open')
+
+    // The fixture exits while answering `die`: the session's one connection is gone.
+    const dying = await fetch(gateway.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 2,
+        method: 'tools/call',
+        params: { name: 'die', arguments: {} },
+      }),
+    })
+    // The POST in flight is answered (with an error), not left open.
+    expect(await dying.text()).toMatch(/"id":2,"error"/)
+    // Streamable HTTP §Session Management: the server may end a session; the client re-initializes on 404.
+    expect(await events.read()).toEqual({ done: true, value: undefined })
+    const after = await fetch(gateway.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }),
+    })
+    expect(after.status).toBe(404)
+    expect(gateway.server.handler.sessionCount).toBe(0)
   })
 })
 

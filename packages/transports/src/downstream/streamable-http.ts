@@ -187,7 +187,13 @@ export class StreamableHttpServer {
         fe.onError(new Error(`session ${id.slice(0, 6)}…: ${reason}`), { method: undefined }),
     })
     this.sessions.add(id, http)
-    http.session.onClose(() => this.sessions.forget(id, http))
+    // A session ended from below (a pool whose connection for it died) ends over HTTP too: its
+    // streams finish and its id is gone, so the next request gets 404 and the client
+    // re-initializes (Streamable HTTP §Session Management). After DELETE or expiry the table
+    // has already let go of it, and this does nothing.
+    http.session.onClose(() => {
+      if (this.sessions.get(id) === http) this.sessions.end(id)
+    })
     const stream = http.open(ex, message.id)
     stream.headers = { 'mcp-session-id': id }
     // A refused or failed initialize (auth, upstream down) leaves no session behind.
