@@ -63,7 +63,7 @@ describe('pool() in shared mode behind forward()', () => {
   })
 
   it('opens another child up to max when every ready one has maxInFlight in flight', async () => {
-    const { proxy, pool: p } = start(['--latency', '300'], { min: 1, max: 2, maxInFlight: 1 })
+    const { proxy, pool: p } = start(['--latency', '800'], { min: 1, max: 2, maxInFlight: 1 })
     await eventually(() => p.stats().ready === 1)
     const pids = await Promise.all([pidOf(proxy), pidOf(proxy)])
     expect(new Set(pids).size).toBe(2)
