@@ -10,6 +10,7 @@ import {
   defaultInitialize,
   type Origin,
   openConnection,
+  ownerHandlers,
   type Params,
   type Result,
   type Session,
@@ -51,8 +52,10 @@ const defaultLog = (upstream: string, line: string) => {
 
 /**
  * A pool of supervised connections to one upstream, lent to `forward()`
- * (docs/pool-design.md §3). This pass serves mode `'shared'`: requests
- * spread over `min`…`max` multiplexed connections, least in flight first.
+ * (docs/pool-design.md §3). Modes `'shared'` (requests spread over
+ * `min`…`max` multiplexed connections, least in flight first) and
+ * `'per-request'` (a connection held by one request at a time, so server
+ * requests on it belong to that request's session); `'per-session'` not yet.
  */
 export class Pool implements UpstreamSource {
   readonly name: string
@@ -70,6 +73,9 @@ export class Pool implements UpstreamSource {
   #offset = 0
   #inFlight = 0
   #anchor: Slot | undefined
+  readonly #perRequest: boolean
+  /** per-request: free ready slots, LIFO so the idle tail ages out under `idleTimeout` (§3.2). */
+  readonly #idle: Slot[] = []
   readonly #waiting = new WaitQueue<Slot>()
   #closing: Promise<void> | undefined
   #drained: (() => void) | undefined
@@ -87,11 +93,12 @@ export class Pool implements UpstreamSource {
     if (!connector || typeof connector.open !== 'function')
       throw new TypeError(`[@mcpx/pool] pool "${name}" needs a connector (stdio(), inProcess(), …)`)
     this.#options = resolvePoolOptions(options)
-    if (this.#options.mode !== 'shared') {
+    if (this.#options.mode === 'per-session') {
       throw new TypeError(`[@mcpx/pool] mode '${this.#options.mode}' is not implemented yet`)
     }
     this.name = name
     this.mode = this.#options.mode
+    this.#perRequest = this.mode === 'per-request'
     this.#connector = connector
     this.#connect = options
     this.#maxInFlight = this.#options.maxInFlight
@@ -117,6 +124,7 @@ export class Pool implements UpstreamSource {
    */
   lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
     if (origin.session) this.#routes.watch(origin.session)
+    if (this.#perRequest) return this.#leaseExclusive(origin, signal)
     const ready = this.#ready
     const n = ready.length
     if (n !== 0) {
@@ -189,7 +197,7 @@ export class Pool implements UpstreamSource {
       spares: 0,
       pending: this.#waiting.size,
       inFlight: this.#inFlight,
-      quarantined: 0,
+      quarantined: this.#slots.filter((s) => s.quarantine !== undefined).length,
       sessions: this.#routes.sessions.size,
       opened: this.#opened,
       restarts,
@@ -231,6 +239,8 @@ export class Pool implements UpstreamSource {
       this.#drained = undefined
     }
     const slots = this.#slots.splice(0)
+    for (const slot of slots) clearInterval(slot.quarantine)
+    this.#idle.length = 0
     this.#ready = []
     this.#anchor = undefined
     this.#routes.clear()
@@ -246,7 +256,11 @@ export class Pool implements UpstreamSource {
     )
   }
 
-  #released(slot: Slot, _outcome: LeaseOutcome): void {
+  #released(slot: Slot, outcome: LeaseOutcome): void {
+    if (this.#perRequest) {
+      this.#releasedExclusive(slot, outcome)
+      return
+    }
     // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
     slot.inFlight--
     slot.releases++
@@ -258,6 +272,90 @@ export class Pool implements UpstreamSource {
     }
     const next = this.#waiting.peek()
     if (next && slot.ready && slot.inFlight < this.#maxInFlight) this.#handOver(slot, next)
+  }
+
+  /**
+   * per-request (§3.2): the top idle slot, held for this one request; its
+   * owner is set here, before `forward` writes the request, so a server
+   * request on the connection (sampling, elicitation, roots) goes to
+   * exactly this request's session.
+   */
+  #leaseExclusive(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
+    const idle = this.#idle
+    while (idle.length > 0) {
+      const slot = idle.pop()!
+      slot.idle = false
+      if (!slot.ready || slot.retiring || slot.inFlight !== 0 || slot.quarantine) continue
+      slot.owner = origin
+      slot.inFlight = 1
+      this.#inFlight++
+      return slot
+    }
+    return this.#wait(true, signal).then((slot) => {
+      slot.owner = origin
+      return slot
+    })
+  }
+
+  /**
+   * per-request release: a slot whose request was abandoned, or whose server
+   * still waits on an answer, may still speak for its old owner (MCP
+   * Cancellation: messages may follow a cancel), so it takes no new owner
+   * until `quarantine` ms passed (abandoned) and its server requests are
+   * answered; one still busy then is retired and replaced.
+   */
+  #releasedExclusive(slot: Slot, outcome: LeaseOutcome): void {
+    slot.inFlight = 0
+    slot.owner = undefined
+    slot.releases++
+    this.#inFlight--
+    if (this.#drained && this.#inFlight === 0) this.#drained()
+    if (slot.retiring) {
+      this.#retired(slot)
+      return
+    }
+    if (!slot.ready) return
+    const busy = () => slot.connection.incomingCount > 0
+    if (outcome !== 'abandoned' && !busy()) {
+      this.#free(slot)
+      return
+    }
+    const { quarantine } = this.#options
+    const mustWait = outcome === 'abandoned' ? quarantine : 0
+    const start = Date.now()
+    const every = Math.max(5, Math.min(50, Math.floor(quarantine / 10)))
+    slot.quarantine = setInterval(() => {
+      const waited = Date.now() - start
+      if (slot.closing || !slot.ready || slot.retiring) return this.#endQuarantine(slot, false)
+      if (waited < mustWait) return
+      if (!busy()) return this.#endQuarantine(slot, true)
+      if (waited >= quarantine) {
+        this.#log(
+          `a connection still had a server request ${quarantine} ms after its request ended: replaced`,
+        )
+        this.#endQuarantine(slot, false)
+        this.#retire(slot)
+      }
+    }, every)
+    if (typeof slot.quarantine === 'object') slot.quarantine.unref?.()
+  }
+
+  #endQuarantine(slot: Slot, free: boolean): void {
+    clearInterval(slot.quarantine)
+    slot.quarantine = undefined
+    if (free) this.#free(slot)
+  }
+
+  /** per-request: a free ready slot goes straight to the oldest lease waiter, else onto the idle stack. */
+  #free(slot: Slot): void {
+    for (let w = this.#waiting.peek(); w; w = this.#waiting.peek()) {
+      this.#handOver(slot, w)
+      if (w.lease) return
+    }
+    if (!slot.idle) {
+      slot.idle = true
+      this.#idle.push(slot)
+    }
   }
 
   #handOver(slot: Slot, waiter: { lease: boolean; resolve(slot: Slot): void }): void {
@@ -309,8 +407,15 @@ export class Pool implements UpstreamSource {
     if (this.#closing) return
     slot.supervisor.started()
     this.#opened++
-    const opening = openConnection(this.name, this.#connector, sharedHandlers(this.#routes), {
-      initialize: defaultInitialize('shared', this.#connector, this.#connect.clientInfo),
+    const handlers = this.#perRequest
+      ? ownerHandlers(
+          this.#routes,
+          () => slot.owner,
+          () => slot.connection,
+        )
+      : sharedHandlers(this.#routes)
+    const opening = openConnection(this.name, this.#connector, handlers, {
+      initialize: defaultInitialize(this.mode, this.#connector, this.#connect.clientInfo),
       connectTimeout: this.#connect.connectTimeout ?? 30_000,
       log: (line) => this.#log(line),
     })
@@ -341,6 +446,10 @@ export class Pool implements UpstreamSource {
       else this.#down(slot)
     })
     slot.supervisor.ready()
+    if (this.#perRequest) {
+      this.#free(slot)
+      return
+    }
     // Ready slots take the waiters first, oldest first, up to maxInFlight each.
     for (let w = this.#waiting.peek(); w && slot.inFlight < this.#maxInFlight; ) {
       this.#handOver(slot, w)
@@ -493,7 +602,7 @@ const neverAborted: AbortSource = { aborted: false, reason: undefined, onAbort: 
 
 /**
  * A pool of supervised connections to one upstream, for `forward()`
- * (docs/pool-design.md §3). Mode `'shared'` for now.
+ * (docs/pool-design.md §3). Modes `'shared'` and `'per-request'` for now.
  *
  * @example
  * ```ts

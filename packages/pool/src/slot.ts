@@ -1,5 +1,5 @@
 import type { LeaseOutcome, UpstreamLease } from '@mcpx/transports'
-import type { UpstreamConnection } from '@mcpx/transports/protocol'
+import type { Origin, UpstreamConnection } from '@mcpx/transports/protocol'
 import type { Supervisor } from './supervisor.js'
 
 /**
@@ -27,6 +27,15 @@ export class Slot implements UpstreamLease {
   seenReleases = 0
   /** Ms the idle sweep has seen this slot without a request. */
   idleFor = 0
+  /**
+   * per-request: the request holding the slot, set before its request is
+   * written, so a server request on the connection goes to its session.
+   */
+  owner: Origin | undefined
+  /** per-request: in the pool's idle stack. */
+  idle = false
+  /** per-request: released after an abandoned request (or with a server request unanswered); no next owner yet. */
+  quarantine: ReturnType<typeof setInterval> | undefined
   /** The open in progress (or done), to close it once open. */
   opening: Promise<UpstreamConnection> | undefined
   readonly supervisor: Supervisor
