@@ -54,14 +54,16 @@ describe('idleTimeout', () => {
       min: 1,
       max: 2,
       maxInFlight: 1,
-      idleTimeout: 300,
+      // Longer than the second child may take to start under load: the first must not idle
+      // out while the second call is still waiting for it.
+      idleTimeout: 1_500,
     })
     await eventually(() => p.stats().ready === 1)
     const pids = await Promise.all([pidOf(proxy), pidOf(proxy)])
     expect(new Set(pids).size).toBe(2)
     // Just idle: not yet closed.
     expect(p.stats()).toMatchObject({ connections: 2, evictions: 0 })
-    await eventually(() => p.stats().connections === 1, 3_000)
+    await eventually(() => p.stats().connections === 1, 5_000)
     expect(p.stats()).toMatchObject({ ready: 1, evictions: 1, restarts: 0 })
     await eventually(() => pids.filter(alive).length === 1, 3_000)
     // min stays, however long it idles.
