@@ -13,6 +13,7 @@ export default defineConfig({
     'bin/catalog-http': 'src/bin/catalog-http.ts',
     'bin/faulty-stdio': 'src/bin/faulty-stdio.ts',
     'bin/faulty-http': 'src/bin/faulty-http.ts',
+    'bin/stateful-stdio': 'src/bin/stateful-stdio.ts',
   },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens.ts', redis: 'src/redis.ts' } },

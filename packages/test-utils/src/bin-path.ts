@@ -22,3 +22,8 @@ export function catalogBinPath(kind: 'stdio' | 'http'): string {
 export function faultyBinPath(kind: 'stdio' | 'http'): string {
   return fileURLToPath(new URL(`./bin/faulty-${kind}.js`, import.meta.url))
 }
+
+/** Absolute path of the built minimal stateful stdio server (no SDK: it boots fast). */
+export function statefulStdioBinPath(): string {
+  return fileURLToPath(new URL('./bin/stateful-stdio.js', import.meta.url))
+}

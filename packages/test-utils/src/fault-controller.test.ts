@@ -49,7 +49,17 @@ describe('createFaultyServer in process', () => {
     const client = await connect()
     const { tools } = await client.listTools()
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ['echo', 'faults', 'pid', 'sample', 'slow', 'stateful_get', 'stateful_set', 'stats'].sort(),
+      [
+        'client_info',
+        'echo',
+        'faults',
+        'pid',
+        'sample',
+        'slow',
+        'stateful_get',
+        'stateful_set',
+        'stats',
+      ].sort(),
     )
     expect(textOf(await echo(client, 'hello'))).toBe('hello')
     expect(textOf(await client.callTool({ name: 'pid' }))).toBe(String(process.pid))

@@ -174,6 +174,12 @@ describe.each(['stdio', 'http'] as const)('faulty-%s', (kind) => {
     expect(await pidOf(b.client)).toBe(b.proc.pid)
     expect(a.proc.pid).not.toBe(b.proc.pid)
   })
+
+  it("answers client_info with the clientInfo of the client's initialize", async () => {
+    const { client } = await connect(kind)
+    const info = JSON.parse(textOf(await client.callTool({ name: 'client_info' })))
+    expect(info).toEqual({ name: 'faulty-test', version: '1.0.0' })
+  })
 })
 
 describe('faulty-stdio', () => {

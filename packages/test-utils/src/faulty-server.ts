@@ -109,6 +109,10 @@ export function createFaultyServer(faults: FaultOptions | FaultController = {}):
 
   tool('pid', 'process.pid of this server', {}, async () => text(String(process.pid)))
 
+  tool('client_info', "The clientInfo of this server's initialize, as JSON", {}, async () =>
+    text(JSON.stringify(mcp.server.getClientVersion() ?? null)),
+  )
+
   tool(
     'stats',
     'Calls seen so far, as JSON',

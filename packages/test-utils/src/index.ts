@@ -1,4 +1,10 @@
-export { catalogBinPath, conformanceBinPath, e2eBinPath, faultyBinPath } from './bin-path.js'
+export {
+  catalogBinPath,
+  conformanceBinPath,
+  e2eBinPath,
+  faultyBinPath,
+  statefulStdioBinPath,
+} from './bin-path.js'
 export { type CatalogOptions, createCatalogServer } from './catalog-server.js'
 export type { ServerRequestMode } from './conformance-context.js'
 export {
