@@ -63,6 +63,7 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
     this.session = new Session({
       ...options,
       send: (message, related, error?: McpxError) => this.#send(message, related, error),
+      connected: () => !this.idle(),
     })
   }
 

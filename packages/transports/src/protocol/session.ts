@@ -59,6 +59,12 @@ export interface SessionOptions {
   send(message: Message, related?: RequestId, error?: McpxError): void
   /** Non-`McpxError`s thrown while answering, before -32603 goes to the client. */
   onError?(error: unknown): void
+  /**
+   * Whether the client holds a connection to the session open now. Front
+   * ends whose session is its connection (stdio, SSE, WebSocket) leave it
+   * out: always. Streamable HTTP: a GET or POST stream is open.
+   */
+  connected?(): boolean
 }
 
 /**
@@ -81,11 +87,13 @@ export class Session {
   readonly #proxy: McpProxy
   readonly #peer: Peer
   readonly #closeListeners = new Set<() => void>()
+  readonly #connected: (() => boolean) | undefined
   #closed = false
 
   constructor(options: SessionOptions) {
     this.info = options.info
     this.#proxy = options.proxy
+    this.#connected = options.connected
     this.#peer = new Peer('client', options.send, {
       request: (message, cancel, _related, meta) =>
         this.#fromClient(message, cancel, meta as MessageMeta),
@@ -101,6 +109,15 @@ export class Session {
 
   get closed(): boolean {
     return this.#closed
+  }
+
+  /**
+   * Whether the client holds a connection to this session open (a Streamable
+   * HTTP client between requests, with no GET stream, holds none): a pool
+   * ends a silent lease only when it is not.
+   */
+  get connected(): boolean {
+    return !this.#closed && (this.#connected?.() ?? true)
   }
 
   /**
