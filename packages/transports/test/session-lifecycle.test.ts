@@ -1,3 +1,4 @@
+import { eventually } from '@mcpx/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import { sessionKey } from '../src/protocol/session.js'
 import { stdio } from '../src/stdio.js'
@@ -105,6 +106,27 @@ describe('Streamable HTTP session lifecycle', () => {
     })
     expect(after.status).toBe(404)
     expect(gateway.server.handler.sessionCount).toBe(0)
+  })
+
+  it('says a session is connected while its GET stream is open, and not once it closed', async () => {
+    gateway = await startGateway(fixtureStdio(), 'per-session')
+    let session: { connected: boolean } | undefined
+    gateway.proxy.use(async (ctx, next) => {
+      session ??= ctx.get(sessionKey)
+      await next()
+    })
+    const { sessionId } = await initialize(gateway.url)
+    expect(session?.connected).toBe(false)
+    const abort = new AbortController()
+    const listening = await fetch(gateway.url, {
+      method: 'GET',
+      headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId },
+      signal: abort.signal,
+    })
+    expect(listening.status).toBe(200)
+    expect(session?.connected).toBe(true)
+    abort.abort()
+    await eventually(() => session?.connected === false)
   })
 })
 
