@@ -59,7 +59,11 @@ interface CommonPoolOptions {
   readonly maxLifetime?: number
   /** Ms a lease may wait for a connection; then -32011 naming the upstream. Keep it below the request timeout. @defaultValue 10_000 */
   readonly acquireTimeout?: number
-  /** Leases waiting at once; past it the next fails at once (-32011, no queueing); 0: never wait. @defaultValue 64 */
+  /**
+   * Leases waiting at once for a connection to free up (beyond those a
+   * connection being opened for them will take); past it the next fails at
+   * once (-32011, no queueing); 0: never wait for a busy connection. @defaultValue 64
+   */
   readonly maxWaiting?: number
   /** On `close()`: ms in-flight leases get before their connections close. @defaultValue 10_000 */
   readonly drainTimeout?: number

@@ -13,12 +13,14 @@ import {
   ownerHandlers,
   type Params,
   type Result,
+  type ServerMessageHandlers,
   type Session,
   SessionRoutes,
   sharedHandlers,
-  type UpstreamConnection,
+  UpstreamConnection,
 } from '@mcpx/transports/protocol'
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
+import { SessionLeases } from './session-leases.js'
 import { Slot } from './slot.js'
 import type { PoolState, PoolStats } from './stats.js'
 import { createSupervisor } from './supervisor.js'
@@ -66,6 +68,7 @@ export class Pool implements UpstreamSource {
   readonly #options: ResolvedPoolOptions
   readonly #connect: PoolConnectionOptions
   readonly #maxInFlight: number
+  readonly #connectTimeout: number
   readonly #routes: SessionRoutes
   readonly #slots: Slot[] = []
   /** Ready slots, dense, rebuilt on state changes only (§3.8). */
@@ -74,6 +77,8 @@ export class Pool implements UpstreamSource {
   #inFlight = 0
   #anchor: Slot | undefined
   readonly #perRequest: boolean
+  /** per-session: the sessions' leases; the pool's own slots are then the warm spares. */
+  readonly #sessions: SessionLeases | undefined
   /** per-request: free ready slots, LIFO so the idle tail ages out under `idleTimeout` (§3.2). */
   readonly #idle: Slot[] = []
   readonly #waiting = new WaitQueue<Slot>()
@@ -84,6 +89,8 @@ export class Pool implements UpstreamSource {
   #acquireTimeouts = 0
   #rejected = 0
   #evictions = 0
+  /** Restarts of slots no longer in `#slots` (leased, retired), so the counter only grows. */
+  #pastRestarts = 0
   #sweeper: ReturnType<typeof setInterval> | undefined
   #sweepEvery = 0
 
@@ -93,15 +100,13 @@ export class Pool implements UpstreamSource {
     if (!connector || typeof connector.open !== 'function')
       throw new TypeError(`[@mcpx/pool] pool "${name}" needs a connector (stdio(), inProcess(), …)`)
     this.#options = resolvePoolOptions(options)
-    if (this.#options.mode === 'per-session') {
-      throw new TypeError(`[@mcpx/pool] mode '${this.#options.mode}' is not implemented yet`)
-    }
     this.name = name
     this.mode = this.#options.mode
     this.#perRequest = this.mode === 'per-request'
     this.#connector = connector
     this.#connect = options
     this.#maxInFlight = this.#options.maxInFlight
+    this.#connectTimeout = options.connectTimeout ?? 30_000
     this.timeout = options.timeout ?? 60_000
     this.maxTotalTimeout = options.maxTotalTimeout ?? 10 * this.timeout
     this.#routes = new SessionRoutes({
@@ -112,8 +117,23 @@ export class Pool implements UpstreamSource {
       maxTasks: 10_000,
       sendSubscription: (method, uri) => this.#sendSubscription(method, uri),
       log: (line) => this.#log(line),
+      onSessionClose: (session) => this.#sessions?.sessionClosed(session),
     })
-    for (let i = 0; i < this.#options.min; i++) this.#addSlot()
+    this.#sessions =
+      this.mode === 'per-session'
+        ? new SessionLeases({
+            name,
+            onConnectionLost: this.#options.onConnectionLost,
+            leaseIdleTimeout: this.#options.leaseIdleTimeout,
+            connectTimeout: this.#connectTimeout,
+            defaultInitialize: defaultInitialize('per-session', connector, options.clientInfo),
+            spare: (signal) => this.#spare(signal),
+            counted: (delta) => this.#count(delta),
+            ended: () => this.#replenish(),
+            log: (line) => this.#log(line),
+          })
+        : undefined
+    this.#replenish()
     this.#startSweeper()
   }
 
@@ -124,6 +144,7 @@ export class Pool implements UpstreamSource {
    */
   lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
     if (origin.session) this.#routes.watch(origin.session)
+    if (this.#sessions) return this.#sessions.lease(origin, signal)
     if (this.#perRequest) return this.#leaseExclusive(origin, signal)
     const ready = this.#ready
     const n = ready.length
@@ -145,13 +166,21 @@ export class Pool implements UpstreamSource {
     return this.#wait(true, signal)
   }
 
-  /** A ready connection's `initialize` result (opening one if need be); leases nothing. */
+  /**
+   * The client's `initialize`. per-session: the session's lease, a warm spare
+   * initialized with `initialize` (the client's own). Otherwise a ready
+   * connection's `initialize` result (opening one if need be), leasing nothing.
+   */
   async handshake(
     session: Session | undefined,
-    _initialize: Record<string, unknown>,
+    initialize: Record<string, unknown>,
     signal: AbortSource,
   ): Promise<Result> {
     if (session) this.#routes.watch(session)
+    if (this.#sessions) {
+      if (this.#closing) throw this.#error('is shutting down')
+      return this.#sessions.handshake(session, initialize, signal)
+    }
     const slot = this.#ready[0] ?? (await this.#wait(false, signal))
     return slot.connection.initializeResult
   }
@@ -162,7 +191,8 @@ export class Pool implements UpstreamSource {
   }
 
   taskCreated(session: Session, result: unknown): void {
-    this.#routes.taskCreated(session, result)
+    // A per-session connection's task statuses go to its one session anyway.
+    if (!this.#sessions) this.#routes.taskCreated(session, result)
   }
 
   /** A snapshot of the pool's numbers (§3.6). */
@@ -172,7 +202,7 @@ export class Pool implements UpstreamSource {
     let backingOff = 0
     let failed = 0
     let inUse = 0
-    let restarts = 0
+    let restarts = this.#pastRestarts
     let retiring = 0
     for (const slot of this.#slots) {
       const kind = slot.supervisor.state.kind
@@ -184,17 +214,20 @@ export class Pool implements UpstreamSource {
       if (slot.inFlight > 0) inUse++
       restarts += slot.supervisor.restarts
     }
+    const idle = ready - this.#ready.filter((s) => s.inFlight > 0).length
+    // per-session: the pool's own slots are the spares; each lease is a connection in use.
+    const leased = this.#leased
     return {
       upstream: this.name,
       state: this.state,
-      connections: ready + starting + retiring,
-      ready,
+      connections: ready + starting + retiring + leased,
+      ready: ready + leased,
       starting,
       backingOff,
       failed,
-      inUse,
-      idle: ready - this.#ready.filter((s) => s.inFlight > 0).length,
-      spares: 0,
+      inUse: inUse + leased,
+      idle,
+      spares: this.#sessions ? idle : 0,
       pending: this.#waiting.size,
       inFlight: this.#inFlight,
       quarantined: this.#slots.filter((s) => s.quarantine !== undefined).length,
@@ -244,8 +277,9 @@ export class Pool implements UpstreamSource {
     this.#ready = []
     this.#anchor = undefined
     this.#routes.clear()
-    await Promise.all(
-      slots.map((slot) => {
+    await Promise.all([
+      this.#sessions?.closeAll(),
+      ...slots.map((slot) => {
         slot.closing = true
         slot.supervisor.close()
         return slot.opening?.then(
@@ -253,10 +287,14 @@ export class Pool implements UpstreamSource {
           () => {},
         )
       }),
-    )
+    ])
   }
 
   #released(slot: Slot, outcome: LeaseOutcome): void {
+    if (this.#sessions) {
+      this.#sessions.released(slot, outcome)
+      return
+    }
     if (this.#perRequest) {
       this.#releasedExclusive(slot, outcome)
       return
@@ -264,8 +302,7 @@ export class Pool implements UpstreamSource {
     // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
     slot.inFlight--
     slot.releases++
-    this.#inFlight--
-    if (this.#drained && this.#inFlight === 0) this.#drained()
+    this.#count(-1)
     if (slot.retiring) {
       if (slot.inFlight === 0) this.#retired(slot)
       return
@@ -308,8 +345,7 @@ export class Pool implements UpstreamSource {
     slot.inFlight = 0
     slot.owner = undefined
     slot.releases++
-    this.#inFlight--
-    if (this.#drained && this.#inFlight === 0) this.#drained()
+    this.#count(-1)
     if (slot.retiring) {
       this.#retired(slot)
       return
@@ -358,6 +394,31 @@ export class Pool implements UpstreamSource {
     }
   }
 
+  #count(delta: number): void {
+    this.#inFlight += delta
+    if (this.#drained && this.#inFlight === 0) this.#drained()
+  }
+
+  /**
+   * per-session: a started spare for a session's lease, out of the pool's
+   * supervision from now on (its death is the lease's, §3.3): a ready one at
+   * once, else the first to start (one opens if `max` allows).
+   */
+  #spare(signal: AbortSource): Slot | Promise<Slot> {
+    const spare = this.#ready[0]
+    if (!spare) return this.#wait(false, signal)
+    this.#detach(spare)
+    return spare
+  }
+
+  #detach(slot: Slot): void {
+    this.#slots.splice(this.#slots.indexOf(slot), 1)
+    this.#pastRestarts += slot.supervisor.restarts
+    slot.supervisor.close()
+    this.#changed()
+    this.#replenish()
+  }
+
   #handOver(slot: Slot, waiter: { lease: boolean; resolve(slot: Slot): void }): void {
     if (waiter.lease) {
       slot.inFlight++
@@ -372,9 +433,16 @@ export class Pool implements UpstreamSource {
     const state = this.state
     if (state === 'failed') throw this.#failedError()
     const live = this.#slots.filter((s) => s.supervisor.state.kind !== 'failed').length
-    const opening = this.#slots.some((s) => s.supervisor.state.kind === 'starting')
-    if (!opening && live < this.#options.max) this.#addSlot()
-    if (this.#waiting.size >= this.#options.maxWaiting) {
+    const starting = this.#slots.filter((s) => s.supervisor.state.kind === 'starting').length
+    // A starting shared connection will serve maxInFlight waiters; a per-request or per-session one, one.
+    const serves = this.#sessions || this.#perRequest ? 1 : this.#maxInFlight
+    let opening = starting * serves
+    if (opening <= this.#waiting.size && live + this.#leased < this.#options.max) {
+      this.#addSlot()
+      opening += serves
+    }
+    // maxWaiting bounds the leases queued beyond those the connections opening now will take.
+    if (this.#waiting.size >= opening + this.#options.maxWaiting) {
       this.#rejected++
       throw new McpxError(
         ErrorCode.Overloaded,
@@ -407,18 +475,37 @@ export class Pool implements UpstreamSource {
     if (this.#closing) return
     slot.supervisor.started()
     this.#opened++
-    const handlers = this.#perRequest
-      ? ownerHandlers(
+    const log = (line: string) => this.#log(line)
+    const connectTimeout = this.#connectTimeout
+    let opening: Promise<UpstreamConnection>
+    if (this.#sessions) {
+      // A warm spare: started (the spawn and the runtime's boot paid ahead); the lease's client initializes it.
+      const handlers = active(
+        slot,
+        ownerHandlers(
           this.#routes,
           () => slot.owner,
           () => slot.connection,
-        )
-      : sharedHandlers(this.#routes)
-    const opening = openConnection(this.name, this.#connector, handlers, {
-      initialize: defaultInitialize(this.mode, this.#connector, this.#connect.clientInfo),
-      connectTimeout: this.#connect.connectTimeout ?? 30_000,
-      log: (line) => this.#log(line),
-    })
+        ),
+      )
+      opening = new UpstreamConnection(this.name, this.#connector, handlers).start({
+        connectTimeout,
+        log,
+      })
+    } else {
+      const handlers = this.#perRequest
+        ? ownerHandlers(
+            this.#routes,
+            () => slot.owner,
+            () => slot.connection,
+          )
+        : sharedHandlers(this.#routes)
+      opening = openConnection(this.name, this.#connector, handlers, {
+        initialize: defaultInitialize(this.mode, this.#connector, this.#connect.clientInfo),
+        connectTimeout,
+        log,
+      })
+    }
     slot.opening = opening
     opening.then(
       (conn) => this.#up(slot, conn),
@@ -441,11 +528,21 @@ export class Pool implements UpstreamSource {
     slot.seenReleases = slot.releases
     conn.onClose(() => {
       if (slot.closing || slot.connection !== conn) return
+      // A leased per-session connection is its session's: the lease policy decides, not the supervisor.
+      if (slot.owner && this.#sessions) this.#sessions.lost(slot)
       // A retiring connection that dies has nothing left to finish: no crash to restart.
-      if (slot.retiring) this.#retired(slot)
+      else if (slot.retiring) this.#retired(slot)
       else this.#down(slot)
     })
     slot.supervisor.ready()
+    if (this.#sessions) {
+      const waiter = this.#waiting.peek()
+      if (waiter) {
+        this.#detach(slot)
+        waiter.resolve(slot)
+      }
+      return
+    }
     if (this.#perRequest) {
       this.#free(slot)
       return
@@ -489,8 +586,13 @@ export class Pool implements UpstreamSource {
    * shorter limit). Without a slot that could ever be closed for either, no timer.
    */
   #startSweeper(): void {
-    const { idleTimeout, maxLifetime, min, max } = this.#options
-    const limits = [...(max > min ? [idleTimeout] : []), ...(maxLifetime > 0 ? [maxLifetime] : [])]
+    const { idleTimeout, maxLifetime, min, max, leaseIdleTimeout } = this.#options
+    const limits: number[] = []
+    // per-session: the pool's own slots are the spares, kept whatever the traffic; leases may idle out.
+    if (this.#sessions) {
+      if (leaseIdleTimeout > 0) limits.push(leaseIdleTimeout)
+    } else if (max > min) limits.push(idleTimeout)
+    if (maxLifetime > 0) limits.push(maxLifetime)
     if (limits.length === 0) return
     this.#sweepEvery = Math.max(10, Math.floor(Math.min(...limits) / 4))
     this.#sweeper = setInterval(() => this.#sweep(), this.#sweepEvery)
@@ -509,11 +611,12 @@ export class Pool implements UpstreamSource {
       if (maxLifetime > 0 && now - slot.openedAt >= maxLifetime) {
         this.#retire(slot)
         live--
-      } else if (live > min && slot.idleFor >= idleTimeout) {
+      } else if (!this.#sessions && live > min && slot.idleFor >= idleTimeout) {
         this.#retire(slot)
         live--
       }
     }
+    this.#sessions?.sweep(this.#sweepEvery)
     this.#replenish()
   }
 
@@ -530,6 +633,7 @@ export class Pool implements UpstreamSource {
     if (i === -1) return
     this.#slots.splice(i, 1)
     slot.closing = true
+    this.#pastRestarts += slot.supervisor.restarts
     slot.supervisor.close()
     this.#evictions++
     void slot.connection.close()
@@ -538,11 +642,25 @@ export class Pool implements UpstreamSource {
   }
 
   /** Open slots while fewer than `min` can take leases and fewer than `max` are open. */
+  /**
+   * Open slots while fewer than `min` can take leases (per-session: fewer
+   * than `spares` spares, or than `min` with the leases counted) and fewer
+   * than `max` are open.
+   */
   #replenish(): void {
     if (this.#closing) return
-    const { min, max } = this.#options
+    const { min, max, spares } = this.#options
+    const leased = this.#leased
+    const wanted = this.#sessions ? Math.max(spares, min - leased) : min
     const open = () => this.#slots.filter((s) => s.supervisor.state.kind !== 'failed')
-    while (open().filter((s) => !s.retiring).length < min && open().length < max) this.#addSlot()
+    while (open().filter((s) => !s.retiring).length < wanted && open().length + leased < max) {
+      this.#addSlot()
+    }
+  }
+
+  /** per-session: connections leased to sessions (outside `#slots`, counted towards `max`). */
+  get #leased(): number {
+    return this.#sessions?.size ?? 0
   }
 
   #reportHealth(): void {
@@ -599,6 +717,20 @@ export class Pool implements UpstreamSource {
 }
 
 const neverAborted: AbortSource = { aborted: false, reason: undefined, onAbort: () => () => {} }
+
+/** A lease's server requests and notifications are traffic too (per-session `leaseIdleTimeout`). */
+function active(slot: Slot, handlers: ServerMessageHandlers): ServerMessageHandlers {
+  return {
+    request: (message, signal, related) => {
+      slot.releases++
+      return handlers.request(message, signal, related)
+    },
+    notification: (message, related) => {
+      slot.releases++
+      handlers.notification(message, related)
+    },
+  }
+}
 
 /**
  * A pool of supervised connections to one upstream, for `forward()`
