@@ -88,3 +88,9 @@ export {
   type ProxyOptions,
   type Terminal,
 } from './proxy.js'
+export {
+  createStatsRegistry,
+  type StatKind,
+  type StatsRegistry,
+  type StatsSource,
+} from './stats.js'

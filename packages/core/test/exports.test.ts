@@ -14,6 +14,7 @@ it('exports exactly the public API', () => {
       "createHealthRegistry",
       "createKey",
       "createProxy",
+      "createStatsRegistry",
       "errorResponse",
       "fromSignal",
       "idOf",
