@@ -15,6 +15,7 @@ export type {
 export { Pool, type PoolConnectionOptions, type PoolFactoryOptions, pool } from './pool.js'
 export { reportHealth } from './report-health.js'
 export type { PoolState, PoolStats } from './stats.js'
+export { poolStatsSource } from './stats-source.js'
 export {
   createSupervisor,
   type Disposable,

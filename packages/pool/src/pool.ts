@@ -1,4 +1,10 @@
-import { type AbortSource, ErrorCode, McpxError, type UpstreamHealth } from '@mcpx/core'
+import {
+  type AbortSource,
+  ErrorCode,
+  McpxError,
+  type StatsRegistry,
+  type UpstreamHealth,
+} from '@mcpx/core'
 import type {
   Connector,
   LeaseMode,
@@ -20,11 +26,13 @@ import {
   UpstreamConnection,
 } from '@mcpx/transports/protocol'
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
+import { RequestLeases } from './request-leases.js'
 import { SessionLeases } from './session-leases.js'
 import { Slot } from './slot.js'
 import type { PoolState, PoolStats } from './stats.js'
+import { poolStatsSource } from './stats-source.js'
 import { createSupervisor } from './supervisor.js'
-import { WaitQueue } from './wait-queue.js'
+import { type Waiter, WaitQueue } from './wait-queue.js'
 
 /** What a connection of the pool needs besides the pool's own policy. */
 export interface PoolConnectionOptions {
@@ -38,6 +46,8 @@ export interface PoolConnectionOptions {
   readonly clientInfo?: { name: string; version: string }
   /** Core's upstream health, to write the pool's state to as writer `'pool'`. @defaultValue none */
   readonly healthRegistry?: UpstreamHealth
+  /** Core's stats registry, to register the pool's numbers with (kind `'pool'`, until `close()`). @defaultValue none */
+  readonly statsRegistry?: StatsRegistry
   /** Jitter's source for restarts, in `[0, 1)`. @defaultValue Math.random */
   readonly random?: () => number
   /** Diagnostics (stderr lines, dropped messages). @defaultValue writes to stderr */
@@ -79,8 +89,8 @@ export class Pool implements UpstreamSource {
   readonly #perRequest: boolean
   /** per-session: the sessions' leases; the pool's own slots are then the warm spares. */
   readonly #sessions: SessionLeases | undefined
-  /** per-request: free ready slots, LIFO so the idle tail ages out under `idleTimeout` (§3.2). */
-  readonly #idle: Slot[] = []
+  /** per-request: the exclusive leases and their idle stack. */
+  readonly #requests: RequestLeases | undefined
   readonly #waiting = new WaitQueue<Slot>()
   #closing: Promise<void> | undefined
   #drained: (() => void) | undefined
@@ -92,6 +102,7 @@ export class Pool implements UpstreamSource {
   /** Restarts of slots no longer in `#slots` (leased, retired), so the counter only grows. */
   #pastRestarts = 0
   #sweeper: ReturnType<typeof setInterval> | undefined
+  readonly #unregister: (() => void) | undefined
   #sweepEvery = 0
 
   constructor(name: string, connector: Connector, options: PoolFactoryOptions = {}) {
@@ -119,6 +130,18 @@ export class Pool implements UpstreamSource {
       log: (line) => this.#log(line),
       onSessionClose: (session) => this.#sessions?.sessionClosed(session),
     })
+    this.#requests = this.#perRequest
+      ? new RequestLeases({
+          quarantine: this.#options.quarantine,
+          wait: (signal) => this.#wait(true, signal),
+          nextWaiter: () => this.#waiting.peek(),
+          handOver: (slot, waiter) => this.#handOver(slot, waiter),
+          counted: (delta) => this.#count(delta),
+          retire: (slot) => this.#retire(slot),
+          retired: (slot) => this.#retired(slot),
+          log: (line) => this.#log(line),
+        })
+      : undefined
     this.#sessions =
       this.mode === 'per-session'
         ? new SessionLeases({
@@ -135,6 +158,7 @@ export class Pool implements UpstreamSource {
         : undefined
     this.#replenish()
     this.#startSweeper()
+    this.#unregister = options.statsRegistry?.add(poolStatsSource(this))
   }
 
   /**
@@ -145,7 +169,7 @@ export class Pool implements UpstreamSource {
   lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
     if (origin.session) this.#routes.watch(origin.session)
     if (this.#sessions) return this.#sessions.lease(origin, signal)
-    if (this.#perRequest) return this.#leaseExclusive(origin, signal)
+    if (this.#requests) return this.#requests.lease(origin, signal)
     const ready = this.#ready
     const n = ready.length
     if (n !== 0) {
@@ -259,6 +283,7 @@ export class Pool implements UpstreamSource {
   }
 
   async #drain(): Promise<void> {
+    this.#unregister?.()
     clearInterval(this.#sweeper)
     this.#sweeper = undefined
     this.#waiting.rejectAll(() => this.#error('is shutting down'))
@@ -273,7 +298,7 @@ export class Pool implements UpstreamSource {
     }
     const slots = this.#slots.splice(0)
     for (const slot of slots) clearInterval(slot.quarantine)
-    this.#idle.length = 0
+    this.#requests?.clear()
     this.#ready = []
     this.#anchor = undefined
     this.#routes.clear()
@@ -295,8 +320,8 @@ export class Pool implements UpstreamSource {
       this.#sessions.released(slot, outcome)
       return
     }
-    if (this.#perRequest) {
-      this.#releasedExclusive(slot, outcome)
+    if (this.#requests) {
+      this.#requests.released(slot, outcome)
       return
     }
     // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
@@ -309,89 +334,6 @@ export class Pool implements UpstreamSource {
     }
     const next = this.#waiting.peek()
     if (next && slot.ready && slot.inFlight < this.#maxInFlight) this.#handOver(slot, next)
-  }
-
-  /**
-   * per-request (§3.2): the top idle slot, held for this one request; its
-   * owner is set here, before `forward` writes the request, so a server
-   * request on the connection (sampling, elicitation, roots) goes to
-   * exactly this request's session.
-   */
-  #leaseExclusive(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
-    const idle = this.#idle
-    while (idle.length > 0) {
-      const slot = idle.pop()!
-      slot.idle = false
-      if (!slot.ready || slot.retiring || slot.inFlight !== 0 || slot.quarantine) continue
-      slot.owner = origin
-      slot.inFlight = 1
-      this.#inFlight++
-      return slot
-    }
-    return this.#wait(true, signal).then((slot) => {
-      slot.owner = origin
-      return slot
-    })
-  }
-
-  /**
-   * per-request release: a slot whose request was abandoned, or whose server
-   * still waits on an answer, may still speak for its old owner (MCP
-   * Cancellation: messages may follow a cancel), so it takes no new owner
-   * until `quarantine` ms passed (abandoned) and its server requests are
-   * answered; one still busy then is retired and replaced.
-   */
-  #releasedExclusive(slot: Slot, outcome: LeaseOutcome): void {
-    slot.inFlight = 0
-    slot.owner = undefined
-    slot.releases++
-    this.#count(-1)
-    if (slot.retiring) {
-      this.#retired(slot)
-      return
-    }
-    if (!slot.ready) return
-    const busy = () => slot.connection.incomingCount > 0
-    if (outcome !== 'abandoned' && !busy()) {
-      this.#free(slot)
-      return
-    }
-    const { quarantine } = this.#options
-    const mustWait = outcome === 'abandoned' ? quarantine : 0
-    const start = Date.now()
-    const every = Math.max(5, Math.min(50, Math.floor(quarantine / 10)))
-    slot.quarantine = setInterval(() => {
-      const waited = Date.now() - start
-      if (slot.closing || !slot.ready || slot.retiring) return this.#endQuarantine(slot, false)
-      if (waited < mustWait) return
-      if (!busy()) return this.#endQuarantine(slot, true)
-      if (waited >= quarantine) {
-        this.#log(
-          `a connection still had a server request ${quarantine} ms after its request ended: replaced`,
-        )
-        this.#endQuarantine(slot, false)
-        this.#retire(slot)
-      }
-    }, every)
-    if (typeof slot.quarantine === 'object') slot.quarantine.unref?.()
-  }
-
-  #endQuarantine(slot: Slot, free: boolean): void {
-    clearInterval(slot.quarantine)
-    slot.quarantine = undefined
-    if (free) this.#free(slot)
-  }
-
-  /** per-request: a free ready slot goes straight to the oldest lease waiter, else onto the idle stack. */
-  #free(slot: Slot): void {
-    for (let w = this.#waiting.peek(); w; w = this.#waiting.peek()) {
-      this.#handOver(slot, w)
-      if (w.lease) return
-    }
-    if (!slot.idle) {
-      slot.idle = true
-      this.#idle.push(slot)
-    }
   }
 
   #count(delta: number): void {
@@ -419,7 +361,7 @@ export class Pool implements UpstreamSource {
     this.#replenish()
   }
 
-  #handOver(slot: Slot, waiter: { lease: boolean; resolve(slot: Slot): void }): void {
+  #handOver(slot: Slot, waiter: Waiter<Slot>): void {
     if (waiter.lease) {
       slot.inFlight++
       this.#inFlight++
@@ -543,8 +485,8 @@ export class Pool implements UpstreamSource {
       }
       return
     }
-    if (this.#perRequest) {
-      this.#free(slot)
+    if (this.#requests) {
+      this.#requests.free(slot)
       return
     }
     // Ready slots take the waiters first, oldest first, up to maxInFlight each.

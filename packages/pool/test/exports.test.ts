@@ -7,6 +7,7 @@ it('exports exactly the public API', () => {
       "Pool",
       "createSupervisor",
       "pool",
+      "poolStatsSource",
       "reportHealth",
     ]
   `)

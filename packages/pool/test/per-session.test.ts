@@ -161,13 +161,15 @@ describe('pool() in per-session mode', () => {
   })
 
   it("reopens a killed child for the same session under 'reopen' (its state is gone)", async () => {
-    const { url } = await gateway({ onConnectionLost: 'reopen' })
+    const { pool: p, url } = await gateway({ onConnectionLost: 'reopen', spares: 0 })
     const { client } = await connect(url)
     await text(client, 'stateful_set', { key: 'k', value: 'v' })
     const pid = Number(await text(client, 'pid'))
     process.kill(pid, 'SIGKILL')
-    await eventually(() => !descendants(process.pid).some((d) => d.pid === pid), 10_000)
-    const next = await eventually(async () => Number(await text(client, 'pid')), 10_000)
+    // The lease is gone once the pool saw the child die; the session is not.
+    await eventually(() => p.stats().inUse === 0, 10_000)
+    expect(p.stats().sessions).toBe(1)
+    const next = Number(await text(client, 'pid'))
     expect(next).not.toBe(pid)
     expect(await text(client, 'stateful_get', { key: 'k' })).toBe('')
   })
