@@ -65,55 +65,68 @@ export function forward(
         return // each upstream connection did its own handshake
     }
     const up = target ? upstreamOf(target) : fallback
-    const method = target?.method ?? ctx.method
     const params = (target ? target.params : ctx.params) as Params
-    // One object per request, passed as `related` too: a pool attributes server requests by it.
-    const origin: Origin = { session, id: ctx.id }
-    const pending = up.lease(origin, ctx)
-    // A ready connection is leased synchronously: no await on the hot path.
-    const lease = pending instanceof Promise ? await pending : pending
-    const { connection } = lease
-    let outcome: LeaseOutcome = 'failed'
-    try {
-      if (ctx.kind === 'notification') {
-        // A shared connection serves many clients: one client's notification
-        // (roots changed, its own progress) means nothing to the others.
-        if (up.mode === 'per-session') connection.notify(method, params)
-        outcome = 'done'
-        return
-      }
-      // A shared connection answers subscriptions from its table: one upstream subscription per URI.
-      if (session && up.mode !== 'per-session' && SUBSCRIPTION_METHODS.has(method)) {
-        ctx.result = await up.subscription(session, method, params)
-        outcome = 'done'
-        return
-      }
-      const result = await connection.request(method, params, {
-        signal: ctx,
-        timeout: up.timeout,
-        maxTotalTimeout: up.maxTotalTimeout,
-        related: origin,
-        onProgress:
-          session && progressTokenOf(params) !== undefined
-            ? relayProgress(session, ctx, params)
-            : undefined,
-      })
-      outcome = 'done'
-      // A task-augmented request: the task's status notifications belong to this session.
-      if (session && params?.task !== undefined) up.taskCreated(session, result)
-      ctx.result = result
-    } catch (error) {
-      outcome = outcomeOf(error, ctx.aborted)
-      throw sanitize(error, up.name)
-    } finally {
-      lease.release(outcome)
-    }
+    return send(ctx, up, session, target?.method ?? ctx.method, params)
   }
   // `proxy.close()` closes the upstreams this terminal forwards to.
   terminal.close = async () => {
     await Promise.all(list.map((up) => up.close()))
   }
   return terminal
+}
+
+/**
+ * Send one message to `up` on a leased connection, released in `finally`
+ * with how the request left it. A ready connection is leased synchronously:
+ * no await on the hot path.
+ */
+async function send(
+  ctx: Context,
+  up: UpstreamSource,
+  session: Session | undefined,
+  method: string,
+  params: Params,
+): Promise<void> {
+  // One object per request, passed as `related` too: a pool attributes server requests by it.
+  const origin: Origin = { session, id: ctx.id }
+  const pending = up.lease(origin, ctx)
+  const lease = pending instanceof Promise ? await pending : pending
+  const { connection } = lease
+  let outcome: LeaseOutcome = 'failed'
+  try {
+    if (ctx.kind === 'notification') {
+      // A shared connection serves many clients: one client's notification
+      // (roots changed, its own progress) means nothing to the others.
+      if (up.mode === 'per-session') connection.notify(method, params)
+      outcome = 'done'
+      return
+    }
+    // A shared connection answers subscriptions from its table: one upstream subscription per URI.
+    if (session && up.mode !== 'per-session' && SUBSCRIPTION_METHODS.has(method)) {
+      ctx.result = await up.subscription(session, method, params)
+      outcome = 'done'
+      return
+    }
+    const result = await connection.request(method, params, {
+      signal: ctx,
+      timeout: up.timeout,
+      maxTotalTimeout: up.maxTotalTimeout,
+      related: origin,
+      onProgress:
+        session && progressTokenOf(params) !== undefined
+          ? relayProgress(session, ctx, params)
+          : undefined,
+    })
+    outcome = 'done'
+    // A task-augmented request: the task's status notifications belong to this session.
+    if (session && params?.task !== undefined) up.taskCreated(session, result)
+    ctx.result = result
+  } catch (error) {
+    outcome = outcomeOf(error, ctx.aborted)
+    throw sanitize(error, up.name)
+  } finally {
+    lease.release(outcome)
+  }
 }
 
 /** The upstreams by name, checked when `forward()` is called: at least one, no two of one name. */
