@@ -25,6 +25,8 @@ import {
   sharedHandlers,
   UpstreamConnection,
 } from '@mcpx/transports/protocol'
+import { createPingSweeper, type PingSweeper } from './health-check.js'
+import { createHttpHealthCheck, type HttpHealthCheck } from './http-health.js'
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
 import { RequestLeases } from './request-leases.js'
 import { SessionLeases } from './session-leases.js'
@@ -103,6 +105,8 @@ export class Pool implements UpstreamSource {
   #pastRestarts = 0
   #sweeper: ReturnType<typeof setInterval> | undefined
   readonly #unregister: (() => void) | undefined
+  readonly #pings: PingSweeper
+  readonly #httpHealth: HttpHealthCheck | undefined
   #sweepEvery = 0
 
   constructor(name: string, connector: Connector, options: PoolFactoryOptions = {}) {
@@ -159,6 +163,14 @@ export class Pool implements UpstreamSource {
     this.#replenish()
     this.#startSweeper()
     this.#unregister = options.statsRegistry?.add(poolStatsSource(this))
+    this.#pings = createPingSweeper(
+      this.#options.health,
+      () => this.#pingTargets(),
+      (slot, reason) => this.#evict(slot, reason),
+    )
+    const { http } = this.#options.health
+    this.#httpHealth = http && createHttpHealthCheck({ ...http, log: (line) => this.#log(line) })
+    this.#httpHealth?.onChange(() => this.#reportHealth())
   }
 
   /**
@@ -284,6 +296,8 @@ export class Pool implements UpstreamSource {
 
   async #drain(): Promise<void> {
     this.#unregister?.()
+    this.#pings.close()
+    this.#httpHealth?.close()
     clearInterval(this.#sweeper)
     this.#sweeper = undefined
     this.#waiting.rejectAll(() => this.#error('is shutting down'))
@@ -562,6 +576,29 @@ export class Pool implements UpstreamSource {
     this.#replenish()
   }
 
+  /** The connections health pings watch: the ready ones, and per-session the leased ones. */
+  *#pingTargets(): IterableIterator<Slot> {
+    yield* this.#ready
+    if (this.#sessions) yield* this.#sessions.slots()
+  }
+
+  /**
+   * A connection that missed its pings: closed now (its requests fail with
+   * -32010 naming the upstream) and counted in `evictions`. A pool slot is
+   * replaced; a leased per-session one is lost as if it died, so the lease
+   * policy decides (§3.3).
+   */
+  #evict(slot: Slot, reason: string): void {
+    this.#log(`a connection ${reason}: closed and replaced`)
+    if (!this.#slots.includes(slot)) {
+      this.#evictions++
+      void slot.connection.close()
+      return
+    }
+    slot.retiring = true
+    this.#retired(slot)
+  }
+
   /** Take no new lease on `slot`; close it once its in-flight requests end (never cutting one off). */
   #retire(slot: Slot): void {
     slot.retiring = true
@@ -583,7 +620,6 @@ export class Pool implements UpstreamSource {
     this.#replenish()
   }
 
-  /** Open slots while fewer than `min` can take leases and fewer than `max` are open. */
   /**
    * Open slots while fewer than `min` can take leases (per-session: fewer
    * than `spares` spares, or than `min` with the leases counted) and fewer
@@ -609,12 +645,15 @@ export class Pool implements UpstreamSource {
     const health = this.#connect.healthRegistry
     const state = this.state
     // As reportHealth() maps one supervisor: starting says nothing (a first start is no failover).
+    // A failing HTTP health endpoint marks the upstream, whatever its connections say (§3.4).
     const status =
-      state === 'ready'
-        ? 'ready'
-        : state === 'backing-off' || state === 'failed'
-          ? 'unhealthy'
-          : undefined
+      this.#httpHealth?.healthy === false
+        ? 'unhealthy'
+        : state === 'ready'
+          ? 'ready'
+          : state === 'backing-off' || state === 'failed'
+            ? 'unhealthy'
+            : undefined
     if (!health || status === undefined || status === this.#lastHealth) return
     this.#lastHealth = status
     health.report(this.name, 'pool', status)
