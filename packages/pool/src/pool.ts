@@ -67,9 +67,11 @@ const defaultLog = (upstream: string, line: string) => {
 /**
  * A pool of supervised connections to one upstream, lent to `forward()`
  * (docs/pool-design.md §3). Modes `'shared'` (requests spread over
- * `min`…`max` multiplexed connections, least in flight first) and
- * `'per-request'` (a connection held by one request at a time, so server
- * requests on it belong to that request's session); `'per-session'` not yet.
+ * `min`…`max` multiplexed connections, least in flight first),
+ * `'per-session'` (a connection per downstream session, from warm spares,
+ * initialized with the client's own `initialize`) and `'per-request'` (a
+ * connection held by one request at a time, so server requests on it belong
+ * to that request's session).
  */
 export class Pool implements UpstreamSource {
   readonly name: string
@@ -715,7 +717,9 @@ function active(slot: Slot, handlers: ServerMessageHandlers): ServerMessageHandl
 
 /**
  * A pool of supervised connections to one upstream, for `forward()`
- * (docs/pool-design.md §3). Modes `'shared'` and `'per-request'` for now.
+ * (docs/pool-design.md §3): `mode` `'shared'` (default), `'per-session'` or
+ * `'per-request'`; restarts with backoff and a crash-loop limit; MCP ping and
+ * HTTP health checks; a bounded wait queue; drain on `close()`.
  *
  * @example
  * ```ts
