@@ -27,6 +27,12 @@ export interface ChannelEvents {
   close(reason: string): void
   /** Diagnostics from the other side or the wire (stderr lines, invalid lines, URLs). Never shown to clients. */
   log?(line: string): void
+  /**
+   * The server forgot this channel's session and the channel started a new
+   * one on its own (Streamable HTTP: a 404, then `initialize` replayed): what
+   * the server held for the old session (subscriptions, a logging level) is gone.
+   */
+  reset?(): void
 }
 
 /**

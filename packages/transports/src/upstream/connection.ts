@@ -50,6 +50,7 @@ export class UpstreamConnection {
   readonly #peer: Peer
   readonly #channel: Channel
   readonly #closeListeners = new Set<(error: McpxError) => void>()
+  readonly #resetListeners = new Set<() => void>()
   #closeError: McpxError | undefined
   #stage: Stage = 'new'
   #log: (line: string) => void = () => {}
@@ -111,6 +112,17 @@ export class UpstreamConnection {
 
   notify(method: string, params: Params): void {
     this.#peer.notify(method, params)
+  }
+
+  /**
+   * Called each time the server forgot the connection's session and the
+   * channel re-initialized it on its own (Streamable HTTP 404): the
+   * connection lives on, but what the server held for it (subscriptions, a
+   * logging level) is gone. Returns a function that removes the listener.
+   */
+  onReset(listener: () => void): () => void {
+    this.#resetListeners.add(listener)
+    return () => this.#resetListeners.delete(listener)
   }
 
   /** Called once when the connection ends, with the error pending requests got. */
@@ -203,6 +215,9 @@ export class UpstreamConnection {
       },
       close: (reason) => this.#end(this.#error(reason)),
       log,
+      reset: () => {
+        for (const listener of this.#resetListeners) listener()
+      },
     })
     this.#stage = 'started'
   }
@@ -241,6 +256,7 @@ export class UpstreamConnection {
     this.#peer.close(error)
     for (const listener of this.#closeListeners) listener(error)
     this.#closeListeners.clear()
+    this.#resetListeners.clear()
     void this.#channel.close()
   }
 }

@@ -321,6 +321,7 @@ export class StreamableHttpChannel implements Channel {
       this.#reinit = undefined
       if (ok) {
         this.#events.log?.(`session with ${this.#s.describe} expired; re-initialized`)
+        this.#events.reset?.()
         void this.#listen()
       } else if (!this.#closed) {
         this.#events.close(EXPIRED)

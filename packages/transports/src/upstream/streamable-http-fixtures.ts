@@ -13,7 +13,11 @@ import { McpxError } from '@mcpx/core'
 import { createMemoryEventStore } from '@mcpx/test-utils'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { CreateMessageResultSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
+import {
+  CreateMessageResultSchema,
+  isInitializeRequest,
+  SubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js'
 import { cleanups, listen } from '../../test/fixtures.js'
 import type { Result } from '../protocol/peer.js'
 import { UpstreamConnection } from './connection.js'
@@ -86,6 +90,9 @@ function fixtureServer(): McpServer {
   const mcp = new McpServer({ name: 'fixture', version: '1.0.0' })
   const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] })
   mcp.registerTool('hello', { description: 'Says hello' }, async () => text('hello'))
+  // Subscriptions are accepted and forgotten with the session: the server keeps them per session.
+  mcp.server.registerCapabilities({ resources: { subscribe: true } })
+  mcp.server.setRequestHandler(SubscribeRequestSchema, async () => ({}))
   mcp.registerTool('ask', { description: 'Asks the client to sample' }, async (extra) => {
     const answer = await extra.sendRequest(
       {

@@ -1,5 +1,7 @@
+import { type AbortSource, createProxy } from '@mcpx/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { runCleanups } from '../../test/fixtures.js'
+import { cleanups, runCleanups } from '../../test/fixtures.js'
+import { Session } from '../protocol/session.js'
 import { streamableHttp } from './streamable-http.js'
 import {
   callTool,
@@ -10,8 +12,11 @@ import {
   startSdkServer,
   toolResult,
 } from './streamable-http-fixtures.js'
+import { upstream } from './upstream.js'
 
 afterEach(runCleanups)
+
+const neverAborted: AbortSource = { aborted: false, reason: undefined, onAbort: () => () => {} }
 
 describe('streamableHttp() with the SDK server', () => {
   it('initializes and calls a tool answered on an SSE stream, with the negotiated protocol version', async () => {
@@ -85,6 +90,41 @@ describe('streamableHttp() with the SDK server', () => {
     expect(second).not.toBe(first)
     expect(calls.sort()).toEqual([first, first, second, second].sort())
     expect(connection.initializeResult.serverInfo).toEqual({ name: 'fixture', version: '1.0.0' })
+  })
+
+  it('tells onReset listeners when it re-initialized an expired session, and only then', async () => {
+    const fixture = await startSdkServer()
+    const { connection } = await connect(fixture.url)
+    let resets = 0
+    connection.onReset(() => resets++)
+    await callTool(connection, 'hello')
+    expect(resets).toBe(0)
+    fixture.expire()
+    await callTool(connection, 'hello')
+    expect(resets).toBe(1)
+  })
+
+  it('subscribes again on a shared upstream() whose server forgot its session (404)', async () => {
+    const fixture = await startSdkServer()
+    const up = upstream('fixture', streamableHttp({ url: fixture.url }), { mode: 'shared' })
+    cleanups.push(() => up.close())
+    const session = new Session({
+      proxy: createProxy({ terminal: async () => {} }),
+      info: { id: 's', transport: 'test' },
+      send: () => {},
+    })
+    await up.handshake(session, {}, neverAborted)
+    await up.subscription(session, 'resources/subscribe', { uri: 'fixture://kept' })
+    const [first] = fixture.sessions.keys()
+    fixture.expire()
+    const lease = await up.lease({ session, id: 1 }, neverAborted)
+    await lease.connection.request('tools/call', { name: 'hello', arguments: {} })
+    await vi.waitFor(() => expect(fixture.rpc('resources/subscribe')).toHaveLength(2))
+    const [second] = fixture.sessions.keys()
+    expect(fixture.rpc('resources/subscribe').map((s) => s.headers['mcp-session-id'])).toEqual([
+      first,
+      second,
+    ])
   })
 
   it('close() aborts the GET stream, DELETEs the session and leaves nothing running', async () => {

@@ -202,8 +202,15 @@ export class Upstream implements UpstreamSource {
         if (this.#shared !== opening) return
         this.#sharedReady = conn
         this.#sharedLease = { connection: conn, release: keep }
-        // A replacement connection takes over the subscriptions its predecessor lost.
-        this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(conn, method, uri))
+        // A replacement connection takes over the subscriptions its predecessor lost,
+        // and so does this one when the server forgot its session (Streamable HTTP 404).
+        const renew = () =>
+          this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(conn, method, uri))
+        renew()
+        conn.onReset(() => {
+          this.#routes.lostSubscriptions()
+          renew()
+        })
         conn.onClose(() => {
           if (this.#shared !== opening) return
           this.#shared = undefined
