@@ -492,6 +492,7 @@ export class Pool implements UpstreamSource {
       else if (slot.retiring) this.#retired(slot)
       else this.#down(slot)
     })
+    conn.onReset(() => this.#reset(slot))
     slot.supervisor.ready()
     if (this.#sessions) {
       const waiter = this.#waiting.peek()
@@ -518,6 +519,23 @@ export class Pool implements UpstreamSource {
     const decision = slot.supervisor.exited()
     if (decision.action === 'stop' && this.state === 'failed') {
       this.#waiting.rejectAll(() => this.#failedError())
+    }
+  }
+
+  /**
+   * The server forgot `slot`'s session and its channel re-initialized it
+   * (Streamable HTTP 404): the subscriptions held on the anchor are sent
+   * again; a per-session lease under `'end-session'` ends as if its
+   * connection died, since the session's server state is gone (§3.3).
+   */
+  #reset(slot: Slot): void {
+    if (slot.owner && this.#sessions) {
+      if (this.#options.onConnectionLost !== 'end-session') return
+      this.#log("the server forgot a session's state (HTTP 404): session ended")
+      void slot.connection.close()
+    } else if (slot === this.#anchor) {
+      this.#routes.lostSubscriptions()
+      this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(slot, method, uri))
     }
   }
 

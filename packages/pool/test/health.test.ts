@@ -51,7 +51,7 @@ const which = async (proxy: McpProxy) => {
     id: ++id,
     method: 'tools/call',
     params: { name: 'which', arguments: {} },
-  })) as { result: { content: { text: string }[] } }
+  })) as unknown as { result: { content: { text: string }[] } }
   return Number(response.result.content[0]!.text)
 }
 

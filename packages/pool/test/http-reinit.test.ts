@@ -50,7 +50,7 @@ it('re-initializes pooled connections whose upstream sessions expired (404), wit
       id: ++id,
       method: 'tools/call',
       params: { name: 'test_simple_text', arguments: {} },
-    }) as Promise<Record<string, unknown>>
+    }) as unknown as Promise<Record<string, unknown>>
 
   await Promise.all([call(), call(), call(), call()])
   expect(p.stats().ready).toBe(2)
