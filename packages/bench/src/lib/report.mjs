@@ -1,5 +1,6 @@
-// The end-to-end report: one markdown table per upstream, and the issue #4
-// acceptance checks for the mcpx gateway when it ran.
+// The end-to-end report: one markdown table per upstream, the issue #4
+// acceptance checks for the mcpx gateway when it ran, and issue 11's for its
+// pooled targets.
 
 /**
  * @typedef {object} Row
@@ -183,6 +184,49 @@ export function acceptance(rows, upstream) {
         g1.latencyMs.p50 < peerP50,
         `c=1 p50 ${ms(g1.latencyMs.p50)} ms < every peer's (lowest ${ms(peerP50)} ms)`,
       )
+  }
+  return lines
+}
+
+/**
+ * Issue 11's figures that one run can decide, on `upstream`, at each level where
+ * `mcpx` ran: a shared pool of one connection (`mcpx-pool-shared`) within 5 % of
+ * `mcpx`'s throughput (the same gateway over a plain shared `upstream()`), and the
+ * throughput of a per-request pool of 4 (no bar: each of its requests holds a child).
+ * @param {Row[]} rows
+ * @param {string} upstream
+ * @returns {string[]} one line per figure, or none if neither pool target ran beside mcpx
+ */
+export function poolAcceptance(rows, upstream) {
+  const ok = (/** @type {string} */ target, /** @type {number | undefined} */ c) =>
+    rows.find(
+      (r) =>
+        r.upstream === upstream &&
+        r.target === target &&
+        r.concurrency === c &&
+        r.status === 'ok' &&
+        (r.reqPerSec ?? 0) > 0,
+    )
+  const lines = []
+  for (const base of rows.filter((r) => r.upstream === upstream && r.target === 'mcpx')) {
+    const mcpx = ok('mcpx', base.concurrency)
+    if (!mcpx) continue
+    const rps = /** @type {number} */ (mcpx.reqPerSec)
+    const c = `c=${fmt(mcpx.concurrency)}`
+    const shared = ok('mcpx-pool-shared', mcpx.concurrency)
+    if (shared) {
+      const ratio = /** @type {number} */ (shared.reqPerSec) / rps
+      lines.push(
+        `- [${ratio >= 0.95 ? 'x' : ' '}] ${c} mcpx-pool-shared req/s ${fmt(shared.reqPerSec)} is ${fmt(ratio, 3)} × mcpx ${fmt(rps)} (within 5 %: ≥ 0.95)`,
+      )
+    }
+    const perRequest = ok('mcpx-pool-per-request-4', mcpx.concurrency)
+    if (perRequest) {
+      const ratio = /** @type {number} */ (perRequest.reqPerSec) / rps
+      lines.push(
+        `- ${c} mcpx-pool-per-request-4 req/s ${fmt(perRequest.reqPerSec)}, ${fmt(ratio, 2)} × mcpx (no bar)`,
+      )
+    }
   }
   return lines
 }
