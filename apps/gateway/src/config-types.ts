@@ -7,6 +7,7 @@ import type {
   JwtOptions,
   ProtectedResourceMetadataOptions,
 } from '@mcpx/auth'
+import type { PoolOptions } from '@mcpx/pool'
 import type {
   FixedWindowOptions,
   KeyKind,
@@ -38,7 +39,10 @@ export type BalanceJson =
 
 /** What every upstream may say, whatever its kind. */
 export interface CommonUpstreamFile {
+  /** Without `pool` only: with one, the mode is `pool.mode`. */
   mode?: UpstreamMode
+  /** `@mcpx/pool`'s options: the upstream's replicas become `pool()`s instead of `upstream()`s. */
+  pool?: PoolOptions
   timeout?: number
   namespace?: string | boolean
   priority?: number
@@ -209,15 +213,17 @@ export type UpstreamSource =
     }
   | { kind: 'example'; example: ExampleFlavour }
 
-/** One upstream of the file: the `upstream()`s it becomes and its router entry. */
-export interface UpstreamConfig {
+/**
+ * One upstream of the file: the `upstream()`s or `pool()`s it becomes (one
+ * per replica, by `mode` or by `pool`) and its router entry.
+ */
+export type UpstreamConfig = {
   source: UpstreamSource
-  mode: UpstreamMode
   timeout: number
-  /** The names given to `upstream()`: the entry's own, or `<name>-1` … `<name>-N`. */
+  /** The names given to `upstream()` or `pool()`: the entry's own, or `<name>-1` … `<name>-N`. */
   replicas: string[]
   entry: UpstreamEntry
-}
+} & ({ mode: UpstreamMode; pool?: undefined } | { pool: PoolOptions; mode?: undefined })
 
 /** One authenticator of the `auth` section, as `@mcpx/auth` takes its options. */
 export type AuthenticatorConfig =

@@ -14,6 +14,7 @@ import {
   strings,
 } from './check.js'
 import { checkCredentials } from './config-credentials.js'
+import { checkPool } from './config-pool.js'
 import type {
   ExampleFlavour,
   UpstreamConfig,
@@ -27,7 +28,7 @@ const NAME_RULE = 'must be 1 to 32 characters, each one of A-Z a-z 0-9 _ . -'
 /** Each replica is its own connection (a child process for a command): a bound, not a taste. */
 export const MAX_REPLICAS = 64
 
-const COMMON = ['mode', 'timeout', 'namespace', 'priority', 'replicas', 'balance'] as const
+const COMMON = ['mode', 'pool', 'timeout', 'namespace', 'priority', 'replicas', 'balance'] as const
 const KINDS = {
   command: ['command', 'args', 'env', 'inheritEnv'],
   url: ['url', 'transport', 'headers', 'credentials'],
@@ -209,6 +210,13 @@ function checkCommon(
   problems: Problems,
 ): UpstreamConfig | undefined {
   const mode = oneOf(value.mode, at(path, 'mode'), problems, MODES) ?? 'per-session'
+  const pool = checkPool(value.pool, at(path, 'pool'), problems)
+  if (value.pool !== undefined && value.mode !== undefined) {
+    problems.add(
+      at(path, 'mode'),
+      'an upstream with a pool takes no mode of its own: use pool.mode',
+    )
+  }
   const timeout = number(value.timeout, at(path, 'timeout'), problems, { min: 0 }) ?? 60_000
   const priority = number(value.priority, at(path, 'priority'), problems)
   const count = number(value.replicas, at(path, 'replicas'), problems, {
@@ -229,6 +237,7 @@ function checkCommon(
     ...(priority !== undefined && { priority }),
     ...(balance !== undefined && { balance }),
   }
+  if (value.pool !== undefined) return pool && { source, pool, timeout, replicas, entry }
   return { source, mode, timeout, replicas, entry }
 }
 

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url'
 import { type ClientCredentials, clientCredentials } from '@mcpx/auth'
-import { createProxy, type McpProxy } from '@mcpx/core'
+import { createHealthRegistry, createProxy, type McpProxy, type UpstreamHealth } from '@mcpx/core'
+import { pool } from '@mcpx/pool'
 import { router } from '@mcpx/router'
-import { type Connector, forward, type Upstream, upstream } from '@mcpx/transports'
+import { type Connector, forward, type UpstreamSource as Source, upstream } from '@mcpx/transports'
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
 import { createAuth, type GatewayAuth } from './auth.js'
-import type { GatewayConfig, UpstreamSource } from './config-types.js'
+import type { GatewayConfig, UpstreamConfig, UpstreamSource } from './config-types.js'
 import { createRateLimit } from './ratelimit.js'
 
 const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.url))
@@ -21,33 +22,68 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
 /**
  * The gateway's proxy for a checked config: the auth middleware (stdio's
  * `authenticate()`, the scope rules' `access()`), the rate limits, then the
- * router in front of `forward()`, which knows one `upstream()` per replica. Throws a
- * `TypeError` if a package refuses what the config check let through.
+ * router in front of `forward()`, which knows one `upstream()` or `pool()`
+ * per replica. Pools write their state to one health registry, which the
+ * router reads to skip a replica whose pool is down. Throws a `TypeError` if
+ * a package refuses what the config check let through (after closing what
+ * it opened).
  */
 export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
   const { middleware, ...auth } = createAuth(config)
-  const upstreams: Upstream[] = []
-  for (const { source, replicas, mode, timeout } of Object.values(config.upstreams)) {
-    const token =
-      source.kind === 'url' && source.credentials
-        ? clientCredentials(source.credentials)
-        : undefined
-    for (const name of replicas) {
-      upstreams.push(upstream(name, await connector(source, token), { mode, timeout }))
+  const health = createHealthRegistry()
+  const sources: Source[] = []
+  try {
+    for (const upstreamConfig of Object.values(config.upstreams)) {
+      await addReplicas(sources, upstreamConfig, health, log)
     }
+    const routing = router({
+      ...config.router,
+      health,
+      log: (line) => log(`[mcpx router] ${line}`),
+    })
+    const proxy = createProxy({
+      terminal: forward(sources),
+      strict: false,
+      onError: (error) => log(`[mcpx] ${(error as Error)?.stack ?? error}`),
+    })
+    for (const layer of middleware) proxy.use(layer)
+    // DESIGN's order: auth → ratelimit → router. After auth, so that per-client limits see the
+    // principal; before the router, so that tool patterns match the names clients call.
+    if (config.rateLimits) proxy.use(await createRateLimit(config.rateLimits, log))
+    proxy.use(routing)
+    return { proxy, ...auth }
+  } catch (error) {
+    // A pool has started its `min` connections (children, for a command) already.
+    await Promise.all(sources.map((source) => source.close()))
+    throw error
   }
-  const routing = router({ ...config.router, log: (line) => log(`[mcpx router] ${line}`) })
-  const proxy = createProxy({
-    terminal: forward(upstreams),
-    strict: false,
-    onError: (error) => log(`[mcpx] ${(error as Error)?.stack ?? error}`),
-  })
-  for (const layer of middleware) proxy.use(layer)
-  // DESIGN's order: auth → ratelimit → router. After auth, so that per-client limits see the
-  // principal; before the router, so that tool patterns match the names clients call.
-  if (config.rateLimits) proxy.use(await createRateLimit(config.rateLimits, log))
-  proxy.use(routing)
-  return { proxy, ...auth }
+}
+
+/**
+ * One `upstream()` or `pool()` per replica, each with its own connector,
+ * added to `sources` as each is made (so that a refusal leaves none unclosed).
+ */
+async function addReplicas(
+  sources: Source[],
+  { source, replicas, timeout, ...connection }: UpstreamConfig,
+  healthRegistry: UpstreamHealth,
+  log: Log,
+): Promise<void> {
+  const token =
+    source.kind === 'url' && source.credentials ? clientCredentials(source.credentials) : undefined
+  for (const name of replicas) {
+    const connect = await connector(source, token)
+    sources.push(
+      connection.pool
+        ? pool(name, connect, {
+            ...connection.pool,
+            timeout,
+            healthRegistry,
+            log: (upstream, line) => log(`[mcpx pool ${upstream}] ${line}`),
+          })
+        : upstream(name, connect, { mode: connection.mode, timeout }),
+    )
+  }
 }
 
 /**

@@ -44,7 +44,8 @@ export async function startupCheck(proxy: McpProxy, timeout = 15_000): Promise<v
         )
         resolve()
       }, timeout)
-      timer.unref()
+      // Kept ref'd: before the front end listens nothing else may hold the event loop (a
+      // pool waits for a restart on unref'd timers), and the check must end for it to listen.
       waiting.set(mine, () => {
         clearTimeout(timer)
         waiting.delete(mine)

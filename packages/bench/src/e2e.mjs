@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { freePort, hasTaskset, pinSelf, startGenerator, startTarget } from './lib/launch.mjs'
 import { coreBusyUs, cpu, hasProc, peakRss } from './lib/proc.mjs'
-import { acceptance, addRatios, table } from './lib/report.mjs'
+import { acceptance, addRatios, poolAcceptance, table } from './lib/report.mjs'
 import { benchRoot, peerVersions, targets, upstreams } from './lib/targets.mjs'
 
 const HELP = `Usage: pnpm --filter @mcpx/bench bench:e2e [options]
@@ -333,6 +333,8 @@ for (const upstream of upstreamNames) {
   report.push(table(rows, upstream))
   const checks = acceptance(rows, upstream)
   if (checks.length > 0) report.push('', 'Issue #4 acceptance (this run):', ...checks)
+  const pools = poolAcceptance(rows, upstream)
+  if (pools.length > 0) report.push('', 'Issue 11 acceptance, the pool (this run):', ...pools)
 }
 report.push('', `Finished in ${elapsedS.toFixed(0)} s.`)
 process.stdout.write(report.join('\n') + '\n')

@@ -1,5 +1,6 @@
-// The end-to-end report: one markdown table per upstream, and the issue #4
-// acceptance checks for the mcpx gateway when it ran.
+// The end-to-end report: one markdown table per upstream, the issue #4
+// acceptance checks for the mcpx gateway when it ran, and issue 11's for its
+// pooled targets.
 
 /**
  * @typedef {object} Row
@@ -186,3 +187,71 @@ export function acceptance(rows, upstream) {
   }
   return lines
 }
+
+/** @param {number[]} values */
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/**
+ * Issue 11's figures that one run can decide, on `upstream`, at each level where
+ * `mcpx` ran: a shared pool of one connection (`mcpx-pool-shared`) within 5 % of
+ * `mcpx`'s throughput (the same gateway over a plain shared `upstream()`), and the
+ * throughput of a per-request pool of 4 (no bar: each of its requests holds a child).
+ * A target listed several times (`--targets mcpx,mcpx-pool-shared,mcpx,mcpx-pool-shared`)
+ * is paired by order, the n-th `mcpx` with the n-th pool, and the median ratio decides.
+ * @param {Row[]} rows
+ * @param {string} upstream
+ * @returns {string[]} one line per figure, or none if neither pool target ran beside mcpx
+ */
+export function poolAcceptance(rows, upstream) {
+  const runs = (/** @type {string} */ target, /** @type {number | undefined} */ c) =>
+    rows.filter(
+      (r) =>
+        r.upstream === upstream &&
+        r.target === target &&
+        r.concurrency === c &&
+        r.status === 'ok' &&
+        (r.reqPerSec ?? 0) > 0,
+    )
+  const levels = [...new Set(rows.filter((r) => r.upstream === upstream).map((r) => r.concurrency))]
+  const lines = []
+  for (const level of levels) {
+    const mcpx = runs('mcpx', level)
+    const c = `c=${fmt(level)}`
+    const shared = pairs(mcpx, runs('mcpx-pool-shared', level))
+    if (shared.length === 1) {
+      const [[base, pool]] = shared
+      const ratio = /** @type {number} */ (pool.reqPerSec) / /** @type {number} */ (base.reqPerSec)
+      lines.push(
+        `- [${ratio >= 0.95 ? 'x' : ' '}] ${c} mcpx-pool-shared req/s ${fmt(pool.reqPerSec)} is ${fmt(ratio, 3)} × mcpx ${fmt(base.reqPerSec)} (within 5 %: ≥ 0.95); proxy CPU ${fmt(pool.cpuUsPerRequest?.proc)} against ${fmt(base.cpuUsPerRequest?.proc)} µs/req`,
+      )
+    } else if (shared.length > 1) {
+      const ratios = shared.map(([base, pool]) => (pool.reqPerSec ?? 0) / (base.reqPerSec ?? 1))
+      const m = median(ratios)
+      lines.push(
+        `- [${m >= 0.95 ? 'x' : ' '}] ${c} mcpx-pool-shared / mcpx req/s, median of ${ratios.length} pairs ${fmt(m, 3)} (${ratios.map((r) => fmt(r, 3)).join(', ')}) (within 5 %: ≥ 0.95)`,
+      )
+    }
+    const perRequest = pairs(mcpx, runs('mcpx-pool-per-request-4', level))
+    if (perRequest.length > 0) {
+      const rps = perRequest.map(([, pool]) => pool.reqPerSec ?? 0)
+      const ratios = perRequest.map(([base, pool]) => (pool.reqPerSec ?? 0) / (base.reqPerSec ?? 1))
+      const several = perRequest.length > 1 ? `, median of ${perRequest.length} pairs` : ''
+      lines.push(
+        `- ${c} mcpx-pool-per-request-4 req/s ${fmt(median(rps))}, ${fmt(median(ratios), 2)} × mcpx${several} (no bar)`,
+      )
+    }
+  }
+  return lines
+}
+
+/**
+ * The n-th of `a` with the n-th of `b`, as many pairs as the shorter has.
+ * @param {Row[]} a
+ * @param {Row[]} b
+ * @returns {[Row, Row][]}
+ */
+const pairs = (a, b) => b.slice(0, a.length).map((row, i) => [/** @type {Row} */ (a[i]), row])

@@ -3,7 +3,8 @@
 // which has none), and is started with `node` directly, never through npx or a shell,
 // so that the PID we measure is the proxy process itself.
 
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -56,6 +57,50 @@ const gateway = (cli, upstream) => ({
   ready: 'stdout',
 })
 
+const gatewayCli = join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js')
+const noGateway = () =>
+  existsSync(gatewayCli) ? undefined : `${gatewayCli} does not exist yet (build apps/gateway first)`
+
+/** @type {string | undefined} */
+let configDir
+/**
+ * A gateway config file with `upstream` as its one command upstream, named
+ * `upstream` like the flag form's, in a temporary directory removed at exit.
+ * @param {string} name
+ * @param {string[]} upstream
+ * @param {object} pool  the upstream's `pool` section
+ */
+function poolConfig(name, upstream, pool) {
+  if (configDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'mcpx-bench-'))
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    configDir = dir
+  }
+  const path = join(configDir, `${name}.json`)
+  const [command, ...args] = upstream
+  writeFileSync(path, JSON.stringify({ upstreams: { upstream: { command, args, pool } } }))
+  return path
+}
+
+/**
+ * The mcpx gateway with its upstream in a `pool` (apps/gateway's config
+ * section), through a generated `--config` file.
+ * @param {string} name
+ * @param {string} about
+ * @param {object} pool
+ * @returns {Target}
+ */
+const pooled = (name, about, pool) => ({
+  name,
+  role: 'mcpx',
+  about,
+  unavailable: noGateway,
+  launch: ({ upstream }) => ({
+    argv: [node, gatewayCli, '--port', '0', '--config', poolConfig(name, upstream, pool)],
+    ready: 'stdout',
+  }),
+})
+
 /** @type {Target[]} */
 export const targets = [
   {
@@ -72,13 +117,19 @@ export const targets = [
     name: 'mcpx',
     role: 'mcpx',
     about: 'mcpx gateway (apps/gateway), shared upstream connection',
-    unavailable: () => {
-      const cli = join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js')
-      return existsSync(cli) ? undefined : `${cli} does not exist yet (build apps/gateway first)`
-    },
-    launch: ({ upstream }) =>
-      gateway(join(repoRoot, 'apps', 'gateway', 'dist', 'cli.js'), upstream),
+    unavailable: noGateway,
+    launch: ({ upstream }) => gateway(gatewayCli, upstream),
   },
+  // Against `mcpx`, which is the same gateway with a plain shared upstream(): the pool's own cost.
+  pooled('mcpx-pool-shared', 'mcpx gateway, the upstream in a shared pool of 1 (@mcpx/pool)', {
+    min: 1,
+    max: 1,
+  }),
+  pooled(
+    'mcpx-pool-per-request-4',
+    'mcpx gateway, the upstream in a per-request pool of 4 children, one request each at a time',
+    { mode: 'per-request', min: 4, max: 4 },
+  ),
   {
     name: 'mcpx-baseline',
     role: 'mcpx',
