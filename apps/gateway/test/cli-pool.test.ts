@@ -59,6 +59,20 @@ describe('mcpx-gateway with a pooled upstream', () => {
     await client.close()
   })
 
+  it('gives each session its own child from a per-session pool, with isolated state', async () => {
+    const upstreams = { files: { ...faulty, pool: { mode: 'per-session', spares: 1, max: 4 } } }
+    const url = await start(await configFile('per-session.json', { upstreams })).ready
+    const a = await connect(url)
+    const b = await connect(url)
+    await a.callTool({ name: 'stateful_set', arguments: { key: 'k', value: 'from a' } })
+    expect(text(await a.callTool({ name: 'stateful_get', arguments: { key: 'k' } }))).toBe('from a')
+    expect(text(await b.callTool({ name: 'stateful_get', arguments: { key: 'k' } }))).toBe('')
+    expect(text(await a.callTool({ name: 'pid', arguments: {} }))).not.toBe(
+      text(await b.callTool({ name: 'pid', arguments: {} })),
+    )
+    await Promise.all([a.close(), b.close()])
+  })
+
   it("delivers a per-request child's sampling request to the client whose call holds it", async () => {
     const upstreams = { files: { ...faulty, pool: { mode: 'per-request', min: 1, max: 1 } } }
     const url = await start(await configFile('sampling.json', { upstreams })).ready
