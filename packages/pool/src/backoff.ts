@@ -1,4 +1,15 @@
-import { between, fn, integer, object } from './validate.js'
+import { between, fn, integer, knownKeys, ms, object } from './validate.js'
+
+const CRASH_LOOP_KEYS = new Set(['failures', 'windowMs'])
+/** The keys of {@link RestartOptions}. */
+export const RESTART_KEYS: ReadonlySet<string> = new Set([
+  'baseDelay',
+  'maxDelay',
+  'factor',
+  'jitter',
+  'stableAfter',
+  'crashLoop',
+])
 
 /** When a crashed child counts as crash-looping: `failures` exits within `windowMs`. */
 export interface CrashLoopOptions {
@@ -45,21 +56,22 @@ export function resolveRestartOptions(
   prefix = 'restart',
 ): ResolvedRestartOptions {
   const o = object(prefix, options)
-  const baseDelay = integer(`${prefix}.baseDelay`, o.baseDelay, 500)
-  const maxDelay = integer(`${prefix}.maxDelay`, o.maxDelay, Math.max(30_000, baseDelay))
+  const baseDelay = ms(`${prefix}.baseDelay`, o.baseDelay, 500)
+  const maxDelay = ms(`${prefix}.maxDelay`, o.maxDelay, Math.max(30_000, baseDelay))
   if (maxDelay < baseDelay) {
     throw new TypeError(`[@mcpx/pool] ${prefix}.maxDelay must be ≥ ${prefix}.baseDelay`)
   }
   const loop = object(`${prefix}.crashLoop`, o.crashLoop)
+  knownKeys(`${prefix}.crashLoop.`, loop, CRASH_LOOP_KEYS)
   return Object.freeze({
     baseDelay,
     maxDelay,
     factor: between(`${prefix}.factor`, o.factor, 2, 1),
     jitter: between(`${prefix}.jitter`, o.jitter, 1, 0, 1),
-    stableAfter: integer(`${prefix}.stableAfter`, o.stableAfter, 10_000),
+    stableAfter: ms(`${prefix}.stableAfter`, o.stableAfter, 10_000),
     crashLoop: Object.freeze({
       failures: integer(`${prefix}.crashLoop.failures`, loop.failures, 5, 1),
-      windowMs: integer(`${prefix}.crashLoop.windowMs`, loop.windowMs, 60_000, 1),
+      windowMs: ms(`${prefix}.crashLoop.windowMs`, loop.windowMs, 60_000, 1),
     }),
   })
 }

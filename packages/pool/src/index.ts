@@ -3,6 +3,7 @@ export type {
   ResolvedRestartOptions,
   RestartOptions,
 } from './backoff.js'
+export type { PoolConnectionOptions, PoolFactoryOptions } from './connection-options.js'
 export type {
   ConnectionLostPolicy,
   HealthCheckOptions,
@@ -12,7 +13,7 @@ export type {
   ResolvedHttpHealthOptions,
   ResolvedPoolOptions,
 } from './options.js'
-export { Pool, type PoolConnectionOptions, type PoolFactoryOptions, pool } from './pool.js'
+export { Pool, pool } from './pool.js'
 export { reportHealth } from './report-health.js'
 export type { PoolState, PoolStats } from './stats.js'
 export { poolStatsSource } from './stats-source.js'

@@ -1,9 +1,10 @@
 import {
+  RESTART_KEYS,
   type ResolvedRestartOptions,
   type RestartOptions,
   resolveRestartOptions,
 } from './backoff.js'
-import { integer, object, oneOf } from './validate.js'
+import { integer, knownKeys, ms, object, oneOf } from './validate.js'
 
 /** How a pool lends its connections (docs/pool-design.md §3.2). */
 export type PoolMode = 'shared' | 'per-session' | 'per-request'
@@ -126,6 +127,32 @@ export interface ResolvedHttpHealthOptions {
 }
 
 const MODES: readonly PoolMode[] = ['shared', 'per-session', 'per-request']
+/** The keys of {@link PoolOptions}: `pool()` refuses any other, besides its connection options. */
+export const POOL_KEYS: ReadonlySet<string> = new Set([
+  'mode',
+  'min',
+  'max',
+  'maxInFlight',
+  'spares',
+  'idleTimeout',
+  'maxLifetime',
+  'acquireTimeout',
+  'maxWaiting',
+  'drainTimeout',
+  'leaseIdleTimeout',
+  'quarantine',
+  'onConnectionLost',
+  'health',
+  'restart',
+])
+const HEALTH_KEYS = new Set(['pingInterval', 'pingTimeout', 'pingFailures', 'keepAlive', 'http'])
+const HTTP_HEALTH_KEYS = new Set([
+  'url',
+  'interval',
+  'timeout',
+  'healthyThreshold',
+  'unhealthyThreshold',
+])
 const DEFAULTS = {
   shared: { min: 1, max: 4, spares: 0, onConnectionLost: 'reopen' },
   'per-request': { min: 1, max: 4, spares: 0, onConnectionLost: 'reopen' },
@@ -159,36 +186,38 @@ export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptio
     max,
     maxInFlight: integer('maxInFlight', o.maxInFlight, 32, 1),
     spares,
-    idleTimeout: integer('idleTimeout', o.idleTimeout, 300_000, 1),
-    maxLifetime: integer('maxLifetime', o.maxLifetime, 0),
-    acquireTimeout: integer('acquireTimeout', o.acquireTimeout, 10_000, 1),
+    idleTimeout: ms('idleTimeout', o.idleTimeout, 300_000, 1),
+    maxLifetime: ms('maxLifetime', o.maxLifetime, 0),
+    acquireTimeout: ms('acquireTimeout', o.acquireTimeout, 10_000, 1),
     maxWaiting: integer('maxWaiting', o.maxWaiting, 64),
-    drainTimeout: integer('drainTimeout', o.drainTimeout, 10_000),
-    leaseIdleTimeout: integer('leaseIdleTimeout', o.leaseIdleTimeout, 300_000),
-    quarantine: integer('quarantine', o.quarantine, 2_000),
+    drainTimeout: ms('drainTimeout', o.drainTimeout, 10_000),
+    leaseIdleTimeout: ms('leaseIdleTimeout', o.leaseIdleTimeout, 300_000),
+    quarantine: ms('quarantine', o.quarantine, 2_000),
     onConnectionLost,
     health: resolveHealth(o.health),
-    restart: resolveRestartOptions(o.restart),
+    restart: resolveRestartOptions(
+      knownKeys('restart.', object('restart', o.restart), RESTART_KEYS),
+    ),
   })
 }
 
 function resolveHealth(options: HealthCheckOptions | undefined): ResolvedPoolOptions['health'] {
-  const o = object('health', options)
+  const o = knownKeys('health.', object('health', options), HEALTH_KEYS)
   return Object.freeze({
-    pingInterval: integer('health.pingInterval', o.pingInterval, 30_000),
-    pingTimeout: integer('health.pingTimeout', o.pingTimeout, 5_000, 1),
+    pingInterval: ms('health.pingInterval', o.pingInterval, 30_000),
+    pingTimeout: ms('health.pingTimeout', o.pingTimeout, 5_000, 1),
     pingFailures: integer('health.pingFailures', o.pingFailures, 2, 1),
-    keepAlive: integer('health.keepAlive', o.keepAlive, 0),
+    keepAlive: ms('health.keepAlive', o.keepAlive, 0),
     http: o.http === undefined ? undefined : resolveHttpHealth(o.http),
   })
 }
 
 function resolveHttpHealth(options: HttpHealthOptions): ResolvedHttpHealthOptions {
-  const o = object('health.http', options)
+  const o = knownKeys('health.http.', object('health.http', options), HTTP_HEALTH_KEYS)
   return Object.freeze({
     url: absoluteUrl(o.url),
-    interval: integer('health.http.interval', o.interval, 10_000, 1),
-    timeout: integer('health.http.timeout', o.timeout, 2_000, 1),
+    interval: ms('health.http.interval', o.interval, 10_000, 1),
+    timeout: ms('health.http.timeout', o.timeout, 2_000, 1),
     healthyThreshold: integer('health.http.healthyThreshold', o.healthyThreshold, 2, 1),
     unhealthyThreshold: integer('health.http.unhealthyThreshold', o.unhealthyThreshold, 3, 1),
   })

@@ -1,10 +1,4 @@
-import {
-  type AbortSource,
-  ErrorCode,
-  McpxError,
-  type StatsRegistry,
-  type UpstreamHealth,
-} from '@mcpx/core'
+import { type AbortSource, ErrorCode, McpxError } from '@mcpx/core'
 import type {
   Connector,
   LeaseMode,
@@ -25,9 +19,14 @@ import {
   sharedHandlers,
   UpstreamConnection,
 } from '@mcpx/transports/protocol'
+import {
+  type PoolFactoryOptions,
+  type ResolvedConnectionOptions,
+  resolveConnectionOptions,
+} from './connection-options.js'
 import { createPingSweeper, type PingSweeper } from './health-check.js'
 import { createHttpHealthCheck, type HttpHealthCheck } from './http-health.js'
-import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
+import { type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
 import { RequestLeases } from './request-leases.js'
 import { SessionLeases } from './session-leases.js'
 import { Slot } from './slot.js'
@@ -36,33 +35,7 @@ import { poolStatsSource } from './stats-source.js'
 import { createSupervisor } from './supervisor.js'
 import { type Waiter, WaitQueue } from './wait-queue.js'
 
-/** What a connection of the pool needs besides the pool's own policy. */
-export interface PoolConnectionOptions {
-  /** Ms a request may take before it is cancelled upstream (-32001); 0: none. @defaultValue 60_000 */
-  readonly timeout?: number
-  /** Most total ms of a request, whatever its progress; 0: none. @defaultValue 10 × `timeout` */
-  readonly maxTotalTimeout?: number
-  /** Ms to connect and finish `initialize`. @defaultValue 30_000 */
-  readonly connectTimeout?: number
-  /** `clientInfo` of the gateway's own handshake. @defaultValue `{ name: 'mcpx', version }` */
-  readonly clientInfo?: { name: string; version: string }
-  /** Core's upstream health, to write the pool's state to as writer `'pool'`. @defaultValue none */
-  readonly healthRegistry?: UpstreamHealth
-  /** Core's stats registry, to register the pool's numbers with (kind `'pool'`, until `close()`). @defaultValue none */
-  readonly statsRegistry?: StatsRegistry
-  /** Jitter's source for restarts, in `[0, 1)`. @defaultValue Math.random */
-  readonly random?: () => number
-  /** Diagnostics (stderr lines, dropped messages). @defaultValue writes to stderr */
-  readonly log?: (upstream: string, line: string) => void
-}
-
-/** Options of {@link pool}. */
-export type PoolFactoryOptions = PoolOptions & PoolConnectionOptions
-
 const SUBSCRIBE = 'resources/subscribe'
-const defaultLog = (upstream: string, line: string) => {
-  console.error(`[mcpx pool ${upstream}] ${line}`)
-}
 
 /**
  * A pool of supervised connections to one upstream, lent to `forward()`
@@ -80,7 +53,7 @@ export class Pool implements UpstreamSource {
   readonly maxTotalTimeout: number
   readonly #connector: Connector
   readonly #options: ResolvedPoolOptions
-  readonly #connect: PoolConnectionOptions
+  readonly #connect: ResolvedConnectionOptions
   readonly #maxInFlight: number
   readonly #connectTimeout: number
   readonly #routes: SessionRoutes
@@ -121,11 +94,11 @@ export class Pool implements UpstreamSource {
     this.mode = this.#options.mode
     this.#perRequest = this.mode === 'per-request'
     this.#connector = connector
-    this.#connect = options
+    this.#connect = resolveConnectionOptions(options)
     this.#maxInFlight = this.#options.maxInFlight
-    this.#connectTimeout = options.connectTimeout ?? 30_000
-    this.timeout = options.timeout ?? 60_000
-    this.maxTotalTimeout = options.maxTotalTimeout ?? 10 * this.timeout
+    this.#connectTimeout = this.#connect.connectTimeout
+    this.timeout = this.#connect.timeout
+    this.maxTotalTimeout = this.#connect.maxTotalTimeout
     this.#routes = new SessionRoutes({
       upstream: name,
       maxSubscriptionsPerSession: 100,
@@ -155,7 +128,11 @@ export class Pool implements UpstreamSource {
             onConnectionLost: this.#options.onConnectionLost,
             leaseIdleTimeout: this.#options.leaseIdleTimeout,
             connectTimeout: this.#connectTimeout,
-            defaultInitialize: defaultInitialize('per-session', connector, options.clientInfo),
+            defaultInitialize: defaultInitialize(
+              'per-session',
+              connector,
+              this.#connect.clientInfo,
+            ),
             spare: (signal) => this.#spare(signal),
             counted: (delta) => this.#count(delta),
             ended: () => this.#replenish(),
@@ -164,7 +141,7 @@ export class Pool implements UpstreamSource {
         : undefined
     this.#replenish()
     this.#startSweeper()
-    this.#unregister = options.statsRegistry?.add(poolStatsSource(this))
+    this.#unregister = this.#connect.statsRegistry?.add(poolStatsSource(this))
     this.#pings = createPingSweeper(
       this.#options.health,
       () => this.#pingTargets(),
@@ -713,7 +690,7 @@ export class Pool implements UpstreamSource {
   }
 
   #log(line: string): void {
-    ;(this.#connect.log ?? defaultLog)(this.name, line)
+    this.#connect.log(this.name, line)
   }
 }
 
@@ -748,5 +725,5 @@ function active(slot: Slot, handlers: ServerMessageHandlers): ServerMessageHandl
  * ```
  */
 export function pool(name: string, connector: Connector, options: PoolFactoryOptions = {}): Pool {
-  return new Pool(name, connector, { ...options })
+  return new Pool(name, connector, options)
 }

@@ -201,13 +201,13 @@ describe('createSupervisor', () => {
   })
 
   it.each([
-    [{ baseDelay: -1 }, /baseDelay must be an integer ≥ 0/],
-    [{ baseDelay: 1.5 }, /baseDelay must be an integer/],
+    [{ baseDelay: -1 }, /baseDelay must be a whole number of ms from 0/],
+    [{ baseDelay: 1.5 }, /baseDelay must be a whole number of ms/],
     [{ maxDelay: 10, baseDelay: 100 }, /maxDelay must be ≥ .*baseDelay/],
     [{ factor: 0.5 }, /factor must be a number ≥ 1/],
     [{ jitter: 2 }, /jitter must be between 0 and 1/],
     [{ crashLoop: { failures: 0 } }, /crashLoop.failures must be an integer ≥ 1/],
-    [{ crashLoop: { windowMs: 0 } }, /crashLoop.windowMs must be an integer ≥ 1/],
+    [{ crashLoop: { windowMs: 0 } }, /crashLoop.windowMs must be a whole number of ms from 1/],
     [{ random: 4 }, /random must be a function/],
     [{ now: 'soon' }, /now must be a function/],
   ])('rejects %o when created', (options, message) => {

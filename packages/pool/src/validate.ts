@@ -14,6 +14,30 @@ export function integer(option: string, value: unknown, fallback: number, min = 
   return v as number
 }
 
+/** The longest delay a timer takes (2^31 − 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** `value ?? fallback` if it is a whole number of ms from `min` to the longest timer, else a TypeError naming `option`. */
+export function ms(option: string, value: unknown, fallback: number, min = 0): number {
+  const v = value ?? fallback
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > MAX_TIMER_MS) {
+    fail(option, `a whole number of ms from ${min} to ${MAX_TIMER_MS} (the longest timer)`)
+  }
+  return v as number
+}
+
+/** Refuse a key of `value` that is not in `known` (a misspelt option would be ignored). */
+export function knownKeys<T extends object>(
+  option: string,
+  value: T,
+  known: ReadonlySet<string>,
+): T {
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) throw new TypeError(`[@mcpx/pool] unknown option ${option}${key}`)
+  }
+  return value
+}
+
 /** `value ?? fallback` if it is a finite number within `[min, max]`, else a TypeError naming `option`. */
 export function between(
   option: string,

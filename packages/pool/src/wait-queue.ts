@@ -16,7 +16,7 @@ interface Entry<T> extends Waiter<T> {
 /**
  * The bounded FIFO of leases waiting for a connection (docs/pool-design.md
  * §3.1 `acquireTimeout`, `maxWaiting`). Off the hot path: a wait allocates.
- * Timers are `unref`'d and every one is cleared when its entry leaves.
+ * Every timer is cleared when its entry leaves.
  */
 export class WaitQueue<T> {
   readonly #entries: Entry<T>[] = []
@@ -45,8 +45,9 @@ export class WaitQueue<T> {
         },
       }
       this.#entries.push(entry)
+      // Not unref'd: a waiting lease is a caller's work in progress (bounded by `timeout`), so it
+      // keeps the process up while, say, the pool's unref'd restart timer brings a child back.
       entry.timer = setTimeout(() => entry.reject(onTimeout()), timeout)
-      if (typeof entry.timer === 'object') entry.timer.unref?.()
       entry.stopAbort = signal.onAbort((reason) => entry.reject(reason))
     })
   }
