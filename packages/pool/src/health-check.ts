@@ -1,13 +1,17 @@
 import { ErrorCode, McpxError } from '@mcpx/core'
 import type { PeerRequestOptions, UpstreamConnection } from '@mcpx/transports/protocol'
-import { integer } from './validate.js'
+import { unref } from './unref.js'
 
 /** A ready connection as the sweeper sees it: the pool's slot, or a view of one. */
 export interface PingTarget {
   /** The open connection (only read while the pool lists the target as ready). */
   readonly connection: UpstreamConnection
-  /** Grows on each lease release: activity since the last tick is proof of life. */
-  readonly releases: number
+  /**
+   * Grows on each request the server answered (a result or its own error;
+   * not a timeout or a failure): answers since the last tick are proof of
+   * life, and a hung server's timed-out requests are not.
+   */
+  readonly answers: number
   /** Requests in flight now. */
   readonly inFlight: number
 }
@@ -30,10 +34,14 @@ export interface PingSweeper {
   close(): void
 }
 
-/** Per target, in a WeakMap: a target the pool dropped takes its state with it. */
+/**
+ * Per connection, in a WeakMap: a connection the pool dropped takes its
+ * state with it, and a restarted slot starts afresh (a ping in flight when
+ * the old child died is no miss of the new one).
+ */
 interface Watch {
-  /** `releases` at the last tick. */
-  releases: number
+  /** `answers` at the last tick. */
+  answers: number
   /** The last tick with proof of life (traffic, or the tick an answered ping was sent on). */
   activeTick: number
   misses: number
@@ -49,7 +57,7 @@ const NOT_SWEEPING: PingSweeper = Object.freeze({ close() {} })
 /**
  * Ping a pool's ready connections (docs/pool-design.md §3.4) on one `unref`'d
  * timer. Each tick, a target with traffic since the last tick (its
- * `releases` changed, or requests in flight after an answered ping) is alive
+ * `answers` grew, or requests in flight after an answered ping) is alive
  * and its misses reset. Otherwise it gets an MCP `ping` once `pingInterval`
  * ms passed without proof of life, or once `keepAlive` ms passed idle
  * (nothing in flight: intermediaries drop idle HTTP and WebSocket
@@ -76,24 +84,14 @@ export function createPingSweeper<T extends PingTarget>(
   targets: () => Iterable<T>,
   onDead: (target: T, reason: string) => void,
 ): PingSweeper {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('[@mcpx/pool] createPingSweeper() options must be an object')
-  }
-  const settings = {
-    pingInterval: integer('health.pingInterval', options.pingInterval, 30_000),
-    pingTimeout: integer('health.pingTimeout', options.pingTimeout, 5_000, 1),
-    pingFailures: integer('health.pingFailures', options.pingFailures, 2, 1),
-    keepAlive: integer('health.keepAlive', options.keepAlive, 0),
-  }
-  if (typeof targets !== 'function' || typeof onDead !== 'function') {
-    throw new TypeError('[@mcpx/pool] createPingSweeper() targets and onDead must be functions')
-  }
+  // The options come resolved (resolvePoolOptions checked them): nothing to check twice.
+  const settings = options
   if (settings.pingInterval === 0 && settings.keepAlive === 0) return NOT_SWEEPING
   return new Sweeper(settings, targets, onDead)
 }
 
 class Sweeper<T extends PingTarget> implements PingSweeper {
-  readonly #states = new WeakMap<T, Watch>()
+  readonly #states = new WeakMap<UpstreamConnection, Watch>()
   readonly #targets: () => Iterable<T>
   readonly #onDead: (target: T, reason: string) => void
   readonly #failures: number
@@ -122,11 +120,7 @@ class Sweeper<T extends PingTarget> implements PingSweeper {
     const ticks = (ms: number) => (ms === 0 ? Number.POSITIVE_INFINITY : Math.ceil(ms / period))
     this.#pingAfter = ticks(pingInterval)
     this.#keepAliveAfter = ticks(keepAlive)
-    this.#timer = setInterval(() => this.#sweep(), period)
-    // A pool that is not closed must not keep a process alive on its own (STYLE: Avoid).
-    if (typeof this.#timer === 'object' && typeof this.#timer.unref === 'function') {
-      this.#timer.unref()
-    }
+    this.#timer = unref(setInterval(() => this.#sweep(), period))
   }
 
   close(): void {
@@ -138,11 +132,11 @@ class Sweeper<T extends PingTarget> implements PingSweeper {
   #sweep(): void {
     const tick = ++this.#tick
     for (const target of this.#targets()) {
-      const state = this.#states.get(target)
+      const state = this.#states.get(target.connection)
       if (state === undefined) {
         // Just opened: its handshake was an answer. Watch it from here.
-        this.#states.set(target, {
-          releases: target.releases,
+        this.#states.set(target.connection, {
+          answers: target.answers,
           activeTick: tick,
           misses: 0,
           pinging: false,
@@ -152,10 +146,10 @@ class Sweeper<T extends PingTarget> implements PingSweeper {
         continue
       }
       if (state.dead) continue
-      const { releases, inFlight } = target
-      if (releases !== state.releases || (inFlight > 0 && state.answered)) {
-        // Traffic is proof of life (§3.4): no ping needed, and earlier misses are forgiven.
-        state.releases = releases
+      const { answers, inFlight } = target
+      if (answers !== state.answers || (inFlight > 0 && state.answered)) {
+        // Answered traffic is proof of life (§3.4): no ping needed, and earlier misses are forgiven.
+        state.answers = answers
         state.activeTick = tick
         state.misses = 0
         continue

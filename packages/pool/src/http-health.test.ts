@@ -228,12 +228,4 @@ describe('createHttpHealthCheck', () => {
     expect(removed).toEqual([])
     expect(logs).toContain('a health listener threw: Error')
   })
-
-  it('rejects a URL that is not absolute http(s)', () => {
-    const base = { interval: 10, timeout: 10, healthyThreshold: 1, unhealthyThreshold: 1 }
-    expect(() => createHttpHealthCheck({ ...base, url: 'ftp://x/health' })).toThrow(
-      '[@mcpx/pool] health.http.url must be an absolute http: or https: URL',
-    )
-    expect(() => createHttpHealthCheck({ ...base, url: '/health' })).toThrow(TypeError)
-  })
 })

@@ -1,5 +1,6 @@
 import type { ResolvedHttpHealthOptions } from './options.js'
-import { fn, integer } from './validate.js'
+import { unref } from './unref.js'
+import { fn } from './validate.js'
 
 /** Options of {@link createHttpHealthCheck}: resolved {@link ResolvedHttpHealthOptions} plus its I/O. */
 export interface HttpHealthCheckOptions extends ResolvedHttpHealthOptions {
@@ -38,19 +39,9 @@ export interface HttpHealthCheck {
  * ```
  */
 export function createHttpHealthCheck(options: HttpHealthCheckOptions): HttpHealthCheck {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('[@mcpx/pool] createHttpHealthCheck() options must be an object')
-  }
+  // The options come resolved (resolvePoolOptions checked the URL and the numbers).
   const o = options
-  let url: URL
-  try {
-    url = new URL(o.url)
-  } catch {
-    throw new TypeError('[@mcpx/pool] health.http.url must be an absolute http: or https: URL')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError('[@mcpx/pool] health.http.url must be an absolute http: or https: URL')
-  }
+  const url = new URL(o.url)
   const fetch = fn('createHttpHealthCheck() fetch', o.fetch, globalThis.fetch)
   // fetch refuses a URL with credentials (Fetch §Request constructor): they travel as Basic auth.
   const authorization = url.username || url.password ? basicAuth(url) : undefined
@@ -63,10 +54,10 @@ export function createHttpHealthCheck(options: HttpHealthCheckOptions): HttpHeal
       headers: authorization === undefined ? undefined : { authorization },
       // Logs get the endpoint without userinfo, query or fragment: those may hold tokens.
       shown: `${url.origin}${url.pathname}`,
-      interval: integer('health.http.interval', o.interval, 10_000, 1),
-      timeout: integer('health.http.timeout', o.timeout, 2_000, 1),
-      healthyThreshold: integer('health.http.healthyThreshold', o.healthyThreshold, 2, 1),
-      unhealthyThreshold: integer('health.http.unhealthyThreshold', o.unhealthyThreshold, 3, 1),
+      interval: o.interval,
+      timeout: o.timeout,
+      healthyThreshold: o.healthyThreshold,
+      unhealthyThreshold: o.unhealthyThreshold,
     },
     fetch,
     fn('createHttpHealthCheck() log', o.log, () => {}),
@@ -240,11 +231,4 @@ function basicAuth(url: URL): string {
     binary += String.fromCharCode(byte)
   }
   return `Basic ${btoa(binary)}`
-}
-
-function unref<T>(timer: T): T {
-  // A pool that is not closed must not keep a process alive on its own (STYLE: Avoid).
-  const handle = timer as { unref?: () => void }
-  if (typeof handle === 'object' && typeof handle.unref === 'function') handle.unref()
-  return timer
 }

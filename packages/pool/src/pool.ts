@@ -33,6 +33,7 @@ import { Slot } from './slot.js'
 import type { PoolState, PoolStats } from './stats.js'
 import { poolStatsSource } from './stats-source.js'
 import { createSupervisor } from './supervisor.js'
+import { unref } from './unref.js'
 import { type Waiter, WaitQueue } from './wait-queue.js'
 
 const SUBSCRIBE = 'resources/subscribe'
@@ -70,6 +71,8 @@ export class Pool implements UpstreamSource {
   readonly #requests: RequestLeases | undefined
   readonly #waiting = new WaitQueue<Slot>()
   #closing: Promise<void> | undefined
+  /** Set by `close()` before anything else: no lease, no slot, no rebuilt ready list after it. */
+  #stopping = false
   #drained: (() => void) | undefined
   #lastHealth: 'ready' | 'unhealthy' | undefined
   #opened = 0
@@ -116,6 +119,7 @@ export class Pool implements UpstreamSource {
           nextWaiter: () => this.#waiting.peek(),
           handOver: (slot, waiter) => this.#handOver(slot, waiter),
           counted: (delta) => this.#count(delta),
+          closing: () => this.#stopping,
           retire: (slot) => this.#retire(slot),
           retired: (slot) => this.#retired(slot),
           log: (line) => this.#log(line),
@@ -135,13 +139,15 @@ export class Pool implements UpstreamSource {
             ),
             spare: (signal) => this.#spare(signal),
             counted: (delta) => this.#count(delta),
+            closing: () => this.#stopping,
             ended: () => this.#replenish(),
             log: (line) => this.#log(line),
           })
         : undefined
+    // First: it throws for a second pool of this name, and nothing is started yet.
+    this.#unregister = this.#connect.statsRegistry?.add(poolStatsSource(this))
     this.#replenish()
     this.#startSweeper()
-    this.#unregister = this.#connect.statsRegistry?.add(poolStatsSource(this))
     this.#pings = createPingSweeper(
       this.#options.health,
       () => this.#pingTargets(),
@@ -193,7 +199,7 @@ export class Pool implements UpstreamSource {
   ): Promise<Result> {
     if (session) this.#routes.watch(session)
     if (this.#sessions) {
-      if (this.#closing) throw this.#error('is shutting down')
+      if (this.#stopping) throw this.#error('is shutting down')
       return this.#sessions.handshake(session, initialize, signal)
     }
     const slot = this.#ready[0] ?? (await this.#wait(false, signal))
@@ -229,7 +235,7 @@ export class Pool implements UpstreamSource {
       if (slot.inFlight > 0) inUse++
       restarts += slot.supervisor.restarts
     }
-    const idle = ready - this.#ready.filter((s) => s.inFlight > 0).length
+    const idle = this.#ready.filter((s) => s.inFlight === 0 && !s.quarantine).length
     // per-session: the pool's own slots are the spares; each lease is a connection in use.
     const leased = this.#leased
     return {
@@ -255,9 +261,20 @@ export class Pool implements UpstreamSource {
     }
   }
 
+  /**
+   * Leave `failed` (an operator's restart, §3.5): every connection that
+   * crash-looped starts again, its failures forgotten. A no-op after `close()`.
+   */
+  restart(): void {
+    if (this.#stopping) return
+    for (const slot of this.#slots) {
+      if (slot.supervisor.state.kind === 'failed') slot.supervisor.restart()
+    }
+  }
+
   /** Derived from the slots' supervisors (§3.5). */
   get state(): PoolState {
-    if (this.#closing) return this.#slots.length === 0 ? 'closed' : 'draining'
+    if (this.#stopping) return this.#slots.length === 0 ? 'closed' : 'draining'
     if (this.#ready.length > 0 || this.#slots.length === 0) return 'ready'
     const kinds = this.#slots.map((s) => s.supervisor.state.kind)
     if (kinds.includes('starting')) return 'starting'
@@ -269,7 +286,14 @@ export class Pool implements UpstreamSource {
    * `drainTimeout` ms, then close every connection and supervisor. Idempotent.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#drain()
+    if (!this.#closing) {
+      // No new lease from here on: the shared path reads #ready, per-request its idle stack,
+      // per-session asks closing(); #changed() rebuilds nothing while stopping.
+      this.#stopping = true
+      this.#ready = []
+      this.#requests?.clear()
+      this.#closing = this.#drain()
+    }
     return this.#closing
   }
 
@@ -319,7 +343,7 @@ export class Pool implements UpstreamSource {
     }
     // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
     slot.inFlight--
-    slot.releases++
+    slot.ended(outcome)
     this.#count(-1)
     if (slot.retiring) {
       if (slot.inFlight === 0) this.#retired(slot)
@@ -364,10 +388,10 @@ export class Pool implements UpstreamSource {
 
   /** Off the hot path: fail fast, open another connection, or queue (bounded, `acquireTimeout`). */
   #wait(lease: boolean, signal: AbortSource): Promise<Slot> {
-    if (this.#closing) throw this.#error('is shutting down')
+    if (this.#stopping) throw this.#error('is shutting down')
     const state = this.state
     if (state === 'failed') throw this.#failedError()
-    const live = this.#slots.filter((s) => s.supervisor.state.kind !== 'failed').length
+    const live = this.#slots.length
     const starting = this.#slots.filter((s) => s.supervisor.state.kind === 'starting').length
     // A starting shared connection will serve maxInFlight waiters; a per-request or per-session one, one.
     const serves = this.#sessions || this.#perRequest ? 1 : this.#maxInFlight
@@ -381,7 +405,7 @@ export class Pool implements UpstreamSource {
       this.#rejected++
       throw new McpxError(
         ErrorCode.Overloaded,
-        `Upstream "${this.name}" has no free connection and ${this.#options.maxWaiting} requests waiting`,
+        `Upstream "${this.name}" has no free connection and ${this.#waiting.size} requests waiting`,
         { data: { upstream: this.name }, headers: { 'retry-after': '1' } },
       )
     }
@@ -407,7 +431,7 @@ export class Pool implements UpstreamSource {
   }
 
   #open(slot: Slot): void {
-    if (this.#closing) return
+    if (this.#stopping) return
     slot.supervisor.started()
     this.#opened++
     const log = (line: string) => this.#log(line)
@@ -445,7 +469,7 @@ export class Pool implements UpstreamSource {
     opening.then(
       (conn) => this.#up(slot, conn),
       (error: Error) => {
-        if (slot.closing || this.#closing) return
+        if (slot.closing || this.#stopping) return
         this.#log(`open failed: ${error.message}`)
         this.#down(slot)
       },
@@ -453,7 +477,7 @@ export class Pool implements UpstreamSource {
   }
 
   #up(slot: Slot, conn: UpstreamConnection): void {
-    if (slot.closing || this.#closing) {
+    if (slot.closing || this.#stopping) {
       void conn.close()
       return
     }
@@ -480,6 +504,9 @@ export class Pool implements UpstreamSource {
       return
     }
     if (this.#requests) {
+      // A new connection owes nothing to the old one's owner; a request still held on the old
+      // one (not yet released) keeps the slot until its release frees it.
+      this.#requests.reset(slot)
       this.#requests.free(slot)
       return
     }
@@ -518,7 +545,7 @@ export class Pool implements UpstreamSource {
 
   /** After any supervisor change: the ready list, the subscription anchor, the health word. */
   #changed(): void {
-    this.#ready = this.#slots.filter((s) => s.ready && !s.retiring)
+    this.#ready = this.#stopping ? [] : this.#slots.filter((s) => s.ready)
     if (this.#anchor && !this.#anchor.ready) {
       this.#anchor = undefined
       this.#routes.lostSubscriptions()
@@ -548,16 +575,16 @@ export class Pool implements UpstreamSource {
     if (maxLifetime > 0) limits.push(maxLifetime)
     if (limits.length === 0) return
     this.#sweepEvery = Math.max(10, Math.floor(Math.min(...limits) / 4))
-    this.#sweeper = setInterval(() => this.#sweep(), this.#sweepEvery)
-    if (typeof this.#sweeper === 'object') this.#sweeper.unref?.()
+    this.#sweeper = unref(setInterval(() => this.#sweep(), this.#sweepEvery))
   }
 
   #sweep(): void {
     const { idleTimeout, maxLifetime, min } = this.#options
     const now = Date.now()
-    let live = this.#slots.filter((s) => !s.retiring && s.supervisor.state.kind !== 'failed').length
+    // Only ready connections count: idling one out must leave min ready, not min starting.
+    let live = this.#ready.length
     for (const slot of [...this.#slots]) {
-      if (!slot.ready || slot.retiring) continue
+      if (!slot.ready) continue
       const quiet = slot.inFlight === 0 && slot.releases === slot.seenReleases
       slot.idleFor = quiet ? slot.idleFor + this.#sweepEvery : 0
       slot.seenReleases = slot.releases
@@ -586,14 +613,11 @@ export class Pool implements UpstreamSource {
    * policy decides (§3.3).
    */
   #evict(slot: Slot, reason: string): void {
-    this.#log(`a connection ${reason}: closed and replaced`)
-    if (!this.#slots.includes(slot)) {
-      this.#evictions++
-      void slot.connection.close()
-      return
-    }
-    slot.retiring = true
-    this.#retired(slot)
+    this.#log(`a connection ${reason}: closed`)
+    this.#evictions++
+    // As if it died: the supervisor restarts it with backoff and counts it towards the crash-loop
+    // limit (a server that always hangs ends up failed), a leased one follows the lease policy.
+    void slot.connection.close()
   }
 
   /** Take no new lease on `slot`; close it once its in-flight requests end (never cutting one off). */
@@ -623,14 +647,14 @@ export class Pool implements UpstreamSource {
    * than `max` are open.
    */
   #replenish(): void {
-    if (this.#closing) return
+    if (this.#stopping) return
     const { min, max, spares } = this.#options
     const leased = this.#leased
     const wanted = this.#sessions ? Math.max(spares, min - leased) : min
-    const open = () => this.#slots.filter((s) => s.supervisor.state.kind !== 'failed')
-    while (open().filter((s) => !s.retiring).length < wanted && open().length + leased < max) {
-      this.#addSlot()
-    }
+    // A failed slot keeps its place (it counts towards min and max): replacing it would restart
+    // a crash-looping child with a fresh supervisor, and `failed` would not last. restart() clears it.
+    const kept = () => this.#slots.filter((s) => !s.retiring).length
+    while (kept() < wanted && this.#slots.length + leased < max) this.#addSlot()
   }
 
   /** per-session: connections leased to sessions (outside `#slots`, counted towards `max`). */

@@ -2,6 +2,7 @@ import type { AbortSource } from '@mcpx/core'
 import type { LeaseOutcome, UpstreamLease } from '@mcpx/transports'
 import type { Origin } from '@mcpx/transports/protocol'
 import type { Slot } from './slot.js'
+import { unref } from './unref.js'
 import type { Waiter } from './wait-queue.js'
 
 /** What per-request leases need of their pool. */
@@ -16,6 +17,8 @@ export interface RequestLeaseHost {
   handOver(slot: Slot, waiter: Waiter<Slot>): void
   /** Requests in flight changed by `delta`. */
   counted(delta: number): void
+  /** The pool is closing: no slot goes back on the idle stack. */
+  closing(): boolean
   /** Take no new lease on `slot` and replace it. */
   retire(slot: Slot): void
   /** A retiring slot with nothing in flight: close and replace it. */
@@ -68,15 +71,15 @@ export class RequestLeases {
     const host = this.#host
     slot.inFlight = 0
     slot.owner = undefined
-    slot.releases++
+    slot.ended(outcome)
     host.counted(-1)
     if (slot.retiring) {
       host.retired(slot)
       return
     }
     if (!slot.ready) return
-    const busy = () => slot.connection.incomingCount > 0
-    if (outcome !== 'abandoned' && !busy()) {
+    const conn = slot.connection
+    if (outcome !== 'abandoned' && conn.incomingCount === 0) {
       this.free(slot)
       return
     }
@@ -84,24 +87,28 @@ export class RequestLeases {
     const mustWait = outcome === 'abandoned' ? quarantine : 0
     const start = Date.now()
     const every = Math.max(5, Math.min(50, Math.floor(quarantine / 10)))
-    slot.quarantine = setInterval(() => {
-      const waited = Date.now() - start
-      if (slot.closing || !slot.ready || slot.retiring) return this.#endQuarantine(slot, false)
-      if (waited < mustWait) return
-      if (!busy()) return this.#endQuarantine(slot, true)
-      if (waited >= quarantine) {
-        host.log(
-          `a connection still had a server request ${quarantine} ms after its request ended: replaced`,
-        )
-        this.#endQuarantine(slot, false)
-        host.retire(slot)
-      }
-    }, every)
-    if (typeof slot.quarantine === 'object') slot.quarantine.unref?.()
+    slot.quarantine = unref(
+      setInterval(() => {
+        const waited = Date.now() - start
+        // Closed, retiring, or a new connection since (it died and restarted): it owes the old owner nothing.
+        if (!slot.ready || slot.connection !== conn) return this.#endQuarantine(slot, false)
+        if (waited < mustWait) return
+        if (conn.incomingCount === 0) return this.#endQuarantine(slot, true)
+        if (waited >= quarantine) {
+          host.log(
+            `a connection still had a server request ${quarantine} ms after its request ended: replaced`,
+          )
+          this.#endQuarantine(slot, false)
+          host.retire(slot)
+        }
+      }, every),
+    )
   }
 
   /** A free ready slot goes straight to the oldest lease waiter, else onto the idle stack. */
   free(slot: Slot): void {
+    // Held by a request, or waiting out its quarantine: not free (a slot has one owner at a time).
+    if (slot.inFlight !== 0 || slot.quarantine || this.#host.closing()) return
     for (let w = this.#host.nextWaiter(); w; w = this.#host.nextWaiter()) {
       this.#host.handOver(slot, w)
       if (w.lease) return
@@ -114,7 +121,13 @@ export class RequestLeases {
 
   /** Forget the idle stack (the pool is closing its slots). */
   clear(): void {
+    for (const slot of this.#idle) slot.idle = false
     this.#idle.length = 0
+  }
+
+  /** A slot's connection closed or a new one opened: a quarantine for the old one ends, freeing nothing. */
+  reset(slot: Slot): void {
+    if (slot.quarantine) this.#endQuarantine(slot, false)
   }
 
   #endQuarantine(slot: Slot, free: boolean): void {

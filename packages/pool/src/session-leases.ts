@@ -3,6 +3,7 @@ import type { LeaseOutcome, UpstreamLease } from '@mcpx/transports'
 import type { Origin, Result, Session } from '@mcpx/transports/protocol'
 import type { ConnectionLostPolicy } from './options.js'
 import type { Slot } from './slot.js'
+import { unref } from './unref.js'
 
 /** What per-session leases need of their pool. */
 export interface SessionLeaseHost {
@@ -22,6 +23,8 @@ export interface SessionLeaseHost {
   spare(signal: AbortSource): Slot | Promise<Slot>
   /** Requests in flight changed by `delta` (the pool's drain waits for 0). */
   counted(delta: number): void
+  /** The pool is closing: no new lease. */
+  closing(): boolean
   /** A lease ended: the pool may start another spare. */
   ended(): void
   log(line: string): void
@@ -67,7 +70,7 @@ export class SessionLeases {
     initialize: Record<string, unknown>,
     signal: AbortSource,
   ): Promise<Result> {
-    const owner = this.#need(session)
+    const owner = this.#usable(session)
     const held = this.#leases.get(owner)
     if (held) return (await held).connection.initializeResult
     this.#handshakes.set(owner, initialize)
@@ -76,7 +79,7 @@ export class SessionLeases {
 
   /** The session's connection: synchronous once its lease is open (the hot path allocates nothing). */
   lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
-    const session = this.#need(origin.session)
+    const session = this.#usable(origin.session)
     const held = this.#leases.get(session)
     if (held !== undefined && !(held instanceof Promise)) return this.#take(held)
     if (this.#ending.has(session)) throw this.#lost()
@@ -85,9 +88,9 @@ export class SessionLeases {
     return opening.then((slot) => this.#take(slot))
   }
 
-  released(slot: Slot, _outcome: LeaseOutcome): void {
+  released(slot: Slot, outcome: LeaseOutcome): void {
     slot.inFlight--
-    slot.releases++
+    slot.ended(outcome)
     this.#host.counted(-1)
   }
 
@@ -101,8 +104,7 @@ export class SessionLeases {
     this.#ending.add(session)
     // A tick later, so the requests that were in flight are answered with the
     // connection's own -32010 (naming the upstream) before the session ends.
-    const timer = setTimeout(() => session.close(), 0)
-    if (typeof timer === 'object') timer.unref?.()
+    unref(setTimeout(() => session.close(), 0))
   }
 
   /** The session ended (DELETE, expiry, `leaseIdleTimeout`, shutdown): close its connection. */
@@ -135,9 +137,11 @@ export class SessionLeases {
         slot.connection.incomingCount === 0
       slot.idleFor = quiet ? slot.idleFor + every : 0
       slot.seenReleases = slot.releases
-      if (slot.idleFor >= limit) {
+      const session = slot.owner?.session
+      if (session?.closed) this.sessionClosed(session)
+      else if (slot.idleFor >= limit) {
         this.#host.log(`a session's lease was idle for ${limit} ms: session ended`)
-        slot.owner?.session?.close()
+        session?.close()
       }
     }
   }
@@ -211,12 +215,26 @@ export class SessionLeases {
     return slot.connection.close()
   }
 
-  #need(session: Session | undefined): Session {
-    if (session) return session
-    throw new McpxError(
-      ErrorCode.InternalError,
-      `Upstream "${this.#host.name}" is per-session and needs a session`,
-    )
+  /**
+   * The session a lease is for, if one may be made: the pool is not closing,
+   * there is a session, and it has not ended (a request that reached the
+   * pool after its session closed would lease a child nobody gives back).
+   */
+  #usable(session: Session | undefined): Session {
+    const name = this.#host.name
+    if (this.#host.closing()) {
+      throw new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${name}" is shutting down`, {
+        data: { upstream: name },
+      })
+    }
+    if (!session) {
+      throw new McpxError(
+        ErrorCode.InternalError,
+        `Upstream "${name}" is per-session and needs a session`,
+      )
+    }
+    if (session.closed) throw new McpxError(ErrorCode.ConnectionClosed, 'Session closed')
+    return session
   }
 
   #lost(): McpxError {

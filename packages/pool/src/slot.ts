@@ -21,8 +21,14 @@ export class Slot implements UpstreamLease {
   retiring = false
   /** When the current connection became ready (`Date.now()`), for `maxLifetime`. */
   openedAt = 0
-  /** Releases so far; the idle sweep compares it between sweeps (the hot path reads no clock). */
+  /**
+   * Activity so far: releases, and per-session the server's own requests and
+   * notifications; the idle sweeps compare it between sweeps (the hot path
+   * reads no clock).
+   */
   releases = 0
+  /** Requests the server answered (a result or its own error): the health pings' proof of life. */
+  answers = 0
   /** `releases` at the last sweep. */
   seenReleases = 0
   /** Ms the idle sweep has seen this slot without a request. */
@@ -46,7 +52,14 @@ export class Slot implements UpstreamLease {
     this.release = (outcome) => release(this, outcome)
   }
 
+  /** Ready and neither retiring nor being closed: it may take new leases (and hold the subscriptions). */
   get ready(): boolean {
-    return this.supervisor.state.kind === 'ready'
+    return !this.closing && !this.retiring && this.supervisor.state.kind === 'ready'
+  }
+
+  /** A lease on it ended with `outcome`: count the activity, and the answer if there was one. */
+  ended(outcome: LeaseOutcome): void {
+    this.releases++
+    if (outcome === 'done') this.answers++
   }
 }

@@ -43,7 +43,7 @@ export interface PoolStats {
   readonly opened: number
   /** Starts after a child died. */
   readonly restarts: number
-  /** Connections the pool closed itself: idle past `idleTimeout`, older than `maxLifetime` (health checks will count here too). */
+  /** Connections the pool closed itself: idle past `idleTimeout`, older than `maxLifetime`, missed pings. */
   readonly evictions: number
   /** Leases that waited `acquireTimeout` and got -32011. */
   readonly acquireTimeouts: number

@@ -5,6 +5,7 @@ import {
   randomOption,
   resolveRestartOptions,
 } from './backoff.js'
+import { unref } from './unref.js'
 import { fn } from './validate.js'
 
 /**
@@ -201,13 +202,12 @@ class RestartPolicy implements Supervisor {
 
   #schedule(ms: number, run: () => void): void {
     this.#clearTimer()
-    const timer = setTimeout(() => {
-      this.#timer = undefined
-      run()
-    }, ms)
-    // A pool that is not closed must not keep a process alive on its own (STYLE: Avoid).
-    if (typeof timer === 'object' && typeof timer.unref === 'function') timer.unref()
-    this.#timer = timer
+    this.#timer = unref(
+      setTimeout(() => {
+        this.#timer = undefined
+        run()
+      }, ms),
+    )
   }
 
   #clearTimer(): void {

@@ -52,8 +52,9 @@ export interface UpstreamSource {
    * A connection for one request from `origin` (the object `forward` passes
    * as `related`, so per-request sources can attribute server requests).
    * Synchronous when a connection is ready (the hot path); a promise when
-   * one must open or be waited for. Rejects with an `McpxError` naming the
-   * upstream: -32011 when none is free, -32010 when failed or shutting down.
+   * one must open or be waited for. Throws (or rejects with) an `McpxError`
+   * naming the upstream: -32011 when none is free, -32010 when failed or
+   * shutting down; call it where a throw becomes a rejection (`forward` does).
    */
   lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease>
   /** Answer `resources/subscribe` or `resources/unsubscribe` for `session` (shared connections). */
