@@ -9,7 +9,6 @@ import type {
 import {
   defaultInitialize,
   type Origin,
-  openConnection,
   ownerHandlers,
   type Params,
   type Result,
@@ -17,7 +16,6 @@ import {
   type Session,
   SessionRoutes,
   sharedHandlers,
-  UpstreamConnection,
 } from '@mcpx/transports/protocol'
 import {
   type PoolFactoryOptions,
@@ -29,10 +27,10 @@ import { createHttpHealthCheck, type HttpHealthCheck } from './http-health.js'
 import { type ResolvedPoolOptions, resolvePoolOptions } from './options.js'
 import { RequestLeases } from './request-leases.js'
 import { SessionLeases } from './session-leases.js'
-import { Slot } from './slot.js'
+import type { Slot } from './slot.js'
+import { Slots } from './slots.js'
 import type { PoolState, PoolStats } from './stats.js'
 import { poolStatsSource } from './stats-source.js'
-import { createSupervisor } from './supervisor.js'
 import { unref } from './unref.js'
 import { type Waiter, WaitQueue } from './wait-queue.js'
 
@@ -52,15 +50,12 @@ export class Pool implements UpstreamSource {
   readonly mode: LeaseMode
   readonly timeout: number
   readonly maxTotalTimeout: number
-  readonly #connector: Connector
   readonly #options: ResolvedPoolOptions
   readonly #connect: ResolvedConnectionOptions
   readonly #maxInFlight: number
   readonly #connectTimeout: number
   readonly #routes: SessionRoutes
-  readonly #slots: Slot[] = []
-  /** Ready slots, dense, rebuilt on state changes only (§3.8). */
-  #ready: Slot[] = []
+  readonly #slots: Slots
   #offset = 0
   #inFlight = 0
   #anchor: Slot | undefined
@@ -75,12 +70,8 @@ export class Pool implements UpstreamSource {
   #stopping = false
   #drained: (() => void) | undefined
   #lastHealth: 'ready' | 'unhealthy' | undefined
-  #opened = 0
   #acquireTimeouts = 0
   #rejected = 0
-  #evictions = 0
-  /** Restarts of slots no longer in `#slots` (leased, retired), so the counter only grows. */
-  #pastRestarts = 0
   #sweeper: ReturnType<typeof setInterval> | undefined
   readonly #unregister: (() => void) | undefined
   readonly #pings: PingSweeper
@@ -96,7 +87,6 @@ export class Pool implements UpstreamSource {
     this.name = name
     this.mode = this.#options.mode
     this.#perRequest = this.mode === 'per-request'
-    this.#connector = connector
     this.#connect = resolveConnectionOptions(options)
     this.#maxInFlight = this.#options.maxInFlight
     this.#connectTimeout = this.#connect.connectTimeout
@@ -112,6 +102,31 @@ export class Pool implements UpstreamSource {
       log: (line) => this.#log(line),
       onSessionClose: (session) => this.#sessions?.sessionClosed(session),
     })
+    this.#slots = new Slots({
+      name,
+      connector,
+      restart: this.#options.restart,
+      random: this.#connect.random,
+      connectTimeout: this.#connectTimeout,
+      // per-session spares are started only: each lease initializes its own with the client's params.
+      initialize:
+        this.mode === 'per-session'
+          ? undefined
+          : defaultInitialize(this.mode, connector, this.#connect.clientInfo),
+      handlers: (slot) => this.#handlersOf(slot),
+      released: (slot, outcome) => this.#released(slot, outcome),
+      up: (slot) => this.#up(slot),
+      lost: (slot) => {
+        // A leased per-session connection is its session's: the lease policy decides, not the supervisor.
+        if (!slot.owner || !this.#sessions) return false
+        this.#sessions.lost(slot)
+        return true
+      },
+      reset: (slot) => this.#reset(slot),
+      changed: () => this.#changed(),
+      stopping: () => this.#stopping,
+      log: (line) => this.#log(line),
+    })
     this.#requests = this.#perRequest
       ? new RequestLeases({
           quarantine: this.#options.quarantine,
@@ -120,8 +135,8 @@ export class Pool implements UpstreamSource {
           handOver: (slot, waiter) => this.#handOver(slot, waiter),
           counted: (delta) => this.#count(delta),
           closing: () => this.#stopping,
-          retire: (slot) => this.#retire(slot),
-          retired: (slot) => this.#retired(slot),
+          retire: (slot) => this.#slots.retire(slot),
+          retired: (slot) => this.#slots.retired(slot),
           log: (line) => this.#log(line),
         })
       : undefined
@@ -151,7 +166,7 @@ export class Pool implements UpstreamSource {
     this.#pings = createPingSweeper(
       this.#options.health,
       () => this.#pingTargets(),
-      (slot, reason) => this.#evict(slot, reason),
+      (slot, reason) => this.#slots.evict(slot, reason),
     )
     const { http } = this.#options.health
     this.#httpHealth = http && createHttpHealthCheck({ ...http, log: (line) => this.#log(line) })
@@ -167,7 +182,7 @@ export class Pool implements UpstreamSource {
     if (origin.session) this.#routes.watch(origin.session)
     if (this.#sessions) return this.#sessions.lease(origin, signal)
     if (this.#requests) return this.#requests.lease(origin, signal)
-    const ready = this.#ready
+    const ready = this.#slots.ready
     const n = ready.length
     if (n !== 0) {
       let i = this.#offset + 1
@@ -202,7 +217,7 @@ export class Pool implements UpstreamSource {
       if (this.#stopping) throw this.#error('is shutting down')
       return this.#sessions.handshake(session, initialize, signal)
     }
-    const slot = this.#ready[0] ?? (await this.#wait(false, signal))
+    const slot = this.#slots.ready[0] ?? (await this.#wait(false, signal))
     return slot.connection.initializeResult
   }
 
@@ -218,44 +233,28 @@ export class Pool implements UpstreamSource {
 
   /** A snapshot of the pool's numbers (§3.6). */
   stats(): PoolStats {
-    let ready = 0
-    let starting = 0
-    let backingOff = 0
-    let failed = 0
-    let inUse = 0
-    let restarts = this.#pastRestarts
-    let retiring = 0
-    for (const slot of this.#slots) {
-      const kind = slot.supervisor.state.kind
-      if (slot.retiring) retiring++
-      else if (kind === 'ready') ready++
-      else if (kind === 'starting') starting++
-      else if (kind === 'backing-off') backingOff++
-      else failed++
-      if (slot.inFlight > 0) inUse++
-      restarts += slot.supervisor.restarts
-    }
-    const idle = this.#ready.filter((s) => s.inFlight === 0 && !s.quarantine).length
+    const c = this.#slots.counts()
+    const idle = this.#slots.ready.filter((s) => s.inFlight === 0 && !s.quarantine).length
     // per-session: the pool's own slots are the spares; each lease is a connection in use.
     const leased = this.#leased
     return {
       upstream: this.name,
       state: this.state,
-      connections: ready + starting + retiring + leased,
-      ready: ready + leased,
-      starting,
-      backingOff,
-      failed,
-      inUse: inUse + leased,
+      connections: c.ready + c.starting + c.retiring + leased,
+      ready: c.ready + leased,
+      starting: c.starting,
+      backingOff: c.backingOff,
+      failed: c.failed,
+      inUse: c.inUse + leased,
       idle,
       spares: this.#sessions ? idle : 0,
       pending: this.#waiting.size,
       inFlight: this.#inFlight,
-      quarantined: this.#slots.filter((s) => s.quarantine !== undefined).length,
+      quarantined: c.quarantined,
       sessions: this.#routes.sessions.size,
-      opened: this.#opened,
-      restarts,
-      evictions: this.#evictions,
+      opened: this.#slots.opened,
+      restarts: c.restarts,
+      evictions: this.#slots.evictions,
       acquireTimeouts: this.#acquireTimeouts,
       rejected: this.#rejected,
     }
@@ -266,19 +265,13 @@ export class Pool implements UpstreamSource {
    * crash-looped starts again, its failures forgotten. A no-op after `close()`.
    */
   restart(): void {
-    if (this.#stopping) return
-    for (const slot of this.#slots) {
-      if (slot.supervisor.state.kind === 'failed') slot.supervisor.restart()
-    }
+    if (!this.#stopping) this.#slots.restart()
   }
 
   /** Derived from the slots' supervisors (§3.5). */
   get state(): PoolState {
-    if (this.#stopping) return this.#slots.length === 0 ? 'closed' : 'draining'
-    if (this.#ready.length > 0 || this.#slots.length === 0) return 'ready'
-    const kinds = this.#slots.map((s) => s.supervisor.state.kind)
-    if (kinds.includes('starting')) return 'starting'
-    return kinds.includes('backing-off') ? 'backing-off' : 'failed'
+    if (this.#stopping) return this.#slots.all.length === 0 ? 'closed' : 'draining'
+    return this.#slots.state()
   }
 
   /**
@@ -287,10 +280,10 @@ export class Pool implements UpstreamSource {
    */
   close(): Promise<void> {
     if (!this.#closing) {
-      // No new lease from here on: the shared path reads #ready, per-request its idle stack,
-      // per-session asks closing(); #changed() rebuilds nothing while stopping.
+      // No new lease from here on: the shared path reads the ready list, per-request its idle
+      // stack, per-session asks closing(); nothing rebuilds the ready list while stopping.
       this.#stopping = true
-      this.#ready = []
+      this.#slots.ready = []
       this.#requests?.clear()
       this.#closing = this.#drain()
     }
@@ -313,23 +306,10 @@ export class Pool implements UpstreamSource {
       clearTimeout(timer)
       this.#drained = undefined
     }
-    const slots = this.#slots.splice(0)
-    for (const slot of slots) clearInterval(slot.quarantine)
     this.#requests?.clear()
-    this.#ready = []
     this.#anchor = undefined
     this.#routes.clear()
-    await Promise.all([
-      this.#sessions?.closeAll(),
-      ...slots.map((slot) => {
-        slot.closing = true
-        slot.supervisor.close()
-        return slot.opening?.then(
-          (conn) => conn.close(),
-          () => {},
-        )
-      }),
-    ])
+    await Promise.all([this.#sessions?.closeAll(), this.#slots.closeAll()])
   }
 
   #released(slot: Slot, outcome: LeaseOutcome): void {
@@ -346,7 +326,7 @@ export class Pool implements UpstreamSource {
     slot.ended(outcome)
     this.#count(-1)
     if (slot.retiring) {
-      if (slot.inFlight === 0) this.#retired(slot)
+      if (slot.inFlight === 0) this.#slots.retired(slot)
       return
     }
     const next = this.#waiting.peek()
@@ -364,18 +344,10 @@ export class Pool implements UpstreamSource {
    * once, else the first to start (one opens if `max` allows).
    */
   #spare(signal: AbortSource): Slot | Promise<Slot> {
-    const spare = this.#ready[0]
+    const spare = this.#slots.ready[0]
     if (!spare) return this.#wait(false, signal)
-    this.#detach(spare)
+    this.#slots.detach(spare)
     return spare
-  }
-
-  #detach(slot: Slot): void {
-    this.#slots.splice(this.#slots.indexOf(slot), 1)
-    this.#pastRestarts += slot.supervisor.restarts
-    slot.supervisor.close()
-    this.#changed()
-    this.#replenish()
   }
 
   #handOver(slot: Slot, waiter: Waiter<Slot>): void {
@@ -391,13 +363,13 @@ export class Pool implements UpstreamSource {
     if (this.#stopping) throw this.#error('is shutting down')
     const state = this.state
     if (state === 'failed') throw this.#failedError()
-    const live = this.#slots.length
-    const starting = this.#slots.filter((s) => s.supervisor.state.kind === 'starting').length
+    const live = this.#slots.all.length
+    const starting = this.#slots.starting
     // A starting shared connection will serve maxInFlight waiters; a per-request or per-session one, one.
     const serves = this.#sessions || this.#perRequest ? 1 : this.#maxInFlight
     let opening = starting * serves
     if (opening <= this.#waiting.size && live + this.#leased < this.#options.max) {
-      this.#addSlot()
+      this.#slots.add()
       opening += serves
     }
     // maxWaiting bounds the leases queued beyond those the connections opening now will take.
@@ -419,86 +391,24 @@ export class Pool implements UpstreamSource {
     })
   }
 
-  #addSlot(): void {
-    const supervisor = createSupervisor({ ...this.#options.restart, random: this.#connect.random })
-    const slot = new Slot(supervisor, (s, outcome) => this.#released(s, outcome))
-    this.#slots.push(slot)
-    supervisor.onChange((state, previous) => {
-      if (state.kind === 'starting' && previous.kind !== 'starting') this.#open(slot)
-      this.#changed()
-    })
-    this.#open(slot)
-  }
-
-  #open(slot: Slot): void {
-    if (this.#stopping) return
-    slot.supervisor.started()
-    this.#opened++
-    const log = (line: string) => this.#log(line)
-    const connectTimeout = this.#connectTimeout
-    let opening: Promise<UpstreamConnection>
-    if (this.#sessions) {
-      // A warm spare: started (the spawn and the runtime's boot paid ahead); the lease's client initializes it.
-      const handlers = active(
-        slot,
-        ownerHandlers(
-          this.#routes,
-          () => slot.owner,
-          () => slot.connection,
-        ),
-      )
-      opening = new UpstreamConnection(this.name, this.#connector, handlers).start({
-        connectTimeout,
-        log,
-      })
-    } else {
-      const handlers = this.#perRequest
-        ? ownerHandlers(
-            this.#routes,
-            () => slot.owner,
-            () => slot.connection,
-          )
-        : sharedHandlers(this.#routes)
-      opening = openConnection(this.name, this.#connector, handlers, {
-        initialize: defaultInitialize(this.mode, this.#connector, this.#connect.clientInfo),
-        connectTimeout,
-        log,
-      })
-    }
-    slot.opening = opening
-    opening.then(
-      (conn) => this.#up(slot, conn),
-      (error: Error) => {
-        if (slot.closing || this.#stopping) return
-        this.#log(`open failed: ${error.message}`)
-        this.#down(slot)
-      },
+  /** The server-message handlers of a slot's connections (§3.2). */
+  #handlersOf(slot: Slot): ServerMessageHandlers {
+    if (this.mode === 'shared') return sharedHandlers(this.#routes)
+    const handlers = ownerHandlers(
+      this.#routes,
+      () => slot.owner,
+      () => slot.connection,
     )
+    // per-session: a lease's server requests and notifications are traffic too (leaseIdleTimeout).
+    return this.#sessions ? active(slot, handlers) : handlers
   }
 
-  #up(slot: Slot, conn: UpstreamConnection): void {
-    if (slot.closing || this.#stopping) {
-      void conn.close()
-      return
-    }
-    slot.connection = conn
-    slot.openedAt = Date.now()
-    slot.idleFor = 0
-    slot.seenReleases = slot.releases
-    conn.onClose(() => {
-      if (slot.closing || slot.connection !== conn) return
-      // A leased per-session connection is its session's: the lease policy decides, not the supervisor.
-      if (slot.owner && this.#sessions) this.#sessions.lost(slot)
-      // A retiring connection that dies has nothing left to finish: no crash to restart.
-      else if (slot.retiring) this.#retired(slot)
-      else this.#down(slot)
-    })
-    conn.onReset(() => this.#reset(slot))
-    slot.supervisor.ready()
+  /** A slot's connection is ready: it takes the waiters, as its mode lends it. */
+  #up(slot: Slot): void {
     if (this.#sessions) {
       const waiter = this.#waiting.peek()
       if (waiter) {
-        this.#detach(slot)
+        this.#slots.detach(slot)
         waiter.resolve(slot)
       }
       return
@@ -514,15 +424,6 @@ export class Pool implements UpstreamSource {
     for (let w = this.#waiting.peek(); w && slot.inFlight < this.#maxInFlight; ) {
       this.#handOver(slot, w)
       w = this.#waiting.peek()
-    }
-  }
-
-  /** The slot's connection failed to open or closed by itself: the supervisor decides. */
-  #down(slot: Slot): void {
-    // Its requests fail with the connection's -32010 and release as usual: inFlight drains by itself.
-    const decision = slot.supervisor.exited()
-    if (decision.action === 'stop' && this.state === 'failed') {
-      this.#waiting.rejectAll(() => this.#failedError())
     }
   }
 
@@ -543,19 +444,24 @@ export class Pool implements UpstreamSource {
     }
   }
 
-  /** After any supervisor change: the ready list, the subscription anchor, the health word. */
+  /**
+   * After any change of a slot: the subscription anchor, the waiters of a
+   * failed pool, the health word, and slots opened up to what is wanted.
+   */
   #changed(): void {
-    this.#ready = this.#stopping ? [] : this.#slots.filter((s) => s.ready)
+    const ready = this.#slots.ready
     if (this.#anchor && !this.#anchor.ready) {
       this.#anchor = undefined
       this.#routes.lostSubscriptions()
     }
-    if (!this.#anchor && this.#ready.length > 0) {
-      const anchor = this.#ready[0]!
+    if (!this.#anchor && ready.length > 0) {
+      const anchor = ready[0]!
       this.#anchor = anchor
       this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(anchor, method, uri))
     }
+    if (this.state === 'failed') this.#waiting.rejectAll(() => this.#failedError())
     this.#reportHealth()
+    this.#replenish()
   }
 
   /**
@@ -582,17 +488,17 @@ export class Pool implements UpstreamSource {
     const { idleTimeout, maxLifetime, min } = this.#options
     const now = Date.now()
     // Only ready connections count: idling one out must leave min ready, not min starting.
-    let live = this.#ready.length
-    for (const slot of [...this.#slots]) {
+    let live = this.#slots.ready.length
+    for (const slot of [...this.#slots.all]) {
       if (!slot.ready) continue
       const quiet = slot.inFlight === 0 && slot.releases === slot.seenReleases
       slot.idleFor = quiet ? slot.idleFor + this.#sweepEvery : 0
       slot.seenReleases = slot.releases
       if (maxLifetime > 0 && now - slot.openedAt >= maxLifetime) {
-        this.#retire(slot)
+        this.#slots.retire(slot)
         live--
       } else if (!this.#sessions && live > min && slot.idleFor >= idleTimeout) {
-        this.#retire(slot)
+        this.#slots.retire(slot)
         live--
       }
     }
@@ -602,43 +508,8 @@ export class Pool implements UpstreamSource {
 
   /** The connections health pings watch: the ready ones, and per-session the leased ones. */
   *#pingTargets(): IterableIterator<Slot> {
-    yield* this.#ready
+    yield* this.#slots.ready
     if (this.#sessions) yield* this.#sessions.slots()
-  }
-
-  /**
-   * A connection that missed its pings: closed now (its requests fail with
-   * -32010 naming the upstream) and counted in `evictions`. A pool slot is
-   * replaced; a leased per-session one is lost as if it died, so the lease
-   * policy decides (§3.3).
-   */
-  #evict(slot: Slot, reason: string): void {
-    this.#log(`a connection ${reason}: closed`)
-    this.#evictions++
-    // As if it died: the supervisor restarts it with backoff and counts it towards the crash-loop
-    // limit (a server that always hangs ends up failed), a leased one follows the lease policy.
-    void slot.connection.close()
-  }
-
-  /** Take no new lease on `slot`; close it once its in-flight requests end (never cutting one off). */
-  #retire(slot: Slot): void {
-    slot.retiring = true
-    this.#changed()
-    if (slot.inFlight === 0) this.#retired(slot)
-  }
-
-  /** A retiring slot with nothing in flight: close its connection, count the eviction, replace it up to `min`. */
-  #retired(slot: Slot): void {
-    const i = this.#slots.indexOf(slot)
-    if (i === -1) return
-    this.#slots.splice(i, 1)
-    slot.closing = true
-    this.#pastRestarts += slot.supervisor.restarts
-    slot.supervisor.close()
-    this.#evictions++
-    void slot.connection.close()
-    this.#changed()
-    this.#replenish()
   }
 
   /**
@@ -653,8 +524,7 @@ export class Pool implements UpstreamSource {
     const wanted = this.#sessions ? Math.max(spares, min - leased) : min
     // A failed slot keeps its place (it counts towards min and max): replacing it would restart
     // a crash-looping child with a fresh supervisor, and `failed` would not last. restart() clears it.
-    const kept = () => this.#slots.filter((s) => !s.retiring).length
-    while (kept() < wanted && this.#slots.length + leased < max) this.#addSlot()
+    this.#slots.fill(wanted, max - leased)
   }
 
   /** per-session: connections leased to sessions (outside `#slots`, counted towards `max`). */
