@@ -78,7 +78,9 @@ export function forward(
 /**
  * Send one message to `up` on a leased connection, released in `finally`
  * with how the request left it. A ready connection is leased synchronously:
- * no await on the hot path.
+ * no await on the hot path. A client notification or a subscription to a
+ * shared or per-request upstream leases nothing, as it needs no connection: a
+ * pool's per-request lease is exclusive, may wait and may be refused (-32011).
  */
 async function send(
   ctx: Context,
@@ -87,6 +89,15 @@ async function send(
   method: string,
   params: Params,
 ): Promise<void> {
+  if (up.mode !== 'per-session') {
+    // Its connections serve many clients: one client's notification
+    // (roots changed, its own progress) means nothing to the others.
+    if (ctx.kind === 'notification') return
+    // Subscriptions are answered from the source's table: one upstream subscription per URI.
+    if (session && SUBSCRIPTION_METHODS.has(method)) {
+      return subscription(ctx, up, session, method, params)
+    }
+  }
   // One object per request, passed as `related` too: a pool attributes server requests by it.
   const origin: Origin = { session, id: ctx.id }
   const pending = up.lease(origin, ctx)
@@ -95,15 +106,7 @@ async function send(
   let outcome: LeaseOutcome = 'failed'
   try {
     if (ctx.kind === 'notification') {
-      // A shared connection serves many clients: one client's notification
-      // (roots changed, its own progress) means nothing to the others.
-      if (up.mode === 'per-session') connection.notify(method, params)
-      outcome = 'done'
-      return
-    }
-    // A shared connection answers subscriptions from its table: one upstream subscription per URI.
-    if (session && up.mode !== 'per-session' && SUBSCRIPTION_METHODS.has(method)) {
-      ctx.result = await up.subscription(session, method, params)
+      connection.notify(method, params)
       outcome = 'done'
       return
     }
@@ -126,6 +129,21 @@ async function send(
     throw sanitize(error, up.name)
   } finally {
     lease.release(outcome)
+  }
+}
+
+/** `resources/subscribe` or `resources/unsubscribe` to a shared or per-request upstream. */
+async function subscription(
+  ctx: Context,
+  up: UpstreamSource,
+  session: Session,
+  method: string,
+  params: Params,
+): Promise<void> {
+  try {
+    ctx.result = await up.subscription(session, method, params)
+  } catch (error) {
+    throw sanitize(error, up.name)
   }
 }
 

@@ -25,7 +25,13 @@ export {
   UpstreamConnection,
 } from './upstream/connection.js'
 export { defaultInitialize, openConnection } from './upstream/open.js'
-export { type Origin, ownerHandlers, type Router, sharedHandlers } from './upstream/routing.js'
+export {
+  type Origin,
+  type OwnerHandlersOptions,
+  ownerHandlers,
+  type Router,
+  sharedHandlers,
+} from './upstream/routing.js'
 export {
   SessionRoutes,
   type SessionRoutesOptions,

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import { createProxy, type McpProxy } from '@mcpx/core'
+import { createProxy, type McpProxy, type Middleware } from '@mcpx/core'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -15,8 +15,11 @@ import {
   samplingClient,
   statusWithHost,
 } from '../../test/fixtures.js'
+import { fixtureStdio, INIT } from '../../test/harness.js'
 import { forward } from '../forward.js'
+import { sessionKey } from '../protocol/session.js'
 import { SseDecoder, type SseEvent } from '../protocol/sse-decoder.js'
+import { type Upstream, upstream } from '../upstream/upstream.js'
 import type { NodeHandler } from './node-io.js'
 import { createSseHandler, type SseHandlerOptions } from './sse.js'
 
@@ -279,5 +282,44 @@ describe('createSseHandler refuses bad input', () => {
     expect(() => createSseHandler(echoProxy(), { messagesPath: '/messages?x=1' })).toThrow(
       TypeError,
     )
+  })
+})
+
+/**
+ * What a pool does under onConnectionLost 'end-session': the session ends with its connection,
+ * one timer tick after it closed, so the request in flight is answered first.
+ */
+function endSessionWithConnection(up: Upstream): Middleware {
+  return async function endSessionWithConnection(ctx, next) {
+    await next()
+    const session = ctx.get(sessionKey)
+    if (ctx.method !== 'initialize' || !session) return
+    const lease = await up.lease({ session, id: ctx.id }, ctx)
+    lease.connection.onClose(() => setTimeout(() => session.close()))
+  }
+}
+
+describe('createSseHandler sessions ended from below', () => {
+  it('ends the stream of a session whose upstream ended it, and answers its next POST 404', async () => {
+    const up = upstream('fixture', fixtureStdio(), { mode: 'per-session', log: () => {} })
+    cleanups.push(() => up.close())
+    const proxy = createProxy({ terminal: forward(up) })
+    proxy.use(endSessionWithConnection(up))
+    const { base, handler } = await serve(proxy)
+    const stream = await openStream(base)
+    expect((await stream.post(INIT)).status).toBe(202)
+    await eventually(() => stream.events.length === 2)
+    expect(JSON.parse(stream.events[1]!.data)).toMatchObject({ id: 1, result: {} })
+
+    // The fixture exits while answering `die`: the session's one connection is gone.
+    const die = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'die' } }
+    expect((await stream.post(JSON.stringify(die))).status).toBe(202)
+    await eventually(() => stream.state.ended)
+    // The request in flight was answered (with an error) before the stream ended.
+    expect(JSON.parse(stream.events.at(-1)!.data)).toMatchObject({ id: 2, error: {} })
+    expect(handler.sessionCount).toBe(0)
+    const after = await stream.post(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'ping' }))
+    expect(after.status).toBe(404)
+    expect(await errorCode(after)).toBe(-32600)
   })
 })

@@ -62,7 +62,9 @@ class Stream implements TableEntry {
  * clients that predate Streamable HTTP. A GET on `ssePath` opens a session:
  * its stream first names the session's POST URL in an `endpoint` event,
  * then carries every message for the client. Each POST to that URL carries
- * one client message and gets 202. The session ends when its stream closes.
+ * one client message and gets 202. The session ends when its stream closes;
+ * a session ended from below (a pool whose connection for it died) ends its
+ * stream, and a POST for it then gets 404 as for an unknown session.
  * The `authenticate` hook runs on the GET and on every POST; a POST from
  * another identity than the GET's gets 403.
  *
@@ -153,6 +155,12 @@ class SseFrontEnd {
     const stream = new Stream(res, session, fe.identityOf(principal), send)
     // The session id is the only thing that ties a POST to its stream: 144 random bits.
     this.table.add(id, stream)
+    // A session ended from below (a pool whose connection for it died) ends its stream: the
+    // client's next POST gets 404 as for an unknown id, and it opens a new session. After the
+    // stream closed or close() the table has already let go of it, and this does nothing.
+    session.onClose(() => {
+      if (this.table.get(id) === stream) this.table.end(id)
+    })
     res.on('close', () => {
       this.table.forget(id, stream)
       session.close()

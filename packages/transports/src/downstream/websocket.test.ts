@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import { createProxy, type McpProxy } from '@mcpx/core'
+import { createProxy, type McpProxy, type Middleware } from '@mcpx/core'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -16,7 +16,10 @@ import {
   runCleanups,
   samplingClient,
 } from '../../test/fixtures.js'
+import { fixtureStdio, INIT } from '../../test/harness.js'
 import { forward } from '../forward.js'
+import { sessionKey } from '../protocol/session.js'
+import { type Upstream, upstream } from '../upstream/upstream.js'
 import type { NodeHandler } from './node-io.js'
 import { createWebSocketHandler, type WebSocketHandlerOptions } from './websocket.js'
 
@@ -50,10 +53,14 @@ async function connect(
 ) {
   const ws = new WebSocket(url, protocol, options)
   const messages: unknown[] = []
-  const state: { closeCode: number | undefined } = { closeCode: undefined }
+  const state: { closeCode: number | undefined; closeReason: string | undefined } = {
+    closeCode: undefined,
+    closeReason: undefined,
+  }
   ws.on('message', (data) => messages.push(JSON.parse(String(data))))
-  ws.on('close', (code) => {
+  ws.on('close', (code, reason) => {
     state.closeCode = code
+    state.closeReason = String(reason)
   })
   cleanups.push(() => ws.terminate())
   await new Promise((resolve, reject) => {
@@ -173,6 +180,28 @@ describe('createWebSocketHandler sessions', () => {
     expect(state.closeCode).toBe(1001)
   })
 
+  it('closes with 1001 the socket of a session whose upstream ended it', async () => {
+    const up = upstream('fixture', fixtureStdio(), { mode: 'per-session', log: () => {} })
+    cleanups.push(() => up.close())
+    const proxy = createProxy({ terminal: forward(up) })
+    proxy.use(endSessionWithConnection(up))
+    const { url, handler } = await serve(proxy)
+    const { ws, messages, state } = await connect(url)
+    ws.send(INIT)
+    await eventually(() => messages.length === 1)
+    expect(messages[0]).toMatchObject({ id: 1, result: {} })
+
+    // The fixture exits while answering `die`: the session's one connection is gone.
+    ws.send(
+      JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'die' } }),
+    )
+    await eventually(() => state.closeCode !== undefined)
+    expect(state).toEqual({ closeCode: 1001, closeReason: 'Session ended' })
+    // The request in flight was answered (with an error) before the socket closed.
+    expect(messages.at(-1)).toMatchObject({ id: 2, error: {} })
+    expect(handler.sessionCount).toBe(0)
+  })
+
   it('refuses an upgrade beyond maxSessions with 503', async () => {
     const { url } = await serve(echoProxy(), { maxSessions: 1 })
     await connect(url)
@@ -260,3 +289,17 @@ describe('createWebSocketHandler refuses bad input', () => {
     expect((await refusedWith(url.replace('/mcp', '/other'))).status).toBe(418)
   })
 })
+
+/**
+ * What a pool does under onConnectionLost 'end-session': the session ends with its connection,
+ * one timer tick after it closed, so the request in flight is answered first.
+ */
+function endSessionWithConnection(up: Upstream): Middleware {
+  return async function endSessionWithConnection(ctx, next) {
+    await next()
+    const session = ctx.get(sessionKey)
+    if (ctx.method !== 'initialize' || !session) return
+    const lease = await up.lease({ session, id: ctx.id }, ctx)
+    lease.connection.onClose(() => setTimeout(() => session.close()))
+  }
+}

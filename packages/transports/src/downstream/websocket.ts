@@ -76,8 +76,11 @@ function offersMcp(req: IncomingMessage): boolean {
  * (403, 401, … before the upgrade); a principal with `expiresAt` has its
  * socket closed (1008) then. A frame that is not JSON, or not
  * JSON-RPC, is answered with -32700 or -32600 (id null); the socket stays
- * open. Closing the socket ends the session and cancels its requests. Plain
- * HTTP requests get 426. Needs the `ws` package.
+ * open. Closing the socket ends the session and cancels its requests; a
+ * session ended from below (a pool whose connection for it died) closes its
+ * socket with 1001 `Session ended`, and `close()` closes every socket with
+ * 1001 `server shutting down`. Plain HTTP requests get 426. Needs the `ws`
+ * package.
  *
  * @example
  * ```ts
@@ -201,6 +204,14 @@ class WebSocketFrontEnd {
     // Protocol errors (an oversized frame) close the socket; 'close' follows and ends the session.
     ws.on('error', () => {})
     const expiry = expiryTimer(ws, principal)
+    // A session ended from below (a pool whose connection for it died) closes its socket, with
+    // 1001 as on shutdown: the session is gone and the client must reconnect and initialize
+    // anew. After the socket closed or close() the table has already let go of it.
+    session.onClose(() => {
+      if (this.table.get(id) !== socket) return
+      this.table.forget(id, socket)
+      ws.close(1001, 'Session ended')
+    })
     ws.once('close', () => {
       if (expiry) clearTimeout(expiry)
       this.table.forget(id, socket)

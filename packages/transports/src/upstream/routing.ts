@@ -86,36 +86,76 @@ function unroutable(upstream: string, message: Request): McpxError {
   )
 }
 
+/** Options for {@link ownerHandlers}. */
+export interface OwnerHandlersOptions {
+  /**
+   * Where the server's notifications go. `'owner'`: all to the connection's
+   * current owner, for a connection one session owns for life (per-session).
+   * `'shared'`: as on a shared connection ({@link sharedHandlers}), for one
+   * that serves many sessions one request at a time (a pool's per-request
+   * connection): list changes to every session, resource updates to the
+   * URI's subscribers, task statuses to the task's creator, and the rest
+   * (progress, log messages) to the request they came with, else to the
+   * owner. Server requests go to the owner either way.
+   * @defaultValue `'owner'`
+   */
+  notifications?: 'owner' | 'shared'
+}
+
 /**
- * Leased connection: everything goes to its current owner (per-session: the
- * session, for good; per-request: whoever holds the lease now); the relation
- * only picks the stream. With no owner (a per-request connection between
- * leases), a request is refused and a notification is routed as on a
- * shared connection.
+ * Leased connection: server requests go to its current owner (per-session:
+ * the session, for good; per-request: whoever holds the lease now); the
+ * relation only picks the stream. Notifications go to the owner too, or
+ * with `notifications: 'shared'` as on a shared connection. With no owner
+ * (a per-request connection between leases), a request is refused and a
+ * notification is routed as on a shared connection.
+ *
+ * @example
+ * ```ts
+ * ownerHandlers(routes, () => slot.owner, () => slot.connection, { notifications: 'shared' })
+ * ```
  */
 export function ownerHandlers(
   router: Router,
   owner: () => Origin | undefined,
   connection: () => UpstreamConnection | undefined,
+  options: OwnerHandlersOptions = {},
 ): ServerMessageHandlers {
+  const notifications = options.notifications ?? 'owner'
+  if (notifications !== 'owner' && notifications !== 'shared') {
+    throw new TypeError(
+      `[@mcpx/transports] ownerHandlers() notifications must be 'owner' or 'shared'`,
+    )
+  }
   // stdio cannot say which request a server message belongs to; with one
   // request in flight on the owner's connection, it is that one.
+  const relatedOf = (related: unknown) =>
+    (related ?? connection()?.soleRelated()) as Origin | undefined
   const relatedId = (related: unknown, current: Origin): RequestId | undefined =>
-    ((related ?? connection()?.soleRelated()) as Origin | undefined)?.id ?? current.id
+    relatedOf(related)?.id ?? current.id
+  const toOwner: ServerMessageHandlers['notification'] = (message, related) => {
+    const current = owner()
+    if (!current?.session) routeOrDrop(router, message, undefined)
+    else if (LIST_CHANGED.has(message.method)) router.listChanged(current.session, message)
+    else router.notify(current.session, message, relatedId(related, current))
+  }
+  // The relation names the request a notification came with; without one it is the owner's.
+  const asShared: ServerMessageHandlers['notification'] = (message, related) => {
+    const origin = relatedOf(related)
+    routeOrDrop(router, message, origin?.session ? origin : (owner() ?? origin))
+  }
   return {
     request: async (message, signal, related) => {
       const current = owner()
       if (!current?.session) throw unroutable(router.upstream, message)
       return router.deliver(current.session, message, relatedId(related, current), signal)
     },
-    notification: (message, related) => {
-      const current = owner()
-      if (!current?.session) {
-        if (!routeShared(router, message, undefined)) {
-          router.log(`dropped ${message.method}: no client holds the connection`)
-        }
-      } else if (LIST_CHANGED.has(message.method)) router.listChanged(current.session, message)
-      else router.notify(current.session, message, relatedId(related, current))
-    },
+    notification: notifications === 'shared' ? asShared : toOwner,
+  }
+}
+
+function routeOrDrop(router: Router, message: Notification, origin: Origin | undefined): void {
+  if (!routeShared(router, message, origin)) {
+    router.log(`dropped ${message.method}: no client holds the connection`)
   }
 }

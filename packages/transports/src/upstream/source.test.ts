@@ -2,8 +2,12 @@ import { createProxy } from '@mcpx/core'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import {
+  RootsListChangedNotificationSchema,
+  SubscribeRequestSchema,
+} from '@modelcontextprotocol/sdk/types.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cleanups, connectSdkClient, runCleanups } from '../../test/fixtures.js'
+import { cleanups, connectSdkClient, eventually, runCleanups } from '../../test/fixtures.js'
 import { textOf } from '../../test/harness.js'
 import { forward } from '../forward.js'
 import { serveHttp } from '../node.js'
@@ -30,9 +34,10 @@ function testServer(): McpServer {
   return server
 }
 
-/** `up` as a source of its own, recording how each lease ended. */
+/** `up` as a source of its own, counting its leases and recording how each ended. */
 function recording(up: Upstream) {
   const outcomes: LeaseOutcome[] = []
+  const counts = { leases: 0 }
   const wrap = (lease: UpstreamLease): UpstreamLease => ({
     connection: lease.connection,
     release: (outcome) => {
@@ -47,6 +52,7 @@ function recording(up: Upstream) {
     maxTotalTimeout: up.maxTotalTimeout,
     handshake: (session, initialize, signal) => up.handshake(session, initialize, signal),
     lease: (origin, signal) => {
+      counts.leases++
       const pending = up.lease(origin, signal)
       return pending instanceof Promise ? pending.then(wrap) : wrap(pending)
     },
@@ -54,7 +60,7 @@ function recording(up: Upstream) {
     taskCreated: (session, result) => up.taskCreated(session, result),
     close: () => up.close(),
   }
-  return { source, outcomes }
+  return { source, outcomes, counts }
 }
 
 describe('Upstream as an UpstreamSource', () => {
@@ -91,5 +97,78 @@ describe('Upstream as an UpstreamSource', () => {
     // Timed out: the server may still be working on it.
     await expect(client.callTool({ name: 'slow' })).rejects.toThrow(/timed out|-32001/)
     expect(outcomes).toEqual(['done', 'done', 'abandoned'])
+  })
+})
+
+/** A server that records the roots changes and subscriptions its client sends. */
+function watchedServer(seen: string[]): McpServer {
+  const server = new McpServer(
+    { name: 'mine', version: '1.0.0' },
+    { capabilities: { resources: { subscribe: true } } },
+  )
+  server.registerTool('ok', {}, async () => ({ content: [{ type: 'text', text: 'ok' }] }))
+  server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    seen.push('roots changed')
+  })
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    seen.push(`subscribe ${request.params.uri}`)
+    return {}
+  })
+  return server
+}
+
+/** A gateway forwarding to `source` over Streamable HTTP, and the client notifications its terminal saw. */
+async function gatewayFor(source: UpstreamSource) {
+  const proxy = createProxy({ terminal: forward(source) })
+  const forwarded: string[] = []
+  proxy.use(async (ctx, next) => {
+    await next()
+    if (ctx.kind === 'notification') forwarded.push(ctx.method)
+  })
+  const http = await serveHttp(proxy, { port: 0 })
+  cleanups.push(() => http.close())
+  const client = await connectSdkClient(
+    new StreamableHTTPClientTransport(new URL(http.url)),
+    new Client(
+      { name: 'test', version: '1.0.0' },
+      { capabilities: { roots: { listChanged: true } } },
+    ),
+  )
+  return { client, forwarded }
+}
+
+describe('forward() leases only what needs a connection', () => {
+  it('leases nothing for a client notification or a subscription to a shared upstream', async () => {
+    const seen: string[] = []
+    const up = upstream('mine', inProcess(watchedServer(seen)), { log: () => {} })
+    cleanups.push(() => up.close())
+    const { source, counts } = recording(up)
+    const { client, forwarded } = await gatewayFor(source)
+    await client.sendRootsListChanged()
+    await eventually(() => forwarded.includes('notifications/roots/list_changed'))
+    await client.subscribeResource({ uri: 'file:///a' })
+    expect(counts.leases).toBe(0)
+    // The subscription went upstream from the table; the notification went nowhere.
+    expect(seen).toEqual(['subscribe file:///a'])
+    expect(textOf(await client.callTool({ name: 'ok' }))).toBe('ok')
+    expect(counts.leases).toBe(1)
+  })
+
+  it('sends a client notification to a per-session upstream on its lease', async () => {
+    const seen: string[] = []
+    const up = upstream(
+      'mine',
+      inProcess(() => watchedServer(seen)),
+      {
+        mode: 'per-session',
+        log: () => {},
+      },
+    )
+    cleanups.push(() => up.close())
+    const { source, counts } = recording(up)
+    const { client } = await gatewayFor(source)
+    await client.sendRootsListChanged()
+    await eventually(() => seen.includes('roots changed'))
+    expect(counts.leases).toBe(1)
   })
 })
