@@ -394,13 +394,26 @@ export class Pool implements UpstreamSource {
   /** The server-message handlers of a slot's connections (§3.2). */
   #handlersOf(slot: Slot): ServerMessageHandlers {
     if (this.mode === 'shared') return sharedHandlers(this.#routes)
-    const handlers = ownerHandlers(
+    // per-session: everything to the one session, and a lease's server requests and notifications
+    // are traffic too (leaseIdleTimeout). per-request: server requests to the request holding the
+    // connection, notifications as on a shared one (list changes to every session, updates to
+    // their subscribers), since the connection serves every session in turn.
+    if (this.#sessions) {
+      return active(
+        slot,
+        ownerHandlers(
+          this.#routes,
+          () => slot.owner,
+          () => slot.connection,
+        ),
+      )
+    }
+    return ownerHandlers(
       this.#routes,
       () => slot.owner,
       () => slot.connection,
+      { notifications: 'shared' },
     )
-    // per-session: a lease's server requests and notifications are traffic too (leaseIdleTimeout).
-    return this.#sessions ? active(slot, handlers) : handlers
   }
 
   /** A slot's connection is ready: it takes the waiters, as its mode lends it. */
