@@ -134,8 +134,11 @@ describe('pool() in per-session mode', () => {
         )
       }
       await eventually(() => p.stats().sessions === 0 && p.stats().inUse === 0, 10_000)
+      // Only the warm spares are left, then nothing once the pool closes.
       await eventually(() => children() === 4, 10_000)
       expect(p.stats().opened).toBeGreaterThanOrEqual(SESSIONS)
+      await p.close()
+      await eventually(() => children() === 0, 10_000)
     },
     120_000,
   )
