@@ -6,12 +6,6 @@ import { unref } from './unref.js'
 export interface PingTarget {
   /** The open connection (only read while the pool lists the target as ready). */
   readonly connection: UpstreamConnection
-  /**
-   * Grows on each request the server answered (a result or its own error;
-   * not a timeout or a failure): answers since the last tick are proof of
-   * life, and a hung server's timed-out requests are not.
-   */
-  readonly answers: number
   /** Requests in flight now. */
   readonly inFlight: number
 }
@@ -40,14 +34,12 @@ export interface PingSweeper {
  * the old child died is no miss of the new one).
  */
 interface Watch {
-  /** `answers` at the last tick. */
+  /** The connection's `responses` at the last tick (or after our own ping's answer). */
   answers: number
   /** The last tick with proof of life (traffic, or the tick an answered ping was sent on). */
   activeTick: number
   misses: number
   pinging: boolean
-  /** The last ping got an answer: with that, requests in flight are proof of life too. */
-  answered: boolean
   /** Reported to `onDead`: never pinged or reported again. */
   dead: boolean
 }
@@ -56,9 +48,9 @@ const NOT_SWEEPING: PingSweeper = Object.freeze({ close() {} })
 
 /**
  * Ping a pool's ready connections (docs/pool-design.md §3.4) on one `unref`'d
- * timer. Each tick, a target with traffic since the last tick (its
- * `answers` grew, or requests in flight after an answered ping) is alive
- * and its misses reset. Otherwise it gets an MCP `ping` once `pingInterval`
+ * timer. Each tick, a target whose server sent a response since the last
+ * tick (its connection's `responses` grew; requests merely in flight, timed
+ * out or failed prove nothing) is alive and its misses reset. Otherwise it gets an MCP `ping` once `pingInterval`
  * ms passed without proof of life, or once `keepAlive` ms passed idle
  * (nothing in flight: intermediaries drop idle HTTP and WebSocket
  * connections), at most one ping in flight per target. Any answer, a
@@ -136,19 +128,20 @@ class Sweeper<T extends PingTarget> implements PingSweeper {
       if (state === undefined) {
         // Just opened: its handshake was an answer. Watch it from here.
         this.#states.set(target.connection, {
-          answers: target.answers,
+          answers: target.connection.responses,
           activeTick: tick,
           misses: 0,
           pinging: false,
-          answered: false,
           dead: false,
         })
         continue
       }
       if (state.dead) continue
-      const { answers, inFlight } = target
-      if (answers !== state.answers || (inFlight > 0 && state.answered)) {
-        // Answered traffic is proof of life (§3.4): no ping needed, and earlier misses are forgiven.
+      const { inFlight } = target
+      const answers = target.connection.responses
+      // Responses from the server are proof of life (§3.4): no ping needed, earlier misses forgiven.
+      // Requests in flight are not (a hung server has them too), nor are timeouts or failures.
+      if (answers !== state.answers) {
         state.answers = answers
         state.activeTick = tick
         state.misses = 0
@@ -164,27 +157,31 @@ class Sweeper<T extends PingTarget> implements PingSweeper {
 
   #ping(target: T, state: Watch, tick: number): void {
     state.pinging = true
+    const conn = target.connection
     let ping: Promise<unknown>
     try {
-      ping = target.connection.request('ping', undefined, this.#request)
+      ping = conn.request('ping', undefined, this.#request)
     } catch (error) {
       ping = Promise.reject(error)
     }
     ping.then(
-      () => this.#answered(state, tick),
+      () => this.#answered(conn, state, tick),
       (error: unknown) => {
         const verdict = verdictOf(error)
-        if (verdict === 'alive') this.#answered(state, tick)
-        else if (verdict === 'missed') this.#missed(target, state)
-        else state.pinging = false
+        if (verdict === 'alive') this.#answered(conn, state, tick)
+        // A connection that closed by itself, or was replaced meanwhile, is not this sweeper's to report.
+        else if (verdict === 'missed' && !conn.closed && target.connection === conn) {
+          this.#missed(target, state)
+        } else state.pinging = false
       },
     )
   }
 
-  #answered(state: Watch, sentTick: number): void {
+  #answered(conn: UpstreamConnection, state: Watch, sentTick: number): void {
     state.pinging = false
     if (this.#closed || state.dead) return
-    state.answered = true
+    // The ping's own response is no traffic: without this, every other tick would skip its ping.
+    state.answers = conn.responses
     state.misses = 0
     // From when it was sent: a ping answered late must not push the next one a tick further.
     state.activeTick = Math.max(state.activeTick, sentTick)
@@ -193,7 +190,6 @@ class Sweeper<T extends PingTarget> implements PingSweeper {
   #missed(target: T, state: Watch): void {
     state.pinging = false
     if (this.#closed || state.dead) return
-    state.answered = false
     state.misses++
     if (state.misses < this.#failures) return
     state.dead = true

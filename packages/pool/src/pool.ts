@@ -68,6 +68,8 @@ export class Pool implements UpstreamSource {
   #closing: Promise<void> | undefined
   /** Set by `close()` before anything else: no lease, no slot, no rebuilt ready list after it. */
   #stopping = false
+  /** per-session: connections lent out of `#slots` and not yet given back (`SessionLeases` says when). */
+  #leasedCount = 0
   #drained: (() => void) | undefined
   #lastHealth: 'ready' | 'unhealthy' | undefined
   #acquireTimeouts = 0
@@ -155,7 +157,10 @@ export class Pool implements UpstreamSource {
             spare: (signal) => this.#spare(signal),
             counted: (delta) => this.#count(delta),
             closing: () => this.#stopping,
-            ended: () => this.#replenish(),
+            ended: () => {
+              this.#leasedCount--
+              this.#replenish()
+            },
             log: (line) => this.#log(line),
           })
         : undefined
@@ -213,10 +218,7 @@ export class Pool implements UpstreamSource {
     signal: AbortSource,
   ): Promise<Result> {
     if (session) this.#routes.watch(session)
-    if (this.#sessions) {
-      if (this.#stopping) throw this.#error('is shutting down')
-      return this.#sessions.handshake(session, initialize, signal)
-    }
+    if (this.#sessions) return this.#sessions.handshake(session, initialize, signal)
     const slot = this.#slots.ready[0] ?? (await this.#wait(false, signal))
     return slot.connection.initializeResult
   }
@@ -306,7 +308,6 @@ export class Pool implements UpstreamSource {
       clearTimeout(timer)
       this.#drained = undefined
     }
-    this.#requests?.clear()
     this.#anchor = undefined
     this.#routes.clear()
     await Promise.all([this.#sessions?.closeAll(), this.#slots.closeAll()])
@@ -323,7 +324,7 @@ export class Pool implements UpstreamSource {
     }
     // A 'failed' lease whose connection closed needs nothing here: the close already went to the supervisor.
     slot.inFlight--
-    slot.ended(outcome)
+    slot.releases++
     this.#count(-1)
     if (slot.retiring) {
       if (slot.inFlight === 0) this.#slots.retired(slot)
@@ -346,7 +347,7 @@ export class Pool implements UpstreamSource {
   #spare(signal: AbortSource): Slot | Promise<Slot> {
     const spare = this.#slots.ready[0]
     if (!spare) return this.#wait(false, signal)
-    this.#slots.detach(spare)
+    this.#lend(spare)
     return spare
   }
 
@@ -421,8 +422,9 @@ export class Pool implements UpstreamSource {
     if (this.#sessions) {
       const waiter = this.#waiting.peek()
       if (waiter) {
-        this.#slots.detach(slot)
+        // Resolved (and out of the queue) first: the detach may leave the pool failed, which refuses waiters.
         waiter.resolve(slot)
+        this.#lend(slot)
       }
       return
     }
@@ -472,9 +474,10 @@ export class Pool implements UpstreamSource {
       this.#anchor = anchor
       this.#routes.renewSubscriptions((method, uri) => this.#subscriptionOn(anchor, method, uri))
     }
+    // Replenished first: a place freed (a detach, a retirement) may open a slot for the waiters.
+    this.#replenish()
     if (this.state === 'failed') this.#waiting.rejectAll(() => this.#failedError())
     this.#reportHealth()
-    this.#replenish()
   }
 
   /**
@@ -540,9 +543,15 @@ export class Pool implements UpstreamSource {
     this.#slots.fill(wanted, max - leased)
   }
 
-  /** per-session: connections leased to sessions (outside `#slots`, counted towards `max`). */
+  /** per-session: connections lent to sessions (outside `#slots`, counted towards `max`). */
   get #leased(): number {
-    return this.#sessions?.size ?? 0
+    return this.#leasedCount
+  }
+
+  /** per-session: `slot` leaves supervision for a lease; counted first, so the spare started in its place fits within max. */
+  #lend(slot: Slot): void {
+    this.#leasedCount++
+    this.#slots.detach(slot)
   }
 
   #reportHealth(): void {

@@ -71,7 +71,7 @@ export class RequestLeases {
     const host = this.#host
     slot.inFlight = 0
     slot.owner = undefined
-    slot.ended(outcome)
+    slot.releases++
     host.counted(-1)
     if (slot.retiring) {
       host.retired(slot)

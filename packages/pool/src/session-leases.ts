@@ -25,7 +25,7 @@ export interface SessionLeaseHost {
   counted(delta: number): void
   /** The pool is closing: no new lease. */
   closing(): boolean
-  /** A lease ended: the pool may start another spare. */
+  /** A connection taken with `spare()` is no longer leased (closed, or died): the pool may start another. */
   ended(): void
   log(line: string): void
 }
@@ -73,6 +73,7 @@ export class SessionLeases {
     const owner = this.#usable(session)
     const held = this.#leases.get(owner)
     if (held) return (await held).connection.initializeResult
+    if (this.#ending.has(owner)) throw this.#lost()
     this.#handshakes.set(owner, initialize)
     return (await this.#open(owner, initialize, signal)).connection.initializeResult
   }
@@ -88,9 +89,9 @@ export class SessionLeases {
     return opening.then((slot) => this.#take(slot))
   }
 
-  released(slot: Slot, outcome: LeaseOutcome): void {
+  released(slot: Slot, _outcome: LeaseOutcome): void {
     slot.inFlight--
-    slot.ended(outcome)
+    slot.releases++
     this.#host.counted(-1)
   }
 
@@ -99,7 +100,7 @@ export class SessionLeases {
     const session = slot.owner?.session
     if (!session || this.#leases.get(session) !== slot) return
     this.#leases.delete(session)
-    this.#host.ended()
+    this.#end(slot)
     if (this.#host.onConnectionLost === 'reopen') return
     this.#ending.add(session)
     // A tick later, so the requests that were in flight are answered with the
@@ -117,7 +118,6 @@ export class SessionLeases {
       (slot) => this.#close(slot),
       () => {},
     )
-    this.#host.ended()
   }
 
   /**
@@ -212,7 +212,15 @@ export class SessionLeases {
 
   #close(slot: Slot): Promise<void> {
     slot.closing = true
+    this.#end(slot)
     return slot.connection.close()
+  }
+
+  /** Tell the pool, once per slot, that a connection it lent is no longer leased. */
+  #end(slot: Slot): void {
+    if (slot.leaseEnded) return
+    slot.leaseEnded = true
+    this.#host.ended()
   }
 
   /**

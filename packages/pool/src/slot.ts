@@ -27,8 +27,6 @@ export class Slot implements UpstreamLease {
    * reads no clock).
    */
   releases = 0
-  /** Requests the server answered (a result or its own error): the health pings' proof of life. */
-  answers = 0
   /** `releases` at the last sweep. */
   seenReleases = 0
   /** Ms the idle sweep has seen this slot without a request. */
@@ -38,6 +36,8 @@ export class Slot implements UpstreamLease {
    * written, so a server request on the connection goes to its session.
    */
   owner: Origin | undefined
+  /** per-session: the pool was told this leased connection is no longer leased (counted once). */
+  leaseEnded = false
   /** per-request: in the pool's idle stack. */
   idle = false
   /** per-request: released after an abandoned request (or with a server request unanswered); no next owner yet. */
@@ -55,11 +55,5 @@ export class Slot implements UpstreamLease {
   /** Ready and neither retiring nor being closed: it may take new leases (and hold the subscriptions). */
   get ready(): boolean {
     return !this.closing && !this.retiring && this.supervisor.state.kind === 'ready'
-  }
-
-  /** A lease on it ended with `outcome`: count the activity, and the answer if there was one. */
-  ended(outcome: LeaseOutcome): void {
-    this.releases++
-    if (outcome === 'done') this.answers++
   }
 }

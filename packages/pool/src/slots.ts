@@ -98,7 +98,9 @@ export class Slots {
 
   /** Take `slot` out of supervision (a per-session lease owns it from now on). */
   detach(slot: Slot): void {
-    this.all.splice(this.all.indexOf(slot), 1)
+    const i = this.all.indexOf(slot)
+    if (i === -1) return
+    this.all.splice(i, 1)
     this.#pastRestarts += slot.supervisor.restarts
     slot.supervisor.close()
     this.#changed()
@@ -131,8 +133,11 @@ export class Slots {
    * follows its lease policy.
    */
   evict(slot: Slot, reason: string): void {
+    // Already closing, or closed by itself meanwhile: nothing to evict.
+    if (slot.closing || slot.connection.closed) return
     this.#host.log(`a connection ${reason}: closed`)
-    this.evictions++
+    // A retiring one is counted once, when it is retired (its close goes there).
+    if (!slot.retiring) this.evictions++
     void slot.connection.close()
   }
 
@@ -142,12 +147,17 @@ export class Slots {
       if (slot.supervisor.state.kind === 'failed') slot.supervisor.restart()
   }
 
-  /** The pool's state as its slots make it (§3.5); a pool without slots needs none yet. */
+  /**
+   * The pool's state as its slots make it (§3.5): a pool without slots needs
+   * none yet; `failed` only when every slot crash-looped; a retiring slot
+   * counts as starting (its replacement is on the way, no failover needed).
+   */
   state(): PoolState {
     if (this.ready.length > 0 || this.all.length === 0) return 'ready'
-    const kinds = this.all.map((s) => s.supervisor.state.kind)
-    if (kinds.includes('starting')) return 'starting'
-    return kinds.includes('backing-off') ? 'backing-off' : 'failed'
+    const kind = (s: Slot) => s.supervisor.state.kind
+    if (this.all.every((s) => kind(s) === 'failed')) return 'failed'
+    if (this.all.some((s) => s.retiring || kind(s) === 'starting')) return 'starting'
+    return 'backing-off'
   }
 
   counts(): SlotCounts {
@@ -181,6 +191,7 @@ export class Slots {
     this.ready = []
     await Promise.all(
       slots.map((slot) => {
+        this.#pastRestarts += slot.supervisor.restarts
         clearInterval(slot.quarantine)
         slot.closing = true
         slot.supervisor.close()
@@ -205,11 +216,20 @@ export class Slots {
     const log = (line: string) => host.log(line)
     const { connectTimeout, initialize } = host
     const handlers = host.handlers(slot)
-    // Without an initialize, a warm spare: started (the spawn and the runtime's boot paid ahead).
-    const opening =
-      initialize === undefined
-        ? new UpstreamConnection(host.name, host.connector, handlers).start({ connectTimeout, log })
-        : openConnection(host.name, host.connector, handlers, { initialize, connectTimeout, log })
+    let opening: Promise<UpstreamConnection>
+    try {
+      // Without an initialize, a warm spare: started (the spawn and the runtime's boot paid ahead).
+      opening =
+        initialize === undefined
+          ? new UpstreamConnection(host.name, host.connector, handlers).start({
+              connectTimeout,
+              log,
+            })
+          : openConnection(host.name, host.connector, handlers, { initialize, connectTimeout, log })
+    } catch (error) {
+      // A connector whose open() throws: a failed start like any other, for the supervisor.
+      opening = Promise.reject(error)
+    }
     slot.opening = opening
     opening.then(
       (conn) => this.#up(slot, conn),

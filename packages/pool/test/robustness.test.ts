@@ -35,6 +35,10 @@ function servers() {
     server.registerTool('echo', {}, async () =>
       faults.hang ? hangs() : { content: [{ type: 'text', text: 'ok' }] },
     )
+    server.registerTool('slow', {}, async () => {
+      await new Promise((r) => setTimeout(r, 300))
+      return { content: [{ type: 'text', text: 'slow' }] }
+    })
     server.server.registerCapabilities({ resources: { subscribe: true } })
     server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
       seen.subscribes.push(request.params.uri)
@@ -77,7 +81,61 @@ describe('a crash-looped pool', () => {
   })
 })
 
+describe('a pool whose only connection is retiring', () => {
+  it('is starting, not failed, and serves a waiting request on the replacement', async () => {
+    const { connector } = servers()
+    const p = open(connector, { min: 1, max: 1, maxLifetime: 100 })
+    const proxy = createProxy({ terminal: forward([p]) })
+    cleanup.push(() => proxy.close())
+    await eventually(() => p.stats().ready === 1)
+    const call = (id: number, name: string) =>
+      proxy.handle({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } })
+    const slow = call(1, 'slow')
+    // It ages out with the slow call in flight: no new lease on it, no room for a replacement yet.
+    await eventually(() => p.stats().ready === 0, 5_000)
+    expect(p.state).toBe('starting')
+    const waiting = call(2, 'echo')
+    expect(await slow).toHaveProperty('result')
+    expect(await waiting).toHaveProperty('result')
+  })
+})
+
+describe('a connector whose open() throws', () => {
+  it('is a failed start for the supervisor, not an exception out of pool()', async () => {
+    let opens = 0
+    const throwing = {
+      open() {
+        opens++
+        throw new Error('no such server')
+      },
+    } as unknown as Parameters<typeof pool>[1]
+    const p = open(throwing, {
+      min: 1,
+      max: 1,
+      restart: { baseDelay: 1, maxDelay: 5, crashLoop: { failures: 3, windowMs: 60_000 } },
+    })
+    await eventually(() => p.state === 'failed', 5_000)
+    expect(opens).toBe(3)
+  })
+})
+
 describe('per-session leases', () => {
+  it('keep spares and leases within max, however fast sessions arrive', async () => {
+    const p = open(servers().connector, { mode: 'per-session', max: 2, spares: 1 })
+    await eventually(() => p.stats().spares === 1)
+    const init = {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'c', version: '1' },
+    }
+    await Promise.all([
+      p.handshake(session(), init, neverAborted),
+      p.handshake(session(), init, neverAborted),
+    ])
+    await new Promise((r) => setTimeout(r, 100))
+    expect(p.stats()).toMatchObject({ connections: 2, inUse: 2, spares: 0 })
+  })
+
   it('refuses a lease for a session that already ended, leasing nothing', async () => {
     const p = open(servers().connector, { mode: 'per-session', spares: 1 })
     await eventually(() => p.stats().spares === 1)

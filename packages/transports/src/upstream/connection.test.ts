@@ -75,6 +75,19 @@ describe('UpstreamConnection.start and initialize', () => {
     expect(error.message).toMatch(/^Upstream "mine" /)
   })
 
+  it('counts the responses its server sent, errors included, and not the failures it made up itself', async () => {
+    const server = new McpServer({ name: 'mine', version: '1.0.0' })
+    const connection = connect(server)
+    await connection.open({ initialize: CLIENT_INIT, connectTimeout: 5_000, log })
+    expect(connection.responses).toBe(1) // initialize
+    await connection.request('ping', undefined)
+    await connection.request('no/such/method', undefined).catch(() => {})
+    expect(connection.responses).toBe(3)
+    await connection.close()
+    await connection.request('ping', undefined).catch(() => {})
+    expect(connection.responses).toBe(3)
+  })
+
   it('refuses initialize before start, and a second start', async () => {
     const connection = connect(new McpServer({ name: 'mine', version: '1.0.0' }))
     await expect(connection.initialize(CLIENT_INIT, 5_000)).rejects.toThrow(

@@ -51,6 +51,7 @@ export class UpstreamConnection {
   readonly #channel: Channel
   readonly #closeListeners = new Set<(error: McpxError) => void>()
   readonly #resetListeners = new Set<() => void>()
+  #responses = 0
   #closeError: McpxError | undefined
   #stage: Stage = 'new'
   #log: (line: string) => void = () => {}
@@ -80,6 +81,15 @@ export class UpstreamConnection {
 
   get closed(): boolean {
     return this.#closeError !== undefined
+  }
+
+  /**
+   * Responses the server sent so far (results and its own errors, answers
+   * to pings included; not the failures the channel makes up for requests
+   * it could not deliver): a pool's proof that the server is alive.
+   */
+  get responses(): number {
+    return this.#responses
   }
 
   /** Requests in flight on this connection. */
@@ -207,6 +217,8 @@ export class UpstreamConnection {
           log(`dropped an invalid message: ${message.message}`)
           return
         }
+        // A response from the server itself (not one `fail` makes up): its health checks' proof of life.
+        if (!('method' in message)) this.#responses++
         this.#peer.receive(message, related)
       },
       fail: (id, reason, overloaded) => {
