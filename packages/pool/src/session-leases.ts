@@ -54,11 +54,6 @@ export class SessionLeases {
     this.#host = host
   }
 
-  /** Sessions with a lease (open or opening). */
-  get size(): number {
-    return this.#leases.size
-  }
-
   /** The leased slots that are open. */
   *slots(): IterableIterator<Slot> {
     for (const lease of this.#leases.values()) if (!(lease instanceof Promise)) yield lease
