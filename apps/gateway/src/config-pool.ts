@@ -1,42 +1,18 @@
-import type { PoolMode, PoolOptions } from '@mcpx/pool'
+import { type PoolMode, type PoolOptions, poolModeDefaults, poolOptionKeys } from '@mcpx/pool'
 import { at, httpUrl, number, object, oneOf, type Problems, shown } from './check.js'
 
-const POOL = [
-  'mode',
-  'min',
-  'max',
-  'maxInFlight',
-  'spares',
-  'idleTimeout',
-  'maxLifetime',
-  'acquireTimeout',
-  'maxWaiting',
-  'drainTimeout',
-  'leaseIdleTimeout',
-  'quarantine',
-  'onConnectionLost',
-  'health',
-  'restart',
-] as const
-const HEALTH = ['pingInterval', 'pingTimeout', 'pingFailures', 'keepAlive', 'http'] as const
-const HTTP_HEALTH = [
-  'url',
-  'interval',
-  'timeout',
-  'healthyThreshold',
-  'unhealthyThreshold',
-] as const
-const RESTART = ['baseDelay', 'maxDelay', 'factor', 'jitter', 'stableAfter', 'crashLoop'] as const
-const CRASH_LOOP = ['failures', 'windowMs'] as const
+const {
+  pool: POOL,
+  health: HEALTH,
+  http: HTTP_HEALTH,
+  restart: RESTART,
+  crashLoop: CRASH_LOOP,
+} = poolOptionKeys
 const MODES: readonly PoolMode[] = ['shared', 'per-session', 'per-request']
 const LOST = ['end-session', 'reopen'] as const
 
-/** `@mcpx/pool`'s per-mode defaults that the cross-checks below depend on (options.ts). */
-const DEFAULTS: Record<PoolMode, { min: number; max: number; spares: number }> = {
-  shared: { min: 1, max: 4, spares: 0 },
-  'per-request': { min: 1, max: 4, spares: 0 },
-  'per-session': { min: 0, max: 100, spares: 1 },
-}
+/** `@mcpx/pool`'s per-mode defaults, which the cross-checks below depend on. */
+const DEFAULTS = poolModeDefaults
 /** Node's timers take at most 2^31 − 1 ms; a longer delay fires after 1 ms instead. */
 const MAX_TIMER = 2_147_483_647
 

@@ -1,15 +1,9 @@
+import { poolOptionKeys } from './option-keys.js'
 import { between, fn, integer, knownKeys, ms, object } from './validate.js'
 
-const CRASH_LOOP_KEYS = new Set(['failures', 'windowMs'])
+const CRASH_LOOP_KEYS: ReadonlySet<string> = new Set(poolOptionKeys.crashLoop)
 /** The keys of {@link RestartOptions}. */
-export const RESTART_KEYS: ReadonlySet<string> = new Set([
-  'baseDelay',
-  'maxDelay',
-  'factor',
-  'jitter',
-  'stableAfter',
-  'crashLoop',
-])
+export const RESTART_KEYS: ReadonlySet<string> = new Set(poolOptionKeys.restart)
 
 /** When a crashed child counts as crash-looping: `failures` exits within `windowMs`. */
 export interface CrashLoopOptions {

@@ -4,6 +4,7 @@ export type {
   RestartOptions,
 } from './backoff.js'
 export type { PoolConnectionOptions, PoolFactoryOptions } from './connection-options.js'
+export { poolModeDefaults, poolOptionKeys } from './option-keys.js'
 export type {
   ConnectionLostPolicy,
   HealthCheckOptions,

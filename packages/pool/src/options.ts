@@ -4,6 +4,7 @@ import {
   type RestartOptions,
   resolveRestartOptions,
 } from './backoff.js'
+import { poolModeDefaults, poolOptionKeys } from './option-keys.js'
 import { integer, knownKeys, ms, object, oneOf } from './validate.js'
 
 /** How a pool lends its connections (docs/pool-design.md §3.2). */
@@ -128,36 +129,10 @@ export interface ResolvedHttpHealthOptions {
 
 const MODES: readonly PoolMode[] = ['shared', 'per-session', 'per-request']
 /** The keys of {@link PoolOptions}: `pool()` refuses any other, besides its connection options. */
-export const POOL_KEYS: ReadonlySet<string> = new Set([
-  'mode',
-  'min',
-  'max',
-  'maxInFlight',
-  'spares',
-  'idleTimeout',
-  'maxLifetime',
-  'acquireTimeout',
-  'maxWaiting',
-  'drainTimeout',
-  'leaseIdleTimeout',
-  'quarantine',
-  'onConnectionLost',
-  'health',
-  'restart',
-])
-const HEALTH_KEYS = new Set(['pingInterval', 'pingTimeout', 'pingFailures', 'keepAlive', 'http'])
-const HTTP_HEALTH_KEYS = new Set([
-  'url',
-  'interval',
-  'timeout',
-  'healthyThreshold',
-  'unhealthyThreshold',
-])
-const DEFAULTS = {
-  shared: { min: 1, max: 4, spares: 0, onConnectionLost: 'reopen' },
-  'per-request': { min: 1, max: 4, spares: 0, onConnectionLost: 'reopen' },
-  'per-session': { min: 0, max: 100, spares: 1, onConnectionLost: 'end-session' },
-} as const
+export const POOL_KEYS: ReadonlySet<string> = new Set(poolOptionKeys.pool)
+const HEALTH_KEYS: ReadonlySet<string> = new Set(poolOptionKeys.health)
+const HTTP_HEALTH_KEYS: ReadonlySet<string> = new Set(poolOptionKeys.http)
+const DEFAULTS = poolModeDefaults
 
 /** Check `options` once, at factory time (a TypeError naming the option), apply the defaults, freeze. */
 export function resolvePoolOptions(options: PoolOptions = {}): ResolvedPoolOptions {

@@ -7,6 +7,8 @@ it('exports exactly the public API', () => {
       "Pool",
       "createSupervisor",
       "pool",
+      "poolModeDefaults",
+      "poolOptionKeys",
       "poolStatsSource",
       "reportHealth",
     ]
