@@ -5,6 +5,7 @@ export {
   fromSignal,
   isAbortSignal,
 } from './abort.js'
+export { type Backoff, backoffDelay } from './backoff.js'
 export { mergeCapabilities } from './capabilities.js'
 export {
   type Composed,

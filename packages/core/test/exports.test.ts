@@ -9,6 +9,7 @@ it('exports exactly the public API', () => {
       "McpxError",
       "abortSource",
       "accessKey",
+      "backoffDelay",
       "compileGlob",
       "compose",
       "createHealthRegistry",

@@ -73,16 +73,3 @@ export function resolveRestartOptions(
 /** `fn(option, value, Math.random)` for a `random` option. */
 export const randomOption = (option: string, value: unknown): (() => number) =>
   fn(option, value, Math.random)
-
-/**
- * The delay before restart number `failures` (1 for the first): exponential
- * with a cap, then jittered (AWS "full jitter" when `jitter` is 1). Pure.
- */
-export function nextDelay(
-  failures: number,
-  options: Pick<ResolvedRestartOptions, 'baseDelay' | 'maxDelay' | 'factor' | 'jitter'>,
-  random: () => number,
-): number {
-  const cap = Math.min(options.maxDelay, options.baseDelay * options.factor ** (failures - 1))
-  return Math.round(cap * (1 - options.jitter * random()))
-}

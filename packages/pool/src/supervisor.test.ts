@@ -1,5 +1,5 @@
+import { backoffDelay } from '@mcpx/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { nextDelay } from './backoff.js'
 import { createSupervisor, type SupervisorState } from './supervisor.js'
 
 /** mulberry32: a seeded random in [0, 1), so jittered delays are reproducible. */
@@ -51,7 +51,7 @@ describe('createSupervisor', () => {
     expect(kinds.slice(0, 4)).toEqual(['backing-off', 'starting', 'backing-off', 'starting'])
   })
 
-  it('follows nextDelay exactly for the same seed, and jitter 0 gives the capped exponential', () => {
+  it('follows backoffDelay exactly for the same seed, and jitter 0 gives the capped exponential', () => {
     const options = { baseDelay: 50, factor: 3, maxDelay: 2_000, jitter: 0.5 }
     const s = createSupervisor({ ...options, crashLoop: { failures: 9 }, random: seeded(7) })
     const reference = seeded(7)
@@ -60,7 +60,7 @@ describe('createSupervisor', () => {
       const cap = Math.min(2_000, 50 * 3 ** (failures - 1))
       expect(decision).toEqual({
         action: 'restart',
-        delay: nextDelay(failures, options, reference),
+        delay: backoffDelay(failures, options, reference),
       })
       if (decision.action === 'restart') {
         expect(decision.delay).toBeGreaterThanOrEqual(cap / 2)
@@ -69,7 +69,7 @@ describe('createSupervisor', () => {
       vi.runOnlyPendingTimers()
     }
     const none = { baseDelay: 100, factor: 2, maxDelay: 500, jitter: 0 }
-    expect([1, 2, 3, 4, 5].map((n) => nextDelay(n, none, Math.random))).toEqual([
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, none, Math.random))).toEqual([
       100, 200, 400, 500, 500,
     ])
   })

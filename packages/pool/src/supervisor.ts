@@ -1,5 +1,5 @@
+import { backoffDelay } from '@mcpx/core'
 import {
-  nextDelay,
   type ResolvedRestartOptions,
   type RestartOptions,
   randomOption,
@@ -154,7 +154,7 @@ class RestartPolicy implements Supervisor {
       this.#set({ kind: 'failed', failures: this.#exits.length, windowMs, code })
       return { action: 'stop', reason: 'crash-loop' }
     }
-    const delay = nextDelay(this.failures, this.#policy, this.#random)
+    const delay = backoffDelay(this.failures, this.#policy, this.#random)
     this.#set({ kind: 'backing-off', failures: this.failures, delay, until: at + delay })
     this.#schedule(delay, () => this.#start(this.failures))
     return { action: 'restart', delay }
