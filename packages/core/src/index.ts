@@ -61,6 +61,7 @@ export {
   accessKey,
   type ClientSession,
   createKey,
+  deadlineKey,
   type Key,
   type Principal,
   principalKey,

@@ -95,3 +95,11 @@ export const accessKey: Key<Access> = createKey<Access>('mcpx.access')
 export const sessionKey: Key<ClientSession> = createKey<ClientSession>('mcpx.session')
 /** On a server-initiated (`toClient`) message: the name of the upstream it came from. */
 export const sourceKey: Key<string> = createKey<string>('mcpx.source')
+/**
+ * When the current message must be answered by, in milliseconds since the
+ * epoch (`Date.now()`). A timeout policy sets it (the tighter of any
+ * deadline already set); `forward()` reads it and cancels the upstream
+ * request then: the upstream gets `notifications/cancelled`, the client
+ * -32001. Progress does not move it.
+ */
+export const deadlineKey: Key<number> = createKey<number>('mcpx.deadline')

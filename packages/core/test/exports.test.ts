@@ -16,6 +16,7 @@ it('exports exactly the public API', () => {
       "createKey",
       "createProxy",
       "createStatsRegistry",
+      "deadlineKey",
       "errorResponse",
       "fromSignal",
       "idOf",

@@ -1,5 +1,6 @@
 import {
   type Context,
+  deadlineKey,
   ErrorCode,
   McpxError,
   type Target,
@@ -103,6 +104,19 @@ async function send(
   const pending = up.lease(origin, ctx)
   const lease = pending instanceof Promise ? await pending : pending
   const { connection } = lease
+  let { timeout, maxTotalTimeout } = up
+  const deadline = ctx.get(deadlineKey)
+  if (deadline !== undefined && ctx.kind !== 'notification') {
+    // A deadline set above (a timeout policy): the upstream request ends by then, whatever its progress.
+    const left = deadline - Date.now()
+    if (left <= 0) {
+      // Nothing was sent: the connection is as good as before.
+      lease.release('done')
+      throw deadlinePassed(up.name)
+    }
+    timeout = timeout === 0 ? left : Math.min(timeout, left)
+    maxTotalTimeout = maxTotalTimeout === 0 ? left : Math.min(maxTotalTimeout, left)
+  }
   let outcome: LeaseOutcome = 'failed'
   try {
     if (ctx.kind === 'notification') {
@@ -112,8 +126,8 @@ async function send(
     }
     const result = await connection.request(method, params, {
       signal: ctx,
-      timeout: up.timeout,
-      maxTotalTimeout: up.maxTotalTimeout,
+      timeout,
+      maxTotalTimeout,
       related: origin,
       onProgress:
         session && progressTokenOf(params) !== undefined
@@ -158,6 +172,13 @@ function namesOf(list: readonly UpstreamSource[]): Map<string, UpstreamSource> {
     byName.set(up.name, up)
   }
   return byName
+}
+
+/** The deadline passed before the request could be sent (a wait for a connection took it). */
+function deadlinePassed(upstream: string): McpxError {
+  return new McpxError(ErrorCode.RequestTimeout, `Request to upstream "${upstream}" timed out`, {
+    data: { upstream },
+  })
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createProxy } from '@mcpx/core'
+import { createProxy, deadlineKey } from '@mcpx/core'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
@@ -170,5 +170,44 @@ describe('forward() leases only what needs a connection', () => {
     await client.sendRootsListChanged()
     await eventually(() => seen.includes('roots changed'))
     expect(counts.leases).toBe(1)
+  })
+})
+
+describe("forward() and core's deadlineKey", () => {
+  const callWith = (deadline: number | undefined, name: string) => {
+    const up = upstream('mine', inProcess(testServer()), { log: () => {} })
+    const proxy = createProxy({ terminal: forward(up) })
+    cleanups.push(() => proxy.close())
+    proxy.use(async (ctx, next) => {
+      if (deadline !== undefined) ctx.set(deadlineKey, Date.now() + deadline)
+      await next()
+    })
+    return proxy.handle({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name, arguments: {} },
+    }) as Promise<Record<string, any>>
+  }
+
+  it('cuts the upstream request to the time left: -32001 at the deadline, not the upstream timeout', async () => {
+    const started = performance.now()
+    const response = await callWith(100, 'slow')
+    expect(response.error.code).toBe(-32001)
+    expect(performance.now() - started).toBeLessThan(400)
+  })
+
+  it('answers -32001 at once, sending nothing, when the deadline passed before the request', async () => {
+    const response = await callWith(-1, 'ok')
+    expect(response.error).toMatchObject({
+      code: -32001,
+      message: 'Request to upstream "mine" timed out',
+      data: { upstream: 'mine' },
+    })
+  })
+
+  it('leaves a request that answers before the deadline alone', async () => {
+    const response = await callWith(2_000, 'ok')
+    expect(textOf(response.result)).toBe('ok')
   })
 })

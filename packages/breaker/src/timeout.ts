@@ -1,0 +1,34 @@
+import { deadlineKey, type Middleware } from '@mcpx/core'
+
+/** The longest delay a timer takes (2^31 − 1 ms). */
+const MAX_MS = 2_147_483_647
+
+/**
+ * A deadline on everything below it in the stack: the upstream request
+ * that `forward()` sends for the message is cancelled when `ms` ms have
+ * passed since the message reached this middleware (the upstream gets
+ * `notifications/cancelled`, the client -32001 naming the upstream), and
+ * progress does not extend it. Above `retry()` it is the total deadline of
+ * every attempt, below it each attempt's; where several are stacked the
+ * tightest wins. It sets core's `deadlineKey` and arms no timer of its own:
+ * the upstream connection's request timer does the cancelling, so no work
+ * is left running behind a `Promise.race`. Notifications pass untouched.
+ *
+ * @example
+ * ```ts
+ * proxy.use(timeout(30_000)) // no upstream request outlives 30 s
+ * ```
+ */
+export function timeout(ms: number): Middleware {
+  if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_MS) {
+    throw new TypeError(`[@mcpx/breaker] timeout() needs a whole number of ms from 1 to ${MAX_MS}`)
+  }
+  return function timeout(ctx, next) {
+    if (ctx.kind !== 'notification') {
+      const deadline = Date.now() + ms
+      const above = ctx.get(deadlineKey)
+      if (above === undefined || deadline < above) ctx.set(deadlineKey, deadline)
+    }
+    return next()
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Issue 12's hang test: an upstream that never answers. Through a real proxy,
+ * `forward()` and an in-process SDK server whose tool waits forever (until
+ * it is cancelled), the client gets -32001 at the deadline ±10 %, and the
+ * upstream was told (`notifications/cancelled` aborts the tool's signal).
+ */
+import { createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import { forward, inProcess, upstream } from '@mcpx/transports'
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { timeout } from '../src/timeout.js'
+
+const cleanup: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close()
+})
+
+/** A server whose `hang` tool never answers; it records when the gateway cancelled it. */
+function hangingServer() {
+  const seen = { calls: 0, cancelledAt: [] as number[] }
+  const server = new McpServer({ name: 'hang', version: '1.0.0' })
+  server.registerTool('hang', {}, (extra) => {
+    seen.calls++
+    return new Promise((resolve) => {
+      extra.signal.addEventListener('abort', () => {
+        seen.cancelledAt.push(performance.now())
+        resolve({ content: [{ type: 'text', text: 'too late' }] })
+      })
+    })
+  })
+  server.registerTool('quick', {}, async () => ({ content: [{ type: 'text', text: 'ok' }] }))
+  return { server, seen }
+}
+
+function gateway(deadline: number, upstreamTimeout = 60_000) {
+  const { server, seen } = hangingServer()
+  const up = upstream('hang', inProcess(server), { mode: 'shared', timeout: upstreamTimeout })
+  const proxy: McpProxy = createProxy({ terminal: forward(up) })
+  proxy.use(timeout(deadline))
+  cleanup.push(() => proxy.close())
+  return { proxy, seen }
+}
+
+let id = 0
+const call = (proxy: McpProxy, name: string) =>
+  proxy.handle({
+    jsonrpc: '2.0',
+    id: ++id,
+    method: 'tools/call',
+    params: { name, arguments: {} },
+  }) as Promise<Record<string, any>>
+
+describe('timeout()', () => {
+  it.each([200, 500])(
+    'answers a call to an upstream that never answers with -32001 at the deadline (%i ms) within 10 percent, and cancels it upstream',
+    async (deadline) => {
+      const { proxy, seen } = gateway(deadline)
+      const started = performance.now()
+      const response = await call(proxy, 'hang')
+      const took = performance.now() - started
+      expect(response.error.code).toBe(ErrorCode.RequestTimeout)
+      expect(response.error.message).toMatch(/upstream "hang"/)
+      expect(took).toBeGreaterThanOrEqual(deadline * 0.9)
+      expect(took).toBeLessThanOrEqual(deadline * 1.1)
+      // The upstream got notifications/cancelled: its tool's signal aborted.
+      await expect.poll(() => seen.cancelledAt.length).toBe(1)
+      expect(seen.cancelledAt[0]! - started).toBeLessThanOrEqual(deadline * 1.1 + 50)
+    },
+  )
+
+  it('leaves a call that answers in time alone', async () => {
+    const { proxy } = gateway(500)
+    const response = await call(proxy, 'quick')
+    expect(response.result.content[0].text).toBe('ok')
+  })
+
+  it("keeps the upstream's own shorter timeout", async () => {
+    const { proxy } = gateway(2_000, 100)
+    const started = performance.now()
+    const response = await call(proxy, 'hang')
+    expect(response.error.code).toBe(ErrorCode.RequestTimeout)
+    expect(performance.now() - started).toBeLessThan(1_000)
+  })
+
+  it('lets the tightest of two stacked deadlines win', async () => {
+    const { proxy } = gateway(2_000)
+    proxy.use(timeout(150))
+    const started = performance.now()
+    const response = await call(proxy, 'hang')
+    expect(response.error.code).toBe(ErrorCode.RequestTimeout)
+    expect(performance.now() - started).toBeLessThan(400)
+  })
+
+  it('refuses a deadline that is not a whole number of ms from 1 to the longest timer', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      expect(() => timeout(bad)).toThrow('[@mcpx/breaker] timeout() needs a whole number of ms')
+    }
+  })
+})
