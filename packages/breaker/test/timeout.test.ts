@@ -5,7 +5,9 @@
  * upstream was told (`notifications/cancelled` aborts the tool's signal).
  */
 import { createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import { faultyBinPath } from '@mcpx/test-utils'
 import { forward, inProcess, upstream } from '@mcpx/transports'
+import { stdio } from '@mcpx/transports/stdio'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { timeout } from '../src/timeout.js'
@@ -47,7 +49,7 @@ const call = (proxy: McpProxy, name: string) =>
     jsonrpc: '2.0',
     id: ++id,
     method: 'tools/call',
-    params: { name, arguments: {} },
+    params: { name, arguments: name === 'echo' ? { text: 'x' } : {} },
   }) as Promise<Record<string, any>>
 
 describe('timeout()', () => {
@@ -67,6 +69,27 @@ describe('timeout()', () => {
       expect(seen.cancelledAt[0]! - started).toBeLessThanOrEqual(deadline * 1.1 + 50)
     },
   )
+
+  it('cancels a hung call on a real stdio child at the deadline: the child counts the cancellation', async () => {
+    const child = stdio({
+      command: process.execPath,
+      args: [faultyBinPath('stdio'), '--hang-after', '0'],
+    })
+    const up = upstream('faulty', child, { mode: 'shared', log: () => {} })
+    const proxy = createProxy({ terminal: forward(up) })
+    proxy.use(timeout(300))
+    cleanup.push(() => proxy.close())
+    await call(proxy, 'stats') // the child is up: its start is not part of the deadline
+    const started = performance.now()
+    const response = await call(proxy, 'echo')
+    const took = performance.now() - started
+    expect(response.error.code).toBe(ErrorCode.RequestTimeout)
+    expect(took).toBeGreaterThanOrEqual(270)
+    expect(took).toBeLessThanOrEqual(330)
+    await expect
+      .poll(async () => JSON.parse((await call(proxy, 'stats')).result.content[0].text).cancelled)
+      .toBe(1)
+  })
 
   it('leaves a call that answers in time alone', async () => {
     const { proxy } = gateway(500)

@@ -104,12 +104,13 @@ describe('createFaultyServer in process', () => {
     }
   })
 
-  it('answers the first hangAfter calls and never the later ones', async () => {
+  it('answers the first hangAfter calls and never the later ones, counting the hung call the client cancelled', async () => {
     const client = await connect({ hangAfter: 2 })
     expect(await outcomes(client, 2)).toEqual(['ok', 'ok'])
+    // The SDK client cancels a request it timed out (notifications/cancelled).
     await expect(echo(client, 'x', 200)).rejects.toMatchObject({ code: ErrorCode.RequestTimeout })
     const stats = JSON.parse(textOf(await client.callTool({ name: 'stats' })))
-    expect(stats).toMatchObject({ received: 3, answered: 2, hung: 1, errors: 0 })
+    expect(stats).toMatchObject({ received: 3, answered: 2, hung: 1, cancelled: 1, errors: 0 })
   })
 
   it('changes its faults at runtime through the faults tool, restarting the counts', async () => {

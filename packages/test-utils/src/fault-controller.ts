@@ -64,6 +64,8 @@ export interface FaultStats {
   errors: number
   /** Calls left unanswered by `hangAfter`. */
   hung: number
+  /** Hung calls the client cancelled (`notifications/cancelled`): proof that a timeout reached the server. */
+  cancelled: number
   /** POSTs answered HTTP 500 by `httpErrorRate`. */
   http500: number
 }
@@ -154,7 +156,7 @@ export function createFaultController(initial: FaultOptions = {}): FaultControll
   let faults = validateFaults(initial)
   let draw = seededRandom(faults.seed ?? Math.floor(Math.random() * 2 ** 32))
   let sinceSet = 0
-  const stats = { received: 0, answered: 0, errors: 0, hung: 0, http500: 0 }
+  const stats = { received: 0, answered: 0, errors: 0, hung: 0, cancelled: 0, http500: 0 }
 
   const latency = () => {
     const { latencyMs = 0 } = faults
@@ -182,7 +184,17 @@ export function createFaultController(initial: FaultOptions = {}): FaultControll
       if (current.crashAfter !== undefined && n >= current.crashAfter) process.exit(1)
       if (current.hangAfter !== undefined && n > current.hangAfter) {
         stats.hung++
-        return new Promise<never>(() => {})
+        // Never answered; a cancellation is counted (and sends nothing back, as MCP requires).
+        return new Promise<never>((_, reject) => {
+          signal.addEventListener(
+            'abort',
+            () => {
+              stats.cancelled++
+              reject(signal.reason)
+            },
+            { once: true },
+          )
+        })
       }
       if (current.garbageAfter === n) process.stdout.write(GARBAGE)
       const wait = latency()
