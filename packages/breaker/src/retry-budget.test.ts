@@ -120,6 +120,23 @@ describe('createRetryBudget', () => {
     expect([budget.tryRetry(), budget.tryRetry()]).toEqual([true, false])
   })
 
+  it('takes a clock that reads NaN or Infinity as standing still', () => {
+    let t = 5_000
+    const budget = createRetryBudget({ ratio: 0.5, minRetries: 0, window: 10_000, now: () => t })
+    budget.onRequest()
+    t = Number.NaN
+    budget.onRequest()
+    t = Number.POSITIVE_INFINITY
+    budget.onRequest()
+    t = 5_000
+    // All three counted at 5,000: 0.5 × 3 allows one retry.
+    expect([budget.tryRetry(), budget.tryRetry()]).toEqual([true, false])
+    // And they age out once the clock moves on: one new request earns half a retry.
+    t = 30_000
+    budget.onRequest()
+    expect(budget.tryRetry()).toBe(false)
+  })
+
   it('reads the clock once per call', () => {
     const now = vi.fn(() => 0)
     const budget = createRetryBudget({ now })

@@ -92,8 +92,8 @@ const fail = (option: string, rule: string): never => {
  *   window the run spans.
  *
  * Memory is fixed (two rings of 11 numbers); `onRequest()` and `tryRetry()`
- * allocate nothing and read the clock once each. A clock that steps back is
- * taken as standing still. Share one budget per upstream across every
+ * allocate nothing and read the clock once each. A clock that steps back (or
+ * reads NaN) is taken as standing still. Share one budget per upstream across every
  * retrying request to it: a budget per request would bound nothing.
  *
  * @example
@@ -143,6 +143,7 @@ class WindowedBudget implements RetryBudget {
   readonly #requests = new Float64Array(BUCKETS + 1)
   readonly #retries = new Float64Array(BUCKETS + 1)
   #head = Number.NEGATIVE_INFINITY
+  #slot = 0
   #requestSum = 0
   #retrySum = 0
 
@@ -176,27 +177,27 @@ class WindowedBudget implements RetryBudget {
     // For integer ms, now · BUCKETS is an exact integer and so is the floor of its quotient: a
     // time on a bucket edge lands in the later bucket, never a rounding error away from it.
     const bucket = Math.floor((this.#now() * BUCKETS) / this.#window)
+    // Also false for NaN and Infinity: a clock that steps back or breaks is taken as standing still.
+    if (!(bucket > this.#head && bucket < Number.POSITIVE_INFINITY)) return this.#slot
     const size = BUCKETS + 1
-    const head = this.#head
-    if (bucket > head) {
-      if (bucket - head > BUCKETS) {
-        this.#requests.fill(0)
-        this.#retries.fill(0)
-        this.#requestSum = 0
-        this.#retrySum = 0
-      } else {
-        for (let b = head + 1; b <= bucket; b++) {
-          // Bucket b − BUCKETS leaves the requests' range; b − BUCKETS − 1 (b's slot) leaves both.
-          this.#requestSum -= this.#requests[mod(b - BUCKETS, size)]!
-          const slot = mod(b, size)
-          this.#retrySum -= this.#retries[slot]!
-          this.#requests[slot] = 0
-          this.#retries[slot] = 0
-        }
+    if (bucket - this.#head > BUCKETS) {
+      this.#requests.fill(0)
+      this.#retries.fill(0)
+      this.#requestSum = 0
+      this.#retrySum = 0
+    } else {
+      for (let b = this.#head + 1; b <= bucket; b++) {
+        // Bucket b − BUCKETS leaves the requests' range; b − BUCKETS − 1 (b's slot) leaves both.
+        this.#requestSum -= this.#requests[mod(b - BUCKETS, size)]!
+        const slot = mod(b, size)
+        this.#retrySum -= this.#retries[slot]!
+        this.#requests[slot] = 0
+        this.#retries[slot] = 0
       }
-      this.#head = bucket
     }
-    return mod(this.#head, size)
+    this.#head = bucket
+    this.#slot = mod(bucket, size)
+    return this.#slot
   }
 }
 
