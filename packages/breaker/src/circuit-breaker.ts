@@ -1,0 +1,531 @@
+import { type AbortSource, backoffDelay, ErrorCode, McpxError } from '@mcpx/core'
+import { isFailure as defaultIsFailure } from './failure.js'
+import { between, fail, fn, integer, options as known, ms } from './validate.js'
+
+/**
+ * Where a circuit is. `closed`: calls pass and outcomes are counted. `open`:
+ * calls are refused until `until` (on the breaker's clock); `opens` is how
+ * many times it opened in a row without closing (1, then 2 after a failed
+ * probe, …), which the open duration grows with. `half-open`: up to
+ * `halfOpenProbes` trial calls at once; `probes` are in flight, `successes`
+ * succeeded. A new object on every change.
+ */
+export type CircuitState =
+  | { readonly kind: 'closed'; readonly since: number }
+  | {
+      readonly kind: 'open'
+      readonly since: number
+      readonly until: number
+      readonly opens: number
+    }
+  | {
+      readonly kind: 'half-open'
+      readonly since: number
+      readonly probes: number
+      readonly successes: number
+      readonly opens: number
+    }
+
+/** When a closed circuit opens. */
+export type TripStrategy =
+  | {
+      readonly kind: 'consecutive'
+      /** Failures in a row (a success resets the count) that open it. @defaultValue 5 */
+      readonly failures?: number
+    }
+  | {
+      readonly kind: 'rate'
+      /** The share of failures, in `(0, 1]`, at or above which it opens. @defaultValue 0.5 */
+      readonly threshold?: number
+      /** The sliding window the rate is measured over, in ms. @defaultValue 10_000 */
+      readonly window?: number
+      /** Outcomes the window must hold before the rate counts at all. @defaultValue 20 */
+      readonly minRequests?: number
+      /**
+       * Buckets the window is kept in (at most 1,000, and no more than `window`
+       * ms): outcomes age out one bucket (`window / buckets` ms) at a time.
+       * @defaultValue 10
+       */
+      readonly buckets?: number
+    }
+
+/** An open duration that grows with each re-open (`backoffDelay(opens, …)`), back to `baseDelay` once it closes. */
+export interface OpenBackoff {
+  /** The first open duration, in ms. @defaultValue 30_000 */
+  readonly baseDelay?: number
+  /** The longest, in ms. @defaultValue the larger of 300_000 and `baseDelay` */
+  readonly maxDelay?: number
+  /** How much longer each re-open lasts (≥ 1). @defaultValue 2 */
+  readonly factor?: number
+  /** The random share of each duration, in `[0, 1]` (see core's `Backoff`). @defaultValue 0 */
+  readonly jitter?: number
+}
+
+/** Options of {@link createCircuitBreaker}. */
+export interface CircuitBreakerOptions {
+  /** When it opens. @defaultValue `{ kind: 'consecutive', failures: 5 }` */
+  readonly strategy?: TripStrategy
+  /** How long it stays open, in ms, or a growing duration. @defaultValue 30_000 */
+  readonly openDuration?: number | OpenBackoff
+  /** Trial calls let through at once while half-open; more are refused like open ones. @defaultValue 1 */
+  readonly halfOpenProbes?: number
+  /** Successful trial calls that close it (one failed trial reopens it). @defaultValue 1 */
+  readonly halfOpenSuccesses?: number
+  /** What counts against the upstream, for {@link CircuitBreaker.execute}. @defaultValue {@link isFailure} */
+  readonly isFailure?: (error: unknown) => boolean
+  /** The clock, in ms. @defaultValue Date.now */
+  readonly now?: () => number
+  /** The open duration's jitter source, in `[0, 1)`. @defaultValue Math.random */
+  readonly random?: () => number
+}
+
+/** A registration to undo: an event listener. Calling `dispose()` again does nothing. */
+export interface Disposable {
+  dispose(): void
+}
+
+/** The circuit breaker of one upstream (or one upstream's tool): a policy that runs nothing itself. */
+export interface CircuitBreaker {
+  /** The current state, as of now: an `open` circuit whose time is up reads (and becomes) `half-open`. */
+  readonly state: CircuitState
+  /** Calls refused so far. */
+  readonly rejected: number
+  /** Times it opened so far. */
+  readonly opened: number
+  /**
+   * Run `fn` if the circuit lets a call through, and count its outcome: a
+   * success, a failure (by `isFailure`; when `signal` aborted, by its
+   * reason), or neither (another error: it frees a probe's place but closes
+   * nothing). Refused: rejects with a {@link CircuitOpenError} without
+   * calling `fn`; `signal` already aborted: rejects with its reason. `fn`
+   * gets `signal` (one that never aborts when none is given) and must honour it.
+   */
+  execute<T>(fn: (signal: AbortSource) => Promise<T>, signal?: AbortSource): Promise<T>
+  /**
+   * The allocation-free form of `execute` for a middleware's hot path: a
+   * permit (a positive number) if a call may go now, `0` if refused. Every
+   * permit must be ended by exactly one {@link record} or {@link release}.
+   */
+  tryAcquire(): number
+  /** End a permit's call, successful or failed. A permit from an earlier state (the circuit changed since) counts nothing. */
+  record(permit: number, success: boolean): void
+  /** End a permit's call without counting it (cancelled, refused by the gateway's own limits, the client's fault). */
+  release(permit: number): void
+  /** The error a refused call gets now: `retryAfterMs` is the time until it half-opens (none while half-open). */
+  rejection(upstream?: string): CircuitOpenError
+  /** Call `listener` after it moves between closed, open and half-open (not when a probe starts or ends). */
+  onStateChange(listener: (state: CircuitState, previous: CircuitState) => void): Disposable
+  /** Call `listener` for every refused call. */
+  onRejected(listener: (state: CircuitState) => void): Disposable
+  /** Clear its timer and drop its listeners. Idempotent; it still answers calls, half-opening lazily. */
+  close(): void
+}
+
+/** What a refused call's {@link CircuitOpenError} carries to the client. */
+export interface CircuitOpenData {
+  readonly state: 'open' | 'half-open'
+  /** Ms until the circuit lets a trial call through; absent while half-open (a trial is under way). */
+  readonly retryAfterMs?: number
+  /** The same in whole seconds, rounded up (as `@mcpx/ratelimit` sends it; the `retry-after` header). */
+  readonly retryAfter?: number
+  /** The upstream it guards, when the caller named it. */
+  readonly upstream?: string
+}
+
+/**
+ * A call refused by an open (or busy half-open) circuit: -32010
+ * `UpstreamUnavailable` (the upstream is failing; HTTP 503 where the whole
+ * request failed), with a `retry-after` header while open.
+ */
+export class CircuitOpenError extends McpxError {
+  declare readonly data: CircuitOpenData
+
+  /** `retryAfterMs` sets `retryAfter` and the header too. */
+  constructor({ state, retryAfterMs, upstream }: Omit<CircuitOpenData, 'retryAfter'>) {
+    const data: { -readonly [K in keyof CircuitOpenData]: CircuitOpenData[K] } = { state }
+    let headers: Record<string, string> | undefined
+    if (retryAfterMs !== undefined) {
+      data.retryAfterMs = retryAfterMs
+      data.retryAfter = Math.max(0, Math.ceil(retryAfterMs / 1000))
+      headers = { 'retry-after': String(data.retryAfter) }
+    }
+    if (upstream !== undefined) data.upstream = upstream
+    const who = upstream === undefined ? 'Upstream' : `Upstream "${upstream}"`
+    super(ErrorCode.UpstreamUnavailable, `${who} is failing: circuit ${state}`, { data, headers })
+    this.name = 'CircuitOpenError'
+  }
+}
+
+/**
+ * Create a circuit breaker: a pure policy, closed → open after the strategy's
+ * threshold, open → half-open when the open duration is up, half-open →
+ * closed after `halfOpenSuccesses` successful trial calls or back to open
+ * (for longer, with an {@link OpenBackoff}) after a failed one.
+ *
+ * It half-opens on time with one `unref`'d timer per open period, so that
+ * listeners (the router's health registry, which skips open upstreams and
+ * so sends them no call) learn it then; it also half-opens lazily when a
+ * call or a read of `state` finds the time up first (an injected clock).
+ *
+ * @example
+ * ```ts
+ * const breaker = createCircuitBreaker({
+ *   strategy: { kind: 'rate', threshold: 0.5, window: 10_000, minRequests: 20 },
+ *   openDuration: { baseDelay: 5_000, maxDelay: 60_000, factor: 2 },
+ * })
+ * breaker.onStateChange((state) => {
+ *   health.report('math-1', 'breaker', state.kind === 'closed' ? 'ready' : state.kind)
+ * })
+ * const result = await breaker.execute((signal) => callUpstream(params, signal))
+ *
+ * // The allocation-free pair, in a middleware:
+ * const permit = breaker.tryAcquire()
+ * if (permit === 0) throw breaker.rejection('math-1')
+ * ```
+ */
+export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
+  const o = known('createCircuitBreaker() options', options, OPTION_KEYS)
+  const now = fn('now', o.now, Date.now)
+  const halfOpenProbes = integer('halfOpenProbes', o.halfOpenProbes, 1, 1)
+  const halfOpenSuccesses = integer('halfOpenSuccesses', o.halfOpenSuccesses, 1, 1)
+  return new Breaker({
+    now,
+    halfOpenProbes,
+    halfOpenSuccesses,
+    isFailure: fn('isFailure', o.isFailure, defaultIsFailure),
+    strategy: tripCounter(o.strategy, now),
+    openFor: openDuration(o.openDuration, fn('random', o.random, Math.random)),
+  })
+}
+
+const OPTION_KEYS = [
+  'strategy',
+  'openDuration',
+  'halfOpenProbes',
+  'halfOpenSuccesses',
+  'isFailure',
+  'now',
+  'random',
+]
+
+/** Counts a closed circuit's outcomes. */
+interface TripCounter {
+  success(): void
+  /** Count a failure; whether the circuit should open. */
+  failure(): boolean
+  reset(): void
+}
+
+type Consecutive = Extract<TripStrategy, { kind: 'consecutive' }>
+type Rate = Extract<TripStrategy, { kind: 'rate' }>
+
+function tripCounter(strategy: TripStrategy | undefined, now: () => number): TripCounter {
+  const kind = strategy?.kind ?? 'consecutive'
+  if (kind === 'consecutive') {
+    const s = known('strategy', strategy as Consecutive, ['kind', 'failures'])
+    return new ConsecutiveCounter(integer('strategy.failures', s.failures, 5, 1))
+  }
+  if (kind !== 'rate') fail('strategy.kind', "'consecutive' or 'rate'")
+  const s = known('strategy', strategy as Rate, [
+    'kind',
+    'threshold',
+    'window',
+    'minRequests',
+    'buckets',
+  ])
+  const window = ms('strategy.window', s.window, 10_000)
+  return new RateWindow(
+    now,
+    between('strategy.threshold', s.threshold, 0.5, 0, 1, true),
+    window,
+    integer('strategy.minRequests', s.minRequests, 20, 1),
+    integer('strategy.buckets', s.buckets, Math.min(10, window), 1, Math.min(1_000, window)),
+  )
+}
+
+function openDuration(value: number | OpenBackoff | undefined, random: () => number) {
+  if (value === undefined || typeof value === 'number') {
+    const duration = ms('openDuration', value, 30_000)
+    return () => duration
+  }
+  const o = known('openDuration', value, ['baseDelay', 'maxDelay', 'factor', 'jitter'])
+  const baseDelay = ms('openDuration.baseDelay', o.baseDelay, 30_000)
+  const maxDelay = ms('openDuration.maxDelay', o.maxDelay, Math.max(300_000, baseDelay))
+  if (maxDelay < baseDelay) fail('openDuration.maxDelay', '≥ openDuration.baseDelay')
+  const backoff = {
+    baseDelay,
+    maxDelay,
+    factor: between('openDuration.factor', o.factor, 2, 1, Number.MAX_VALUE),
+    jitter: between('openDuration.jitter', o.jitter, 0, 0, 1),
+  }
+  // At least 1 ms: full jitter may draw 0, and a circuit should be open for some time.
+  return (opens: number) => Math.max(1, backoffDelay(opens, backoff, random))
+}
+
+class ConsecutiveCounter implements TripCounter {
+  #failures = 0
+  constructor(readonly limit: number) {}
+  success(): void {
+    this.#failures = 0
+  }
+  failure(): boolean {
+    return ++this.#failures >= this.limit
+  }
+  reset(): void {
+    this.#failures = 0
+  }
+}
+
+/**
+ * The failure rate over a sliding window, in a fixed ring of buckets: memory
+ * is `buckets` slots whatever the traffic. A slot holds the counts of one
+ * bucket-long stretch of time (`epochs` says which); a stale slot is zeroed
+ * when its time comes round again, so old outcomes age out a bucket at a time.
+ */
+class RateWindow implements TripCounter {
+  readonly #epochs: Float64Array
+  readonly #totals: Float64Array
+  readonly #failures: Float64Array
+  readonly #width: number
+
+  constructor(
+    readonly now: () => number,
+    readonly threshold: number,
+    window: number,
+    readonly minRequests: number,
+    buckets: number,
+  ) {
+    this.#width = window / buckets
+    this.#epochs = new Float64Array(buckets).fill(Number.NEGATIVE_INFINITY)
+    this.#totals = new Float64Array(buckets)
+    this.#failures = new Float64Array(buckets)
+  }
+
+  success(): void {
+    this.#totals[this.#slot(Math.floor(this.now() / this.#width))]! += 1
+  }
+
+  failure(): boolean {
+    const epoch = Math.floor(this.now() / this.#width)
+    const slot = this.#slot(epoch)
+    this.#totals[slot]! += 1
+    this.#failures[slot]! += 1
+    let total = 0
+    let failures = 0
+    const n = this.#epochs.length
+    for (let i = 0; i < n; i++) {
+      const e = this.#epochs[i]!
+      if (e <= epoch && e > epoch - n) {
+        total += this.#totals[i]!
+        failures += this.#failures[i]!
+      }
+    }
+    return total >= this.minRequests && failures >= this.threshold * total
+  }
+
+  reset(): void {
+    this.#epochs.fill(Number.NEGATIVE_INFINITY)
+  }
+
+  /** The slot of `epoch`, zeroed first if it held an older one. */
+  #slot(epoch: number): number {
+    const n = this.#epochs.length
+    const slot = ((epoch % n) + n) % n
+    if (this.#epochs[slot] !== epoch) {
+      this.#epochs[slot] = epoch
+      this.#totals[slot] = 0
+      this.#failures[slot] = 0
+    }
+    return slot
+  }
+}
+
+type StateListener = (state: CircuitState, previous: CircuitState) => void
+type RejectedListener = (state: CircuitState) => void
+
+interface Policy {
+  readonly now: () => number
+  readonly halfOpenProbes: number
+  readonly halfOpenSuccesses: number
+  readonly isFailure: (error: unknown) => boolean
+  readonly strategy: TripCounter
+  readonly openFor: (opens: number) => number
+}
+
+/** Never aborts: the signal `execute` passes when it was given none. */
+const NEVER: AbortSource = { aborted: false, reason: undefined, onAbort: () => () => {} }
+
+class Breaker implements CircuitBreaker {
+  rejected = 0
+  opened = 0
+  #state: CircuitState
+  /**
+   * Bumped on every change of kind; a permit is the generation it was given
+   * in, so an outcome that arrives after the circuit moved on (a slow call
+   * from before it opened, a probe of an earlier half-open) counts nothing.
+   */
+  #generation = 1
+  readonly #policy: Policy
+  // Copied on write, so that notifying (on every refused call) allocates no iterator.
+  #stateListeners: readonly StateListener[] = []
+  #rejectedListeners: readonly RejectedListener[] = []
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #closed = false
+
+  constructor(policy: Policy) {
+    this.#policy = policy
+    this.#state = { kind: 'closed', since: policy.now() }
+  }
+
+  get state(): CircuitState {
+    if (this.#state.kind === 'open') this.#halfOpenIfDue()
+    return this.#state
+  }
+
+  tryAcquire(): number {
+    // The hot path: a closed circuit is one comparison, no clock read, no allocation.
+    if (this.#state.kind === 'closed') return this.#generation
+    if (this.#state.kind === 'open') this.#halfOpenIfDue()
+    const state = this.#state
+    if (state.kind === 'half-open' && state.probes < this.#policy.halfOpenProbes) {
+      this.#state = { ...state, probes: state.probes + 1 }
+      return this.#generation
+    }
+    this.rejected++
+    const listeners = this.#rejectedListeners
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(state)
+    return 0
+  }
+
+  record(permit: number, success: boolean): void {
+    if (permit !== this.#generation) return
+    const state = this.#state
+    if (state.kind === 'closed') {
+      if (success) this.#policy.strategy.success()
+      else if (this.#policy.strategy.failure()) this.#open(1)
+    } else if (state.kind === 'half-open') {
+      const successes = state.successes + 1
+      if (!success) this.#open(state.opens + 1)
+      else if (successes >= this.#policy.halfOpenSuccesses) this.#close()
+      else this.#state = { ...state, probes: state.probes - 1, successes }
+    }
+  }
+
+  release(permit: number): void {
+    const state = this.#state
+    if (permit !== this.#generation || state.kind !== 'half-open') return
+    this.#state = { ...state, probes: state.probes - 1 }
+  }
+
+  async execute<T>(run: (signal: AbortSource) => Promise<T>, signal = NEVER): Promise<T> {
+    if (signal.aborted) throw signal.reason
+    const permit = this.tryAcquire()
+    if (permit === 0) throw this.rejection()
+    let value: T
+    try {
+      value = await run(signal)
+    } catch (error) {
+      // An aborted call failed for its signal's reason: a client's cancel is none of the upstream's doing, a timeout is.
+      if (this.#counts(signal.aborted ? signal.reason : error)) this.record(permit, false)
+      else this.release(permit)
+      throw error
+    }
+    this.record(permit, true)
+    return value
+  }
+
+  rejection(upstream?: string): CircuitOpenError {
+    const state = this.state
+    if (state.kind !== 'open') return new CircuitOpenError({ state: 'half-open', upstream })
+    const retryAfterMs = Math.max(0, state.until - this.#policy.now())
+    return new CircuitOpenError({ state: 'open', retryAfterMs, upstream })
+  }
+
+  onStateChange(listener: StateListener): Disposable {
+    if (this.#closed) return { dispose() {} }
+    // A wrapper per registration, so registering one function twice gives two independent disposables.
+    const entry: StateListener = (state, previous) => listener(state, previous)
+    this.#stateListeners = [...this.#stateListeners, entry]
+    return {
+      dispose: () => (this.#stateListeners = this.#stateListeners.filter((l) => l !== entry)),
+    }
+  }
+
+  onRejected(listener: RejectedListener): Disposable {
+    if (this.#closed) return { dispose() {} }
+    const entry: RejectedListener = (state) => listener(state)
+    this.#rejectedListeners = [...this.#rejectedListeners, entry]
+    return {
+      dispose: () => (this.#rejectedListeners = this.#rejectedListeners.filter((l) => l !== entry)),
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#clearTimer()
+    this.#stateListeners = []
+    this.#rejectedListeners = []
+  }
+
+  #counts(error: unknown): boolean {
+    try {
+      return this.#policy.isFailure(error) === true
+    } catch {
+      // A classifier that throws must not leak the probe's place; count it, as isFailure counts what it cannot read.
+      return true
+    }
+  }
+
+  #open(opens: number): void {
+    const since = this.#policy.now()
+    const duration = this.#policy.openFor(opens)
+    this.opened++
+    this.#set({ kind: 'open', since, until: since + duration, opens })
+    this.#schedule(duration)
+  }
+
+  #close(): void {
+    this.#clearTimer()
+    this.#policy.strategy.reset()
+    this.#set({ kind: 'closed', since: this.#policy.now() })
+  }
+
+  #halfOpenIfDue(): boolean {
+    const state = this.#state
+    if (state.kind !== 'open') return false
+    const at = this.#policy.now()
+    if (at < state.until) return false
+    this.#clearTimer()
+    this.#set({ kind: 'half-open', since: at, probes: 0, successes: 0, opens: state.opens })
+    return true
+  }
+
+  #set(state: CircuitState): void {
+    const previous = this.#state
+    this.#state = state
+    this.#generation++
+    const listeners = this.#stateListeners
+    for (let i = 0; i < listeners.length; i++) listeners[i]!(state, previous)
+  }
+
+  #schedule(delay: number): void {
+    this.#clearTimer()
+    if (this.#closed) return
+    const timer = setTimeout(() => {
+      this.#timer = undefined
+      // On an injected clock the time may not be up yet: wait the rest.
+      if (!this.#halfOpenIfDue() && this.#state.kind === 'open') {
+        this.#schedule(Math.max(1, this.#state.until - this.#policy.now()))
+      }
+    }, delay)
+    // A breaker nobody closed must not keep a process alive (STYLE: Avoid).
+    ;(timer as { unref?: () => void }).unref?.()
+    this.#timer = timer
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+}
