@@ -1,0 +1,108 @@
+import { type Context, type Middleware, type StatsRegistry, targetKey } from '@mcpx/core'
+import { type Bulkhead, createBulkhead } from './bulkhead.js'
+import { integer, options as known, ms } from './validate.js'
+
+/** Options of {@link concurrencyLimit}. */
+export interface ConcurrencyLimitOptions {
+  /** Requests in flight to one upstream at once (≥ 1). */
+  readonly limit: number
+  /** Requests that may wait for a slot beyond `limit`; past it the next is refused at once. @defaultValue 0 */
+  readonly queue?: number
+  /** Ms a queued request waits at most. @defaultValue 1_000 */
+  readonly queueTimeout?: number
+  /** The upstream a message goes to when no router set `targetKey`. @defaultValue 'default' */
+  readonly upstream?: string
+  /** The most upstreams limited (one bulkhead each, made on first use). @defaultValue 1024 */
+  readonly maxUpstreams?: number
+  /** Core's stats registry: one source (kind `'bulkhead'`) with the limits' counts. @defaultValue none */
+  readonly statsRegistry?: StatsRegistry
+}
+
+/** The `concurrencyLimit()` middleware, and what it knows. */
+export interface ConcurrencyLimit extends Middleware {
+  /** The bulkhead of `upstream`, if it has one yet. */
+  bulkhead(upstream: string): Bulkhead | undefined
+  /** Drop its stats source. */
+  close(): void
+}
+
+const KEYS = ['limit', 'queue', 'queueTimeout', 'upstream', 'maxUpstreams', 'statsRegistry']
+
+/**
+ * A bulkhead per upstream: at most `limit` requests in flight to each, so
+ * that one slow upstream ties up its own share of the gateway and not the
+ * rest. Over the limit a request is refused at once with -32011 naming the
+ * upstream (`Upstream "search" has 16 requests in flight (its limit)`, HTTP
+ * 503 with `retry-after`) and counted, or, with a `queue`, waits at most
+ * `queueTimeout` in a bounded FIFO. Notifications pass untouched. Below the
+ * router (it reads `targetKey`); the success path allocates nothing.
+ *
+ * @example
+ * ```ts
+ * proxy.use(concurrencyLimit({ limit: 16, queue: 8, queueTimeout: 500 }))
+ * ```
+ */
+export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimit {
+  const o = known('concurrencyLimit() options', options, KEYS)
+  const limit = integer('limit', o.limit, Number.NaN, 1)
+  const queue = integer('queue', o.queue, 0, 0)
+  const queueTimeout = ms('queueTimeout', o.queueTimeout, 1_000)
+  const maxUpstreams = integer('maxUpstreams', o.maxUpstreams, 1024, 1)
+  const fallback = o.upstream ?? 'default'
+  if (typeof fallback !== 'string' || fallback === '') {
+    throw new TypeError('[@mcpx/breaker] upstream must be a non-empty string')
+  }
+  const bulkheads = new Map<string, Bulkhead>()
+  const bulkheadOf = (upstream: string): Bulkhead => {
+    let found = bulkheads.get(upstream)
+    if (found) return found
+    // Upstream names come from the configuration (the router's replicas), so the bound is a guard, not a cache.
+    if (bulkheads.size >= maxUpstreams) bulkheads.delete(bulkheads.keys().next().value as string)
+    found = createBulkhead({ limit, queue, queueTimeout, upstream })
+    bulkheads.set(upstream, found)
+    return found
+  }
+
+  const middleware = async function concurrencyLimit(
+    ctx: Context,
+    next: (ctx?: Context) => Promise<void>,
+  ) {
+    if (ctx.kind === 'notification') return next()
+    const bulkhead = bulkheadOf(ctx.get(targetKey)?.upstream ?? fallback)
+    if (queue === 0) {
+      if (!bulkhead.tryEnter()) throw bulkhead.overloaded()
+    } else await bulkhead.enter(ctx)
+    try {
+      await next()
+    } finally {
+      bulkhead.leave()
+    }
+  } as ConcurrencyLimit
+
+  middleware.bulkhead = (upstream) => bulkheads.get(upstream)
+  const removeStats = o.statsRegistry?.add({
+    kind: 'bulkhead',
+    name: fallback,
+    describe: {
+      active: { kind: 'gauge', help: 'Requests in flight under the limits.' },
+      queued: { kind: 'gauge', help: 'Requests waiting for a slot.' },
+      rejected: {
+        kind: 'counter',
+        help: 'Requests refused: over the limit, the queue full, or a wait timed out.',
+      },
+    },
+    read() {
+      let active = 0
+      let queued = 0
+      let rejected = 0
+      for (const b of bulkheads.values()) {
+        active += b.active
+        queued += b.queued
+        rejected += b.rejected
+      }
+      return { active, queued, rejected }
+    },
+  })
+  middleware.close = () => removeStats?.()
+  return middleware
+}

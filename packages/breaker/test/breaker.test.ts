@@ -1,0 +1,152 @@
+/**
+ * Issue 12's breaker acceptance, end to end: real proxies, `forward()` and
+ * in-process fault-injecting SDK servers (`@mcpx/test-utils`) whose faults
+ * the test changes while they run. An upstream that starts failing is cut
+ * off after the threshold (later calls answered at once, never reaching it),
+ * probed after the open duration and closed when it recovers; with a router
+ * and the health registry, traffic goes to the healthy replica meanwhile.
+ */
+import { createHealthRegistry, createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import { router } from '@mcpx/router'
+import { createFaultController, createFaultyServer, eventually } from '@mcpx/test-utils'
+import { forward, inProcess, upstream } from '@mcpx/transports'
+import { afterEach, describe, expect, it } from 'vitest'
+import { breaker } from '../src/breaker.js'
+
+const cleanup: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close()
+})
+
+function faulty(name: string) {
+  const faults = createFaultController()
+  const up = upstream(name, inProcess(createFaultyServer(faults)), {
+    mode: 'shared',
+    log: () => {},
+  })
+  return { up, faults }
+}
+
+let id = 0
+const call = (proxy: McpProxy, name = 'echo') =>
+  proxy.handle({
+    jsonrpc: '2.0',
+    id: ++id,
+    method: 'tools/call',
+    params: { name, arguments: { text: 'x' } },
+  }) as Promise<Record<string, any>>
+
+describe('breaker() through a proxy', () => {
+  it('cuts off a failing upstream after the threshold, probes it after the open duration, and closes when it recovers', async () => {
+    const { up, faults } = faulty('math')
+    const proxy = createProxy({ terminal: forward(up) })
+    const guard = breaker({
+      upstream: 'math',
+      strategy: { kind: 'consecutive', failures: 3 },
+      openDuration: 300,
+    })
+    proxy.use(guard)
+    cleanup.push(async () => {
+      guard.close()
+      await proxy.close()
+    })
+    expect((await call(proxy)).result).toBeDefined()
+
+    faults.set({ errorRate: 1 })
+    for (let i = 0; i < 3; i++) expect((await call(proxy)).error.code).toBe(ErrorCode.InternalError)
+    expect(guard.circuit('math')?.state.kind).toBe('open')
+
+    // Open: answered at once, and the upstream sees none of them.
+    const received = faults.stats().received
+    const started = performance.now()
+    for (let i = 0; i < 5; i++) {
+      const { error } = await call(proxy)
+      expect(error).toMatchObject({
+        code: ErrorCode.UpstreamUnavailable,
+        message: 'Upstream "math" is failing: circuit open',
+      })
+    }
+    expect(performance.now() - started).toBeLessThan(100)
+    expect(faults.stats().received).toBe(received)
+
+    // After the open duration one trial call goes through; the upstream has recovered.
+    faults.set({})
+    await eventually(() => guard.circuit('math')?.state.kind === 'half-open', 2_000)
+    expect((await call(proxy)).result).toBeDefined()
+    expect(guard.circuit('math')?.state.kind).toBe('closed')
+    expect(faults.stats().received).toBe(received + 1)
+  })
+
+  it('opens again, for longer, when the trial call fails', async () => {
+    const { up, faults } = faulty('math')
+    const proxy = createProxy({ terminal: forward(up) })
+    const guard = breaker({
+      upstream: 'math',
+      strategy: { kind: 'consecutive', failures: 1 },
+      openDuration: { baseDelay: 100, maxDelay: 1_000, factor: 4 },
+    })
+    proxy.use(guard)
+    cleanup.push(async () => {
+      guard.close()
+      await proxy.close()
+    })
+    faults.set({ errorRate: 1 })
+    await call(proxy)
+    const first = guard.circuit('math')!.state as { until: number; since: number }
+    expect(first.until - first.since).toBe(100)
+    await eventually(() => guard.circuit('math')?.state.kind === 'half-open', 2_000)
+    expect((await call(proxy)).error.code).toBe(ErrorCode.InternalError)
+    const second = guard.circuit('math')!.state as { kind: string; until: number; since: number }
+    expect(second.kind).toBe('open')
+    expect(second.until - second.since).toBe(400)
+  })
+
+  it("does not count a client's own invalid params against the upstream", async () => {
+    const { up } = faulty('math')
+    const proxy = createProxy({ terminal: forward(up) })
+    const guard = breaker({ upstream: 'math', strategy: { kind: 'consecutive', failures: 1 } })
+    proxy.use(guard)
+    cleanup.push(async () => {
+      guard.close()
+      await proxy.close()
+    })
+    const bad = (await proxy.handle({
+      jsonrpc: '2.0',
+      id: ++id,
+      method: 'tools/call',
+      params: { name: 'no-such-tool', arguments: {} },
+    })) as Record<string, any>
+    expect(bad.error.code).toBe(ErrorCode.InvalidParams)
+    expect(guard.circuit('math')?.state.kind).toBe('closed')
+  })
+
+  it("sends traffic to the healthy replica while a replica's circuit is open (the router reads the health registry)", async () => {
+    const a = faulty('math-a')
+    const b = faulty('math-b')
+    const health = createHealthRegistry()
+    const proxy = createProxy({ terminal: forward([a.up, b.up]) })
+    proxy.use(
+      router({ upstreams: { math: { replicas: ['math-a', 'math-b'] } }, default: 'math', health }),
+    )
+    const guard = breaker({
+      healthRegistry: health,
+      strategy: { kind: 'consecutive', failures: 2 },
+      openDuration: 60_000,
+    })
+    proxy.use(guard)
+    cleanup.push(async () => {
+      guard.close()
+      await proxy.close()
+    })
+    a.faults.set({ errorRate: 1 })
+    // Round robin: a's share fails until its circuit opens.
+    for (let i = 0; i < 6 && guard.circuit('math-a')?.state.kind !== 'open'; i++) await call(proxy)
+    expect(guard.circuit('math-a')?.state.kind).toBe('open')
+    expect(health.isAvailable('math-a')).toBe(false)
+    const before = { a: a.faults.stats().received, b: b.faults.stats().received }
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call(proxy)))
+    for (const answer of answers) expect(answer.result).toBeDefined()
+    expect(a.faults.stats().received).toBe(before.a)
+    expect(b.faults.stats().received).toBe(before.b + 10)
+  })
+})

@@ -1,0 +1,69 @@
+/**
+ * concurrencyLimit() through a real proxy to an in-process fault-injecting
+ * server whose `slow` tool holds its request: over the limit a request is
+ * refused at once naming the upstream, or waits in the bounded queue.
+ */
+import { createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import { createFaultyServer } from '@mcpx/test-utils'
+import { forward, inProcess, upstream } from '@mcpx/transports'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type ConcurrencyLimitOptions, concurrencyLimit } from '../src/concurrency-limit.js'
+
+const cleanup: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close()
+})
+
+function gateway(options: ConcurrencyLimitOptions) {
+  const up = upstream('search', inProcess(createFaultyServer()), { mode: 'shared', log: () => {} })
+  const proxy = createProxy({ terminal: forward(up) })
+  const limit = concurrencyLimit({ upstream: 'search', ...options })
+  proxy.use(limit)
+  cleanup.push(() => proxy.close())
+  return { proxy, limit }
+}
+
+let id = 0
+const slow = (proxy: McpProxy, delayMs: number) =>
+  proxy.handle({
+    jsonrpc: '2.0',
+    id: ++id,
+    method: 'tools/call',
+    params: { name: 'slow', arguments: { delayMs } },
+  }) as Promise<Record<string, any>>
+
+describe('concurrencyLimit() through a proxy', () => {
+  it('refuses the request over the limit at once with -32011 naming the upstream, and counts it', async () => {
+    const { proxy, limit } = gateway({ limit: 2 })
+    const held = [slow(proxy, 300), slow(proxy, 300)]
+    const started = performance.now()
+    const refused = await slow(proxy, 0)
+    expect(performance.now() - started).toBeLessThan(100)
+    expect(refused.error).toMatchObject({
+      code: ErrorCode.Overloaded,
+      message: 'Upstream "search" has 2 requests in flight (its limit)',
+    })
+    for (const answer of await Promise.all(held)) expect(answer.result).toBeDefined()
+    expect(limit.bulkhead('search')).toMatchObject({ active: 0, rejected: 1 })
+  })
+
+  it('lets a queued request wait for a slot and serves it when one frees', async () => {
+    const { proxy } = gateway({ limit: 1, queue: 1, queueTimeout: 2_000 })
+    const first = slow(proxy, 150)
+    const second = slow(proxy, 0)
+    expect((await first).result).toBeDefined()
+    expect((await second).result).toBeDefined()
+  })
+
+  it('refuses the request beyond the queue at once', async () => {
+    const { proxy } = gateway({ limit: 1, queue: 1, queueTimeout: 2_000 })
+    const held = [slow(proxy, 200), slow(proxy, 0)]
+    const refused = await slow(proxy, 0)
+    expect(refused.error.code).toBe(ErrorCode.Overloaded)
+    await Promise.all(held)
+  })
+
+  it('refuses a limit that is not an integer ≥ 1', () => {
+    expect(() => concurrencyLimit({ limit: 0 })).toThrow('[@mcpx/breaker] limit must be')
+  })
+})
