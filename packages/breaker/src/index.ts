@@ -17,6 +17,7 @@ export {
   type ConcurrencyLimitOptions,
   concurrencyLimit,
 } from './concurrency-limit.js'
+export { type FailoverOptions, failover } from './failover.js'
 export { isFailure } from './failure.js'
 export { retryAfterMs } from './retry-after.js'
 export { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js'

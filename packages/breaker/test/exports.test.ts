@@ -10,6 +10,7 @@ it('exports exactly the public API', () => {
       "createBulkhead",
       "createCircuitBreaker",
       "createRetryBudget",
+      "failover",
       "isFailure",
       "retryAfterMs",
       "timeout",

@@ -1,0 +1,139 @@
+import { type Context, ErrorCode, McpxError, type Middleware, targetKey } from '@mcpx/core'
+import { isFailure as defaultIsFailure } from './failure.js'
+import { fn, options as known } from './validate.js'
+
+/** Options of {@link failover}. */
+export interface FailoverOptions {
+  /** Each primary upstream's backups, tried in order: `{ search: ['search-eu', 'search-us'] }`. */
+  readonly backups: Readonly<Record<string, readonly string[]>>
+  /**
+   * Tools whose `tools/call` may run twice (on the primary and a backup)
+   * without harm: names, or a predicate. A call of any other tool goes to a
+   * backup only when the primary was never reached (its circuit open, or the
+   * gateway's own limits refused it). @defaultValue none
+   */
+  readonly idempotentTools?: readonly string[] | ((tool: string, upstream: string) => boolean)
+  /** Which errors of the primary send the message to a backup. @defaultValue {@link isFailure} */
+  readonly isFailure?: (error: unknown) => boolean
+  /** The primary when no router set `targetKey`. @defaultValue 'default' */
+  readonly upstream?: string
+}
+
+const KEYS = ['backups', 'idempotentTools', 'isFailure', 'upstream']
+
+/**
+ * Ordered backups for an upstream that is down: a message whose primary is
+ * cut off (its circuit open: `breaker()` below this one) or fails with a
+ * failure (transport error, timeout, -32603, HTTP 5xx) goes, as a
+ * sub-request with the same id and session, to the primary's first backup,
+ * then the next; the client sees the first answer, or the last error. Each
+ * message tries its primary first, so traffic returns to it as soon as its
+ * circuit closes again. A `tools/call` runs on a backup after a failure
+ * only when its tool is idempotent (`idempotentTools`), or when the
+ * primary was never reached, since the primary may have done the work.
+ *
+ * Place it below the router (it rewrites the router's `targetKey`) and
+ * above `breaker()`, so that an open primary is skipped at once and each
+ * backup has its own circuit.
+ *
+ * @example
+ * ```ts
+ * proxy.use(router({ upstreams }))
+ * proxy.use(failover({ backups: { search: ['search-backup'] }, idempotentTools: ['search'] }))
+ * proxy.use(breaker({ healthRegistry: health }))
+ * ```
+ */
+export function failover(options: FailoverOptions): Middleware {
+  const o = known('failover() options', options, KEYS)
+  const backups = o.backups
+  if (typeof backups !== 'object' || backups === null || Array.isArray(backups)) {
+    throw new TypeError('[@mcpx/breaker] backups must be an object of upstream name → backup names')
+  }
+  const lists = new Map<string, readonly string[]>()
+  for (const [primary, list] of Object.entries(backups)) {
+    if (!Array.isArray(list) || list.some((name) => typeof name !== 'string' || name === '')) {
+      throw new TypeError(`[@mcpx/breaker] backups.${primary} must be a list of upstream names`)
+    }
+    if (list.includes(primary)) {
+      throw new TypeError(`[@mcpx/breaker] backups.${primary} must not list ${primary} itself`)
+    }
+    if (list.length > 0) lists.set(primary, [...list])
+  }
+  const isFailure = fn('isFailure', o.isFailure, defaultIsFailure)
+  const idempotent = idempotence(o.idempotentTools)
+  const fallback = o.upstream ?? 'default'
+
+  /** Whether the message may go to a backup after `error` from `upstream`. */
+  const mayFailOver = (
+    ctx: Context,
+    upstream: string,
+    method: string,
+    params: unknown,
+    error: unknown,
+  ) => {
+    if (ctx.aborted || (!isFailure(error) && !neverReached(error))) return false
+    if (method !== 'tools/call' || neverReached(error)) return true
+    const tool = (params as { name?: unknown } | undefined)?.name
+    return typeof tool === 'string' && idempotent(tool, upstream)
+  }
+
+  return async function failover(ctx, next) {
+    if (ctx.kind === 'notification' || ctx.method === 'initialize' || ctx.method === 'ping') {
+      return next()
+    }
+    const target = ctx.get(targetKey)
+    const primary = target?.upstream ?? fallback
+    const list = lists.get(primary)
+    if (!list) return next()
+    const method = target?.method ?? ctx.method
+    const params = target ? target.params : ctx.params
+    try {
+      await next()
+      return
+    } catch (error) {
+      if (!mayFailOver(ctx, primary, method, params, error)) throw error
+      let last = error
+      for (const backup of list) {
+        const attempt = ctx.fork()
+        attempt.set(targetKey, { upstream: backup, method, params })
+        try {
+          await next(attempt)
+          ctx.result = attempt.result
+          return
+        } catch (failed) {
+          if (!mayFailOver(ctx, backup, method, params, failed)) throw failed
+          last = failed
+        }
+      }
+      throw last
+    }
+  }
+}
+
+/**
+ * The upstream never saw the message: its circuit was open (`breaker()`
+ * refused it, or a pool whose children all crash-looped) or the gateway's
+ * own limits were (-32011: a full pool or bulkhead). Safe to send anywhere else, whatever the method.
+ */
+function neverReached(error: unknown): boolean {
+  if (!McpxError.is(error)) return false
+  if (error.code === ErrorCode.Overloaded) return true
+  const state = (error.data as { state?: unknown } | undefined)?.state
+  // A circuit that refused it (open, half-open and busy), or a pool whose children all crash-looped.
+  return (
+    error.code === ErrorCode.UpstreamUnavailable &&
+    (state === 'open' || state === 'half-open' || state === 'failed')
+  )
+}
+
+function idempotence(
+  option: FailoverOptions['idempotentTools'],
+): (tool: string, upstream: string) => boolean {
+  if (option === undefined) return () => false
+  if (typeof option === 'function') return option
+  if (!Array.isArray(option) || option.some((name) => typeof name !== 'string')) {
+    throw new TypeError('[@mcpx/breaker] idempotentTools must be tool names or a function')
+  }
+  const names = new Set(option)
+  return (tool) => names.has(tool)
+}
