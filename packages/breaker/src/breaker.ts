@@ -115,15 +115,24 @@ export function breaker(options: BreakerOptions = {}): Breaker {
   const circuits = new Map<string, CircuitBreaker>()
   let rejected = 0
 
+  // The last circuit used, looked up again only when the key changes: the common case of one
+  // upstream per gateway (or a run of messages to one) costs a string comparison.
+  let lastKey: string | undefined
+  let last: CircuitBreaker | undefined
   const circuitOf = (upstream: string, key: string): CircuitBreaker => {
-    const found = circuits.get(key)
+    if (key === lastKey && last) return last
+    let found = circuits.get(key)
     if (found) {
-      if (circuits.size > 1) {
-        circuits.delete(key)
-        circuits.set(key, found)
-      }
-      return found
-    }
+      // Use order, for the bound: a circuit used again moves to the end.
+      circuits.delete(key)
+      circuits.set(key, found)
+    } else found = make(upstream, key)
+    lastKey = key
+    last = found
+    return found
+  }
+
+  const make = (upstream: string, key: string): CircuitBreaker => {
     const made = createCircuitBreaker(policy)
     // Per upstream, the circuit speaks for the replica; per tool, one tool's circuit does not.
     if (healthRegistry && key === upstream) {
@@ -142,7 +151,7 @@ export function breaker(options: BreakerOptions = {}): Breaker {
   }
 
   const keyOf = (upstream: string, method: string, params: unknown): string => {
-    if (per === 'upstream' || method !== 'tools/call') return upstream
+    if (method !== 'tools/call') return upstream
     const name = (params as { name?: unknown } | undefined)?.name
     return typeof name === 'string' ? `${upstream}\u0000${name}` : upstream
   }
@@ -155,7 +164,9 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     const upstream = target?.upstream ?? fallback
     const circuit = circuitOf(
       upstream,
-      keyOf(upstream, target?.method ?? ctx.method, target ? target.params : ctx.params),
+      per === 'upstream'
+        ? upstream
+        : keyOf(upstream, target?.method ?? ctx.method, target ? target.params : ctx.params),
     )
     const permit = circuit.tryAcquire()
     if (permit === 0) throw circuit.rejection(upstream)

@@ -53,13 +53,22 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     throw new TypeError('[@mcpx/breaker] upstream must be a non-empty string')
   }
   const bulkheads = new Map<string, Bulkhead>()
+  let lastName: string | undefined
+  let last: Bulkhead | undefined
   const bulkheadOf = (upstream: string): Bulkhead => {
+    // The last one used, looked up again only when the upstream changes.
+    if (upstream === lastName && last) return last
     let found = bulkheads.get(upstream)
-    if (found) return found
+    lastName = upstream
+    if (found) {
+      last = found
+      return found
+    }
     // Upstream names come from the configuration (the router's replicas), so the bound is a guard, not a cache.
     if (bulkheads.size >= maxUpstreams) bulkheads.delete(bulkheads.keys().next().value as string)
     found = createBulkhead({ limit, queue, queueTimeout, upstream })
     bulkheads.set(upstream, found)
+    last = found
     return found
   }
 
