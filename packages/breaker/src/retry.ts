@@ -31,6 +31,7 @@ export interface RetryOptions {
   /**
    * The wait before retry n, `backoffDelay(n, backoff, random)` (core): full
    * jitter by default, so clients that failed together do not come back together.
+   * Delays in whole ms from 0; `maxDelay` defaults to the larger of 2_000 and `baseDelay`.
    * @defaultValue `{ baseDelay: 100, maxDelay: 2_000, factor: 2, jitter: 1 }`
    */
   backoff?: Partial<Backoff>
@@ -148,7 +149,7 @@ interface Policy {
  * @example
  * ```ts
  * proxy.use(
- *   router(upstreams),
+ *   router({ upstreams }),
  *   timeout(30_000), // the total deadline
  *   retry({ attempts: 3, idempotentTools: ['search', 'get_weather'] }),
  *   breaker(),
