@@ -1,5 +1,6 @@
-import { type Context, ErrorCode, McpxError, type Middleware, targetKey } from '@mcpx/core'
+import { type Context, type Middleware, targetKey } from '@mcpx/core'
 import { isFailure as defaultIsFailure } from './failure.js'
+import { type IdempotentTools, idempotentOf, neverSent } from './repeat.js'
 import { fn, options as known } from './validate.js'
 
 /** Options of {@link failover}. */
@@ -9,10 +10,10 @@ export interface FailoverOptions {
   /**
    * Tools whose `tools/call` may run twice (on the primary and a backup)
    * without harm: names, or a predicate. A call of any other tool goes to a
-   * backup only when the primary was never reached (its circuit open, or the
-   * gateway's own limits refused it). @defaultValue none
+   * backup only when the request never left the gateway (the primary's
+   * circuit open, or the gateway's own limits refused it). @defaultValue none
    */
-  readonly idempotentTools?: readonly string[] | ((tool: string, upstream: string) => boolean)
+  readonly idempotentTools?: IdempotentTools
   /** Which errors of the primary send the message to a backup. @defaultValue {@link isFailure} */
   readonly isFailure?: (error: unknown) => boolean
   /** The primary when no router set `targetKey`. @defaultValue 'default' */
@@ -60,7 +61,7 @@ export function failover(options: FailoverOptions): Middleware {
     if (list.length > 0) lists.set(primary, [...list])
   }
   const isFailure = fn('isFailure', o.isFailure, defaultIsFailure)
-  const idempotent = idempotence(o.idempotentTools)
+  const idempotent = idempotentOf(o.idempotentTools)
   const fallback = o.upstream ?? 'default'
 
   /** Whether the message may go to a backup after `error` from `upstream`. */
@@ -71,8 +72,8 @@ export function failover(options: FailoverOptions): Middleware {
     params: unknown,
     error: unknown,
   ) => {
-    if (ctx.aborted || (!isFailure(error) && !neverReached(error))) return false
-    if (method !== 'tools/call' || neverReached(error)) return true
+    if (ctx.aborted || (!isFailure(error) && !neverSent(error))) return false
+    if (method !== 'tools/call' || neverSent(error)) return true
     const tool = (params as { name?: unknown } | undefined)?.name
     return typeof tool === 'string' && idempotent(tool, upstream)
   }
@@ -108,32 +109,4 @@ export function failover(options: FailoverOptions): Middleware {
       throw last
     }
   }
-}
-
-/**
- * The upstream never saw the message: its circuit was open (`breaker()`
- * refused it, or a pool whose children all crash-looped) or the gateway's
- * own limits were (-32011: a full pool or bulkhead). Safe to send anywhere else, whatever the method.
- */
-function neverReached(error: unknown): boolean {
-  if (!McpxError.is(error)) return false
-  if (error.code === ErrorCode.Overloaded) return true
-  const state = (error.data as { state?: unknown } | undefined)?.state
-  // A circuit that refused it (open, half-open and busy), or a pool whose children all crash-looped.
-  return (
-    error.code === ErrorCode.UpstreamUnavailable &&
-    (state === 'open' || state === 'half-open' || state === 'failed')
-  )
-}
-
-function idempotence(
-  option: FailoverOptions['idempotentTools'],
-): (tool: string, upstream: string) => boolean {
-  if (option === undefined) return () => false
-  if (typeof option === 'function') return option
-  if (!Array.isArray(option) || option.some((name) => typeof name !== 'string')) {
-    throw new TypeError('[@mcpx/breaker] idempotentTools must be tool names or a function')
-  }
-  const names = new Set(option)
-  return (tool) => names.has(tool)
 }

@@ -19,6 +19,8 @@ export {
 } from './concurrency-limit.js'
 export { type FailoverOptions, failover } from './failover.js'
 export { isFailure } from './failure.js'
+export type { IdempotentTools } from './repeat.js'
+export { type RetryOptions, retry } from './retry.js'
 export { retryAfterMs } from './retry-after.js'
 export { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js'
 export { timeout } from './timeout.js'

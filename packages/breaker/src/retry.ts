@@ -3,14 +3,14 @@ import {
   backoffDelay,
   type Context,
   deadlineKey,
-  ErrorCode,
-  McpxError,
+  type McpxError,
   type Middleware,
   type Next,
   type Target,
   targetKey,
 } from '@mcpx/core'
 import { isFailure } from './failure.js'
+import { type IdempotentTools, idempotentOf, neverSent } from './repeat.js'
 import { retryAfterMs } from './retry-after.js'
 import { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js'
 import { between, fail, fn, integer, options as known, ms } from './validate.js'
@@ -68,7 +68,7 @@ export interface RetryOptions {
    * any namespacing), or a function of that name and the upstream's name.
    * @defaultValue none: a `tools/call` is retried only when it provably never left the gateway
    */
-  idempotentTools?: readonly string[] | ((tool: string, upstream: string) => boolean)
+  idempotentTools?: IdempotentTools
   /**
    * The upstream's name where no router has set `targetKey` (budgets are per name).
    * @defaultValue 'default'
@@ -210,16 +210,6 @@ function policyOf(o: Partial<RetryOptions>): Policy {
   }
 }
 
-function idempotentOf(value: RetryOptions['idempotentTools']): Policy['idempotent'] {
-  if (value === undefined) return () => false
-  if (typeof value === 'function') return value
-  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || name === '')) {
-    fail('idempotentTools', 'an array of tool names or a function (tool, upstream) => boolean')
-  }
-  const names = new Set(value)
-  return (tool) => names.has(tool)
-}
-
 /** The budget of each upstream name, made on first use; past `max` names, one shared budget. */
 function budgets(
   value: RetryOptions['budget'],
@@ -313,20 +303,6 @@ function waitBefore(
   // A retry that would start at or past the deadline only swaps the error for a timeout.
   if (deadline !== undefined && now + wait >= deadline) return undefined
   return failed.budget.tryRetry() ? wait : undefined
-}
-
-/**
- * Whether `error` proves the request never left the gateway: a breaker's
- * `CircuitOpenError` (recognised by name, as bundled copies of this package
- * share no class), -32011 `Overloaded` (by its definition the gateway's own
- * limits: the pool's "no free connection", a bulkhead), or an
- * {@link McpxError} with `data.sent === false`.
- */
-function neverSent(error: unknown): boolean {
-  if (!McpxError.is(error)) return false
-  if (error.name === 'CircuitOpenError' || error.code === ErrorCode.Overloaded) return true
-  const data = error.data
-  return typeof data === 'object' && data !== null && (data as { sent?: unknown }).sent === false
 }
 
 /** MCP progress §: a request asks for progress with `_meta.progressToken`. */

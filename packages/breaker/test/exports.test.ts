@@ -12,6 +12,7 @@ it('exports exactly the public API', () => {
       "createRetryBudget",
       "failover",
       "isFailure",
+      "retry",
       "retryAfterMs",
       "timeout",
     ]
