@@ -13,6 +13,7 @@ import {
   createCircuitBreaker,
 } from './circuit-breaker.js'
 import { isFailure as defaultIsFailure } from './failure.js'
+import { passesThrough } from './repeat.js'
 import { fn, integer, options as known } from './validate.js'
 
 /** Options of {@link breaker}: the circuit's own ({@link CircuitBreakerOptions}) and where it lives. */
@@ -100,6 +101,14 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     throw new TypeError('[@mcpx/breaker] upstream must be a non-empty string')
   }
   const isFailure = fn('isFailure', o.isFailure, defaultIsFailure)
+  /** A classifier that throws counts as a failure: the permit is always ended. */
+  const failed = (error: unknown): boolean => {
+    try {
+      return isFailure(error)
+    } catch {
+      return true
+    }
+  }
   const {
     per: _per,
     maxCircuits: _max,
@@ -145,6 +154,10 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     if (circuits.size > maxCircuits) {
       const [oldest, old] = circuits.entries().next().value as [string, CircuitBreaker]
       circuits.delete(oldest)
+      // Forgotten while not closed: its upstream must not stay marked unavailable for good.
+      if (healthRegistry && !oldest.includes('\u0000') && old.state.kind !== 'closed') {
+        healthRegistry.report(oldest, 'breaker', 'ready')
+      }
       old.close()
     }
     return made
@@ -157,9 +170,7 @@ export function breaker(options: BreakerOptions = {}): Breaker {
   }
 
   const middleware = async function breaker(ctx: Context, next: (ctx?: Context) => Promise<void>) {
-    if (ctx.kind === 'notification' || ctx.method === 'initialize' || ctx.method === 'ping') {
-      return next()
-    }
+    if (passesThrough(ctx)) return next()
     const target = ctx.get(targetKey)
     const upstream = target?.upstream ?? fallback
     const circuit = circuitOf(
@@ -174,8 +185,8 @@ export function breaker(options: BreakerOptions = {}): Breaker {
       await next()
     } catch (error) {
       // A client's cancel, the gateway's own limits or the client's own mistake say nothing of the upstream.
-      if (ctx.aborted && !isFailure(ctx.reason)) circuit.release(permit)
-      else if (isFailure(error)) circuit.record(permit, false)
+      if (ctx.aborted && !failed(ctx.reason)) circuit.release(permit)
+      else if (failed(error)) circuit.record(permit, false)
       else circuit.release(permit)
       throw error
     }

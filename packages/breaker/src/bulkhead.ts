@@ -214,10 +214,13 @@ class Slots implements Bulkhead {
   #error(message: string): McpxError {
     // The gateway's own limit, not the upstream failing: -32011 (HTTP 503), retry in a second,
     // as the pool answers when it has no free connection.
-    return new McpxError(ErrorCode.Overloaded, message, {
+    const error = new McpxError(ErrorCode.Overloaded, message, {
       data: this.#data,
       headers: RETRY_AFTER,
     })
+    // Named, so that a retry or failover can tell it from an upstream's own -32011: this one was never sent.
+    error.name = 'BulkheadFullError'
+    return error
   }
 
   #remove(waiter: Waiter): void {

@@ -1,5 +1,6 @@
 import { type Context, type Middleware, type StatsRegistry, targetKey } from '@mcpx/core'
 import { type Bulkhead, createBulkhead } from './bulkhead.js'
+import { passesThrough } from './repeat.js'
 import { integer, options as known, ms } from './validate.js'
 
 /** Options of {@link concurrencyLimit}. */
@@ -76,7 +77,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     ctx: Context,
     next: (ctx?: Context) => Promise<void>,
   ) {
-    if (ctx.kind === 'notification') return next()
+    if (passesThrough(ctx)) return next()
     const bulkhead = bulkheadOf(ctx.get(targetKey)?.upstream ?? fallback)
     if (queue === 0) {
       if (!bulkhead.tryEnter()) throw bulkhead.overloaded()

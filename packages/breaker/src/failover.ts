@@ -1,6 +1,13 @@
-import { type Context, type Middleware, targetKey } from '@mcpx/core'
+import { type Context, deadlineKey, type Middleware, targetKey } from '@mcpx/core'
 import { isFailure as defaultIsFailure } from './failure.js'
-import { type IdempotentTools, idempotentOf, neverSent } from './repeat.js'
+import {
+  attemptOf,
+  hasProgressToken,
+  type IdempotentTools,
+  idempotentOf,
+  neverSent,
+  passesThrough,
+} from './repeat.js'
 import { fn, options as known } from './validate.js'
 
 /** Options of {@link failover}. */
@@ -71,42 +78,58 @@ export function failover(options: FailoverOptions): Middleware {
     method: string,
     params: unknown,
     error: unknown,
+    deadline: number | undefined,
   ) => {
     if (ctx.aborted || (!isFailure(error) && !neverSent(error))) return false
-    if (method !== 'tools/call' || neverSent(error)) return true
+    // Past the deadline a backup could only time out (and be counted against, unreached).
+    if (deadline !== undefined && Date.now() >= deadline) return false
+    if (neverSent(error)) return true
+    // Sent again, a request that asked for progress would restart it (MCP: progress only increases).
+    if (hasProgressToken(params) || hasProgressToken(ctx.params)) return false
+    if (method !== 'tools/call') return true
     const tool = (params as { name?: unknown } | undefined)?.name
     return typeof tool === 'string' && idempotent(tool, upstream)
   }
 
   return async function failover(ctx, next) {
-    if (ctx.kind === 'notification' || ctx.method === 'initialize' || ctx.method === 'ping') {
-      return next()
-    }
+    if (passesThrough(ctx)) return next()
     const target = ctx.get(targetKey)
     const primary = target?.upstream ?? fallback
     const list = lists.get(primary)
     if (!list) return next()
     const method = target?.method ?? ctx.method
     const params = target ? target.params : ctx.params
+    // What the primary's attempt starts from: the layers below may change both on `ctx`.
+    const first = { target, deadline: ctx.get(deadlineKey) }
+    let error: unknown
     try {
       await next()
-      return
-    } catch (error) {
-      if (!mayFailOver(ctx, primary, method, params, error)) throw error
-      let last = error
-      for (const backup of list) {
-        const attempt = ctx.fork()
-        attempt.set(targetKey, { upstream: backup, method, params })
-        try {
-          await next(attempt)
+      if (ctx.error === undefined) return
+      error = ctx.error
+    } catch (thrown) {
+      error = thrown
+    }
+    if (!mayFailOver(ctx, primary, method, params, error, first.deadline)) {
+      if (ctx.error === error) return
+      throw error
+    }
+    for (const backup of list) {
+      const attempt = attemptOf(ctx, first, { upstream: backup, method, params })
+      try {
+        await next(attempt)
+        if (attempt.error === undefined) {
+          ctx.error = undefined
           ctx.result = attempt.result
           return
-        } catch (failed) {
-          if (!mayFailOver(ctx, backup, method, params, failed)) throw failed
-          last = failed
         }
+        error = attempt.error
+      } catch (thrown) {
+        error = thrown
       }
-      throw last
+      if (!mayFailOver(ctx, backup, method, params, error, first.deadline)) break
     }
+    ctx.result = undefined
+    ctx.error = undefined
+    throw error
   }
 }

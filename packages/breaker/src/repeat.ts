@@ -1,4 +1,4 @@
-import { ErrorCode, McpxError } from '@mcpx/core'
+import { type Context, deadlineKey, McpxError, type Target, targetKey } from '@mcpx/core'
 import { fail } from './validate.js'
 
 /** Tools whose `tools/call` may run twice without harm: names, or a predicate of the tool and its upstream. */
@@ -7,17 +7,53 @@ export type IdempotentTools = readonly string[] | ((tool: string, upstream: stri
 /**
  * Whether `error` proves the request never left the gateway, so that
  * sending it again (a retry, a backup) cannot run its work twice: a
- * breaker's `CircuitOpenError` (recognised by name, as bundled copies of
- * this package share no class; an upstream's error is never so named),
- * -32011 `Overloaded` (by its definition the gateway's own limits: the
- * pool's "no free connection", a bulkhead), or an `McpxError` with
- * `data.sent === false`.
+ * breaker's `CircuitOpenError` or a bulkhead's refusal. Both are recognised
+ * by name (bundled copies of this package share no class), which an error
+ * that came from an upstream never has; an upstream's own -32011 or any
+ * data it sends proves nothing (a nested gateway may answer -32011 after
+ * the work was done).
  */
 export function neverSent(error: unknown): boolean {
-  if (!McpxError.is(error)) return false
-  if (error.name === 'CircuitOpenError' || error.code === ErrorCode.Overloaded) return true
-  const data = error.data
-  return typeof data === 'object' && data !== null && (data as { sent?: unknown }).sent === false
+  return (
+    McpxError.is(error) && (error.name === 'CircuitOpenError' || error.name === 'BulkheadFullError')
+  )
+}
+
+/**
+ * What every policy here lets through untouched: notifications, the
+ * handshake and `ping` (answered by `forward()` itself), and server-to-client
+ * requests (sampling, elicitation, roots), which no upstream's health speaks for.
+ */
+export function passesThrough(ctx: Context): boolean {
+  return (
+    ctx.kind === 'notification' ||
+    ctx.direction === 'toClient' ||
+    ctx.method === 'initialize' ||
+    ctx.method === 'ping'
+  )
+}
+
+/** MCP progress: a request asks for progress with `_meta.progressToken`; sent again, its progress would restart. */
+export function hasProgressToken(params: unknown): boolean {
+  if (typeof params !== 'object' || params === null) return false
+  const meta = (params as { _meta?: unknown })._meta
+  return typeof meta === 'object' && meta !== null && 'progressToken' in meta
+}
+
+/**
+ * A sub-request of `ctx` for one more attempt, with the target and deadline
+ * the first attempt started from (the layers below may have changed them on
+ * `ctx` itself: a per-attempt `timeout()`, a router), and `target` if given.
+ */
+export function attemptOf(
+  ctx: Context,
+  first: { readonly target: Target | undefined; readonly deadline: number | undefined },
+  target = first.target,
+): Context {
+  const attempt = ctx.fork()
+  if (attempt.get(deadlineKey) !== first.deadline) attempt.set(deadlineKey, first.deadline!)
+  if (attempt.get(targetKey) !== target) attempt.set(targetKey, target!)
+  return attempt
 }
 
 /** `idempotentTools` checked (a TypeError naming it) as a predicate; none: nothing is idempotent. */

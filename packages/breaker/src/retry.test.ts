@@ -12,6 +12,7 @@ import {
 } from '@mcpx/core'
 import { seededRandom } from '@mcpx/test-utils'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createBulkhead } from './bulkhead.js'
 import { CircuitOpenError } from './circuit-breaker.js'
 import { type RetryOptions, retry } from './retry.js'
 import { timeout } from './timeout.js'
@@ -119,18 +120,29 @@ describe('retry()', () => {
     expect(gaps(calls)).toEqual([1_500])
   })
 
-  it('caps Retry-After at maxRetryAfter (10 s by default)', async () => {
-    const hour = () =>
-      new McpxError(ErrorCode.UpstreamUnavailable, 'busy', { headers: { 'retry-after': '3600' } })
-    for (const [options, gap] of [
-      [{}, 10_000],
-      [{ maxRetryAfter: 2_500 }, 2_500],
+  it('gives up at once when Retry-After asks for longer than maxRetryAfter (10 s by default), rather than wait out the cap and fail again', async () => {
+    const after = (seconds: number) => () =>
+      new McpxError(ErrorCode.UpstreamUnavailable, 'busy', {
+        headers: { 'retry-after': String(seconds) },
+      })
+    for (const [options, seconds, retried] of [
+      [{}, 3600, false],
+      [{}, 10, true],
+      [{ maxRetryAfter: 2_500 }, 3, false],
     ] as const) {
       const { ctx } = request()
-      const { next, calls } = failing(ctx, 1, hour)
+      const { next, calls } = failing(ctx, 1, after(seconds))
       await run({ ...options, backoff: NO_JITTER }, ctx, next)
-      expect(gaps(calls)).toEqual([gap])
+      expect(calls).toHaveLength(retried ? 2 : 1)
     }
+  })
+
+  it('does not retry an open circuit on the same upstream: it stays open for its whole duration', async () => {
+    const { ctx } = request('resources/read', { uri: 'file:///a' })
+    const open = new CircuitOpenError({ state: 'open', retryAfterMs: 50, upstream: 'x' })
+    const { next, calls } = failing(ctx, 1, () => open)
+    expect((await run({}, ctx, next)).error).toBe(open)
+    expect(calls).toHaveLength(1)
   })
 
   it('ends the wait at once when the client cancels, clears its timer and makes no further attempt', async () => {
@@ -263,18 +275,26 @@ describe('retry()', () => {
     }
   })
 
-  it('retries a non-idempotent tools/call that provably never left the gateway', async () => {
+  it('retries a non-idempotent tools/call that provably never left the gateway (a bulkhead refused it)', async () => {
+    const full = createBulkhead({ limit: 1, upstream: 'x' })
+    full.tryEnter()
+    const { ctx } = request('tools/call', ECHO)
+    const { next, calls } = failing(ctx, 1, () => full.overloaded())
+    // -32011 is no failure by default: retried only where isRetryable says so.
+    expect((await run({ isRetryable: () => true }, ctx, next)).error).toBeUndefined()
+    expect(calls).toHaveLength(2)
+  })
+
+  it("does not take an upstream's own -32011 or data.sent for proof that a tools/call was never sent", async () => {
     const errors = [
-      new CircuitOpenError({ state: 'open', retryAfterMs: 50, upstream: 'x' }),
       new McpxError(ErrorCode.UpstreamUnavailable, 'not connected', { data: { sent: false } }),
       new McpxError(ErrorCode.Overloaded, 'Upstream "x" has no free connection'),
     ]
     for (const error of errors) {
       const { ctx } = request('tools/call', ECHO)
       const { next, calls } = failing(ctx, 1, () => error)
-      // -32011 is no failure by default: retried only where isRetryable says so.
-      expect((await run({ isRetryable: () => true }, ctx, next)).error).toBeUndefined()
-      expect(calls).toHaveLength(2)
+      await run({ isRetryable: () => true }, ctx, next)
+      expect(calls).toHaveLength(1)
     }
   })
 

@@ -3,14 +3,21 @@ import {
   backoffDelay,
   type Context,
   deadlineKey,
-  type McpxError,
+  McpxError,
   type Middleware,
   type Next,
   type Target,
   targetKey,
 } from '@mcpx/core'
 import { isFailure } from './failure.js'
-import { type IdempotentTools, idempotentOf, neverSent } from './repeat.js'
+import {
+  attemptOf,
+  hasProgressToken,
+  type IdempotentTools,
+  idempotentOf,
+  neverSent,
+  passesThrough,
+} from './repeat.js'
 import { retryAfterMs } from './retry-after.js'
 import { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js'
 import { between, fail, fn, integer, options as known, ms } from './validate.js'
@@ -98,7 +105,6 @@ const OPTION_KEYS = [
 ]
 
 /** Answered by forward() itself, or the router's own handshake: nothing to retry. */
-const PASS_THROUGH: ReadonlySet<string> = new Set(['initialize', 'ping'])
 
 /** Everything the middleware needs, fixed when the factory runs. */
 interface Policy {
@@ -164,13 +170,7 @@ export function retry(options: RetryOptions = {}): Middleware {
   if (typeof fallback !== 'string' || fallback === '') fail('upstream', 'a non-empty string')
 
   return async function retry(ctx, next) {
-    if (
-      ctx.kind === 'notification' ||
-      ctx.direction === 'toClient' ||
-      PASS_THROUGH.has(ctx.method)
-    ) {
-      return next()
-    }
+    if (passesThrough(ctx)) return next()
     const target = ctx.get(targetKey)
     const upstream = target?.upstream ?? fallback
     const budget = budgetOf(upstream)
@@ -256,10 +256,7 @@ async function again(policy: Policy, ctx: Context, next: Next, failed: Failed): 
   for (let retry = 1; retry < policy.attempts; retry++) {
     const wait = waitBefore(policy, retry, ctx, failed)
     if (wait === undefined || (wait > 0 && !(await sleep(wait, ctx)))) break
-    const attempt = ctx.fork()
-    // As the first attempt saw them, not as the layers below left them on `ctx`.
-    if (attempt.get(deadlineKey) !== failed.deadline) attempt.set(deadlineKey, failed.deadline!)
-    if (attempt.get(targetKey) !== failed.target) attempt.set(targetKey, failed.target!)
+    const attempt = attemptOf(ctx, failed)
     try {
       await next(attempt)
       if (attempt.error === undefined) {
@@ -288,6 +285,9 @@ function waitBefore(
 ): number | undefined {
   const { error, deadline } = failed
   if (ctx.aborted || !policy.isRetryable(error, ctx)) return undefined
+  // An open circuit stays open for its whole duration: retrying the same upstream only waits
+  // (a backup is failover()'s business).
+  if (McpxError.is(error) && error.name === 'CircuitOpenError') return undefined
   const target = failed.target
   const params = target ? target.params : ctx.params
   if (hasProgressToken(params) || (target && hasProgressToken(ctx.params))) return undefined
@@ -299,17 +299,13 @@ function waitBefore(
   }
   const now = policy.now()
   const backoff = backoffDelay(retry, policy.backoff, policy.random)
-  const wait = Math.max(backoff, retryAfterMs(error, now, policy.maxRetryAfter) ?? 0)
+  const asked = retryAfterMs(error, now, Number.MAX_SAFE_INTEGER) ?? 0
+  // Asked to wait longer than we would: give up now rather than wait out the cap and fail again.
+  if (asked > policy.maxRetryAfter) return undefined
+  const wait = Math.max(backoff, asked)
   // A retry that would start at or past the deadline only swaps the error for a timeout.
   if (deadline !== undefined && now + wait >= deadline) return undefined
   return failed.budget.tryRetry() ? wait : undefined
-}
-
-/** MCP progress §: a request asks for progress with `_meta.progressToken`. */
-function hasProgressToken(params: unknown): boolean {
-  if (typeof params !== 'object' || params === null) return false
-  const meta = (params as { _meta?: unknown })._meta
-  return typeof meta === 'object' && meta !== null && 'progressToken' in meta
 }
 
 /** Wait `ms`; false, at once and with the timer cleared, if `ctx` is cancelled first. */

@@ -1,4 +1,5 @@
 import { deadlineKey, type Middleware } from '@mcpx/core'
+import { passesThrough } from './repeat.js'
 
 /** The longest delay a timer takes (2^31 − 1 ms). */
 const MAX_MS = 2_147_483_647
@@ -24,7 +25,7 @@ export function timeout(ms: number): Middleware {
     throw new TypeError(`[@mcpx/breaker] timeout() needs a whole number of ms from 1 to ${MAX_MS}`)
   }
   return function timeout(ctx, next) {
-    if (ctx.kind !== 'notification') {
+    if (!passesThrough(ctx)) {
       const deadline = Date.now() + ms
       const above = ctx.get(deadlineKey)
       if (above === undefined || deadline < above) ctx.set(deadlineKey, deadline)

@@ -150,3 +150,21 @@ describe('breaker() through a proxy', () => {
     expect(b.faults.stats().received).toBe(before.b + 10)
   })
 })
+
+describe('breaker() and server-to-client requests', () => {
+  it('lets sampling, elicitation and roots requests through untouched: a client error there is no upstream failure', async () => {
+    const guard = breaker({ upstream: 'math', strategy: { kind: 'consecutive', failures: 1 } })
+    const { Context } = await import('@mcpx/core')
+    const ctx = Context.from(
+      { jsonrpc: '2.0', id: 1, method: 'sampling/createMessage', params: {} },
+      { direction: 'toClient' },
+    ) as unknown as Parameters<typeof guard>[0]
+    await expect(
+      guard(ctx, async () => {
+        throw new Error('the client failed')
+      }),
+    ).rejects.toThrow('the client failed')
+    expect(guard.circuit('math')).toBeUndefined()
+    guard.close()
+  })
+})

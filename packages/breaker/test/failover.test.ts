@@ -8,10 +8,12 @@
 import { createHealthRegistry, createProxy, type McpProxy } from '@mcpx/core'
 import { router } from '@mcpx/router'
 import { eventually, startConformanceHttpServer } from '@mcpx/test-utils'
-import { forward, streamableHttp, upstream } from '@mcpx/transports'
+import { forward, inProcess, streamableHttp, upstream } from '@mcpx/transports'
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { afterEach, expect, it } from 'vitest'
 import { breaker } from '../src/breaker.js'
 import { failover } from '../src/failover.js'
+import { timeout } from '../src/timeout.js'
 
 const cleanup: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -121,4 +123,44 @@ it('does not run a non-idempotent tool on the backup after the primary failed it
   const answer = await call(proxy)
   expect(answer.error.code).toBe(-32010)
   expect(backup.seen.calls).toBe(0)
+})
+
+it('serves on a healthy backup after the primary hung past a per-attempt timeout, without cutting the backup off', async () => {
+  const hanging = new McpServer({ name: 'primary', version: '1.0.0' })
+  hanging.registerTool(
+    'echo',
+    {},
+    (extra) =>
+      new Promise((resolve) => {
+        extra.signal.addEventListener('abort', () =>
+          resolve({ content: [{ type: 'text', text: 'late' }] }),
+        )
+      }),
+  )
+  const quick = new McpServer({ name: 'backup', version: '1.0.0' })
+  quick.registerTool('echo', {}, async () => ({ content: [{ type: 'text', text: 'backup' }] }))
+  const upstreams = [
+    upstream('search', inProcess(hanging), { mode: 'shared', log: () => {} }),
+    upstream('search-backup', inProcess(quick), { mode: 'shared', log: () => {} }),
+  ]
+  const proxy = createProxy({ terminal: forward(upstreams) })
+  proxy.use(router({ upstreams: { search: {}, 'search-backup': {} }, default: 'search' }))
+  proxy.use(failover({ backups: { search: ['search-backup'] }, idempotentTools: ['echo'] }))
+  proxy.use(timeout(150))
+  const guard = breaker({ strategy: { kind: 'consecutive', failures: 2 }, openDuration: 60_000 })
+  proxy.use(guard)
+  cleanup.push(async () => {
+    guard.close()
+    await proxy.close()
+  })
+  for (let i = 0; i < 3; i++) {
+    const answer = (await proxy.handle({
+      jsonrpc: '2.0',
+      id: ++id,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: {} },
+    })) as Record<string, any>
+    expect(answer.result?.content[0].text).toBe('backup')
+  }
+  expect(guard.circuit('search-backup')?.state.kind).toBe('closed')
 })
