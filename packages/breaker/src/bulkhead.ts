@@ -52,7 +52,7 @@ export interface Bulkhead {
    * reason when it aborts (leaving the queue at once; not counted as
    * rejected). With a free slot it resolves without allocating.
    */
-  enter(signal?: AbortSignal | AbortSource): Promise<void>
+  enter(signal?: AbortSignal | AbortSource, maxWait?: number): Promise<void>
   /** Give back a slot: the oldest waiter, if any, takes it. Without a slot taken, does nothing. */
   leave(): void
   /** The -32011 error of a request refused now (what to throw when {@link Bulkhead.tryEnter} says no). */
@@ -155,7 +155,7 @@ class Slots implements Bulkhead {
     return false
   }
 
-  enter(signal?: AbortSignal | AbortSource): Promise<void> {
+  enter(signal?: AbortSignal | AbortSource, maxWait = this.#queueTimeout): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.active < this.limit) {
       this.active++
@@ -169,11 +169,14 @@ class Slots implements Bulkhead {
       const waiter: Waiter = { resolve, reject, timer: undefined, stopAbort: noop }
       this.#waiters.push(waiter)
       // Not unref'd: a waiting request is a client's work in progress, bounded by queueTimeout.
-      waiter.timer = setTimeout(() => {
-        this.#remove(waiter)
-        this.rejected++
-        reject(this.#timedOut())
-      }, this.#queueTimeout)
+      waiter.timer = setTimeout(
+        () => {
+          this.#remove(waiter)
+          this.rejected++
+          reject(this.#timedOut())
+        },
+        Math.min(this.#queueTimeout, maxWait),
+      )
       if (signal !== undefined) {
         const source = isAbortSignal(signal) ? fromSignal(signal) : signal
         waiter.stopAbort = source.onAbort((reason) => {

@@ -1,4 +1,12 @@
-import { type Context, type Middleware, type StatsRegistry, targetKey } from '@mcpx/core'
+import {
+  type Context,
+  deadlineKey,
+  ErrorCode,
+  McpxError,
+  type Middleware,
+  type StatsRegistry,
+  targetKey,
+} from '@mcpx/core'
 import { type Bulkhead, createBulkhead } from './bulkhead.js'
 import { passesThrough } from './repeat.js'
 import { integer, options as known, ms } from './validate.js'
@@ -78,10 +86,12 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     next: (ctx?: Context) => Promise<void>,
   ) {
     if (passesThrough(ctx)) return next()
-    const bulkhead = bulkheadOf(ctx.get(targetKey)?.upstream ?? fallback)
+    const upstream = ctx.get(targetKey)?.upstream ?? fallback
+    const bulkhead = bulkheadOf(upstream)
     if (queue === 0) {
       if (!bulkhead.tryEnter()) throw bulkhead.overloaded()
-    } else await bulkhead.enter(ctx)
+    } else if (ctx.get(deadlineKey) === undefined) await bulkhead.enter(ctx)
+    else await queued(ctx, bulkhead, upstream)
     try {
       await next()
     } finally {
@@ -90,6 +100,23 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
   } as ConcurrencyLimit
 
   middleware.bulkhead = (upstream) => bulkheads.get(upstream)
+
+  /** Wait for a slot, at most `queueTimeout` and never past the message's deadline (then -32001). */
+  const queued = async (ctx: Context, bulkhead: Bulkhead, upstream: string): Promise<void> => {
+    const deadline = ctx.get(deadlineKey)!
+    const left = deadline - Date.now()
+    try {
+      if (left <= 0) throw bulkhead.overloaded()
+      await bulkhead.enter(ctx, left)
+    } catch (error) {
+      if (Date.now() < deadline || ctx.aborted) throw error
+      throw new McpxError(
+        ErrorCode.RequestTimeout,
+        `Request to upstream "${upstream}" timed out waiting for a free slot`,
+        { data: { upstream } },
+      )
+    }
+  }
   const removeStats = o.statsRegistry?.add({
     kind: 'bulkhead',
     name: fallback,

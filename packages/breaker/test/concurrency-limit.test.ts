@@ -8,6 +8,7 @@ import { createFaultyServer } from '@mcpx/test-utils'
 import { forward, inProcess, upstream } from '@mcpx/transports'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type ConcurrencyLimitOptions, concurrencyLimit } from '../src/concurrency-limit.js'
+import { timeout } from '../src/timeout.js'
 
 const cleanup: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -65,5 +66,33 @@ describe('concurrencyLimit() through a proxy', () => {
 
   it('refuses a limit that is not an integer ≥ 1', () => {
     expect(() => concurrencyLimit({ limit: 0 })).toThrow('[@mcpx/breaker] limit must be')
+  })
+})
+
+describe('concurrencyLimit() and a deadline set above', () => {
+  it("ends a queued request's wait at the deadline with -32001, not at queueTimeout", async () => {
+    const up = upstream('search', inProcess(createFaultyServer()), {
+      mode: 'shared',
+      log: () => {},
+    })
+    const proxy = createProxy({ terminal: forward(up) })
+    const limit = concurrencyLimit({ upstream: 'search', limit: 1, queue: 1, queueTimeout: 5_000 })
+    // The deadline is set above the limit, so the wait for a slot counts against it.
+    proxy.use(timeout(200), limit)
+    cleanup.push(() => proxy.close())
+    expect((await slow(proxy, 0)).result).toBeDefined()
+    // Something else holds the one slot for longer than the deadline.
+    const bulkhead = limit.bulkhead('search')!
+    expect(bulkhead.tryEnter()).toBe(true)
+    const started = performance.now()
+    const waiting = await slow(proxy, 0)
+    const took = performance.now() - started
+    bulkhead.leave()
+    expect(waiting.error).toMatchObject({
+      code: ErrorCode.RequestTimeout,
+      message: 'Request to upstream "search" timed out waiting for a free slot',
+    })
+    expect(took).toBeGreaterThanOrEqual(180)
+    expect(took).toBeLessThan(400)
   })
 })
