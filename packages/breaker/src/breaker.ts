@@ -169,7 +169,10 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     return typeof name === 'string' ? `${upstream}\u0000${name}` : upstream
   }
 
-  const middleware = async function breaker(ctx: Context, next: (ctx?: Context) => Promise<void>) {
+  // Not an async function: on a closed circuit the layer costs a comparison and one `then`, no
+  // suspended frame (measured in bench:breaker; an async layer costs about as much as the three
+  // policies together).
+  const middleware = function breaker(ctx: Context, next: (ctx?: Context) => Promise<void>) {
     if (passesThrough(ctx)) return next()
     const target = ctx.get(targetKey)
     const upstream = target?.upstream ?? fallback
@@ -180,18 +183,34 @@ export function breaker(options: BreakerOptions = {}): Breaker {
         : keyOf(upstream, target?.method ?? ctx.method, target ? target.params : ctx.params),
     )
     const permit = circuit.tryAcquire()
-    if (permit === 0) throw circuit.rejection(upstream)
+    if (permit === 0) return Promise.reject(circuit.rejection(upstream))
+    let done: Promise<void>
     try {
-      await next()
+      done = next()
     } catch (error) {
-      // A client's cancel, the gateway's own limits or the client's own mistake say nothing of the upstream.
-      if (ctx.aborted && !failed(ctx.reason)) circuit.release(permit)
-      else if (failed(error)) circuit.record(permit, false)
-      else circuit.release(permit)
-      throw error
+      return Promise.reject(settleFailure(ctx, circuit, permit, error))
     }
-    circuit.record(permit, true)
+    return done.then(
+      () => circuit.record(permit, true),
+      (error: unknown) => {
+        throw settleFailure(ctx, circuit, permit, error)
+      },
+    )
   } as Breaker
+
+  /** Ends a permit whose call failed, and gives back the error to rethrow. */
+  const settleFailure = (
+    ctx: Context,
+    circuit: CircuitBreaker,
+    permit: number,
+    error: unknown,
+  ): unknown => {
+    // A client's cancel, the gateway's own limits or the client's own mistake say nothing of the upstream.
+    if (ctx.aborted && !failed(ctx.reason)) circuit.release(permit)
+    else if (failed(error)) circuit.record(permit, false)
+    else circuit.release(permit)
+    return error
+  }
 
   middleware.circuit = (upstream, tool) =>
     circuits.get(per === 'tool' && tool !== undefined ? `${upstream}\u0000${tool}` : upstream)

@@ -61,45 +61,82 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
   if (typeof fallback !== 'string' || fallback === '') {
     throw new TypeError('[@mcpx/breaker] upstream must be a non-empty string')
   }
-  const bulkheads = new Map<string, Bulkhead>()
+  /** A bulkhead and its two settle handlers, made once per upstream so that the success path allocates no closure. */
+  interface Limited {
+    readonly bulkhead: Bulkhead
+    readonly left: () => void
+    readonly failed: (error: unknown) => never
+  }
+  const limits = new Map<string, Limited>()
   let lastName: string | undefined
-  let last: Bulkhead | undefined
-  const bulkheadOf = (upstream: string): Bulkhead => {
+  let last: Limited | undefined
+  const limitOf = (upstream: string): Limited => {
     // The last one used, looked up again only when the upstream changes.
     if (upstream === lastName && last) return last
-    let found = bulkheads.get(upstream)
+    let found = limits.get(upstream)
     lastName = upstream
     if (found) {
       last = found
       return found
     }
     // Upstream names come from the configuration (the router's replicas), so the bound is a guard, not a cache.
-    if (bulkheads.size >= maxUpstreams) bulkheads.delete(bulkheads.keys().next().value as string)
-    found = createBulkhead({ limit, queue, queueTimeout, upstream })
-    bulkheads.set(upstream, found)
+    if (limits.size >= maxUpstreams) limits.delete(limits.keys().next().value as string)
+    const bulkhead = createBulkhead({ limit, queue, queueTimeout, upstream })
+    found = {
+      bulkhead,
+      left: () => bulkhead.leave(),
+      failed: (error) => {
+        bulkhead.leave()
+        throw error
+      },
+    }
+    limits.set(upstream, found)
     last = found
     return found
   }
 
-  const middleware = async function concurrencyLimit(
+  // Not an async function: a free slot costs a comparison and one `then`, no suspended frame
+  // (measured in bench:breaker; an async layer costs about as much as the three policies together).
+  const middleware = function concurrencyLimit(
     ctx: Context,
     next: (ctx?: Context) => Promise<void>,
   ) {
     if (passesThrough(ctx)) return next()
     const upstream = ctx.get(targetKey)?.upstream ?? fallback
-    const bulkhead = bulkheadOf(upstream)
-    if (queue === 0) {
-      if (!bulkhead.tryEnter()) throw bulkhead.overloaded()
-    } else if (ctx.get(deadlineKey) === undefined) await bulkhead.enter(ctx)
-    else await queued(ctx, bulkhead, upstream)
-    try {
-      await next()
-    } finally {
-      bulkhead.leave()
+    const limited = limitOf(upstream)
+    const { bulkhead } = limited
+    // With a queue, a full bulkhead is not yet a refusal: the request waits below.
+    if (queue === 0 || bulkhead.active < bulkhead.limit) {
+      if (!bulkhead.tryEnter()) return Promise.reject(bulkhead.overloaded())
+      return run(next, limited)
     }
+    return waitThenRun(ctx, next, limited, upstream)
   } as ConcurrencyLimit
 
-  middleware.bulkhead = (upstream) => bulkheads.get(upstream)
+  /** `next()` holding a slot: it is given back however `next()` ends. */
+  const run = (next: () => Promise<void>, limited: Limited): Promise<void> => {
+    let done: Promise<void>
+    try {
+      done = next()
+    } catch (error) {
+      limited.left()
+      return Promise.reject(error)
+    }
+    return done.then(limited.left, limited.failed)
+  }
+
+  const waitThenRun = async (
+    ctx: Context,
+    next: () => Promise<void>,
+    limited: Limited,
+    upstream: string,
+  ): Promise<void> => {
+    if (ctx.get(deadlineKey) === undefined) await limited.bulkhead.enter(ctx)
+    else await queued(ctx, limited.bulkhead, upstream)
+    return run(next, limited)
+  }
+
+  middleware.bulkhead = (upstream) => limits.get(upstream)?.bulkhead
 
   /** Wait for a slot, at most `queueTimeout` and never past the message's deadline (then -32001). */
   const queued = async (ctx: Context, bulkhead: Bulkhead, upstream: string): Promise<void> => {
@@ -132,7 +169,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
       let active = 0
       let queued = 0
       let rejected = 0
-      for (const b of bulkheads.values()) {
+      for (const { bulkhead: b } of limits.values()) {
         active += b.active
         queued += b.queued
         rejected += b.rejected

@@ -6,7 +6,14 @@
  * probed after the open duration and closed when it recovers; with a router
  * and the health registry, traffic goes to the healthy replica meanwhile.
  */
-import { createHealthRegistry, createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import {
+  Context,
+  createHealthRegistry,
+  createProxy,
+  ErrorCode,
+  type McpProxy,
+  McpxError,
+} from '@mcpx/core'
 import { router } from '@mcpx/router'
 import { createFaultController, createFaultyServer, eventually } from '@mcpx/test-utils'
 import { forward, inProcess, upstream } from '@mcpx/transports'
@@ -166,5 +173,34 @@ describe('breaker() and server-to-client requests', () => {
     ).rejects.toThrow('the client failed')
     expect(guard.circuit('math')).toBeUndefined()
     guard.close()
+  })
+})
+
+describe('breaker() called directly', () => {
+  const message = () =>
+    new Context({ kind: 'request', id: 1, method: 'tools/call', params: { name: 'echo' } })
+
+  it('counts a failure when next() throws synchronously, and rethrows it as a rejection', async () => {
+    const guard = breaker({ strategy: { kind: 'consecutive', failures: 1 } })
+    cleanup.push(async () => guard.close())
+    const boom = new McpxError(ErrorCode.InternalError, 'boom')
+    const done = guard(message(), () => {
+      throw boom
+    })
+    await expect(done).rejects.toBe(boom)
+    expect(guard.circuit('default')?.state.kind).toBe('open')
+  })
+
+  it('answers an open circuit with a rejected promise, never a synchronous throw', async () => {
+    const guard = breaker({ strategy: { kind: 'consecutive', failures: 1 }, openDuration: 60_000 })
+    cleanup.push(async () => guard.close())
+    await expect(
+      guard(message(), () => Promise.reject(new McpxError(ErrorCode.InternalError, 'boom'))),
+    ).rejects.toThrow('boom')
+    let done: Promise<void> | undefined
+    expect(() => {
+      done = guard(message(), () => Promise.resolve())
+    }).not.toThrow()
+    await expect(done).rejects.toMatchObject({ name: 'CircuitOpenError' })
   })
 })

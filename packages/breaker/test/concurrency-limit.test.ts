@@ -3,7 +3,7 @@
  * server whose `slow` tool holds its request: over the limit a request is
  * refused at once naming the upstream, or waits in the bounded queue.
  */
-import { createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import { Context, createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
 import { createFaultyServer } from '@mcpx/test-utils'
 import { forward, inProcess, upstream } from '@mcpx/transports'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -94,5 +94,36 @@ describe('concurrencyLimit() and a deadline set above', () => {
     })
     expect(took).toBeGreaterThanOrEqual(180)
     expect(took).toBeLessThan(400)
+  })
+})
+
+describe('concurrencyLimit() called directly', () => {
+  const message = () => new Context({ kind: 'request', id: 1, method: 'tools/call', params: {} })
+
+  it('gives the slot back when next() throws synchronously', async () => {
+    const limit = concurrencyLimit({ limit: 1 })
+    const boom = new Error('boom')
+    await expect(
+      limit(message(), () => {
+        throw boom
+      }),
+    ).rejects.toBe(boom)
+    expect(limit.bulkhead('default')?.active).toBe(0)
+    await expect(limit(message(), () => Promise.resolve())).resolves.toBeUndefined()
+  })
+
+  it('refuses with a rejected promise, never a synchronous throw, and frees nothing it did not take', async () => {
+    const limit = concurrencyLimit({ limit: 1 })
+    let release!: () => void
+    const held = limit(message(), () => new Promise<void>((resolve) => (release = resolve)))
+    let refused: Promise<void> | undefined
+    expect(() => {
+      refused = limit(message(), () => Promise.resolve())
+    }).not.toThrow()
+    await expect(refused).rejects.toMatchObject({ code: ErrorCode.Overloaded })
+    expect(limit.bulkhead('default')?.active).toBe(1)
+    release()
+    await held
+    expect(limit.bulkhead('default')?.active).toBe(0)
   })
 })
