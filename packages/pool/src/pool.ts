@@ -132,7 +132,7 @@ export class Pool implements UpstreamSource {
     this.#requests = this.#perRequest
       ? new RequestLeases({
           quarantine: this.#options.quarantine,
-          wait: (signal) => this.#wait(true, signal),
+          wait: (signal, maxWait) => this.#wait(true, signal, maxWait),
           nextWaiter: () => this.#waiting.peek(),
           handOver: (slot, waiter) => this.#handOver(slot, waiter),
           counted: (delta) => this.#count(delta),
@@ -154,7 +154,7 @@ export class Pool implements UpstreamSource {
               connector,
               this.#connect.clientInfo,
             ),
-            spare: (signal) => this.#spare(signal),
+            spare: (signal, maxWait) => this.#spare(signal, maxWait),
             counted: (delta) => this.#count(delta),
             closing: () => this.#stopping,
             ended: () => {
@@ -183,10 +183,14 @@ export class Pool implements UpstreamSource {
    * synchronously and allocation-free (the slot is the lease); else opens
    * another (up to `max`) and waits in the bounded queue.
    */
-  lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
+  lease(
+    origin: Origin,
+    signal: AbortSource,
+    maxWait?: number,
+  ): UpstreamLease | Promise<UpstreamLease> {
     if (origin.session) this.#routes.watch(origin.session)
-    if (this.#sessions) return this.#sessions.lease(origin, signal)
-    if (this.#requests) return this.#requests.lease(origin, signal)
+    if (this.#sessions) return this.#sessions.lease(origin, signal, maxWait)
+    if (this.#requests) return this.#requests.lease(origin, signal, maxWait)
     const ready = this.#slots.ready
     const n = ready.length
     if (n !== 0) {
@@ -204,7 +208,7 @@ export class Pool implements UpstreamSource {
         return best
       }
     }
-    return this.#wait(true, signal)
+    return this.#wait(true, signal, maxWait)
   }
 
   /**
@@ -344,9 +348,9 @@ export class Pool implements UpstreamSource {
    * supervision from now on (its death is the lease's, §3.3): a ready one at
    * once, else the first to start (one opens if `max` allows).
    */
-  #spare(signal: AbortSource): Slot | Promise<Slot> {
+  #spare(signal: AbortSource, maxWait?: number): Slot | Promise<Slot> {
     const spare = this.#slots.ready[0]
-    if (!spare) return this.#wait(false, signal)
+    if (!spare) return this.#wait(false, signal, maxWait)
     this.#lend(spare)
     return spare
   }
@@ -359,8 +363,11 @@ export class Pool implements UpstreamSource {
     waiter.resolve(slot)
   }
 
-  /** Off the hot path: fail fast, open another connection, or queue (bounded, `acquireTimeout`). */
-  #wait(lease: boolean, signal: AbortSource): Promise<Slot> {
+  /**
+   * Off the hot path: fail fast, open another connection, or queue (bounded,
+   * `acquireTimeout`, and `maxWait`: the caller's deadline, then -32001).
+   */
+  #wait(lease: boolean, signal: AbortSource, maxWait = Number.POSITIVE_INFINITY): Promise<Slot> {
     if (this.#stopping) throw this.#error('is shutting down')
     const state = this.state
     if (state === 'failed') throw this.#failedError()
@@ -382,7 +389,17 @@ export class Pool implements UpstreamSource {
         { data: { upstream: this.name }, headers: { 'retry-after': '1' } },
       )
     }
-    return this.#waiting.wait(lease, this.#options.acquireTimeout, signal, () => {
+    const { acquireTimeout } = this.#options
+    if (maxWait < acquireTimeout) {
+      return this.#waiting.wait(lease, Math.max(0, maxWait), signal, () => {
+        return new McpxError(
+          ErrorCode.RequestTimeout,
+          `Request to upstream "${this.name}" timed out waiting for a connection`,
+          { data: { upstream: this.name } },
+        )
+      })
+    }
+    return this.#waiting.wait(lease, acquireTimeout, signal, () => {
       this.#acquireTimeouts++
       return new McpxError(
         ErrorCode.Overloaded,

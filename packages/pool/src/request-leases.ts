@@ -10,7 +10,7 @@ export interface RequestLeaseHost {
   /** Ms a connection whose lease was abandoned waits before its next owner. */
   readonly quarantine: number
   /** Wait (bounded) for a slot; it comes counted as one request in flight. */
-  wait(signal: AbortSource): Promise<Slot>
+  wait(signal: AbortSource, maxWait: number | undefined): Promise<Slot>
   /** The oldest waiter, if any. */
   nextWaiter(): Waiter<Slot> | undefined
   /** Give `slot` to `waiter` (counting it in flight when it is a lease). */
@@ -43,7 +43,11 @@ export class RequestLeases {
   }
 
   /** The top idle slot, held for this one request; else a wait for the next free one. */
-  lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
+  lease(
+    origin: Origin,
+    signal: AbortSource,
+    maxWait?: number,
+  ): UpstreamLease | Promise<UpstreamLease> {
     const idle = this.#idle
     while (idle.length > 0) {
       const slot = idle.pop()!
@@ -54,7 +58,7 @@ export class RequestLeases {
       this.#host.counted(1)
       return slot
     }
-    return this.#host.wait(signal).then((slot) => {
+    return this.#host.wait(signal, maxWait).then((slot) => {
       slot.owner = origin
       return slot
     })

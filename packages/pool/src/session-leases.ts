@@ -20,7 +20,7 @@ export interface SessionLeaseHost {
    * supervision from now on: a ready spare at once, else one that opens (or
    * the wait for one). Rejects with -32011 or -32010 naming the upstream.
    */
-  spare(signal: AbortSource): Slot | Promise<Slot>
+  spare(signal: AbortSource, maxWait?: number): Slot | Promise<Slot>
   /** Requests in flight changed by `delta` (the pool's drain waits for 0). */
   counted(delta: number): void
   /** The pool is closing: no new lease. */
@@ -74,13 +74,17 @@ export class SessionLeases {
   }
 
   /** The session's connection: synchronous once its lease is open (the hot path allocates nothing). */
-  lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease> {
+  lease(
+    origin: Origin,
+    signal: AbortSource,
+    maxWait?: number,
+  ): UpstreamLease | Promise<UpstreamLease> {
     const session = this.#usable(origin.session)
     const held = this.#leases.get(session)
     if (held !== undefined && !(held instanceof Promise)) return this.#take(held)
     if (this.#ending.has(session)) throw this.#lost()
     // Opening, or a replacement for a lease that died ('reopen'; also a session that never shook hands here).
-    const opening = held ?? this.#open(session, this.#handshakes.get(session), signal)
+    const opening = held ?? this.#open(session, this.#handshakes.get(session), signal, maxWait)
     return opening.then((slot) => this.#take(slot))
   }
 
@@ -166,8 +170,9 @@ export class SessionLeases {
     session: Session,
     initialize: Record<string, unknown> | undefined,
     signal: AbortSource,
+    maxWait?: number,
   ): Promise<Slot> {
-    const opening = this.#initialize(session, initialize, signal)
+    const opening = this.#initialize(session, initialize, signal, maxWait)
     this.#leases.set(session, opening)
     opening.then(
       (slot) => {
@@ -186,8 +191,9 @@ export class SessionLeases {
     session: Session,
     initialize: Record<string, unknown> | undefined,
     signal: AbortSource,
+    maxWait: number | undefined,
   ): Promise<Slot> {
-    const pending = this.#host.spare(signal)
+    const pending = this.#host.spare(signal, maxWait)
     const slot = pending instanceof Promise ? await pending : pending
     slot.owner = { session, id: undefined }
     slot.idleFor = 0

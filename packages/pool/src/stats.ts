@@ -45,7 +45,7 @@ export interface PoolStats {
   readonly restarts: number
   /** Connections the pool closed itself: idle past `idleTimeout`, older than `maxLifetime`, missed pings. */
   readonly evictions: number
-  /** Leases that waited `acquireTimeout` and got -32011. */
+  /** Leases that waited `acquireTimeout` and got -32011 (not those whose deadline came first: -32001). */
   readonly acquireTimeouts: number
   /** Leases refused at once because `maxWaiting` were waiting. */
   readonly rejected: number

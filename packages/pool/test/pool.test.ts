@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { createHealthRegistry, createProxy, type McpProxy } from '@mcpx/core'
+import { createHealthRegistry, createProxy, deadlineKey, type McpProxy } from '@mcpx/core'
 import { eventually, faultyBinPath } from '@mcpx/test-utils'
 import { forward } from '@mcpx/transports'
 import { Session } from '@mcpx/transports/protocol'
@@ -130,6 +130,37 @@ describe('pool() in shared mode behind forward()', () => {
       message: 'Upstream "faulty" timed out waiting for a connection',
     })
     expect(p.stats()).toMatchObject({ acquireTimeouts: 1, pending: 0 })
+  })
+
+  it("ends a wait for a connection at the request's deadline with -32001, not at acquireTimeout", async () => {
+    const { proxy, pool: p } = start(['--hang-after', '0'], {
+      min: 1,
+      max: 1,
+      maxInFlight: 1,
+      maxWaiting: 4,
+      acquireTimeout: 10_000,
+      drainTimeout: 100,
+    })
+    // A deadline as a timeout policy above forward() sets it.
+    proxy.use(async function deadline(ctx, next) {
+      ctx.set(deadlineKey, Date.now() + 300)
+      await next()
+    })
+    await eventually(() => p.stats().ready === 1)
+    void call(proxy, 'echo', { text: 'hangs' })
+    await eventually(() => p.stats().inFlight === 1)
+    const started = performance.now()
+    const response = await call(proxy, 'echo', { text: 'waits' })
+    const waited = performance.now() - started
+    expect(waited).toBeGreaterThanOrEqual(270)
+    expect(waited).toBeLessThan(500)
+    expect(response.error).toMatchObject({
+      code: -32001,
+      message: 'Request to upstream "faulty" timed out waiting for a connection',
+      data: { upstream: 'faulty' },
+    })
+    // The deadline is the caller's, not the pool's: no acquire timeout counted, nobody left waiting.
+    expect(p.stats()).toMatchObject({ acquireTimeouts: 0, pending: 0 })
   })
 
   it('reaches failed after the crash-loop limit with --exit-at-startup, and the client’s error says so', async () => {

@@ -12,7 +12,7 @@ import { progressTokenOf } from './protocol/progress.js'
 import { type Session, sessionKey } from './protocol/session.js'
 import { answerInitialize, type ForwardOptions } from './upstream/handshake.js'
 import type { Origin } from './upstream/routing.js'
-import type { LeaseOutcome, UpstreamSource } from './upstream/source.js'
+import type { LeaseOutcome, UpstreamLease, UpstreamSource } from './upstream/source.js'
 import { SUBSCRIPTION_METHODS } from './upstream/subscriptions.js'
 
 const PROGRESS = 'notifications/progress'
@@ -101,14 +101,19 @@ async function send(
   }
   // One object per request, passed as `related` too: a pool attributes server requests by it.
   const origin: Origin = { session, id: ctx.id }
-  const pending = up.lease(origin, ctx)
-  const lease = pending instanceof Promise ? await pending : pending
+  const deadline = ctx.kind === 'notification' ? undefined : ctx.get(deadlineKey)
+  // A deadline set above (a timeout policy): a wait for a connection and the upstream request both end by then.
+  let left = deadline === undefined ? 0 : deadline - Date.now()
+  if (deadline !== undefined && left <= 0) throw deadlinePassed(up.name)
+  const pending = up.lease(origin, ctx, deadline === undefined ? undefined : left)
+  let lease: UpstreamLease
+  if (pending instanceof Promise) {
+    lease = await pending
+    if (deadline !== undefined) left = deadline - Date.now()
+  } else lease = pending
   const { connection } = lease
   let { timeout, maxTotalTimeout } = up
-  const deadline = ctx.get(deadlineKey)
-  if (deadline !== undefined && ctx.kind !== 'notification') {
-    // A deadline set above (a timeout policy): the upstream request ends by then, whatever its progress.
-    const left = deadline - Date.now()
+  if (deadline !== undefined) {
     if (left <= 0) {
       // Nothing was sent: the connection is as good as before.
       lease.release('done')

@@ -38,6 +38,7 @@ function testServer(): McpServer {
 function recording(up: Upstream) {
   const outcomes: LeaseOutcome[] = []
   const counts = { leases: 0 }
+  const waits: (number | undefined)[] = []
   const wrap = (lease: UpstreamLease): UpstreamLease => ({
     connection: lease.connection,
     release: (outcome) => {
@@ -51,8 +52,9 @@ function recording(up: Upstream) {
     timeout: up.timeout,
     maxTotalTimeout: up.maxTotalTimeout,
     handshake: (session, initialize, signal) => up.handshake(session, initialize, signal),
-    lease: (origin, signal) => {
+    lease: (origin, signal, maxWait) => {
       counts.leases++
+      waits.push(maxWait)
       const pending = up.lease(origin, signal)
       return pending instanceof Promise ? pending.then(wrap) : wrap(pending)
     },
@@ -60,7 +62,7 @@ function recording(up: Upstream) {
     taskCreated: (session, result) => up.taskCreated(session, result),
     close: () => up.close(),
   }
-  return { source, outcomes, counts }
+  return { source, outcomes, counts, waits }
 }
 
 describe('Upstream as an UpstreamSource', () => {
@@ -174,8 +176,8 @@ describe('forward() leases only what needs a connection', () => {
 })
 
 describe("forward() and core's deadlineKey", () => {
-  const callWith = (deadline: number | undefined, name: string) => {
-    const up = upstream('mine', inProcess(testServer()), { log: () => {} })
+  const callWith = (deadline: number | undefined, name: string, source?: UpstreamSource) => {
+    const up = source ?? upstream('mine', inProcess(testServer()), { log: () => {} })
     const proxy = createProxy({ terminal: forward(up) })
     cleanups.push(() => proxy.close())
     proxy.use(async (ctx, next) => {
@@ -204,6 +206,27 @@ describe("forward() and core's deadlineKey", () => {
       message: 'Request to upstream "mine" timed out',
       data: { upstream: 'mine' },
     })
+  })
+
+  it('tells the source how long it may wait for a connection: the time left before the deadline', async () => {
+    const { source, waits } = recording(
+      upstream('mine', inProcess(testServer()), { log: () => {} }),
+    )
+    const without = await callWith(undefined, 'ok', source)
+    expect(textOf(without.result)).toBe('ok')
+    const within = await callWith(2_000, 'ok', source)
+    expect(textOf(within.result)).toBe('ok')
+    expect(waits[0]).toBeUndefined()
+    expect(waits[1]).toBeGreaterThan(1_900)
+    expect(waits[1]).toBeLessThanOrEqual(2_000)
+  })
+
+  it('leases nothing when the deadline passed before the request', async () => {
+    const { source, counts } = recording(
+      upstream('mine', inProcess(testServer()), { log: () => {} }),
+    )
+    expect((await callWith(-1, 'ok', source)).error.code).toBe(-32001)
+    expect(counts.leases).toBe(0)
   })
 
   it('leaves a request that answers before the deadline alone', async () => {

@@ -55,8 +55,15 @@ export interface UpstreamSource {
    * one must open or be waited for. Throws (or rejects with) an `McpxError`
    * naming the upstream: -32011 when none is free, -32010 when failed or
    * shutting down; call it where a throw becomes a rejection (`forward` does).
+   * `maxWait`: the ms the caller can still wait (the time left before its
+   * deadline); a source that queues for a free connection waits no longer,
+   * then rejects with -32001 naming the upstream.
    */
-  lease(origin: Origin, signal: AbortSource): UpstreamLease | Promise<UpstreamLease>
+  lease(
+    origin: Origin,
+    signal: AbortSource,
+    maxWait?: number,
+  ): UpstreamLease | Promise<UpstreamLease>
   /** Answer `resources/subscribe` or `resources/unsubscribe` for `session` (shared connections). */
   subscription(session: Session, method: string, params: Params): Promise<Result>
   /** A task-augmented request from `session` created a task: route its statuses there. */
