@@ -1,4 +1,4 @@
-import { deadlineKey, type Middleware } from '@mcpx/core'
+import { cachedClock, deadlineKey, type Middleware } from '@mcpx/core'
 import { passesThrough } from './repeat.js'
 
 /** The longest delay a timer takes (2^31 − 1 ms). */
@@ -14,6 +14,8 @@ const MAX_MS = 2_147_483_647
  * tightest wins. It sets core's `deadlineKey` and arms no timer of its own:
  * the upstream connection's request timer does the cancelling, so no work
  * is left running behind a `Promise.race`. Notifications pass untouched.
+ * The time is core's `cachedClock()` (at most 1 ms stale: a clock read is
+ * most of what a deadline would otherwise cost).
  *
  * @example
  * ```ts
@@ -24,9 +26,10 @@ export function timeout(ms: number): Middleware {
   if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_MS) {
     throw new TypeError(`[@mcpx/breaker] timeout() needs a whole number of ms from 1 to ${MAX_MS}`)
   }
+  const clock = cachedClock()
   return function timeout(ctx, next) {
     if (!passesThrough(ctx)) {
-      const deadline = Date.now() + ms
+      const deadline = clock.now() + ms
       const above = ctx.get(deadlineKey)
       if (above === undefined || deadline < above) ctx.set(deadlineKey, deadline)
     }

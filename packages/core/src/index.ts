@@ -7,6 +7,7 @@ export {
 } from './abort.js'
 export { type Backoff, backoffDelay } from './backoff.js'
 export { mergeCapabilities } from './capabilities.js'
+export { type Clock, cachedClock } from './clock.js'
 export {
   type Composed,
   type ComposeOptions,

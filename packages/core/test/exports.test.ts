@@ -10,6 +10,7 @@ it('exports exactly the public API', () => {
       "abortSource",
       "accessKey",
       "backoffDelay",
+      "cachedClock",
       "compileGlob",
       "compose",
       "createHealthRegistry",

@@ -1,5 +1,5 @@
+import { type Clock, cachedClock } from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
-import { type Clock, cachedClock } from './clock.js'
 import type { AlgorithmKind, Check, Decision, RateLimitStore, State } from './types.js'
 
 /** Options of {@link memoryStore}. */
