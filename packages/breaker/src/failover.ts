@@ -21,13 +21,19 @@ export interface FailoverOptions {
    * circuit open, or the gateway's own limits refused it). @defaultValue none
    */
   readonly idempotentTools?: IdempotentTools
+  /**
+   * Also treat as idempotent a tool its upstream annotates `idempotentHint`
+   * or `readOnlyHint` (core's `toolKey`, from the router's catalog); only
+   * for upstreams whose word you trust. @defaultValue false
+   */
+  readonly trustHints?: boolean
   /** Which errors of the primary send the message to a backup. @defaultValue {@link isFailure} */
   readonly isFailure?: (error: unknown) => boolean
   /** The primary when no router set `targetKey`. @defaultValue 'default' */
   readonly upstream?: string
 }
 
-const KEYS = ['backups', 'idempotentTools', 'isFailure', 'upstream']
+const KEYS = ['backups', 'idempotentTools', 'trustHints', 'isFailure', 'upstream']
 
 /**
  * Ordered backups for an upstream that is down: a message whose primary is
@@ -68,7 +74,7 @@ export function failover(options: FailoverOptions): Middleware {
     if (list.length > 0) lists.set(primary, [...list])
   }
   const isFailure = fn('isFailure', o.isFailure, defaultIsFailure)
-  const idempotent = idempotentOf(o.idempotentTools)
+  const idempotent = idempotentOf(o.idempotentTools, o.trustHints)
   const fallback = o.upstream ?? 'default'
 
   /** Whether the message may go to a backup after `error` from `upstream`. */
@@ -88,7 +94,7 @@ export function failover(options: FailoverOptions): Middleware {
     if (hasProgressToken(params) || hasProgressToken(ctx.params)) return false
     if (method !== 'tools/call') return true
     const tool = (params as { name?: unknown } | undefined)?.name
-    return typeof tool === 'string' && idempotent(tool, upstream)
+    return typeof tool === 'string' && idempotent(tool, upstream, ctx)
   }
 
   return async function failover(ctx, next) {

@@ -1,4 +1,12 @@
-import { type Context, deadlineKey, McpxError, type Target, targetKey } from '@mcpx/core'
+import {
+  type Context,
+  deadlineKey,
+  McpxError,
+  type Target,
+  type ToolDefinition,
+  targetKey,
+  toolKey,
+} from '@mcpx/core'
 import { fail } from './validate.js'
 
 /** Tools whose `tools/call` may run twice without harm: names, or a predicate of the tool and its upstream. */
@@ -56,15 +64,34 @@ export function attemptOf(
   return attempt
 }
 
-/** `idempotentTools` checked (a TypeError naming it) as a predicate; none: nothing is idempotent. */
-export function idempotentOf(
-  value: IdempotentTools | undefined,
-): (tool: string, upstream: string) => boolean {
+/** Whether a `tools/call` of `tool` on `upstream` (the message `ctx`) may run twice without harm. */
+export type Idempotent = (tool: string, upstream: string, ctx: Context) => boolean
+
+/**
+ * `idempotentTools` and `trustHints` checked (a TypeError naming each) as
+ * one predicate. By name: the tools listed (or the function's word); none
+ * listed, nothing. With `trustHints`, also a tool whose definition (core's
+ * `toolKey`, from the router's catalog) is annotated `idempotentHint` or
+ * `readOnlyHint` (MCP: a read-only tool has no effect to repeat).
+ */
+export function idempotentOf(value: IdempotentTools | undefined, trustHints: unknown): Idempotent {
+  if (trustHints !== undefined && typeof trustHints !== 'boolean') fail('trustHints', 'a boolean')
+  const named = namedOf(value)
+  if (trustHints !== true) return named
+  return (tool, upstream, ctx) => named(tool, upstream, ctx) || hinted(ctx.get(toolKey))
+}
+
+function namedOf(value: IdempotentTools | undefined): Idempotent {
   if (value === undefined) return () => false
-  if (typeof value === 'function') return value
+  if (typeof value === 'function') return (tool, upstream) => value(tool, upstream)
   if (!Array.isArray(value) || value.some((name) => typeof name !== 'string' || name === '')) {
     fail('idempotentTools', 'an array of tool names or a function (tool, upstream) => boolean')
   }
   const names = new Set(value)
   return (tool) => names.has(tool)
+}
+
+function hinted(tool: ToolDefinition | undefined): boolean {
+  const annotations = tool?.annotations
+  return annotations?.idempotentHint === true || annotations?.readOnlyHint === true
 }

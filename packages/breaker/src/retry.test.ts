@@ -9,6 +9,7 @@ import {
   McpxError,
   type Next,
   targetKey,
+  toolKey,
 } from '@mcpx/core'
 import { seededRandom } from '@mcpx/test-utils'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -313,6 +314,27 @@ describe('retry()', () => {
     expect(listed.calls).toHaveLength(2)
   })
 
+  it('with trustHints, retries a tools/call of a tool annotated idempotentHint or readOnlyHint, and only then', async () => {
+    const attemptsWith = async (
+      annotations: Record<string, boolean> | undefined,
+      trustHints: boolean | undefined,
+    ) => {
+      const { ctx } = request('tools/call', ECHO)
+      if (annotations)
+        ctx.set(toolKey, { name: 'echo', inputSchema: { type: 'object' }, annotations })
+      const { next, calls } = failing(ctx, 1)
+      await run({ trustHints }, ctx, next)
+      return calls.length
+    }
+    expect(await attemptsWith({ idempotentHint: true }, true)).toBe(2)
+    expect(await attemptsWith({ readOnlyHint: true }, true)).toBe(2)
+    expect(await attemptsWith({ idempotentHint: false, destructiveHint: true }, true)).toBe(1)
+    expect(await attemptsWith(undefined, true)).toBe(1)
+    // Not trusted unless asked: an upstream's annotations are its own word.
+    expect(await attemptsWith({ idempotentHint: true }, undefined)).toBe(1)
+    expect(await attemptsWith({ idempotentHint: true }, false)).toBe(1)
+  })
+
   it('never retries a request that asked for progress', async () => {
     const { ctx } = request('tools/call', { ...ECHO, _meta: { progressToken: 7 } })
     const { next, calls } = failing(ctx, 10)
@@ -397,6 +419,7 @@ describe('retry()', () => {
       [{ maxUpstreams: 0 }, 'maxUpstreams must be an integer ≥ 1'],
       [{ idempotentTools: 'echo' as never }, 'idempotentTools must be an array of tool names'],
       [{ idempotentTools: [''] }, 'idempotentTools must be'],
+      [{ trustHints: 'yes' as never }, 'trustHints must be a boolean'],
       [{ upstream: '' }, 'upstream must be a non-empty string'],
       [{ isRetryable: true as never }, 'isRetryable must be a function'],
       [{ retries: 2 } as never, 'retry() options key "retries" must be one of'],

@@ -13,6 +13,7 @@ import { isFailure } from './failure.js'
 import {
   attemptOf,
   hasProgressToken,
+  type Idempotent,
   type IdempotentTools,
   idempotentOf,
   neverSent,
@@ -77,6 +78,14 @@ export interface RetryOptions {
    */
   idempotentTools?: IdempotentTools
   /**
+   * Also treat as idempotent a tool its upstream annotates `idempotentHint`
+   * or `readOnlyHint` (read from core's `toolKey`, which the router sets
+   * from its catalog). Annotations are the upstream's word, not a
+   * guarantee: trust them only from upstreams you trust.
+   * @defaultValue false
+   */
+  trustHints?: boolean
+  /**
    * The upstream's name where no router has set `targetKey` (budgets are per name).
    * @defaultValue 'default'
    */
@@ -99,6 +108,7 @@ const OPTION_KEYS = [
   'maxUpstreams',
   'isRetryable',
   'idempotentTools',
+  'trustHints',
   'upstream',
   'random',
   'now',
@@ -112,7 +122,7 @@ interface Policy {
   readonly backoff: Backoff
   readonly maxRetryAfter: number
   readonly isRetryable: (error: unknown, ctx: Context) => boolean
-  readonly idempotent: (tool: string, upstream: string) => boolean
+  readonly idempotent: Idempotent
   readonly random: () => number
   readonly now: () => number
 }
@@ -132,11 +142,11 @@ interface Policy {
  *   see whether any was sent: a request that asked for progress is never
  *   retried (issue 12: a response that began to stream is never retried);
  * - it is not a `tools/call` that may have reached the upstream, unless the
- *   tool is in `idempotentTools`. Only these errors prove a call never
- *   left the gateway: a `CircuitOpenError` (a breaker below refused it),
- *   -32011 (the gateway's own limits; not retryable by default), and an
- *   {@link McpxError} whose `data.sent` is `false`. Anything else, a lost
- *   connection or a -32603 included, may have run the tool;
+ *   tool is in `idempotentTools` (or, with `trustHints`, annotated
+ *   `idempotentHint` or `readOnlyHint`). Only a refusal by this gateway's
+ *   own policies below proves a call never left it (a `CircuitOpenError`,
+ *   a `BulkheadFullError`); anything else, a lost connection, an
+ *   upstream's -32011 or a -32603 included, may have run the tool;
  * - the wait, `backoffDelay(retry, backoff, random)` or the upstream's
  *   `Retry-After` when longer (capped at `maxRetryAfter`), ends before the
  *   deadline set above, if any;
@@ -147,10 +157,6 @@ interface Policy {
  * its result is copied back. When none succeeds the client gets the last
  * attempt's error unchanged. Notifications, `initialize`, `ping` and
  * server-to-client messages pass through untouched.
- *
- * Not implemented: trusting a tool's `annotations.idempotentHint`. No
- * context key carries a tool's annotations (the router keeps its catalog to
- * itself), so configure idempotent tools by name.
  *
  * @example
  * ```ts
@@ -204,7 +210,7 @@ function policyOf(o: Partial<RetryOptions>): Policy {
     },
     maxRetryAfter: ms('maxRetryAfter', o.maxRetryAfter, 10_000, 0),
     isRetryable: fn('isRetryable', o.isRetryable, (error: unknown) => isFailure(error)),
-    idempotent: idempotentOf(o.idempotentTools),
+    idempotent: idempotentOf(o.idempotentTools, o.trustHints),
     random: fn('random', o.random, Math.random),
     now: fn('now', o.now, () => Date.now()),
   }
@@ -293,7 +299,7 @@ function waitBefore(
   if (hasProgressToken(params) || (target && hasProgressToken(ctx.params))) return undefined
   if ((target?.method ?? ctx.method) === 'tools/call' && !neverSent(error)) {
     const tool = (params as { name?: unknown } | undefined)?.name
-    if (typeof tool !== 'string' || !policy.idempotent(tool, failed.upstream)) {
+    if (typeof tool !== 'string' || !policy.idempotent(tool, failed.upstream, ctx)) {
       return undefined
     }
   }

@@ -178,7 +178,7 @@ describe('breaker() and server-to-client requests', () => {
 
 describe('breaker() called directly', () => {
   const message = () =>
-    new Context({ kind: 'request', id: 1, method: 'tools/call', params: { name: 'echo' } })
+    new Context<string>({ kind: 'request', id: 1, method: 'tools/call', params: { name: 'echo' } })
 
   it('counts a failure when next() throws synchronously, and rethrows it as a rejection', async () => {
     const guard = breaker({ strategy: { kind: 'consecutive', failures: 1 } })

@@ -98,7 +98,8 @@ describe('concurrencyLimit() and a deadline set above', () => {
 })
 
 describe('concurrencyLimit() called directly', () => {
-  const message = () => new Context({ kind: 'request', id: 1, method: 'tools/call', params: {} })
+  const message = () =>
+    new Context<string>({ kind: 'request', id: 1, method: 'tools/call', params: { name: 'x' } })
 
   it('gives the slot back when next() throws synchronously', async () => {
     const limit = concurrencyLimit({ limit: 1 })

@@ -164,3 +164,42 @@ it('serves on a healthy backup after the primary hung past a per-attempt timeout
   }
   expect(guard.circuit('search-backup')?.state.kind).toBe('closed')
 })
+
+it('with trustHints, sends a call that hung on the primary to the backup when its upstream annotates the tool read-only, and not otherwise', async () => {
+  const answerWith = async (annotations: { readOnlyHint?: boolean } | undefined) => {
+    const hanging = new McpServer({ name: 'primary', version: '1.0.0' })
+    hanging.registerTool(
+      'lookup',
+      { annotations },
+      (extra) =>
+        new Promise((resolve) => {
+          extra.signal.addEventListener('abort', () =>
+            resolve({ content: [{ type: 'text', text: 'late' }] }),
+          )
+        }),
+    )
+    const quick = new McpServer({ name: 'backup', version: '1.0.0' })
+    quick.registerTool('lookup', { annotations }, async () => ({
+      content: [{ type: 'text', text: 'backup' }],
+    }))
+    const proxy = createProxy({
+      terminal: forward([
+        upstream('search', inProcess(hanging), { mode: 'shared', log: () => {} }),
+        upstream('search-backup', inProcess(quick), { mode: 'shared', log: () => {} }),
+      ]),
+    })
+    // The router's catalog is where the tool's annotations come from (core's toolKey).
+    proxy.use(router({ upstreams: { search: {}, 'search-backup': {} }, default: 'search' }))
+    proxy.use(failover({ backups: { search: ['search-backup'] }, trustHints: true }))
+    proxy.use(timeout(150))
+    cleanup.push(() => proxy.close())
+    return (await proxy.handle({
+      jsonrpc: '2.0',
+      id: ++id,
+      method: 'tools/call',
+      params: { name: 'lookup', arguments: {} },
+    })) as Record<string, any>
+  }
+  expect((await answerWith({ readOnlyHint: true })).result?.content[0].text).toBe('backup')
+  expect((await answerWith(undefined)).error?.code).toBe(-32001)
+})

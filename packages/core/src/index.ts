@@ -69,7 +69,9 @@ export {
   sessionKey,
   sourceKey,
   type Target,
+  type ToolDefinition,
   targetKey,
+  toolKey,
 } from './key.js'
 export type {
   AnyNotification,

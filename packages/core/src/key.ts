@@ -1,3 +1,4 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js'
 import type { Notification, Request, RequestId } from './jsonrpc.js'
 
 /**
@@ -103,3 +104,14 @@ export const sourceKey: Key<string> = createKey<string>('mcpx.source')
  * -32001. Progress does not move it.
  */
 export const deadlineKey: Key<number> = createKey<number>('mcpx.deadline')
+/**
+ * On a `tools/call`: the called tool's definition as its upstream lists it
+ * (annotations, `inputSchema`), under the name the client called, set by
+ * the router from its catalog when the tool is listed. Annotations are an
+ * upstream's word, not a guarantee: a reader trusts them only when
+ * configured to.
+ */
+export const toolKey: Key<ToolDefinition> = createKey<ToolDefinition>('mcpx.tool')
+
+/** A tool as an upstream's `tools/list` gives it (the SDK's `Tool`). */
+export type ToolDefinition = Readonly<Tool>

@@ -1,6 +1,14 @@
-import { type Context, ErrorCode, McpxError, type Next } from '@mcpx/core'
+import {
+  type Context,
+  ErrorCode,
+  McpxError,
+  type Next,
+  type ToolDefinition,
+  toolKey,
+} from '@mcpx/core'
 import type { Replica } from './balance/balancer.js'
 import type { Group } from './group.js'
+import type { Item } from './merged.js'
 import type { Json } from './pages.js'
 import { type Placement, placeName, placeUri, type Resolver } from './resolve.js'
 import type { SessionReplicas } from './session-replicas.js'
@@ -18,12 +26,15 @@ export function call(resolver: Resolver, tasks: Tasks, ctx: Context, next: Next)
 }
 
 function callOn(
-  { group, original }: Placement,
+  placement: Placement,
   tasks: Tasks,
   params: Json,
   ctx: Context,
   next: Next,
 ): Promise<void> {
+  const { group, original } = placement
+  // A listed tool: its definition, for whatever below reads its annotations or schema.
+  if ('value' in placement) ctx.set(toolKey, (placement as Item).value as ToolDefinition)
   const replica = group.pick(ctx)
   const upstreamParams = original === params.name ? params : { ...params, name: original }
   const sent = group.send(ctx, next, replica, ctx.method, upstreamParams, false)

@@ -39,6 +39,12 @@ describe('router: where a tool call goes', () => {
     expect(gw.calls.at(-1)).toMatchObject({ upstream: 'math', params: { name: 'add' } })
   })
 
+  it('gives the layers below a listed tool’s definition (core’s toolKey), under the name the client called', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: { namespace: 'm' }, data: {} } })
+    await gw.request('tools/call', { name: 'm_add' })
+    expect(gw.calls.at(-1)?.tool).toEqual({ name: 'm_add', inputSchema: { type: 'object' } })
+  })
+
   it('sends a name to the default entry while that entry’s list is unknown', async () => {
     const gw = fakeGateway(
       {
@@ -52,6 +58,8 @@ describe('router: where a tool call goes', () => {
     )
     await gw.request('tools/call', { name: 'unlisted' })
     expect(gw.calls.at(-1)).toMatchObject({ upstream: 'data', params: { name: 'unlisted' } })
+    // Not listed: no definition to give.
+    expect(gw.calls.at(-1)?.tool).toBeUndefined()
   })
 
   it('refuses a name its prefix or the default places but its upstream does not list, like an unknown one', async () => {

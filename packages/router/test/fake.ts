@@ -5,7 +5,9 @@ import {
   type Middleware,
   sessionKey,
   type Terminal,
+  type ToolDefinition,
   targetKey,
+  toolKey,
 } from '@mcpx/core'
 import { type Router, type RouterOptions, router } from '../src/index.js'
 
@@ -40,13 +42,23 @@ export function fakeGateway(
   options: Omit<RouterOptions, 'log'>,
   before: readonly Middleware[] = [],
 ) {
-  const calls: { upstream: string; method: string; params: Json }[] = []
+  const calls: {
+    upstream: string
+    method: string
+    params: Json
+    tool: ToolDefinition | undefined
+  }[] = []
   const logs: string[] = []
   const terminal: Terminal = async (ctx: Context) => {
     const target = ctx.get(targetKey)
     if (!target) throw new Error(`no target for ${ctx.method}`)
     const params = (target.params ?? {}) as Json
-    calls.push({ upstream: target.upstream, method: target.method, params })
+    calls.push({
+      upstream: target.upstream,
+      method: target.method,
+      params,
+      tool: ctx.get(toolKey),
+    })
     const upstream = upstreams[target.upstream]
     if (!upstream) throw new Error(`no upstream ${target.upstream}`)
     ctx.result = (await upstream(target.method, params)) as typeof ctx.result
