@@ -119,6 +119,7 @@ export function breaker(options: BreakerOptions = {}): Breaker {
   } = o
   // Checked once here, so that a bad option fails at factory time, not at the first message.
   createCircuitBreaker(policy).close()
+  const halfOpenProbes = policy.halfOpenProbes ?? 1
 
   /** Insertion order is use order: a hit moves its entry to the end. */
   const circuits = new Map<string, CircuitBreaker>()
@@ -184,6 +185,7 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     )
     const permit = circuit.tryAcquire()
     if (permit === 0) return Promise.reject(circuit.rejection(upstream))
+    if (circuit.state.kind === 'half-open') return probe(ctx, next, circuit, permit, upstream)
     let done: Promise<void>
     try {
       done = next()
@@ -197,6 +199,42 @@ export function breaker(options: BreakerOptions = {}): Breaker {
       },
     )
   } as Breaker
+
+  /**
+   * A trial call of a half-open circuit. While its trials take every probe
+   * place the upstream is reported `open`, so that a router sends the rest
+   * of its share to its siblings instead of to a refusal; `half-open` again
+   * once a place frees (the state listener reports the close or re-open).
+   */
+  const probe = async (
+    ctx: Context,
+    next: (ctx?: Context) => Promise<void>,
+    circuit: CircuitBreaker,
+    permit: number,
+    upstream: string,
+  ): Promise<void> => {
+    // Per tool, one tool's circuit does not speak for the replica.
+    const reports = healthRegistry !== undefined && circuit === circuits.get(upstream)
+    if (reports) reportProbes(upstream, circuit)
+    try {
+      await next()
+    } catch (error) {
+      settleFailure(ctx, circuit, permit, error)
+      if (reports) reportProbes(upstream, circuit)
+      throw error
+    }
+    circuit.record(permit, true)
+    if (reports) reportProbes(upstream, circuit)
+  }
+  const reportProbes = (upstream: string, circuit: CircuitBreaker) => {
+    const state = circuit.state
+    if (state.kind !== 'half-open') return
+    healthRegistry!.report(
+      upstream,
+      'breaker',
+      state.probes < halfOpenProbes ? 'half-open' : 'open',
+    )
+  }
 
   /** Ends a permit whose call failed, and gives back the error to rethrow. */
   const settleFailure = (

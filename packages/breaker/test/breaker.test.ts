@@ -158,6 +158,41 @@ describe('breaker() through a proxy', () => {
   })
 })
 
+describe('breaker() and the router while a replica is half-open', () => {
+  it('sends the half-open replica only its trial call; the rest of its share goes to the sibling, with no client error', async () => {
+    const a = faulty('math-a')
+    const b = faulty('math-b')
+    const health = createHealthRegistry()
+    const proxy = createProxy({ terminal: forward([a.up, b.up]) })
+    proxy.use(
+      router({ upstreams: { math: { replicas: ['math-a', 'math-b'] } }, default: 'math', health }),
+    )
+    const guard = breaker({
+      healthRegistry: health,
+      strategy: { kind: 'consecutive', failures: 2 },
+      openDuration: 200,
+    })
+    proxy.use(guard)
+    cleanup.push(async () => {
+      guard.close()
+      await proxy.close()
+    })
+    a.faults.set({ errorRate: 1 })
+    for (let i = 0; i < 6 && guard.circuit('math-a')?.state.kind !== 'open'; i++) await call(proxy)
+    expect(guard.circuit('math-a')?.state.kind).toBe('open')
+    // Recovered, but slow: its trial call is still running while the others arrive.
+    a.faults.set({ errorRate: 0, latencyMs: 300 })
+    await eventually(() => health.statusOf('math-a').breaker === 'half-open', 2_000)
+    const before = { a: a.faults.stats().received, b: b.faults.stats().received }
+    const answers = await Promise.all(Array.from({ length: 10 }, () => call(proxy)))
+    for (const answer of answers) expect(answer.result).toBeDefined()
+    expect(a.faults.stats().received - before.a).toBe(1)
+    expect(b.faults.stats().received - before.b).toBe(9)
+    expect(guard.circuit('math-a')?.state.kind).toBe('closed')
+    expect(health.statusOf('math-a').breaker).toBe('ready')
+  })
+})
+
 describe('breaker() and server-to-client requests', () => {
   it('lets sampling, elicitation and roots requests through untouched: a client error there is no upstream failure', async () => {
     const guard = breaker({ upstream: 'math', strategy: { kind: 'consecutive', failures: 1 } })
