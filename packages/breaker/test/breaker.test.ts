@@ -43,6 +43,35 @@ const call = (proxy: McpProxy, name = 'echo') =>
     params: { name, arguments: { text: 'x' } },
   }) as Promise<Record<string, any>>
 
+/**
+ * Two replicas of `math` behind a router reading the breaker's health, and
+ * replica a failing until its circuit opened (for `openDuration` ms).
+ */
+async function replicasWithAOpen(openDuration: number) {
+  const a = faulty('math-a')
+  const b = faulty('math-b')
+  const health = createHealthRegistry()
+  const proxy = createProxy({ terminal: forward([a.up, b.up]) })
+  proxy.use(
+    router({ upstreams: { math: { replicas: ['math-a', 'math-b'] } }, default: 'math', health }),
+  )
+  const guard = breaker({
+    healthRegistry: health,
+    strategy: { kind: 'consecutive', failures: 2 },
+    openDuration,
+  })
+  proxy.use(guard)
+  cleanup.push(async () => {
+    guard.close()
+    await proxy.close()
+  })
+  a.faults.set({ errorRate: 1 })
+  // Round robin: a's share fails until its circuit opens.
+  for (let i = 0; i < 6 && guard.circuit('math-a')?.state.kind !== 'open'; i++) await call(proxy)
+  expect(guard.circuit('math-a')?.state.kind).toBe('open')
+  return { a, b, health, proxy, guard }
+}
+
 describe('breaker() through a proxy', () => {
   it('cuts off a failing upstream after the threshold, probes it after the open duration, and closes when it recovers', async () => {
     const { up, faults } = faulty('math')
@@ -128,27 +157,7 @@ describe('breaker() through a proxy', () => {
   })
 
   it("sends traffic to the healthy replica while a replica's circuit is open (the router reads the health registry)", async () => {
-    const a = faulty('math-a')
-    const b = faulty('math-b')
-    const health = createHealthRegistry()
-    const proxy = createProxy({ terminal: forward([a.up, b.up]) })
-    proxy.use(
-      router({ upstreams: { math: { replicas: ['math-a', 'math-b'] } }, default: 'math', health }),
-    )
-    const guard = breaker({
-      healthRegistry: health,
-      strategy: { kind: 'consecutive', failures: 2 },
-      openDuration: 60_000,
-    })
-    proxy.use(guard)
-    cleanup.push(async () => {
-      guard.close()
-      await proxy.close()
-    })
-    a.faults.set({ errorRate: 1 })
-    // Round robin: a's share fails until its circuit opens.
-    for (let i = 0; i < 6 && guard.circuit('math-a')?.state.kind !== 'open'; i++) await call(proxy)
-    expect(guard.circuit('math-a')?.state.kind).toBe('open')
+    const { a, b, health, proxy } = await replicasWithAOpen(60_000)
     expect(health.isAvailable('math-a')).toBe(false)
     const before = { a: a.faults.stats().received, b: b.faults.stats().received }
     const answers = await Promise.all(Array.from({ length: 10 }, () => call(proxy)))
@@ -160,26 +169,7 @@ describe('breaker() through a proxy', () => {
 
 describe('breaker() and the router while a replica is half-open', () => {
   it('sends the half-open replica only its trial call; the rest of its share goes to the sibling, with no client error', async () => {
-    const a = faulty('math-a')
-    const b = faulty('math-b')
-    const health = createHealthRegistry()
-    const proxy = createProxy({ terminal: forward([a.up, b.up]) })
-    proxy.use(
-      router({ upstreams: { math: { replicas: ['math-a', 'math-b'] } }, default: 'math', health }),
-    )
-    const guard = breaker({
-      healthRegistry: health,
-      strategy: { kind: 'consecutive', failures: 2 },
-      openDuration: 200,
-    })
-    proxy.use(guard)
-    cleanup.push(async () => {
-      guard.close()
-      await proxy.close()
-    })
-    a.faults.set({ errorRate: 1 })
-    for (let i = 0; i < 6 && guard.circuit('math-a')?.state.kind !== 'open'; i++) await call(proxy)
-    expect(guard.circuit('math-a')?.state.kind).toBe('open')
+    const { a, b, health, proxy, guard } = await replicasWithAOpen(200)
     // Recovered, but slow: its trial call is still running while the others arrive.
     a.faults.set({ errorRate: 0, latencyMs: 300 })
     await eventually(() => health.statusOf('math-a').breaker === 'half-open', 2_000)

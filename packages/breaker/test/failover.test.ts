@@ -45,6 +45,20 @@ async function server(port = 0) {
   return handle
 }
 
+/** A primary and a backup conformance server, and an upstream of each (`search`, `search-backup`). */
+async function pair() {
+  const primary = await server()
+  const backup = await server()
+  const upstreams = [
+    upstream('search', streamableHttp({ url: primary.url }), { mode: 'shared', log: () => {} }),
+    upstream('search-backup', streamableHttp({ url: backup.url }), {
+      mode: 'shared',
+      log: () => {},
+    }),
+  ]
+  return { primary, backup, upstreams }
+}
+
 let id = 0
 const call = (proxy: McpProxy) =>
   proxy.handle({
@@ -55,16 +69,8 @@ const call = (proxy: McpProxy) =>
   }) as Promise<Record<string, any>>
 
 it('serves calls on the backup while the primary is down, with no client-visible error, and returns to the primary once it recovers', async () => {
-  const primary = await server()
-  const backup = await server()
+  const { primary, backup, upstreams } = await pair()
   const health = createHealthRegistry()
-  const upstreams = [
-    upstream('search', streamableHttp({ url: primary.url }), { mode: 'shared', log: () => {} }),
-    upstream('search-backup', streamableHttp({ url: backup.url }), {
-      mode: 'shared',
-      log: () => {},
-    }),
-  ]
   const proxy = createProxy({ terminal: forward(upstreams) })
   // The router is not given the health registry: with every replica of `search` unavailable it would
   // refuse the message itself (-32010 "No available replica") before failover() could reroute it.
@@ -105,15 +111,7 @@ it('serves calls on the backup while the primary is down, with no client-visible
 })
 
 it('does not run a non-idempotent tool on the backup after the primary failed it (the primary may have done the work)', async () => {
-  const primary = await server()
-  const backup = await server()
-  const upstreams = [
-    upstream('search', streamableHttp({ url: primary.url }), { mode: 'shared', log: () => {} }),
-    upstream('search-backup', streamableHttp({ url: backup.url }), {
-      mode: 'shared',
-      log: () => {},
-    }),
-  ]
+  const { primary, backup, upstreams } = await pair()
   const proxy = createProxy({ terminal: forward(upstreams) })
   proxy.use(router({ upstreams: { search: {}, 'search-backup': {} }, default: 'search' }))
   proxy.use(failover({ backups: { search: ['search-backup'] } }))
