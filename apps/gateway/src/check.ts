@@ -195,7 +195,7 @@ export function oneOrMore(
 }
 
 /** The allowed key within two edits of `key`, if there is one. */
-function nearest(key: string, keys: readonly string[]): string | undefined {
+export function nearest(key: string, keys: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = 3
   for (const candidate of keys) {

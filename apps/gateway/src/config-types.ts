@@ -7,6 +7,7 @@ import type {
   JwtOptions,
   ProtectedResourceMetadataOptions,
 } from '@mcpx/auth'
+import type { BreakerOptions, ConcurrencyLimitOptions, RetryOptions } from '@mcpx/breaker'
 import type { PoolOptions } from '@mcpx/pool'
 import type {
   FixedWindowOptions,
@@ -48,6 +49,12 @@ export interface CommonUpstreamFile {
   priority?: number
   replicas?: number
   balance?: BalanceJson
+  /** Upstreams (of this file) that serve this one's messages when it is down, in order. */
+  failover?: string[]
+  /** Reached only through another upstream's `failover`: not routed, listed or called directly. */
+  backup?: boolean
+  /** Tools (the upstream's own names) whose `tools/call` may run twice: retried, or failed over after a failure. */
+  idempotentTools?: string[]
 }
 
 export interface CommandUpstreamFile extends CommonUpstreamFile {
@@ -158,10 +165,34 @@ export interface RateLimitsFile {
     | { redis: { url: string; prefix?: string; timeoutMs?: number } }
 }
 
+/** The `timeouts` section: `timeout()` above `retry()` (the total deadline) and below it (each attempt's). */
+export interface TimeoutsSection {
+  total?: number
+  perAttempt?: number
+}
+
+/** The options of `@mcpx/breaker`'s factories a file can say (no functions; registries are wired). */
+export type BreakerSection = Pick<
+  BreakerOptions,
+  'strategy' | 'openDuration' | 'halfOpenProbes' | 'halfOpenSuccesses' | 'per' | 'maxCircuits'
+>
+export type RetrySection = Pick<
+  RetryOptions,
+  'attempts' | 'backoff' | 'maxRetryAfter' | 'budget' | 'maxUpstreams'
+>
+export type ConcurrencySection = Pick<
+  ConcurrencyLimitOptions,
+  'limit' | 'queue' | 'queueTimeout' | 'maxUpstreams'
+>
+
 /** A gateway config file (JSON or YAML) as written; see the README for every key. */
 export interface ConfigFile {
   auth?: 'none' | AuthFile
   rateLimits?: RateLimitsFile
+  timeouts?: TimeoutsSection
+  retry?: RetrySection
+  breaker?: BreakerSection
+  concurrency?: ConcurrencySection
   serve?: {
     transport?: FrontEnd
     host?: string
@@ -253,12 +284,28 @@ export interface RateLimitsConfig {
   store: RateLimitStoreConfig
 }
 
+/** The upstreams' `failover`, `backup` and `idempotentTools`, by replica (the names `forward()` knows). */
+export interface FailoverConfig {
+  /** Each replica's backups in order: its sibling replicas, then each `failover` upstream's replicas. */
+  backups: Record<string, string[]>
+  /** The replicas of each upstream with backups: the router never finds all of one unavailable. */
+  guarded: string[][]
+  /** Each replica's idempotent tools. */
+  idempotentTools: Record<string, string[]>
+}
+
 /** A config that passed validation, ready to build. */
 export interface GatewayConfig {
   /** `undefined`: no section (anonymous, loopback only); `'none'`: anonymous on purpose. */
   auth: AuthConfig | 'none' | undefined
   /** `undefined`: no section, nothing is rate limited. */
   rateLimits: RateLimitsConfig | undefined
+  /** `undefined` (no section): none of that middleware in the stack. */
+  timeouts: TimeoutsSection | undefined
+  retry: RetrySection | undefined
+  breaker: BreakerSection | undefined
+  concurrency: ConcurrencySection | undefined
+  failover: FailoverConfig
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>
   router: Omit<RouterOptions, 'log'>

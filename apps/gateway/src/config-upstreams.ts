@@ -28,7 +28,19 @@ const NAME_RULE = 'must be 1 to 32 characters, each one of A-Z a-z 0-9 _ . -'
 /** Each replica is its own connection (a child process for a command): a bound, not a taste. */
 export const MAX_REPLICAS = 64
 
-const COMMON = ['mode', 'pool', 'timeout', 'namespace', 'priority', 'replicas', 'balance'] as const
+const COMMON = [
+  'mode',
+  'pool',
+  'timeout',
+  'namespace',
+  'priority',
+  'replicas',
+  'balance',
+  // Checked in config-failover.ts, against each other.
+  'failover',
+  'backup',
+  'idempotentTools',
+] as const
 const KINDS = {
   command: ['command', 'args', 'env', 'inheritEnv'],
   url: ['url', 'transport', 'headers', 'credentials'],

@@ -1,6 +1,8 @@
 import { type CollisionPolicy, createMatcher, type Route, type RouterOptions } from '@mcpx/router'
 import { at, isObject, number, object, oneOf, Problems, shown, string, strings } from './check.js'
 import { checkAuth } from './config-auth.js'
+import { checkBreaker, checkConcurrency, checkRetry, checkTimeouts } from './config-breaker.js'
+import { checkFailover } from './config-failover.js'
 import { checkRateLimits } from './config-ratelimit.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
 import { checkUpstreams, NAME } from './config-upstreams.js'
@@ -14,7 +16,18 @@ export type Checked =
   | { ok: true; config: GatewayConfig }
   | { ok: false; problems: readonly string[] }
 
-const TOP = ['serve', 'auth', 'rateLimits', 'upstreams', 'routes', 'router'] as const
+const TOP = [
+  'serve',
+  'auth',
+  'rateLimits',
+  'timeouts',
+  'retry',
+  'breaker',
+  'concurrency',
+  'upstreams',
+  'routes',
+  'router',
+] as const
 const SERVE = ['transport', 'host', 'port', 'path', 'allowedHosts'] as const
 const FRONT_ENDS: readonly FrontEnd[] = ['http', 'sse', 'websocket', 'stdio']
 const ROUTE = ['tools', 'resources', 'prompts', 'methods', 'to', 'priority'] as const
@@ -59,20 +72,32 @@ export function checkConfig(value: unknown): Checked {
   const serve = checkServe(file.serve, problems)
   const auth = checkAuth(file.auth, problems)
   const rateLimits = checkRateLimits(file.rateLimits, problems)
+  const timeouts = checkTimeouts(file.timeouts, problems)
+  const retry = checkRetry(file.retry, problems)
+  const breaker = checkBreaker(file.breaker, problems)
+  const concurrency = checkConcurrency(file.concurrency, problems)
   const upstreams = checkUpstreams(file.upstreams, problems)
+  const { failover, backups } = checkFailover(file.upstreams, upstreams, problems)
   // Names as written, so that a route to an upstream with a problem of its own is not also wrong.
   const names = isObject(file.upstreams) ? Object.keys(file.upstreams) : []
-  const routes = checkRoutes(file.routes, names, problems)
-  const router = checkRouter(file.router, names, problems)
+  const routed = { names: names.filter((name) => !backups.includes(name)), backups }
+  const routes = checkRoutes(file.routes, routed, problems)
+  const router = checkRouter(file.router, routed, problems)
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
+  const routable = Object.fromEntries(routed.names.map((name) => [name, upstreams[name]!]))
   return {
     ok: true,
     config: {
       auth,
       rateLimits,
+      timeouts,
+      retry,
+      breaker,
+      concurrency,
+      failover,
       serve,
       upstreams,
-      router: routerOptions(upstreams, routes, router),
+      router: routerOptions(routable, routes, router),
     },
   }
 }
@@ -90,7 +115,7 @@ function checkServe(value: unknown, problems: Problems): ServeConfig {
   }
 }
 
-function checkRoutes(value: unknown, names: readonly string[], problems: Problems): Route[] {
+function checkRoutes(value: unknown, names: Names, problems: Problems): Route[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) {
     problems.add('routes', `must be an array of routes, got ${shown(value)}`)
@@ -105,7 +130,7 @@ function checkRoutes(value: unknown, names: readonly string[], problems: Problem
 function checkRoute(
   value: unknown,
   path: string,
-  names: readonly string[],
+  names: Names,
   problems: Problems,
 ): Route | undefined {
   if (!isObject(value)) return problems.add(path, `must be a route object, got ${shown(value)}`)
@@ -138,16 +163,25 @@ function checkPatterns(value: unknown, path: string, problems: Problems): string
   return ok ? list : undefined
 }
 
-/** A string naming one of the upstreams. */
+/** The upstreams as written: those the router gets, and the backups (reached only through failover). */
+interface Names {
+  names: readonly string[]
+  backups: readonly string[]
+}
+
+/** A string naming one of the routed upstreams. */
 function checkName(
   value: unknown,
   path: string,
-  names: readonly string[],
+  { names, backups }: Names,
   problems: Problems,
 ): string | undefined {
   const name = string(value, path, problems)
   if (name === undefined || names.length === 0) return undefined
   if (names.includes(name)) return name
+  if (backups.includes(name)) {
+    return problems.add(path, `names "${name}", a backup: only failover reaches it`)
+  }
   const known = names.map((n) => `"${n}"`).join(', ')
   return problems.add(path, `names no upstream: "${name}" (the upstreams are ${known})`)
 }
@@ -160,7 +194,7 @@ interface RouterSection extends Omit<RouterFile, Count> {
   counts: Pick<RouterFile, Count>
 }
 
-function checkRouter(value: unknown, names: readonly string[], problems: Problems): RouterSection {
+function checkRouter(value: unknown, names: Names, problems: Problems): RouterSection {
   const router = object(value, 'router', problems, ROUTER) ?? {}
   const cursorKey = string(router.cursorKey, 'router.cursorKey', problems)
   if (cursorKey !== undefined && cursorKey.length < MIN_CURSOR_KEY) {

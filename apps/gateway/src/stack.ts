@@ -8,6 +8,7 @@ import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
 import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamConfig, UpstreamSource } from './config-types.js'
 import { createRateLimit } from './ratelimit.js'
+import { resilienceLayers, routerHealth } from './resilience.js'
 
 const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.url))
 
@@ -21,10 +22,12 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
 
 /**
  * The gateway's proxy for a checked config: the auth middleware (stdio's
- * `authenticate()`, the scope rules' `access()`), the rate limits, then the
- * router in front of `forward()`, which knows one `upstream()` or `pool()`
- * per replica. Pools write their state to one health registry, which the
- * router reads to skip a replica whose pool is down. Throws a `TypeError` if
+ * `authenticate()`, the scope rules' `access()`), the rate limits, the
+ * router, then the timeouts, retries, failover, concurrency limits and
+ * circuit breakers, in front of `forward()`, which knows one `upstream()` or
+ * `pool()` per replica (backups included). Pools and circuits write their
+ * state to one health registry, which the router reads to skip a replica
+ * that is down or open. Throws a `TypeError` if
  * a package refuses what the config check let through (after closing what
  * it opened).
  */
@@ -38,7 +41,7 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     }
     const routing = router({
       ...config.router,
-      health,
+      health: routerHealth(health, config.failover.guarded),
       log: (line) => log(`[mcpx router] ${line}`),
     })
     const proxy = createProxy({
@@ -51,6 +54,9 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     // principal; before the router, so that tool patterns match the names clients call.
     if (config.rateLimits) proxy.use(await createRateLimit(config.rateLimits, log))
     proxy.use(routing)
+    // DESIGN's order: router → breaker → forward. Below the router, so that each layer knows the
+    // replica a message goes to (its `targetKey`).
+    for (const layer of resilienceLayers(config, health)) proxy.use(layer)
     return { proxy, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already.
