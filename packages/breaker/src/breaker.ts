@@ -14,7 +14,7 @@ import {
 } from './circuit-breaker.js'
 import { isFailure as defaultIsFailure } from './failure.js'
 import { passesThrough } from './repeat.js'
-import { fn, integer, options as known } from './validate.js'
+import { fail, fn, integer, options as known } from './validate.js'
 
 /** Options of {@link breaker}: the circuit's own ({@link CircuitBreakerOptions}) and where it lives. */
 export interface BreakerOptions extends CircuitBreakerOptions {
@@ -90,15 +90,15 @@ const STATUS: Record<CircuitState['kind'], HealthStatus> = {
  * ```
  */
 export function breaker(options: BreakerOptions = {}): Breaker {
-  const o = known('breaker() options', options, KEYS)
+  const o = known('', options, KEYS, 'breaker() options')
   const per = o.per ?? 'upstream'
   if (per !== 'upstream' && per !== 'tool') {
-    throw new TypeError("[@mcpx/breaker] per must be 'upstream' or 'tool'")
+    fail('per', "'upstream' or 'tool'")
   }
   const maxCircuits = integer('maxCircuits', o.maxCircuits, 1024, 1)
   const fallback = o.upstream ?? 'default'
   if (typeof fallback !== 'string' || fallback === '') {
-    throw new TypeError('[@mcpx/breaker] upstream must be a non-empty string')
+    fail('upstream', 'a non-empty string')
   }
   const isFailure = fn('isFailure', o.isFailure, defaultIsFailure)
   /** A classifier that throws counts as a failure: the permit is always ended. */

@@ -1,4 +1,5 @@
 import { type AbortSource, ErrorCode, fromSignal, isAbortSignal, McpxError } from '@mcpx/core'
+import { fail, integer, MAX_TIMER_MS } from './validate.js'
 
 // The bulkhead of issue 12 §6: a fixed number of requests in flight to one
 // upstream, so that a slow upstream ties up its own share of the gateway and
@@ -59,23 +60,6 @@ export interface Bulkhead {
   overloaded(): McpxError
 }
 
-/** The longest delay a timer takes (2^31 − 1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647
-
-const fail = (option: string, rule: string): never => {
-  throw new TypeError(`[@mcpx/breaker] ${option} must be ${rule}`)
-}
-
-const integer = (option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail(
-      option,
-      max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`,
-    )
-  }
-  return value as number
-}
-
 /**
  * A bulkhead: at most `limit` requests in flight, at most `queue` more
  * waiting (FIFO, each for at most `queueTimeout`), the rest refused at once
@@ -102,9 +86,9 @@ const integer = (option: string, value: unknown, min: number, max = Number.MAX_S
  */
 export function createBulkhead(options: BulkheadOptions): Bulkhead {
   if (typeof options !== 'object' || options === null) fail('options', 'an object')
-  const limit = integer('limit', options.limit, 1)
-  const queue = integer('queue', options.queue ?? 0, 0)
-  const queueTimeout = integer('queueTimeout', options.queueTimeout ?? 1_000, 1, MAX_TIMER_MS)
+  const limit = integer('limit', options.limit, Number.NaN, 1)
+  const queue = integer('queue', options.queue, 0, 0)
+  const queueTimeout = integer('queueTimeout', options.queueTimeout, 1_000, 1, MAX_TIMER_MS)
   const upstream = options.upstream
   if (upstream !== undefined && typeof upstream !== 'string') fail('upstream', 'a string')
   return new Slots(limit, queue, queueTimeout, upstream)

@@ -546,6 +546,31 @@ describe('createCircuitBreaker: options', () => {
     expect(create).toThrow(`[@mcpx/breaker] ${message}`)
   })
 
+  it('says which option and what rule as fields of the error, for a config checker', () => {
+    const thrown = (options: unknown) => {
+      try {
+        createCircuitBreaker(options as CircuitBreakerOptions)
+      } catch (error) {
+        return { ...(error as object) }
+      }
+      return undefined
+    }
+    expect(thrown({ strategy: { kind: 'consecutive', failures: 0 } })).toEqual({
+      option: 'strategy.failures',
+      rule: 'an integer ≥ 1',
+    })
+    expect(thrown({ strategy: { kind: 'consecutive', window: 5 } })).toEqual({
+      option: 'strategy.window',
+      rule: 'one of kind, failures',
+      known: ['kind', 'failures'],
+    })
+    expect(thrown({ halfOpenProbe: 2 })).toMatchObject({ option: 'halfOpenProbe' })
+    expect(thrown({ openDuration: { factor: 0.5 } })).toEqual({
+      option: 'openDuration.factor',
+      rule: 'a finite number ≥ 1',
+    })
+  })
+
   it('takes fewer buckets by default when the window is under 10 ms', () => {
     expect(() => createCircuitBreaker({ strategy: { kind: 'rate', window: 5 } })).not.toThrow()
   })

@@ -159,7 +159,7 @@ export class CircuitOpenError extends McpxError {
  * ```
  */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
-  const o = known('createCircuitBreaker() options', options, OPTION_KEYS)
+  const o = known('', options, OPTION_KEYS, 'createCircuitBreaker() options')
   const now = fn('now', o.now, Date.now)
   const halfOpenProbes = integer('halfOpenProbes', o.halfOpenProbes, 1, 1)
   const halfOpenSuccesses = integer('halfOpenSuccesses', o.halfOpenSuccesses, 1, 1)

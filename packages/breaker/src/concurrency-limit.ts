@@ -9,7 +9,7 @@ import {
 } from '@mcpx/core'
 import { type Bulkhead, createBulkhead } from './bulkhead.js'
 import { passesThrough } from './repeat.js'
-import { integer, options as known, ms } from './validate.js'
+import { fail, integer, options as known, ms } from './validate.js'
 
 /** Options of {@link concurrencyLimit}. */
 export interface ConcurrencyLimitOptions {
@@ -52,14 +52,14 @@ const KEYS = ['limit', 'queue', 'queueTimeout', 'upstream', 'maxUpstreams', 'sta
  * ```
  */
 export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyLimit {
-  const o = known('concurrencyLimit() options', options, KEYS)
+  const o = known('', options, KEYS, 'concurrencyLimit() options')
   const limit = integer('limit', o.limit, Number.NaN, 1)
   const queue = integer('queue', o.queue, 0, 0)
   const queueTimeout = ms('queueTimeout', o.queueTimeout, 1_000)
   const maxUpstreams = integer('maxUpstreams', o.maxUpstreams, 1024, 1)
   const fallback = o.upstream ?? 'default'
   if (typeof fallback !== 'string' || fallback === '') {
-    throw new TypeError('[@mcpx/breaker] upstream must be a non-empty string')
+    fail('upstream', 'a non-empty string')
   }
   /** A bulkhead and its two settle handlers, made once per upstream so that the success path allocates no closure. */
   interface Limited {

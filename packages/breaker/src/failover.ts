@@ -8,7 +8,7 @@ import {
   neverSent,
   passesThrough,
 } from './repeat.js'
-import { fn, options as known } from './validate.js'
+import { fail, fn, options as known } from './validate.js'
 
 /** Options of {@link failover}. */
 export interface FailoverOptions {
@@ -58,18 +58,18 @@ const KEYS = ['backups', 'idempotentTools', 'trustHints', 'isFailure', 'upstream
  * ```
  */
 export function failover(options: FailoverOptions): Middleware {
-  const o = known('failover() options', options, KEYS)
+  const o = known('', options, KEYS, 'failover() options')
   const backups = o.backups
   if (typeof backups !== 'object' || backups === null || Array.isArray(backups)) {
-    throw new TypeError('[@mcpx/breaker] backups must be an object of upstream name → backup names')
+    fail('backups', 'an object of upstream name → backup names')
   }
   const lists = new Map<string, readonly string[]>()
   for (const [primary, list] of Object.entries(backups)) {
     if (!Array.isArray(list) || list.some((name) => typeof name !== 'string' || name === '')) {
-      throw new TypeError(`[@mcpx/breaker] backups.${primary} must be a list of upstream names`)
+      fail(`backups.${primary}`, 'a list of upstream names')
     }
     if (list.includes(primary)) {
-      throw new TypeError(`[@mcpx/breaker] backups.${primary} must not list ${primary} itself`)
+      fail(`backups.${primary}`, `a list without ${primary} itself`)
     }
     if (list.length > 0) lists.set(primary, [...list])
   }

@@ -162,12 +162,12 @@ describe('createRetryBudget', () => {
     [{ ratio: Number.NaN }, 'ratio must be a finite number ≥ 0'],
     [{ minRetries: 1.5 }, 'minRetries must be an integer ≥ 0'],
     [{ minRetries: -1 }, 'minRetries must be an integer ≥ 0'],
-    [{ window: 5 }, 'window must be an integer ≥ 10 (ms)'],
-    [{ window: 1_000.5 }, 'window must be an integer ≥ 10 (ms)'],
+    [{ window: 5 }, 'window must be an integer ≥ 10'],
+    [{ window: 1_000.5 }, 'window must be an integer ≥ 10'],
     [{ now: 0 }, 'now must be a function'],
   ])('refuses %o when it is made', (options, message) => {
     expect(() => createRetryBudget(options as never)).toThrow(
-      new TypeError(`[@mcpx/breaker] ${message}`),
+      expect.objectContaining({ name: 'TypeError', message: `[@mcpx/breaker] ${message}` }),
     )
   })
 

@@ -21,6 +21,8 @@
 // plus the minimum"), which is the third model's promise, so that is the one
 // implemented: counts in a fixed ring of buckets, no outcome reporting.
 
+import { between, fn, integer } from './validate.js'
+
 /** Options of {@link createRetryBudget}. */
 export interface RetryBudgetOptions {
   /**
@@ -71,10 +73,6 @@ export interface RetryBudget {
 /** Buckets per window: the resolution with which requests and retries age out. */
 const BUCKETS = 10
 
-const fail = (option: string, rule: string): never => {
-  throw new TypeError(`[@mcpx/breaker] ${option} must be ${rule}`)
-}
-
 /**
  * A retry budget over a sliding window: a retry is granted while
  *
@@ -109,20 +107,10 @@ const fail = (option: string, rule: string): never => {
  * ```
  */
 export function createRetryBudget(options: RetryBudgetOptions = {}): RetryBudget {
-  const ratio = options.ratio ?? 0.2
-  if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio < 0) {
-    fail('ratio', 'a finite number ≥ 0')
-  }
-  const minRetries = options.minRetries ?? 10
-  if (typeof minRetries !== 'number' || !Number.isSafeInteger(minRetries) || minRetries < 0) {
-    fail('minRetries', 'an integer ≥ 0')
-  }
-  const window = options.window ?? 10_000
-  if (typeof window !== 'number' || !Number.isSafeInteger(window) || window < BUCKETS) {
-    fail('window', `an integer ≥ ${BUCKETS} (ms)`)
-  }
-  const now = options.now ?? (() => Date.now())
-  if (typeof now !== 'function') fail('now', 'a function')
+  const ratio = between('ratio', options.ratio, 0.2, 0)
+  const minRetries = integer('minRetries', options.minRetries, 10, 0)
+  const window = integer('window', options.window, 10_000, BUCKETS)
+  const now = fn('now', options.now, () => Date.now())
   return new WindowedBudget(ratio, minRetries, window, now)
 }
 

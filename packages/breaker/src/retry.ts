@@ -169,7 +169,7 @@ interface Policy {
  * ```
  */
 export function retry(options: RetryOptions = {}): Middleware {
-  const o = known('retry() options', options, OPTION_KEYS)
+  const o = known('', options, OPTION_KEYS, 'retry() options')
   const policy = policyOf(o)
   const budgetOf = budgets(o.budget, integer('maxUpstreams', o.maxUpstreams, 1024, 1), policy.now)
   const fallback = o.upstream ?? 'default'
@@ -205,7 +205,7 @@ function policyOf(o: Partial<RetryOptions>): Policy {
     backoff: {
       baseDelay,
       maxDelay,
-      factor: between('backoff.factor', b.factor, 2, 1, Number.MAX_VALUE),
+      factor: between('backoff.factor', b.factor, 2, 1),
       jitter: between('backoff.jitter', b.jitter, 1, 0, 1),
     },
     maxRetryAfter: ms('maxRetryAfter', o.maxRetryAfter, 10_000, 0),

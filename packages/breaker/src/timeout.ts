@@ -1,8 +1,6 @@
 import { cachedClock, deadlineKey, type Middleware } from '@mcpx/core'
 import { passesThrough } from './repeat.js'
-
-/** The longest delay a timer takes (2^31 − 1 ms). */
-const MAX_MS = 2_147_483_647
+import { fail, MAX_TIMER_MS } from './validate.js'
 
 /**
  * A deadline on everything below it in the stack: the upstream request
@@ -23,8 +21,8 @@ const MAX_MS = 2_147_483_647
  * ```
  */
 export function timeout(ms: number): Middleware {
-  if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_MS) {
-    throw new TypeError(`[@mcpx/breaker] timeout() needs a whole number of ms from 1 to ${MAX_MS}`)
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+    fail('ms', `a whole number of ms from 1 to ${MAX_TIMER_MS}`, 'timeout() ms')
   }
   const clock = cachedClock()
   return function timeout(ctx, next) {

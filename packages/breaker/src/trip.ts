@@ -88,7 +88,7 @@ export function openDuration(value: number | OpenBackoff | undefined, random: ()
   const backoff = {
     baseDelay,
     maxDelay,
-    factor: between('openDuration.factor', o.factor, 2, 1, Number.MAX_VALUE),
+    factor: between('openDuration.factor', o.factor, 2, 1),
     jitter: between('openDuration.jitter', o.jitter, 0, 0, 1),
   }
   // At least 1 ms: full jitter may draw 0, and a circuit should be open for some time.

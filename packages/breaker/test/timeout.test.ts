@@ -116,7 +116,9 @@ describe('timeout()', () => {
 
   it('refuses a deadline that is not a whole number of ms from 1 to the longest timer', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
-      expect(() => timeout(bad)).toThrow('[@mcpx/breaker] timeout() needs a whole number of ms')
+      expect(() => timeout(bad)).toThrow(
+        '[@mcpx/breaker] timeout() ms must be a whole number of ms from 1 to 2147483647',
+      )
     }
   })
 })
