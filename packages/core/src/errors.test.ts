@@ -27,6 +27,13 @@ describe('McpxError', () => {
     expect(error.cause).toBeInstanceOf(Error)
   })
 
+  it('says whether the request never left the gateway (unsent), only when its maker says so, and never on the wire', () => {
+    expect(new McpxError(ErrorCode.UpstreamUnavailable, 'gone').unsent).toBe(false)
+    const refused = new McpxError(ErrorCode.Overloaded, 'full', { unsent: true, data: { x: 1 } })
+    expect(refused.unsent).toBe(true)
+    expect(refused.toJSON()).toEqual({ code: -32011, message: 'full', data: { x: 1 } })
+  })
+
   it('keeps HTTP headers on the error and out of the JSON-RPC error object', () => {
     const error = new McpxError(ErrorCode.Unauthorized, 'Unauthorized', {
       headers: { 'www-authenticate': 'Bearer realm="mcp"' },

@@ -51,6 +51,16 @@ export interface McpxErrorOptions {
    * rejected message. Never part of the JSON-RPC error. Lower-case names.
    */
   headers?: Readonly<Record<string, string>>
+  /**
+   * The request never left the gateway: refused or given up by its own
+   * policies (a circuit open, a full bulkhead or pool queue, a deadline that
+   * passed before a connection was free). Sending it again, or elsewhere,
+   * cannot run its work twice, and it says nothing of how the upstream
+   * answers. Set only by the code that refused it: nothing from the wire
+   * sets it.
+   * @defaultValue false
+   */
+  unsent?: boolean
 }
 
 const brand = Symbol.for('mcpx.error')
@@ -78,6 +88,8 @@ export class McpxError extends Error {
   readonly data: unknown
   /** Headers for an HTTP answer; see {@link McpxErrorOptions.headers}. */
   readonly headers: Readonly<Record<string, string>> | undefined
+  /** The request never left the gateway; see {@link McpxErrorOptions.unsent}. */
+  readonly unsent: boolean
 
   constructor(code: ErrorCodeValue, message: string, options: McpxErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -85,6 +97,7 @@ export class McpxError extends Error {
     this.code = code
     this.data = options.data
     this.headers = options.headers
+    this.unsent = options.unsent === true
   }
 
   /** The JSON-RPC `error` object for this error. */

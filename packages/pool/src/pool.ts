@@ -386,7 +386,7 @@ export class Pool implements UpstreamSource {
       throw new McpxError(
         ErrorCode.Overloaded,
         `Upstream "${this.name}" has no free connection and ${this.#waiting.size} requests waiting`,
-        { data: { upstream: this.name }, headers: { 'retry-after': '1' } },
+        { data: { upstream: this.name }, headers: { 'retry-after': '1' }, unsent: true },
       )
     }
     const { acquireTimeout } = this.#options
@@ -395,7 +395,7 @@ export class Pool implements UpstreamSource {
         return new McpxError(
           ErrorCode.RequestTimeout,
           `Request to upstream "${this.name}" timed out waiting for a connection`,
-          { data: { upstream: this.name } },
+          { data: { upstream: this.name }, unsent: true },
         )
       })
     }
@@ -404,7 +404,7 @@ export class Pool implements UpstreamSource {
       return new McpxError(
         ErrorCode.Overloaded,
         `Upstream "${this.name}" timed out waiting for a connection`,
-        { data: { upstream: this.name }, headers: { 'retry-after': '1' } },
+        { data: { upstream: this.name }, headers: { 'retry-after': '1' }, unsent: true },
       )
     })
   }
@@ -619,6 +619,7 @@ export class Pool implements UpstreamSource {
   #error(what: string, state?: string): McpxError {
     return new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${this.name}" ${what}`, {
       data: state ? { upstream: this.name, state } : { upstream: this.name },
+      unsent: true,
     })
   }
 

@@ -234,6 +234,7 @@ export class SessionLeases {
     if (this.#host.closing()) {
       throw new McpxError(ErrorCode.UpstreamUnavailable, `Upstream "${name}" is shutting down`, {
         data: { upstream: name },
+        unsent: true,
       })
     }
     if (!session) {
@@ -250,7 +251,7 @@ export class SessionLeases {
     return new McpxError(
       ErrorCode.UpstreamUnavailable,
       `Upstream "${this.#host.name}" lost this session's connection; the session is ending`,
-      { data: { upstream: this.#host.name } },
+      { data: { upstream: this.#host.name }, unsent: true },
     )
   }
 }

@@ -141,9 +141,10 @@ describe('pool() in shared mode behind forward()', () => {
       acquireTimeout: 10_000,
       drainTimeout: 100,
     })
-    // A deadline as a timeout policy above forward() sets it.
+    // A deadline as a timeout policy above forward() sets it, on the waiting call only.
     proxy.use(async function deadline(ctx, next) {
-      ctx.set(deadlineKey, Date.now() + 300)
+      const args = (ctx.params as { arguments?: { text?: string } } | undefined)?.arguments
+      if (args?.text === 'waits') ctx.set(deadlineKey, Date.now() + 300)
       await next()
     })
     await eventually(() => p.stats().ready === 1)

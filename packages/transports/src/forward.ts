@@ -108,8 +108,11 @@ async function send(
   const pending = up.lease(origin, ctx, deadline === undefined ? undefined : left)
   let lease: UpstreamLease
   if (pending instanceof Promise) {
-    lease = await pending
-    if (deadline !== undefined) left = deadline - Date.now()
+    if (deadline === undefined) lease = await pending
+    else {
+      lease = await leaseWithin(pending, left, ctx, up.name)
+      left = deadline - Date.now()
+    }
   } else lease = pending
   const { connection } = lease
   let { timeout, maxTotalTimeout } = up
@@ -180,9 +183,48 @@ function namesOf(list: readonly UpstreamSource[]): Map<string, UpstreamSource> {
 }
 
 /** The deadline passed before the request could be sent (a wait for a connection took it). */
-function deadlinePassed(upstream: string): McpxError {
-  return new McpxError(ErrorCode.RequestTimeout, `Request to upstream "${upstream}" timed out`, {
-    data: { upstream },
+function deadlinePassed(upstream: string, waiting = ''): McpxError {
+  return new McpxError(
+    ErrorCode.RequestTimeout,
+    `Request to upstream "${upstream}" timed out${waiting}`,
+    { data: { upstream }, unsent: true },
+  )
+}
+
+/**
+ * A lease still to come (a connection opening, or a wait for a free one),
+ * waited for no longer than `left` ms nor past the client's cancel. The
+ * source's own work goes on: a lease that arrives after the caller gave up
+ * is given back at once, unused.
+ */
+function leaseWithin(
+  pending: Promise<UpstreamLease>,
+  left: number,
+  ctx: Context,
+  upstream: string,
+): Promise<UpstreamLease> {
+  return new Promise<UpstreamLease>((resolve, reject) => {
+    let done = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let stopAbort = (): void => {}
+    const end = (error: unknown) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      stopAbort()
+      reject(error)
+    }
+    timer = setTimeout(() => end(deadlinePassed(upstream, ' waiting for a connection')), left)
+    // An abort listener may run at once (the client already cancelled): `end` is ready for it.
+    stopAbort = ctx.onAbort((reason) => end(reason))
+    if (done) stopAbort()
+    pending.then((lease) => {
+      if (done) return lease.release('done')
+      done = true
+      clearTimeout(timer)
+      stopAbort()
+      resolve(lease)
+    }, end)
   })
 }
 

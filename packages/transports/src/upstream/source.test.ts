@@ -12,6 +12,7 @@ import { textOf } from '../../test/harness.js'
 import { forward } from '../forward.js'
 import { serveHttp } from '../node.js'
 import { inProcess } from './in-process.js'
+import { stdio } from './stdio.js'
 import type { LeaseOutcome, UpstreamLease, UpstreamSource } from './source.js'
 import { type Upstream, upstream } from './upstream.js'
 
@@ -227,6 +228,25 @@ describe("forward() and core's deadlineKey", () => {
     )
     expect((await callWith(-1, 'ok', source)).error.code).toBe(-32001)
     expect(counts.leases).toBe(0)
+  })
+
+  it('answers -32001 at the deadline while the connection is still opening (a child that never answers initialize), not at connectTimeout', async () => {
+    // A real child that reads its input and never answers.
+    const mute = upstream(
+      'mute',
+      stdio({ command: process.execPath, args: ['-e', 'process.stdin.resume()'] }),
+      { mode: 'shared', connectTimeout: 5_000, log: () => {} },
+    )
+    const started = performance.now()
+    const response = await callWith(300, 'ok', mute)
+    const waited = performance.now() - started
+    expect(response.error).toMatchObject({
+      code: -32001,
+      message: 'Request to upstream "mute" timed out waiting for a connection',
+      data: { upstream: 'mute' },
+    })
+    expect(waited).toBeGreaterThanOrEqual(270)
+    expect(waited).toBeLessThan(1_500)
   })
 
   it('leaves a request that answers before the deadline alone', async () => {
