@@ -1,6 +1,5 @@
 import {
   type Context,
-  type HealthStatus,
   type Middleware,
   type StatsRegistry,
   targetKey,
@@ -9,9 +8,9 @@ import {
 import {
   type CircuitBreaker,
   type CircuitBreakerOptions,
-  type CircuitState,
   createCircuitBreaker,
 } from './circuit-breaker.js'
+import { Circuits } from './circuits.js'
 import { isFailure as defaultIsFailure } from './failure.js'
 import { passesThrough } from './repeat.js'
 import { fail, fn, integer, options as known } from './validate.js'
@@ -60,12 +59,6 @@ const KEYS = [
   'healthRegistry',
   'statsRegistry',
 ]
-
-const STATUS: Record<CircuitState['kind'], HealthStatus> = {
-  closed: 'ready',
-  open: 'open',
-  'half-open': 'half-open',
-}
 
 /**
  * A circuit breaker in front of each upstream (docs/breaker-design.md):
@@ -119,55 +112,12 @@ export function breaker(options: BreakerOptions = {}): Breaker {
   } = o
   // Checked once here, so that a bad option fails at factory time, not at the first message.
   createCircuitBreaker(policy).close()
-  const halfOpenProbes = policy.halfOpenProbes ?? 1
 
-  /** Insertion order is use order: a hit moves its entry to the end. */
-  const circuits = new Map<string, CircuitBreaker>()
-  let rejected = 0
-
-  // The last circuit used, looked up again only when the key changes: the common case of one
-  // upstream per gateway (or a run of messages to one) costs a string comparison.
-  let lastKey: string | undefined
-  let last: CircuitBreaker | undefined
-  const circuitOf = (upstream: string, key: string): CircuitBreaker => {
-    if (key === lastKey && last) return last
-    let found = circuits.get(key)
-    if (found) {
-      // Use order, for the bound: a circuit used again moves to the end.
-      circuits.delete(key)
-      circuits.set(key, found)
-    } else found = make(upstream, key)
-    lastKey = key
-    last = found
-    return found
-  }
-
-  const make = (upstream: string, key: string): CircuitBreaker => {
-    const made = createCircuitBreaker(policy)
-    // Per upstream, the circuit speaks for the replica; per tool, one tool's circuit does not.
-    if (healthRegistry && key === upstream) {
-      made.onStateChange((state) => healthRegistry.report(upstream, 'breaker', STATUS[state.kind]))
-    }
-    made.onRejected(() => {
-      rejected++
-    })
-    circuits.set(key, made)
-    if (circuits.size > maxCircuits) {
-      const [oldest, old] = circuits.entries().next().value as [string, CircuitBreaker]
-      circuits.delete(oldest)
-      // Forgotten while not closed: its upstream must not stay marked unavailable for good.
-      if (healthRegistry && !oldest.includes('\u0000') && old.state.kind !== 'closed') {
-        healthRegistry.report(oldest, 'breaker', 'ready')
-      }
-      old.close()
-    }
-    return made
-  }
-
-  const keyOf = (upstream: string, method: string, params: unknown): string => {
-    if (method !== 'tools/call') return upstream
+  const circuits = new Circuits({ policy, maxCircuits, healthRegistry })
+  const toolOf = (method: string, params: unknown): string | undefined => {
+    if (per !== 'tool' || method !== 'tools/call') return undefined
     const name = (params as { name?: unknown } | undefined)?.name
-    return typeof name === 'string' ? `${upstream}\u0000${name}` : upstream
+    return typeof name === 'string' ? name : undefined
   }
 
   // Not an async function: on a closed circuit the layer costs a comparison and one `then`, no
@@ -177,11 +127,9 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     if (passesThrough(ctx)) return next()
     const target = ctx.get(targetKey)
     const upstream = target?.upstream ?? fallback
-    const circuit = circuitOf(
+    const circuit = circuits.of(
       upstream,
-      per === 'upstream'
-        ? upstream
-        : keyOf(upstream, target?.method ?? ctx.method, target ? target.params : ctx.params),
+      toolOf(target?.method ?? ctx.method, target ? target.params : ctx.params),
     )
     const permit = circuit.tryAcquire()
     if (permit === 0) return Promise.reject(circuit.rejection(upstream))
@@ -190,22 +138,21 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     try {
       done = next()
     } catch (error) {
-      return Promise.reject(settleFailure(ctx, circuit, permit, error))
+      return Promise.reject(settle(ctx, circuit, permit, error))
     }
     return done.then(
-      () => circuit.record(permit, true),
+      () => {
+        // A layer below may answer with `ctx.error` rather than throw (a retry's last error).
+        if (ctx.error === undefined) circuit.record(permit, true)
+        else settle(ctx, circuit, permit, ctx.error)
+      },
       (error: unknown) => {
-        throw settleFailure(ctx, circuit, permit, error)
+        throw settle(ctx, circuit, permit, error)
       },
     )
   } as Breaker
 
-  /**
-   * A trial call of a half-open circuit. While its trials take every probe
-   * place the upstream is reported `open`, so that a router sends the rest
-   * of its share to its siblings instead of to a refusal; `half-open` again
-   * once a place frees (the state listener reports the close or re-open).
-   */
+  /** A trial call of a half-open circuit: the health registry hears while its places are taken. */
   const probe = async (
     ctx: Context,
     next: (ctx?: Context) => Promise<void>,
@@ -213,31 +160,21 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     permit: number,
     upstream: string,
   ): Promise<void> => {
-    // Per tool, one tool's circuit does not speak for the replica.
-    const reports = healthRegistry !== undefined && circuit === circuits.get(upstream)
-    if (reports) reportProbes(upstream, circuit)
+    circuits.reportProbes(upstream, circuit)
     try {
       await next()
     } catch (error) {
-      settleFailure(ctx, circuit, permit, error)
-      if (reports) reportProbes(upstream, circuit)
+      settle(ctx, circuit, permit, error)
+      circuits.reportProbes(upstream, circuit)
       throw error
     }
-    circuit.record(permit, true)
-    if (reports) reportProbes(upstream, circuit)
-  }
-  const reportProbes = (upstream: string, circuit: CircuitBreaker) => {
-    const state = circuit.state
-    if (state.kind !== 'half-open') return
-    healthRegistry!.report(
-      upstream,
-      'breaker',
-      state.probes < halfOpenProbes ? 'half-open' : 'open',
-    )
+    if (ctx.error === undefined) circuit.record(permit, true)
+    else settle(ctx, circuit, permit, ctx.error)
+    circuits.reportProbes(upstream, circuit)
   }
 
   /** Ends a permit whose call failed, and gives back the error to rethrow. */
-  const settleFailure = (
+  const settle = (
     ctx: Context,
     circuit: CircuitBreaker,
     permit: number,
@@ -250,36 +187,11 @@ export function breaker(options: BreakerOptions = {}): Breaker {
     return error
   }
 
-  middleware.circuit = (upstream, tool) =>
-    circuits.get(per === 'tool' && tool !== undefined ? `${upstream}\u0000${tool}` : upstream)
-
-  const removeStats = statsRegistry?.add({
-    kind: 'breaker',
-    name: fallback,
-    describe: {
-      circuits: { kind: 'gauge', help: 'Circuits kept (one per upstream, or upstream and tool).' },
-      open: { kind: 'gauge', help: 'Circuits open now.' },
-      halfOpen: { kind: 'gauge', help: 'Circuits half-open now (a trial call allowed).' },
-      opened: { kind: 'counter', help: 'Times a circuit opened.' },
-      rejected: { kind: 'counter', help: 'Calls answered at once by an open circuit.' },
-    },
-    read() {
-      let open = 0
-      let halfOpen = 0
-      let opened = 0
-      for (const circuit of circuits.values()) {
-        const { kind } = circuit.state
-        if (kind === 'open') open++
-        else if (kind === 'half-open') halfOpen++
-        opened += circuit.opened
-      }
-      return { circuits: circuits.size, open, halfOpen, opened, rejected }
-    },
-  })
-
+  middleware.circuit = (upstream, tool) => circuits.get(upstream, per === 'tool' ? tool : undefined)
+  const removeStats = statsRegistry?.add(circuits.source(fallback))
   middleware.close = () => {
     removeStats?.()
-    for (const circuit of circuits.values()) circuit.close()
+    circuits.close()
   }
   return middleware
 }

@@ -213,6 +213,10 @@ describe('createBulkhead', () => {
     [{ limit: 1, queueTimeout: 0 }, 'queueTimeout must be an integer from 1 to 2147483647'],
     [{ limit: 1, queueTimeout: 2 ** 31 }, 'queueTimeout must be an integer from 1 to 2147483647'],
     [{ limit: 1, upstream: 7 }, 'upstream must be a string'],
+    [
+      { limit: 1, queueTimout: 5 },
+      'createBulkhead() options key "queueTimout" must be one of limit, queue, queueTimeout, upstream',
+    ],
   ])('refuses %o when it is made', (options, message) => {
     expect(() => createBulkhead(options as never)).toThrow(
       expect.objectContaining({ name: 'TypeError', message: `[@mcpx/breaker] ${message}` }),

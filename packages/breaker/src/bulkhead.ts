@@ -1,5 +1,7 @@
 import { type AbortSource, ErrorCode, fromSignal, isAbortSignal, McpxError } from '@mcpx/core'
-import { fail, integer, MAX_TIMER_MS } from './validate.js'
+import { fail, integer, options as known, MAX_TIMER_MS } from './validate.js'
+
+const KEYS = ['limit', 'queue', 'queueTimeout', 'upstream']
 
 // The bulkhead of issue 12 §6: a fixed number of requests in flight to one
 // upstream, so that a slow upstream ties up its own share of the gateway and
@@ -85,7 +87,7 @@ export interface Bulkhead {
  * ```
  */
 export function createBulkhead(options: BulkheadOptions): Bulkhead {
-  if (typeof options !== 'object' || options === null) fail('options', 'an object')
+  known('', options, KEYS, 'createBulkhead() options')
   const limit = integer('limit', options.limit, Number.NaN, 1)
   const queue = integer('queue', options.queue, 0, 0)
   const queueTimeout = integer('queueTimeout', options.queueTimeout, 1_000, 1, MAX_TIMER_MS)
@@ -201,11 +203,12 @@ class Slots implements Bulkhead {
   #error(message: string): McpxError {
     // The gateway's own limit, not the upstream failing: -32011 (HTTP 503), retry in a second,
     // as the pool answers when it has no free connection.
+    // Unsent, so that a retry or failover can tell it from an upstream's own -32011.
     const error = new McpxError(ErrorCode.Overloaded, message, {
       data: this.#data,
       headers: RETRY_AFTER,
+      unsent: true,
     })
-    // Named, so that a retry or failover can tell it from an upstream's own -32011: this one was never sent.
     error.name = 'BulkheadFullError'
     return error
   }

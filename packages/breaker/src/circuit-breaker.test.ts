@@ -420,6 +420,27 @@ describe('createCircuitBreaker: events', () => {
     expect(changes[2]![0]).toBe(breaker.state)
   })
 
+  it('runs every listener and still half-opens on time when one throws, rethrowing its error to the caller that opened it', () => {
+    const breaker = createCircuitBreaker({
+      strategy: { kind: 'consecutive', failures: 1 },
+      openDuration: 100,
+    })
+    const boom = new Error('listener bug')
+    breaker.onStateChange(() => {
+      throw boom
+    })
+    const after = vi.fn()
+    breaker.onStateChange(after)
+    const permit = breaker.tryAcquire()
+    expect(() => breaker.record(permit, false)).toThrow(boom)
+    expect(breaker.state.kind).toBe('open')
+    expect(after).toHaveBeenCalledTimes(1)
+    // The timer half-opens it although the listener throws again, and nothing escapes the timer.
+    vi.advanceTimersByTime(100)
+    expect(after).toHaveBeenCalledTimes(2)
+    expect(after.mock.calls[1]![0].kind).toBe('half-open')
+  })
+
   it('stops calling a listener once disposed, and disposing twice does nothing', () => {
     const breaker = createCircuitBreaker({ strategy: { kind: 'consecutive', failures: 1 } })
     const listener = vi.fn()

@@ -88,7 +88,11 @@ export interface CircuitBreaker {
   release(permit: number): void
   /** The error a refused call gets now: `retryAfterMs` is the time until it half-opens (none while half-open). */
   rejection(upstream?: string): CircuitOpenError
-  /** Call `listener` after it moves between closed, open and half-open (not when a probe starts or ends). */
+  /**
+   * Call `listener` after it moves between closed, open and half-open (not when a probe starts or
+   * ends). Every listener runs; the first one that throws has its error rethrown to the caller that
+   * moved it, once the move is complete (none, when a timer half-opened it).
+   */
   onStateChange(listener: (state: CircuitState, previous: CircuitState) => void): Disposable
   /** Call `listener` for every refused call. */
   onRejected(listener: (state: CircuitState) => void): Disposable
@@ -126,7 +130,11 @@ export class CircuitOpenError extends McpxError {
     }
     if (upstream !== undefined) data.upstream = upstream
     const who = upstream === undefined ? 'Upstream' : `Upstream "${upstream}"`
-    super(ErrorCode.UpstreamUnavailable, `${who} is failing: circuit ${state}`, { data, headers })
+    super(ErrorCode.UpstreamUnavailable, `${who} is failing: circuit ${state}`, {
+      data,
+      headers,
+      unsent: true,
+    })
     this.name = 'CircuitOpenError'
   }
 }
@@ -324,8 +332,9 @@ class Breaker implements CircuitBreaker {
     const since = this.#policy.now()
     const duration = this.#policy.openFor(opens)
     this.opened++
-    this.#set({ kind: 'open', since, until: since + duration, opens })
+    // The timer first: a listener that throws must not leave an open circuit with none.
     this.#schedule(duration)
+    this.#set({ kind: 'open', since, until: since + duration, opens })
   }
 
   #close(): void {
@@ -344,12 +353,21 @@ class Breaker implements CircuitBreaker {
     return true
   }
 
+  /** The new state, then every listener; the first listener's throw is rethrown once all have run. */
   #set(state: CircuitState): void {
     const previous = this.#state
     this.#state = state
     this.#generation++
     const listeners = this.#stateListeners
-    for (let i = 0; i < listeners.length; i++) listeners[i]!(state, previous)
+    let thrown: { error: unknown } | undefined
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!(state, previous)
+      } catch (error) {
+        thrown ??= { error }
+      }
+    }
+    if (thrown) throw thrown.error
   }
 
   #schedule(delay: number): void {
@@ -357,9 +375,13 @@ class Breaker implements CircuitBreaker {
     if (this.#closed) return
     const timer = setTimeout(() => {
       this.#timer = undefined
-      // On an injected clock the time may not be up yet: wait the rest.
-      if (!this.#halfOpenIfDue() && this.#state.kind === 'open') {
-        this.#schedule(Math.max(1, this.#state.until - this.#policy.now()))
+      try {
+        // On an injected clock the time may not be up yet: wait the rest.
+        if (!this.#halfOpenIfDue() && this.#state.kind === 'open') {
+          this.#schedule(Math.max(1, this.#state.until - this.#policy.now()))
+        }
+      } catch {
+        // A state listener threw, with no caller here to hear it: the circuit is half-open all the same.
       }
     }, delay)
     // A breaker nobody closed must not keep a process alive (STYLE: Avoid).

@@ -67,7 +67,10 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     readonly left: () => void
     readonly failed: (error: unknown) => never
   }
+  /** Use order: a bulkhead looked up again moves to the end. */
   const limits = new Map<string, Limited>()
+  /** Requests refused by the bulkheads already forgotten. */
+  let rejectedBefore = 0
   let lastName: string | undefined
   let last: Limited | undefined
   const limitOf = (upstream: string): Limited => {
@@ -76,11 +79,13 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     let found = limits.get(upstream)
     lastName = upstream
     if (found) {
+      limits.delete(upstream)
+      limits.set(upstream, found)
       last = found
       return found
     }
     // Upstream names come from the configuration (the router's replicas), so the bound is a guard, not a cache.
-    if (limits.size >= maxUpstreams) limits.delete(limits.keys().next().value as string)
+    if (limits.size >= maxUpstreams) forgetOne()
     const bulkhead = createBulkhead({ limit, queue, queueTimeout, upstream })
     found = {
       bulkhead,
@@ -93,6 +98,21 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     limits.set(upstream, found)
     last = found
     return found
+  }
+
+  /** The idle bulkhead used longest ago (one with requests in flight only if none is idle). */
+  const forgetOne = () => {
+    let victim: [string, Limited] | undefined
+    for (const entry of limits) {
+      victim ??= entry
+      if (entry[1].bulkhead.active === 0) {
+        victim = entry
+        break
+      }
+    }
+    const [name, { bulkhead }] = victim!
+    limits.delete(name)
+    rejectedBefore += bulkhead.rejected
   }
 
   // Not an async function: a free slot costs a comparison and one `then`, no suspended frame
@@ -150,7 +170,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
       throw new McpxError(
         ErrorCode.RequestTimeout,
         `Request to upstream "${upstream}" timed out waiting for a free slot`,
-        { data: { upstream } },
+        { data: { upstream }, unsent: true },
       )
     }
   }
@@ -168,7 +188,7 @@ export function concurrencyLimit(options: ConcurrencyLimitOptions): ConcurrencyL
     read() {
       let active = 0
       let queued = 0
-      let rejected = 0
+      let rejected = rejectedBefore
       for (const { bulkhead: b } of limits.values()) {
         active += b.active
         queued += b.queued

@@ -76,6 +76,7 @@ export function failover(options: FailoverOptions): Middleware {
   const isFailure = fn('isFailure', o.isFailure, defaultIsFailure)
   const idempotent = idempotentOf(o.idempotentTools, o.trustHints)
   const fallback = o.upstream ?? 'default'
+  if (typeof fallback !== 'string' || fallback === '') fail('upstream', 'a non-empty string')
 
   /** Whether the message may go to a backup after `error` from `upstream`. */
   const mayFailOver = (

@@ -101,6 +101,20 @@ describe('isFailure: not failures', () => {
     )
   })
 
+  it('does not count an error core marks unsent (the gateway gave up before sending: a deadline spent waiting for a connection)', () => {
+    const waited = new McpxError(
+      ErrorCode.RequestTimeout,
+      'Request to upstream "a" timed out waiting for a connection',
+      { unsent: true },
+    )
+    expect(isFailure(waited)).toBe(false)
+    expect(isFailure(new McpxError(ErrorCode.UpstreamUnavailable, 'x', { unsent: true }))).toBe(
+      false,
+    )
+    // The same codes from the wire still count.
+    expect(isFailure(new McpxError(ErrorCode.RequestTimeout, 'Upstream "a" timed out'))).toBe(true)
+  })
+
   it('does not count -32000 ConnectionClosed (the session closed)', () => {
     expect(isFailure(error(ErrorCode.ConnectionClosed, 'Session closed'))).toBe(false)
   })

@@ -20,6 +20,9 @@ import { ErrorCode, McpxError } from '@mcpx/core'
  *   with (it answered, so it is up);
  * - -32011 `Overloaded`: the gateway's own limits (the pool's "no free
  *   connection"), reached before the upstream was;
+ * - any error core marks `unsent`: the gateway refused or gave up on the
+ *   request before it left (an open circuit, a full queue, a deadline spent
+ *   waiting for a connection), so the upstream never saw it;
  * - -32000 `ConnectionClosed`: the client's session closed (a lost upstream
  *   connection is -32010);
  * - a cancellation: -32800 `RequestCancelled` or an `AbortError`;
@@ -43,7 +46,9 @@ export function isFailure(error: unknown): boolean {
 }
 
 function classify(error: unknown): boolean {
-  if (McpxError.is(error)) return FAILURE_CODES.has(error.code)
+  // Refused or given up by the gateway itself (its circuit, a full queue, a deadline spent waiting
+  // for a connection): the upstream never saw the request, so it says nothing of the upstream.
+  if (McpxError.is(error)) return !error.unsent && FAILURE_CODES.has(error.code)
   if (typeof error !== 'object' || error === null) return true
   const name = (error as { name?: unknown }).name
   if (name === 'AbortError') return false

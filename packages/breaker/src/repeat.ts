@@ -14,17 +14,15 @@ export type IdempotentTools = readonly string[] | ((tool: string, upstream: stri
 
 /**
  * Whether `error` proves the request never left the gateway, so that
- * sending it again (a retry, a backup) cannot run its work twice: a
- * breaker's `CircuitOpenError` or a bulkhead's refusal. Both are recognised
- * by name (bundled copies of this package share no class), which an error
- * that came from an upstream never has; an upstream's own -32011 or any
- * data it sends proves nothing (a nested gateway may answer -32011 after
- * the work was done).
+ * sending it again (a retry, a backup) cannot run its work twice: core's
+ * `unsent` mark, which only the gateway's own refusals carry (a breaker's
+ * `CircuitOpenError`, a bulkhead's or a pool's refusal, a deadline that
+ * passed before a connection was free). Nothing from the wire sets it: an
+ * upstream's own -32011, or any data it sends, proves nothing (a nested
+ * gateway may answer -32011 after the work was done).
  */
 export function neverSent(error: unknown): boolean {
-  return (
-    McpxError.is(error) && (error.name === 'CircuitOpenError' || error.name === 'BulkheadFullError')
-  )
+  return McpxError.is(error) && error.unsent === true
 }
 
 /**

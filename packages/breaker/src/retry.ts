@@ -114,8 +114,6 @@ const OPTION_KEYS = [
   'now',
 ]
 
-/** Answered by forward() itself, or the router's own handshake: nothing to retry. */
-
 /** Everything the middleware needs, fixed when the factory runs. */
 interface Policy {
   readonly attempts: number
@@ -143,10 +141,11 @@ interface Policy {
  *   retried (issue 12: a response that began to stream is never retried);
  * - it is not a `tools/call` that may have reached the upstream, unless the
  *   tool is in `idempotentTools` (or, with `trustHints`, annotated
- *   `idempotentHint` or `readOnlyHint`). Only a refusal by this gateway's
- *   own policies below proves a call never left it (a `CircuitOpenError`,
- *   a `BulkheadFullError`); anything else, a lost connection, an
- *   upstream's -32011 or a -32603 included, may have run the tool;
+ *   `idempotentHint` or `readOnlyHint`). Only a refusal by this gateway
+ *   itself proves a call never left it (core's `unsent` mark: a bulkhead's
+ *   or a pool's refusal, a deadline spent waiting for a connection);
+ *   anything else, a lost connection, an upstream's -32011 or a -32603
+ *   included, may have run the tool;
  * - the wait, `backoffDelay(retry, backoff, random)` or the upstream's
  *   `Retry-After` when longer (capped at `maxRetryAfter`), ends before the
  *   deadline set above, if any;

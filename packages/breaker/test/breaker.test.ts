@@ -10,6 +10,7 @@ import {
   Context,
   createHealthRegistry,
   createProxy,
+  createStatsRegistry,
   ErrorCode,
   type McpProxy,
   McpxError,
@@ -214,6 +215,70 @@ describe('breaker() called directly', () => {
     })
     await expect(done).rejects.toBe(boom)
     expect(guard.circuit('default')?.state.kind).toBe('open')
+  })
+
+  it('counts a failure a layer below answered with ctx.error instead of throwing', async () => {
+    const guard = breaker({ strategy: { kind: 'consecutive', failures: 1 } })
+    cleanup.push(async () => guard.close())
+    const ctx = message()
+    await guard(ctx, async () => {
+      ctx.error = new McpxError(ErrorCode.InternalError, 'boom')
+    })
+    expect(guard.circuit('default')?.state.kind).toBe('open')
+  })
+
+  it("with per: 'tool', junk tool names neither evict an upstream's open circuit nor an open tool circuit while closed ones remain", async () => {
+    const health = createHealthRegistry()
+    const guard = breaker({
+      per: 'tool',
+      maxCircuits: 3,
+      healthRegistry: health,
+      strategy: { kind: 'consecutive', failures: 1 },
+      openDuration: 60_000,
+    })
+    cleanup.push(async () => guard.close())
+    const fails = () => Promise.reject(new McpxError(ErrorCode.InternalError, 'boom'))
+    const call = (params: Record<string, unknown>, method = 'tools/call') =>
+      guard(new Context<string>({ kind: 'request', id: 1, method, params }), fails).catch(() => {})
+    await call({}, 'tools/list') // the upstream's own circuit
+    await call({ name: 'echo' }) // a tool's
+    expect(guard.circuit('default')?.state.kind).toBe('open')
+    expect(guard.circuit('default', 'echo')?.state.kind).toBe('open')
+    expect(health.isAvailable('default')).toBe(false)
+    for (let i = 0; i < 10; i++) {
+      await guard(
+        new Context<string>({
+          kind: 'request',
+          id: 1,
+          method: 'tools/call',
+          params: { name: `junk${i}` },
+        }),
+        () => Promise.resolve(),
+      )
+    }
+    expect(guard.circuit('default')?.state.kind).toBe('open')
+    expect(guard.circuit('default', 'echo')?.state.kind).toBe('open')
+    expect(health.isAvailable('default')).toBe(false)
+  })
+
+  it('keeps counting the times circuits opened after they are forgotten (stats counters never go back)', async () => {
+    const stats = createStatsRegistry()
+    const guard = breaker({
+      per: 'tool',
+      maxCircuits: 1,
+      statsRegistry: stats,
+      strategy: { kind: 'consecutive', failures: 1 },
+    })
+    cleanup.push(async () => guard.close())
+    const fails = () => Promise.reject(new McpxError(ErrorCode.InternalError, 'boom'))
+    for (const name of ['a', 'b', 'c']) {
+      await guard(
+        new Context<string>({ kind: 'request', id: 1, method: 'tools/call', params: { name } }),
+        fails,
+      ).catch(() => {})
+    }
+    const [source] = stats.sources()
+    expect(source!.read()).toMatchObject({ circuits: 1, opened: 3 })
   })
 
   it('answers an open circuit with a rejected promise, never a synchronous throw', async () => {

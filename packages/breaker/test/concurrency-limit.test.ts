@@ -3,7 +3,14 @@
  * server whose `slow` tool holds its request: over the limit a request is
  * refused at once naming the upstream, or waits in the bounded queue.
  */
-import { Context, createProxy, ErrorCode, type McpProxy } from '@mcpx/core'
+import {
+  Context,
+  createProxy,
+  createStatsRegistry,
+  ErrorCode,
+  type McpProxy,
+  targetKey,
+} from '@mcpx/core'
 import { createFaultyServer } from '@mcpx/test-utils'
 import { forward, inProcess, upstream } from '@mcpx/transports'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -126,5 +133,28 @@ describe('concurrencyLimit() called directly', () => {
     release()
     await held
     expect(limit.bulkhead('default')?.active).toBe(0)
+  })
+
+  it('forgets an idle bulkhead before a busy one past maxUpstreams, and keeps counting what the forgotten refused', async () => {
+    const stats = createStatsRegistry()
+    const limit = concurrencyLimit({ limit: 1, maxUpstreams: 2, statsRegistry: stats })
+    cleanup.push(async () => limit.close())
+    const to = (upstream: string) => {
+      const ctx = message()
+      ctx.set(targetKey, { upstream, method: 'tools/call', params: { name: 'x' } })
+      return ctx
+    }
+    let release!: () => void
+    const held = limit(to('a'), () => new Promise<void>((resolve) => (release = resolve)))
+    await expect(limit(to('a'), () => Promise.resolve())).rejects.toMatchObject({ code: -32011 })
+    await limit(to('b'), () => Promise.resolve())
+    await limit(to('a'), () => Promise.resolve()).catch(() => {}) // a used again, after b
+    await limit(to('c'), () => Promise.resolve()) // one must go: b is idle, a is busy
+    expect(limit.bulkhead('a')?.active).toBe(1)
+    expect(limit.bulkhead('b')).toBeUndefined()
+    release()
+    await held
+    const [source] = stats.sources()
+    expect(source!.read()).toMatchObject({ rejected: 2 })
   })
 })

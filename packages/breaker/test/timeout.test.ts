@@ -105,9 +105,12 @@ describe('timeout()', () => {
     expect(performance.now() - started).toBeLessThan(1_000)
   })
 
-  it('lets the tightest of two stacked deadlines win', async () => {
-    const { proxy } = gateway(2_000)
-    proxy.use(timeout(150))
+  it.each([
+    ['the tight one below', 2_000, 150],
+    ['the tight one above', 150, 2_000],
+  ])('lets the tightest of two stacked deadlines win (%s)', async (_, above, below) => {
+    const { proxy } = gateway(above)
+    proxy.use(timeout(below))
     const started = performance.now()
     const response = await call(proxy, 'hang')
     expect(response.error.code).toBe(ErrorCode.RequestTimeout)
