@@ -1,4 +1,4 @@
-import { breaker, concurrencyLimit, retry, timeout } from '@mcpx/breaker'
+import { breaker, concurrencyLimit, type OptionError, retry, timeout } from '@mcpx/breaker'
 import { at, isObject, nearest, object, type Problems, shown } from './check.js'
 import type {
   BreakerSection,
@@ -35,10 +35,6 @@ const CONCURRENCY = [
 ] as const satisfies readonly (keyof ConcurrencySection)[]
 
 const PREFIX = '[@mcpx/breaker] '
-/** validate.ts's refusal of an unknown key: `<option> key "<key>" must be one of <a, b, c>`. */
-const UNKNOWN = /^(\S+) key "(.*)" must be one of (.+)$/s
-/** Every other refusal: `<option> must be <rule>`, the option as the caller wrote it (`strategy.failures`). */
-const RULE = /^(\S+) must be (.+)$/s
 /** Keys that decide which others their object may have: refused, their whole object goes. */
 const CARRIED = ['kind']
 
@@ -51,12 +47,9 @@ export function checkTimeouts(value: unknown, problems: Problems): TimeoutsSecti
   const before = problems.list.length
   for (const key of TIMEOUTS) {
     if (section[key] === undefined) continue
-    try {
-      timeout(section[key] as number)
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error
-      const rule = error.message.replace(/^\[@mcpx\/breaker\] timeout\(\) needs /, '')
-      problems.add(at('timeouts', key), `must be ${rule}, got ${shown(section[key])}`)
+    const refusal = refusalOf(() => timeout(section[key] as number))
+    if (refusal !== undefined) {
+      problems.add(at('timeouts', key), `must be ${ruleOf(refusal)}, got ${shown(section[key])}`)
     }
   }
   const { total, perAttempt } = section as TimeoutsSection
@@ -138,39 +131,37 @@ function checkWith(
   return false
 }
 
-/** The package's refusal, without its prefix; undefined when `build` ran. */
-function refusalOf(build: () => void): string | undefined {
+/** The package's refusal (an `OptionError`, or another `TypeError`); undefined when `build` ran. */
+function refusalOf(build: () => void): TypeError | undefined {
   try {
     build()
     return undefined
   } catch (error) {
     if (!(error instanceof TypeError)) throw error
-    return error.message.replace(PREFIX, '')
+    return error
   }
 }
 
-/** A package refusal as a problem: `strategy.failures must be …` → `breaker.strategy.failures`, and the keys refused. */
-function problemOf(message: string, section: Options, path: string) {
-  const unknown = UNKNOWN.exec(message)
-  if (unknown) {
-    const [, option, key, list] = unknown as unknown as [string, string, string, string]
-    const keys = [...option.split('.'), key]
-    const near = nearest(key, list.split(', '))
+/** What a refusal says the value must be (the whole message, unprefixed, for a `TypeError` of no rule). */
+const ruleOf = (refusal: TypeError): string =>
+  (refusal as Partial<OptionError>).rule ?? refusal.message.replace(PREFIX, '')
+
+/** A package refusal as a problem: option `strategy.failures` → `breaker.strategy.failures`, and the keys refused. */
+function problemOf(refusal: TypeError, section: Options, path: string) {
+  const { option, known } = refusal as Partial<OptionError>
+  if (typeof option !== 'string') return { where: path, message: ruleOf(refusal), keys: undefined }
+  const keys = option.split('.')
+  if (known !== undefined) {
+    const near = nearest(keys.at(-1)!, known)
     return {
       where: pathOf(path, keys),
       message: `unknown key${near ? ` (did you mean ${near}?)` : ''}`,
       keys,
     }
   }
-  const refused = RULE.exec(message)
-  if (!refused) return { where: path, message, keys: undefined }
-  const [, option, text] = refused as unknown as [string, string, string]
-  const keys = option.split('.')
   const value = keys.reduce<unknown>((v, k) => (isObject(v) ? v[k] : undefined), section)
   const got = value === undefined ? '' : `, got ${shown(value)}`
-  // `between(…, 1, Number.MAX_VALUE)` reads "from 1 to 1.7976931348623157e+308": say "≥ 1".
-  const rule = text.replace(/ from (\S+) to 1\.7976931348623157e\+308$/, ' ≥ $1')
-  return { where: pathOf(path, keys), message: `must be ${rule}${got}`, keys }
+  return { where: pathOf(path, keys), message: `must be ${ruleOf(refusal)}${got}`, keys }
 }
 
 /** Take `keys` out of `options` (a carried key, its whole object: a strategy without its kind is another strategy). */

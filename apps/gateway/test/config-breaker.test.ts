@@ -178,7 +178,7 @@ describe('the timeouts, retry, breaker and concurrency sections', () => {
       [
         'retry.backoff.baseDelay: must be a whole number of ms from 0 to 2147483647 (the longest timer), got -1',
         'retry.attempts: must be an integer ≥ 1, got 0',
-        'retry.backoff.factor: must be a number ≥ 1, got 0.5',
+        'retry.backoff.factor: must be a finite number ≥ 1, got 0.5',
         'retry.maxRetryAfter: must be a whole number of ms from 0 to 2147483647 (the longest timer), got -1',
         'retry.maxUpstreams: must be an integer ≥ 1, got 0',
         'retry.budget.ratio: must be a finite number ≥ 0, got -0.1',
