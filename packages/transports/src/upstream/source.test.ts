@@ -12,8 +12,8 @@ import { textOf } from '../../test/harness.js'
 import { forward } from '../forward.js'
 import { serveHttp } from '../node.js'
 import { inProcess } from './in-process.js'
-import { stdio } from './stdio.js'
 import type { LeaseOutcome, UpstreamLease, UpstreamSource } from './source.js'
+import { stdio } from './stdio.js'
 import { type Upstream, upstream } from './upstream.js'
 
 afterEach(runCleanups)
