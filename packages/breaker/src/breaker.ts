@@ -6,6 +6,7 @@ import {
   type UpstreamHealth,
 } from '@mcpx/core'
 import {
+  CIRCUIT_OPTION_KEYS,
   type CircuitBreaker,
   type CircuitBreakerOptions,
   createCircuitBreaker,
@@ -46,13 +47,7 @@ export interface Breaker extends Middleware {
 }
 
 const KEYS = [
-  'strategy',
-  'openDuration',
-  'halfOpenProbes',
-  'halfOpenSuccesses',
-  'isFailure',
-  'now',
-  'random',
+  ...CIRCUIT_OPTION_KEYS,
   'per',
   'maxCircuits',
   'upstream',

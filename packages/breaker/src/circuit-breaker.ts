@@ -53,7 +53,7 @@ export interface CircuitBreakerOptions {
  * ```
  */
 export function createCircuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreaker {
-  const o = known('', options, OPTION_KEYS, 'createCircuitBreaker() options')
+  const o = known('', options, CIRCUIT_OPTION_KEYS, 'createCircuitBreaker() options')
   const now = fn('now', o.now, Date.now)
   const halfOpenProbes = integer('halfOpenProbes', o.halfOpenProbes, 1, 1)
   const halfOpenSuccesses = integer('halfOpenSuccesses', o.halfOpenSuccesses, 1, 1)
@@ -67,7 +67,8 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = {}): Circu
   })
 }
 
-const OPTION_KEYS = [
+/** The keys of {@link CircuitBreakerOptions}: `breaker()` takes them too. */
+export const CIRCUIT_OPTION_KEYS: readonly string[] = [
   'strategy',
   'openDuration',
   'halfOpenProbes',
