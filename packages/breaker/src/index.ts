@@ -1,4 +1,6 @@
 // @mcpx/breaker: failure handling between the router and forward() (issue 12).
+
+export type { OptionError } from '@mcpx/core'
 export { type Breaker, type BreakerOptions, breaker } from './breaker.js'
 export { type Bulkhead, type BulkheadOptions, createBulkhead } from './bulkhead.js'
 export {
@@ -24,4 +26,3 @@ export { type RetryOptions, retry } from './retry.js'
 export { retryAfterMs } from './retry-after.js'
 export { createRetryBudget, type RetryBudget, type RetryBudgetOptions } from './retry-budget.js'
 export { timeout } from './timeout.js'
-export type { OptionError } from './validate.js'

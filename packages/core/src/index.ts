@@ -87,6 +87,12 @@ export type {
 } from './methods.js'
 export { on, onNotification, onRequest } from './on.js'
 export {
+  MAX_TIMER_MS,
+  type OptionChecks,
+  type OptionError,
+  optionChecks,
+} from './option-checks.js'
+export {
   createProxy,
   type HandleOptions,
   type McpProxy,

@@ -6,6 +6,7 @@ it('exports exactly the public API', () => {
     [
       "Context",
       "ErrorCode",
+      "MAX_TIMER_MS",
       "McpxError",
       "abortSource",
       "accessKey",
@@ -29,6 +30,7 @@ it('exports exactly the public API', () => {
       "on",
       "onNotification",
       "onRequest",
+      "optionChecks",
       "parseMessage",
       "principalKey",
       "sessionKey",
