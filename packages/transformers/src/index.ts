@@ -1,0 +1,1 @@
+// @mcpx/transformers: rewriting messages in flight (issue 13).

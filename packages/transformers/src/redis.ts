@@ -1,0 +1,1 @@
+// @mcpx/transformers/redis: the response cache's Redis store (issue 13).
