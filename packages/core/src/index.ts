@@ -35,6 +35,12 @@ export {
 } from './errors.js'
 export { compileGlob } from './glob.js'
 export {
+  addHeaders,
+  answerHeadersKey,
+  type MessageHeaders,
+  upstreamHeadersKey,
+} from './headers.js'
+export {
   createHealthRegistry,
   type HealthChange,
   type HealthStatus,

@@ -10,6 +10,8 @@ it('exports exactly the public API', () => {
       "McpxError",
       "abortSource",
       "accessKey",
+      "addHeaders",
+      "answerHeadersKey",
       "backoffDelay",
       "cachedClock",
       "compileGlob",
@@ -38,6 +40,7 @@ it('exports exactly the public API', () => {
       "targetKey",
       "toMcpxError",
       "toolKey",
+      "upstreamHeadersKey",
       "validateMessage",
     ]
   `)
