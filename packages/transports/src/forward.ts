@@ -6,6 +6,7 @@ import {
   type Target,
   type Terminal,
   targetKey,
+  upstreamHeadersKey,
 } from '@mcpx/core'
 import type { Params } from './protocol/peer.js'
 import { progressTokenOf } from './protocol/progress.js'
@@ -137,6 +138,7 @@ async function send(
       timeout,
       maxTotalTimeout,
       related: origin,
+      headers: ctx.get(upstreamHeadersKey),
       onProgress:
         session && progressTokenOf(params) !== undefined
           ? relayProgress(session, ctx, params)

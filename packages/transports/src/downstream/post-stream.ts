@@ -89,7 +89,16 @@ export class PostStream {
     if (!this.#answered) this.#send(JSON.stringify(message))
   }
 
-  finish(response: Response, error: McpxError | undefined): void {
+  /**
+   * Answer the request. `headers` (core's `answerHeadersKey`) go on a plain
+   * JSON answer under the transport's own; once the answer became an SSE
+   * stream its headers are gone, and so are these.
+   */
+  finish(
+    response: Response,
+    error: McpxError | undefined,
+    headers?: Readonly<Record<string, string>>,
+  ): void {
     if (this.#answered) return
     // Answered first: a `beforeFinish` that ends the session must not answer this request again.
     this.#answered = true
@@ -101,7 +110,7 @@ export class PostStream {
       if ('error' in response) {
         const answer = httpAnswer(response.error, error?.headers, 200)
         exchange.json(answer.status, response, merge(answer.headers, this.headers))
-      } else exchange.json(200, response, this.headers)
+      } else exchange.json(200, response, merge(headers && ownHeadersOut(headers), this.headers))
     } else {
       this.#send(JSON.stringify(response))
       this.#writer?.end()
@@ -165,9 +174,26 @@ export class PostStream {
   }
 }
 
+/** Set by the transport or the HTTP server itself: a message's headers never replace them. */
+const TRANSPORT_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'mcp-session-id',
+  'mcp-protocol-version',
+])
+
+/** A message's answer headers without the transport's own. */
+function ownHeadersOut(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {}
+  for (const name in headers) if (!TRANSPORT_HEADERS.has(name)) kept[name] = headers[name]!
+  return kept
+}
+
 function merge(
-  a: Record<string, string> | undefined,
-  b: Record<string, string> | undefined,
+  a: Readonly<Record<string, string>> | undefined,
+  b: Readonly<Record<string, string>> | undefined,
 ): Record<string, string> | undefined {
   return a && b ? { ...a, ...b } : (a ?? b)
 }

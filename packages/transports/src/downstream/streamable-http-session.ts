@@ -62,7 +62,8 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
     this.identity = options.identity
     this.session = new Session({
       ...options,
-      send: (message, related, error?: McpxError) => this.#send(message, related, error),
+      send: (message, related, error?: McpxError, headers?: Readonly<Record<string, string>>) =>
+        this.#send(message, related, error, headers),
       connected: () => !this.idle(),
     })
   }
@@ -226,10 +227,15 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
     })
   }
 
-  #send(message: Message, related: RequestId | undefined, error: McpxError | undefined): void {
+  #send(
+    message: Message,
+    related: RequestId | undefined,
+    error: McpxError | undefined,
+    headers?: Readonly<Record<string, string>>,
+  ): void {
     const stream = related === undefined ? undefined : this.streams.get(related)
     if (stream) {
-      if (!('method' in message) && message.id === related) stream.finish(message, error)
+      if (!('method' in message) && message.id === related) stream.finish(message, error, headers)
       else stream.event(message)
       return
     }

@@ -45,8 +45,13 @@ export interface Channel {
    * when it cannot, it calls `events.close(reason)` before it rejects.
    */
   start(events: ChannelEvents): Promise<void>
-  /** Write one message. Never throws: failures surface through `events.fail` or `events.close`. */
-  send(message: Message): void
+  /**
+   * Write one message. Never throws: failures surface through `events.fail`
+   * or `events.close`. `headers` (lower-case names) go on the HTTP request
+   * that carries it, where there is one (core's `upstreamHeadersKey`); the
+   * channel's own headers and its configured ones win over them.
+   */
+  send(message: Message, headers?: Readonly<Record<string, string>>): void
   /** Close the wire and release everything it holds (child process, sockets, timers). */
   close(): Promise<void>
 }

@@ -22,9 +22,29 @@ export type Result = Record<string, unknown>
 export type Params = Record<string, unknown> | undefined
 
 /** What a {@link Peer} does with the requests and notifications it receives. */
+/**
+ * A result with headers for the answer that carries it (lower-case names;
+ * core's `answerHeadersKey`): a request handler resolves with one to have
+ * an HTTP front end put them on a JSON answer.
+ */
+export class HeadedResult {
+  readonly result: Result
+  readonly headers: Readonly<Record<string, string>>
+
+  constructor(result: Result, headers: Readonly<Record<string, string>>) {
+    this.result = result
+    this.headers = headers
+  }
+}
+
 export interface PeerHandlers {
   /** Answer an incoming request; throw an `McpxError` to answer with an error. */
-  request(message: Request, cancel: AbortSource, related: unknown, meta: unknown): Promise<Result>
+  request(
+    message: Request,
+    cancel: AbortSource,
+    related: unknown,
+    meta: unknown,
+  ): Promise<Result | HeadedResult>
   /** Take an incoming notification (`notifications/cancelled` and routed progress never get here). */
   notification(message: Notification, related: unknown, meta: unknown): void
   /** Errors that are not `McpxError`s thrown by `request`, before -32603 goes out. */
@@ -49,6 +69,8 @@ export interface PeerRequestOptions {
   related?: unknown
   /** The incoming request this one is made while serving (front ends use it to pick a stream). */
   via?: RequestId
+  /** Headers for the HTTP request that carries it, where there is one (lower-case names). */
+  headers?: Readonly<Record<string, string>>
 }
 
 interface Pending {
@@ -79,7 +101,12 @@ export class Peer {
   readonly #pending = new SlotTable<Pending>()
   readonly #incoming = new IdTable<AbortHandle>()
   readonly #sweeper = new Sweeper(() => this.#sweep())
-  readonly #send: (message: Message, related?: RequestId, error?: McpxError) => void
+  readonly #send: (
+    message: Message,
+    related?: RequestId,
+    error?: McpxError,
+    headers?: Readonly<Record<string, string>>,
+  ) => void
   readonly #handlers: PeerHandlers
   #closed: McpxError | undefined
 
@@ -89,7 +116,12 @@ export class Peer {
    */
   constructor(
     name: string,
-    send: (message: Message, related?: RequestId, error?: McpxError) => void,
+    send: (
+      message: Message,
+      related?: RequestId,
+      error?: McpxError,
+      headers?: Readonly<Record<string, string>>,
+    ) => void,
     handlers: PeerHandlers,
   ) {
     this.name = name
@@ -140,7 +172,7 @@ export class Peer {
         outParams === undefined
           ? { jsonrpc: '2.0', id, method }
           : { jsonrpc: '2.0', id, method, params: outParams }
-      this.#send(message, options.via)
+      this.#send(message, options.via, undefined, options.headers)
     })
   }
 
@@ -273,7 +305,10 @@ export class Peer {
     const cancel = abortSource()
     this.#incoming.set(id, cancel)
     this.#handlers.request(message, cancel, this.relatedTo(related), meta).then(
-      (result) => this.#reply(id, cancel, result, undefined),
+      (result) =>
+        result instanceof HeadedResult
+          ? this.#reply(id, cancel, result.result, undefined, result.headers)
+          : this.#reply(id, cancel, result, undefined),
       (error: unknown) =>
         this.#reply(id, cancel, undefined, toMcpxError(error, this.#handlers.onError)),
     )
@@ -284,6 +319,7 @@ export class Peer {
     cancel: AbortHandle,
     result: Result | undefined,
     error: McpxError | undefined,
+    headers?: Readonly<Record<string, string>>,
   ): void {
     if (this.#incoming.get(id) !== cancel) return
     this.#incoming.delete(id)
@@ -291,7 +327,7 @@ export class Peer {
     if (cancel.aborted) return
     // The error itself goes along: an HTTP front end takes its status and headers from it.
     if (error) this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id, error)
-    else this.#send({ jsonrpc: '2.0', id, result: result ?? {} }, id)
+    else this.#send({ jsonrpc: '2.0', id, result: result ?? {} }, id, undefined, headers)
   }
 }
 

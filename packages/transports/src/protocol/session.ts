@@ -1,5 +1,6 @@
 import {
   type AbortSource,
+  answerHeadersKey,
   Context,
   ErrorCode,
   type Key,
@@ -16,7 +17,7 @@ import {
   sourceKey,
   type Terminal,
 } from '@mcpx/core'
-import { type Params, Peer, type Result } from './peer.js'
+import { HeadedResult, type Params, Peer, type Result } from './peer.js'
 
 /** Mutable session facts; middleware sees them read-only as `ctx.session`. */
 export interface SessionState {
@@ -56,7 +57,12 @@ export interface SessionOptions {
    * belongs to (its reply, its progress, a server request made while serving
    * it), so that HTTP front ends can put it on that request's stream.
    */
-  send(message: Message, related?: RequestId, error?: McpxError): void
+  send(
+    message: Message,
+    related?: RequestId,
+    error?: McpxError,
+    headers?: Readonly<Record<string, string>>,
+  ): void
   /** Non-`McpxError`s thrown while answering, before -32603 goes to the client. */
   onError?(error: unknown): void
   /**
@@ -192,13 +198,17 @@ export class Session {
     message: Request | Notification,
     signal: AbortSource | undefined,
     meta: MessageMeta | undefined,
-  ): Promise<Result> {
+  ): Promise<Result | HeadedResult> {
     const session = meta?.headers ? withHeaders(this.info, meta.headers) : this.info
     const ctx = Context.from(message, { session, signal })
     ctx.set(sessionKey, this)
     if (meta?.principal) ctx.set(principalKey, meta.principal)
     await this.#proxy.dispatch(ctx)
     if (ctx.error) throw ctx.error
-    return ctx.result as Result
+    // Headers a middleware wants on the answer (core's answerHeadersKey): for an HTTP front end.
+    const headers = ctx.get(answerHeadersKey)
+    return headers === undefined
+      ? (ctx.result as Result)
+      : new HeadedResult(ctx.result as Result, headers)
   }
 }

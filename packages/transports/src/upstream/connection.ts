@@ -3,6 +3,7 @@ import {
   ErrorCode,
   type ErrorCodeValue,
   McpxError,
+  type Message,
   type Notification,
   type Request,
   validateMessage,
@@ -60,7 +61,13 @@ export class UpstreamConnection {
     this.upstream = upstream
     this.transport = connector.transport
     this.#channel = connector.open()
-    this.#peer = new Peer(`upstream "${upstream}"`, (message) => this.#channel.send(message), {
+    const send = (
+      message: Message,
+      _related?: unknown,
+      _error?: unknown,
+      headers?: Readonly<Record<string, string>>,
+    ) => this.#channel.send(message, headers)
+    this.#peer = new Peer(`upstream "${upstream}"`, send, {
       // MCP §Ping: either side may ping, and a server's ping checks the gateway's liveness, not a client's.
       request: (message, cancel, related) =>
         message.method === 'ping'

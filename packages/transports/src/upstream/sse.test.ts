@@ -130,6 +130,29 @@ describe('sse() end to end', () => {
       ['POST', 'Bearer t0k'],
     ])
   })
+  it("sends a message's own headers on its POST, under the configured ones (names compared without case)", async () => {
+    const server = await sdkSseServer()
+    const { messages, events } = recorder()
+    const channel = openChannel(server.url, { headers: { Authorization: 'Bearer t0k' } })
+    await channel.start(events)
+    channel.send(
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2024-11-05',
+          capabilities: {},
+          clientInfo: { name: 't', version: '1' },
+        },
+      },
+      { 'x-request-id': 'r-1', authorization: 'Bearer forged' },
+    )
+    await eventually(() => messages.length === 1)
+    const post = server.headers.find((h) => h.method === 'POST')!
+    expect(post.headers['x-request-id']).toBe('r-1')
+    expect(post.headers.authorization).toBe('Bearer t0k')
+  })
 })
 
 describe('sse() channel', () => {

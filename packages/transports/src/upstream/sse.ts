@@ -117,9 +117,16 @@ function errorText(error: unknown): string {
 }
 
 /** The caller's headers with one set by us, whatever case the caller spelled it in. */
-function withHeader(headers: HeaderRecord, name: string, value: string): Headers {
+function withHeader(headers: HeaderRecord | Headers, name: string, value: string): Headers {
   const all = new Headers(headers)
   all.set(name, value)
+  return all
+}
+
+/** `extra` with `headers` set over it, names compared case-insensitively. */
+function under(extra: Readonly<Record<string, string>>, headers: HeaderRecord): Headers {
+  const all = new Headers(extra)
+  for (const [name, value] of new Headers(headers)) all.set(name, value)
   return all
 }
 
@@ -146,10 +153,10 @@ class SseChannel implements Channel {
     })
   }
 
-  send(message: Message): void {
+  send(message: Message, extra?: Readonly<Record<string, string>>): void {
     const endpoint = this.#endpoint
     if (this.#ended || !endpoint) return
-    this.#posting = this.#posting.then(() => this.#post(endpoint, message))
+    this.#posting = this.#posting.then(() => this.#post(endpoint, message, extra))
   }
 
   async close(): Promise<void> {
@@ -272,10 +279,16 @@ class SseChannel implements Channel {
     this.#ready = undefined
   }
 
-  async #post(endpoint: URL, message: Message): Promise<void> {
+  async #post(
+    endpoint: URL,
+    message: Message,
+    extra: Readonly<Record<string, string>> | undefined,
+  ): Promise<void> {
     if (this.#ended) return
-    const headers = await this.#headers()
-    if (headers === undefined) return this.#refused(message, NO_CREDENTIALS)
+    const configured = await this.#headers()
+    if (configured === undefined) return this.#refused(message, NO_CREDENTIALS)
+    // The message's own headers (core's upstreamHeadersKey) under the configured ones.
+    const headers = extra === undefined ? configured : under(extra, configured)
     let response: Response
     try {
       response = await this.#settings.fetch(endpoint, {

@@ -64,7 +64,7 @@ export class StreamableHttpChannel implements Channel {
     return Promise.resolve()
   }
 
-  send(message: Message): void {
+  send(message: Message, headers?: Readonly<Record<string, string>>): void {
     if (this.#closed) return
     let id: RequestId | undefined
     if ('method' in message && 'id' in message) {
@@ -73,7 +73,7 @@ export class StreamableHttpChannel implements Channel {
     }
     if ('method' in message && message.method === INITIALIZED)
       this.#listening ??= new Gate(LISTEN_WAIT)
-    void this.#post(message, JSON.stringify(message), id, false)
+    void this.#post(message, JSON.stringify(message), id, false, headers)
     // MCP cancellation: after telling the server, stop reading the answer we no longer want.
     if ('method' in message && message.method === 'notifications/cancelled') {
       this.#byRequest.get(message.params?.requestId as RequestId)?.abort()
@@ -105,6 +105,7 @@ export class StreamableHttpChannel implements Channel {
     body: string,
     id: RequestId | undefined,
     retried: boolean,
+    headers: Readonly<Record<string, string>> | undefined,
   ): Promise<void> {
     // A server may send on its GET stream as soon as a request arrives (a sampling request, say):
     // requests after the handshake wait (bounded) for that stream to be open.
@@ -123,7 +124,13 @@ export class StreamableHttpChannel implements Channel {
     const sessionId = this.#session.sessionId
     let reached = false
     try {
-      const response = await this.#session.fetch('POST', POST_HEADERS, body, controller.signal)
+      const response = await this.#session.fetch(
+        'POST',
+        POST_HEADERS,
+        body,
+        controller.signal,
+        headers,
+      )
       reached = true
       // Streamable HTTP §Session Management: 404 to a request with a session id means the
       // session is gone and the client MUST start a new one with a fresh initialize.
@@ -132,7 +139,7 @@ export class StreamableHttpChannel implements Channel {
         if (!(await this.#reinitialize(sessionId))) return this.#fail(message, id, EXPIRED)
         // The replay sent its own notifications/initialized.
         if (id === undefined && (message as { method?: string }).method === INITIALIZED) return
-        return await this.#post(message, body, id, true)
+        return await this.#post(message, body, id, true, headers)
       }
       if (!response.ok) {
         discard(response)

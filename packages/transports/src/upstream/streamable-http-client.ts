@@ -21,6 +21,26 @@ export interface HttpSettings extends ReconnectPolicy {
 const DELETE_TIMEOUT = 2000
 const GET_HEADERS = { accept: 'text/event-stream' }
 
+/** Set by the transport on every request; a user header of the same name would break the session. */
+export const RESERVED = new Set([
+  'content-type',
+  'accept',
+  'content-length',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+])
+
+/** A message's own headers without those the transport sets itself. */
+function withoutReserved(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {}
+  for (const name in headers) {
+    const key = name.toLowerCase()
+    if (!RESERVED.has(key)) kept[key] = headers[name]!
+  }
+  return kept
+}
+
 export const INITIALIZED = 'notifications/initialized'
 export const POST_HEADERS = {
   'content-type': 'application/json',
@@ -70,15 +90,20 @@ export class StreamableHttpClient {
     this.#takeVersion(message.result)
   }
 
-  /** One HTTP request to the endpoint: the configured headers, then the transport's own. */
+  /**
+   * One HTTP request to the endpoint: the message's own headers, then the
+   * configured ones, then the transport's own (each wins over the ones before).
+   */
   async fetch(
     method: string,
     fixed: Record<string, string>,
     body: string | undefined,
     signal: AbortSignal,
+    message?: Readonly<Record<string, string>>,
   ): Promise<Response> {
     const user = this.#s.headers()
     const headers: Record<string, string> = {
+      ...(message && withoutReserved(message)),
       ...(user instanceof Promise ? await user : user),
       ...fixed,
     }

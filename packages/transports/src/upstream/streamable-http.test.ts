@@ -1,6 +1,7 @@
-import { type AbortSource, createProxy } from '@mcpx/core'
+import { type AbortSource, addHeaders, createProxy, upstreamHeadersKey } from '@mcpx/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cleanups, runCleanups } from '../../test/fixtures.js'
+import { forward } from '../forward.js'
 import { Session } from '../protocol/session.js'
 import { streamableHttp } from './streamable-http.js'
 import {
@@ -171,6 +172,45 @@ describe('streamableHttp() options', () => {
     expect(call.headers.accept).toBe('application/json, text/event-stream')
     expect(call.headers['mcp-session-id']).toBe('raw-session')
     expect(calls).toBeGreaterThanOrEqual(3) // once per HTTP request
+  })
+
+  it("sends a message's own headers (core's upstreamHeadersKey) on its POST, under the configured and protocol ones", async () => {
+    const raw = await startRawServer((request, res) => {
+      if (request.method === 'GET') return methodNotAllowed(request, res)
+      sendJson(res, { jsonrpc: '2.0', id: request.body.id, result: toolResult('ok') })
+    })
+    const up = upstream(
+      'raw',
+      streamableHttp({ url: raw.url, headers: { 'x-api-key': 'configured' } }),
+      {
+        mode: 'shared',
+        log: () => {},
+      },
+    )
+    const proxy = createProxy({ terminal: forward(up) })
+    cleanups.push(() => proxy.close())
+    proxy.use(async function tag(ctx, next) {
+      addHeaders(ctx, upstreamHeadersKey, {
+        'x-request-id': 'r-1',
+        'x-api-key': 'from-the-message',
+        'mcp-session-id': 'forged',
+      })
+      await next()
+    })
+    const response = (await proxy.handle({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'ok', arguments: {} },
+    })) as Record<string, any>
+    expect(response.result).toBeDefined()
+    const call = raw.seen.find((s) => s.body?.method === 'tools/call')!
+    expect(call.headers['x-request-id']).toBe('r-1')
+    expect(call.headers['x-api-key']).toBe('configured')
+    expect(call.headers['mcp-session-id']).toBe('raw-session')
+    // Only the message it was set on carries it.
+    const initialize = raw.seen.find((s) => s.body?.method === 'initialize')!
+    expect(initialize.headers['x-request-id']).toBeUndefined()
   })
 
   it('lets an Authorization header given in headers win over URL credentials', async () => {

@@ -2,6 +2,7 @@ import type { Connector } from '../protocol/channel.js'
 import type { HeaderSource } from './connector-options.js'
 import { maxMessageBytesOption } from './connector-options.js'
 import { StreamableHttpChannel } from './streamable-http-channel.js'
+import { RESERVED } from './streamable-http-client.js'
 import { invalidator } from './streamable-http-reasons.js'
 import { upstreamUrl, withAuthorization } from './url.js'
 
@@ -63,16 +64,6 @@ export interface StreamableHttpOptions {
    */
   maxReconnects?: number
 }
-
-/** Set by the transport on every request; a user header of the same name would break the session. */
-const RESERVED = new Set([
-  'content-type',
-  'accept',
-  'content-length',
-  'mcp-session-id',
-  'mcp-protocol-version',
-  'last-event-id',
-])
 
 /**
  * Connect to an MCP server over Streamable HTTP (MCP 2025-11-25, also
