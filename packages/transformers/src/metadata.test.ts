@@ -1,0 +1,130 @@
+import {
+  answerHeadersKey,
+  Context,
+  compose,
+  principalKey,
+  targetKey,
+  upstreamHeadersKey,
+} from '@mcpx/core'
+import { describe, expect, it } from 'vitest'
+import { metadata, requestIdKey } from './metadata.js'
+
+function request(
+  params: Record<string, unknown> = { name: 'add' },
+  headers?: Record<string, string>,
+) {
+  return new Context<string>({
+    kind: 'request',
+    id: 7,
+    method: 'tools/call',
+    params: params as never,
+    session: { id: 's', transport: 'streamable-http', headers },
+  })
+}
+
+/** Run `metadata(options)` on `ctx`, the upstream answering `result`; what the upstream got. */
+async function run(
+  options: Parameters<typeof metadata>[0],
+  ctx: Context,
+  result: Record<string, unknown> = { content: [] },
+) {
+  let sent: unknown
+  await compose([metadata(options)])(ctx, async (c) => {
+    sent = c.get(targetKey)?.params ?? c.params
+    c.result = result as never
+  })
+  return sent as Record<string, any>
+}
+
+describe('metadata()', () => {
+  it('stamps the request sent upstream and the result with request id, client id, gateway and duration', async () => {
+    const ctx = request()
+    ctx.set(principalKey, { subject: 'alice', clientId: 'app-1', scopes: [] })
+    const sent = await run({ gateway: 'edge-1' }, ctx)
+    const id = ctx.get(requestIdKey)!
+    expect(id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(sent._meta).toEqual({
+      'dev.mcpx/request-id': id,
+      'dev.mcpx/client-id': 'app-1',
+      'dev.mcpx/gateway': 'edge-1',
+    })
+    const meta = (ctx.result as Record<string, any>)._meta
+    expect(meta).toMatchObject({ 'dev.mcpx/request-id': id, 'dev.mcpx/gateway': 'edge-1' })
+    expect(meta['dev.mcpx/duration-ms']).toBeGreaterThanOrEqual(0)
+  })
+
+  it('never replaces a key the client or the upstream set, and never mutates what it was given', async () => {
+    const params = Object.freeze({
+      name: 'add',
+      _meta: Object.freeze({ 'dev.mcpx/gateway': 'the-client', progressToken: 1 }),
+    })
+    const result = Object.freeze({
+      content: [],
+      _meta: Object.freeze({ 'dev.mcpx/request-id': 'up' }),
+    })
+    const ctx = request(params)
+    const sent = await run({}, ctx, result)
+    expect(sent._meta['dev.mcpx/gateway']).toBe('the-client')
+    expect(sent._meta.progressToken).toBe(1)
+    expect((ctx.result as Record<string, any>)._meta['dev.mcpx/request-id']).toBe('up')
+    expect(params._meta).toEqual({ 'dev.mcpx/gateway': 'the-client', progressToken: 1 })
+    expect(result._meta).toEqual({ 'dev.mcpx/request-id': 'up' })
+  })
+
+  it("writes the router's target params, not the client's, when there is a target", async () => {
+    const ctx = request({ name: 'm_add' })
+    const target = { upstream: 'math', method: 'tools/call', params: { name: 'add' } }
+    ctx.set(targetKey, target)
+    const sent = await run({ to: 'requests' }, ctx)
+    expect(sent.name).toBe('add')
+    expect(sent._meta['dev.mcpx/gateway']).toBe('mcpx')
+    expect(target.params).toEqual({ name: 'add' })
+    expect((ctx.params as Record<string, unknown>)._meta).toBeUndefined()
+    expect((ctx.result as Record<string, unknown>)._meta).toBeUndefined()
+  })
+
+  it("takes the client's own request id header when it is a plain token, and makes one otherwise", async () => {
+    const theirs = request(undefined, { 'x-request-id': 'abc-123' })
+    await run({}, theirs)
+    expect(theirs.get(requestIdKey)).toBe('abc-123')
+    const hostile = request(undefined, { 'x-request-id': 'a\r\nb' })
+    await run({}, hostile)
+    expect(hostile.get(requestIdKey)).not.toBe('a\r\nb')
+    const refused = request(undefined, { 'x-request-id': 'abc-123' })
+    await run({ acceptRequestId: false }, refused)
+    expect(refused.get(requestIdKey)).not.toBe('abc-123')
+  })
+
+  it('puts the request id on the upstream request and on the answer as headers, unless told not to', async () => {
+    const ctx = request()
+    await run({ header: 'x-correlation-id' }, ctx)
+    const id = ctx.get(requestIdKey)
+    expect(ctx.get(upstreamHeadersKey)).toEqual({ 'x-correlation-id': id })
+    expect(ctx.get(answerHeadersKey)).toEqual({ 'x-correlation-id': id })
+    const quiet = request()
+    await run({ headers: { upstream: false, answer: false } }, quiet)
+    expect(quiet.get(upstreamHeadersKey)).toBeUndefined()
+    expect(quiet.get(answerHeadersKey)).toBeUndefined()
+  })
+
+  it('leaves notifications, initialize, ping and error answers alone', async () => {
+    const note = new Context<string>({ kind: 'notification', method: 'notifications/initialized' })
+    await compose([metadata()])(note, async () => {})
+    expect(note.get(requestIdKey)).toBeUndefined()
+    const ping = new Context<string>({ kind: 'request', id: 1, method: 'ping' })
+    await compose([metadata()])(ping, async () => {})
+    expect(ping.get(requestIdKey)).toBeUndefined()
+  })
+
+  it('refuses bad options when it is made', () => {
+    expect(() => metadata({ prefix: 'mcpx' })).toThrow('[@mcpx/transformers] prefix must be')
+    for (const reserved of ['modelcontextprotocol.io/', 'mcp.dev/', 'tools.mcp.com/']) {
+      expect(() => metadata({ prefix: reserved })).toThrow('not one MCP reserves')
+    }
+    expect(() => metadata({ prefix: 'com.example.mcp/' })).not.toThrow()
+    expect(() => metadata({ fields: ['everything' as never] })).toThrow('fields must be')
+    expect(() => metadata({ to: 'up' as never })).toThrow('to must be')
+    expect(() => metadata({ header: 'X Id' })).toThrow('header must be')
+    expect(() => metadata({ gatway: 'x' } as never)).toThrow('metadata() options key "gatway"')
+  })
+})
