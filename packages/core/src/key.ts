@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js'
+import type { AbortSource } from './abort.js'
 import type { Notification, Request, RequestId } from './jsonrpc.js'
 
 /**
@@ -79,9 +80,17 @@ export interface ClientSession {
   /**
    * Send a server-initiated request or notification to this client, through
    * the stack (direction `toClient`); resolves with the client's answer to
-   * a request. `related` is the client request it belongs to, when any.
+   * a request. `related` is the client request it belongs to, when any;
+   * `signal` cancels it; `source` names the upstream it speaks for (core's
+   * `sourceKey` on its context: a `list_changed` from `source` makes the
+   * router fetch that upstream's list again).
    */
-  toClient(message: Request | Notification, related?: RequestId): Promise<unknown>
+  toClient(
+    message: Request | Notification,
+    related?: RequestId,
+    signal?: AbortSignal | AbortSource,
+    source?: string,
+  ): Promise<unknown>
   /** Call `listener` once when the session ends; returns a function that removes it. */
   onClose(listener: () => void): () => void
 }

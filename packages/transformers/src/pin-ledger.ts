@@ -1,4 +1,4 @@
-import type { ClientSession, Notification, RequestId, StatsSource } from '@mcpx/core'
+import type { ClientSession, Notification, StatsSource } from '@mcpx/core'
 import { changedFields, hashTool, type PinField, type ToolHash } from './pin-hash.js'
 import type { PinRecord, PinStore } from './pin-store.js'
 
@@ -203,20 +203,13 @@ export class PinLedger {
    * `notifications/tools/list_changed` to each session that listed
    * `upstream`, as from that upstream: the router (which re-fetches a list
    * when its upstream announces a change) fetches it again, and the client
-   * lists again. The source is the third argument after the request and
-   * signal, as transports' sessions take it.
+   * lists again.
    */
   #announce(upstream: string): void {
     const message: Notification = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' }
     for (const session of this.#sessions.get(upstream) ?? []) {
       if (session.closed) continue
-      const toClient = session.toClient as (
-        message: Notification,
-        related?: RequestId,
-        signal?: AbortSignal,
-        source?: string,
-      ) => Promise<unknown>
-      toClient.call(session, message, undefined, undefined, upstream).catch((error: unknown) => {
+      session.toClient(message, undefined, undefined, upstream).catch((error: unknown) => {
         this.#options.log(`could not tell a client that "${upstream}" changed: ${String(error)}`)
       })
     }
