@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest'
+import { defaultRedactKeys, defaultRedactPatterns, redactPatternNames } from './redact-patterns.js'
+import { createRedactor } from './redact-walk.js'
+
+// Test fixtures, assembled so that no scanner mistakes this file for a leak.
+const aws = ['AKIA', 'IOSFODNN7EXAMPLE'].join('')
+const ghp = `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`
+const pat = `github_pat_${'11ABCDEFG0'.repeat(3)}_xyz`
+const slack = ['xoxb', '123456789012', '1234567890123', 'AbCdEfGhIjKl'].join('-')
+const stripe = `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`
+const restricted = `rk_test_${'51H8xYzAbCdEf'}`
+const openai = `sk-proj-${'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1H'.repeat(2)}`
+const google = `AIza${'SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'}`
+const jwt = [
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9',
+  'eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ',
+  'SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+].join('.')
+const pem = [
+  '-----BEGIN RSA PRIVATE KEY-----',
+  'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB',
+  'aFDrBz9vFqU4yYkMC1tC3fSkU6h0vIvj5d0Tl2aD0GpZ8pQ==',
+  '-----END RSA PRIVATE KEY-----',
+].join('\n')
+
+const scrub = createRedactor()
+const withEmail = createRedactor({ patterns: [...defaultRedactPatterns, 'email'] })
+
+describe('built-in value patterns', () => {
+  it.each([
+    ['an AWS access key id', aws],
+    ['a GitHub personal access token', ghp],
+    ['a GitHub fine-grained token', pat],
+    ['a Slack bot token', slack],
+    ['a Stripe live secret key', stripe],
+    ['a Stripe restricted test key', restricted],
+    ['an OpenAI project key', openai],
+    ['a Google API key', google],
+    ['a JWT', jwt],
+    ['a PEM private key block', pem],
+  ])('replaces %s inside text, keeping the text around it', (_name, secret) => {
+    expect(scrub(`before ${secret} after`)).toBe('before [REDACTED] after')
+    expect(scrub(`(${secret})`)).toBe('([REDACTED])')
+  })
+
+  it('keeps a bearer scheme and replaces its token, in any case', () => {
+    expect(scrub('sent with Bearer abc123def456ghi789 yesterday')).toBe(
+      'sent with Bearer [REDACTED] yesterday',
+    )
+    expect(scrub('BEARER abc123def456ghi789')).toBe('BEARER [REDACTED]')
+  })
+
+  it('replaces a private key block cut short, to the end of its body', () => {
+    const cut = pem.slice(0, 90)
+    expect(scrub(`key: ${cut}`)).not.toContain('MIIE')
+  })
+
+  it('leaves ordinary prose, ids and near misses alone', () => {
+    for (const text of [
+      'the bearer of bad news',
+      'task-assessment and risk-free skeletons',
+      `AKIA${'X'.repeat(15)}`, // one short
+      `xAKIA${'X'.repeat(16)}`, // not at a word start
+      'ghp_short',
+      'eyJ.eyJ.x',
+      'pk_live_4eC39HqLyjWDarjtT1zdp7dc', // publishable: public by design
+      '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh\n-----END PUBLIC KEY-----',
+      'ada@example.com', // emails are off by default
+    ]) {
+      expect(scrub(text)).toBe(text)
+    }
+  })
+
+  it('finds emails only when asked', () => {
+    expect(withEmail('mail ada.lovelace+mcp@example.co.uk now')).toBe('mail [REDACTED] now')
+    expect(withEmail('no@tld')).toBe('no@tld')
+  })
+
+  it('runs each pattern alone when only it is chosen', () => {
+    const awsOnly = createRedactor({ patterns: ['aws'], keys: [] })
+    expect(awsOnly(`${aws} ${jwt}`)).toBe(`[REDACTED] ${jwt}`)
+    expect(createRedactor({ patterns: [], keys: [] })(`${aws}`)).toBe(aws)
+  })
+
+  it('names every built-in, and leaves email out of the defaults', () => {
+    expect(redactPatternNames).toEqual([
+      'bearer',
+      'jwt',
+      'privateKey',
+      'aws',
+      'github',
+      'slack',
+      'stripe',
+      'openai',
+      'google',
+      'email',
+    ])
+    expect(defaultRedactPatterns).not.toContain('email')
+    expect(defaultRedactKeys).not.toContain('*token') // MCP's progressToken is no secret
+  })
+
+  it('scans hostile text in linear time (no catastrophic backtracking)', () => {
+    // Long runs that start like a secret and never finish one: quadratic
+    // patterns would take minutes on these; the test timeout catches that.
+    const runs = [
+      'a'.repeat(200_000),
+      `${'-----BEGIN PRIVATE KEY-----'.repeat(5_000)}`,
+      `${'eyJ'.repeat(50_000)}`,
+      `${'x'.repeat(100_000)}@`,
+      `${'password'.repeat(20_000)}=`,
+      `${'_token'.repeat(30_000)}: "${'\\"'.repeat(30_000)}`,
+      `Bearer ${'='.repeat(100_000)}`,
+    ]
+    const redactAll = createRedactor({ patterns: redactPatternNames })
+    const started = performance.now()
+    for (const run of runs) redactAll(run)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+})
+
+describe('keys in text', () => {
+  it('replaces the value after a key in JSON text, keeping it valid JSON', () => {
+    const text = JSON.stringify({ user: 'ada', password: 'hunter2', pin: 1234, api_key: 'k1' })
+    const out = JSON.parse(scrub(text))
+    expect(out).toEqual({ user: 'ada', password: '[REDACTED]', pin: 1234, api_key: '[REDACTED]' })
+  })
+
+  it('quotes a bare value after a quoted key, so the JSON stays JSON', () => {
+    expect(JSON.parse(scrub('{"db_password": 1234}'))).toEqual({ db_password: '[REDACTED]' })
+  })
+
+  it('handles JSON inside JSON (escaped quotes)', () => {
+    const inner = JSON.stringify(JSON.stringify({ client_secret: 's3cr3t', ok: true }))
+    expect(JSON.parse(JSON.parse(scrub(inner)))).toEqual({
+      client_secret: '[REDACTED]',
+      ok: true,
+    })
+  })
+
+  it('handles query strings, headers, env files and YAML', () => {
+    expect(scrub('https://x.test/cb?access_token=abc123&state=ok')).toBe(
+      'https://x.test/cb?access_token=[REDACTED]&state=ok',
+    )
+    expect(scrub('Authorization: Basic dXNlcjpwYXNz\nAccept: */*')).toBe(
+      'Authorization: [REDACTED]\nAccept: */*',
+    )
+    expect(scrub('DB_PASSWORD=hunter2\nPORT=5432')).toBe('DB_PASSWORD=[REDACTED]\nPORT=5432')
+    expect(scrub("apiKey: 'k-123'")).toBe("apiKey: '[REDACTED]'")
+  })
+
+  it('matches keys in text exactly as keys in objects: whole names, case-insensitive', () => {
+    expect(scrub('notoken: visible, Token: hidden')).toBe('notoken: visible, Token: [REDACTED]')
+    expect(scrub('passwords: 3')).toBe('passwords: 3')
+    expect(scrub('progressToken: 7')).toBe('progressToken: 7')
+  })
+
+  it('still scans what follows a word that is no key', () => {
+    expect(scrub(`note: ${aws}`)).toBe('note: [REDACTED]')
+  })
+
+  it('is off with keysInText: false', () => {
+    expect(createRedactor({ keysInText: false })('password=hunter2')).toBe('password=hunter2')
+  })
+
+  it('uses custom globs in text too', () => {
+    const r = createRedactor({ keys: ['x-*-id'] })
+    expect(r('X-Tenant-Id: t42, x-id: 1')).toBe('X-Tenant-Id: [REDACTED], x-id: 1')
+  })
+})
