@@ -49,8 +49,14 @@ export interface Principal {
 
 /** Where a message goes: set by the router, read by forward, breaker, pool and metrics. */
 export interface Target {
-  /** The upstream's name. */
+  /** The upstream's name: the replica's, where a router entry has several. */
   readonly upstream: string
+  /**
+   * The router entry the upstream is a replica of (its name in the
+   * router's `upstreams`), set by the router. Policies that must treat the
+   * replicas of one entry alike (a tool's pin, a deny list) key on it.
+   */
+  readonly group?: string
   /** The method as the upstream knows it. */
   readonly method: string
   /** The params as the upstream should receive them (names un-namespaced). */

@@ -111,12 +111,17 @@ export class Group {
     // first. The send after it finds the replica used, so it does not come back here.
     if (level !== undefined && method !== SET_LEVEL) {
       const setLevel = ctx.fork({ method: SET_LEVEL, params: level })
-      setLevel.set(targetKey, { upstream: replica.name, method: SET_LEVEL, params: level })
+      setLevel.set(targetKey, {
+        upstream: replica.name,
+        group: this.name,
+        method: SET_LEVEL,
+        params: level,
+      })
       const send = () => this.send(ctx, next, replica, method, params, fork)
       return next(setLevel).then(send, send)
     }
     const balancer = this.#balancer
-    ctx.set(targetKey, { upstream: replica.name, method, params })
+    ctx.set(targetKey, { upstream: replica.name, group: this.name, method, params })
     if (!balancer.start) return fork ? next(ctx) : next()
     balancer.start(replica)
     const done = () => balancer.end?.(replica)

@@ -33,6 +33,12 @@ describe('router: where a tool call goes', () => {
     expect(gw.calls.at(-1)).toMatchObject({ upstream: 'data', params: { name: 'math_special' } })
   })
 
+  it('names the router entry a message goes to in its target (group), beside the replica', async () => {
+    const gw = fakeGateway(upstreams, { upstreams: { math: { namespace: 'm' }, data: {} } })
+    await gw.request('tools/call', { name: 'm_add' })
+    expect(gw.calls.at(-1)).toMatchObject({ upstream: 'math', group: 'math' })
+  })
+
   it('sends a listed name to the upstream that lists it, under its own name', async () => {
     const gw = fakeGateway(upstreams, { upstreams: { math: { namespace: 'm' }, data: {} } })
     await gw.request('tools/call', { name: 'm_add' })
@@ -224,6 +230,8 @@ describe('router: replicas', () => {
     const [first, second] = picked()
     expect(first).not.toBe(second)
     expect(picked()).toEqual([first, second, first, second])
+    // Each replica's target names the entry it belongs to.
+    expect(new Set(gw.calls.map((c) => c.group))).toEqual(new Set(['math']))
     health.report('math-1', 'breaker', 'open')
     for (let i = 0; i < 2; i++) await gw.request('tools/call', { name: 'add' })
     expect(picked().slice(4)).toEqual(['math-2', 'math-2'])

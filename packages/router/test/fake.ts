@@ -44,6 +44,7 @@ export function fakeGateway(
 ) {
   const calls: {
     upstream: string
+    group: string | undefined
     method: string
     params: Json
     tool: ToolDefinition | undefined
@@ -55,6 +56,7 @@ export function fakeGateway(
     const params = (target.params ?? {}) as Json
     calls.push({
       upstream: target.upstream,
+      group: target.group,
       method: target.method,
       params,
       tool: ctx.get(toolKey),
