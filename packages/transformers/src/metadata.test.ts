@@ -53,10 +53,10 @@ describe('metadata()', () => {
     expect(meta['dev.mcpx/duration-ms']).toBeGreaterThanOrEqual(0)
   })
 
-  it('never replaces a key the client or the upstream set, and never mutates what it was given', async () => {
+  it("never replaces a key the upstream set on a result, or the client's own keys, and never mutates what it was given", async () => {
     const params = Object.freeze({
       name: 'add',
-      _meta: Object.freeze({ 'dev.mcpx/gateway': 'the-client', progressToken: 1 }),
+      _meta: Object.freeze({ 'com.example/trace': 't', progressToken: 1 }),
     })
     const result = Object.freeze({
       content: [],
@@ -64,11 +64,29 @@ describe('metadata()', () => {
     })
     const ctx = request(params)
     const sent = await run({}, ctx, result)
-    expect(sent._meta['dev.mcpx/gateway']).toBe('the-client')
-    expect(sent._meta.progressToken).toBe(1)
+    expect(sent._meta).toMatchObject({ 'com.example/trace': 't', progressToken: 1 })
     expect((ctx.result as Record<string, any>)._meta['dev.mcpx/request-id']).toBe('up')
-    expect(params._meta).toEqual({ 'dev.mcpx/gateway': 'the-client', progressToken: 1 })
+    expect(params._meta).toEqual({ 'com.example/trace': 't', progressToken: 1 })
     expect(result._meta).toEqual({ 'dev.mcpx/request-id': 'up' })
+  })
+
+  it("replaces what a client sends under the gateway's own prefix: it cannot pass for the gateway", async () => {
+    const ctx = request({
+      name: 'add',
+      _meta: { 'dev.mcpx/client-id': 'admin', 'dev.mcpx/tenant': 'other', 'dev.mcpx/gateway': 'x' },
+    })
+    ctx.set(principalKey, { subject: 'alice', scopes: [] })
+    const sent = await run({ to: 'requests' }, ctx)
+    expect(sent._meta['dev.mcpx/client-id']).toBe('alice')
+    expect(sent._meta['dev.mcpx/gateway']).toBe('mcpx')
+    expect(sent._meta['dev.mcpx/tenant']).toBeUndefined()
+  })
+
+  it("keeps its message's request id on a sub-request (a router's fork per upstream)", async () => {
+    const ctx = request()
+    ctx.set(requestIdKey, 'parent-id')
+    const sent = await run({}, ctx.fork())
+    expect(sent._meta['dev.mcpx/request-id']).toBe('parent-id')
   })
 
   it("writes the router's target params, not the client's, when there is a target", async () => {
@@ -108,12 +126,19 @@ describe('metadata()', () => {
   })
 
   it('leaves notifications, initialize, ping and error answers alone', async () => {
+    const failing = request()
+    await compose([metadata()])(failing, async (c) => {
+      c.error = new Error('boom') as never
+    }).catch(() => {})
+    expect(failing.result).toBeUndefined()
     const note = new Context<string>({ kind: 'notification', method: 'notifications/initialized' })
     await compose([metadata()])(note, async () => {})
     expect(note.get(requestIdKey)).toBeUndefined()
-    const ping = new Context<string>({ kind: 'request', id: 1, method: 'ping' })
-    await compose([metadata()])(ping, async () => {})
-    expect(ping.get(requestIdKey)).toBeUndefined()
+    for (const method of ['ping', 'initialize']) {
+      const ctx = new Context<string>({ kind: 'request', id: 1, method })
+      await compose([metadata()])(ctx, async () => {})
+      expect(ctx.get(requestIdKey)).toBeUndefined()
+    }
   })
 
   it('refuses bad options when it is made', () => {

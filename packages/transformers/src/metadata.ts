@@ -66,15 +66,19 @@ type Meta = Record<string, unknown>
  * id (its principal), the gateway's name and, on the result, the time it
  * took, under `_meta` keys with a reverse-DNS prefix (MCP: `_meta` keys of
  * implementations carry a prefix), and the request id as an HTTP header to
- * an HTTP upstream and on the HTTP answer. It never replaces a key or
- * header the client or the upstream set, and never mutates what it was
- * given: the params and the result are copied where it writes. Below the
- * router (it writes the upstream's own params, `targetKey`). Requests only:
+ * an HTTP upstream and on the HTTP answer. Under its own prefix it alone
+ * speaks on a request (a client's `<prefix>client-id` is replaced);
+ * otherwise it never replaces a key or header the client or the upstream
+ * set, and never mutates what it was given: the params and the result are
+ * copied where it writes. Put it above the router, so that a request the
+ * router fans out (`tools/list`) has one id at every upstream and its
+ * merged answer is stamped; below it, it stamps each upstream's own
+ * request (a sub-request keeps its message's id). Requests only:
  * notifications, `initialize`, `ping` and server-to-client messages pass.
  *
  * @example
  * ```ts
- * proxy.use(metadata({ prefix: 'com.example/', gateway: 'edge-1', to: 'results' }))
+ * proxy.use(metadata({ prefix: 'com.example/', gateway: 'edge-1' }), router({ upstreams }))
  * ```
  */
 export function metadata(options: MetadataOptions = {}): Middleware {
@@ -107,7 +111,10 @@ export function metadata(options: MetadataOptions = {}): Middleware {
       return next()
     }
     const started = performance.now()
-    const requestId = (accept && clientRequestId(ctx, header)) || globalThis.crypto.randomUUID()
+    // A sub-request (a router's fork per upstream) keeps its message's id.
+    const requestId =
+      ctx.get(requestIdKey) ??
+      ((accept && clientRequestId(ctx, header)) || globalThis.crypto.randomUUID())
     ctx.set(requestIdKey, requestId)
     const stamp: Meta = {}
     if (fields.has('requestId')) stamp[keys.requestId] = requestId
@@ -117,13 +124,13 @@ export function metadata(options: MetadataOptions = {}): Middleware {
     if (fields.has('gateway')) stamp[keys.gateway] = gateway
     if (fields.has('requestId') && toUpstream)
       addHeaders(ctx, upstreamHeadersKey, { [header]: requestId })
-    if (requests) stampRequest(ctx, stamp)
+    if (requests) stampRequest(ctx, stamp, prefix)
     await next()
     if (fields.has('requestId') && toAnswer)
       addHeaders(ctx, answerHeadersKey, { [header]: requestId })
     if (!results || ctx.error !== undefined) return
     if (fields.has('duration')) stamp[keys.duration] = Math.round(performance.now() - started)
-    ctx.result = withMeta(ctx.result, stamp) as typeof ctx.result
+    ctx.result = withMeta(ctx.result, stamp, undefined) as typeof ctx.result
   }
 }
 
@@ -158,25 +165,31 @@ function clientRequestId(ctx: Context, header: string): string | undefined {
   return typeof value === 'string' && TOKEN.test(value) ? value : undefined
 }
 
-/** The request's params as sent upstream (the router's target, else the message's), with `stamp` in `_meta`. */
-function stampRequest(ctx: Context, stamp: Meta): void {
+/**
+ * The request's params as sent upstream (the router's target, else the
+ * message's), with `stamp` in `_meta`. Keys under the gateway's own
+ * `prefix` that came with the request are replaced: a client must not pass
+ * for the gateway (`client-id: admin`).
+ */
+function stampRequest(ctx: Context, stamp: Meta, prefix: string): void {
   const target = ctx.get(targetKey)
   if (target) {
-    const params = withMeta(target.params, stamp)
+    const params = withMeta(target.params, stamp, prefix)
     if (params !== target.params)
       ctx.set(targetKey, { ...target, params: params as typeof target.params })
     return
   }
-  const params = withMeta(ctx.params, stamp)
+  const params = withMeta(ctx.params, stamp, prefix)
   if (params !== ctx.params) ctx.params = params as typeof ctx.params
 }
 
 /**
  * `value` (params or a result) with `stamp`'s keys added to its `_meta`
- * where they are not there yet; a copy when anything was added, else
- * `value` itself. A value that is not an object is left alone.
+ * where they are not there yet (or, under `owned`, whatever is there); a
+ * copy when anything changed, else `value` itself. A value that is not an
+ * object is left alone.
  */
-function withMeta(value: unknown, stamp: Meta): unknown {
+function withMeta(value: unknown, stamp: Meta, owned: string | undefined): unknown {
   if (
     value !== undefined &&
     (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -193,8 +206,17 @@ function withMeta(value: unknown, stamp: Meta): unknown {
   }
   const meta = current as Meta | undefined
   let added: Meta | undefined
+  if (owned !== undefined && meta !== undefined) {
+    // The sender's keys under the gateway's prefix go: only the gateway speaks there.
+    for (const key in meta) {
+      if (!key.startsWith(owned) || Object.hasOwn(stamp, key)) continue
+      added ??= { ...meta }
+      delete added[key]
+    }
+  }
   for (const key in stamp) {
-    if (meta !== undefined && Object.hasOwn(meta, key)) continue
+    const there = meta !== undefined && Object.hasOwn(meta, key)
+    if (there && (owned === undefined || meta[key] === stamp[key])) continue
     added ??= { ...meta }
     added[key] = stamp[key]
   }

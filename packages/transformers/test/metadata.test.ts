@@ -1,6 +1,6 @@
 /**
  * metadata() end to end: the SDK's real Client through the Streamable HTTP
- * front end and a router to a real SDK server over Streamable HTTP on
+ * front end, metadata() and a router to a real SDK server over Streamable HTTP on
  * 127.0.0.1. The upstream sees the stamp in the request's `_meta` and the
  * request id as a header; the client gets it in the result's `_meta` and
  * on the HTTP answer.
@@ -51,9 +51,10 @@ beforeAll(async () => {
   const proxy = createProxy({
     terminal: forward([upstream('math', streamableHttp({ url: math.url }), { mode: 'shared' })]),
   })
+  // Above the router: a request it fans out (tools/list) carries one id to every upstream.
   proxy.use(
-    router({ upstreams: { math: {} } }),
     metadata({ prefix: 'com.example/', gateway: 'edge-1' }),
+    router({ upstreams: { math: {} } }),
   )
   const handler = createStreamableHttpHandler(proxy, { path: '/mcp' })
   const listening = await listen(handler, { port: 0 })
@@ -73,6 +74,18 @@ beforeAll(async () => {
     }),
   )
   cleanup.push(() => client.close())
+})
+
+// First: the router's catalog is fetched now, with this request's id.
+it('stamps a list the router fans out: the merged answer, and the one id the upstream got', async () => {
+  const before = upstreamSeen.length
+  const answered = answers.length
+  const listed = await client.listTools()
+  const id = listed._meta?.['com.example/request-id']
+  expect(id).toMatch(/^[0-9a-f-]{36}$/)
+  expect(answers.slice(answered).some((headers) => headers.get('x-request-id') === id)).toBe(true)
+  const sent = upstreamSeen.slice(before).map((headers) => headers['x-request-id'])
+  expect(sent).toContain(id)
 })
 
 it('stamps the request the upstream gets and the result the client gets, with one request id', async () => {
