@@ -31,3 +31,9 @@ describe('addHeaders', () => {
     expect(ctx.get(upstreamHeadersKey)).toBeUndefined()
   })
 })
+
+it('refuses a value past Latin-1, which Node and fetch cannot send', () => {
+  const ctx = new Context<string>({ kind: 'request', id: 1, method: 'tools/call' })
+  expect(() => addHeaders(ctx, answerHeadersKey, { 'x-name': 'Zoë' })).not.toThrow()
+  expect(() => addHeaders(ctx, answerHeadersKey, { 'x-city': '東京' })).toThrow(TypeError)
+})

@@ -15,18 +15,24 @@ export const upstreamHeadersKey: Key<MessageHeaders> =
 
 /**
  * Headers for the HTTP answer to the client (`x-request-id`,
- * `cache-control`), set by the HTTP front ends where the whole HTTP answer
- * is this one message's (a POST answered with JSON, or its own SSE stream).
+ * `cache-control`), set by the Streamable HTTP front end where the whole
+ * HTTP answer is this one message's and still to be written: a POST
+ * answered with JSON, success or error. An answer that became an SSE
+ * stream (progress, a server request first) has sent its headers already.
  * Lower-case names. Add to it with {@link addHeaders}.
  */
 export const answerHeadersKey: Key<MessageHeaders> = createKey<MessageHeaders>('mcpx.answerHeaders')
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
-/** A value with a control character other than tab (CR, LF, NUL) could split a header: never sent. */
+/**
+ * A value with a control character other than tab (CR, LF, NUL) could
+ * split a header; one past Latin-1 cannot be written at all (Node and
+ * fetch throw when they send it): never accepted.
+ */
 function unsafe(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return true
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return true
   }
   return false
 }

@@ -115,7 +115,9 @@ export function optionChecks(scope: string): OptionChecks {
       v > max ||
       (openMin && v === min)
     ) {
-      if (max === Number.POSITIVE_INFINITY) fail(option, `a finite number ≥ ${min}`)
+      if (max === Number.POSITIVE_INFINITY) {
+        fail(option, openMin ? `a finite number > ${min}` : `a finite number ≥ ${min}`)
+      }
       fail(option, openMin ? `a number > ${min} and ≤ ${max}` : `a number from ${min} to ${max}`)
     }
     return v as number

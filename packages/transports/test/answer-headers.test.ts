@@ -3,7 +3,7 @@
  * middleware sets for a message go on its JSON answer, under the
  * transport's own, and nowhere else.
  */
-import { addHeaders, answerHeadersKey } from '@mcpx/core'
+import { addHeaders, answerHeadersKey, ErrorCode, McpxError } from '@mcpx/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACCEPT, fixtureStdio, type Gateway, initialize, startGateway } from './harness.js'
 
@@ -21,6 +21,12 @@ describe("the Streamable HTTP front end and core's answerHeadersKey", () => {
   beforeAll(async () => {
     gateway = await startGateway(fixtureStdio(), 'shared')
     gateway.proxy.use(async function tag(ctx, next) {
+      if (ctx.method === 'tools/call') {
+        // Set directly, mixed case: the front end compares names without case all the same.
+        ctx.set(answerHeadersKey, { 'X-Request-Id': 'call', 'Content-Type': 'text/html' })
+        const name = (ctx.params as { name?: string } | undefined)?.name
+        if (name === 'refused') throw new McpxError(ErrorCode.InvalidParams, 'Refused here')
+      }
       if (ctx.method === 'tools/list') {
         addHeaders(ctx, answerHeadersKey, {
           'x-request-id': `r-${String(ctx.id)}`,
@@ -46,6 +52,17 @@ describe("the Streamable HTTP front end and core's answerHeadersKey", () => {
     expect(response.headers.get('mcp-session-id')).toBeNull()
     const body = (await response.json()) as { result: { tools: unknown[] } }
     expect(body.result.tools.length).toBeGreaterThan(0)
+  })
+
+  it('puts them on an error answer too, and never a transport header however it is spelt', async () => {
+    const response = await post('tools/call', { name: 'refused', arguments: {} })
+    const body = (await response.json()) as {
+      error?: { code: number }
+      result?: { isError?: boolean }
+    }
+    expect(body.error?.code).toBe(-32602)
+    expect(response.headers.get('x-request-id')).toBe('call')
+    expect(response.headers.get('content-type')).toContain('application/json')
   })
 
   it('leaves the answers of other messages alone', async () => {

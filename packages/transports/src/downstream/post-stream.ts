@@ -107,10 +107,12 @@ export class PostStream {
     if (exchange) {
       // Never became a stream: one JSON answer, whose status follows the error (401, 429, 503, …).
       this.#exchange = undefined
+      // The message's own headers under the error's and the transport's.
+      const own = headers && ownHeadersOut(headers)
       if ('error' in response) {
         const answer = httpAnswer(response.error, error?.headers, 200)
-        exchange.json(answer.status, response, merge(answer.headers, this.headers))
-      } else exchange.json(200, response, merge(headers && ownHeadersOut(headers), this.headers))
+        exchange.json(answer.status, response, merge(merge(own, answer.headers), this.headers))
+      } else exchange.json(200, response, merge(own, this.headers))
     } else {
       this.#send(JSON.stringify(response))
       this.#writer?.end()
@@ -184,10 +186,13 @@ const TRANSPORT_HEADERS = new Set([
   'mcp-protocol-version',
 ])
 
-/** A message's answer headers without the transport's own. */
+/** A message's answer headers, lower-cased, without the transport's own. */
 function ownHeadersOut(headers: Readonly<Record<string, string>>): Record<string, string> {
   const kept: Record<string, string> = {}
-  for (const name in headers) if (!TRANSPORT_HEADERS.has(name)) kept[name] = headers[name]!
+  for (const name in headers) {
+    const key = name.toLowerCase()
+    if (!TRANSPORT_HEADERS.has(key)) kept[key] = headers[name]!
+  }
   return kept
 }
 

@@ -21,7 +21,6 @@ export type Result = Record<string, unknown>
 /** JSON-RPC params. */
 export type Params = Record<string, unknown> | undefined
 
-/** What a {@link Peer} does with the requests and notifications it receives. */
 /**
  * A result with headers for the answer that carries it (lower-case names;
  * core's `answerHeadersKey`): a request handler resolves with one to have
@@ -37,6 +36,18 @@ export class HeadedResult {
   }
 }
 
+/** An error with headers for the answer that carries it: what a request handler rejects with for {@link HeadedResult}'s error case. */
+export class HeadedError {
+  readonly error: unknown
+  readonly headers: Readonly<Record<string, string>>
+
+  constructor(error: unknown, headers: Readonly<Record<string, string>>) {
+    this.error = error
+    this.headers = headers
+  }
+}
+
+/** What a {@link Peer} does with the requests and notifications it receives. */
 export interface PeerHandlers {
   /** Answer an incoming request; throw an `McpxError` to answer with an error. */
   request(
@@ -310,7 +321,15 @@ export class Peer {
           ? this.#reply(id, cancel, result.result, undefined, result.headers)
           : this.#reply(id, cancel, result, undefined),
       (error: unknown) =>
-        this.#reply(id, cancel, undefined, toMcpxError(error, this.#handlers.onError)),
+        error instanceof HeadedError
+          ? this.#reply(
+              id,
+              cancel,
+              undefined,
+              toMcpxError(error.error, this.#handlers.onError),
+              error.headers,
+            )
+          : this.#reply(id, cancel, undefined, toMcpxError(error, this.#handlers.onError)),
     )
   }
 
@@ -326,7 +345,7 @@ export class Peer {
     // MCP cancellation §Behavior: no response is sent for a cancelled request.
     if (cancel.aborted) return
     // The error itself goes along: an HTTP front end takes its status and headers from it.
-    if (error) this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id, error)
+    if (error) this.#send({ jsonrpc: '2.0', id, error: error.toJSON() }, id, error, headers)
     else this.#send({ jsonrpc: '2.0', id, result: result ?? {} }, id, undefined, headers)
   }
 }

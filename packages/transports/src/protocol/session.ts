@@ -17,7 +17,7 @@ import {
   sourceKey,
   type Terminal,
 } from '@mcpx/core'
-import { HeadedResult, type Params, Peer, type Result } from './peer.js'
+import { HeadedError, HeadedResult, type Params, Peer, type Result } from './peer.js'
 
 /** Mutable session facts; middleware sees them read-only as `ctx.session`. */
 export interface SessionState {
@@ -204,9 +204,9 @@ export class Session {
     ctx.set(sessionKey, this)
     if (meta?.principal) ctx.set(principalKey, meta.principal)
     await this.#proxy.dispatch(ctx)
-    if (ctx.error) throw ctx.error
     // Headers a middleware wants on the answer (core's answerHeadersKey): for an HTTP front end.
     const headers = ctx.get(answerHeadersKey)
+    if (ctx.error) throw headers === undefined ? ctx.error : new HeadedError(ctx.error, headers)
     return headers === undefined
       ? (ctx.result as Result)
       : new HeadedResult(ctx.result as Result, headers)

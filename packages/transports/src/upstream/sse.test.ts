@@ -146,12 +146,19 @@ describe('sse() end to end', () => {
           clientInfo: { name: 't', version: '1' },
         },
       },
-      { 'x-request-id': 'r-1', authorization: 'Bearer forged' },
+      {
+        'x-request-id': 'r-1',
+        authorization: 'Bearer forged',
+        host: 'evil.example',
+        Connection: 'x',
+      },
     )
     await eventually(() => messages.length === 1)
     const post = server.headers.find((h) => h.method === 'POST')!
     expect(post.headers['x-request-id']).toBe('r-1')
     expect(post.headers.authorization).toBe('Bearer t0k')
+    // What the HTTP client sets itself is never taken from a message.
+    expect(post.headers.host).not.toBe('evil.example')
   })
 })
 

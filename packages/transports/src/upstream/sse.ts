@@ -7,6 +7,7 @@ import {
 } from '../protocol/channel.js'
 import { SseDecoder, type SseEvent, WireFault } from '../protocol/sse-decoder.js'
 import { maxMessageBytesOption } from './connector-options.js'
+import { messageHeadersOut } from './streamable-http-client.js'
 import { invalidator, NO_CREDENTIALS, refusal } from './streamable-http-reasons.js'
 import { upstreamUrl, withAuthorization } from './url.js'
 
@@ -123,9 +124,9 @@ function withHeader(headers: HeaderRecord | Headers, name: string, value: string
   return all
 }
 
-/** `extra` with `headers` set over it, names compared case-insensitively. */
+/** A message's own headers (the transport's own left out) with `headers` set over them, names compared case-insensitively. */
 function under(extra: Readonly<Record<string, string>>, headers: HeaderRecord): Headers {
-  const all = new Headers(extra)
+  const all = new Headers(messageHeadersOut(extra))
   for (const [name, value] of new Headers(headers)) all.set(name, value)
   return all
 }

@@ -31,12 +31,27 @@ export const RESERVED = new Set([
   'last-event-id',
 ])
 
-/** A message's own headers without those the transport sets itself. */
-function withoutReserved(headers: Readonly<Record<string, string>>): Record<string, string> {
+/** Set by the HTTP client itself; a message's own header of the same name would break the request. */
+const CONNECTION_HEADERS = new Set([
+  'host',
+  'connection',
+  'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+])
+
+/**
+ * A message's own headers (core's `upstreamHeadersKey`), lower-cased,
+ * without those the transport or the HTTP client sets: what an HTTP
+ * connector may send of them, under its configured headers.
+ */
+export function messageHeadersOut(
+  headers: Readonly<Record<string, string>>,
+): Record<string, string> {
   const kept: Record<string, string> = {}
   for (const name in headers) {
     const key = name.toLowerCase()
-    if (!RESERVED.has(key)) kept[key] = headers[name]!
+    if (!RESERVED.has(key) && !CONNECTION_HEADERS.has(key)) kept[key] = headers[name]!
   }
   return kept
 }
@@ -103,7 +118,7 @@ export class StreamableHttpClient {
   ): Promise<Response> {
     const user = this.#s.headers()
     const headers: Record<string, string> = {
-      ...(message && withoutReserved(message)),
+      ...(message && messageHeadersOut(message)),
       ...(user instanceof Promise ? await user : user),
       ...fixed,
     }
