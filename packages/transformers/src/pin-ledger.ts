@@ -1,6 +1,12 @@
 import type { ClientSession, Notification, StatsSource } from '@mcpx/core'
 import { changedFields, hashTool, type PinField, type ToolHash } from './pin-hash.js'
-import type { PinRecord, PinStore } from './pin-store.js'
+import {
+  lockInForce,
+  type PinLock,
+  type PinRecord,
+  type PinStore,
+  pinInForce,
+} from './pin-store.js'
 
 /** Why a tool is held back from clients. */
 export type HoldReason =
@@ -13,18 +19,31 @@ export type HoldReason =
 
 /** A tool held back until approved, as `pins.list()` returns it. */
 export interface PendingTool {
+  /**
+   * What the pin is keyed by, and what `approve` takes: the router entry
+   * (its name in the router's `upstreams`, core's `Target.group`), or the
+   * upstream's name where no router set one.
+   */
   readonly upstream: string
+  /** The upstream that listed this definition, as `forward()` knows it: the replica's name, or `upstream` itself. */
+  readonly replica: string
   /** The tool's name as its upstream lists it. */
   readonly tool: string
   readonly reason: HoldReason
   /** The pinned hash (undefined when nothing was pinned). */
   readonly pinned: string | undefined
-  /** The hash of the definition the upstream lists now: what `approve` pins. */
+  /** The hash of the definition the replica lists now: what `approve` pins. */
   readonly seen: string
   /** The fields that differ from the pin; undefined when the pin came from a lock (whole hashes only). */
   readonly changed: readonly PinField[] | undefined
   /** When it was first held back with this definition (ms since the epoch). */
   readonly since: number
+}
+
+/** Where a list came from: the pins' key (the router entry), and the replica that served it. */
+export interface Origin {
+  readonly entry: string
+  readonly replica: string
 }
 
 interface Held extends PendingTool {
@@ -35,6 +54,8 @@ interface Held extends PendingTool {
 export interface LedgerOptions {
   readonly store: PinStore
   readonly lock: ReadonlyMap<string, ReadonlyMap<string, string>> | undefined
+  /** The lock's digest: the mark of a pin made under it (`PinRecord.lock`). */
+  readonly lockDigest: Promise<string> | undefined
   readonly strict: boolean
   readonly maxPending: number
   readonly log: (line: string) => void
@@ -42,100 +63,139 @@ export interface LedgerOptions {
 
 /** Upstream names come from the configuration: this bound is a guard, not a cache. */
 const MAX_UPSTREAMS = 1024
-/** Sessions remembered per upstream, to be told of an approval. */
+/** Sessions remembered per entry, to be told of an approval. */
 const MAX_SESSIONS = 1024
 
-const keyOf = (upstream: string, tool: string) => `${upstream}\u0000${tool}`
+const keyOf = (...parts: string[]) => parts.join('\u0000')
+
+/** The sessions that listed one entry, each with the remover of its close listener. */
+interface Listeners {
+  /** A replica of the entry, named as the source of `list_changed` (the router maps it to the entry). */
+  source: string
+  readonly sessions: Map<ClientSession, () => void>
+}
 
 /**
- * `pinTools()`'s state: which tools each upstream's latest list showed
+ * `pinTools()`'s state: which tools each replica's latest list showed
  * (calls of anything else are refused, so a held tool stays refused however
  * its name reaches the gateway), what is held back and why, and the
- * sessions to tell when an approval changes a list.
+ * sessions to tell when an approval changes a list. Pins are the entry's:
+ * every replica of it must serve the pinned definition.
  */
 export class PinLedger {
   readonly counts = { pinned: 0, changed: 0, unlisted: 0, full: 0, approved: 0, refused: 0 }
   readonly #options: LedgerOptions
-  readonly #shown = new Map<string, Set<string>>()
-  /** Insertion order: past `maxPending` the oldest report is dropped (the tool stays hidden: not shown). */
+  /** By entry and replica. */
+  readonly #shown = new Map<string, Origin & { readonly tools: Set<string> }>()
+  /** By entry, tool and replica; insertion order: past `maxPending` the oldest report is dropped (the tool stays hidden: not shown). */
   readonly #held = new Map<string, Held>()
-  readonly #sessions = new Map<string, Set<ClientSession>>()
+  readonly #listeners = new Map<string, Listeners>()
+  /** One entry's lists are judged one after another: two replicas' first sights must not both pin. */
+  readonly #turns = new Map<string, Promise<unknown>>()
 
   constructor(options: LedgerOptions) {
     this.#options = options
   }
 
-  /** Whether a list of `upstream` was judged since it last announced a change. */
-  listed(upstream: string): boolean {
-    return this.#shown.has(upstream)
+  /** Whether a list of `origin` was judged since it last announced a change. */
+  listed(origin: Origin): boolean {
+    return this.#shown.has(keyOf(origin.entry, origin.replica))
   }
 
-  /** `upstream` announced that its list changed: what it showed is no longer known. */
-  forget(upstream: string): void {
-    this.#shown.delete(upstream)
+  /** The upstream `replica` announced that its list changed: what it showed is no longer known. */
+  forget(replica: string): void {
+    for (const [key, shown] of this.#shown) if (shown.replica === replica) this.#shown.delete(key)
   }
 
-  /** Whether the latest list of `upstream` showed `tool`. */
-  shown(upstream: string, tool: string): boolean {
-    return this.#shown.get(upstream)?.has(tool) === true
+  /** Whether the latest list of `origin` showed `tool`. */
+  shown(origin: Origin, tool: string): boolean {
+    return this.#shown.get(keyOf(origin.entry, origin.replica))?.tools.has(tool) === true
   }
 
-  /** The tools of one page of `upstream`'s list that clients may see; `first`: the list's first page. */
-  async filter(upstream: string, tools: readonly unknown[], first: boolean): Promise<unknown[]> {
+  /** The tools of one page of `origin`'s list that clients may see; `first`: the list's first page. */
+  filter(origin: Origin, tools: readonly unknown[], first: boolean): Promise<unknown[]> {
+    const previous = this.#turns.get(origin.entry) ?? Promise.resolve()
+    const turn = previous.then(() => this.#filter(origin, tools, first))
+    const done = turn.catch(() => {})
+    this.#turns.set(origin.entry, done)
+    done.then(() => {
+      if (this.#turns.get(origin.entry) === done) this.#turns.delete(origin.entry)
+    })
+    return turn
+  }
+
+  async #filter(origin: Origin, tools: readonly unknown[], first: boolean): Promise<unknown[]> {
     const verdicts = await Promise.all(
       tools.map((tool) => {
         const name = (tool as Record<string, unknown> | null)?.name
         // An item without a name is dropped by the router; nothing can call it.
         return typeof name === 'string'
-          ? this.#judge(upstream, name, tool as Record<string, unknown>)
+          ? this.#judge(origin, name, tool as Record<string, unknown>)
           : true
       }),
     )
     const kept = tools.filter((_, i) => verdicts[i])
-    const names = kept.map((tool) => (tool as { name?: unknown } | null)?.name)
-    const shown = first ? new Set<string>() : (this.#shown.get(upstream) ?? new Set<string>())
-    for (const name of names) if (typeof name === 'string') shown.add(name)
-    this.#shown.delete(upstream)
-    this.#shown.set(upstream, shown)
+    const key = keyOf(origin.entry, origin.replica)
+    const shown = (!first && this.#shown.get(key)?.tools) || new Set<string>()
+    for (const tool of kept) {
+      const name = (tool as { name?: unknown } | null)?.name
+      if (typeof name === 'string') shown.add(name)
+    }
+    this.#shown.delete(key)
+    this.#shown.set(key, { ...origin, tools: shown })
     if (this.#shown.size > MAX_UPSTREAMS) this.#shown.delete(this.#shown.keys().next().value!)
     return kept
   }
 
-  async #judge(upstream: string, tool: string, definition: Record<string, unknown>) {
-    const { store, lock, strict } = this.#options
+  /** The pin `tool` of `entry` is judged by: the lock's or the store's (see {@link pinInForce}). */
+  async #pinOf(entry: string, tool: string): Promise<PinRecord | undefined> {
+    const { store, lock, lockDigest, strict } = this.#options
+    const stored = await store.get(entry, tool)
+    if (lock === undefined) return stored
+    return pinInForce(stored, lock.get(entry)?.get(tool), await lockDigest, strict)
+  }
+
+  /** A record of `seen`, marked with the lock it was pinned under. */
+  async #record(seen: ToolHash): Promise<PinRecord> {
+    const lock = await this.#options.lockDigest
+    return lock === undefined
+      ? { hash: seen.hash, fields: seen.fields }
+      : { hash: seen.hash, fields: seen.fields, lock }
+  }
+
+  async #judge(origin: Origin, tool: string, definition: Record<string, unknown>) {
+    const { entry, replica } = origin
     const seen = await hashTool(definition)
-    const stored = await store.get(upstream, tool)
-    const locked = stored ? undefined : lock?.get(upstream)?.get(tool)
-    const pin: PinRecord | undefined =
-      stored ?? (locked === undefined ? undefined : { hash: locked })
+    const pin = await this.#pinOf(entry, tool)
     if (pin === undefined) {
-      if (strict) return this.#hold(upstream, tool, 'unlisted', undefined, seen, undefined)
-      if (!(await store.set(upstream, tool, seen))) {
-        return this.#hold(upstream, tool, 'full', undefined, seen, undefined)
+      if (this.#options.strict) return this.#hold(origin, tool, 'unlisted', undefined, seen)
+      if (!(await this.#options.store.set(entry, tool, await this.#record(seen)))) {
+        return this.#hold(origin, tool, 'full', undefined, seen)
       }
       this.counts.pinned++
     } else if (pin.hash !== seen.hash) {
       const changed = pin.fields ? changedFields(pin.fields, seen.fields) : undefined
-      return this.#hold(upstream, tool, 'changed', pin.hash, seen, changed)
+      return this.#hold(origin, tool, 'changed', pin.hash, seen, changed)
     }
-    // Back to what is pinned (an upstream that undid a change): nothing is pending any more.
-    this.#held.delete(keyOf(upstream, tool))
+    // Back to what is pinned (a replica that undid a change): nothing of it is pending any more.
+    this.#held.delete(keyOf(entry, tool, replica))
     return true
   }
 
   #hold(
-    upstream: string,
+    origin: Origin,
     tool: string,
     reason: HoldReason,
     pinned: string | undefined,
     seen: ToolHash,
-    changed: readonly PinField[] | undefined,
+    changed?: readonly PinField[],
   ): false {
-    const key = keyOf(upstream, tool)
+    const key = keyOf(origin.entry, tool, origin.replica)
     const known = this.#held.get(key)
     if (known?.seen === seen.hash) return false // reported already
     const held: Held = {
-      upstream,
+      upstream: origin.entry,
+      replica: origin.replica,
       tool,
       reason,
       pinned,
@@ -160,57 +220,96 @@ export class PinLedger {
   }
 
   /**
-   * Pin what `upstream` lists as `tool` now, if it is held back (and its hash
-   * is `expected`, when given): it is shown and callable again, and the
-   * sessions that listed the upstream are told its list changed.
+   * Pin the definition of `tool` that a replica of `entry` lists now, if it
+   * is held back (the one whose hash is `expected`, when given; without it,
+   * the replicas holding it back must agree on one): the replicas that list
+   * it show it again, the others are listed again before their next call
+   * (they served the old pin), and the sessions that listed the entry are
+   * told its list changed.
    */
-  async approve(upstream: string, tool: string, expected?: string): Promise<boolean> {
-    const key = keyOf(upstream, tool)
-    const held = this.#held.get(key)
-    if (!held || (expected !== undefined && expected !== held.seen)) return false
-    const stored = await this.#options.store.set(upstream, tool, {
-      hash: held.seen,
-      fields: held.fields,
-    })
-    if (!stored) {
+  async approve(entry: string, tool: string, expected?: string): Promise<boolean> {
+    const matching = (held: Held) =>
+      held.upstream === entry && held.tool === tool && (expected ?? held.seen) === held.seen
+    const candidates = [...this.#held.values()].filter(matching)
+    if (candidates.length === 0) return false
+    const hashes = [...new Set(candidates.map((held) => held.seen))]
+    if (hashes.length > 1) {
+      throw new Error(
+        `[@mcpx/transformers] the replicas of "${entry}" serve ${hashes.length} definitions of "${tool}" (${hashes.join(', ')}): pass the hash to approve`,
+      )
+    }
+    const chosen = candidates[0]!
+    const record = await this.#record({ hash: chosen.seen, fields: chosen.fields })
+    if (!(await this.#options.store.set(entry, tool, record))) {
       throw new Error(`[@mcpx/transformers] the pin store is full: "${tool}" was not approved`)
     }
     // A newer definition held meanwhile is not the one approved: it stays held.
-    if (this.#held.get(key) === held) this.#held.delete(key)
-    this.#shown.get(upstream)?.add(tool)
+    const approved = new Set<string>()
+    for (const [key, held] of this.#held) {
+      if (held.upstream !== entry || held.tool !== tool || held.seen !== chosen.seen) continue
+      this.#held.delete(key)
+      approved.add(held.replica)
+    }
+    for (const [key, shown] of this.#shown) {
+      if (shown.entry !== entry) continue
+      if (approved.has(shown.replica)) shown.tools.add(tool)
+      else this.#shown.delete(key)
+    }
     this.counts.approved++
-    this.#options.log(`tool "${tool}" of upstream "${upstream}" approved (${held.seen})`)
-    this.#announce(upstream)
+    this.#options.log(`tool "${tool}" of upstream "${entry}" approved (${chosen.seen})`)
+    this.#announce(entry)
     return true
   }
 
-  /** The session of a list of `upstream`: tell it when an approval changes that list. */
-  listener(upstream: string, session: ClientSession | undefined): void {
+  /** The pins in force, as a lock. */
+  async lock(): Promise<PinLock> {
+    const { store, lock, lockDigest, strict } = this.#options
+    return lockInForce(lock, await lockDigest, strict, await store.entries())
+  }
+
+  /** The session of a list from `origin`: tell it when an approval changes its entry's list. */
+  listener(origin: Origin, session: ClientSession | undefined): void {
     if (!session || session.closed) return
-    let sessions = this.#sessions.get(upstream)
-    if (!sessions) {
-      sessions = new Set()
-      this.#sessions.set(upstream, sessions)
+    let listeners = this.#listeners.get(origin.entry)
+    if (!listeners) {
+      listeners = { source: origin.replica, sessions: new Map() }
+      this.#listeners.set(origin.entry, listeners)
+      if (this.#listeners.size > MAX_UPSTREAMS) {
+        const [oldest, dropped] = this.#listeners.entries().next().value!
+        for (const remove of dropped.sessions.values()) remove()
+        this.#listeners.delete(oldest)
+      }
     }
+    listeners.source = origin.replica
+    const { sessions } = listeners
     if (sessions.has(session)) return
-    sessions.add(session)
-    const set = sessions
-    session.onClose(() => set.delete(session))
-    if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.values().next().value!)
+    sessions.set(
+      session,
+      session.onClose(() => sessions.delete(session)),
+    )
+    if (sessions.size > MAX_SESSIONS) {
+      // The oldest is forgotten, and so is its close listener: a session that lists again is
+      // added again, and must not leave one more listener behind each time.
+      const [oldest, remove] = sessions.entries().next().value!
+      remove()
+      sessions.delete(oldest)
+    }
   }
 
   /**
    * `notifications/tools/list_changed` to each session that listed
-   * `upstream`, as from that upstream: the router (which re-fetches a list
-   * when its upstream announces a change) fetches it again, and the client
-   * lists again.
+   * `entry`, as from a replica of it: the router (which re-fetches an
+   * entry's list when one of its replicas announces a change) fetches it
+   * again, and the client lists again.
    */
-  #announce(upstream: string): void {
+  #announce(entry: string): void {
+    const listeners = this.#listeners.get(entry)
+    if (!listeners) return
     const message: Notification = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' }
-    for (const session of this.#sessions.get(upstream) ?? []) {
+    for (const session of listeners.sessions.keys()) {
       if (session.closed) continue
-      session.toClient(message, undefined, undefined, upstream).catch((error: unknown) => {
-        this.#options.log(`could not tell a client that "${upstream}" changed: ${String(error)}`)
+      session.toClient(message, undefined, undefined, listeners.source).catch((error: unknown) => {
+        this.#options.log(`could not tell a client that "${entry}" changed: ${String(error)}`)
       })
     }
   }
@@ -236,7 +335,8 @@ export class PinLedger {
 }
 
 function describe(held: PendingTool): string {
-  const tool = `tool "${held.tool}" of upstream "${held.upstream}"`
+  const replica = held.replica === held.upstream ? '' : ` (replica "${held.replica}")`
+  const tool = `tool "${held.tool}" of upstream "${held.upstream}"${replica}`
   const until = `hidden and refused until approved (pins.approve("${held.upstream}", "${held.tool}"))`
   if (held.reason === 'unlisted') return `${tool} is not in the lock: ${until}`
   if (held.reason === 'full') return `${tool} could not be pinned (the pin store is full): ${until}`

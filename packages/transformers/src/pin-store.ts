@@ -7,10 +7,18 @@ export interface PinRecord {
   readonly hash: string
   /** Each field's hash, to tell which changed; a lock keeps whole hashes only, so a pin from one has none. */
   readonly fields?: Readonly<Record<PinField, string>>
+  /**
+   * The digest of the lock in force when it was pinned (approved, or first
+   * seen in non-strict mode); none without a lock. With a lock, only a pin
+   * made under that same lock beats it: one from before the lock was loaded
+   * does not (readme/pin-tools.md, "The lock and the store").
+   */
+  readonly lock?: string
 }
 
 /** One entry of {@link PinStore.entries}. */
 export interface PinEntry {
+  /** The router entry (core's `Target.group`), or the upstream's name without a router. */
   readonly upstream: string
   readonly tool: string
   readonly record: PinRecord
@@ -23,7 +31,7 @@ export interface PinEntry {
  * approved.
  */
 export interface PinStore {
-  /** The pin of `upstream`'s `tool`, if it has one. */
+  /** The pin of `upstream`'s `tool` (`upstream`: the router entry, or the upstream without a router), if it has one. */
   get(upstream: string, tool: string): PinRecord | undefined | Promise<PinRecord | undefined>
   /** Pin (or re-pin) a definition; false when the store is full and a new pin was not kept. */
   set(upstream: string, tool: string, record: PinRecord): boolean | Promise<boolean>
@@ -87,7 +95,8 @@ export function memoryPinStore(options: MemoryPinStoreOptions = {}): PinStore {
 }
 
 /**
- * The tools a deployment approved, as a lock file holds them: per upstream,
+ * The tools a deployment approved, as a lock file holds them: per upstream
+ * (the router entry: every replica of it must serve the pinned definition),
  * per tool, the definition's hash. Keep it in the repository: a change
  * to it is a reviewed change to what the gateway serves.
  */
@@ -145,6 +154,45 @@ export function lockOf(entries: Iterable<PinEntry>): PinLock {
     [...byUpstream].map(([upstream, list]) => [upstream, Object.fromEntries(list)]),
   )
   return { version: 1, tools }
+}
+
+/**
+ * The pin in force for one tool, given a lock: a pin `stored` under that
+ * same lock (`digest`: an approval since it was loaded) beats it, and the
+ * lock's hash (`locked`) beats any other stored pin: the lock is reviewed,
+ * an approval or first sight from before it is not. In `strict` mode a tool
+ * the lock does not list has no pin but one stored under the lock.
+ */
+export function pinInForce(
+  stored: PinRecord | undefined,
+  locked: string | undefined,
+  digest: string | undefined,
+  strict: boolean,
+): PinRecord | undefined {
+  if (stored !== undefined && stored.lock === digest) return stored
+  if (locked !== undefined) return { hash: locked }
+  return strict ? undefined : stored
+}
+
+/** The pins in force (as {@link pinInForce} judges them) as a lock; without a `lock`, the store's. */
+export function lockInForce(
+  lock: ReadonlyMap<string, ReadonlyMap<string, string>> | undefined,
+  digest: string | undefined,
+  strict: boolean,
+  stored: readonly PinEntry[],
+): PinLock {
+  const key = (upstream: string, tool: string) => `${upstream}\u0000${tool}`
+  const entries = new Map<string, PinEntry>()
+  for (const [upstream, tools] of lock ?? []) {
+    for (const [tool, hash] of tools)
+      entries.set(key(upstream, tool), { upstream, tool, record: { hash } })
+  }
+  for (const entry of stored) {
+    const at = key(entry.upstream, entry.tool)
+    const beats = lock === undefined || entry.record.lock === digest
+    if (beats || (!strict && !entries.has(at))) entries.set(at, entry)
+  }
+  return lockOf(entries.values())
 }
 
 function compare(a: string, b: string): number {

@@ -7,7 +7,8 @@ import {
   sourceKey,
   targetKey,
 } from '@mcpx/core'
-import { type PendingTool, PinLedger } from './pin-ledger.js'
+import { sha256 } from './pin-hash.js'
+import { type Origin, type PendingTool, PinLedger } from './pin-ledger.js'
 import {
   checkPinLock,
   lockHashes,
@@ -34,7 +35,7 @@ interface PinToolsBase {
   readonly statsRegistry?: StatsRegistry
   /** The stats source's name. @defaultValue 'tools' */
   readonly name?: string
-  /** The upstream a message goes to when no router set `targetKey` (`forward()` sends it to its first). @defaultValue 'default' */
+  /** The upstream a message goes to when no router set `targetKey` (`forward()` sends it to its first): the pins' key then. @defaultValue 'default' */
   readonly upstream?: string
 }
 
@@ -46,7 +47,7 @@ interface PinToolsBase {
 export type PinToolsOptions = PinToolsBase &
   (
     | {
-        /** The approved definitions' hashes, per upstream and tool. */
+        /** The approved definitions' hashes, per upstream (router entry) and tool. */
         readonly lock: PinLock
         /** Hold back every tool the lock does not list (else: trusted on first use). @defaultValue true */
         readonly strict?: boolean
@@ -60,18 +61,35 @@ export interface PinTools extends Middleware {
   list(): readonly PendingTool[]
   /**
    * Pin `upstream`'s `tool` as it is listed now (only if its hash is
-   * `expected`, when given: approve what was reviewed). Resolves false when
-   * nothing matching is held back. Sessions that listed the upstream are sent
+   * `expected`, when given: approve what was reviewed). `upstream` is what
+   * `list()` reports: the router entry's name (its key in the router's
+   * `upstreams`), not a replica's; the approved definition becomes the pin
+   * of every replica of it. Resolves false when nothing matching is held
+   * back; rejects when, without `expected`, replicas hold back different
+   * definitions. Sessions that listed the entry are sent
    * `notifications/tools/list_changed`, so that the router and clients list again.
    */
   approve(upstream: string, tool: string, expected?: string): Promise<boolean>
-  /** The pins as a lock: the given lock's, overridden by the store's (approvals, first sights). */
+  /**
+   * The pins as a lock: the given lock's, overridden by pins stored under
+   * it (approvals since it was loaded); without a lock, or for a tool a
+   * non-strict lock does not list, the store's.
+   */
   lock(): Promise<PinLock>
   /** Drop the stats source. */
   close(): void
 }
 
 const KEYS = ['store', 'lock', 'strict', 'log', 'maxPending', 'statsRegistry', 'name', 'upstream']
+
+/** The digest of a lock: its sorted JSON (as `writePinLock` writes it) through SHA-256. */
+function digestOf(hashes: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<string> {
+  const entries: PinEntry[] = []
+  for (const [upstream, tools] of hashes) {
+    for (const [tool, hash] of tools) entries.push({ upstream, tool, record: { hash } })
+  }
+  return sha256(JSON.stringify(lockOf(entries)))
+}
 
 /** Pages of one upstream's list followed before the rest is left out (the router's bound). */
 const MAX_PAGES = 100
@@ -80,14 +98,17 @@ const LIST_CHANGED = 'notifications/tools/list_changed'
 const warn = (line: string) => console.warn(`[@mcpx/transformers] ${line}`)
 
 /**
- * Pin each upstream tool's definition (name, description, input and output
- * schema, annotations: a SHA-256 of their canonical JSON) the first time it
- * is seen, or take the pins from a lock; a tool whose definition differs
- * later (a "rug pull": a description that now tells the model to leak
- * data) is hidden from lists and its calls refused with -32602 `Unknown
- * tool: x`, with a log line naming what changed, until approved with
- * `approve()`. A call of any tool the upstream's latest list did not show
- * is refused the same way.
+ * Pin each upstream tool's definition (everything but `_meta`: a SHA-256 of
+ * its canonical JSON) the first time it is seen, or take the pins from a
+ * lock; a tool whose definition differs later (a "rug pull": a description
+ * that now tells the model to leak data) is hidden from lists and its
+ * calls refused with -32602 `Unknown tool: x`, with a log line naming what
+ * changed, until approved with `approve()`. A call of any tool the
+ * upstream's latest list did not show is refused the same way.
+ *
+ * Pins are keyed by the router entry (core's `Target.group`; the upstream's
+ * name without a router): every replica of an entry must serve the pinned
+ * definition, and one that serves another is held back like any change.
  *
  * Place it below the router and below `rewriteTools()`, next to
  * `forward()`: it must see the upstream's own definitions.
@@ -118,9 +139,11 @@ export function pinTools(options: PinToolsOptions = {}): PinTools {
   const name = o.name ?? 'tools'
   if (typeof name !== 'string' || name === '') fail('name', 'a non-empty string')
 
+  const hashes = lock && lockHashes(lock)
   const ledger = new PinLedger({
     store,
-    lock: lock && lockHashes(lock),
+    lock: hashes,
+    lockDigest: hashes && digestOf(hashes),
     strict: lock !== undefined && (o.strict ?? true),
     maxPending,
     log,
@@ -128,18 +151,19 @@ export function pinTools(options: PinToolsOptions = {}): PinTools {
   const remove = o.statsRegistry?.add(ledger.source(name))
 
   const listing = new Map<string, Promise<void>>()
-  /** One page after another of `upstream`'s list, through the rest of the stack, judged as any list is. */
-  async function listFor(ctx: Context, next: Next, upstream: string): Promise<void> {
+  /** One page after another of `origin`'s list, through the rest of the stack, judged as any list is. */
+  async function listFor(ctx: Context, next: Next, origin: Origin): Promise<void> {
+    const target = ctx.get(targetKey)
     let cursor: unknown
     for (let page = 0; page < MAX_PAGES; page++) {
       const params = cursor === undefined ? {} : { cursor }
       const child = ctx.fork({ method: 'tools/list', params })
-      if (ctx.get(targetKey)) child.set(targetKey, { upstream, method: 'tools/list', params })
+      if (target) child.set(targetKey, { ...target, method: 'tools/list', params })
       await next(child)
       if (child.error) throw child.error
       const result = child.result as Record<string, unknown> | undefined
       if (!Array.isArray(result?.tools)) return
-      await ledger.filter(upstream, result.tools, page === 0)
+      await ledger.filter(origin, result.tools, page === 0)
       cursor = result.nextCursor
       if (typeof cursor !== 'string') return
     }
@@ -154,31 +178,34 @@ export function pinTools(options: PinToolsOptions = {}): PinTools {
     }
     if (ctx.method !== 'tools/list' && ctx.method !== 'tools/call') return next()
     const target = ctx.get(targetKey)
-    const upstream = target?.upstream ?? fallback
+    const replica = target?.upstream ?? fallback
+    // The entry's pins: a rug pull on one replica is a change like any other.
+    const origin: Origin = { entry: target?.group ?? replica, replica }
     const params = (target ? target.params : ctx.params) as Record<string, unknown> | undefined
     if (ctx.method === 'tools/call') {
       // A replica the router never lists from (it lists one per entry), or one whose list changed:
       // list it first, so that what it serves is judged before it is called.
-      if (!ledger.listed(upstream)) {
-        let pending = listing.get(upstream)
+      if (!ledger.listed(origin)) {
+        const key = `${origin.entry}\u0000${replica}`
+        let pending = listing.get(key)
         if (!pending) {
-          pending = listFor(ctx, next, upstream).finally(() => listing.delete(upstream))
-          listing.set(upstream, pending)
+          pending = listFor(ctx, next, origin).finally(() => listing.delete(key))
+          listing.set(key, pending)
         }
         await pending
       }
       const tool = params?.name
-      if (typeof tool !== 'string' || !ledger.shown(upstream, tool)) {
+      if (typeof tool !== 'string' || !ledger.shown(origin, tool)) {
         ledger.counts.refused++
         throw unknownTool((ctx.params as Record<string, unknown> | undefined)?.name)
       }
       return next()
     }
-    ledger.listener(upstream, ctx.get(sessionKey))
+    ledger.listener(origin, ctx.get(sessionKey))
     await next()
     const result = ctx.result as Record<string, unknown> | undefined
     if (!Array.isArray(result?.tools)) return
-    const tools = await ledger.filter(upstream, result.tools, params?.cursor === undefined)
+    const tools = await ledger.filter(origin, result.tools, params?.cursor === undefined)
     // Copy on write: the upstream's result is left as it came.
     if (tools.length !== result.tools.length) {
       ctx.result = { ...result, tools } as typeof ctx.result
@@ -197,20 +224,7 @@ export function pinTools(options: PinToolsOptions = {}): PinTools {
         return ledger.approve(upstream, tool, expected)
       },
     },
-    lock: {
-      value: async () => {
-        const entries = new Map<string, PinEntry>()
-        for (const [upstream, tools] of lock ? lockHashes(lock) : []) {
-          for (const [tool, hash] of tools) {
-            entries.set(`${upstream}\u0000${tool}`, { upstream, tool, record: { hash } })
-          }
-        }
-        for (const entry of await store.entries()) {
-          entries.set(`${entry.upstream}\u0000${entry.tool}`, entry)
-        }
-        return lockOf(entries.values())
-      },
-    },
+    lock: { value: () => ledger.lock() },
     close: { value: () => remove?.() },
   })
   return middleware

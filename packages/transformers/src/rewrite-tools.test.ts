@@ -18,8 +18,16 @@ const upstreamTools = [
 ]
 const frozen = structuredClone(upstreamTools)
 
-/** An upstream answering in the terminal, and a stand-in router setting `targetKey` for `upstream`. */
-function gateway(options: RewriteToolsOptions, upstream = 'crm', reply?: (params: any) => unknown) {
+/**
+ * An upstream answering in the terminal, and a stand-in router setting
+ * `targetKey` for `upstream` (a replica of the router entry `group`, when given).
+ */
+function gateway(
+  options: RewriteToolsOptions,
+  upstream = 'crm',
+  reply?: (params: any) => unknown,
+  group?: string,
+) {
   const sent: { params: any }[] = []
   const terminal = async (ctx: Context) => {
     const target = ctx.get(targetKey)!
@@ -29,7 +37,7 @@ function gateway(options: RewriteToolsOptions, upstream = 'crm', reply?: (params
       ctx.result = (reply?.(target.params) ?? { content: [{ type: 'text', text: 'ok' }] }) as never
   }
   const route: Middleware = (ctx, next) => {
-    ctx.set(targetKey, { upstream, method: ctx.method, params: ctx.params })
+    ctx.set(targetKey, { upstream, group, method: ctx.method, params: ctx.params })
     return next()
   }
   const proxy = createProxy({ terminal }).use(route, rewriteTools(options))
@@ -71,24 +79,100 @@ describe('rewriteTools', () => {
     expect(params.arguments.tenant).toBe('evil')
   })
 
-  it.each(['admin_reset', 'search', 'nothing_here'])(
+  it.each(['admin_reset', 'search'])(
     'refuses %s exactly as the router refuses an unknown tool, without reaching the upstream',
     async (name) => {
       const { ask, sent } = gateway({ upstreams: { crm } })
       const { error } = await ask('tools/call', { name, arguments: {} })
-      // 'nothing_here' is not hidden by a rule: the upstream answers for it.
-      if (name === 'nothing_here') return expect(sent).toHaveLength(1)
       expect(error).toEqual({ code: -32602, message: `Unknown tool: ${name}` })
       expect(sent).toHaveLength(0)
     },
   )
 
-  it('leaves an upstream it has no rules for alone', async () => {
-    const { ask, sent } = gateway({ upstreams: { crm } }, 'other')
+  it('sends on a name no rule hides, for the upstream to answer (it may list it later)', async () => {
+    const { ask, sent } = gateway({ upstreams: { crm } })
+    await ask('tools/call', { name: 'nothing_here', arguments: {} })
+    expect(sent.map((message) => message.params.name)).toEqual(['nothing_here'])
+  })
+
+  it('applies the rules of a router entry to each of its replicas (core’s Target.group)', async () => {
+    for (const replica of ['crm-a', 'crm-b']) {
+      const { ask, sent } = gateway(
+        { upstreams: { crm }, log: () => {} },
+        replica,
+        undefined,
+        'crm',
+      )
+      const { result } = await ask('tools/list')
+      expect(result.tools.map((t: any) => t.name)).toEqual(['find', 'echo'])
+      const { error } = await ask('tools/call', { name: 'admin_reset', arguments: {} })
+      expect(error).toEqual({ code: -32602, message: 'Unknown tool: admin_reset' })
+      expect(sent).toHaveLength(1) // the list only
+    }
+  })
+
+  it('takes the rules of a replica by its own name, and the entry’s over them, saying so once', async () => {
+    const logs: string[] = []
+    const replica = gateway(
+      { upstreams: { 'crm-b': crm }, log: (l) => logs.push(l) },
+      'crm-b',
+      undefined,
+      'crm',
+    )
+    expect((await replica.ask('tools/list')).result.tools.map((t: any) => t.name)).toEqual([
+      'find',
+      'echo',
+    ])
+    const both = {
+      upstreams: { crm, 'crm-b': { deny: ['echo'] } },
+      log: (l: string) => logs.push(l),
+    }
+    const g = gateway(both, 'crm-b', undefined, 'crm')
+    expect((await g.ask('tools/list')).result.tools.map((t: any) => t.name)).toEqual([
+      'find',
+      'echo',
+    ])
+    await g.ask('tools/list')
+    expect(logs).toEqual([
+      expect.stringContaining('rules for both the router entry "crm" and its replica "crm-b"'),
+    ])
+  })
+
+  it('logs once per name a tools message whose upstream upstreams has no rules for (no router: the fallback)', async () => {
+    const logs: string[] = []
+    const seen: unknown[] = []
+    const proxy = createProxy({
+      terminal: async (ctx) => {
+        seen.push(ctx.params)
+        ctx.result = (
+          ctx.method === 'tools/list' ? { tools: upstreamTools } : { content: [] }
+        ) as never
+      },
+    }).use(rewriteTools({ upstreams: { crm }, log: (line) => logs.push(line) }))
+    for (let id = 1; id <= 3; id++) {
+      await proxy.handle({ jsonrpc: '2.0', id, method: 'tools/list', params: {} })
+    }
+    await proxy.handle({
+      jsonrpc: '2.0',
+      id: 4,
+      method: 'tools/call',
+      params: { name: 'admin_reset' },
+    })
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^upstream "default" has no rules in rewriteTools\(\{ upstreams \}\): its tools pass unchanged/,
+      ),
+    ])
+  })
+
+  it('leaves an upstream it has no rules for alone, and says so once', async () => {
+    const logs: string[] = []
+    const { ask, sent } = gateway({ upstreams: { crm }, log: (l) => logs.push(l) }, 'other')
     const { result } = await ask('tools/list')
     expect(result.tools).toBe(upstreamTools)
     await ask('tools/call', { name: 'admin_reset' })
     expect(sent[1]!.params.name).toBe('admin_reset')
+    expect(logs).toEqual([expect.stringContaining('upstream "other" has no rules')])
   })
 
   it('applies one set of rules to every upstream', async () => {
@@ -124,5 +208,12 @@ describe('rewriteTools', () => {
       'deny must be inside upstreams.<name> when upstreams is given',
     )
     expect(() => rewriteTools({ upstream: '' })).toThrow('upstream must be a non-empty string')
+  })
+
+  it('refuses a fallback upstream that upstreams has no rules for (its messages would pass unchanged)', () => {
+    expect(() => rewriteTools({ upstreams: { crm }, upstream: 'crn' })).toThrow(
+      'upstream must be a key of upstreams ("crn" has no rules)',
+    )
+    expect(() => rewriteTools({ upstreams: { crm }, upstream: 'crm' })).not.toThrow()
   })
 })

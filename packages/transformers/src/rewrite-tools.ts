@@ -4,29 +4,38 @@ import {
   McpxError,
   type Middleware,
   type Next,
+  type Target,
   targetKey,
 } from '@mcpx/core'
 import { limitResult } from './rewrite-result.js'
 import { type CompiledRules, compileRules, RULE_KEYS, type ToolRules } from './rewrite-rules.js'
-import { fail, options as known } from './validate.js'
+import { fail, fn, options as known } from './validate.js'
 
 export type { ToolAnnotationOverrides, ToolRules } from './rewrite-rules.js'
 
-/** Where a message goes when no router set core's `targetKey`. */
-interface Fallback {
-  /** The upstream a message without a target goes to (`forward()` sends it to its first), for `upstreams`. @defaultValue 'default' */
+/** What every {@link rewriteTools} takes besides its rules. */
+interface Common {
+  /**
+   * The upstream a message without a target goes to (`forward()` sends it
+   * to its first), for `upstreams`; given with `upstreams`, it must be one
+   * of its keys. @defaultValue 'default'
+   */
   readonly upstream?: string
+  /** Receives a line, once per name, for a tools message whose upstream `upstreams` has no rules for. @defaultValue console.warn */
+  readonly log?: (line: string) => void
 }
 
 /**
  * Options of {@link rewriteTools}: one set of {@link ToolRules} for every
- * upstream, or `upstreams` keyed by upstream name (core's
- * `targetKey.upstream`: the replica's name where a router entry has
- * replicas); an upstream not named there is left alone.
+ * upstream, or `upstreams` keyed by router entry (its name in the router's
+ * `upstreams`: core's `Target.group`, so every replica of it gets the same
+ * rules) or by the upstream's own name (`Target.upstream`: a replica's, or
+ * the upstream's without a router). An upstream with no rules is left
+ * alone, and logged once.
  */
 export type RewriteToolsOptions =
-  | (ToolRules & Fallback & { readonly upstreams?: undefined })
-  | (Fallback & { readonly upstreams: Readonly<Record<string, ToolRules>> })
+  | (ToolRules & Common & { readonly upstreams?: undefined })
+  | (Common & { readonly upstreams: Readonly<Record<string, ToolRules>> })
 
 type Json = Record<string, unknown>
 
@@ -62,17 +71,24 @@ type Json = Record<string, unknown>
  * ```
  */
 export function rewriteTools(options: RewriteToolsOptions): Middleware {
-  const o = known('', options, [...RULE_KEYS, 'upstreams', 'upstream'], 'rewriteTools() options')
+  const o = known(
+    '',
+    options,
+    [...RULE_KEYS, 'upstreams', 'upstream', 'log'],
+    'rewriteTools() options',
+  )
   const fallback = o.upstream ?? 'default'
   if (typeof fallback !== 'string' || fallback === '') fail('upstream', 'a non-empty string')
+  const log = fn('log', o.log, (line: string) => console.warn(`[@mcpx/transformers] ${line}`))
   const {
     upstreams,
     upstream: _fallback,
+    log: _log,
     ...own
-  } = o as Fallback & {
+  } = o as Common & {
     upstreams?: Readonly<Record<string, ToolRules>>
   } & ToolRules
-  let rulesOf: (upstream: string) => CompiledRules | undefined
+  let rulesOf: (target: Target | undefined) => CompiledRules | undefined
   if (upstreams === undefined) {
     const all = compileRules('', own)
     rulesOf = () => all
@@ -88,13 +104,17 @@ export function rewriteTools(options: RewriteToolsOptions): Middleware {
       if (name === '') fail('upstreams', 'keyed by non-empty upstream names')
       byName.set(name, compileRules(`upstreams.${name}`, rules))
     }
-    rulesOf = (upstream) => byName.get(upstream)
+    // Without a router every message goes to the fallback: rules that miss it would never apply.
+    if (o.upstream !== undefined && !byName.has(fallback)) {
+      fail('upstream', `a key of upstreams ("${fallback}" has no rules)`)
+    }
+    rulesOf = lookup(byName, fallback, log)
   }
 
   return async function rewriteTools(ctx: Context, next: Next): Promise<void> {
     if (ctx.direction === 'toClient') return next()
     if (ctx.method === 'tools/list') {
-      const rules = rulesOf(ctx.get(targetKey)?.upstream ?? fallback)
+      const rules = rulesOf(ctx.get(targetKey))
       await next()
       const result = ctx.result as Json | undefined
       if (rules && Array.isArray(result?.tools)) {
@@ -103,7 +123,7 @@ export function rewriteTools(options: RewriteToolsOptions): Middleware {
       return
     }
     if (ctx.method !== 'tools/call') return next()
-    const rules = rulesOf(ctx.get(targetKey)?.upstream ?? fallback)
+    const rules = rulesOf(ctx.get(targetKey))
     if (!rules) return next()
     called(ctx, rules)
     await next()
@@ -117,6 +137,51 @@ export function rewriteTools(options: RewriteToolsOptions): Middleware {
       )
       if (limited !== result) ctx.result = limited as typeof ctx.result
     }
+  }
+}
+
+/** Names logged at most: they come from the configuration, so this is a guard. */
+const MAX_LOGGED = 1024
+
+/**
+ * The rules of a message's upstream: its router entry's (`Target.group`,
+ * so that every replica of the entry gets them), else its own name's. A
+ * name with none, or with both, is logged once: rules keyed by a name no
+ * message carries fail open, silently, otherwise.
+ */
+function lookup(
+  byName: ReadonlyMap<string, CompiledRules>,
+  fallback: string,
+  log: (line: string) => void,
+): (target: Target | undefined) => CompiledRules | undefined {
+  const logged = new Set<string>()
+  const once = (key: string, line: string) => {
+    if (logged.has(key) || logged.size >= MAX_LOGGED) return
+    logged.add(key)
+    log(line)
+  }
+  return (target) => {
+    const upstream = target?.upstream ?? fallback
+    const group = target?.group
+    const own = byName.get(upstream)
+    const entry = group === undefined || group === upstream ? undefined : byName.get(group)
+    if (entry && own) {
+      once(
+        `${group}\u0000${upstream}`,
+        `rewriteTools({ upstreams }) has rules for both the router entry "${group}" and its replica "${upstream}": the entry's apply`,
+      )
+    }
+    const rules = entry ?? own
+    if (!rules) {
+      const name = group ?? upstream
+      const also =
+        group !== undefined && group !== upstream ? ` (nor its replica "${upstream}")` : ''
+      once(
+        name,
+        `upstream "${name}"${also} has no rules in rewriteTools({ upstreams }): its tools pass unchanged`,
+      )
+    }
+    return rules
   }
 }
 

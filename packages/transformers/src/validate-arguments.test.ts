@@ -142,7 +142,7 @@ describe('validateArguments() refuses arguments that do not match the schema', (
 })
 
 describe('validateArguments() checks only, and only tools/call going up', () => {
-  it('checks the arguments the upstream receives (the target), not the client’s', async () => {
+  it('checks the target’s arguments (the call as it leaves this layer), not ctx.params', async () => {
     const { mw } = quiet()
     const target = { name: 'add', arguments: { a: 1, b: 2 } }
     expect((await run(mw, { args: { a: 'x' }, target })).forwarded).toBe(true)

@@ -120,12 +120,20 @@ function invalidArguments(tool: string, errors: readonly ErrorObject[]): McpxErr
 
 /**
  * Checks the arguments of each `tools/call` against the called tool's
- * `inputSchema` before it goes on. Place it below the router, which sets
- * core's `toolKey` to the tool's definition from its catalog; the arguments
- * checked are those the upstream receives (core's `targetKey`). A call whose
- * arguments do not match is answered -32602, `Invalid arguments for tool
- * "add": /a must be number`, every failure in `data.errors` as a JSON
- * Pointer, keyword and message, and never reaches the upstream.
+ * `inputSchema` before it goes on. A call whose arguments do not match is
+ * answered -32602, `Invalid arguments for tool "add": /a must be number`,
+ * every failure in `data.errors` as a JSON Pointer, keyword and message,
+ * and never reaches the upstream.
+ *
+ * Place it below the router: the router sets core's `toolKey` to the called
+ * tool's definition from its catalog, and `targetKey` to the call as the
+ * router sends it on. The arguments checked are the target's, as they
+ * leave this layer. The router's catalog, and so `toolKey`, holds each tool
+ * as the layers below the router gave it back: after `rewriteTools()`
+ * removed its hidden arguments from the schema. So put it above
+ * `rewriteTools()`: it checks what the client sent against what the client
+ * was shown, and `rewriteTools()` below it then adds the hidden arguments.
+ * The arguments the upstream finally receives are not checked here.
  *
  * A schema is compiled with ajv once per schema object, when first called: a
  * new catalog after `notifications/tools/list_changed` takes effect at once.
