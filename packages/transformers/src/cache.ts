@@ -1,24 +1,22 @@
 import {
-  abortSource,
   addHeaders,
   answerHeadersKey,
   type Context,
   createKey,
-  deadlineKey,
-  ErrorCode,
   type Key,
-  McpxError,
+  type MessageHeaders,
   type Middleware,
   type Next,
   sourceKey,
   targetKey,
 } from '@mcpx/core'
-import { cacheable, deepFreeze, frozenCopy, utf8Length } from './cache-entry.js'
+import { cacheFlow } from './cache-flow.js'
 import { type Keyed, paramsText } from './cache-key.js'
+import { CacheKeyMemo, type MemoKeyed } from './cache-key-memo.js'
 import { type CacheOptions, settingsOf } from './cache-options.js'
 import { CacheStats } from './cache-stats.js'
-import type { CacheEntry, CacheStore, CacheWrite } from './cache-store.js'
-import { ABANDONED, type Flight, Flights, type Outcome } from './single-flight.js'
+import type { CacheEntry, CacheStore } from './cache-store.js'
+import { Flights } from './single-flight.js'
 
 export type { CacheOptions, CachePolicy, CachePolicyInput } from './cache-options.js'
 
@@ -78,6 +76,7 @@ export function cache(options: CacheOptions = {}): Cache {
   const { store } = s
   const flights = new Flights()
   const stats = new CacheStats(s)
+  const memo = new CacheKeyMemo()
   const swrSuffix = s.swrMs > 0 ? `, stale-while-revalidate=${Math.floor(s.swrMs / 1000)}` : ''
 
   /** The entry the message would have, if the cache handles it. */
@@ -86,46 +85,78 @@ export function cache(options: CacheOptions = {}): Cache {
     const method = target?.method ?? ctx.method
     const params = (target ? target.params : ctx.params) as Json | undefined
     const upstream = target?.upstream ?? s.fallback
-    let tag: string
-    if (method === 'resources/read') {
-      const uri = params?.uri
-      if (typeof uri !== 'string' || !s.resources(uri)) return undefined
-      tag = `uri:${uri}`
-    } else if (method === 'tools/call') {
-      // A task's result is a handle to work in progress, not an answer.
-      const name = (ctx.params as Json | undefined)?.name
-      if (typeof name !== 'string' || params?.task !== undefined || !s.tools(name, ctx))
-        return undefined
-      tag = `call:${upstream}`
-    } else if (method === 'prompts/get') {
-      const name = (ctx.params as Json | undefined)?.name
-      if (typeof name !== 'string' || !s.prompts(name)) return undefined
-      tag = `prompt:${upstream}`
-    } else if (LISTS.has(method) && s.lists) tag = `list:${upstream}:${method}`
-    else return undefined
+    if (!handles(ctx, method, params)) return undefined
+    const vary = s.vary(ctx)
+    const known = memo.find(method, upstream, vary, params)
+    if (known !== undefined) return known
     const text = paramsText(params)
     if (text === undefined) return undefined
-    return { key: `${method}\n${upstream}\n${s.vary(ctx)}\n${text}`, tags: [tag] }
+    const tag =
+      method === 'resources/read'
+        ? `uri:${params?.uri as string}`
+        : method === 'tools/call'
+          ? `call:${upstream}`
+          : method === 'prompts/get'
+            ? `prompt:${upstream}`
+            : `list:${upstream}:${method}`
+    const keyed = { key: `${method}\n${upstream}\n${vary}\n${text}`, tags: Object.freeze([tag]) }
+    return memo.add(method, upstream, vary, params, keyed)
+  }
+  /** Whether the message is one the cache keeps answers to. */
+  const handles = (ctx: Context, method: string, params: Json | undefined): boolean => {
+    if (method === 'resources/read') {
+      const uri = params?.uri
+      return typeof uri === 'string' && s.resources(uri)
+    }
+    if (method === 'tools/call') {
+      // A task's result is a handle to work in progress, not an answer.
+      const name = (ctx.params as Json | undefined)?.name
+      return typeof name === 'string' && params?.task === undefined && s.tools(name, ctx)
+    }
+    if (method === 'prompts/get') {
+      const name = (ctx.params as Json | undefined)?.name
+      return typeof name === 'string' && s.prompts(name)
+    }
+    return s.lists && LISTS.has(method)
   }
 
   const header = (ctx: Context, value: string): void => {
-    if (!s.cacheControl) return
-    if (ctx.get(answerHeadersKey) === undefined) {
-      ctx.set(answerHeadersKey, Object.freeze({ 'cache-control': value }))
-    } else addHeaders(ctx, answerHeadersKey, { 'cache-control': value })
+    if (s.cacheControl) answerHeaders(ctx, Object.freeze({ 'cache-control': value }))
   }
   const maxAge = (ctx: Context, until: number, now: number): void =>
-    header(
-      ctx,
-      `${s.visibility}, max-age=${Math.max(0, Math.floor((until - now) / 1000))}${swrSuffix}`,
-    )
+    header(ctx, maxAgeText(until, now))
+  const maxAgeText = (until: number, now: number): string =>
+    `${s.visibility}, max-age=${Math.max(0, Math.floor((until - now) / 1000))}${swrSuffix}`
+  /** A hit's header: the one made for the key's last hit while its entry and its seconds left are the same. */
+  const hitHeader = (ctx: Context, keyed: Keyed, entry: CacheEntry, now: number): void => {
+    if (!s.cacheControl) return
+    if (!('headers' in keyed)) {
+      maxAge(ctx, entry.freshUntil, now)
+      return
+    }
+    const memoised = keyed as MemoKeyed
+    const seconds = Math.max(0, Math.floor((entry.freshUntil - now) / 1000))
+    if (memoised.headerUntil !== entry.freshUntil || memoised.headerSeconds !== seconds) {
+      memoised.headers = Object.freeze({ 'cache-control': maxAgeText(entry.freshUntil, now) })
+      memoised.headerUntil = entry.freshUntil
+      memoised.headerSeconds = seconds
+    }
+    answerHeaders(ctx, memoised.headers as MessageHeaders)
+  }
 
-  const serve = (ctx: Context, entry: CacheEntry, status: 'hit' | 'stale', now: number): void => {
-    ctx.result = entry.value as typeof ctx.result
+  const status = (ctx: Context, status: 'hit' | 'stale' | 'miss' | 'coalesced'): void => {
     ctx.set(cacheStatusKey, status)
     stats.count(status)
-    if (status === 'hit') maxAge(ctx, entry.freshUntil, now)
-    else header(ctx, `${s.visibility}, max-age=0`)
+  }
+  const serve = (ctx: Context, keyed: Keyed, entry: CacheEntry, hit: boolean, now: number) => {
+    ctx.result = entry.value as typeof ctx.result
+    if (hit) {
+      status(ctx, 'hit')
+      hitHeader(ctx, keyed, entry, now)
+    } else {
+      status(ctx, 'stale')
+      header(ctx, `${s.visibility}, max-age=0`)
+    }
   }
 
   /** Store failures answer from the upstream: the cache is an optimisation, never a point of failure. */
@@ -134,7 +165,6 @@ export function cache(options: CacheOptions = {}): Cache {
     ctx.set(cacheStatusKey, 'bypass')
     return next()
   }
-  /** Run a store operation whose failure only costs the cache: never throws, never rejects. */
   const quietly = (work: () => void | Promise<void>): Promise<void> | undefined => {
     try {
       const done = work()
@@ -144,176 +174,7 @@ export function cache(options: CacheOptions = {}): Cache {
     }
     return undefined
   }
-
-  /** The entry to keep for `result`, or undefined when it is not kept (and why is no one's business but the log's). */
-  const admit = (
-    ctx: Context,
-    keyed: Keyed,
-    result: unknown,
-    startedAt: number,
-    flight: Flight,
-  ) => {
-    if (flight.invalidated || !cacheable(result)) return undefined
-    let ttl = s.ttlMs
-    if (s.policy !== undefined) {
-      const target = ctx.get(targetKey)
-      let verdict: ReturnType<NonNullable<typeof s.policy>>
-      try {
-        verdict = s.policy({
-          method: target?.method ?? ctx.method,
-          upstream: target?.upstream ?? s.fallback,
-          params: target ? target.params : ctx.params,
-          result,
-          ttlMs: ttl,
-          ctx,
-        })
-      } catch (error) {
-        s.log(
-          `[@mcpx/transformers] cache policy threw (${(error as Error)?.message}); the answer is not stored`,
-        )
-        return undefined
-      }
-      if (verdict === false || verdict === 0) return undefined
-      if (typeof verdict === 'number') {
-        if (!Number.isFinite(verdict) || verdict < 0) return undefined
-        ttl = Math.floor(verdict)
-      }
-    }
-    let json: string | undefined
-    try {
-      json = JSON.stringify(result)
-    } catch {
-      return undefined
-    }
-    if (json === undefined) return undefined
-    const size = utf8Length(json) + utf8Length(keyed.key)
-    if (size > s.maxEntryBytes) return undefined
-    const now = s.now()
-    const write: CacheWrite = {
-      value: deepFreeze(JSON.parse(json)),
-      json,
-      tags: keyed.tags,
-      startedAt,
-      freshUntil: now + ttl,
-      staleUntil: now + ttl + s.swrMs,
-      size,
-    }
-    return write
-  }
-
-  /** After the upstream answered `ctx` (the leader's message or a refresh's fork): store, and say what followers get. */
-  /**
-   * After the upstream answered `ctx` (the leader's message or a refresh's
-   * fork): what followers get, and the store's write when there is one. The
-   * write is awaited (bounded by the store) after the followers have their
-   * answer, so that a replica asked next finds the entry.
-   */
-  const landed = (
-    ctx: Context,
-    keyed: Keyed,
-    flight: Flight,
-    startedAt: number,
-    aborted: () => boolean,
-  ): [Outcome, Promise<void> | undefined] => {
-    if (ctx.error !== undefined) {
-      header(ctx, 'no-store')
-      const failed: Outcome = { kind: 'error', error: ctx.error, thrown: false }
-      return [aborted() ? ABANDONED : failed, undefined]
-    }
-    const result = ctx.result
-    const write = admit(ctx, keyed, result, startedAt, flight)
-    if (write === undefined) {
-      header(ctx, 'no-store')
-      const value = flight.followers > 0 ? frozenCopy(result) : result
-      return [{ kind: 'result', value, stored: false }, undefined]
-    }
-    maxAge(ctx, write.freshUntil, s.now())
-    return [
-      { kind: 'result', value: write.value, stored: true },
-      quietly(() => store.set(keyed.key, write)),
-    ]
-  }
-
-  const lead = async (ctx: Context, next: Next, keyed: Keyed): Promise<void> => {
-    const flight = flights.start(keyed.key, keyed.tags)
-    const startedAt = s.now()
-    stats.count('miss')
-    ctx.set(cacheStatusKey, 'miss')
-    let outcome: Outcome = ABANDONED
-    let writing: Promise<void> | undefined
-    try {
-      await next()
-      ;[outcome, writing] = landed(ctx, keyed, flight, startedAt, () => ctx.aborted)
-    } catch (error) {
-      // The leader's own cancellation says nothing of the upstream: followers try again.
-      if (!ctx.aborted) outcome = { kind: 'error', error, thrown: true }
-      throw error
-    } finally {
-      flight.land(outcome)
-    }
-    if (writing !== undefined) await writing
-  }
-
-  const follow = async (ctx: Context, next: Next, keyed: Keyed, first: Flight): Promise<void> => {
-    let flight: Flight | undefined = first
-    while (flight !== undefined) {
-      flight.followers++
-      const outcome = await waitFor(flight.done, ctx)
-      if (outcome.kind === 'result') {
-        ctx.result = outcome.value as typeof ctx.result
-        ctx.set(cacheStatusKey, 'coalesced')
-        stats.count('coalesced')
-        if (!outcome.stored) header(ctx, 'no-store')
-        return
-      }
-      if (outcome.kind === 'error') {
-        stats.count('coalesced')
-        if (outcome.thrown) throw outcome.error
-        ctx.error = outcome.error as McpxError
-        return
-      }
-      flight = flights.get(keyed.key)
-    }
-    return lead(ctx, next, keyed)
-  }
-
-  /** One background refresh of a stale entry, bounded; its failure leaves the stale entry until it expires. */
-  const refresh = (ctx: Context, next: Next, keyed: Keyed): void => {
-    if (flights.get(keyed.key) !== undefined) return
-    const flight = flights.start(keyed.key, keyed.tags)
-    // Started once the message has unwound: its next() is then settled, as strict compose requires.
-    const timer = setTimeout(() => void refreshNow(ctx, next, keyed, flight), 0)
-    ;(timer as { unref?: () => void }).unref?.()
-  }
-  const refreshNow = async (
-    ctx: Context,
-    next: Next,
-    keyed: Keyed,
-    flight: Flight,
-  ): Promise<void> => {
-    const source = abortSource()
-    const fork = ctx.fork({ signal: source })
-    fork.set(deadlineKey, Date.now() + s.refreshTimeoutMs)
-    const timer = setTimeout(
-      () => source.abort(new McpxError(ErrorCode.RequestTimeout, 'Cache refresh timed out')),
-      s.refreshTimeoutMs,
-    )
-    ;(timer as { unref?: () => void }).unref?.()
-    const startedAt = s.now()
-    let outcome: Outcome = ABANDONED
-    let writing: Promise<void> | undefined
-    try {
-      await next(fork)
-      ;[outcome, writing] = landed(fork, keyed, flight, startedAt, () => source.aborted)
-    } catch (error) {
-      if (!source.aborted) outcome = { kind: 'error', error, thrown: true }
-    } finally {
-      clearTimeout(timer)
-      flight.land(outcome)
-    }
-    if (writing !== undefined) await writing
-    if (outcome.kind !== 'result' || !outcome.stored) stats.refreshFailed(fork, outcome)
-  }
+  const flow = cacheFlow({ settings: s, stats, flights, header, maxAge, quietly, status })
 
   const answer = (
     ctx: Context,
@@ -324,18 +185,20 @@ export function cache(options: CacheOptions = {}): Cache {
     if (entry !== undefined) {
       const now = s.now()
       if (now < entry.freshUntil) {
-        serve(ctx, entry, 'hit', now)
+        serve(ctx, keyed, entry, true, now)
         return RESOLVED
       }
       if (now < entry.staleUntil) {
-        serve(ctx, entry, 'stale', now)
-        refresh(ctx, next, keyed)
+        serve(ctx, keyed, entry, false, now)
+        flow.refresh(ctx, next, keyed)
         return RESOLVED
       }
       void quietly(() => store.delete(keyed.key))
     }
     const flight = flights.get(keyed.key)
-    return flight === undefined ? lead(ctx, next, keyed) : follow(ctx, next, keyed, flight)
+    return flight === undefined
+      ? flow.lead(ctx, next, keyed)
+      : flow.follow(ctx, next, keyed, flight)
   }
 
   const invalidate = (tag: string): Promise<void> => {
@@ -376,13 +239,14 @@ export function cache(options: CacheOptions = {}): Cache {
     } catch (error) {
       return bypass(ctx, next, error)
     }
-    if (found instanceof Promise) {
-      return found.then(
+    // Not `instanceof Promise`: on a hit that costs a prototype walk; an entry never has `then`.
+    if (found !== undefined && typeof (found as { then?: unknown }).then === 'function') {
+      return (found as Promise<CacheEntry | undefined>).then(
         (entry) => answer(ctx, next, keyed, entry),
         (error: unknown) => bypass(ctx, next, error),
       )
     }
-    return answer(ctx, next, keyed, found)
+    return answer(ctx, next, keyed, found as CacheEntry | undefined)
   } as Cache
 
   const removeStats = s.statsRegistry?.add(stats.source(store))
@@ -391,25 +255,14 @@ export function cache(options: CacheOptions = {}): Cache {
   middleware.close = async () => {
     removeStats?.()
     s.clock?.close()
+    memo.clear()
     if (s.ownsStore) await store.close?.()
   }
   return middleware
 }
 
-/** The flight's outcome, or the follower's own cancellation first. */
-function waitFor(done: Promise<Outcome>, ctx: Context): Promise<Outcome> {
-  if (ctx.aborted) return Promise.reject(cancelled(ctx.reason))
-  return new Promise((resolve, reject) => {
-    const off = ctx.onAbort((reason) => reject(cancelled(reason)))
-    done.then((outcome) => {
-      off()
-      resolve(outcome)
-    })
-  })
-}
-
-function cancelled(reason: unknown): McpxError {
-  return McpxError.is(reason)
-    ? reason
-    : new McpxError(ErrorCode.RequestCancelled, 'Request cancelled')
+/** Add `headers` to the answer's: set them as they are when there are none yet (the common case, no copy). */
+function answerHeaders(ctx: Context, headers: MessageHeaders): void {
+  if (ctx.get(answerHeadersKey) === undefined) ctx.set(answerHeadersKey, headers)
+  else addHeaders(ctx, answerHeadersKey, headers)
 }

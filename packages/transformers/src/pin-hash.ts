@@ -1,6 +1,8 @@
 // A tool definition's fingerprint: canonical JSON (keys sorted) through SHA-256
 // (Web Crypto, so the package root stays free of `node:` imports).
 
+import { canonicalJson } from './canonical-json.js'
+
 /** The parts of a tool's definition that are pinned, in the order they are hashed. */
 export const PIN_FIELDS = [
   'name',
@@ -22,54 +24,33 @@ export interface ToolHash {
 }
 
 /**
- * JSON with every object's keys in code-unit order, so that one value has
- * one text whatever order its producer wrote the keys in. As
- * `JSON.stringify` does, `undefined` (and functions) in objects are left
- * out and become `null` in arrays, as do non-finite numbers; a cycle is a
- * TypeError.
+ * How deep a pinned definition may nest (objects and arrays). Deeper than
+ * any schema a model reads, well short of the stack: a hostile upstream's
+ * schema nested past it gets no hash, and the ledger refuses the list.
+ */
+const MAX_PIN_DEPTH = 256
+
+/**
+ * JSON with every object's keys in code-unit order (the cache's
+ * canonical-json.ts, with no length limit), so that one value has one text
+ * whatever order its producer wrote the keys in. As `JSON.stringify` does,
+ * `undefined` (and functions) in objects are left out and become `null` in
+ * arrays, as do non-finite numbers. A cycle, a `bigint`, a throwing `toJSON`
+ * or nesting deeper than 256 is a TypeError.
  *
  * @example
  * ```ts
- * canonicalJson({ b: 1, a: [true, { d: null, c: 'x' }] }) // '{"a":[true,{"c":"x","d":null}],"b":1}'
+ * pinJson({ b: 1, a: [true, { d: null, c: 'x' }] }) // '{"a":[true,{"c":"x","d":null}],"b":1}'
  * ```
  */
-export function canonicalJson(value: unknown): string {
-  return write(value, new Set()) ?? 'null'
-}
-
-function write(value: unknown, seen: Set<object>): string | undefined {
-  if (value === null) return 'null'
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null'
-    case 'boolean':
-      return value ? 'true' : 'false'
-    case 'bigint':
-      throw new TypeError('canonical JSON has no bigint')
-    case 'object':
-      break
-    default:
-      return undefined // undefined, functions, symbols
+export function pinJson(value: unknown): string {
+  const text = canonicalJson(value, Number.POSITIVE_INFINITY, MAX_PIN_DEPTH)
+  if (text === undefined) {
+    throw new TypeError(
+      `canonical JSON of a value with a cycle, a bigint or nesting deeper than ${MAX_PIN_DEPTH}`,
+    )
   }
-  const object = value as Record<string, unknown> & { toJSON?: () => unknown }
-  if (typeof object.toJSON === 'function') return write(object.toJSON(), seen)
-  if (seen.has(object)) throw new TypeError('canonical JSON of a cyclic value')
-  seen.add(object)
-  let out: string
-  if (Array.isArray(object)) {
-    out = `[${object.map((item) => write(item, seen) ?? 'null').join(',')}]`
-  } else {
-    const parts: string[] = []
-    for (const key of Object.keys(object).sort()) {
-      const text = write(object[key], seen)
-      if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`)
-    }
-    out = `{${parts.join(',')}}`
-  }
-  seen.delete(object)
-  return out
+  return text
 }
 
 const encoder = new TextEncoder()
@@ -91,8 +72,8 @@ export async function hashTool(tool: Readonly<Record<string, unknown>>): Promise
   const pinned: Record<string, unknown> = {}
   for (const field of PIN_FIELDS) pinned[field] = tool[field]
   const [hash, ...each] = await Promise.all([
-    sha256(canonicalJson(pinned)),
-    ...PIN_FIELDS.map((field) => sha256(canonicalJson(tool[field]))),
+    sha256(pinJson(pinned)),
+    ...PIN_FIELDS.map((field) => sha256(pinJson(tool[field]))),
   ])
   const fields = {} as Record<PinField, string>
   PIN_FIELDS.forEach((field, i) => {
