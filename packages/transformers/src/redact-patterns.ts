@@ -23,6 +23,26 @@ interface Builtin {
   readonly group: boolean
   /** The shortest string it can match: shorter strings are not searched. */
   readonly min: number
+  /** What every match holds near its start, found without a regex pass (see {@link Anchor}). */
+  readonly anchors: readonly Anchor[]
+}
+
+/**
+ * Text that every match of a pattern holds, `offset` characters after the
+ * match's start (at most `offset`, when there is no `literal`).
+ * `String#indexOf` finds a literal at memchr speed and checks the rest of
+ * it natively, where any regex alternation costs a few cycles per
+ * character; so a long string is searched at its anchors only. Short,
+ * rare anchors: every one is searched once per long string.
+ */
+interface Anchor {
+  /** Lower-case text, searched in each case it can take (the patterns are case-insensitive). */
+  readonly text?: string
+  /** Instead of `text`: a case-insensitive regex source matching where the anchor starts. */
+  readonly regex?: string
+  readonly offset: number
+  /** Lower-case text that starts `offset` characters before the anchor, checked before the regex runs. */
+  readonly literal?: string
 }
 
 // Compiled together with the `i` flag (one pass over each string for every
@@ -30,41 +50,79 @@ interface Builtin {
 const BUILTINS: Readonly<Record<RedactPatternName, Builtin>> = {
   // RFC 6750 §2.1 b64token (token68), after the scheme, which is kept; 8 characters at least, so
   // that "bearer of" in prose is none.
-  bearer: { source: String.raw`\bbearer[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)`, group: true, min: 15 },
+  bearer: {
+    source: String.raw`\bbearer[ \t]+([A-Za-z0-9\-._~+/]{8,}=*)`,
+    group: true,
+    min: 15,
+    anchors: [{ regex: 'bearer', offset: 0 }],
+  },
   // RFC 7519 compact serialization: a base64url JSON header (`{"` is `eyJ`), two or more parts.
   jwt: {
     source: String.raw`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){1,3}`,
     group: false,
     min: 17,
+    anchors: [{ text: 'j', offset: 2, literal: 'eyj' }],
   },
   // A PEM private key (RFC 7468), whole; a block cut short (no END line) to the next `-----` or the end.
   privateKey: {
     source: String.raw`-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[^-]*(?:-(?!----)[^-]*)*(?:-----END[A-Z0-9 ]*PRIVATE KEY-----)?`,
     group: false,
     min: 27,
+    anchors: [{ text: '-----', offset: 0, literal: '-----begin' }],
   },
   // AWS access key ids (long-term AKIA, temporary ASIA, and the rarer kinds).
-  aws: { source: String.raw`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`, group: false, min: 20 },
+  // No rare character in these: a literal regex, which V8 searches far faster than the whole pattern.
+  aws: {
+    source: String.raw`\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`,
+    group: false,
+    min: 20,
+    anchors: [{ regex: 'a(?:kia|sia|bia|cca)', offset: 0 }],
+  },
   // GitHub: personal, OAuth, user-to-server, server-to-server and refresh tokens; fine-grained PATs.
   github: {
     source: String.raw`\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b`,
     group: false,
     min: 26,
+    anchors: [
+      { text: '_', offset: 3, literal: 'gh' },
+      { text: '_', offset: 6, literal: 'github_pat_' },
+    ],
   },
-  slack: { source: String.raw`\bxox[abposr]-[A-Za-z0-9-]{10,250}`, group: false, min: 15 },
+  slack: {
+    source: String.raw`\bxox[abposr]-[A-Za-z0-9-]{10,250}`,
+    group: false,
+    min: 15,
+    anchors: [{ text: 'x', offset: 0, literal: 'xox' }],
+  },
   // Stripe secret and restricted keys, live and test (publishable pk_ keys are public).
   stripe: {
     source: String.raw`\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,250}`,
     group: false,
     min: 18,
+    anchors: [
+      { text: 'k_', offset: 1, literal: 'sk_' },
+      { text: 'k_', offset: 1, literal: 'rk_' },
+    ],
   },
   // OpenAI (sk-, sk-proj-, sk-svcacct-) and Anthropic (sk-ant-) keys.
-  openai: { source: String.raw`\bsk-[A-Za-z0-9_-]{32,250}`, group: false, min: 35 },
-  google: { source: String.raw`\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, group: false, min: 39 },
+  openai: {
+    source: String.raw`\bsk-[A-Za-z0-9_-]{32,250}`,
+    group: false,
+    min: 35,
+    anchors: [{ text: 'k-', offset: 1, literal: 'sk-' }],
+  },
+  google: {
+    source: String.raw`\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`,
+    group: false,
+    min: 39,
+    anchors: [{ text: 'za', offset: 2, literal: 'aiza' }],
+  },
   email: {
     source: String.raw`(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])`,
     group: false,
     min: 6,
+    // The local part before `@` is 1 to 64 characters.
+    anchors: [{ text: '@', offset: 64 }],
   },
 }
 
@@ -122,17 +180,6 @@ export const defaultRedactKeys: readonly string[] = Object.freeze([
   'connectionstring',
 ])
 
-/** Characters of a key in text: `*` in a key glob stands for a run of them. */
-const ID = 'a-z0-9_.\\-'
-
-/**
- * The separator and value after a key in text: a quoted string (kept
- * quoted), an escaped-quoted one (JSON inside JSON), a scheme and its
- * credentials (`Authorization: Basic …`), or a bare run up to a delimiter.
- * A quote left open runs to the end of the line.
- */
-const SEP_VALUE = String.raw`((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\\n]|\\[^"\n])*\\"|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]*|["'][^"'\n]*)`
-
 /** One alternative of a compiled regex: which rule, and which capture groups are its own. */
 export interface Alternative {
   /** The pattern's name. */
@@ -149,6 +196,22 @@ export interface CompiledPatterns {
   /** The shortest string any of them can match. */
   readonly min: number
   readonly alternatives: readonly Alternative[]
+  /**
+   * The same alternatives, sticky, after up to `lead` skipped characters:
+   * from a position, the leftmost match within `lead` of it (same capture
+   * groups as `regex`; the match proper is the alternative's group).
+   */
+  readonly window: RegExp
+  /** The largest anchor offset: a match starts at most this far before its anchor. */
+  readonly lead: number
+  readonly anchors: readonly CompiledAnchor[]
+}
+
+/** An anchor's finder, and the literals one of which must sit around it (none: always a candidate). */
+export interface CompiledAnchor {
+  /** The first position at or after `from` where the anchor starts, or -1. */
+  readonly find: (s: string, from: number) => number
+  readonly checks: readonly { readonly offset: number; readonly literal: string }[] | undefined
 }
 
 /** One regex for the built-in patterns `names`, or undefined when there are none. */
@@ -165,50 +228,70 @@ export function compileBuiltins(names: readonly RedactPatternName[]): CompiledPa
     group += secret ? 2 : 1
   }
   if (sources.length === 0) return undefined
-  return { regex: new RegExp(sources.join('|'), 'gi'), alternatives, min }
-}
-
-/**
- * Keys in text (`password=…`, `"api_key": "…"`) as one case-insensitive
- * global regex: group 1 is the key's end as the regex finds it (a glob's
- * leading `*` dropped, so that the search starts at a literal), group 2 the
- * separator, group 3 the value. The caller reads the whole key back to its
- * start and checks it against the keys, so a key in text means exactly
- * what it means in an object.
- */
-export function compileKeysInText(lowerKeys: readonly string[]): RegExp | undefined {
-  const cores = new Set<string>()
-  for (const key of lowerKeys) cores.add(coreOf(key))
-  if (cores.size === 0) return undefined
-  // Longest first: an alternation takes the first that matches.
-  const sorted = [...cores].sort((a, b) => b.length - a.length)
-  return new RegExp(`(${sorted.join('|')})${SEP_VALUE}`, 'gi')
-}
-
-/** A key glob as a regex source without its leading stars; a key of stars only is any key. */
-function coreOf(glob: string): string {
-  let i = 0
-  while (glob[i] === '*') i++
-  let source = ''
-  for (; i < glob.length; i++) {
-    const c = glob[i] as string
-    if (c === '\\') source += literalOf(glob[++i] ?? '')
-    else if (c === '*') {
-      while (glob[i + 1] === '*') i++
-      source += `[${ID}]*`
-    } else if (c === '?') source += `[${ID}]`
-    else source += literalOf(c)
+  const all = sources.join('|')
+  const anchors = names.flatMap((name) => BUILTINS[name].anchors)
+  const lead = Math.max(...anchors.map((a) => a.offset))
+  return {
+    regex: new RegExp(all, 'gi'),
+    alternatives,
+    min,
+    window: new RegExp(`[^]{0,${lead}}?(?:${all})`, 'iy'),
+    lead,
+    anchors: compileAnchors(anchors),
   }
-  return source === '' ? `[${ID}]+` : source
 }
 
-function literalOf(c: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c
+/** One finder per anchor text in each case (their checks merged), and one per anchor regex. */
+function compileAnchors(anchors: readonly Anchor[]): CompiledAnchor[] {
+  const byText = new Map<string, { offset: number; literal: string }[] | undefined>()
+  const out: CompiledAnchor[] = []
+  for (const a of anchors) {
+    if (a.regex !== undefined) {
+      const regex = new RegExp(a.regex, 'gi')
+      out.push({ find: (s, from) => findRegex(regex, s, from), checks: undefined })
+      continue
+    }
+    for (const text of casesOf(a.text ?? '')) {
+      const checks = byText.has(text) ? byText.get(text) : []
+      // An anchor without a literal makes every occurrence a candidate.
+      if (checks !== undefined && a.literal !== undefined) {
+        checks.push({ offset: a.offset, literal: a.literal })
+      }
+      byText.set(text, a.literal === undefined ? undefined : checks)
+    }
+  }
+  for (const [text, checks] of byText) {
+    out.push({ find: (s, from) => s.indexOf(text, from), checks })
+  }
+  return out
 }
 
-/** Whether `c` (one character) may be part of a key in text. */
-export function isKeyChar(c: string | undefined): boolean {
-  return c !== undefined && /[a-z0-9_.-]/i.test(c)
+/** `lower` in every combination of upper and lower case. */
+function casesOf(lower: string): string[] {
+  let out = ['']
+  for (const c of lower) {
+    const upper = c.toUpperCase()
+    out = out.flatMap((head) => (upper === c ? [head + c] : [head + c, head + upper]))
+  }
+  return out
+}
+
+function findRegex(regex: RegExp, s: string, from: number): number {
+  regex.lastIndex = from
+  const m = regex.exec(s)
+  return m === null ? -1 : m.index
+}
+
+/** Whether `s` holds `lower` (lower-case ASCII) at `at`, in any case, as the patterns' `i` flag reads it. */
+export function holdsAt(s: string, at: number, lower: string): boolean {
+  if (at < 0 || at + lower.length > s.length) return false
+  for (let i = 0; i < lower.length; i++) {
+    const want = lower.charCodeAt(i)
+    const got = s.charCodeAt(at + i)
+    // Without the `u` flag only ASCII letters fold, and `| 32` lower-cases exactly those.
+    if (got !== want && !(want >= 97 && want <= 122 && (got | 32) === want)) return false
+  }
+  return true
 }
 
 /** Whether `name` is a built-in pattern's. */

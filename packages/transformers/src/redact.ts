@@ -1,10 +1,6 @@
 import { type Context, compileGlob, McpxError, type Middleware, targetKey } from '@mcpx/core'
-import {
-  compileRedactor,
-  REDACTOR_KEYS,
-  type Redactor,
-  type RedactorOptions,
-} from './redact-walk.js'
+import { REDACTOR_KEYS, type Redactor, type RedactorOptions } from './redact-options.js'
+import { compileRedactor } from './redact-walk.js'
 import { fail, options as known } from './validate.js'
 
 /** Options of {@link redact}: what is redacted ({@link RedactorOptions}) and which messages. */

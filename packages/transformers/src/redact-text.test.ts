@@ -1,0 +1,202 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { compileKeysInText } from './redact-keys-text.js'
+import { keyMatcher } from './redact-options.js'
+import { compileBuiltins, defaultRedactKeys, redactPatternNames } from './redact-patterns.js'
+import { textScanner } from './redact-text.js'
+import { createRedactor } from './redact-walk.js'
+
+// Fixtures assembled so that no scanner mistakes this file for a leak.
+const aws = ['AKIA', 'IOSFODNN7EXAMPLE'].join('')
+const jwt = ['eyJhbGciOiJIUzI1NiJ9', 'eyJzdWIiOiIxMjM0NTY3ODkwIn0', 'c2lnbmF0dXJlX2hlcmU'].join('.')
+const secrets = [
+  aws,
+  aws.toLowerCase(),
+  `ASIA${'Z9'.repeat(8)}`,
+  jwt,
+  'Bearer abcdefgh12345678',
+  'bEaReR\tabc.def~ghi+jkl/==',
+  `ghp_${'a1B2'.repeat(9)}`,
+  `github_pat_${'11ABCDEFG0'.repeat(3)}_xyz`,
+  ['xoxb', '1234567890', 'AbCd'].join('-'),
+  `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`,
+  `RK_TEST_${'51H8xYzAbCdEf'}`,
+  `sk-proj-${'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1H'.repeat(2)}`,
+  `AIza${'SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'}`,
+  ['-----BEGIN EC PRIVATE KEY-----', 'MHcCAQEEIB', '-----END EC PRIVATE KEY-----'].join('\n'),
+  '-----BEGIN PRIVATE KEY-----\nMIIEvQ cut short',
+  'ada.lovelace+mcp@example.co.uk',
+  'x@y.io',
+]
+// Near misses and the characters the anchors are found by.
+const noise = fc.constantFrom(
+  ...['task-', 'sk-', 'sk_', 'rk_live_', 'gh', 'ghp_', 'github_', 'xox', 'xoxb-', 'eyJ', 'eyJ.x'],
+  ...[
+    'AIza',
+    'AKIA',
+    'Bearer',
+    'bearer ',
+    '-----',
+    '-----BEGIN',
+    '@',
+    '@@',
+    '.',
+    '_',
+    '-',
+    'z',
+    'J',
+  ],
+  ...[' ', '\n', '\t', '"', "'", ':', '=', '(', ')', '/', '+', '%', '~', 'é', 'K', 'ſ'],
+)
+const fragment = fc.oneof(fc.constantFrom(...secrets), noise, fc.string({ maxLength: 12 }))
+// Long enough that the anchored search runs (it starts at 128 characters), and short ones too.
+const text = fc
+  .array(fragment, { minLength: 1, maxLength: 80 })
+  .chain((parts) => fc.constantFrom(parts.join(''), parts.join('').padEnd(130, '.')))
+
+/** The scan as one pass of the whole regex, as it was before the anchors: the reference. */
+function reference(names: readonly (typeof redactPatternNames)[number][]) {
+  const { regex, alternatives } = compileBuiltins(names)!
+  const copy = new RegExp(regex.source, 'gi')
+  return (s: string) =>
+    s.replace(copy, (...args: unknown[]) => {
+      const alt = alternatives.find((a) => args[a.index] !== undefined)!
+      const whole = args[alt.index] as string
+      if (alt.inner === undefined) return `<${alt.rule}>`
+      const secret = args[alt.inner] as string
+      return `${whole.slice(0, whole.length - secret.length)}<${alt.rule}>`
+    })
+}
+
+describe('the anchored search of the built-in patterns', () => {
+  for (const [label, names] of [
+    ['the defaults', redactPatternNames.filter((n) => n !== 'email')],
+    ['every built-in, email too', redactPatternNames],
+    ['email alone', ['email'] as const],
+  ] as const) {
+    it(`finds exactly what one pass of the whole regex finds (${label})`, () => {
+      const ref = reference(names)
+      const r = createRedactor({
+        patterns: names,
+        keys: [],
+        keysInText: false,
+        replacement: (m) => `<${m.rule}>`,
+      })
+      fc.assert(
+        fc.property(text, (s) => {
+          expect(r(s)).toBe(ref(s))
+        }),
+        { numRuns: 1500 },
+      )
+    })
+  }
+
+  it('finds an email whose local part is 64 characters long, and none with 65, in a long text', () => {
+    const r = createRedactor({ patterns: ['email'], keys: [] })
+    const pad = 'x '.repeat(70)
+    expect(r(`${pad}${'a'.repeat(64)}@example.com`)).toBe(`${pad}[REDACTED]`)
+    expect(r(`${pad}${'a'.repeat(65)}@example.com`)).toBe(`${pad}${'a'.repeat(65)}@example.com`)
+  })
+
+  it('replaces secrets in a long text in any case, and returns a clean long text as itself', () => {
+    const r = createRedactor()
+    const clean = 'The task-runner ended at 2025-06-01T12:00:00Z; see item-7. '.repeat(20)
+    expect(r(clean)).toBe(clean)
+    const dirty = `${clean}key ${aws.toLowerCase()}, ${jwt.toUpperCase()} and BeArEr abcdefgh12345678`
+    expect(r(dirty)).toBe(`${clean}key [REDACTED], [REDACTED] and BeArEr [REDACTED]`)
+  })
+})
+
+describe('keys in text found from their separators', () => {
+  const keyNames = fc.constantFrom(
+    ...['password', 'PassWord', 'db_password', 'passwords', 'api_key', 'API-KEY', 'x-api-key'],
+    ...['token', 'x_token', 'notoken', 'progressToken', 'Authorization', 'secret', 'my.secret'],
+  )
+  const seps = fc.constantFrom(':', '=', ': ', ' = ', '":', '" : ', '\\":', "':", '\t:\t', '==')
+  const values = fc.constantFrom(
+    ...['"hunter2"', "'x y'", 'abc', '\\"v\\"', 'Basic dXNlcg==', 'bearer tok', '', ',', '"open'],
+  )
+  const junk = fc.constantFrom(' ', '\n', '{', '}', ',', '&', '?', 'a', '-', '_', '.', '"', '\\')
+  const keyText = fc
+    .array(
+      fc.oneof(
+        fc.tuple(keyNames, seps, values).map((t) => t.join('')),
+        junk,
+        keyNames,
+      ),
+      {
+        maxLength: 30,
+      },
+    )
+    // Padded: the separator search runs on strings of 128 characters and more.
+    .chain((parts) =>
+      fc.constantFrom(parts.join('').padEnd(130), `${' '.repeat(130)}${parts.join('')}`),
+    )
+
+  for (const keys of [defaultRedactKeys, ['password', '*_token', 'x', 'my.secret']]) {
+    it(`matches what the one-regex scan finds, for keys ${keys.slice(0, 3).join(', ')}…`, () => {
+      const compiled = compileKeysInText(keys)!
+      expect(compiled.literal).toBeDefined()
+      const calls: unknown[][] = [[], []]
+      const scanner = (i: number, literal: boolean) =>
+        textScanner({
+          builtins: undefined,
+          keys: literal ? compiled : { ...compiled, literal: undefined, min: 3 },
+          customs: [],
+          isKey: keyMatcher(keys),
+          replace: (rule, key, value) => {
+            calls[i]!.push([rule, key, value])
+            return '[R]'
+          },
+        })
+      const fast = scanner(0, true)
+      const slow = scanner(1, false)
+      fc.assert(
+        fc.property(keyText, (s) => {
+          expect(fast(s, undefined)).toBe(slow(s, undefined))
+          expect(calls[0]).toEqual(calls[1])
+        }),
+        { numRuns: 2000 },
+      )
+    })
+  }
+
+  it('keeps the one-regex scan for keys that are not literals', () => {
+    expect(compileKeysInText(['x-*-id'])!.literal).toBeUndefined()
+    expect(compileKeysInText(['*'])!.literal).toBeUndefined()
+  })
+})
+
+describe('hostile text', () => {
+  it('scans 1 MB of near misses in linear time', () => {
+    // Every anchor character, every literal that starts a pattern, run on
+    // and on: quadratic work would take minutes here. Generous: a loaded
+    // CI machine takes a fraction of it.
+    const mb = 1 << 20
+    const fill = (unit: string) => unit.repeat(Math.ceil(mb / unit.length))
+    const runs = [
+      fill('-'),
+      fill('_'),
+      fill('@'),
+      fill('a@'),
+      fill('eyJ'),
+      fill('ghp_'),
+      fill('xoxb-'),
+      fill('sk-'),
+      fill('AIza'),
+      fill('AKIA'),
+      fill('Bearer '),
+      fill('-----BEGIN PRIVATE KEY-----'),
+      fill('password:'),
+      fill('"api_key" : '),
+      `${' '.repeat(mb)}:`,
+      fill('token=\\"'),
+    ]
+    const r = createRedactor({ patterns: redactPatternNames, replacement: '' })
+    for (const run of runs) {
+      const started = performance.now()
+      r(run)
+      expect(performance.now() - started, run.slice(0, 12)).toBeLessThan(1_000)
+    }
+  })
+})
