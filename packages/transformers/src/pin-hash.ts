@@ -3,24 +3,39 @@
 
 import { canonicalJson } from './canonical-json.js'
 
-/** The parts of a tool's definition that are pinned, in the order they are hashed. */
+/**
+ * The fields of a tool's definition that are always fingerprinted (as
+ * absent, when the tool has none), in the order they are reported. Every
+ * other field but `_meta` is fingerprinted too, after these, in name order.
+ */
 export const PIN_FIELDS = [
   'name',
+  'title',
   'description',
   'inputSchema',
   'outputSchema',
   'annotations',
+  'execution',
 ] as const
 
-/** One pinned part of a tool's definition. */
-export type PinField = (typeof PIN_FIELDS)[number]
+/** One pinned part of a tool's definition: a top-level field (one of {@link PIN_FIELDS}, or any other but `_meta`). */
+export type PinField = (typeof PIN_FIELDS)[number] | (string & {})
+
+/**
+ * Left out of the fingerprint: MCP reserves `_meta` for protocol and vendor
+ * extensions, which may carry per-response values (a trace id, a timestamp).
+ */
+const VOLATILE: ReadonlySet<string> = new Set(['_meta'])
+
+/** The hash of an absent field (`sha256` of `null`): what a field missing from an older pin's record stands for. */
+const ABSENT = 'sha256:74234e98afe7498fb5daf1f36ac2d78acc339464f950703b8c019892f982b90b'
 
 /** A tool's fingerprint: the whole definition's hash, and each pinned field's. */
 export interface ToolHash {
-  /** `sha256:` and the hex SHA-256 of the canonical JSON of the pinned fields. */
+  /** `sha256:` and the hex SHA-256 of the canonical JSON of the definition without `_meta`. */
   readonly hash: string
-  /** Each field's own hash, to tell which changed. */
-  readonly fields: Readonly<Record<PinField, string>>
+  /** Each field's own hash (each of {@link PIN_FIELDS}, and each other field the tool has), to tell which changed. */
+  readonly fields: Readonly<Record<string, string>>
 }
 
 /**
@@ -64,28 +79,44 @@ export async function sha256(text: string): Promise<string> {
 }
 
 /**
- * The fingerprint of `tool` as its upstream lists it: the name, description,
- * input and output schema and annotations (what a model reads and what
- * decides what a call does), nothing else (`_meta`, icons).
+ * The fingerprint of `tool` as its upstream lists it: the whole definition
+ * but `_meta` (readme/pin-tools.md). Everything a client shows or a model
+ * reads is pinned (name, title, description, schemas, annotations,
+ * execution, icons), and so is a field MCP adds later: an unknown field
+ * fails closed. A tool that has none but the name, description, schemas
+ * and annotations hashes as it did when only those were pinned.
  */
 export async function hashTool(tool: Readonly<Record<string, unknown>>): Promise<ToolHash> {
-  const pinned: Record<string, unknown> = {}
-  for (const field of PIN_FIELDS) pinned[field] = tool[field]
+  // fromEntries defines own properties: a field named `__proto__` stays a field.
+  const pinned: Record<string, unknown> = Object.fromEntries(
+    Object.entries(tool).filter(([field]) => !VOLATILE.has(field)),
+  )
+  const names = fieldsOf(Object.keys(pinned))
   const [hash, ...each] = await Promise.all([
     sha256(pinJson(pinned)),
-    ...PIN_FIELDS.map((field) => sha256(pinJson(tool[field]))),
+    ...names.map((field) => sha256(pinJson(pinned[field]))),
   ])
-  const fields = {} as Record<PinField, string>
-  PIN_FIELDS.forEach((field, i) => {
-    fields[field] = each[i]!
-  })
+  const fields: Record<string, string> = Object.fromEntries(
+    names.map((field, i) => [field, each[i]!]),
+  )
   return { hash: hash!, fields }
 }
 
-/** The fields whose hashes differ between two fingerprints. */
+/** {@link PIN_FIELDS}, then the other fields in `present`, in name order. */
+function fieldsOf(present: Iterable<string>): string[] {
+  const known = new Set<string>(PIN_FIELDS)
+  const others = [...new Set(present)].filter((field) => !known.has(field)).sort()
+  return [...PIN_FIELDS, ...others]
+}
+
+/** The fields whose hashes differ between two fingerprints (a field one of them lacks counts as absent). */
 export function changedFields(
-  before: Readonly<Record<PinField, string>>,
-  after: Readonly<Record<PinField, string>>,
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
 ): PinField[] {
-  return PIN_FIELDS.filter((field) => before[field] !== after[field])
+  const hashOf = (fields: Readonly<Record<string, string>>, field: string) =>
+    Object.hasOwn(fields, field) ? fields[field] : ABSENT
+  return fieldsOf([...Object.keys(before), ...Object.keys(after)]).filter(
+    (field) => hashOf(before, field) !== hashOf(after, field),
+  )
 }

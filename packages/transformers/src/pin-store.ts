@@ -1,4 +1,3 @@
-import type { PinField } from './pin-hash.js'
 import { fail, integer, options as known } from './validate.js'
 
 /** One pinned tool definition. */
@@ -6,7 +5,7 @@ export interface PinRecord {
   /** The whole definition's hash (`sha256:` and 64 hex digits). */
   readonly hash: string
   /** Each field's hash, to tell which changed; a lock keeps whole hashes only, so a pin from one has none. */
-  readonly fields?: Readonly<Record<PinField, string>>
+  readonly fields?: Readonly<Record<string, string>>
   /**
    * The digest of the lock in force when it was pinned (approved, or first
    * seen in non-strict mode); none without a lock. With a lock, only a pin
