@@ -62,7 +62,7 @@ type Json = Record<string, unknown>
  * upstream once; errors and `isError` results are never stored; stored
  * results are deeply frozen copies, shared by every hit. Invalidation follows
  * the upstreams' `list_changed` and `resources/updated` as they pass on the
- * way to clients (readme/cache.md says what it cannot see).
+ * way to clients (the README says what it cannot see).
  *
  * @example
  * ```ts

@@ -80,7 +80,7 @@ export async function sha256(text: string): Promise<string> {
 
 /**
  * The fingerprint of `tool` as its upstream lists it: the whole definition
- * but `_meta` (readme/pin-tools.md). Everything a client shows or a model
+ * but `_meta` (the README, `pinTools()`). Everything a client shows or a model
  * reads is pinned (name, title, description, schemas, annotations,
  * execution, icons), and so is a field MCP adds later: an unknown field
  * fails closed. A tool that has none but the name, description, schemas

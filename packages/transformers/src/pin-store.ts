@@ -10,7 +10,7 @@ export interface PinRecord {
    * The digest of the lock in force when it was pinned (approved, or first
    * seen in non-strict mode); none without a lock. With a lock, only a pin
    * made under that same lock beats it: one from before the lock was loaded
-   * does not (readme/pin-tools.md, "The lock and the store").
+   * does not (the README, "The lock and the store").
    */
   readonly lock?: string
 }

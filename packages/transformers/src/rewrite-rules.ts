@@ -27,7 +27,7 @@ export interface ToolRules {
    * The upstream's name → arguments fixed by the gateway: removed from the
    * tool's `inputSchema` (`properties` and `required`), set on every call.
    * A client that sends one anyway has its value replaced, silently (see
-   * readme/rewrite-tools.md). @defaultValue none
+   * the README, `rewriteTools()`). @defaultValue none
    */
   readonly inject?: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   /** The most bytes a `tools/call` result may take as JSON (UTF-8). @defaultValue no limit */
