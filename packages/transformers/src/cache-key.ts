@@ -11,12 +11,15 @@ import { fail } from './validate.js'
 
 /**
  * One part of what tells entries apart besides method, params and upstream:
- * - `'principal'`: the authenticated caller (core's `principalKey`): subject,
- *   client id and scopes (claims such as `iat` differ per token, so they are
- *   not part of it); no principal is one anonymous caller.
+ * - `'principal'`: the authenticated caller (core's `principalKey`): issuer
+ *   (the `iss` claim, when there is one), subject, client id and scopes
+ *   (claims such as `iat` differ per token, so they are not part of it); no
+ *   principal is one anonymous caller.
  * - `'session'`: the downstream session id.
  * - `{ header }`: a request header of the client's HTTP request (lower case).
- * - `{ claim }`: one claim of the principal.
+ * - `{ claim }`: one claim of the principal, its whole value (absent and
+ *   `null` are one value). A message whose claim has no JSON text within
+ *   64 KiB (a `bigint`, a huge value) bypasses the cache.
  * - a function of the message, for anything else (`undefined` counts as a value).
  */
 export type VaryPart =
@@ -52,8 +55,14 @@ export interface Keyed {
 }
 
 type Test = (name: string) => boolean
-/** Names remembered per selection, so that a hot name costs a Map lookup rather than a regex. */
+/**
+ * Names remembered per selection, so that a hot name costs a Map lookup
+ * rather than a regex: at most this many, of at most this many characters
+ * each and in all (URIs are the client's to choose, and may be long).
+ */
 const MEMO = 1024
+const MEMO_NAME_CHARS = 256
+const MEMO_CHARS = 65_536
 
 /** A selection compiled into one predicate over names or URIs. */
 export function selectionOf(
@@ -80,13 +89,24 @@ export function selectionOf(
   }
   const yes = globs('include', value?.include, include)
   const no = globs('exclude', value?.exclude, [])
+  return memoised((name) => yes.some((test) => test(name)) && !no.some((test) => test(name)))
+}
+
+/** `test` with its answers for recent names remembered. */
+export function memoised(test: Test): Test {
   const memo = new Map<string, boolean>()
+  let chars = 0
   return (name) => {
     const known = memo.get(name)
     if (known !== undefined) return known
-    const answer = yes.some((test) => test(name)) && !no.some((test) => test(name))
-    if (memo.size >= MEMO) memo.clear()
+    const answer = test(name)
+    if (name.length > MEMO_NAME_CHARS) return answer
+    if (memo.size >= MEMO || chars + name.length > MEMO_CHARS) {
+      memo.clear()
+      chars = 0
+    }
     memo.set(name, answer)
+    chars += name.length
     return answer
   }
 }
@@ -109,32 +129,67 @@ export function toolTestOf(
   return (name, ctx) => byName(name) || (hinted(ctx.get(toolKey)) && !excluded(name))
 }
 
+/** A message's vary text, or undefined when a part has none: the message then bypasses the cache. */
+export type Vary = (ctx: Context) => string | undefined
+
 /** The vary parts compiled into one function of the message; checked here, once. */
-export function varyOf(parts: readonly VaryPart[] | undefined): (ctx: Context) => string {
+export function varyOf(parts: readonly VaryPart[] | undefined): Vary {
   const list = parts ?? ['principal']
   if (!Array.isArray(list))
     fail('vary', "an array of 'principal', 'session', { header }, { claim } or functions")
   const fns = list.map((part, i) => partOf(part, i))
   if (fns.length === 0) return () => ''
-  if (fns.length === 1) return fns[0] as (ctx: Context) => string
-  return (ctx) => fns.map((fn) => fn(ctx)).join(',')
+  if (fns.length === 1) return fns[0] as Vary
+  return (ctx) => {
+    let text = ''
+    for (let i = 0; i < fns.length; i++) {
+      const part = (fns[i] as Vary)(ctx)
+      if (part === undefined) return undefined
+      text += i === 0 ? part : `,${part}`
+    }
+    return text
+  }
 }
 
-const principals = new WeakMap<Principal, string>()
+/** The longest claim text a key holds: past it (or without a JSON text) the message bypasses the cache. */
+const MAX_CLAIM_CHARS = 65_536
+/** What a part's memo holds for a principal whose part has no text. */
+const NONE = Symbol('none')
+const principals = new WeakMap<Principal, string | typeof NONE>()
 
-function principalPart(ctx: Context): string {
+function principalPart(ctx: Context): string | undefined {
   const principal = ctx.get(principalKey)
   if (principal === undefined) return 'null'
   let part = principals.get(principal)
   if (part === undefined) {
+    // OIDC Core §2: `sub` is unique only within its issuer, and jwt() may accept several.
+    const iss = principal.claims?.iss
     const scopes = [...(principal.scopes ?? [])].sort()
-    part = JSON.stringify([principal.subject, principal.clientId ?? null, scopes])
+    part =
+      iss === undefined || typeof iss === 'string'
+        ? JSON.stringify([iss ?? null, principal.subject, principal.clientId ?? null, scopes])
+        : NONE
     principals.set(principal, part)
   }
-  return part
+  return part === NONE ? undefined : part
 }
 
-function partOf(part: VaryPart, i: number): (ctx: Context) => string {
+/** One claim's whole value as canonical JSON, remembered per principal (a hit re-encodes nothing). */
+function claimPart(name: string): Vary {
+  const texts = new WeakMap<Principal, string | typeof NONE>()
+  return (ctx) => {
+    const principal = ctx.get(principalKey)
+    if (principal === undefined) return 'null'
+    let text = texts.get(principal)
+    if (text === undefined) {
+      text = canonicalJson(principal.claims?.[name] ?? null, MAX_CLAIM_CHARS) ?? NONE
+      texts.set(principal, text)
+    }
+    return text === NONE ? undefined : text
+  }
+}
+
+function partOf(part: VaryPart, i: number): Vary {
   if (part === 'principal') return principalPart
   if (part === 'session') return (ctx) => JSON.stringify(ctx.session.id ?? null)
   if (typeof part === 'function') {
@@ -149,8 +204,7 @@ function partOf(part: VaryPart, i: number): (ctx: Context) => string {
       return (ctx) => JSON.stringify(ctx.session.headers?.[name] ?? null)
     }
     if ('claim' in part && typeof part.claim === 'string' && part.claim !== '') {
-      const name = part.claim
-      return (ctx) => canonicalJson(ctx.get(principalKey)?.claims?.[name] ?? null, 4096) ?? 'null'
+      return claimPart(part.claim)
     }
   }
   fail(`vary[${i}]`, "'principal', 'session', { header: name }, { claim: name } or a function")

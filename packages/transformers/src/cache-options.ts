@@ -4,6 +4,7 @@ import {
   selectionOf,
   type ToolSelection,
   toolTestOf,
+  type Vary,
   type VaryPart,
   varyOf,
 } from './cache-key.js'
@@ -113,7 +114,7 @@ export interface Settings {
   readonly resources: (uri: string) => boolean
   readonly prompts: (name: string) => boolean
   readonly lists: boolean
-  readonly vary: (ctx: Context) => string
+  readonly vary: Vary
   /** `private` or `public`, for `cache-control`. */
   readonly visibility: string
   readonly policy: CachePolicy | undefined

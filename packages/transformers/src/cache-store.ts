@@ -43,8 +43,13 @@ export interface CacheStoreStats {
  * Where entries live. Every method may answer synchronously (memory) or with
  * a promise (Redis); a store that cannot answer throws or rejects, and
  * `cache()` then answers from the upstream (fail open) and logs it. A store
- * must bound its own time (the Redis store's `timeoutMs`): `cache()` waits
- * for `get`. It never waits for `set` or `invalidate`.
+ * must bound its own time (the Redis store's `timeoutMs`): a request waits
+ * for `get`, and a miss also waits for its `set` before it is answered (so
+ * that a replica asked next finds the entry; the followers of its flight do
+ * not wait), so both must be bounded. A failed `set` only costs the entry.
+ * `cache()` never waits for `delete`; `invalidate` returns the store's
+ * promise to the caller of `cache.invalidate()`, and a notification does not
+ * wait for it.
  */
 export interface CacheStore {
   /**

@@ -312,6 +312,45 @@ describe('cache(): keys', () => {
     ])
   })
 
+  it('keys by the whole of a long claim: never shares it with the claim absent or another long value', async () => {
+    const g = gateway({ vary: [{ claim: 'groups' }] })
+    const groups = (tenant: string) => Array.from({ length: 600 }, (_, i) => `${tenant}-group-${i}`)
+    const a = { subject: 'a', scopes: [], claims: { groups: groups('tenant-a') } }
+    const b = { subject: 'b', scopes: [], claims: { groups: groups('tenant-b') } }
+    expect(JSON.stringify(a.claims.groups).length).toBeGreaterThan(4096)
+    expect(textOf(await g.send(...read(), a))).toBe('v1')
+    const none = await g.send(...read(), { subject: 'c', scopes: [] })
+    const other = await g.send(...read(), b)
+    expect([none.get(cacheStatusKey), other.get(cacheStatusKey)]).toEqual(['miss', 'miss'])
+    expect([textOf(none), textOf(other)]).toEqual(['v2', 'v3'])
+    const again = await g.send(...read(), { ...a, subject: 'a2' })
+    expect([again.get(cacheStatusKey), textOf(again)]).toEqual(['hit', 'v1'])
+  })
+
+  it('bypasses the cache when a claim it varies by cannot be encoded', async () => {
+    const g = gateway({ vary: [{ claim: 'groups' }] })
+    const huge = { subject: 'a', scopes: [], claims: { groups: ['x'.repeat(70_000)] } }
+    const odd = { subject: 'b', scopes: [], claims: { groups: 10n } }
+    for (const principal of [huge, huge, odd, odd]) {
+      const answer = await g.send(...read(), principal)
+      expect(answer.get(cacheStatusKey)).toBe('bypass')
+    }
+    expect(g.calls()).toBe(4)
+    expect(textOf(await g.send(...read(), { subject: 'c', scopes: [] }))).toBe('v5')
+  })
+
+  it('keys the principal by its issuer too: one subject at two identity providers is two callers', async () => {
+    const g = gateway()
+    const at = (iss: string): Principal => ({ subject: '42', scopes: [], claims: { iss } })
+    expect(textOf(await g.send(...read(), at('https://idp-a')))).toBe('v1')
+    const b = await g.send(...read(), at('https://idp-b'))
+    expect([b.get(cacheStatusKey), textOf(b)]).toEqual(['miss', 'v2'])
+    const unissued = await g.send(...read(), { subject: '42', scopes: [] })
+    expect(unissued.get(cacheStatusKey)).toBe('miss')
+    const a = await g.send(...read(), at('https://idp-a'))
+    expect([a.get(cacheStatusKey), textOf(a)]).toEqual(['hit', 'v1'])
+  })
+
   it('keys on canonical params without _meta, per upstream', async () => {
     const g = gateway({ tools: { include: ['search'] } })
     await g.send('tools/call', { name: 'search', arguments: { a: 1, b: [1, { y: 2, x: 1 }] } })

@@ -41,6 +41,7 @@ export interface Cache extends Middleware {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve()
+const BYPASS = Symbol('bypass')
 const LISTS = new Set(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list'])
 /** What each `list_changed` makes stale, besides the list itself (tag suffixes per upstream). */
 const CHANGED: Readonly<Record<string, readonly string[]>> = {
@@ -79,14 +80,16 @@ export function cache(options: CacheOptions = {}): Cache {
   const memo = new CacheKeyMemo()
   const swrSuffix = s.swrMs > 0 ? `, stale-while-revalidate=${Math.floor(s.swrMs / 1000)}` : ''
 
-  /** The entry the message would have, if the cache handles it. */
-  const keyOf = (ctx: Context): Keyed | undefined => {
+  /** The entry the message would have, if the cache handles it; BYPASS when a vary part has no text. */
+  const keyOf = (ctx: Context): Keyed | typeof BYPASS | undefined => {
     const target = ctx.get(targetKey)
     const method = target?.method ?? ctx.method
     const params = (target ? target.params : ctx.params) as Json | undefined
     const upstream = target?.upstream ?? s.fallback
     if (!handles(ctx, method, params)) return undefined
     const vary = s.vary(ctx)
+    // Never a shared stand-in for a part it cannot say: that would be another caller's entry.
+    if (vary === undefined) return BYPASS
     const known = memo.find(method, upstream, vary, params)
     if (known !== undefined) return known
     const text = paramsText(params)
@@ -233,6 +236,10 @@ export function cache(options: CacheOptions = {}): Cache {
     if (ctx.kind !== 'request') return next()
     const keyed = keyOf(ctx)
     if (keyed === undefined) return next()
+    if (keyed === BYPASS) {
+      ctx.set(cacheStatusKey, 'bypass')
+      return next()
+    }
     let found: CacheEntry | undefined | Promise<CacheEntry | undefined>
     try {
       found = store.get(keyed.key, keyed.tags)

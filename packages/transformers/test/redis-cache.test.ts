@@ -91,6 +91,31 @@ describe('the Redis cache store, through whole proxies', () => {
     await eventually(async () => (await read(two)).get(cacheStatusKey) === 'miss')
   })
 
+  it('answers within timeoutMs when Redis is up but not answering (CLIENT PAUSE), and caches again after the pause', async () => {
+    const logs: string[] = []
+    const proxy = await replica('t4:{c}:', logs)
+    await read(proxy)
+    expect((await read(proxy)).get(cacheStatusKey)).toBe('hit')
+    const pauser = await client()
+    await pauser.call('client', 'pause', '2000')
+    const pausedAt = performance.now()
+    for (let i = 0; i < 2; i++) {
+      const started = performance.now()
+      const answer = await read(proxy)
+      const took = performance.now() - started
+      // Waited for the command's timeout (50 ms), not refused at once: the connection was ready.
+      expect(took).toBeGreaterThanOrEqual(40)
+      expect(took).toBeLessThan(50 + 400)
+      expect(answer.error).toBeUndefined()
+      expect(answer.get(cacheStatusKey)).toBe('bypass')
+      expect(textOf(answer)).toMatch(/^v\d+$/)
+    }
+    expect(performance.now() - pausedAt).toBeLessThan(1000) // all of it inside the pause
+    expect(logs).toHaveLength(1)
+    expect(logs[0]).toMatch(/store failed .*answering from the upstream/)
+    await eventually(async () => (await read(proxy)).get(cacheStatusKey) === 'hit', 10_000)
+  })
+
   it('keeps answering from the upstream while Redis is down, within its timeout, and caches again once it is back', async () => {
     const logs: string[] = []
     const proxy = await replica('t3:{c}:', logs)
