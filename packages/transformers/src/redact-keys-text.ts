@@ -1,8 +1,6 @@
 // Keys found inside strings (`password=…`, `"api_key": "…"`,
-// `Authorization: Basic …`): the one regex they compile into, and the
-// separator search that finds where to try it.
-
-import { holdsAt } from './redact-patterns.js'
+// `Authorization: Basic …`): found from each separator, the key's whole
+// name checked before its value is read.
 
 /** Characters of a key in text: `*` in a key glob stands for a run of them. */
 const ID = 'a-z0-9_.\\-'
@@ -17,9 +15,8 @@ const SEP_VALUE = String.raw`((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\\n]|\\[^"
 
 /** Keys in text, compiled: see {@link compileKeysInText}. */
 export interface CompiledKeys {
+  /** The one-regex scan of the same keys (as they were found before the separator search). */
   readonly regex: RegExp
-  /** The same, sticky: tried where a key found from a separator starts. */
-  readonly sticky: RegExp
   /** The shortest text a match can be (a key's end, a separator and one character). */
   readonly min: number
   /** When every key is a literal after its leading `*`s: those literals, by their last characters. */
@@ -55,7 +52,6 @@ export function compileKeysInText(lowerKeys: readonly string[]): CompiledKeys | 
   const shortest = Math.min(...literals.map((l) => l.length))
   return {
     regex: new RegExp(source, 'gi'),
-    sticky: new RegExp(source, 'iy'),
     min: literal === undefined ? 3 : shortest + 2,
     literal,
   }
@@ -111,19 +107,46 @@ export function isKeyChar(c: string | undefined): boolean {
   return c !== undefined && /[a-z0-9_.-]/i.test(c)
 }
 
+/** The longest value run a key's value regex reads; see {@link valueAt}. */
+export const MAX_VALUE = 4096
+/** The most characters a `{…}` or `[…]` value is read for its closing bracket. */
+export const MAX_BRACKETED = 65_536
+
+const SEP = /(?:\\?["'])?[ \t]*[:=][ \t]*/y
+/** {@link SEP_VALUE}'s value, its runs capped at {@link MAX_VALUE}. */
+const VALUE = new RegExp(
+  String.raw`\\"(?:[^"\\\n]|\\[^"\n]){0,${MAX_VALUE}}\\"|"(?:[^"\\\n]|\\.){0,${MAX_VALUE}}"|'(?:[^'\\\n]|\\.){0,${MAX_VALUE}}'|(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]{0,${MAX_VALUE}}|["'][^"'\n]{0,${MAX_VALUE}}`,
+  'iy',
+)
+/** Keys whose header line (`Cookie: a=b; session=…`) is a secret to its end. */
+const HEADER_KEYS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
+
+/** A key in text: the whole name, its separator and its value, and where they stand. */
+export interface KeyMatch {
+  readonly start: number
+  readonly name: string
+  readonly sep: string
+  readonly value: string
+  /** Where the value ends. */
+  readonly end: number
+}
+
 /**
- * The leftmost match of `keys.regex` at or after `from`, found from the
- * separators: a literal key ends just before one (but for an optional
- * quote, escaped or not, and blanks), so the regex is tried only where a
- * key with that ending starts. Matches come in the order of their
- * separators, since a key holds none.
+ * The first key in text at or after `from`, found from the separators (`:`
+ * and `=`, in order): the key is the run of key characters that ends just
+ * before one (but for an optional quote, escaped or not, and blanks), read
+ * back to `floor` (text before it was replaced). Its whole name is checked
+ * before any value is read, so a separator after a near miss (`atoken:`)
+ * costs its own run only, and a glob's `*` is matched on the name, never
+ * run over the text.
  */
-export function nextKey(
+export function findKey(
   s: string,
   from: number,
-  sticky: RegExp,
-  literal: LiteralKeys,
-): RegExpExecArray | null {
+  floor: number,
+  literal: LiteralKeys | undefined,
+  isKey: (lower: string) => boolean,
+): KeyMatch | null {
   let equals = s.indexOf('=', from)
   let colon = s.indexOf(':', from)
   while (colon !== -1 || equals !== -1) {
@@ -135,35 +158,113 @@ export function nextKey(
     let end = sep
     while (end > from && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--
     const quote = s.charCodeAt(end - 1)
-    if (quote === 34 || quote === 39) {
+    if (end > from && (quote === 34 || quote === 39)) {
       end--
-      if (s.charCodeAt(end - 1) === 92) end--
+      if (end > from && s.charCodeAt(end - 1) === 92) end--
     }
-    const code = tailOf(s, end, literal.tail)
-    if (code >= 0 && literal.tails[code] === 1) {
-      const m = keyEndingAt(s, end, from, sticky, literal.byTail.get(code)!)
-      if (m !== null) return m
+    if (end <= from || !isKeyChar(s[end - 1])) continue
+    if (literal !== undefined) {
+      const code = tailOf(s, end, literal.tail)
+      if (code < 0 || literal.tails[code] !== 1) continue
     }
+    let start = end
+    while (start > floor && isKeyChar(s[start - 1])) start--
+    // Runs on into text already replaced: not a key of its own.
+    if (start === floor && floor > 0 && isKeyChar(s[floor - 1])) continue
+    const name = s.slice(start, end)
+    if (!isKey(name.toLowerCase())) continue
+    const m = valueAt(s, end, name)
+    if (m !== null) return { start, name, ...m }
   }
   return null
 }
 
-/** The match of a key (one of `candidates`, longest first) that ends at `end`, if any. */
-function keyEndingAt(
-  s: string,
-  end: number,
-  from: number,
-  sticky: RegExp,
-  candidates: readonly string[],
-): RegExpExecArray | null {
-  let tried = -1
-  for (const core of candidates) {
-    const at = end - core.length
-    if (at < from || at === tried || !holdsAt(s, at, core)) continue
-    tried = at
-    sticky.lastIndex = at
-    const m = sticky.exec(s)
-    if (m !== null) return m
+/**
+ * The separator and value after a key that ends at `at`: a quoted string, a
+ * bare run, an object or array through its closing bracket, a header line
+ * to its end. A value longer than the caps fails closed: a quoted one past
+ * {@link MAX_VALUE} is replaced to its closing quote (else to the end of its
+ * line), a bare one to the end of its line, a bracket left open within
+ * {@link MAX_BRACKETED} to the end of the text.
+ */
+function valueAt(s: string, at: number, name: string): Omit<KeyMatch, 'start' | 'name'> | null {
+  SEP.lastIndex = at
+  const sep = SEP.exec(s)?.[0]
+  if (sep === undefined) return null
+  const from = at + sep.length
+  const c = s[from]
+  if (c === '{' || c === '[') {
+    const end = closing(s, from, sep.startsWith('\\"'))
+    return { sep, value: s.slice(from, end), end }
   }
-  return null
+  // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie.
+  if (sep[0] !== '"' && sep[0] !== "'" && sep[0] !== '\\' && sep.includes(':')) {
+    if (HEADER_KEYS.has(name.toLowerCase()) && c !== '"' && c !== "'") {
+      const end = endOfLine(s, from)
+      return end === from ? null : { sep, value: s.slice(from, end), end }
+    }
+  }
+  VALUE.lastIndex = from
+  const value = VALUE.exec(s)?.[0]
+  if (value === undefined) return null
+  let end = from + value.length
+  if (value.length > MAX_VALUE && wentOn(value, s[end])) end = pastCap(s, from, end)
+  return { sep, value: s.slice(from, end), end }
+}
+
+/** Whether a value the regex read stopped at a cap (the run goes on with `next`). */
+function wentOn(value: string, next: string | undefined): boolean {
+  if (next === undefined) return false
+  const q = value[0]!
+  const quoted = q === '"' || q === "'" || q === '\\'
+  if (quoted && value.length >= 2 && value.endsWith(q === '\\' ? '"' : q)) return false
+  return quoted ? !/["'\n]/.test(next) : !/[\s"',;&}\]\\<>]/.test(next)
+}
+
+/**
+ * Where a value cut at the cap ends: a quoted one at its closing quote
+ * (so JSON text stays JSON), anything else at the end of its line. Fails
+ * closed: all of it is replaced, none of it let through.
+ */
+function pastCap(s: string, from: number, at: number): number {
+  const escaped = s[from] === '\\'
+  const q = escaped ? '"' : s[from]
+  if (q === '"' || q === "'") {
+    for (let i = at; i < s.length && s[i] !== '\n'; i++) {
+      if (s[i] === '\\' && !escaped) i++
+      else if (s[i] === q && (!escaped || s[i - 1] === '\\')) return i + 1
+    }
+  }
+  return endOfLine(s, at)
+}
+
+function endOfLine(s: string, from: number): number {
+  let end = from
+  while (end < s.length && s[end] !== '\n' && s[end] !== '\r') end++
+  return end
+}
+
+/**
+ * Where the `{…}` or `[…]` that opens at `open` ends (after its closing
+ * bracket), skipping strings; escaped-quoted ones (`\"…\"`, JSON inside
+ * JSON) when `escaped`. Unbalanced within {@link MAX_BRACKETED}: the end of
+ * the text (fails closed).
+ */
+function closing(s: string, open: number, escaped: boolean): number {
+  let depth = 0
+  let inString = false
+  const limit = Math.min(s.length, open + MAX_BRACKETED)
+  for (let i = open; i < limit; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 34) {
+      let slashes = 0
+      while (s.charCodeAt(i - 1 - slashes) === 92) slashes++
+      if (escaped ? slashes % 4 === 1 : slashes % 2 === 0) inString = !inString
+    } else if (inString) continue
+    else if (c === 123 || c === 91) depth++
+    else if (c === 125 || c === 93) {
+      if (--depth === 0) return i + 1
+    }
+  }
+  return s.length
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { MAX_VALUE } from './redact-keys-text.js'
 import { defaultRedactKeys, defaultRedactPatterns, redactPatternNames } from './redact-patterns.js'
 import { createRedactor } from './redact-walk.js'
 
@@ -110,6 +111,10 @@ describe('built-in value patterns', () => {
       `${'password'.repeat(20_000)}=`,
       `${'_token'.repeat(30_000)}: "${'\\"'.repeat(30_000)}`,
       `Bearer ${'='.repeat(100_000)}`,
+      '-eyJ'.repeat(50_000),
+      '_eyJ'.repeat(50_000),
+      'atoken:x'.repeat(30_000),
+      'atoken:"x'.repeat(30_000),
     ]
     const redactAll = createRedactor({ patterns: redactPatternNames })
     const started = performance.now()
@@ -160,6 +165,44 @@ describe('keys in text', () => {
 
   it('is off with keysInText: false', () => {
     expect(createRedactor({ keysInText: false })('password=hunter2')).toBe('password=hunter2')
+  })
+
+  it('replaces an object or array value through its closing bracket, keeping JSON text JSON', () => {
+    const text = JSON.stringify({
+      credentials: { user: 'x', pw: 'hunter2', note: 'a "}" inside' },
+      cookie: ['sid=abc', 'b=[c]'],
+      ok: 1,
+    })
+    expect(JSON.parse(scrub(text))).toEqual({
+      credentials: '[REDACTED]',
+      cookie: '[REDACTED]',
+      ok: 1,
+    })
+    const inner = JSON.stringify(JSON.stringify({ credentials: { pw: 'x"}' }, ok: true }))
+    expect(JSON.parse(JSON.parse(scrub(inner)))).toEqual({ credentials: '[REDACTED]', ok: true })
+    // Left open: nothing after the key is let through.
+    expect(scrub('credentials={"pw":"hunter2", "more": 1')).toBe('credentials=[REDACTED]')
+  })
+
+  it('replaces a cookie or authorization header line to its end', () => {
+    expect(scrub('Cookie: a=b; session=xyz\nAccept: */*')).toBe('Cookie: [REDACTED]\nAccept: */*')
+    expect(scrub('set-cookie: sid=1; Path=/; HttpOnly\r\nX-A: b')).toBe(
+      'set-cookie: [REDACTED]\r\nX-A: b',
+    )
+    expect(scrub('Proxy-Authorization: Digest u="a", nonce="b"')).toBe(
+      'Proxy-Authorization: [REDACTED]',
+    )
+  })
+
+  it('fails closed on a value longer than the cap: quoted to its quote, bare to the end of its line', () => {
+    const long = 'x'.repeat(MAX_VALUE + 10)
+    expect(JSON.parse(scrub(JSON.stringify({ token: long, ok: 1 })))).toEqual({
+      token: '[REDACTED]',
+      ok: 1,
+    })
+    expect(scrub(`password=${long}${'y'.repeat(10)} next: 1\nPORT=1`)).toBe(
+      'password=[REDACTED]\nPORT=1',
+    )
   })
 
   it('uses custom globs in text too', () => {

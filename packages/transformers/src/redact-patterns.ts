@@ -1,8 +1,10 @@
 // The built-in secret patterns and key names of redact(), and the one
 // regular expression they compile into. Every built-in source is written to
 // run in linear time: each alternative that starts with a run of characters
-// is anchored by a lookbehind (or `\b`), so a long run that is no secret is
-// tried once from its start, never from each of its characters.
+// is anchored by a lookbehind (or by `\b` where the run holds only word
+// characters: `\b` passes after every `-` of a run that holds `-`), so a
+// long run that is no secret is tried once from its start, never from each
+// of its characters; and every run is bounded, or consumed by the match.
 
 /** The names of the built-in value patterns; see {@link defaultRedactPatterns}. */
 export type RedactPatternName =
@@ -57,8 +59,10 @@ const BUILTINS: Readonly<Record<RedactPatternName, Builtin>> = {
     anchors: [{ regex: 'bearer', offset: 0 }],
   },
   // RFC 7519 compact serialization: a base64url JSON header (`{"` is `eyJ`), two or more parts.
+  // Not `\b`: `-` and `_` are in the run, so `\b` would let every `-eyJ` of a run start one.
+  // Parts bounded: a header is tens of characters, claims a few KB.
   jwt: {
-    source: String.raw`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){1,3}`,
+    source: String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{4,65536}(?:\.[A-Za-z0-9_-]{0,65536}){1,3}`,
     group: false,
     min: 17,
     anchors: [{ text: 'j', offset: 2, literal: 'eyj' }],

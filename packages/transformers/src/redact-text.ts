@@ -2,7 +2,7 @@
 // keys) is scanned for keys in text, then the built-in patterns, then each
 // of the caller's own regexes. Each scan returns its very string when
 // nothing matched, so a clean message allocates nothing.
-import { type CompiledKeys, isKeyChar, nextKey } from './redact-keys-text.js'
+import { type CompiledKeys, findKey } from './redact-keys-text.js'
 import {
   type Alternative,
   type CompiledAnchor,
@@ -41,27 +41,16 @@ export function textScanner(o: TextScanOptions): (s: string, key: string | undef
   let spare: Int32Array | undefined
 
   const scanKeys = (s: string, k: CompiledKeys): string => {
+    // A key in text needs a separator: most strings (ids, names, prose) have none.
+    if (!s.includes(':') && !s.includes('=')) return s
     let out = ''
     let last = 0
-    let from = 0
-    for (let m = nextKeyIn(s, 0, k); m !== null; m = nextKeyIn(s, from, k)) {
-      const core = m[1]!
-      const start = m.index
-      // Kept aside: a replacement function may run this redactor (and this regex) again.
-      const end = start + m[0].length
-      from = start + core.length
-      // The regex finds a key's end; the key is what runs back to its start.
-      let keyStart = start
-      while (keyStart > last && isKeyChar(s[keyStart - 1])) keyStart--
-      // Runs on into text already replaced: not a key of its own.
-      if (keyStart === last && last > 0 && isKeyChar(s[keyStart - 1])) continue
-      const name = s.slice(keyStart, start) + core
-      // No key: what follows it may still hold one.
-      if (!isKey(name.toLowerCase())) continue
-      const sep = m[2]!
-      out += s.slice(last, start) + core + sep + quoted(m[3]!, sep, (v) => replace('key', name, v))
+    for (let m = findKey(s, 0, 0, k.literal, isKey); m !== null; ) {
+      // Kept aside: a replacement function may run this redactor (and this scan) again.
+      const { start, name, sep, value, end } = m
+      out += s.slice(last, start) + name + sep + quoted(value, sep, (v) => replace('key', name, v))
       last = end
-      from = end
+      m = findKey(s, end, end, k.literal, isKey)
     }
     return last === 0 ? s : out + s.slice(last)
   }
@@ -117,15 +106,6 @@ export function textScanner(o: TextScanOptions): (s: string, key: string | undef
     for (const c of customs) out = scanCustom(out, key, c)
     return out
   }
-}
-
-/** The leftmost key in text at or after `from`: from the separators in a long string, else one regex pass. */
-function nextKeyIn(s: string, from: number, k: CompiledKeys): RegExpExecArray | null {
-  if (k.literal !== undefined && s.length >= ANCHORED) return nextKey(s, from, k.sticky, k.literal)
-  // A key in text needs a separator: most strings (ids, names, prose) have none.
-  if (from === 0 && !s.includes(':') && !s.includes('=')) return null
-  k.regex.lastIndex = from
-  return k.regex.exec(s)
 }
 
 /** The leftmost built-in match at or after `from`: one regex pass, or from the anchors when `pos` is given. */

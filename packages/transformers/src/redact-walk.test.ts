@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createRedactor, type RedactionMatch } from './redact-walk.js'
+import { keyMatcher } from './redact-options.js'
+import { compileBuiltins, defaultRedactKeys, defaultRedactPatterns } from './redact-patterns.js'
+import { createRedactor, MAX_MEMO_KEY, type RedactionMatch } from './redact-walk.js'
 
 const aws = ['AKIA', 'IOSFODNN7EXAMPLE'].join('')
 const jwt = ['eyJhbGciOiJIUzI1NiJ9', 'eyJzdWIiOiIxMjM0NTY3ODkwIn0', 'c2lnbmF0dXJlX2hlcmU'].join('.')
@@ -161,6 +163,21 @@ describe('createRedactor(): the walk', () => {
     )
   })
 
+  it('memoises short keys only: a long key is looked at anew each time (the memo is bounded in characters)', () => {
+    const seen: string[] = []
+    const r = createRedactor({
+      replacement: (m) => {
+        seen.push(m.rule)
+        return '[R]'
+      },
+    })
+    const short = `k ${aws}`
+    const long = `${'k'.repeat(MAX_MEMO_KEY)} ${aws}`
+    for (let i = 0; i < 2; i++) r({ [short]: 1, [long]: 1 })
+    // The short key's rule is memoised (one call); the long one is scanned each time.
+    expect(seen).toEqual(['aws', 'aws', 'aws'])
+  })
+
   it('does not mutate the options it was given', () => {
     const keys = ['password']
     const options = Object.freeze({
@@ -173,58 +190,101 @@ describe('createRedactor(): the walk', () => {
 })
 
 // The property: for any JSON tree holding configured secrets anywhere (under
-// configured keys, inside strings, as keys), nothing configured survives in
-// the output, and the input is deep-equal to a copy taken before.
+// configured keys, inside strings short and long, glued to punctuation, as
+// keys in text, as object keys), nothing configured survives in the output
+// with the default options, and the input is deep-equal to a copy taken before.
 describe('createRedactor(): properties', () => {
-  const keys = ['password', '*_token', 'api_key']
-  const isConfiguredKey = (k: string) => {
-    const l = k.toLowerCase()
-    return l === 'password' || l === 'api_key' || l.endsWith('_token')
-  }
+  const isConfiguredKey = keyMatcher(defaultRedactKeys)
+  // What must not survive: each inserted secret and key-in-text value, verbatim.
+  const marker = 'm4rk3r'
   const secrets = [
     aws,
+    `ASIA${'Z9'.repeat(8)}`,
     jwt,
     'Bearer abcdefgh12345678',
     `ghp_${'a1B2'.repeat(9)}`,
-    'SSN-123-45-6789',
+    ['xoxb', '1234567890', 'AbCd'].join('-'),
+    `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`,
+    `sk-proj-${'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1H'.repeat(2)}`,
+    `AIza${'SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'}`,
+    ['-----BEGIN EC PRIVATE KEY-----', 'MHcCAQEEIB', '-----END EC PRIVATE KEY-----'].join('\n'),
   ]
-  // The same patterns, to look for survivors (not the redactor's own regexes: a fresh copy).
-  const survivors = [
-    /AKIA[A-Z0-9]{16}/i,
-    /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}/i,
-    /bearer[ \t]+[A-Za-z0-9\-._~+/]{8,}/i,
-    /ghp_[A-Za-z0-9]{36}/i,
-    /SSN-\d{3}-\d{2}-\d{4}/,
+  const forbidden = [
+    marker,
+    ...secrets.map((x) => (x.startsWith('Bearer') ? 'abcdefgh12345678' : x)),
   ]
-  const r = createRedactor({
-    keys,
-    patterns: ['aws', 'jwt', 'bearer', 'github', /SSN-\d{3}-\d{2}-\d{4}/],
-    keysInText: false,
-  })
+  // The built-in patterns' own sources, fresh: none of them may match what comes out.
+  const survivors = [new RegExp(compileBuiltins(defaultRedactPatterns)!.regex.source, 'i')]
+  const r = createRedactor()
 
+  const keyName = fc.constantFrom(
+    ...['password', 'DB_PASSWORD', 'api_key', 'x-api-key', 'access_token', 'Token', 'apikey'],
+    ...['client_secret', 'private_key', 'credentials', 'Cookie', 'Authorization'],
+  )
+  const headerKey = fc.constantFrom('Cookie', 'set-cookie', 'Authorization', 'proxy-authorization')
+  const value = fc.constantFrom(
+    ...[marker, `"${marker}"`, `'${marker} x'`, `{"a": "${marker}", "b": [1, "}"]}`],
+    ...[`["${marker}", {"c": 2}]`, `Basic ${marker}==`, `"x\\"${marker}"`, `[${marker}]`],
+    ...secrets.filter((x) => !x.includes('\n')),
+  )
+  // Where a key in text can start: after a character that is not part of a key.
+  const lead = fc.constantFrom(' ', '\n', ',', '{', '&', '?', '"', '(')
+  // Each ends where a bare value does (a blank, `,`, `&`): a bare value runs on over `?` and `:`.
+  const end = fc.constantFrom(' ', '\n', ',', '&', ';')
+  const keyInText = fc.oneof(
+    fc
+      .tuple(lead, keyName, fc.constantFrom(':', ': ', '=', ' = ', '\t:'), value, end)
+      .map((t) => t.join('')),
+    fc
+      .tuple(lead, keyName, fc.constantFrom(': ', ':'), value, end)
+      .map(([l, k, sep, v, e]) => `${l}"${k}"${sep}${v}${e}`),
+    // Every cookie of a header line, not the first only.
+    fc.tuple(headerKey).map(([k]) => `\n${k}: a=b; session=${marker}; Path=/\n`),
+  )
+  // A secret glued to punctuation on both sides (no space), among arbitrary text.
+  const glue = fc.constantFrom(
+    '"',
+    "'",
+    '(',
+    ')',
+    '[',
+    ']',
+    '<',
+    '>',
+    ',',
+    ';',
+    ':',
+    '/',
+    '|',
+    '\n',
+    '',
+  )
+  const glued = fc
+    .tuple(
+      fc.string({ maxLength: 10 }),
+      glue,
+      fc.constantFrom(...secrets),
+      glue,
+      fc.string({ maxLength: 10 }),
+    )
+    .map(([a, g1, x, g2, b]) => `${a} ${g1}${x}${g2} ${b}`)
+  const fragment = fc.oneof(fc.string({ maxLength: 20 }), glued, keyInText)
+  // Short strings and long ones (the anchored search starts at 128 characters).
+  const text = fc
+    .array(fragment, { minLength: 1, maxLength: 12 })
+    .chain((parts) =>
+      fc.constantFrom(
+        parts.join(''),
+        `${parts.join('')}${' pad'.repeat(40)}`,
+        `${'pad '.repeat(40)}${parts.join('')}`,
+      ),
+    )
   const key = fc.oneof(
     fc.string({ maxLength: 8 }),
-    fc.constantFrom(
-      'password',
-      'PassWord',
-      'api_key',
-      'API_KEY',
-      'access_token',
-      'x_token',
-      'text',
-      'type',
-    ),
-  )
-  // Strings with a secret somewhere among arbitrary text (a secret at a word boundary or not).
-  const text = fc.oneof(
-    fc.string({ maxLength: 20 }),
-    fc
-      .tuple(
-        fc.string({ maxLength: 10 }),
-        fc.constantFrom(...secrets),
-        fc.string({ maxLength: 10 }),
-      )
-      .map(([a, s, b]) => `${a} ${s} ${b}`),
+    keyName,
+    fc.constantFrom('access_token', 'x_token', 'text', 'type', 'progressToken'),
+    glued,
+    keyInText,
   )
   const { tree } = fc.letrec((tie) => ({
     tree: fc.oneof(
@@ -238,17 +298,13 @@ describe('createRedactor(): properties', () => {
     ),
   }))
 
-  const everyString = (
-    value: unknown,
-    visit: (s: string, key: string | undefined) => void,
-    k?: string,
-  ) => {
-    if (typeof value === 'string') visit(value, k)
-    else if (Array.isArray(value)) for (const v of value) everyString(v, visit, k)
+  const everyString = (value: unknown, visit: (s: string) => void) => {
+    if (typeof value === 'string') visit(value)
+    else if (Array.isArray(value)) for (const v of value) everyString(v, visit)
     else if (value !== null && typeof value === 'object') {
       for (const [name, v] of Object.entries(value)) {
-        visit(name, undefined)
-        everyString(v, visit, name)
+        visit(name)
+        everyString(v, visit)
       }
     }
   }
@@ -256,9 +312,18 @@ describe('createRedactor(): properties', () => {
     if (Array.isArray(value)) return value.every(configuredKeysHold)
     if (value === null || typeof value !== 'object') return true
     return Object.entries(value).every(([k, v]) =>
-      isConfiguredKey(k) ? v === '[REDACTED]' : configuredKeysHold(v),
+      isConfiguredKey(k.toLowerCase()) ? v === '[REDACTED]' : configuredKeysHold(v),
     )
   }
+  // Keys in text in what comes out: each value found is the replacement already.
+  const found: unknown[] = []
+  const keysOnly = createRedactor({
+    patterns: [],
+    replacement: (m) => {
+      found.push(m.value)
+      return '[REDACTED]'
+    },
+  })
 
   it('no configured key or value pattern survives anywhere, and the input is unchanged', () => {
     fc.assert(
@@ -268,7 +333,11 @@ describe('createRedactor(): properties', () => {
         expect(input).toEqual(before)
         expect(configuredKeysHold(out)).toBe(true)
         everyString(out, (s) => {
+          for (const f of forbidden) expect(s).not.toContain(f)
           for (const pattern of survivors) expect(s).not.toMatch(pattern)
+          found.length = 0
+          keysOnly(s)
+          for (const v of found) expect(v).toBe('[REDACTED]')
         })
       }),
       { numRuns: 500 },

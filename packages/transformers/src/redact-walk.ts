@@ -18,6 +18,8 @@ export type {
 
 /** Keys are memoised (they repeat across messages); junk keys cannot grow the memo past this. */
 const MAX_MEMO = 4096
+/** Longer keys are not memoised: the memo holds at most MAX_MEMO × MAX_MEMO_KEY characters (1M). */
+export const MAX_MEMO_KEY = 256
 
 /** How a key is treated: kept, its value replaced, or renamed (it held a secret) with or without its value. */
 type KeyRule = 0 | 1 | { readonly name: string; readonly redact: boolean }
@@ -61,6 +63,7 @@ export function compileRedactor(o: Partial<RedactorOptions>): Redactor {
     const redactValue = isKey(k.toLowerCase())
     const name = scan(k, undefined)
     rule = name === k ? (redactValue ? 1 : 0) : { name, redact: redactValue }
+    if (k.length > MAX_MEMO_KEY) return rule
     if (memo.size >= MAX_MEMO) memo.clear()
     memo.set(k, rule)
     return rule
