@@ -66,6 +66,12 @@ describe('CacheKeyMemo', () => {
       { a: 'bc', d: '' },
       { a: { b: 'c' } },
       { a: {}, b: 'c' },
+      // The params object has no size step: a member more or less must still be another path.
+      'a',
+      { a: 'b' },
+      { a: 'b', c: 'd', e: 'f' },
+      { a: { b: 'c' }, d: 'e' },
+      { a: { b: 'c', d: 'e' } },
     ]
     for (const [i, params] of distinct.entries())
       memo.add('m', 'u', 'v', params, { key: `${i}`, tags: [] })
