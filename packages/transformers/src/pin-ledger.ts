@@ -16,6 +16,12 @@ export type HoldReason =
   | 'unlisted'
   /** The pin store was full when it was first seen: it could not be pinned. */
   | 'full'
+  /**
+   * Its definition cannot be fingerprinted (nested deeper than 256, or not
+   * JSON): nothing can approve it; it shows again once its upstream serves
+   * one that can be.
+   */
+  | 'unhashable'
 
 /** A tool held back until approved, as `pins.list()` returns it. */
 export interface PendingTool {
@@ -32,7 +38,7 @@ export interface PendingTool {
   readonly reason: HoldReason
   /** The pinned hash (undefined when nothing was pinned). */
   readonly pinned: string | undefined
-  /** The hash of the definition the replica lists now: what `approve` pins. */
+  /** The hash of the definition the replica lists now: what `approve` pins (`''` when `unhashable`). */
   readonly seen: string
   /** The fields that differ from the pin; undefined when the pin came from a lock (whole hashes only). */
   readonly changed: readonly PinField[] | undefined
@@ -45,6 +51,9 @@ export interface Origin {
   readonly entry: string
   readonly replica: string
 }
+
+/** What an unhashable definition is held with: no hash to pin (approve skips it). */
+const UNHASHABLE: ToolHash = { hash: '', fields: {} }
 
 interface Held extends PendingTool {
   readonly fields: ToolHash['fields']
@@ -83,7 +92,15 @@ interface Listeners {
  * every replica of it must serve the pinned definition.
  */
 export class PinLedger {
-  readonly counts = { pinned: 0, changed: 0, unlisted: 0, full: 0, approved: 0, refused: 0 }
+  readonly counts = {
+    pinned: 0,
+    changed: 0,
+    unlisted: 0,
+    full: 0,
+    unhashable: 0,
+    approved: 0,
+    refused: 0,
+  }
   readonly #options: LedgerOptions
   /** By entry and replica. */
   readonly #shown = new Map<string, Origin & { readonly tools: Set<string> }>()
@@ -165,8 +182,14 @@ export class PinLedger {
 
   async #judge(origin: Origin, tool: string, definition: Record<string, unknown>) {
     const { entry, replica } = origin
-    const seen = await hashTool(definition)
     const pin = await this.#pinOf(entry, tool)
+    let seen: ToolHash
+    try {
+      seen = await hashTool(definition)
+    } catch {
+      // One hostile definition holds back its tool, not the upstream's whole list.
+      return this.#hold(origin, tool, 'unhashable', pin?.hash, UNHASHABLE)
+    }
     if (pin === undefined) {
       if (this.#options.strict) return this.#hold(origin, tool, 'unlisted', undefined, seen)
       if (!(await this.#options.store.set(entry, tool, await this.#record(seen)))) {
@@ -229,7 +252,10 @@ export class PinLedger {
    */
   async approve(entry: string, tool: string, expected?: string): Promise<boolean> {
     const matching = (held: Held) =>
-      held.upstream === entry && held.tool === tool && (expected ?? held.seen) === held.seen
+      held.upstream === entry &&
+      held.tool === tool &&
+      held.reason !== 'unhashable' &&
+      (expected ?? held.seen) === held.seen
     const candidates = [...this.#held.values()].filter(matching)
     if (candidates.length === 0) return false
     const hashes = [...new Set(candidates.map((held) => held.seen))]
@@ -340,6 +366,9 @@ function describe(held: PendingTool): string {
   const until = `hidden and refused until approved (pins.approve("${held.upstream}", "${held.tool}"))`
   if (held.reason === 'unlisted') return `${tool} is not in the lock: ${until}`
   if (held.reason === 'full') return `${tool} could not be pinned (the pin store is full): ${until}`
+  if (held.reason === 'unhashable') {
+    return `${tool} cannot be fingerprinted (nested deeper than 256, a cycle, or not JSON): hidden and refused until its upstream serves a definition that can be`
+  }
   const what = held.changed
     ? `changed ${held.changed.join(', ')}`
     : 'differs from its pin in the lock (which keeps whole hashes: the fields are not known)'

@@ -243,6 +243,25 @@ describe('pinTools', () => {
     await expect(g.pins.approve('crm', 'echo')).rejects.toThrow('the pin store is full')
   })
 
+  it('holds back only a tool it cannot fingerprint (nested too deep): the rest of the list is served', async () => {
+    const g = gateway()
+    let schema: Record<string, unknown> = { type: 'object' }
+    for (let i = 0; i < 300; i++) schema = { type: 'object', properties: { a: schema } }
+    g.tools.deep = { name: 'deep', inputSchema: schema }
+    expect(await g.names()).toEqual(['search', 'echo'])
+    expect((await g.call('deep')).error).toEqual({ code: -32602, message: 'Unknown tool: deep' })
+    expect(g.calls).toEqual([])
+    expect(g.pins.list()).toMatchObject([
+      { upstream: 'crm', tool: 'deep', reason: 'unhashable', seen: '' },
+    ])
+    // Nothing to approve: the upstream must serve a definition that can be pinned.
+    expect(await g.pins.approve('crm', 'deep')).toBe(false)
+    expect(await g.names()).toEqual(['search', 'echo'])
+    expect(g.logs).toEqual([
+      expect.stringMatching(/^tool "deep" of upstream "crm" cannot be fingerprinted/),
+    ])
+  })
+
   it('counts in a stats source of kind pins', async () => {
     const stats = createStatsRegistry()
     const g = gateway({ statsRegistry: stats })
@@ -258,6 +277,7 @@ describe('pinTools', () => {
       changed: 1,
       unlisted: 0,
       full: 0,
+      unhashable: 0,
       approved: 0,
       refused: 1,
     })
