@@ -7,12 +7,10 @@ import {
 } from '@mcpx/ratelimit'
 import { GATEWAY_PRINCIPAL } from './auth.js'
 import type { RateLimitStoreConfig, RateLimitsConfig } from './config-types.js'
+import { connectRedis } from './redis.js'
 
 /** Where diagnostics go (the gateway's `Log`). */
 type Log = (line: string) => void
-
-/** How long start-up waits for Redis before serving anyway (each limit's `failure` applies meanwhile). */
-const REDIS_READY_MS = 5_000
 
 /**
  * The `rateLimits` section as `rateLimit()`: its limits, its store, and an
@@ -41,35 +39,16 @@ async function storeOf(config: RateLimitStoreConfig, log: Log): Promise<RateLimi
   if (config.kind === 'memory') {
     return memoryStore(config.maxKeys === undefined ? {} : { maxKeys: config.maxKeys })
   }
-  // Loaded only when asked for: ioredis and its module graph cost memory every other gateway would carry.
-  const [{ Redis }, { redisStore }] = await Promise.all([
-    import('ioredis'),
+  const [redis, { redisStore }] = await Promise.all([
+    connectRedis(
+      config.url,
+      (line) => log(`[mcpx ratelimit] ${line}`),
+      'limits fail open or closed as configured',
+    ),
     import('@mcpx/ratelimit/redis'),
   ])
-  // As redisStore() asks: fail fast rather than queue, never resend a check that timed out
-  // (it would be charged late), and drop a connection that hangs.
-  const client = new Redis(config.url, {
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    socketTimeout: 1_000,
-  })
-  let down = false
-  // One line when Redis goes away and one when it is back, not one per reconnection attempt.
-  client.on('error', (error: Error) => {
-    if (!down) log(`[mcpx ratelimit] redis: ${error.message}`)
-    down = true
-  })
-  client.on('ready', () => {
-    if (down) log('[mcpx ratelimit] redis: connected')
-    down = false
-  })
-  if (!(await ready(client, REDIS_READY_MS))) {
-    log(
-      `[mcpx ratelimit] redis: not ready after ${REDIS_READY_MS} ms; serving, limits fail open or closed as configured`,
-    )
-  }
   const store = redisStore({
-    client,
+    client: redis.client,
     ...(config.prefix !== undefined && { prefix: config.prefix }),
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
   })
@@ -78,24 +57,7 @@ async function storeOf(config: RateLimitStoreConfig, log: Log): Promise<RateLimi
     // The store never closes the client it was given: the gateway made it, the gateway closes it.
     async close() {
       await store.close?.()
-      if (client.status === 'ready') await client.quit().catch(() => client.disconnect())
-      else client.disconnect()
+      await redis.close()
     },
   }
-}
-
-/** Whether `client` became ready within `ms`; the listener and timer are gone either way. */
-function ready(client: import('ioredis').Redis, ms: number): Promise<boolean> {
-  if (client.status === 'ready') return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer)
-      client.off('ready', onReady)
-      resolve(ok)
-    }
-    const onReady = () => done(true)
-    const timer = setTimeout(() => done(false), ms)
-    timer.unref()
-    client.on('ready', onReady)
-  })
 }
