@@ -288,7 +288,7 @@ function checkRedis(value: unknown, path: string, problems: Problems) {
 }
 
 /** A `redis://` or `rediss://` URL; a wrong one is not shown (it may carry a password). */
-function redisUrl(value: unknown, path: string, problems: Problems): string | undefined {
+export function redisUrl(value: unknown, path: string, problems: Problems): string | undefined {
   if (typeof value !== 'string' || value === '') {
     return problems.add(
       path,

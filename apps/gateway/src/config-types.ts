@@ -18,6 +18,7 @@ import type {
 } from '@mcpx/ratelimit'
 import type { CollisionPolicy, Route, RouterOptions, UpstreamEntry } from '@mcpx/router'
 import type { UpstreamMode } from '@mcpx/transports'
+import type { TransformersConfig, TransformersFile } from './config-types-transformers.js'
 import type { FrontEnd } from './serve.js'
 
 /** How an HTTP upstream is reached. */
@@ -189,6 +190,7 @@ export type ConcurrencySection = Pick<
 export interface ConfigFile {
   auth?: 'none' | AuthFile
   rateLimits?: RateLimitsFile
+  transformers?: TransformersFile
   timeouts?: TimeoutsSection
   retry?: RetrySection
   breaker?: BreakerSection
@@ -305,6 +307,8 @@ export interface GatewayConfig {
   retry: RetrySection | undefined
   breaker: BreakerSection | undefined
   concurrency: ConcurrencySection | undefined
+  /** `undefined` (no section): no transformer in the stack. */
+  transformers: TransformersConfig | undefined
   failover: FailoverConfig
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>

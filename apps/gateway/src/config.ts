@@ -4,6 +4,7 @@ import { checkAuth } from './config-auth.js'
 import { checkBreaker, checkConcurrency, checkRetry, checkTimeouts } from './config-breaker.js'
 import { checkFailover } from './config-failover.js'
 import { checkRateLimits } from './config-ratelimit.js'
+import { checkTransformers } from './config-transformers.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
 import { checkUpstreams, NAME } from './config-upstreams.js'
 import type { FrontEnd } from './serve.js'
@@ -24,6 +25,7 @@ const TOP = [
   'retry',
   'breaker',
   'concurrency',
+  'transformers',
   'upstreams',
   'routes',
   'router',
@@ -52,9 +54,9 @@ const SEPARATOR = /^[A-Za-z0-9_.-]{1,4}$/
 /**
  * Check a parsed config file (untrusted JSON) against the gateway's schema:
  * unknown keys, wrong types, out-of-range numbers, routes and defaults naming
- * no upstream, authenticators `@mcpx/auth` and limits `@mcpx/ratelimit` would
- * refuse. Every problem is reported, each under its JSON path; secrets are
- * never shown.
+ * no upstream, authenticators `@mcpx/auth`, limits `@mcpx/ratelimit` and
+ * transformers `@mcpx/transformers` would refuse. Every problem is reported,
+ * each under its JSON path; secrets are never shown.
  *
  * @example
  * ```ts
@@ -83,6 +85,7 @@ export function checkConfig(value: unknown): Checked {
   const routed = { names: names.filter((name) => !backups.includes(name)), backups }
   const routes = checkRoutes(file.routes, routed, problems)
   const router = checkRouter(file.router, routed, problems)
+  const transformers = checkTransformers(file.transformers, routed, problems)
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
   const routable = Object.fromEntries(routed.names.map((name) => [name, upstreams[name]!]))
   return {
@@ -94,6 +97,7 @@ export function checkConfig(value: unknown): Checked {
       retry,
       breaker,
       concurrency,
+      transformers,
       failover,
       serve,
       upstreams,

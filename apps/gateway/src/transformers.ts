@@ -1,0 +1,100 @@
+import type { Middleware } from '@mcpx/core'
+import {
+  type Cache,
+  cache,
+  memoryPinStore,
+  metadata,
+  pinTools,
+  redact,
+  rewriteTools,
+  validateArguments,
+} from '@mcpx/transformers'
+import type { CacheConfig, TransformersConfig } from './config-types-transformers.js'
+import { connectRedis } from './redis.js'
+
+/** Where diagnostics go (the gateway's `Log`). */
+type Log = (line: string) => void
+
+/** The `transformers` section as middleware, for the two places they go in the stack. */
+export interface TransformerLayers {
+  /** `metadata()`: above the router, so that a fanned-out list carries one request id and its merged answer is stamped. */
+  readonly above: Middleware[]
+  /**
+   * Below the router (each sees one upstream's message, core's `targetKey`)
+   * and above the resilience layers (a hit, a refusal or a hidden tool costs
+   * no attempt, slot or circuit), in `@mcpx/transformers`' order:
+   * validateArguments → rewriteTools → pinTools → cache → redact.
+   */
+  readonly below: Middleware[]
+}
+
+/**
+ * Build the `transformers` section. Each factory gets the options as the
+ * file wrote them (checked already), and the gateway's log: lines start
+ * `[mcpx transformers]`. The cache's Redis client, when it has one, is the
+ * gateway's: the cache's `close()` (which `proxy.close()` calls) closes it.
+ */
+export async function createTransformers(
+  config: TransformersConfig | undefined,
+  log: Log,
+): Promise<TransformerLayers> {
+  if (config === undefined) return { above: [], below: [] }
+  // The package's own lines may carry its name already: one prefix, the gateway's.
+  const say: Log = (line) =>
+    log(`[mcpx transformers] ${line.replace(/^\[@mcpx\/transformers\] /, '')}`)
+  const { pinTools: pins } = config
+  if (pins?.lockFile !== undefined && pins.lock === undefined) {
+    throw new TypeError(
+      `transformers.pinTools.lockFile was not read (${pins.lockFile}): withPinLock() first`,
+    )
+  }
+  const below: Middleware[] = []
+  if (config.validateArguments)
+    below.push(validateArguments({ ...config.validateArguments, log: say }))
+  if (config.rewriteTools) below.push(rewriteTools({ ...config.rewriteTools, log: say }))
+  if (pins) {
+    const { lockFile: _, lock, strict, maxPins, ...options } = pins
+    const store = memoryPinStore(maxPins === undefined ? {} : { maxPins })
+    const locked = lock === undefined ? {} : { lock, ...(strict !== undefined && { strict }) }
+    below.push(pinTools({ ...options, ...locked, store, log: say }))
+  }
+  const redaction = config.redact && redact(config.redact)
+  // Last: nothing may throw once the cache's Redis is connected.
+  if (config.cache) below.push(await createCache(config.cache, say))
+  if (redaction) below.push(redaction)
+  return { above: config.metadata ? [metadata(config.metadata)] : [], below }
+}
+
+/** `cache()` on its memory store (bounded as the file says), or on Redis through a client of the gateway's. */
+async function createCache({ options, store }: CacheConfig, log: Log): Promise<Cache> {
+  if (store.kind === 'memory') {
+    const { kind: _, ...bounds } = store
+    return cache({ ...options, ...bounds, log })
+  }
+  const { kind: _, url, ...settings } = store
+  const [redis, { redisCacheStore }] = await Promise.all([
+    connectRedis(
+      url,
+      (line) => log(`cache ${line}`),
+      'the cache answers from the upstreams until it is',
+    ),
+    import('@mcpx/transformers/redis'),
+  ])
+  try {
+    const responses = cache({
+      ...options,
+      store: redisCacheStore({ client: redis.client, ...settings }),
+      log,
+    })
+    // The cache never closes a store it was given, nor the store its client: the gateway made both.
+    const close = responses.close
+    responses.close = async () => {
+      await close()
+      await redis.close()
+    }
+    return responses
+  } catch (error) {
+    await redis.close()
+    throw error
+  }
+}
