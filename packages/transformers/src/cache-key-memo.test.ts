@@ -102,6 +102,37 @@ describe('CacheKeyMemo', () => {
     expect(memo.find('m', 'u', 'v', { a: { b: 'c' } })?.key).toBe('k')
   })
 
+  it('does not memoise a value with a toJSON (the text has what it answers), nor fail on a throwing getter', () => {
+    const memo = new CacheKeyMemo()
+    const keyed = { key: 'k', tags: [] }
+    const odd: { q: number[] & { toJSON?: () => string } } = { q: [1, 2] }
+    odd.q.toJSON = () => 'other'
+    expect(memo.add('m', 'u', 'v', odd, keyed)).toBe(keyed)
+    expect(memo.find('m', 'u', 'v', { q: [1, 2] })).toBeUndefined()
+    const throwing = Object.defineProperty({}, 'q', {
+      enumerable: true,
+      get() {
+        throw new Error('no')
+      },
+    })
+    expect(memo.add('m', 'u', 'v', throwing, keyed)).toBe(keyed)
+    expect(memo.find('m', 'u', 'v', throwing)).toBeUndefined()
+    // Nothing is left half-made: the next add memoises as usual.
+    expect(memo.add('m', 'u', 'v', { q: 1 }, keyed)).not.toBe(keyed)
+  })
+
+  it('counts the keys it holds against its bound (a key repeats the vary text, up to 64 KiB of a claim)', () => {
+    const memo = new CacheKeyMemo()
+    const vary = JSON.stringify('g'.repeat(64 * 1024))
+    for (let i = 0; i < 64; i++) {
+      const key = `m\nu\n${vary}\n{"q":${i}}`
+      memo.add('m', 'u', vary, { q: i }, { key, tags: [] })
+    }
+    expect(memo.heldChars).toBeLessThanOrEqual(1_048_576 + 2 * (vary.length + 64))
+    expect(memo.find('m', 'u', vary, { q: 0 })).toBeUndefined() // started over on the way
+    expect(memo.find('m', 'u', vary, { q: 63 })).toBeDefined()
+  })
+
   it('starts over past its bound', () => {
     const memo = new CacheKeyMemo()
     for (let i = 0; i < 20_000; i++) memo.add('m', 'u', 'v', { i }, { key: `${i}`, tags: [] })

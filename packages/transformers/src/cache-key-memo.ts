@@ -65,8 +65,12 @@ export class CacheKeyMemo {
     steps = 0
     chars = 0
     creating = undefined
-    const prefix = step(step(step(this.#root, method), upstream), vary)
-    return valueStep(prefix, params ?? null, 0, true)?.keyed
+    try {
+      const prefix = step(step(step(this.#root, method), upstream), vary)
+      return valueStep(prefix, params ?? null, 0, true)?.keyed
+    } catch {
+      return undefined // a throwing getter (in-process params): the text path decides
+    }
   }
 
   /** Remember `keyed` for these params; what to use from now on (the memo's copy, or `keyed` when not memoised). */
@@ -79,12 +83,16 @@ export class CacheKeyMemo {
     try {
       const prefix = step(step(step(this.#root, method), upstream), vary)
       node = valueStep(prefix, params ?? null, 0, true)
+    } catch {
+      node = undefined
     } finally {
       creating = undefined
     }
     if (node === undefined) return keyed
     if (node.keyed !== undefined) return node.keyed
     node.keyed = { ...keyed, headerUntil: 0, headerSeconds: -1, headers: undefined }
+    // The key holds the vary text again (up to 64 KiB of a claim): it counts as held.
+    this.heldChars += keyed.key.length
     return node.keyed
   }
 
@@ -133,7 +141,9 @@ function valueStep(
       return step(node, value)
     case 'object':
       if (value === null) return step(node, null)
-      if (depth >= MAX_DEPTH) return undefined
+      // What `toJSON` answers is the text's value, not this one (canonical-json.ts calls it).
+      if (depth >= MAX_DEPTH || typeof (value as { toJSON?: unknown }).toJSON === 'function')
+        return undefined
       return Array.isArray(value)
         ? arrayStep(node, value, depth)
         : objectStep(node, value as Record<string, unknown>, depth, top)

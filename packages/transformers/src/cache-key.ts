@@ -18,8 +18,9 @@ import { fail } from './validate.js'
  * - `'session'`: the downstream session id.
  * - `{ header }`: a request header of the client's HTTP request (lower case).
  * - `{ claim }`: one claim of the principal, its whole value (absent and
- *   `null` are one value). A message whose claim has no JSON text within
- *   64 KiB (a `bigint`, a huge value) bypasses the cache.
+ *   `null` are one value; no principal is another). A message whose claim
+ *   has no JSON text within 64 KiB (a `bigint`, a huge value) bypasses the
+ *   cache.
  * - a function of the message, for anything else (`undefined` counts as a value).
  */
 export type VaryPart =
@@ -174,15 +175,24 @@ function principalPart(ctx: Context): string | undefined {
   return part === NONE ? undefined : part
 }
 
+/**
+ * A vary part's text for no principal at all: no JSON text is this, so an
+ * anonymous caller never shares with a principal whose claim is `null`.
+ */
+const ANONYMOUS = 'anonymous'
+
 /** One claim's whole value as canonical JSON, remembered per principal (a hit re-encodes nothing). */
 function claimPart(name: string): Vary {
   const texts = new WeakMap<Principal, string | typeof NONE>()
   return (ctx) => {
     const principal = ctx.get(principalKey)
-    if (principal === undefined) return 'null'
+    if (principal === undefined) return ANONYMOUS
     let text = texts.get(principal)
     if (text === undefined) {
-      text = canonicalJson(principal.claims?.[name] ?? null, MAX_CLAIM_CHARS) ?? NONE
+      // Own claims only: `constructor` is no claim of a `{}`.
+      const claims = principal.claims
+      const value = claims !== undefined && Object.hasOwn(claims, name) ? claims[name] : null
+      text = canonicalJson(value ?? null, MAX_CLAIM_CHARS) ?? NONE
       texts.set(principal, text)
     }
     return text === NONE ? undefined : text

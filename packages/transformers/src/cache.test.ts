@@ -327,6 +327,16 @@ describe('cache(): keys', () => {
     expect([again.get(cacheStatusKey), textOf(again)]).toEqual(['hit', 'v1'])
   })
 
+  it('keys by a claim: an anonymous caller never shares with a principal lacking it, nor does an inherited name', async () => {
+    const g = gateway({ vary: [{ claim: 'constructor' }] })
+    expect(textOf(await g.send(...read(), null))).toBe('v1')
+    const lacking = await g.send(...read(), { subject: 'a', scopes: [], claims: {} })
+    expect([lacking.get(cacheStatusKey), textOf(lacking)]).toEqual(['miss', 'v2'])
+    // `constructor` is no claim of a `{}`: absent, as for any principal without it.
+    const other = await g.send(...read(), { subject: 'b', scopes: [] })
+    expect([other.get(cacheStatusKey), textOf(other)]).toEqual(['hit', 'v2'])
+  })
+
   it('bypasses the cache when a claim it varies by cannot be encoded', async () => {
     const g = gateway({ vary: [{ claim: 'groups' }] })
     const huge = { subject: 'a', scopes: [], claims: { groups: ['x'.repeat(70_000)] } }
