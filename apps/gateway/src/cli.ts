@@ -1,9 +1,11 @@
+import { dirname } from 'node:path'
 import { serveStdio } from '@mcpx/transports/stdio'
 import { type Invocation, parseCommandLine, UsageError } from './args.js'
 import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
 import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
+import { withPinLock } from './pin-lock.js'
 import { serve } from './serve.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
@@ -20,10 +22,10 @@ Usage:
 Options:
   --config <file>               a JSON (.json) or YAML (.yaml, .yml) config file: serve,
                                 auth, rateLimits, timeouts, retry, breaker, concurrency,
-                                upstreams, routes, router (see the README); \${VAR}
-                                and \${VAR:-default} in its strings are replaced; the options
-                                below marked * describe the one upstream of the flag form
-                                and cannot be combined with it
+                                transformers, upstreams, routes, router (see the README);
+                                \${VAR} and \${VAR:-default} in its strings are replaced; the
+                                options below marked * describe the one upstream of the flag
+                                form and cannot be combined with it
   --serve <http|sse|websocket|stdio>
                                 front end for clients (default: http): Streamable HTTP at
                                 --path, legacy HTTP+SSE at /sse and /messages, WebSocket at
@@ -58,6 +60,11 @@ function usage(message: string): never {
   process.exit(2)
 }
 
+function refused(what: string, problems: readonly string[]): never {
+  const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`
+  usage(`${what}: ${count}\n  ${problems.join('\n  ')}`)
+}
+
 /** The checked config the invocation names; exits with code 2 on any problem. */
 async function configOf(invocation: Extract<Invocation, { help: false }>): Promise<GatewayConfig> {
   const { configFile, flags } = invocation
@@ -70,16 +77,16 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
       throw error
     }
   }
+  const what = configFile ?? (flags ? 'the upstream options' : 'the default config')
   const checked = checkConfig(raw)
-  if (!checked.ok) {
-    const what = configFile ?? (flags ? 'the upstream options' : 'the default config')
-    const count = checked.problems.length
-    usage(`${what}: ${count} problem${count === 1 ? '' : 's'}\n  ${checked.problems.join('\n  ')}`)
-  }
+  if (!checked.ok) refused(what, checked.problems)
+  // Only a file can name a lock file: relative to the file's directory.
+  const read = await withPinLock(checked.config, dirname(configFile ?? '.'))
+  if (!read.ok) refused(what, read.problems)
   const { serve: overrides } = invocation
-  const { serve } = checked.config
+  const { serve } = read.config
   const allowedHosts = [...serve.allowedHosts, ...(overrides.allowedHosts ?? [])]
-  const config = { ...checked.config, serve: { ...serve, ...overrides, allowedHosts } }
+  const config = { ...read.config, serve: { ...serve, ...overrides, allowedHosts } }
   const exposed = exposureProblem(config)
   if (exposed !== undefined) {
     // Only a file can say `auth` (or `auth: none`).

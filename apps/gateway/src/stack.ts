@@ -9,6 +9,7 @@ import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamConfig, UpstreamSource } from './config-types.js'
 import { createRateLimit } from './ratelimit.js'
 import { resilienceLayers, routerHealth } from './resilience.js'
+import { createTransformers } from './transformers.js'
 
 const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.url))
 
@@ -22,19 +23,23 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
 
 /**
  * The gateway's proxy for a checked config: the auth middleware (stdio's
- * `authenticate()`, the scope rules' `access()`), the rate limits, the
- * router, then the timeouts, retries, failover, concurrency limits and
- * circuit breakers, in front of `forward()`, which knows one `upstream()` or
- * `pool()` per replica (backups included). Pools and circuits write their
- * state to one health registry, which the router reads to skip a replica
- * that is down or open. Throws a `TypeError` if
- * a package refuses what the config check let through (after closing what
- * it opened).
+ * `authenticate()`, the scope rules' `access()`), the rate limits,
+ * `metadata()`, the router, then the other transformers (argument
+ * validation, tool rewriting, pinning, the response cache, redaction), then
+ * the timeouts, retries, failover, concurrency limits and circuit breakers,
+ * in front of `forward()`, which knows one `upstream()` or `pool()` per
+ * replica (backups included). Pools and circuits write their state to one
+ * health registry, which the router reads to skip a replica that is down or
+ * open. Throws a `TypeError` if a package refuses what the config check let
+ * through (after closing what it opened). A `pinTools.lockFile` must have
+ * been read (`withPinLock`).
  */
 export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
   const { middleware, ...auth } = createAuth(config)
   const health = createHealthRegistry()
   const sources: Source[] = []
+  /** What holds resources besides the sources (a Redis connection), closed if a later step throws. */
+  const closable: object[] = []
   try {
     for (const upstreamConfig of Object.values(config.upstreams)) {
       await addReplicas(sources, upstreamConfig, health, log)
@@ -52,15 +57,29 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     for (const layer of middleware) proxy.use(layer)
     // DESIGN's order: auth → ratelimit → router. After auth, so that per-client limits see the
     // principal; before the router, so that tool patterns match the names clients call.
-    if (config.rateLimits) proxy.use(await createRateLimit(config.rateLimits, log))
+    if (config.rateLimits) {
+      const limits = await createRateLimit(config.rateLimits, log)
+      closable.push(limits)
+      proxy.use(limits)
+    }
+    const transformers = await createTransformers(config.transformers, log)
+    closable.push(...transformers.above, ...transformers.below)
+    // @mcpx/transformers' order: metadata above the router (one request id for a fanned-out list,
+    // the merged answer stamped); after auth, so that it names the client.
+    for (const layer of transformers.above) proxy.use(layer)
     proxy.use(routing)
-    // DESIGN's order: router → breaker → forward. Below the router, so that each layer knows the
-    // replica a message goes to (its `targetKey`).
+    // DESIGN's order: router → transformers → breaker → forward. Below the router, so that each
+    // layer knows the replica a message goes to (its `targetKey`); the transformers above the
+    // resilience layers, so that a cache hit or a refused call costs no attempt, slot or circuit.
+    for (const layer of transformers.below) proxy.use(layer)
     for (const layer of resilienceLayers(config, health)) proxy.use(layer)
     return { proxy, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already.
-    await Promise.all(sources.map((source) => source.close()))
+    await Promise.all([
+      ...sources.map((source) => source.close()),
+      ...closable.map(async (layer) => (layer as { close?: () => unknown }).close?.()),
+    ])
     throw error
   }
 }
