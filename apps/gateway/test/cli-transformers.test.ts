@@ -95,18 +95,21 @@ async function upstreamTools(): Promise<Record<string, unknown>[]> {
 
 describe('mcpx-gateway with transformers', () => {
   it('answers a repeated call from the cache: the upstream sees it once', async () => {
+    // Tools are included by the name clients call: after the namespace.
     const client = await start('cache.json', {
-      transformers: { cache: { tools: { include: ['echo'] } } },
-      upstreams,
+      transformers: { cache: { tools: { include: ['f_echo'] } } },
+      upstreams: { faulty: { ...faulty, namespace: 'f' } },
     })
-    expect(text(await client.callTool(echo('once')))).toBe('once')
-    expect(text(await client.callTool(echo('once')))).toBe('once')
-    expect(await stats(client)).toMatchObject({ received: 1 })
+    const call = (value: string) => client.callTool({ name: 'f_echo', arguments: { text: value } })
+    const counted = async () => JSON.parse(text(await client.callTool({ name: 'f_stats' })))
+    expect(text(await call('once'))).toBe('once')
+    expect(text(await call('once'))).toBe('once')
+    expect(await counted()).toMatchObject({ received: 1 })
     // Other arguments are another entry; a tool not included is never cached.
-    expect(text(await client.callTool(echo('twice')))).toBe('twice')
-    await client.callTool({ name: 'slow', arguments: { delayMs: 0 } })
-    await client.callTool({ name: 'slow', arguments: { delayMs: 0 } })
-    expect(await stats(client)).toMatchObject({ received: 4 })
+    expect(text(await call('twice'))).toBe('twice')
+    await client.callTool({ name: 'f_slow', arguments: { delayMs: 0 } })
+    await client.callTool({ name: 'f_slow', arguments: { delayMs: 0 } })
+    expect(await counted()).toMatchObject({ received: 4 })
     await client.close()
   })
 
