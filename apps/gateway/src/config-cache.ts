@@ -48,16 +48,17 @@ export function checkCache(value: unknown, problems: Problems): CacheConfig | un
   const section = object(value, path, problems, CACHE)
   if (section === undefined) return undefined
   const before = problems.list.length
-  // Keys whose shape is wrong here are left out of what the factory checks: one problem each.
-  const shaped = CACHE.filter((key) => {
+  const options: Options = {}
+  for (const key of CACHE) {
+    if (key === 'store' || section[key] === undefined) continue
     const count = problems.list.length
     if (key === 'tools' || key === 'resources' || key === 'prompts') {
       checkSelection(section[key], at(path, key), SELECTIONS[key], problems)
     } else if (key === 'vary') checkVary(section.vary, at(path, 'vary'), problems)
-    return key !== 'store' && section[key] !== undefined && problems.list.length === count
-  })
+    // A key whose shape is wrong is left out of what the factory checks: one problem each.
+    if (problems.list.length === count) options[key] = section[key]
+  }
   const store = checkStore(section.store, at(path, 'store'), problems)
-  const options: Options = Object.fromEntries(shaped.map((key) => [key, section[key]]))
   const { kind: _, ...bounds } = store?.kind === 'memory' ? store : { kind: 'redis' }
   // The factory runs once now (and is closed: its clock stops), so that what it checks is checked.
   const build = (o: Options) => void cache({ ...o, ...bounds, log: () => {} }).close()

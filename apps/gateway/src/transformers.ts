@@ -59,10 +59,11 @@ export async function createTransformers(
     below.push(pinTools({ ...options, ...locked, store, log: say }))
   }
   const redaction = config.redact && redact(config.redact)
+  const above = config.metadata ? [metadata(config.metadata)] : []
   // Last: nothing may throw once the cache's Redis is connected.
   if (config.cache) below.push(await createCache(config.cache, say))
   if (redaction) below.push(redaction)
-  return { above: config.metadata ? [metadata(config.metadata)] : [], below }
+  return { above, below }
 }
 
 /** `cache()` on its memory store (bounded as the file says), or on Redis through a client of the gateway's. */
