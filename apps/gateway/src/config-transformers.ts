@@ -8,7 +8,7 @@ import {
   redactPatternNames,
   validateArguments,
 } from '@mcpx/transformers'
-import { at, boolean, isObject, nearest, object, type Problems, shown, string } from './check.js'
+import { at, isObject, nearest, object, type Problems, shown, string } from './check.js'
 import { checkCache } from './config-cache.js'
 import { checkRewriteTools, type RoutedNames } from './config-rewrite.js'
 import type {
@@ -89,21 +89,15 @@ export function checkTransformers(
   return Object.fromEntries(Object.entries(config).filter(([, section]) => section !== undefined))
 }
 
-/** `metadata()`'s options; its booleans typed here (the factory reads any value as one). */
+/** `metadata()`'s options, as the factory checks them. */
 function checkMetadata(value: unknown, problems: Problems): MetadataSection | undefined {
   const path = 'transformers.metadata'
   const section = object(value, path, problems, METADATA)
   if (section === undefined) return undefined
-  const before = problems.list.length
-  boolean(section.acceptRequestId, at(path, 'acceptRequestId'), problems)
-  if (isObject(section.headers)) {
-    for (const key of ['upstream', 'answer']) {
-      boolean(section.headers[key], at(at(path, 'headers'), key), problems)
-    }
-  }
   const options = pick(section, METADATA)
-  const ok = checkWith(options, path, problems, (o) => metadata(o), READER)
-  return ok && problems.list.length === before ? (options as MetadataSection) : undefined
+  return checkWith(options, path, problems, (o) => metadata(o), READER)
+    ? (options as MetadataSection)
+    : undefined
 }
 
 /** `redact()`'s options; a pattern of the file's own is a regex's source (and flags), compiled here. */

@@ -214,10 +214,10 @@ describe('the transformers section', () => {
         pinTools: { lockFile: 7, maxPending: '10' },
       },
       [
-        'transformers.metadata.acceptRequestId: must be true or false, got "no"',
-        'transformers.metadata.headers.answer: must be true or false, got 1',
         'transformers.metadata.gateway: must be a non-empty string, got ""',
         "transformers.metadata.to: must be 'requests', 'results' or 'both', got \"all\"",
+        'transformers.metadata.acceptRequestId: must be a boolean, got "no"',
+        'transformers.metadata.headers.answer: must be a boolean, got 1',
         'transformers.redact.replacement: must be a string, got 5',
         'transformers.redact.keysInText: must be a boolean, got "yes"',
         'transformers.redact.maxNodes: must be an integer ≥ 1, got 1.5',
@@ -265,7 +265,7 @@ describe('the transformers section', () => {
       'metadata values only the package knows: a reserved prefix, an unknown field',
       { metadata: { prefix: 'mcp.dev/', fields: ['requestId', 'user'], header: 'X-Id' } },
       [
-        'transformers.metadata.prefix: must be not one MCP reserves (a label "modelcontextprotocol" or "mcp" followed by another), got "mcp.dev/"',
+        'transformers.metadata.prefix: must be a prefix MCP does not reserve (none with a label "modelcontextprotocol" or "mcp" followed by another), got "mcp.dev/"',
         'transformers.metadata.fields: must be a list of requestId, clientId, gateway, duration, got an array',
         'transformers.metadata.header: must be a lower-case header name, got "X-Id"',
       ],

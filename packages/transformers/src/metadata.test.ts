@@ -125,6 +125,21 @@ describe('metadata()', () => {
     expect(quiet.get(answerHeadersKey)).toBeUndefined()
   })
 
+  it('puts the request id header on an error answer too, whether a layer below sets the error or throws', async () => {
+    for (const fail of [
+      async (c: Context) => {
+        c.error = new Error('boom') as never
+      },
+      async () => {
+        throw new Error('boom')
+      },
+    ]) {
+      const ctx = request()
+      await compose([metadata()])(ctx, fail).catch(() => {})
+      expect(ctx.get(answerHeadersKey)).toEqual({ 'x-request-id': ctx.get(requestIdKey) })
+    }
+  })
+
   it('leaves notifications, initialize, ping and error answers alone', async () => {
     const failing = request()
     await compose([metadata()])(failing, async (c) => {
@@ -144,12 +159,21 @@ describe('metadata()', () => {
   it('refuses bad options when it is made', () => {
     expect(() => metadata({ prefix: 'mcpx' })).toThrow('[@mcpx/transformers] prefix must be')
     for (const reserved of ['modelcontextprotocol.io/', 'mcp.dev/', 'tools.mcp.com/']) {
-      expect(() => metadata({ prefix: reserved })).toThrow('not one MCP reserves')
+      expect(() => metadata({ prefix: reserved })).toThrow('a prefix MCP does not reserve')
     }
     expect(() => metadata({ prefix: 'com.example.mcp/' })).not.toThrow()
     expect(() => metadata({ fields: ['everything' as never] })).toThrow('fields must be')
     expect(() => metadata({ to: 'up' as never })).toThrow('to must be')
     expect(() => metadata({ header: 'X Id' })).toThrow('header must be')
     expect(() => metadata({ gatway: 'x' } as never)).toThrow('metadata() options key "gatway"')
+    expect(() => metadata({ acceptRequestId: 'no' as never })).toThrow(
+      'acceptRequestId must be a boolean',
+    )
+    expect(() => metadata({ headers: { answer: 'no' as never } })).toThrow(
+      'headers.answer must be a boolean',
+    )
+    expect(() => metadata({ headers: { upstream: 0 as never } })).toThrow(
+      'headers.upstream must be a boolean',
+    )
   })
 })

@@ -9,7 +9,7 @@ import {
   targetKey,
   upstreamHeadersKey,
 } from '@mcpx/core'
-import { fail, options as known } from './validate.js'
+import { fail, flag, options as known } from './validate.js'
 
 /** What {@link metadata} can add. */
 export type MetadataField = 'requestId' | 'clientId' | 'gateway' | 'duration'
@@ -94,15 +94,15 @@ export function metadata(options: MetadataOptions = {}): Middleware {
   const headers = known('headers', o.headers, ['upstream', 'answer'])
   const header = o.header ?? 'x-request-id'
   if (typeof header !== 'string' || !HEADER.test(header)) fail('header', 'a lower-case header name')
-  const accept = o.acceptRequestId ?? true
+  const accept = flag('acceptRequestId', o.acceptRequestId, true)
   const keys = {
     requestId: `${prefix}request-id`,
     clientId: `${prefix}client-id`,
     gateway: `${prefix}gateway`,
     duration: `${prefix}duration-ms`,
   }
-  const toUpstream = headers.upstream ?? true
-  const toAnswer = headers.answer ?? true
+  const toUpstream = flag('headers.upstream', headers.upstream, true)
+  const toAnswer = flag('headers.answer', headers.answer, true)
   const requests = to !== 'results'
   const results = to !== 'requests'
 
@@ -125,9 +125,13 @@ export function metadata(options: MetadataOptions = {}): Middleware {
     if (fields.has('requestId') && toUpstream)
       addHeaders(ctx, upstreamHeadersKey, { [header]: requestId })
     if (requests) stampRequest(ctx, stamp, prefix)
-    await next()
-    if (fields.has('requestId') && toAnswer)
-      addHeaders(ctx, answerHeadersKey, { [header]: requestId })
+    try {
+      await next()
+    } finally {
+      // On an error answer too, thrown or set: the id is how an operator finds the failure.
+      if (fields.has('requestId') && toAnswer)
+        addHeaders(ctx, answerHeadersKey, { [header]: requestId })
+    }
     if (!results || ctx.error !== undefined) return
     if (fields.has('duration')) stamp[keys.duration] = Math.round(performance.now() - started)
     ctx.result = withMeta(ctx.result, stamp, undefined) as typeof ctx.result
@@ -145,7 +149,7 @@ function prefixOf(value: unknown): string {
   if (RESERVED.test(prefix)) {
     fail(
       'prefix',
-      'not one MCP reserves (a label "modelcontextprotocol" or "mcp" followed by another)',
+      'a prefix MCP does not reserve (none with a label "modelcontextprotocol" or "mcp" followed by another)',
     )
   }
   return prefix

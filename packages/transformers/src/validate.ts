@@ -11,3 +11,9 @@ export const ms: OptionChecks['ms'] = checks.ms
 export const between: OptionChecks['between'] = checks.between
 export const fn: OptionChecks['fn'] = checks.fn
 export const options: OptionChecks['options'] = checks.options
+
+/** `value ?? fallback` if it is a boolean. */
+export function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value !== undefined && typeof value !== 'boolean') fail(option, 'a boolean')
+  return value ?? fallback
+}
