@@ -119,6 +119,8 @@ function checkRules(value: unknown, path: string, problems: Problems): ToolRules
   const options: Options = Object.fromEntries(
     RULES.filter((key) => section[key] !== undefined).map((key) => [key, section[key]]),
   )
+  // Refused here already, by key and with a hint: the factory's word on them would say it twice.
+  if (problems.list.length > before) delete options.annotations
   const build = (o: Options) => void rewriteTools({ ...o, log: () => {} })
   const ok = checkWith(options, path, problems, build, RULES_READER)
   return ok && problems.list.length === before ? (options as ToolRules) : undefined
@@ -127,8 +129,8 @@ function checkRules(value: unknown, path: string, problems: Problems): ToolRules
 /**
  * Annotation overrides are laid over the upstream's and sent to clients as
  * they are; a client validating `tools/list` refuses a hint that is not a
- * boolean. So the hints are typed here (the factory takes any object), and
- * an unknown key is a typo (`readonlyHint`) rather than a hint.
+ * boolean. The factory types them too; here an unknown key is also a typo
+ * (`readonlyHint`) rather than an upstream's own annotation.
  */
 function checkAnnotations(value: unknown, path: string, problems: Problems): void {
   if (!isObject(value)) return

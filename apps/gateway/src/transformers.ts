@@ -39,9 +39,7 @@ export async function createTransformers(
   log: Log,
 ): Promise<TransformerLayers> {
   if (config === undefined) return { above: [], below: [] }
-  // The package's own lines may carry its name already: one prefix, the gateway's.
-  const say: Log = (line) =>
-    log(`[mcpx transformers] ${line.replace(/^\[@mcpx\/transformers\] /, '')}`)
+  const say: Log = (line) => log(`[mcpx transformers] ${line}`)
   const { pinTools: pins } = config
   if (pins?.lockFile !== undefined && pins.lock === undefined) {
     throw new TypeError(

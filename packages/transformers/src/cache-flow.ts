@@ -211,7 +211,7 @@ function ttlOf(s: Settings, ctx: Context, result: Record<string, unknown>): numb
     })
   } catch (error) {
     s.log(
-      `[@mcpx/transformers] cache policy threw (${(error as Error)?.message}); the answer is not stored`,
+      `cache policy threw (${(error as Error)?.message}); the answer is not stored`,
     )
     return undefined
   }

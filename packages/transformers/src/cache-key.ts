@@ -7,7 +7,7 @@ import {
   toolKey,
 } from '@mcpx/core'
 import { canonicalJson } from './canonical-json.js'
-import { fail } from './validate.js'
+import { fail, options as known } from './validate.js'
 
 /**
  * One part of what tells entries apart besides method, params and upstream:
@@ -56,6 +56,7 @@ export interface Keyed {
 }
 
 type Test = (name: string) => boolean
+const SELECTION_KEYS = ['include', 'exclude']
 /**
  * Names remembered per selection, so that a hot name costs a Map lookup
  * rather than a regex: at most this many, of at most this many characters
@@ -70,9 +71,10 @@ export function selectionOf(
   option: string,
   value: CacheSelection | undefined,
   include: readonly string[],
+  keys: readonly string[] = SELECTION_KEYS,
 ): Test {
-  if (value !== undefined && (typeof value !== 'object' || value === null))
-    fail(option, 'an object')
+  // A misspelt `includes` would otherwise cache nothing, silently.
+  known(option, value, keys)
   const globs = (
     field: string,
     list: readonly string[] | undefined,
@@ -122,7 +124,7 @@ export function hinted(tool: ToolDefinition | undefined): boolean {
 export function toolTestOf(
   value: ToolSelection | undefined,
 ): (name: string, ctx: Context) => boolean {
-  const byName = selectionOf('tools', value, [])
+  const byName = selectionOf('tools', value, [], [...SELECTION_KEYS, 'trustHints'])
   const trust = value?.trustHints ?? false
   if (typeof trust !== 'boolean') fail('tools.trustHints', 'a boolean')
   if (!trust) return (name) => byName(name)
@@ -209,12 +211,16 @@ function partOf(part: VaryPart, i: number): Vary {
     }
   }
   if (typeof part === 'object' && part !== null) {
-    if ('header' in part && typeof part.header === 'string' && part.header !== '') {
-      const name = part.header.toLowerCase()
-      return (ctx) => JSON.stringify(ctx.session.headers?.[name] ?? null)
-    }
-    if ('claim' in part && typeof part.claim === 'string' && part.claim !== '') {
-      return claimPart(part.claim)
+    const keys = Object.keys(part)
+    // One of the two, alone: `{ header, claim }` would say which it means by key order.
+    if (keys.length === 1) {
+      if ('header' in part && typeof part.header === 'string' && part.header !== '') {
+        const name = part.header.toLowerCase()
+        return (ctx) => JSON.stringify(ctx.session.headers?.[name] ?? null)
+      }
+      if ('claim' in part && typeof part.claim === 'string' && part.claim !== '') {
+        return claimPart(part.claim)
+      }
     }
   }
   fail(`vary[${i}]`, "'principal', 'session', { header: name }, { claim: name } or a function")

@@ -149,7 +149,7 @@ const KEYS = [
   'now',
 ]
 
-const warn = (line: string) => console.warn(line)
+const warn = (line: string) => console.warn(`[@mcpx/transformers] ${line}`)
 
 export function settingsOf(options: CacheOptions): Settings {
   const o = known('', options, KEYS, 'cache() options') as Partial<CacheOptionsBase> & {

@@ -47,7 +47,7 @@ export class CacheStats {
     this.#unlogged = 0
     const why = error instanceof Error ? error.message : 'unknown error'
     this.#log(
-      `[@mcpx/transformers] cache "${this.#name}": store failed (${why}); answering from the upstream${more}`,
+      `cache "${this.#name}": store failed (${why}); answering from the upstream${more}`,
     )
   }
 
@@ -65,7 +65,7 @@ export class CacheStats {
             : 'internal error'
           : 'its answer is not cacheable'
     this.#log(
-      `[@mcpx/transformers] cache "${this.#name}": refresh of ${what} failed (${why}); the stale entry stays until it expires`,
+      `cache "${this.#name}": refresh of ${what} failed (${why}); the stale entry stays until it expires`,
     )
   }
 

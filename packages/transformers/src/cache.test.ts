@@ -499,5 +499,17 @@ describe('cache(): bounds, stats and failures', () => {
     )
     expect(() => cache({ vary: ['nobody'] as never })).toThrow(/vary\[0\] must be/)
     expect(() => cache({ tools: { include: [''] } })).toThrow(/tools.include must be/)
+    // A misspelt key would cache nothing (or everything), silently.
+    expect(() => cache({ tools: { includes: ['search'] } as never })).toThrow(
+      /tools key "includes"/,
+    )
+    expect(() => cache({ resources: { exclude: [], trustHints: true } as never })).toThrow(
+      /resources key "trustHints"/,
+    )
+    expect(() => cache({ prompts: 'all' as never })).toThrow(/prompts must be/)
+    expect(() => cache({ tools: { include: ['x'], trustHints: true } })).not.toThrow()
+    expect(() => cache({ vary: [{ header: 'x-tenant', claim: 'tenant' } as never] })).toThrow(
+      /vary\[0\] must be/,
+    )
   })
 })

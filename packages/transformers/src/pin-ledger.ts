@@ -364,8 +364,11 @@ function describe(held: PendingTool): string {
   const replica = held.replica === held.upstream ? '' : ` (replica "${held.replica}")`
   const tool = `tool "${held.tool}" of upstream "${held.upstream}"${replica}`
   const until = `hidden and refused until approved (pins.approve("${held.upstream}", "${held.tool}"))`
-  if (held.reason === 'unlisted') return `${tool} is not in the lock: ${until}`
-  if (held.reason === 'full') return `${tool} could not be pinned (the pin store is full): ${until}`
+  // The hash listed now, so that a reviewer can approve it, or write it into the lock.
+  if (held.reason === 'unlisted') return `${tool} is not in the lock (${held.seen}): ${until}`
+  if (held.reason === 'full') {
+    return `${tool} could not be pinned (the pin store is full; ${held.seen}): ${until}`
+  }
   if (held.reason === 'unhashable') {
     return `${tool} cannot be fingerprinted (nested deeper than 256, a cycle, or not JSON): hidden and refused until its upstream serves a definition that can be`
   }

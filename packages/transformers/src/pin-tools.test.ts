@@ -119,6 +119,9 @@ describe('pinTools', () => {
     expect(await g.names()).toEqual(['search'])
     expect((await g.call('echo')).error.message).toBe('Unknown tool: echo')
     expect(g.pins.list()).toMatchObject([{ tool: 'echo', reason: 'unlisted', pinned: undefined }])
+    // The log line has the hash listed now: what a reviewer approves, or writes into the lock.
+    const echo = (await hashTool(g.tools.echo)).hash
+    expect(g.logs).toEqual([expect.stringContaining(`"crm" is not in the lock (${echo}):`)])
     await g.pins.approve('crm', 'echo')
     expect(await g.names()).toEqual(['search', 'echo'])
     expect(Object.keys((await g.pins.lock()).tools.crm!)).toEqual(['echo', 'search'])

@@ -11,6 +11,12 @@ describe('compileRules', () => {
     ])
   })
 
+  it('lets an annotation MCP does not define through as it is (an upstream extension)', () => {
+    expect(() =>
+      compileRules('', { annotations: { a: { constructor: 1, 'x-team': 'search' } } } as never),
+    ).not.toThrow()
+  })
+
   it("maps a renamed tool's name back, and refuses the upstream's own name of it", () => {
     const rules = compileRules('', { rename: { old_name: 'new_name' } })
     expect(rules.exposed('old_name')).toBe('new_name')
@@ -56,6 +62,11 @@ describe('compileRules', () => {
     [{ onOversize: 'drop' }, "onOversize must be 'truncate' or 'error'"],
     [{ allow: 'a' }, 'allow must be an array of globs'],
     [{ denied: ['a'] }, 'rewriteTools() options key "denied" must be one of'],
+    [
+      { annotations: { a: { readOnlyHint: 'yes' } } },
+      'annotations.a.readOnlyHint must be a boolean',
+    ],
+    [{ annotations: { a: { title: 5 } } }, 'annotations.a.title must be a string'],
   ])('refuses conflicting or malformed rules at factory time: %j', (rules, message) => {
     expect(() => compileRules('', rules as never)).toThrow(message)
   })

@@ -11,6 +11,15 @@ export interface ToolAnnotationOverrides {
   readonly [hint: string]: unknown
 }
 
+/** The type MCP's `ToolAnnotations` gives each annotation it defines (others are the rule's own). */
+const ANNOTATION_TYPES: ReadonlyMap<string, 'string' | 'boolean'> = new Map([
+  ['title', 'string'],
+  ['readOnlyHint', 'boolean'],
+  ['destructiveHint', 'boolean'],
+  ['idempotentHint', 'boolean'],
+  ['openWorldHint', 'boolean'],
+])
+
 /** What `rewriteTools()` does to one upstream's tools. Tools are named as that upstream names them. */
 export interface ToolRules {
   /** Globs (core's syntax) over the upstream's tool names: only tools one matches are shown and callable. @defaultValue every tool */
@@ -111,6 +120,13 @@ export function compileRules(path: string, rules: ToolRules): CompiledRules {
   const annotations = record(at('annotations'), o.annotations, (key, value) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       fail(`${at('annotations')}.${key}`, 'an object of annotations')
+    }
+    // What MCP types: a client that checks tools/list would refuse `readOnlyHint: "yes"`.
+    for (const [name, annotation] of Object.entries(value)) {
+      const rule = ANNOTATION_TYPES.get(name)
+      if (rule !== undefined && typeof annotation !== rule) {
+        fail(`${at('annotations')}.${key}.${name}`, `a ${rule}`)
+      }
     }
     return value as ToolAnnotationOverrides
   })
