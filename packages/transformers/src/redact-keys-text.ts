@@ -102,9 +102,10 @@ function literalOf(c: string): string {
   return /[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c
 }
 
-/** Whether `c` (one character) may be part of a key in text. */
-export function isKeyChar(c: string | undefined): boolean {
-  return c !== undefined && /[a-z0-9_.-]/i.test(c)
+/** Whether the character code `c` (NaN past the text) may be part of a key in text: `[a-z0-9_.-]`, any case. */
+export function isKeyCode(c: number): boolean {
+  const lower = c | 32
+  return (lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
 }
 
 /** The longest value run a key's value regex reads; see {@link valueAt}. */
@@ -132,29 +133,48 @@ export interface KeyMatch {
 }
 
 /**
+ * Where one string's next `=` and next `:` are, kept across its searches:
+ * each is searched for once, not again after each match (in a string
+ * with no `:` at all, a search from each `=` would read to the end every time).
+ * -1: none left; -2: not searched for yet.
+ */
+export interface Separators {
+  equals: number
+  colon: number
+}
+
+/** The separator positions of a string not searched yet. */
+export function separators(): Separators {
+  return { equals: -2, colon: -2 }
+}
+
+/**
  * The first key in text at or after `from`, found from the separators (`:`
  * and `=`, in order): the key is the run of key characters that ends just
  * before one (but for an optional quote, escaped or not, and blanks), read
  * back to `floor` (text before it was replaced). Its whole name is checked
  * before any value is read, so a separator after a near miss (`atoken:`)
  * costs its own run only, and a glob's `*` is matched on the name, never
- * run over the text.
+ * run over the text. `from` never decreases between the calls that share `seps`.
  */
 export function findKey(
   s: string,
   from: number,
   floor: number,
+  seps: Separators,
   literal: LiteralKeys | undefined,
   isKey: (lower: string) => boolean,
 ): KeyMatch | null {
-  let equals = s.indexOf('=', from)
-  let colon = s.indexOf(':', from)
-  while (colon !== -1 || equals !== -1) {
+  for (;;) {
+    if (seps.equals !== -1 && seps.equals < from) seps.equals = s.indexOf('=', from)
+    if (seps.colon !== -1 && seps.colon < from) seps.colon = s.indexOf(':', from)
+    const { equals, colon } = seps
+    if (equals === -1 && colon === -1) return null
     let sep = colon
     if (equals !== -1 && (colon === -1 || equals < colon)) {
       sep = equals
-      equals = s.indexOf('=', sep + 1)
-    } else colon = s.indexOf(':', sep + 1)
+      seps.equals = s.indexOf('=', sep + 1)
+    } else seps.colon = s.indexOf(':', sep + 1)
     let end = sep
     while (end > from && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--
     const quote = s.charCodeAt(end - 1)
@@ -162,21 +182,20 @@ export function findKey(
       end--
       if (end > from && s.charCodeAt(end - 1) === 92) end--
     }
-    if (end <= from || !isKeyChar(s[end - 1])) continue
+    if (end <= from || !isKeyCode(s.charCodeAt(end - 1))) continue
     if (literal !== undefined) {
       const code = tailOf(s, end, literal.tail)
       if (code < 0 || literal.tails[code] !== 1) continue
     }
     let start = end
-    while (start > floor && isKeyChar(s[start - 1])) start--
+    while (start > floor && isKeyCode(s.charCodeAt(start - 1))) start--
     // Runs on into text already replaced: not a key of its own.
-    if (start === floor && floor > 0 && isKeyChar(s[floor - 1])) continue
+    if (start === floor && floor > 0 && isKeyCode(s.charCodeAt(floor - 1))) continue
     const name = s.slice(start, end)
     if (!isKey(name.toLowerCase())) continue
     const m = valueAt(s, end, name)
     if (m !== null) return { start, name, ...m }
   }
-  return null
 }
 
 /**

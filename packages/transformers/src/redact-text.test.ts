@@ -264,6 +264,12 @@ describe('hostile text', () => {
       fill('credentials:{'),
       fill('cookie: ['),
       `token=${'x'.repeat(mb)}`,
+      // One separator kind only: the other is searched for once, not after each match.
+      fill('pwd=x&'),
+      fill('cookie: a\n'),
+      fill('apassword: x '),
+      fill('password: x?password:'),
+      fill('token=Bearer '),
     ]
     const glob = createRedactor({ keys: ['x-*-secret'] })
     const all = createRedactor({ patterns: redactPatternNames, replacement: '' })
@@ -278,5 +284,16 @@ describe('hostile text', () => {
     const started = performance.now()
     glob(`${'x-'.repeat(mb / 2)}=`)
     expect(performance.now() - started, 'x-…=').toBeLessThan(1_000)
+  })
+
+  it('scans 4 MiB (the downstream limit) of keys with one separator kind in linear time', () => {
+    const defaults = createRedactor()
+    for (const unit of ['pwd=x&', 'cookie: a\n']) {
+      const run = unit.repeat(Math.ceil((4 << 20) / unit.length))
+      const started = performance.now()
+      defaults(run)
+      // Generous: linear is well under a second; quadratic was 25 s.
+      expect(performance.now() - started, unit).toBeLessThan(5_000)
+    }
   })
 })

@@ -2,7 +2,7 @@
 // keys) is scanned for keys in text, then the built-in patterns, then each
 // of the caller's own regexes. Each scan returns its very string when
 // nothing matched, so a clean message allocates nothing.
-import { type CompiledKeys, findKey } from './redact-keys-text.js'
+import { type CompiledKeys, findKey, separators } from './redact-keys-text.js'
 import {
   type Alternative,
   type CompiledAnchor,
@@ -43,14 +43,15 @@ export function textScanner(o: TextScanOptions): (s: string, key: string | undef
   const scanKeys = (s: string, k: CompiledKeys): string => {
     // A key in text needs a separator: most strings (ids, names, prose) have none.
     if (!s.includes(':') && !s.includes('=')) return s
+    const seps = separators()
     let out = ''
     let last = 0
-    for (let m = findKey(s, 0, 0, k.literal, isKey); m !== null; ) {
+    for (let m = findKey(s, 0, 0, seps, k.literal, isKey); m !== null; ) {
       // Kept aside: a replacement function may run this redactor (and this scan) again.
       const { start, name, sep, value, end } = m
       out += s.slice(last, start) + name + sep + quoted(value, sep, (v) => replace('key', name, v))
       last = end
-      m = findKey(s, end, end, k.literal, isKey)
+      m = findKey(s, end, end, seps, k.literal, isKey)
     }
     return last === 0 ? s : out + s.slice(last)
   }
