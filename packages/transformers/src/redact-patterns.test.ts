@@ -44,6 +44,14 @@ describe('built-in value patterns', () => {
     expect(scrub(`(${secret})`)).toBe('([REDACTED])')
   })
 
+  it('replaces a JWT glued after - or _ (session-eyJ…, at_eyJ…), keeping what it is glued to', () => {
+    expect(scrub(`session-${jwt}`)).toBe('session-[REDACTED]')
+    expect(scrub(`at_${jwt}`)).toBe('at_[REDACTED]')
+    expect(scrub(`x-${'a'.repeat(200)}_${jwt} tail`)).toBe(`x-${'a'.repeat(200)}_[REDACTED] tail`)
+    // Glued after a letter or digit, eyJ is the middle of a word.
+    expect(scrub(`x${jwt}`)).toBe(`x${jwt}`)
+  })
+
   it('keeps a bearer scheme and replaces its token, in any case', () => {
     expect(scrub('sent with Bearer abc123def456ghi789 yesterday')).toBe(
       'sent with Bearer [REDACTED] yesterday',

@@ -59,10 +59,12 @@ const BUILTINS: Readonly<Record<RedactPatternName, Builtin>> = {
     anchors: [{ regex: 'bearer', offset: 0 }],
   },
   // RFC 7519 compact serialization: a base64url JSON header (`{"` is `eyJ`), two or more parts.
-  // Not `\b`: `-` and `_` are in the run, so `\b` would let every `-eyJ` of a run start one.
-  // Parts bounded: a header is tens of characters, claims a few KB.
+  // It may follow `-` or `_` (`session-eyJ…`, `at_eyJ…`), but its header never runs over a
+  // `-eyJ` or `_eyJ`: a run of them (`-eyJ-eyJ…`) is then read once, each header to the next
+  // one, instead of each header to the run's end. Parts bounded: a header is tens of
+  // characters, claims a few KB.
   jwt: {
-    source: String.raw`(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,8192}\.[A-Za-z0-9_-]{4,65536}(?:\.[A-Za-z0-9_-]{0,65536}){1,3}`,
+    source: String.raw`(?<![A-Za-z0-9])eyJ(?:[A-Za-z0-9]|[-_](?!eyJ)){8,8192}\.[A-Za-z0-9_-]{4,65536}(?:\.[A-Za-z0-9_-]{0,65536}){1,3}`,
     group: false,
     min: 17,
     anchors: [{ text: 'j', offset: 2, literal: 'eyj' }],
