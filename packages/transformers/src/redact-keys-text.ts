@@ -1,17 +1,19 @@
 // Keys found inside strings (`password=…`, `"api_key": "…"`,
 // `Authorization: Basic …`): found from each separator, the key's whole
 // name checked before its value is read.
+import { valueAt } from './redact-key-values.js'
 
 /** Characters of a key in text: `*` in a key glob stands for a run of them. */
 const ID = 'a-z0-9_.\\-'
 
 /**
- * The separator and value after a key in text: a quoted string (kept
- * quoted), an escaped-quoted one (JSON inside JSON), a scheme and its
- * credentials (`Authorization: Basic …`), or a bare run up to a delimiter.
- * A quote left open runs to the end of the line.
+ * The separator and value after a key in text, as one regex (the
+ * reference the separator search is tested against; {@link valueAt} reads
+ * the same grammar, bounded): an escaped-quoted string (JSON inside JSON),
+ * a quoted one, either left open to where its grammar stops, a scheme and
+ * its credentials (`Authorization: Basic …`), or a bare run up to a delimiter.
  */
-const SEP_VALUE = String.raw`((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\\n]|\\[^"\n])*\\"|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]*|["'][^"'\n]*)`
+const SEP_VALUE = String.raw`((?:\\?["'])?[ \t]*[:=][ \t]*)(\\"(?:[^"\\\n]|\\\\(?:\\["\\]|[^"\\\n])|\\[^"\\\n])*(?:\\")?|"(?:[^"\\\n]|\\[^\n])*"?|'(?:[^'\\\n]|\\[^\n])*'?|(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]*)`
 
 /** Keys in text, compiled: see {@link compileKeysInText}. */
 export interface CompiledKeys {
@@ -108,20 +110,6 @@ export function isKeyCode(c: number): boolean {
   return (lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
 }
 
-/** The longest value run a key's value regex reads; see {@link valueAt}. */
-export const MAX_VALUE = 4096
-/** The most characters a `{…}` or `[…]` value is read for its closing bracket. */
-export const MAX_BRACKETED = 65_536
-
-const SEP = /(?:\\?["'])?[ \t]*[:=][ \t]*/y
-/** {@link SEP_VALUE}'s value, its runs capped at {@link MAX_VALUE}. */
-const VALUE = new RegExp(
-  String.raw`\\"(?:[^"\\\n]|\\[^"\n]){0,${MAX_VALUE}}\\"|"(?:[^"\\\n]|\\.){0,${MAX_VALUE}}"|'(?:[^'\\\n]|\\.){0,${MAX_VALUE}}'|(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]{0,${MAX_VALUE}}|["'][^"'\n]{0,${MAX_VALUE}}`,
-  'iy',
-)
-/** Keys whose header line (`Cookie: a=b; session=…`) is a secret to its end. */
-const HEADER_KEYS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
-
 /** A key in text: the whole name, its separator and its value, and where they stand. */
 export interface KeyMatch {
   readonly start: number
@@ -196,94 +184,4 @@ export function findKey(
     const m = valueAt(s, end, name)
     if (m !== null) return { start, name, ...m }
   }
-}
-
-/**
- * The separator and value after a key that ends at `at`: a quoted string, a
- * bare run, an object or array through its closing bracket, a header line
- * to its end. A value longer than the caps fails closed: a quoted one past
- * {@link MAX_VALUE} is replaced to its closing quote (else to the end of its
- * line), a bare one to the end of its line, a bracket left open within
- * {@link MAX_BRACKETED} to the end of the text.
- */
-function valueAt(s: string, at: number, name: string): Omit<KeyMatch, 'start' | 'name'> | null {
-  SEP.lastIndex = at
-  const sep = SEP.exec(s)?.[0]
-  if (sep === undefined) return null
-  const from = at + sep.length
-  const c = s[from]
-  if (c === '{' || c === '[') {
-    const end = closing(s, from, sep.startsWith('\\"'))
-    return { sep, value: s.slice(from, end), end }
-  }
-  // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie.
-  if (sep[0] !== '"' && sep[0] !== "'" && sep[0] !== '\\' && sep.includes(':')) {
-    if (HEADER_KEYS.has(name.toLowerCase()) && c !== '"' && c !== "'") {
-      const end = endOfLine(s, from)
-      return end === from ? null : { sep, value: s.slice(from, end), end }
-    }
-  }
-  VALUE.lastIndex = from
-  const value = VALUE.exec(s)?.[0]
-  if (value === undefined) return null
-  let end = from + value.length
-  if (value.length > MAX_VALUE && wentOn(value, s[end])) end = pastCap(s, from, end)
-  return { sep, value: s.slice(from, end), end }
-}
-
-/** Whether a value the regex read stopped at a cap (the run goes on with `next`). */
-function wentOn(value: string, next: string | undefined): boolean {
-  if (next === undefined) return false
-  const q = value[0]!
-  const quoted = q === '"' || q === "'" || q === '\\'
-  if (quoted && value.length >= 2 && value.endsWith(q === '\\' ? '"' : q)) return false
-  return quoted ? !/["'\n]/.test(next) : !/[\s"',;&}\]\\<>]/.test(next)
-}
-
-/**
- * Where a value cut at the cap ends: a quoted one at its closing quote
- * (so JSON text stays JSON), anything else at the end of its line. Fails
- * closed: all of it is replaced, none of it let through.
- */
-function pastCap(s: string, from: number, at: number): number {
-  const escaped = s[from] === '\\'
-  const q = escaped ? '"' : s[from]
-  if (q === '"' || q === "'") {
-    for (let i = at; i < s.length && s[i] !== '\n'; i++) {
-      if (s[i] === '\\' && !escaped) i++
-      else if (s[i] === q && (!escaped || s[i - 1] === '\\')) return i + 1
-    }
-  }
-  return endOfLine(s, at)
-}
-
-function endOfLine(s: string, from: number): number {
-  let end = from
-  while (end < s.length && s[end] !== '\n' && s[end] !== '\r') end++
-  return end
-}
-
-/**
- * Where the `{…}` or `[…]` that opens at `open` ends (after its closing
- * bracket), skipping strings; escaped-quoted ones (`\"…\"`, JSON inside
- * JSON) when `escaped`. Unbalanced within {@link MAX_BRACKETED}: the end of
- * the text (fails closed).
- */
-function closing(s: string, open: number, escaped: boolean): number {
-  let depth = 0
-  let inString = false
-  const limit = Math.min(s.length, open + MAX_BRACKETED)
-  for (let i = open; i < limit; i++) {
-    const c = s.charCodeAt(i)
-    if (c === 34) {
-      let slashes = 0
-      while (s.charCodeAt(i - 1 - slashes) === 92) slashes++
-      if (escaped ? slashes % 4 === 1 : slashes % 2 === 0) inString = !inString
-    } else if (inString) continue
-    else if (c === 123 || c === 91) depth++
-    else if (c === 125 || c === 93) {
-      if (--depth === 0) return i + 1
-    }
-  }
-  return s.length
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_VALUE } from './redact-keys-text.js'
+import { MAX_VALUE } from './redact-key-values.js'
 import { defaultRedactKeys, defaultRedactPatterns, redactPatternNames } from './redact-patterns.js'
 import { createRedactor } from './redact-walk.js'
 
@@ -210,6 +210,39 @@ describe('keys in text', () => {
     })
     expect(scrub(`password=${long}${'y'.repeat(10)} next: 1\nPORT=1`)).toBe(
       'password=[REDACTED]\nPORT=1',
+    )
+  })
+
+  it('replaces an escaped-quoted value (JSON inside JSON) whole, inner escaped quotes and all', () => {
+    const inner = JSON.stringify(JSON.stringify({ password: 'a"b c', note: 'x\\y', ok: 1 })).slice(
+      1,
+      -1,
+    )
+    expect(scrub(inner)).toBe(
+      String.raw`{\"password\":\"[REDACTED]\",\"note\":\"x\\\\y\",\"ok\":1}`,
+    )
+    // Non-ASCII escaped by the outer text only (Python's ensure_ascii).
+    expect(scrub(String.raw`{\"password\": \"caf\u00e9 au lait\"}`)).toBe(
+      String.raw`{\"password\": \"[REDACTED]\"}`,
+    )
+  })
+
+  it('fails closed on a quoted value past the cap with inner quotes: replaced to its real closing quote', () => {
+    const long = 's'.repeat(MAX_VALUE + 10)
+    expect(scrub(`{"password": "ab\\"${long}"}`)).toBe('{"password": "[REDACTED]"}')
+    expect(scrub(`{"password": "it's ${long}", "ok": 1}`)).toBe(
+      '{"password": "[REDACTED]", "ok": 1}',
+    )
+    expect(scrub(`{\\"password\\": \\"${long}\\"}`)).toBe(
+      String.raw`{\"password\": \"[REDACTED]\"}`,
+    )
+    expect(scrub(`{\\"password\\": \\"a\\\\\\"${long}\\"}`)).toBe(
+      String.raw`{\"password\": \"[REDACTED]\"}`,
+    )
+    // Left open: to the end of its line; escaped, to the end of the string it sits in.
+    expect(scrub(`password="${long} x\nPORT=1`)).toBe('password="[REDACTED]\nPORT=1')
+    expect(scrub(`"{\\"password\\": \\"${long}", "ok": 1`)).toBe(
+      String.raw`"{\"password\": \"[REDACTED]", "ok": 1`,
     )
   })
 

@@ -137,6 +137,7 @@ function oneRegexScan(
     )
     if (q0 !== undefined)
       v = q0 + replace(name, value.slice(q0.length, value.length - q0.length)) + q0
+    else if (value.startsWith('\\"')) v = `\\"${replace(name, value.slice(2))}`
     else if (value[0] === '"' || value[0] === "'") v = value[0] + replace(name, value.slice(1))
     else {
       const q = sep.startsWith('\\"') ? '\\"' : sep[0] === '"' || sep[0] === "'" ? sep[0] : ''
@@ -242,6 +243,10 @@ describe('hostile text', () => {
       fill('"api_key" : '),
       `${' '.repeat(mb)}:`,
       fill('token=\\"'),
+      fill('password=\\"a\\\\\\"'),
+      // Quoted values past the cap, read on to their closing quote.
+      fill(`password: "${'s'.repeat(5000)}\\"`),
+      fill(`password: \\"${'s'.repeat(5000)}\\\\\\"`),
       // A run that `\b` does not cut (`-` and `_` are in it), and each pattern's like it.
       fill('-eyJ'),
       fill('.eyJ'),

@@ -176,8 +176,13 @@ function quoted(value: string, sep: string, replace: (v: string) => string): str
       return q + replace(value.slice(q.length, value.length - q.length)) + q
     }
   }
-  const open = value[0] === '"' || value[0] === "'" ? value[0] : ''
-  if (open !== '') return open + replace(value.slice(1))
+  // Left open (to the end of its line, or of the string it sits in): it stays open.
+  const open = value.startsWith('\\"')
+    ? '\\"'
+    : value[0] === '"' || value[0] === "'"
+      ? value[0]
+      : ''
+  if (open !== '') return open + replace(value.slice(open.length))
   const q = sep.startsWith('\\"') ? '\\"' : sep[0] === '"' || sep[0] === "'" ? sep[0] : ''
   return q + replace(value) + q
 }

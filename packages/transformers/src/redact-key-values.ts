@@ -1,0 +1,159 @@
+// The value after a key in text: its separator, and where the value ends.
+// Every reader here either matches (and the scan goes on after what it
+// read) or reads a bounded run: nothing is read again from each separator.
+
+/** The longest bare value run read; past it the value runs to the end of its line. */
+export const MAX_VALUE = 4096
+/** The most characters a `{…}` or `[…]` value is read for its closing bracket. */
+export const MAX_BRACKETED = 65_536
+
+const SEP = /(?:\\?["'])?[ \t]*[:=][ \t]*/y
+/** A quoted value closed within {@link MAX_VALUE}: the common case, one regex step. */
+const QUOTED = new RegExp(
+  String.raw`"(?:[^"\\\n]|\\[^\n]){0,${MAX_VALUE}}"|'(?:[^'\\\n]|\\[^\n]){0,${MAX_VALUE}}'`,
+  'y',
+)
+/**
+ * An escaped-quoted value (JSON inside JSON: `\"a\\\"b\"` is `"a\"b"`)
+ * closed within {@link MAX_VALUE}: a character, the inner text's own
+ * escape escaped (`\\\"`, `\\\\`, `\\n`), or the outer text's escape of a
+ * character (`\u00e9`). Each step starts differently, so nothing backtracks.
+ */
+const ESCAPED = new RegExp(
+  String.raw`\\"(?:[^"\\\n]|\\\\(?:\\["\\]|[^"\\\n])|\\[^"\\\n]){0,${MAX_VALUE}}\\"`,
+  'y',
+)
+/** A bare value: a scheme and its credentials (`Basic …`), or a run up to a delimiter. */
+const BARE = new RegExp(
+  String.raw`(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]{0,${MAX_VALUE}}`,
+  'iy',
+)
+/** Keys whose header line (`Cookie: a=b; session=…`) is a secret to its end. */
+const HEADER_KEYS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
+
+/** A key's separator and where its value ends. */
+export interface Value {
+  readonly sep: string
+  readonly value: string
+  readonly end: number
+}
+
+/**
+ * The separator and value after a key that ends at `at`: a quoted string
+ * (escaped-quoted too) through its closing quote, an object or array
+ * through its closing bracket, a header line to its end, a bare run. Fails
+ * closed: a quote left open runs to the end of its line, a bare run past
+ * {@link MAX_VALUE} to the end of its line, a bracket left open within
+ * {@link MAX_BRACKETED} to the end of the text.
+ */
+export function valueAt(s: string, at: number, name: string): Value | null {
+  SEP.lastIndex = at
+  const sep = SEP.exec(s)?.[0]
+  if (sep === undefined) return null
+  const from = at + sep.length
+  const c = s.charCodeAt(from)
+  let end: number
+  if (c === 123 || c === 91) end = closing(s, from, sep.startsWith('\\"'))
+  else if (isHeader(sep, name, c)) {
+    // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie.
+    end = endOfLine(s, from)
+    if (end === from) return null
+  } else if (c === 34 || c === 39) end = quotedEnd(s, from)
+  else if (c === 92 && s.charCodeAt(from + 1) === 34) end = escapedEnd(s, from)
+  else {
+    BARE.lastIndex = from
+    const value = BARE.exec(s)?.[0]
+    if (value === undefined) return null
+    end = from + value.length
+    if (value.length > MAX_VALUE && end < s.length && !/[\s"',;&}\]\\<>]/.test(s[end]!)) {
+      end = endOfLine(s, end)
+    }
+  }
+  return { sep, value: s.slice(from, end), end }
+}
+
+function isHeader(sep: string, name: string, c: number): boolean {
+  if (sep[0] === '"' || sep[0] === "'" || sep[0] === '\\' || !sep.includes(':')) return false
+  return c !== 34 && c !== 39 && HEADER_KEYS.has(name.toLowerCase())
+}
+
+/** Where a `"…"` or `'…'` value that opens at `open` ends: after its closing quote, else at the end of its line. */
+function quotedEnd(s: string, open: number): number {
+  QUOTED.lastIndex = open
+  if (QUOTED.test(s)) return QUOTED.lastIndex
+  // Longer than the regex reads, or left open: the same grammar, read on.
+  const q = s.charCodeAt(open)
+  for (let i = open + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === q) return i + 1
+    if (c === 10) return i
+    if (c === 92) {
+      if (i + 1 === s.length || s.charCodeAt(i + 1) === 10) return i
+      i++
+    }
+  }
+  return s.length
+}
+
+/**
+ * Where a `\"…\"` value that opens at `open` ends: after its closing `\"`,
+ * else where its grammar stops (a bare `"` ends the string it sits in, a
+ * newline its line).
+ */
+function escapedEnd(s: string, open: number): number {
+  ESCAPED.lastIndex = open
+  if (ESCAPED.test(s)) return ESCAPED.lastIndex
+  for (let i = open + 2; i < s.length; ) {
+    const c = s.charCodeAt(i)
+    if (c === 34 || c === 10) return i
+    if (c !== 92) {
+      i++
+      continue
+    }
+    const d = s.charCodeAt(i + 1)
+    if (d === 34) return i + 2
+    if (d !== 92) {
+      if (d === 10 || i + 1 === s.length) return i
+      i += 2
+      continue
+    }
+    // `\\`: an escape of the inner text, escaped in turn.
+    const e = s.charCodeAt(i + 2)
+    const f = s.charCodeAt(i + 3)
+    if (e === 92 && (f === 34 || f === 92)) i += 4
+    else if (e === 34 || e === 92 || e === 10 || i + 2 === s.length) return i
+    else i += 3
+  }
+  return s.length
+}
+
+function endOfLine(s: string, from: number): number {
+  let end = from
+  while (end < s.length && s[end] !== '\n' && s[end] !== '\r') end++
+  return end
+}
+
+/**
+ * Where the `{…}` or `[…]` that opens at `open` ends (after its closing
+ * bracket), skipping strings; escaped-quoted ones (`\"…\"`, JSON inside
+ * JSON) when `escaped`. Unbalanced within {@link MAX_BRACKETED}: the end of
+ * the text (fails closed).
+ */
+function closing(s: string, open: number, escaped: boolean): number {
+  let depth = 0
+  let inString = false
+  const limit = Math.min(s.length, open + MAX_BRACKETED)
+  for (let i = open; i < limit; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 34) {
+      let slashes = 0
+      while (s.charCodeAt(i - 1 - slashes) === 92) slashes++
+      if (escaped ? slashes % 4 === 1 : slashes % 2 === 0) inString = !inString
+    } else if (inString) continue
+    else if (c === 123 || c === 91) depth++
+    else if (c === 125 || c === 93) {
+      if (--depth === 0) return i + 1
+    }
+  }
+  return s.length
+}
