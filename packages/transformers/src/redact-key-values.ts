@@ -1,10 +1,11 @@
 // The value after a key in text: its separator, and where the value ends.
 // Every reader here either matches (and the scan goes on after what it
 // read) or reads a bounded run: nothing is read again from each separator.
+import { holdsAt } from './redact-patterns.js'
 
 /** The longest bare value run read; past it the value runs to the end of its line. */
 export const MAX_VALUE = 4096
-/** The most characters a `{…}` or `[…]` value is read for its closing bracket. */
+/** The most characters a `{…}` or `[…]` value is read for its closing bracket, a PEM block for its END line. */
 export const MAX_BRACKETED = 65_536
 
 const SEP = /(?:\\?["'])?[ \t]*[:=][ \t]*/y
@@ -28,6 +29,8 @@ const BARE = new RegExp(
   String.raw`(?:(?:basic|bearer|digest|token|negotiate)[ \t]+)?[^\s"',;&}\]\\<>=][^\s"',;&}\]\\<>]{0,${MAX_VALUE}}`,
   'iy',
 )
+/** A PEM block's END line (RFC 7468 §2), searched for from its BEGIN line. */
+const PEM_END = /-----END[^-\n]*-----/gi
 /** Keys whose header line (`Cookie: a=b; session=…`) is a secret to its end. */
 const HEADER_KEYS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
 
@@ -41,7 +44,8 @@ export interface Value {
 /**
  * The separator and value after a key that ends at `at`: a quoted string
  * (escaped-quoted too) through its closing quote, an object or array
- * through its closing bracket, a header line to its end, a bare run. Fails
+ * through its closing bracket, a PEM block (`private_key: -----BEGIN …`,
+ * quoted or not) through its END line, a header line to its end, a bare run. Fails
  * closed: a quote left open runs to the end of its line, a bare run past
  * {@link MAX_VALUE} to the end of its line, a bracket left open within
  * {@link MAX_BRACKETED} to the end of the text.
@@ -54,6 +58,7 @@ export function valueAt(s: string, at: number, name: string): Value | null {
   const c = s.charCodeAt(from)
   let end: number
   if (c === 123 || c === 91) end = closing(s, from, sep.startsWith('\\"'))
+  else if (c === 45 && holdsAt(s, from, '-----begin')) end = pemEnd(s, from)
   else if (isHeader(sep, name, c)) {
     // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie.
     end = endOfLine(s, from)
@@ -81,8 +86,13 @@ function isHeader(sep: string, name: string, c: number): boolean {
 function quotedEnd(s: string, open: number): number {
   QUOTED.lastIndex = open
   if (QUOTED.test(s)) return QUOTED.lastIndex
-  // Longer than the regex reads, or left open: the same grammar, read on.
   const q = s.charCodeAt(open)
+  // An env file's PEM key, its lines real ones: through its END line and the closing quote.
+  if (holdsAt(s, open + 1, '-----begin')) {
+    const end = pemEnd(s, open + 1)
+    return s.charCodeAt(end) === q ? end + 1 : end
+  }
+  // Longer than the regex reads, or left open: the same grammar, read on.
   for (let i = open + 1; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c === q) return i + 1
@@ -103,6 +113,10 @@ function quotedEnd(s: string, open: number): number {
 function escapedEnd(s: string, open: number): number {
   ESCAPED.lastIndex = open
   if (ESCAPED.test(s)) return ESCAPED.lastIndex
+  if (holdsAt(s, open + 2, '-----begin')) {
+    const end = pemEnd(s, open + 2)
+    return s.startsWith('\\"', end) ? end + 2 : end
+  }
   for (let i = open + 2; i < s.length; ) {
     const c = s.charCodeAt(i)
     if (c === 34 || c === 10) return i
@@ -125,6 +139,18 @@ function escapedEnd(s: string, open: number): number {
     else i += 3
   }
   return s.length
+}
+
+/**
+ * Where a PEM block whose BEGIN line starts at `at` ends: after the dashes
+ * of its END line. Without one within {@link MAX_BRACKETED}: the end of the
+ * text (fails closed: the body is the secret, and the BEGIN line alone says
+ * where it starts).
+ */
+function pemEnd(s: string, at: number): number {
+  PEM_END.lastIndex = at + 10
+  const m = PEM_END.exec(s)
+  return m === null || m.index > at + MAX_BRACKETED ? s.length : PEM_END.lastIndex
 }
 
 function endOfLine(s: string, from: number): number {

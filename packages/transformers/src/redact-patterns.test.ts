@@ -23,6 +23,13 @@ const pem = [
   'aFDrBz9vFqU4yYkMC1tC3fSkU6h0vIvj5d0Tl2aD0GpZ8pQ==',
   '-----END RSA PRIVATE KEY-----',
 ].join('\n')
+const pgp = [
+  '-----BEGIN PGP PRIVATE KEY BLOCK-----',
+  '',
+  'lQOYBF0vSecretBodyAAAAAAAAAAAAAAAAAAAAAAAAAA',
+  '=AbCd',
+  '-----END PGP PRIVATE KEY BLOCK-----',
+].join('\n')
 
 const scrub = createRedactor()
 const withEmail = createRedactor({ patterns: [...defaultRedactPatterns, 'email'] })
@@ -39,6 +46,7 @@ describe('built-in value patterns', () => {
     ['a Google API key', google],
     ['a JWT', jwt],
     ['a PEM private key block', pem],
+    ['a PGP private key block', pgp],
   ])('replaces %s inside text, keeping the text around it', (_name, secret) => {
     expect(scrub(`before ${secret} after`)).toBe('before [REDACTED] after')
     expect(scrub(`(${secret})`)).toBe('([REDACTED])')
@@ -243,6 +251,27 @@ describe('keys in text', () => {
     expect(scrub(`password="${long} x\nPORT=1`)).toBe('password="[REDACTED]\nPORT=1')
     expect(scrub(`"{\\"password\\": \\"${long}", "ok": 1`)).toBe(
       String.raw`"{\"password\": \"[REDACTED]", "ok": 1`,
+    )
+  })
+
+  it('replaces a PEM key under a key through its END line, quoted or not (the body is the secret)', () => {
+    const body = 'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn'
+    const block = (label: string, eol: string) =>
+      [`-----BEGIN ${label}-----`, body, `-----END ${label}-----`].join(eol)
+    expect(scrub(`private_key: ${block('PRIVATE KEY', '\n')}\nnext: 1`)).toBe(
+      'private_key: [REDACTED]\nnext: 1',
+    )
+    expect(scrub(`PRIVATE_KEY="${block('RSA PRIVATE KEY', '\r\n')}"\r\nPORT=1`)).toBe(
+      'PRIVATE_KEY="[REDACTED]"\r\nPORT=1',
+    )
+    expect(scrub(`{\\"private_key\\": \\"${block('EC PRIVATE KEY', '\n')}\\"}`)).toBe(
+      String.raw`{\"private_key\": \"[REDACTED]\"}`,
+    )
+    // Any block: under a key, a certificate is replaced too.
+    expect(scrub(`private_key: ${block('CERTIFICATE', '\n')}`)).toBe('private_key: [REDACTED]')
+    // No END line: nothing after the BEGIN line is let through.
+    expect(scrub(`private_key: -----BEGIN PRIVATE KEY-----\n${body}\nnote: x`)).toBe(
+      'private_key: [REDACTED]',
     )
   })
 

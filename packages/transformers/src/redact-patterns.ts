@@ -69,9 +69,11 @@ const BUILTINS: Readonly<Record<RedactPatternName, Builtin>> = {
     min: 17,
     anchors: [{ text: 'j', offset: 2, literal: 'eyj' }],
   },
-  // A PEM private key (RFC 7468), whole; a block cut short (no END line) to the next `-----` or the end.
+  // A PEM private key (RFC 7468) or an OpenPGP one (RFC 9580 §6.2 armor: `… PRIVATE KEY BLOCK`),
+  // whole; a block cut short (no END line) to the next `-----` or the end.
   privateKey: {
-    source: String.raw`-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[^-]*(?:-(?!----)[^-]*)*(?:-----END[A-Z0-9 ]*PRIVATE KEY-----)?`,
+    source:
+      '-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[^-]*(?:-(?!----)[^-]*)*(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----)?',
     group: false,
     min: 27,
     anchors: [{ text: '-----', offset: 0, literal: '-----begin' }],

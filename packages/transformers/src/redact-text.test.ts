@@ -239,6 +239,12 @@ describe('hostile text', () => {
       fill('AKIA'),
       fill('Bearer '),
       fill('-----BEGIN PRIVATE KEY-----'),
+      fill('-----BEGIN PGP PRIVATE KEY BLOCK-----'),
+      `-----BEGIN ${'A'.repeat(mb)}`,
+      // PEM blocks under a key, their END line searched for once.
+      fill('private_key: -----BEGIN '),
+      fill('private_key="-----BEGIN x\n'),
+      fill('private_key: -----BEGIN x-----END'),
       fill('password:'),
       fill('"api_key" : '),
       `${' '.repeat(mb)}:`,
