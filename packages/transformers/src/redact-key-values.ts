@@ -34,11 +34,26 @@ const PEM_END = /-----END[^-\n]*-----/gi
 /** Keys whose header line (`Cookie: a=b; session=…`) is a secret to its end. */
 const HEADER_KEYS = new Set(['cookie', 'set-cookie', 'authorization', 'proxy-authorization'])
 
-/** A key's separator and where its value ends. */
+/** A scheme that a bare value may start with, its credentials after a blank. */
+const SCHEME = /(?:basic|bearer|digest|token|negotiate)[ \t]/iy
+
+/** A key's separator, and where its value starts and ends. */
 export interface Value {
   readonly sep: string
-  readonly value: string
+  readonly from: number
   readonly end: number
+  /**
+   * Whether the value may hold another key whose own value runs on past
+   * it: true for a bare run, a header line and a quote left open; false
+   * for what ends at its own closing quote, bracket or END line.
+   */
+  readonly open: boolean
+}
+
+/** Where one line of a string ends, kept: [lineFrom, lineEnd) holds no line break. */
+export interface Lines {
+  lineFrom: number
+  lineEnd: number
 }
 
 /**
@@ -48,33 +63,67 @@ export interface Value {
  * quoted or not) through its END line, a header line to its end, a bare run. Fails
  * closed: a quote left open runs to the end of its line, a bare run past
  * {@link MAX_VALUE} to the end of its line, a bracket left open within
- * {@link MAX_BRACKETED} to the end of the text.
+ * {@link MAX_BRACKETED} to the end of the text. A bare value that starts
+ * before `within` (inside a run already being replaced) ends where that
+ * run does, and is not read.
  */
-export function valueAt(s: string, at: number, name: string): Value | null {
+export function valueAt(
+  s: string,
+  lines: Lines,
+  at: number,
+  name: string,
+  within: number,
+): Value | null {
   SEP.lastIndex = at
   const sep = SEP.exec(s)?.[0]
   if (sep === undefined) return null
   const from = at + sep.length
   const c = s.charCodeAt(from)
   let end: number
-  if (c === 123 || c === 91) end = closing(s, from, sep.startsWith('\\"'))
-  else if (c === 45 && holdsAt(s, from, '-----begin')) end = pemEnd(s, from)
-  else if (isHeader(sep, name, c)) {
+  let open = true
+  if (c === 123 || c === 91) {
+    end = closing(s, from, sep.startsWith('\\"'))
+    open = false
+  } else if (c === 45 && holdsAt(s, from, '-----begin')) {
+    end = pemEnd(s, from)
+    open = false
+  } else if (isHeader(sep, name, c)) {
     // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie.
-    end = endOfLine(s, from)
+    end = endOfLine(s, lines, from)
     if (end === from) return null
-  } else if (c === 34 || c === 39) end = quotedEnd(s, from)
-  else if (c === 92 && s.charCodeAt(from + 1) === 34) end = escapedEnd(s, from)
-  else {
+  } else if (c === 34 || c === 39) {
+    end = quotedEnd(s, from)
+    open = !closedAt(s, from, end, false)
+  } else if (c === 92 && s.charCodeAt(from + 1) === 34) {
+    end = escapedEnd(s, from)
+    open = !closedAt(s, from + 1, end, true)
+  } else {
+    // Inside a run being replaced, a bare value ends where the run does: not read.
+    SCHEME.lastIndex = from
+    if (from < within && !SCHEME.test(s)) return { sep, from, end: from, open }
     BARE.lastIndex = from
     const value = BARE.exec(s)?.[0]
     if (value === undefined) return null
     end = from + value.length
     if (value.length > MAX_VALUE && end < s.length && !/[\s"',;&}\]\\<>]/.test(s[end]!)) {
-      end = endOfLine(s, end)
+      end = endOfLine(s, lines, end)
     }
   }
-  return { sep, value: s.slice(from, end), end }
+  return { sep, from, end, open }
+}
+
+/**
+ * Whether the quoted value whose quote is at `open` and that was read to
+ * `end` ended at its closing quote: the last character is the quote, after
+ * a run of backslashes that leaves it unescaped (an even run; inside an
+ * escaped-quoted value one more than a multiple of four, `\\\"` being the
+ * inner text's escaped quote).
+ */
+function closedAt(s: string, open: number, end: number, escaped: boolean): boolean {
+  if (end < open + 2 || s.charCodeAt(end - 1) !== s.charCodeAt(open)) return false
+  let slashes = 0
+  while (end - 2 - slashes > open && s.charCodeAt(end - 2 - slashes) === 92) slashes++
+  return escaped ? slashes % 4 === 1 : slashes % 2 === 0
 }
 
 function isHeader(sep: string, name: string, c: number): boolean {
@@ -153,9 +202,13 @@ function pemEnd(s: string, at: number): number {
   return m === null || m.index > at + MAX_BRACKETED ? s.length : PEM_END.lastIndex
 }
 
-function endOfLine(s: string, from: number): number {
+/** Where the line that holds `from` ends (a line break, or the end of the text), found once per line. */
+function endOfLine(s: string, lines: Lines, from: number): number {
+  if (from >= lines.lineFrom && from <= lines.lineEnd) return lines.lineEnd
   let end = from
-  while (end < s.length && s[end] !== '\n' && s[end] !== '\r') end++
+  while (end < s.length && s.charCodeAt(end) !== 10 && s.charCodeAt(end) !== 13) end++
+  lines.lineFrom = from
+  lines.lineEnd = end
   return end
 }
 

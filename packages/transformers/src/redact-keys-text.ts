@@ -1,7 +1,7 @@
 // Keys found inside strings (`password=…`, `"api_key": "…"`,
 // `Authorization: Basic …`): found from each separator, the key's whole
 // name checked before its value is read.
-import { valueAt } from './redact-key-values.js'
+import { type Lines, type Value, valueAt } from './redact-key-values.js'
 
 /** Characters of a key in text: `*` in a key glob stands for a run of them. */
 const ID = 'a-z0-9_.\\-'
@@ -110,30 +110,35 @@ export function isKeyCode(c: number): boolean {
   return (lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
 }
 
-/** A key in text: the whole name, its separator and its value, and where they stand. */
-export interface KeyMatch {
+/** A key in text: its whole name, where it starts, its separator and value (see {@link Value}). */
+export interface KeyMatch extends Value {
   readonly start: number
   readonly name: string
-  readonly sep: string
-  readonly value: string
-  /** Where the value ends. */
-  readonly end: number
 }
 
 /**
- * Where one string's next `=` and next `:` are, kept across its searches:
- * each is searched for once, not again after each match (in a string
- * with no `:` at all, a search from each `=` would read to the end every time).
- * -1: none left; -2: not searched for yet.
+ * One string's search for keys in text: what is configured, and what is
+ * kept between its steps so that each character is searched once. The
+ * next `=` and `:` are kept: in a string with no `:` at all, a search for
+ * one from each `=` would read to the end every time.
  */
-export interface Separators {
+export interface KeySearch extends Lines {
+  readonly s: string
+  readonly literal: LiteralKeys | undefined
+  readonly isKey: (lower: string) => boolean
+  /** The next `=` at or after where it was last searched from; -1: none left, -2: not searched for yet. */
   equals: number
+  /** The same for `:`. */
   colon: number
 }
 
-/** The separator positions of a string not searched yet. */
-export function separators(): Separators {
-  return { equals: -2, colon: -2 }
+/** The search of `s` for the keys `k`. */
+export function keySearch(
+  s: string,
+  k: CompiledKeys,
+  isKey: (lower: string) => boolean,
+): KeySearch {
+  return { s, literal: k.literal, isKey, equals: -2, colon: -2, lineFrom: 0, lineEnd: -1 }
 }
 
 /**
@@ -143,26 +148,18 @@ export function separators(): Separators {
  * back to `floor` (text before it was replaced). Its whole name is checked
  * before any value is read, so a separator after a near miss (`atoken:`)
  * costs its own run only, and a glob's `*` is matched on the name, never
- * run over the text. `from` never decreases between the calls that share `seps`.
+ * run over the text. With `within`, only a key whose name ends by then
+ * (see {@link reach}); the separator after the last is left for the next
+ * search. `from` never decreases from one call to the next.
  */
-export function findKey(
-  s: string,
-  from: number,
-  floor: number,
-  seps: Separators,
-  literal: LiteralKeys | undefined,
-  isKey: (lower: string) => boolean,
-): KeyMatch | null {
+export function findKey(k: KeySearch, from: number, floor: number, within = -1): KeyMatch | null {
+  const { s, literal } = k
   for (;;) {
-    if (seps.equals !== -1 && seps.equals < from) seps.equals = s.indexOf('=', from)
-    if (seps.colon !== -1 && seps.colon < from) seps.colon = s.indexOf(':', from)
-    const { equals, colon } = seps
+    if (k.equals !== -1 && k.equals < from) k.equals = s.indexOf('=', from)
+    if (k.colon !== -1 && k.colon < from) k.colon = s.indexOf(':', from)
+    const { equals, colon } = k
     if (equals === -1 && colon === -1) return null
-    let sep = colon
-    if (equals !== -1 && (colon === -1 || equals < colon)) {
-      sep = equals
-      seps.equals = s.indexOf('=', sep + 1)
-    } else seps.colon = s.indexOf(':', sep + 1)
+    const sep = equals !== -1 && (colon === -1 || equals < colon) ? equals : colon
     let end = sep
     while (end > from && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--
     const quote = s.charCodeAt(end - 1)
@@ -170,6 +167,9 @@ export function findKey(
       end--
       if (end > from && s.charCodeAt(end - 1) === 92) end--
     }
+    if (within >= 0 && end > within) return null
+    if (sep === equals) k.equals = s.indexOf('=', sep + 1)
+    else k.colon = s.indexOf(':', sep + 1)
     if (end <= from || !isKeyCode(s.charCodeAt(end - 1))) continue
     if (literal !== undefined) {
       const code = tailOf(s, end, literal.tail)
@@ -180,8 +180,30 @@ export function findKey(
     // Runs on into text already replaced: not a key of its own.
     if (start === floor && floor > 0 && isKeyCode(s.charCodeAt(floor - 1))) continue
     const name = s.slice(start, end)
-    if (!isKey(name.toLowerCase())) continue
-    const m = valueAt(s, end, name)
+    if (!k.isKey(name.toLowerCase())) continue
+    const m = valueAt(s, k, end, name, within)
     if (m !== null) return { start, name, ...m }
   }
+}
+
+/**
+ * Where the value of `m` is replaced to. An open value (a bare run, a
+ * header line, a quote left open) may hold another key, its separator
+ * inside (`password: x?password:Basic y`, `password=x?token="a b"`,
+ * `password=x?cookie: a=b; session=…`), whose own value runs on past it:
+ * the replacement then runs through the furthest such value, and the keys
+ * inside what it took in are looked at in turn, until none runs further.
+ * A key's value that ends at its own quote or bracket is passed over
+ * whole; each separator is looked at once.
+ */
+export function reach(k: KeySearch, m: KeyMatch): number {
+  let end = m.end
+  if (!m.open) return end
+  for (let at = m.from; end < k.s.length; ) {
+    const inner = findKey(k, at, at, end)
+    if (inner === null) break
+    if (inner.end > end) end = inner.end
+    at = inner.open ? inner.from : inner.end
+  }
+  return end
 }

@@ -254,6 +254,26 @@ describe('keys in text', () => {
     )
   })
 
+  it("replaces through the value of a key inside another key's bare value", () => {
+    for (const [text, out] of [
+      ['password: x?password:Basic Y0urS3cret', 'password: [REDACTED]'],
+      ['password=x?token="a b c" next', 'password=[REDACTED] next'],
+      ['password=x?token : "a b c"', 'password=[REDACTED]'],
+      ['password=x?cookie: a=b; session=S3CR3T\nPORT=1', 'password=[REDACTED]\nPORT=1'],
+      ['password=x?authorization: Basic dXNlcjpwYXNz', 'password=[REDACTED]'],
+      ['password=x(api_key={"k": "S3 CR3T"}) ok', 'password=[REDACTED]) ok'],
+      // Nested: the key inside the key inside.
+      ['pwd=a?token=b?api_key="c d" e', 'pwd=[REDACTED] e'],
+      // A key inside a run whose value ends with the run changes nothing.
+      [
+        'https://x.test/cb?access_token=abc?token=def&state=ok',
+        'https://x.test/cb?access_token=[REDACTED]&state=ok',
+      ],
+    ]) {
+      expect(scrub(text), text).toBe(out)
+    }
+  })
+
   it('replaces a PEM key under a key through its END line, quoted or not (the body is the secret)', () => {
     const body = 'MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn'
     const block = (label: string, eol: string) =>

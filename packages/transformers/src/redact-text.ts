@@ -2,7 +2,7 @@
 // keys) is scanned for keys in text, then the built-in patterns, then each
 // of the caller's own regexes. Each scan returns its very string when
 // nothing matched, so a clean message allocates nothing.
-import { type CompiledKeys, findKey, separators } from './redact-keys-text.js'
+import { type CompiledKeys, findKey, keySearch, reach } from './redact-keys-text.js'
 import {
   type Alternative,
   type CompiledAnchor,
@@ -43,15 +43,17 @@ export function textScanner(o: TextScanOptions): (s: string, key: string | undef
   const scanKeys = (s: string, k: CompiledKeys): string => {
     // A key in text needs a separator: most strings (ids, names, prose) have none.
     if (!s.includes(':') && !s.includes('=')) return s
-    const seps = separators()
+    const search = keySearch(s, k, isKey)
     let out = ''
     let last = 0
-    for (let m = findKey(s, 0, 0, seps, k.literal, isKey); m !== null; ) {
+    for (let m = findKey(search, 0, 0); m !== null; ) {
       // Kept aside: a replacement function may run this redactor (and this scan) again.
-      const { start, name, sep, value, end } = m
-      out += s.slice(last, start) + name + sep + quoted(value, sep, (v) => replace('key', name, v))
+      const { start, name, sep, from } = m
+      const end = reach(search, m)
+      const value = quoted(s.slice(from, end), sep, (v) => replace('key', name, v))
+      out += s.slice(last, start) + name + sep + value
       last = end
-      m = findKey(s, end, end, seps, k.literal, isKey)
+      m = findKey(search, end, end)
     }
     return last === 0 ? s : out + s.slice(last)
   }

@@ -241,6 +241,33 @@ describe('createRedactor(): properties', () => {
     // Every cookie of a header line, not the first only.
     fc.tuple(headerKey).map(([k]) => `\n${k}: a=b; session=${marker}; Path=/\n`),
   )
+  // A bare value runs on over these: a key glued after them sits inside it.
+  const glueInBare = fc.constantFrom('x?', 'x(', 'x/', 'x|', 'x:', 'x=', 'x[', 'x{', '?', '')
+  const innerSep = fc.constantFrom(':', '=', ': ', ' = ', ' :', '":', '" = ')
+  const keyInBare = fc.oneof(
+    fc
+      .tuple(
+        lead,
+        keyName,
+        fc.constantFrom(':', ': ', '='),
+        glueInBare,
+        keyName,
+        innerSep,
+        value,
+        end,
+      )
+      .map(([l, k, sep, g, inner, sep2, v, e]) => `${l}${k}${sep}${g}${inner}${sep2}${v}${e}`),
+    fc
+      .tuple(lead, keyName, fc.constantFrom(':', '='), glueInBare, headerKey)
+      .map(([l, k, sep, g, h]) => `${l}${k}${sep}${g}${h}: a=b; session=${marker}\n`),
+  )
+  // A PEM block under a key: its body (not only its BEGIN line) is the secret.
+  const pemUnderKey = fc
+    .tuple(lead, keyName, fc.constantFrom(': ', '=', '": '), fc.constantFrom('', '"'), end)
+    .map(
+      ([l, k, sep, q, e]) =>
+        `${l}${k}${sep}${q}-----BEGIN EC PRIVATE KEY-----\n${marker}\n-----END EC PRIVATE KEY-----${q}${e}`,
+    )
   // A secret glued to punctuation on both sides (no space), among arbitrary text.
   const glue = fc.constantFrom(
     '"',
@@ -268,7 +295,7 @@ describe('createRedactor(): properties', () => {
       fc.string({ maxLength: 10 }),
     )
     .map(([a, g1, x, g2, b]) => `${a} ${g1}${x}${g2} ${b}`)
-  const fragment = fc.oneof(fc.string({ maxLength: 20 }), glued, keyInText)
+  const fragment = fc.oneof(fc.string({ maxLength: 20 }), glued, keyInText, keyInBare, pemUnderKey)
   // Short strings and long ones (the anchored search starts at 128 characters).
   const text = fc
     .array(fragment, { minLength: 1, maxLength: 12 })
