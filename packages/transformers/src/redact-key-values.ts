@@ -50,10 +50,22 @@ export interface Value {
   readonly open: boolean
 }
 
-/** Where one line of a string ends, kept: [lineFrom, lineEnd) holds no line break. */
+/**
+ * Ends found in one string, kept for the keys inside a value (see
+ * `reach`): [lineFrom, lineEnd) holds no line break; likewise, by kind of
+ * string (double-quoted, escaped-quoted, single-quoted), [stringFrom,
+ * stringEnd) holds no end of one.
+ */
 export interface Lines {
   lineFrom: number
   lineEnd: number
+  readonly stringFrom: [number, number, number]
+  readonly stringEnd: [number, number, number]
+}
+
+/** No end found yet. */
+export function lines(): Lines {
+  return { lineFrom: 0, lineEnd: -1, stringFrom: [0, 0, 0], stringEnd: [-1, -1, -1] }
 }
 
 /**
@@ -88,8 +100,13 @@ export function valueAt(
     end = pemEnd(s, from)
     open = false
   } else if (isHeader(sep, name, c)) {
-    // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie.
-    end = endOfLine(s, lines, from)
+    // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie;
+    // a header at the start of a string (`{"h":"Cookie: …","ok":1}`), the rest of that string.
+    const q = s.charCodeAt(at - name.length - 1)
+    if (q === 34 || q === 39) {
+      const escaped = q === 34 && s.charCodeAt(at - name.length - 2) === 92
+      end = endOfString(s, lines, from, q, escaped)
+    } else end = endOfLine(s, lines, from)
     if (end === from) return null
   } else if (c === 34 || c === 39) {
     end = quotedEnd(s, from)
@@ -202,6 +219,42 @@ function pemEnd(s: string, at: number): number {
   return m === null || m.index > at + MAX_BRACKETED ? s.length : PEM_END.lastIndex
 }
 
+/** {@link stringEnd}, found once per string: `from` is a value's start, never inside an escape. */
+function endOfString(s: string, lines: Lines, from: number, q: number, escaped: boolean): number {
+  const kind = q === 39 ? 2 : escaped ? 1 : 0
+  if (from >= lines.stringFrom[kind] && from <= lines.stringEnd[kind]) return lines.stringEnd[kind]
+  const end = stringEnd(s, from, q, escaped)
+  lines.stringFrom[kind] = from
+  lines.stringEnd[kind] = end
+  return end
+}
+
+/**
+ * Where the text of a string (quoted by `q`; escaped-quoted, JSON inside
+ * JSON, when `escaped`) that holds `from` ends: before its closing quote
+ * or its first line break, real or escaped (`\r`, `\n`). In an
+ * escaped-quoted string `\"` closes it, and `\\\"` (the inner text's
+ * escaped quote) does not.
+ */
+function stringEnd(s: string, from: number, q: number, escaped: boolean): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === q || c === 10 || c === 13) return i
+    if (c !== 92) continue
+    let run = 1
+    while (s.charCodeAt(i + run) === 92) run++
+    const next = s.charCodeAt(i + run)
+    if (next === q) {
+      if (escaped ? run % 4 !== 3 : run % 2 === 0) return escaped ? i : i + run
+    } else if (next === 110 || next === 114) {
+      if (escaped ? run % 4 !== 0 : run % 2 === 1) return i
+    }
+    // An odd run escapes the character after it: passed over with the run.
+    i += run % 2 === 1 && next !== 10 && next !== 13 ? run : run - 1
+  }
+  return s.length
+}
+
 /** Where the line that holds `from` ends (a line break, or the end of the text), found once per line. */
 function endOfLine(s: string, lines: Lines, from: number): number {
   if (from >= lines.lineFrom && from <= lines.lineEnd) return lines.lineEnd
@@ -214,21 +267,24 @@ function endOfLine(s: string, lines: Lines, from: number): number {
 
 /**
  * Where the `{…}` or `[…]` that opens at `open` ends (after its closing
- * bracket), skipping strings; escaped-quoted ones (`\"…\"`, JSON inside
- * JSON) when `escaped`. Unbalanced within {@link MAX_BRACKETED}: the end of
- * the text (fails closed).
+ * bracket), skipping strings: double- and single-quoted ones (JSON, a
+ * Python repr), or escaped-quoted ones (`\"…\"`, JSON inside JSON) when
+ * `escaped`. Unbalanced within {@link MAX_BRACKETED} (an apostrophe in
+ * prose opens a string too): the end of the text (fails closed).
  */
 function closing(s: string, open: number, escaped: boolean): number {
   let depth = 0
-  let inString = false
+  /** The quote of the string the scan is in, or 0. */
+  let inString = 0
   const limit = Math.min(s.length, open + MAX_BRACKETED)
   for (let i = open; i < limit; i++) {
     const c = s.charCodeAt(i)
-    if (c === 34) {
+    if (c === 34 || (c === 39 && !escaped)) {
+      if (inString !== 0 && inString !== c) continue
       let slashes = 0
       while (s.charCodeAt(i - 1 - slashes) === 92) slashes++
-      if (escaped ? slashes % 4 === 1 : slashes % 2 === 0) inString = !inString
-    } else if (inString) continue
+      if (escaped ? slashes % 4 === 1 : slashes % 2 === 0) inString = inString === 0 ? c : 0
+    } else if (inString !== 0) continue
     else if (c === 123 || c === 91) depth++
     else if (c === 125 || c === 93) {
       if (--depth === 0) return i + 1

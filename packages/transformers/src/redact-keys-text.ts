@@ -1,7 +1,7 @@
 // Keys found inside strings (`password=…`, `"api_key": "…"`,
 // `Authorization: Basic …`): found from each separator, the key's whole
 // name checked before its value is read.
-import { type Lines, type Value, valueAt } from './redact-key-values.js'
+import { type Lines, lines, type Value, valueAt } from './redact-key-values.js'
 
 /** Characters of a key in text: `*` in a key glob stands for a run of them. */
 const ID = 'a-z0-9_.\\-'
@@ -138,7 +138,7 @@ export function keySearch(
   k: CompiledKeys,
   isKey: (lower: string) => boolean,
 ): KeySearch {
-  return { s, literal: k.literal, isKey, equals: -2, colon: -2, lineFrom: 0, lineEnd: -1 }
+  return { s, literal: k.literal, isKey, equals: -2, colon: -2, ...lines() }
 }
 
 /**

@@ -8,6 +8,8 @@ const aws = ['AKIA', 'IOSFODNN7EXAMPLE'].join('')
 const ghp = `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`
 const pat = `github_pat_${'11ABCDEFG0'.repeat(3)}_xyz`
 const slack = ['xoxb', '123456789012', '1234567890123', 'AbCdEfGhIjKl'].join('-')
+const slackRefresh = ['xoxe', '1', 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'].join('-')
+const slackApp = ['xapp', '1', 'A0123456789', '1234567890123', 'abcdef0123456789'].join('-')
 const stripe = `sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}`
 const restricted = `rk_test_${'51H8xYzAbCdEf'}`
 const openai = `sk-proj-${'Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1H'.repeat(2)}`
@@ -40,6 +42,8 @@ describe('built-in value patterns', () => {
     ['a GitHub personal access token', ghp],
     ['a GitHub fine-grained token', pat],
     ['a Slack bot token', slack],
+    ['a Slack refresh token', slackRefresh],
+    ['a Slack app-level token', slackApp],
     ['a Stripe live secret key', stripe],
     ['a Stripe restricted test key', restricted],
     ['an OpenAI project key', openai],
@@ -198,6 +202,30 @@ describe('keys in text', () => {
     expect(JSON.parse(JSON.parse(scrub(inner)))).toEqual({ credentials: '[REDACTED]', ok: true })
     // Left open: nothing after the key is let through.
     expect(scrub('credentials={"pw":"hunter2", "more": 1')).toBe('credentials=[REDACTED]')
+    // Single-quoted strings are skipped too (a Python repr), and quotes of the other kind in them.
+    expect(scrub("{'credentials': {'note': '}', 'pass': 'hunter2'}, 'ok': 1}")).toBe(
+      "{'credentials': '[REDACTED]', 'ok': 1}",
+    )
+    expect(JSON.parse(scrub('{"credentials": {"note": "it\'s }"}, "ok": 1}'))).toEqual({
+      credentials: '[REDACTED]',
+      ok: 1,
+    })
+  })
+
+  it('replaces a header line that starts a string to the end of that string (JSON text stays JSON)', () => {
+    const text = JSON.stringify({
+      headers: 'Cookie: sid=abc',
+      raw: 'Cookie: a=\\"b c\\"\r\nHost: x',
+      ok: 1,
+    })
+    expect(JSON.parse(scrub(text))).toEqual({
+      headers: 'Cookie: [REDACTED]',
+      raw: 'Cookie: [REDACTED]\r\nHost: x',
+      ok: 1,
+    })
+    const inner = JSON.stringify(JSON.stringify({ h: 'Authorization: Basic dXNlcg==', ok: 1 }))
+    expect(JSON.parse(JSON.parse(scrub(inner)))).toEqual({ h: 'Authorization: [REDACTED]', ok: 1 })
+    expect(scrub("['Cookie: sid=abc', 'Host: x']")).toBe("['Cookie: [REDACTED]', 'Host: x']")
   })
 
   it('replaces a cookie or authorization header line to its end', () => {

@@ -96,11 +96,15 @@ const BUILTINS: Readonly<Record<RedactPatternName, Builtin>> = {
       { text: '_', offset: 6, literal: 'github_pat_' },
     ],
   },
+  // Slack bot, user, app-configuration refresh (xoxe-) and legacy tokens, and app-level tokens (xapp-).
   slack: {
-    source: String.raw`\bxox[abposr]-[A-Za-z0-9-]{10,250}`,
+    source: String.raw`\b(?:xox[abeoprs]|xapp)-[A-Za-z0-9-]{10,250}`,
     group: false,
     min: 15,
-    anchors: [{ text: 'x', offset: 0, literal: 'xox' }],
+    anchors: [
+      { text: 'x', offset: 0, literal: 'xox' },
+      { text: 'x', offset: 0, literal: 'xapp' },
+    ],
   },
   // Stripe secret and restricted keys, live and test (publishable pk_ keys are public).
   stripe: {

@@ -324,6 +324,13 @@ describe('hostile text', () => {
       fill('xcookie:{'),
       fill('credentials:{'),
       fill('cookie: ['),
+      fill('"cookie: a'),
+      fill("'cookie: a\\"),
+      fill('\\"cookie: a\\\\'),
+      fill(`password=x?\\"cookie: a${'\\\\\\"cookie: a'.repeat(1000)}\\"\n`),
+      fill("credentials:{'}"),
+      fill('xapp-'),
+      fill('-xoxe'),
       `token=${'x'.repeat(mb)}`,
       // Keys inside another key's bare value, each separator looked at once.
       `password=x?${fill('token=a?')}`,

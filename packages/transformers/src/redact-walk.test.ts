@@ -240,6 +240,10 @@ describe('createRedactor(): properties', () => {
       .map(([l, k, sep, v, e]) => `${l}"${k}"${sep}${v}${e}`),
     // Every cookie of a header line, not the first only.
     fc.tuple(headerKey).map(([k]) => `\n${k}: a=b; session=${marker}; Path=/\n`),
+    // A header line that starts a JSON string, escaped or not.
+    fc
+      .tuple(headerKey, fc.constantFrom('"', '\\"'))
+      .map(([k, q]) => `{${q}h${q}:${q}${k}: a=b; session=${marker}${q},${q}ok${q}:1}`),
   )
   // A bare value runs on over these: a key glued after them sits inside it.
   const glueInBare = fc.constantFrom('x?', 'x(', 'x/', 'x|', 'x:', 'x=', 'x[', 'x{', '?', '')
