@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { Context, ErrorCode, McpxError, type Target, targetKey } from '@mcpx/core'
 import { describe, expect, it } from 'vitest'
 import { redact } from './redact.js'
@@ -203,6 +205,26 @@ describe('redact()', () => {
         { uri: 'config://app', mimeType: 'text/plain', text: 'DB_PASSWORD=[REDACTED]\nPORT=1' },
       ],
     })
+  })
+
+  it('remembers which methods it skips within a bound in characters, not only in names', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const mw = redact({ skip: ['initialize', 'notifications/*'] })
+    const long = (i: number) => `notifications/${i}${'x'.repeat(1 << 20)}`
+    let passed = 0
+    gc()
+    const before = process.memoryUsage().heapUsed
+    // Method names are the client's: 64 of 1 MiB each, every one skipped by the glob.
+    for (let i = 0; i < 64; i++) {
+      const ctx = notification(long(i), { password: 'p' })
+      await mw(ctx, async () => {
+        passed += (ctx.params as { password: string }).password === 'p' ? 1 : 0
+      })
+    }
+    gc()
+    expect(passed).toBe(64)
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 << 20)
   })
 
   it('refuses bad options when it is created', () => {

@@ -1,4 +1,5 @@
 import { type Context, compileGlob, McpxError, type Middleware, targetKey } from '@mcpx/core'
+import { memoised } from './cache-key.js'
 import { REDACTOR_KEYS, type Redactor, type RedactorOptions } from './redact-options.js'
 import { compileRedactor } from './redact-walk.js'
 import { fail, options as known } from './validate.js'
@@ -31,8 +32,6 @@ export interface RedactOptions extends RedactorOptions {
 
 const KEYS = [...REDACTOR_KEYS, 'toServer', 'toClient', 'skip'] as const
 const DEFAULT_SKIP: readonly string[] = ['initialize', 'ping', 'tools/list']
-/** Method names come from clients: the memo of which are skipped stops growing here. */
-const MAX_METHODS = 1024
 
 /**
  * Redacts secrets in both directions: params going up, and results, errors
@@ -108,7 +107,11 @@ function flag(option: string, value: unknown): boolean {
   return value ?? true
 }
 
-/** Whether a method is skipped: exact names in a Set, globs compiled once, answers memoised (bounded). */
+/**
+ * Whether a method is skipped: exact names in a Set, globs compiled once,
+ * answers memoised. Method names are the client's to choose: the memo is
+ * bounded in names and in characters, and a long name is not kept.
+ */
 function methodMatcher(skip: readonly string[]): (method: string) => boolean {
   if (!Array.isArray(skip)) fail('skip', 'an array of method names or globs')
   const exact = new Set<string>()
@@ -127,14 +130,5 @@ function methodMatcher(skip: readonly string[]): (method: string) => boolean {
     }
   })
   if (globs.length === 0) return (method) => exact.has(method)
-  const memo = new Map<string, boolean>()
-  return (method) => {
-    let hit = memo.get(method)
-    if (hit === undefined) {
-      hit = exact.has(method) || globs.some((glob) => glob(method))
-      if (memo.size >= MAX_METHODS) memo.clear()
-      memo.set(method, hit)
-    }
-    return hit
-  }
+  return memoised((method) => exact.has(method) || globs.some((glob) => glob(method)))
 }
