@@ -101,11 +101,14 @@ export function valueAt(
     open = false
   } else if (isHeader(sep, name, c)) {
     // `Cookie: a=b; session=…`: the value is the rest of the line, not its first cookie;
-    // a header at the start of a string (`{"h":"Cookie: …","ok":1}`), the rest of that string.
-    const q = s.charCodeAt(at - name.length - 1)
-    if (q === 34 || q === 39) {
-      const escaped = q === 34 && s.charCodeAt(at - name.length - 2) === 92
-      end = endOfString(s, lines, from, q, escaped)
+    // a header at the start of a string (`{"h":"Cookie: …","ok":1}`), or of one of its
+    // lines (`"GET /\r\nCookie: …"`), the rest of that line of that string.
+    const start = at - name.length
+    const q = s.charCodeAt(start - 1)
+    const slashes = q === 110 || q === 114 ? backslashesBefore(s, start - 1) : 0
+    if (slashes > 0) end = endOfString(s, lines, from, 34, slashes % 2 === 0)
+    else if (q === 34 || q === 39) {
+      end = endOfString(s, lines, from, q, q === 34 && s.charCodeAt(start - 2) === 92)
     } else end = endOfLine(s, lines, from)
     if (end === from) return null
   } else if (c === 34 || c === 39) {
@@ -217,6 +220,13 @@ function pemEnd(s: string, at: number): number {
   PEM_END.lastIndex = at + 10
   const m = PEM_END.exec(s)
   return m === null || m.index > at + MAX_BRACKETED ? s.length : PEM_END.lastIndex
+}
+
+/** How many backslashes stand right before `i` (at most 4: what tells the escapes apart). */
+function backslashesBefore(s: string, i: number): number {
+  let n = 0
+  while (n < 4 && s.charCodeAt(i - 1 - n) === 92) n++
+  return n
 }
 
 /** {@link stringEnd}, found once per string: `from` is a value's start, never inside an escape. */

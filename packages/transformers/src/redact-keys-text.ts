@@ -110,6 +110,12 @@ export function isKeyCode(c: number): boolean {
   return (lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45
 }
 
+/** Whether the `n`, `r` or `t` at `i` may be an escape's (`\n`), the backslash before it. */
+function escapeAt(s: string, i: number): boolean {
+  const c = s.charCodeAt(i)
+  return (c === 110 || c === 114 || c === 116) && s.charCodeAt(i - 1) === 92
+}
+
 /** A key in text: its whole name, where it starts, its separator and value (see {@link Value}). */
 export interface KeyMatch extends Value {
   readonly start: number
@@ -179,8 +185,13 @@ export function findKey(k: KeySearch, from: number, floor: number, within = -1):
     while (start > floor && isKeyCode(s.charCodeAt(start - 1))) start--
     // Runs on into text already replaced: not a key of its own.
     if (start === floor && floor > 0 && isKeyCode(s.charCodeAt(floor - 1))) continue
-    const name = s.slice(start, end)
-    if (!k.isKey(name.toLowerCase())) continue
+    let name = s.slice(start, end)
+    if (!k.isKey(name.toLowerCase())) {
+      // `\ntoken: …` (JSON text of a multi-line string): the key after the escape.
+      if (!escapeAt(s, start) || !k.isKey(name.slice(1).toLowerCase())) continue
+      name = name.slice(1)
+      start++
+    }
     const m = valueAt(s, k, end, name, within)
     if (m !== null) return { start, name, ...m }
   }

@@ -212,6 +212,30 @@ describe('keys in text', () => {
     })
   })
 
+  it('finds a key after an escaped line break or tab in JSON text (\\ntoken: …), JSON inside JSON too', () => {
+    for (const log of [
+      'started\ntoken: abc123\nok',
+      'a\r\napi_key=abc123\tnext',
+      'x\tsecret: s3 y',
+      'GET / HTTP/1.1\r\nCookie: sid=abc\r\nHost: x',
+    ]) {
+      const text = JSON.stringify({ log, ok: 1 })
+      const out = JSON.parse(scrub(text))
+      expect(out.ok, text).toBe(1)
+      expect(out.log, text).not.toMatch(/abc|s3/)
+      expect(out.log, text).toContain('[REDACTED]')
+      const inner = JSON.stringify(JSON.stringify({ log, ok: 1 }))
+      const twice = JSON.parse(JSON.parse(scrub(inner)))
+      expect(twice.ok, inner).toBe(1)
+      expect(twice.log, inner).not.toMatch(/abc|s3/)
+    }
+    expect(
+      JSON.parse(scrub(JSON.stringify({ raw: 'GET /\r\nCookie: sid=abc\r\nHost: x' }))),
+    ).toEqual({
+      raw: 'GET /\r\nCookie: [REDACTED]\r\nHost: x',
+    })
+  })
+
   it('replaces a header line that starts a string to the end of that string (JSON text stays JSON)', () => {
     const text = JSON.stringify({
       headers: 'Cookie: sid=abc',

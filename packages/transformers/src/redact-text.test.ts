@@ -132,8 +132,12 @@ function oneRegexScan(
       let keyStart = start
       while (keyStart > floor && isKeyChar(s[keyStart - 1])) keyStart--
       if (keyStart === floor && floor > 0 && isKeyChar(s[keyStart - 1])) continue
-      const name = s.slice(keyStart, start) + core
-      if (!isKey(name.toLowerCase())) continue
+      let name = s.slice(keyStart, start) + core
+      if (!isKey(name.toLowerCase())) {
+        // After an escape (`\ntoken`), the name without its letter.
+        if (!/^\\[nrt]/.test(s.slice(keyStart - 1)) || !isKey(name.slice(1).toLowerCase())) continue
+        name = name.slice(1)
+      }
       const from = start + core.length + m[2]!.length
       return { start, core, name, sep: m[2]!, from, value: m[3]!, end: start + m[0].length }
     }
@@ -320,6 +324,8 @@ describe('hostile text', () => {
       // Near-miss keys: a value read after each would run to the end.
       fill('atoken:x'),
       fill('atoken:"x'),
+      fill('\\natoken:x'),
+      fill('\\r\\nCookie: a'),
       fill('apassword="'),
       fill('xcookie:{'),
       fill('credentials:{'),

@@ -228,7 +228,8 @@ describe('createRedactor(): properties', () => {
     ...secrets.filter((x) => !x.includes('\n')),
   )
   // Where a key in text can start: after a character that is not part of a key.
-  const lead = fc.constantFrom(' ', '\n', ',', '{', '&', '?', '"', '(')
+  // An escaped line break or tab (JSON text of a multi-line string) is one too.
+  const lead = fc.constantFrom(' ', '\n', ',', '{', '&', '?', '"', '(', '\\n', '\\r\\n', '\\t')
   // Each ends where a bare value does (a blank, `,`, `&`): a bare value runs on over `?` and `:`.
   const end = fc.constantFrom(' ', '\n', ',', '&', ';')
   const keyInText = fc.oneof(
@@ -240,6 +241,7 @@ describe('createRedactor(): properties', () => {
       .map(([l, k, sep, v, e]) => `${l}"${k}"${sep}${v}${e}`),
     // Every cookie of a header line, not the first only.
     fc.tuple(headerKey).map(([k]) => `\n${k}: a=b; session=${marker}; Path=/\n`),
+    fc.tuple(headerKey).map(([k]) => `{"raw":"GET /\\r\\n${k}: a=b; session=${marker}\\r\\nX: y"}`),
     // A header line that starts a JSON string, escaped or not.
     fc
       .tuple(headerKey, fc.constantFrom('"', '\\"'))
