@@ -210,9 +210,7 @@ function ttlOf(s: Settings, ctx: Context, result: Record<string, unknown>): numb
       ctx,
     })
   } catch (error) {
-    s.log(
-      `cache policy threw (${(error as Error)?.message}); the answer is not stored`,
-    )
+    s.log(`cache policy threw (${(error as Error)?.message}); the answer is not stored`)
     return undefined
   }
   if (verdict === false || verdict === 0) return undefined

@@ -46,9 +46,7 @@ export class CacheStats {
     this.#loggedAt = now
     this.#unlogged = 0
     const why = error instanceof Error ? error.message : 'unknown error'
-    this.#log(
-      `cache "${this.#name}": store failed (${why}); answering from the upstream${more}`,
-    )
+    this.#log(`cache "${this.#name}": store failed (${why}); answering from the upstream${more}`)
   }
 
   /** A background refresh brought nothing to store: the stale entry is served until it expires. */
