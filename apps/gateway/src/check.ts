@@ -194,6 +194,41 @@ export function oneOrMore(
   return list
 }
 
+/** How each store kind's section is read, with its path. */
+export interface StoreReaders<T> {
+  memory(value: unknown, path: string, problems: Problems): T | undefined
+  redis(value: unknown, path: string, problems: Problems): T | undefined
+}
+
+/**
+ * A store section: `'memory'` (the default, read as `{ memory: {} }`), or
+ * an object of exactly one of `memory` and `redis`, each read by its reader.
+ * `'redis'` alone is refused: it needs its URL.
+ */
+export function storeChoice<T>(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  readers: StoreReaders<T>,
+): T | undefined {
+  if (value === undefined || value === 'memory')
+    return readers.memory({}, at(path, 'memory'), problems)
+  if (value === 'redis')
+    return problems.add(path, "'redis' needs its URL: write { redis: { url: … } }")
+  if (!isObject(value)) {
+    return problems.add(
+      path,
+      `must be 'memory' or an object of memory or redis, got ${shown(value)}`,
+    )
+  }
+  const file = object(value, path, problems, STORE_KINDS)!
+  const kinds = STORE_KINDS.filter((kind) => file[kind] !== undefined)
+  if (kinds.length !== 1) return problems.add(path, 'needs exactly one of memory and redis')
+  const kind = kinds[0]!
+  return readers[kind](file[kind], at(path, kind), problems)
+}
+const STORE_KINDS = ['memory', 'redis'] as const
+
 /** The allowed key within two edits of `key`, if there is one. */
 export function nearest(key: string, keys: readonly string[]): string | undefined {
   let best: string | undefined

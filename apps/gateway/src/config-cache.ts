@@ -8,6 +8,7 @@ import {
   type Problems,
   required,
   shown,
+  storeChoice,
   string,
   strings,
 } from './check.js'
@@ -36,7 +37,6 @@ const CACHE = [
 const SELECTION = ['include', 'exclude']
 const SELECTIONS = { tools: [...SELECTION, 'trustHints'], resources: SELECTION, prompts: SELECTION }
 const VARY_PARTS = ['principal', 'session'] as const
-const STORES = ['memory', 'redis'] as const
 const MEMORY = ['maxEntries', 'maxBytes'] as const
 const REDIS = ['url', 'prefix', 'timeoutMs', 'maxTtlMs', 'clockSkewMs'] as const
 
@@ -58,7 +58,10 @@ export function checkCache(value: unknown, problems: Problems): CacheConfig | un
     // A key whose shape is wrong is left out of what the factory checks: one problem each.
     if (problems.list.length === count) options[key] = section[key]
   }
-  const store = checkStore(section.store, at(path, 'store'), problems)
+  const store = storeChoice<CacheStoreConfig>(section.store, at(path, 'store'), problems, {
+    memory: checkMemory,
+    redis: checkRedis,
+  })
   const { kind: _, ...bounds } = store?.kind === 'memory' ? store : { kind: 'redis' }
   // The factory runs once now (and is closed: its clock stops), so that what it checks is checked.
   const build = (o: Options) => void cache({ ...o, ...bounds, log: () => {} }).close()
@@ -117,30 +120,6 @@ function checkVary(value: unknown, path: string, problems: Problems): void {
     }
     string(file.claim, at(where, 'claim'), problems)
   })
-}
-
-/** `memory` (the default), `{ memory: { maxEntries, maxBytes } }` or `{ redis: { url, … } }`. */
-function checkStore(
-  value: unknown,
-  path: string,
-  problems: Problems,
-): CacheStoreConfig | undefined {
-  if (value === undefined || value === 'memory') return { kind: 'memory' }
-  if (value === 'redis') {
-    return problems.add(path, "'redis' needs its URL: write { redis: { url: … } }")
-  }
-  if (!isObject(value)) {
-    return problems.add(
-      path,
-      `must be 'memory' or an object of memory or redis, got ${shown(value)}`,
-    )
-  }
-  const file = object(value, path, problems, STORES)!
-  const kinds = STORES.filter((kind) => file[kind] !== undefined)
-  if (kinds.length !== 1) return problems.add(path, 'needs exactly one of memory and redis')
-  return kinds[0] === 'memory'
-    ? checkMemory(file.memory, at(path, 'memory'), problems)
-    : checkRedis(file.redis, at(path, 'redis'), problems)
 }
 
 /** The memory store's bounds: integers ≥ 1, as `memoryCacheStore()` takes them. */

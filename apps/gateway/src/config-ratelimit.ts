@@ -17,6 +17,7 @@ import {
   type Problems,
   required,
   shown,
+  storeChoice,
   string,
   strings,
 } from './check.js'
@@ -39,7 +40,6 @@ const LIMIT = [
 const OVERRIDE = ['tools', 'algorithm', 'cost'] as const
 const CLASSES = ['header', 'claim', 'algorithms'] as const
 const ALLOW = ['subjects', 'clientIds', 'addresses'] as const
-const STORES = ['memory', 'redis'] as const
 const REDIS = ['url', 'prefix', 'timeoutMs'] as const
 const BY: readonly KeyKind[] = ['global', 'client', 'tool', 'client-tool']
 const FAILURE = ['open', 'closed'] as const
@@ -60,7 +60,10 @@ export function checkRateLimits(value: unknown, problems: Problems): RateLimitsC
   if (file === undefined) return undefined
   const limits = checkLimits(file.limits, problems)
   const allow = checkAllow(file.allow, problems)
-  const store = checkStore(file.store, problems)
+  const store = storeChoice<RateLimitStoreConfig>(file.store, 'rateLimits.store', problems, {
+    memory: checkMemory,
+    redis: checkRedis,
+  })
   if (!limits || !allow || !store) return undefined
   return { limits, allow, store }
 }
@@ -232,24 +235,6 @@ function checkAllow(value: unknown, problems: Problems): RateLimitsConfig['allow
   )
   if (given.length > 0 || bad >= 0) return undefined
   return { subjects: subjects ?? [], clientIds: clientIds ?? [], addresses: addresses ?? [] }
-}
-
-/** `memory` (the default), `{ memory: { maxKeys } }` or `{ redis: { url, prefix, timeoutMs } }`. */
-function checkStore(value: unknown, problems: Problems): RateLimitStoreConfig | undefined {
-  const path = 'rateLimits.store'
-  if (value === undefined || value === 'memory') return { kind: 'memory' }
-  if (!isObject(value)) {
-    return problems.add(
-      path,
-      `must be 'memory' or an object of memory or redis, got ${shown(value)}`,
-    )
-  }
-  const file = object(value, path, problems, STORES)!
-  const kinds = STORES.filter((kind) => file[kind] !== undefined)
-  if (kinds.length !== 1) return problems.add(path, 'needs exactly one of memory and redis')
-  return kinds[0] === 'memory'
-    ? checkMemory(file.memory, at(path, 'memory'), problems)
-    : checkRedis(file.redis, at(path, 'redis'), problems)
 }
 
 function checkMemory(value: unknown, path: string, problems: Problems) {
