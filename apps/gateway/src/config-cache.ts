@@ -18,8 +18,8 @@ import type { CacheConfig, CacheSection, CacheStoreConfig } from './config-types
 import { checkWith, type Options, type RefusalReader } from './refusals.js'
 
 // The `transformers.cache` section: `cache()`'s options (each value checked by the factory
-// itself), its selections' and vary parts' shapes (which the factory reads without refusing
-// a stray key), and where entries live (memory, or Redis as `rateLimits.store` says it).
+// itself), its selections' and vary parts' shapes (checked here first, for a "did you mean"
+// and a path per glob), and where entries live (memory, or Redis as `rateLimits.store` says it).
 
 const CACHE = [
   'ttlMs',
