@@ -117,7 +117,7 @@ describe('metrics(): outcomes', () => {
   it('lets what is thrown through, untouched', async () => {
     const m = metrics()
     const error = new Error('boom')
-    const ctx = new Context({ kind: 'request', id: 1, method: 'ping' })
+    const ctx = new Context<string>({ kind: 'request', id: 1, method: 'ping' })
     await expect(m(ctx, () => Promise.reject(error))).rejects.toBe(error)
     expect(m.getStats().outcomes.internal).toBe(1)
     expect(m.getStats().inFlight).toBe(0)
@@ -224,7 +224,7 @@ describe('metrics(): stats after a scripted run', () => {
 
   it('counts messages in flight', async () => {
     const { m, send } = gateway()
-    const ctx = new Context({
+    const ctx = new Context<string>({
       kind: 'request',
       id: 1,
       method: 'ping',
@@ -259,7 +259,7 @@ describe('metrics(): stats after a scripted run', () => {
 describe('metrics(): labels', () => {
   it('labels a server-initiated message with the upstream it came from', async () => {
     const m = metrics()
-    const ctx = new Context({
+    const ctx = new Context<string>({
       kind: 'request',
       id: 1,
       method: 'sampling/createMessage',

@@ -159,21 +159,17 @@ function checkHistogram(family: ParsedFamily): void {
   }
 }
 
-/** The number of sample lines (time series) in `families`, and of label sets (histogram buckets, sum and count as one). */
-export function seriesCount(families: readonly ParsedFamily[]): {
-  samples: number
-  labelSets: number
-} {
-  let samples = 0
-  let labelSets = 0
-  for (const family of families) {
-    samples += family.samples.length
-    const sets = new Set<string>()
-    for (const s of family.samples) {
-      const { le, outcome, ...rest } = s.labels
-      sets.add(JSON.stringify(Object.entries(rest).sort()))
-    }
-    labelSets += sets.size
+/** The number of sample lines (time series) in `families`. */
+export function seriesCount(families: readonly ParsedFamily[]): { samples: number } {
+  return { samples: families.reduce((n, family) => n + family.samples.length, 0) }
+}
+
+/** The label sets of family `name`, its `le` and `outcome` labels aside (one histogram or one cell each). */
+export function labelSets(families: readonly ParsedFamily[], name: string): number {
+  const sets = new Set<string>()
+  for (const s of families.find((f) => f.name === name)?.samples ?? []) {
+    const { le: _le, outcome: _outcome, ...rest } = s.labels
+    sets.add(JSON.stringify(Object.entries(rest).sort()))
   }
-  return { samples, labelSets }
+  return sets.size
 }
