@@ -42,16 +42,17 @@ export function boundsOf(option: string, buckets: readonly number[] | undefined)
   }
 }
 
-/** The index of the first bound ≥ `value` (`bounds.length` for the +Inf bucket): Prometheus's `le`. */
+/**
+ * The index of the first bound ≥ `value` (`bounds.length` for the +Inf
+ * bucket): Prometheus's `le`. A scan from the lowest bound, not a binary
+ * search: most messages fall in the first few buckets (an in-process
+ * message in the first), where the scan stops after a comparison or two.
+ */
 export function bucketOf(bounds: Float64Array, value: number): number {
-  let lo = 0
-  let hi = bounds.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if ((bounds[mid] as number) < value) lo = mid + 1
-    else hi = mid
-  }
-  return lo
+  const n = bounds.length
+  let i = 0
+  while (i < n && (bounds[i] as number) < value) i++
+  return i
 }
 
 /**

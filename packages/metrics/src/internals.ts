@@ -9,6 +9,11 @@ export interface FamilyBlock {
   write(out: string[], taken: Set<string>): void
 }
 
+/** One row of `mcpx_label_values_folded_total`. */
+export interface FoldCount {
+  n: number
+}
+
 /** What the package's own code reaches in a registry, beside its public API. */
 export interface RegistryInternals {
   readonly maxValues: number
@@ -17,12 +22,10 @@ export interface RegistryInternals {
   /** Give `n` label sets back (a reset dropped them). */
   release(n: number): void
   add(block: FamilyBlock): void
-  /** Count a message (or a call) whose `label` was folded into `other` in `family`; `label` is `series` for the cap. */
-  folded(family: string, label: string): void
-  /** Show `family`'s `label` in the folded counter from the start, at 0. */
-  foldable(family: string, label: string): void
-  /** The count of {@link folded} so far. */
-  foldedCount(family: string, label: string): number
-  /** Zero the folded counts of `family`. */
-  resetFolded(family: string): void
+  /**
+   * The count of messages (or calls) whose `label` was folded into `other`
+   * in `family` (`label` is `series` for the cap), shown from the start at 0:
+   * the caller adds to `n` itself, with no lookup on the hot path.
+   */
+  folds(family: string, label: string): FoldCount
 }

@@ -12,7 +12,7 @@ import { boundsOf, bucketOf } from './buckets.js'
 import { mcpMethods } from './mcp-methods.js'
 import { CACHE_HIT, NOT_FOUND, OK, outcomeOfCode, outcomeOfThrown, TOOL_ERROR } from './outcomes.js'
 import { createMetricsRegistry, internalsOf, type MetricsRegistry } from './registry.js'
-import { CLIENT_REQUESTS, REQUESTS, RequestCells } from './request-cells.js'
+import { RequestCells } from './request-cells.js'
 import { requestBlocks } from './request-families.js'
 import { type MetricsStats, sumCells } from './stats.js'
 import { sourceStats, statsBlock } from './stats-sources.js'
@@ -241,12 +241,11 @@ export function metrics(options: MetricsOptions = {}): Metrics {
         tools,
         clients: clients.by[0] ?? {},
         folded: {
-          method: inner.foldedCount(REQUESTS, 'method'),
-          upstream: inner.foldedCount(REQUESTS, 'upstream'),
-          tool: inner.foldedCount(REQUESTS, 'tool'),
-          client: inner.foldedCount(CLIENT_REQUESTS, 'client'),
-          series:
-            inner.foldedCount(REQUESTS, 'series') + inner.foldedCount(CLIENT_REQUESTS, 'series'),
+          method: cells.folds.method.n,
+          upstream: cells.folds.upstream.n,
+          tool: cells.folds.tool.n,
+          client: cells.clientFolds.client.n,
+          series: cells.folds.series.n + cells.clientFolds.series.n,
         },
         sources,
       }

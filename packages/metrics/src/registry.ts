@@ -1,5 +1,5 @@
 import { header, labelPairs, sample } from './exposition.js'
-import type { FamilyBlock, RegistryInternals } from './internals.js'
+import type { FamilyBlock, FoldCount, RegistryInternals } from './internals.js'
 import {
   type Counter,
   type CounterOptions,
@@ -35,11 +35,35 @@ export interface MetricsRegistryOptions {
 
 /** A set of metric families, written out together in the Prometheus text format. */
 export interface MetricsRegistry {
-  /** A counter family (its name ends in `_total`); see {@link CounterOptions}. */
+  /**
+   * A counter family (its name ends in `_total`); see {@link CounterOptions}.
+   *
+   * @example
+   * ```ts
+   * const refusals = registry.counter({ name: 'app_refusals_total', help: 'Refusals, by reason.', labels: ['reason'] })
+   * refusals.labels('quota').inc()
+   * ```
+   */
   counter<const L extends readonly string[] = readonly []>(options: CounterOptions<L>): Counter<L>
-  /** A gauge family; see {@link GaugeOptions}. */
+  /**
+   * A gauge family; see {@link GaugeOptions}.
+   *
+   * @example
+   * ```ts
+   * const queued = registry.gauge({ name: 'app_jobs_queued', help: 'Jobs waiting.' })
+   * queued.set(jobs.length)
+   * ```
+   */
   gauge<const L extends readonly string[] = readonly []>(options: GaugeOptions<L>): Gauge<L>
-  /** A histogram family with fixed buckets; see {@link HistogramOptions}. */
+  /**
+   * A histogram family with fixed buckets (`+Inf` added); see {@link HistogramOptions}.
+   *
+   * @example
+   * ```ts
+   * const sizes = registry.histogram({ name: 'app_result_bytes', help: 'Result sizes.', buckets: [1024, 65536] })
+   * sizes.observe(text.length)
+   * ```
+   */
   histogram<const L extends readonly string[] = readonly []>(
     options: HistogramOptions<L>,
   ): Histogram<L>
@@ -88,9 +112,9 @@ export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Met
   const blocks: FamilyBlock[] = []
   const names = new Set<string>([FOLDED, SERIES, MAX_SERIES])
   /** Family → label → messages folded. */
-  const folds = new Map<string, Map<string, number>>()
+  const folds = new Map<string, Map<string, FoldCount>>()
   let used = 0
-  const foldsOf = (family: string): Map<string, number> => {
+  const foldsOf = (family: string): Map<string, FoldCount> => {
     let labels = folds.get(family)
     if (labels === undefined) {
       labels = new Map()
@@ -116,18 +140,14 @@ export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Met
       for (const name of block.names) names.add(name)
       blocks.push(block)
     },
-    folded(family, label) {
+    folds(family, label) {
       const labels = foldsOf(family)
-      labels.set(label, (labels.get(label) ?? 0) + 1)
-    },
-    foldable(family, label) {
-      const labels = foldsOf(family)
-      if (!labels.has(label)) labels.set(label, 0)
-    },
-    foldedCount: (family, label) => folds.get(family)?.get(label) ?? 0,
-    resetFolded(family) {
-      const labels = folds.get(family)
-      if (labels) for (const label of labels.keys()) labels.set(label, 0)
+      let count = labels.get(label)
+      if (count === undefined) {
+        count = { n: 0 }
+        labels.set(label, count)
+      }
+      return count
     },
   }
 
@@ -147,8 +167,8 @@ export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Met
         ),
       )
       for (const [family, labels] of folds) {
-        for (const [label, n] of labels) {
-          out.push(sample(FOLDED, labelPairs(['family', 'label'], [family, label]), n))
+        for (const [label, count] of labels) {
+          out.push(sample(FOLDED, labelPairs(['family', 'label'], [family, label]), count.n))
         }
       }
       out.push(header(SERIES, 'Label sets held by the registry.', 'gauge'))

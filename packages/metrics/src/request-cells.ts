@@ -6,7 +6,7 @@
 // and tools to a count, the cells to the registry's series budget.
 import type { Bounds } from './buckets.js'
 import { labelPairs } from './exposition.js'
-import type { RegistryInternals } from './internals.js'
+import type { FoldCount, RegistryInternals } from './internals.js'
 import { admits, outcomes } from './outcomes.js'
 import { OTHER } from './series-tree.js'
 
@@ -73,6 +73,9 @@ export class RequestCells {
   #upstreams = new Set<string>()
   #tools = new Set<string>()
   #clients = new Map<string, Cell>()
+  /** Messages folded into other, per label (`series`: the cap), as `mcpx_label_values_folded_total` shows them. */
+  readonly folds: Readonly<Record<'method' | 'upstream' | 'tool' | 'series', FoldCount>>
+  readonly clientFolds: Readonly<Record<'client' | 'series', FoldCount>>
   #overflow: Cell | undefined
   #clientOverflow: Cell | undefined
   /** Every message cell, in the order made (the overflow cell once made). */
@@ -83,10 +86,20 @@ export class RequestCells {
     this.#inner = inner
     this.#limits = limits
     this.#buckets = bounds.values.length
-    for (const label of ['method', 'upstream', 'tool', 'series']) inner.foldable(REQUESTS, label)
-    if (limits.maxClients > 0) {
-      for (const label of ['client', 'series']) inner.foldable(CLIENT_REQUESTS, label)
+    this.folds = {
+      method: inner.folds(REQUESTS, 'method'),
+      upstream: inner.folds(REQUESTS, 'upstream'),
+      tool: inner.folds(REQUESTS, 'tool'),
+      series: inner.folds(REQUESTS, 'series'),
     }
+    // Without a client family, its rows are not shown.
+    this.clientFolds =
+      limits.maxClients > 0
+        ? {
+            client: inner.folds(CLIENT_REQUESTS, 'client'),
+            series: inner.folds(CLIENT_REQUESTS, 'series'),
+          }
+        : { client: { n: 0 }, series: { n: 0 } }
   }
 
   /** The cell of a message; `slot` is its outcome (only some give a new tool a label value). */
@@ -116,14 +129,15 @@ export class RequestCells {
     this.#clientOverflow = undefined
     this.cells = []
     this.clientCells = []
-    this.#inner.resetFolded(REQUESTS)
-    this.#inner.resetFolded(CLIENT_REQUESTS)
+    for (const count of [...Object.values(this.folds), ...Object.values(this.clientFolds)]) {
+      count.n = 0
+    }
   }
 
   #method(method: string): MethodNode {
     let name = method
     if (!this.#limits.methods.has(method)) {
-      this.#inner.folded(REQUESTS, 'method')
+      this.folds.method.n++
       name = OTHER
       const other = this.#methods.get(OTHER)
       if (other !== undefined) return other
@@ -138,7 +152,7 @@ export class RequestCells {
     const admitted = this.#upstreams
     if (upstream !== '' && upstream !== OTHER && !admitted.has(upstream)) {
       if (upstream.length > MAX_NAME || admitted.size >= this.#limits.maxUpstreams) {
-        this.#inner.folded(REQUESTS, 'upstream')
+        this.folds.upstream.n++
         name = OTHER
         const other = m.upstreams.get(OTHER)
         if (other !== undefined) return other
@@ -158,7 +172,7 @@ export class RequestCells {
       admitted.add(tool)
       return this.#make(m, u, tool)
     }
-    this.#inner.folded(REQUESTS, 'tool')
+    this.folds.tool.n++
     return u.tools.get(OTHER) ?? this.#make(m, u, OTHER)
   }
 
@@ -167,7 +181,7 @@ export class RequestCells {
     const upstream = u.name
     if (m.name === OTHER && upstream === OTHER && tool === OTHER) return this.#overflowCell()
     if (!this.#inner.take()) {
-      this.#inner.folded(REQUESTS, 'series')
+      this.folds.series.n++
       return this.#overflowCell()
     }
     const pairs = labelPairs(['method', 'upstream', 'tool'], [m.name, upstream, tool])
@@ -195,9 +209,9 @@ export class RequestCells {
         this.clientCells.push(cell)
         return cell
       }
-      this.#inner.folded(CLIENT_REQUESTS, 'series')
+      this.clientFolds.series.n++
     } else if (id !== OTHER) {
-      this.#inner.folded(CLIENT_REQUESTS, 'client')
+      this.clientFolds.client.n++
     }
     if (this.#clientOverflow === undefined) {
       this.#clientOverflow = new Cell(

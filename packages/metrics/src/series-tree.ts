@@ -3,7 +3,7 @@
 // joins no string. Each label takes at most `maxValues` distinct values
 // (later ones are `other`), and every new label set takes one from the
 // registry's budget (past it, the all-`other` overflow set).
-import type { RegistryInternals } from './internals.js'
+import type { FoldCount, RegistryInternals } from './internals.js'
 
 export const OTHER = 'other'
 
@@ -16,6 +16,8 @@ export class SeriesTree<S> {
   readonly #limits: readonly number[]
   readonly #admitted: Set<string>[]
   readonly #make: (values: readonly string[]) => S
+  readonly #folds: readonly FoldCount[]
+  readonly #seriesFolds: FoldCount
   #root: Node<S> = new Map()
   #overflow: S | undefined
   /** Every series, in the order made (the overflow set included once made). */
@@ -35,8 +37,8 @@ export class SeriesTree<S> {
     this.#limits = limits
     this.#admitted = labels.map(() => new Set<string>())
     this.#make = make
-    for (const label of labels) inner.foldable(family, label)
-    inner.foldable(family, 'series')
+    this.#folds = labels.map((label) => inner.folds(family, label))
+    this.#seriesFolds = inner.folds(family, 'series')
   }
 
   /** The series of `values` (one per label, in order). */
@@ -65,14 +67,14 @@ export class SeriesTree<S> {
       if (value === OTHER || admitted.has(value) || admitted.size < (this.#limits[i] as number)) {
         return value
       }
-      this.#inner.folded(this.#family, this.#labels[i] as string)
+      ;(this.#folds[i] as FoldCount).n++
       return OTHER
     })
     if (values.every((value) => value === OTHER)) return this.#overflowSeries()
     const found = this.#find(values)
     if (found !== undefined) return found
     if (!this.#inner.take()) {
-      this.#inner.folded(this.#family, 'series')
+      this.#seriesFolds.n++
       return this.#overflowSeries()
     }
     values.forEach((value, i) => {
