@@ -15,8 +15,15 @@ it('imports nothing from node: and uses no Buffer in its root entry source (it r
   expect(offenders).toEqual([])
 })
 
-it('imports nothing from node: in its built root entry', () => {
-  const dist = readFileSync(join(import.meta.dirname, '../dist/index.js'), 'utf8')
-  expect(dist).not.toMatch(/from ['"]node:|require\(['"]node:/)
-  expect(dist).not.toMatch(/\bprocess\.|\bBuffer\b/)
+it('imports nothing from node: in its built root entry, nor in the chunks it shares', () => {
+  const dir = join(import.meta.dirname, '../dist')
+  const root = readFileSync(join(dir, 'index.js'), 'utf8')
+  const chunks = [...root.matchAll(/from ['"]\.\/(chunk-[\w-]+\.js)['"]/g)].map(
+    (m) => m[1] as string,
+  )
+  for (const text of [root, ...chunks.map((chunk) => readFileSync(join(dir, chunk), 'utf8'))]) {
+    expect(text).not.toMatch(/from ['"]node:|require\(['"]node:/)
+    expect(text).not.toMatch(/\bprocess\.|\bBuffer\b/)
+  }
+  expect(readFileSync(join(dir, 'index.cjs'), 'utf8')).not.toMatch(/require\(['"]node:/)
 })
