@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { breaker, concurrencyLimit } from '@mcpx/breaker'
 import { createProxy, createStatsRegistry, type StatsRegistry } from '@mcpx/core'
 import { pool } from '@mcpx/pool'
-import { fixedWindow, rateLimit } from '@mcpx/ratelimit'
+import { rateLimit, tokenBucket } from '@mcpx/ratelimit'
 import { router } from '@mcpx/router'
 import { cache, cacheStatusKey, pinTools } from '@mcpx/transformers'
 import { forward, inProcess, upstream } from '@mcpx/transports'
@@ -75,7 +75,8 @@ export async function startGateway(): Promise<Gateway> {
           name: 'adds',
           by: 'client',
           tools: 'add',
-          algorithm: fixedWindow({ limit: ADD_LIMIT, windowMs: 3_600_000 }),
+          // A token per 1,000 s: no window boundary for the script to cross.
+          algorithm: tokenBucket({ capacity: ADD_LIMIT, refillPerSecond: 0.001 }),
         },
       ],
     }),
