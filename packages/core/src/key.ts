@@ -128,5 +128,19 @@ export const deadlineKey: Key<number> = createKey<number>('mcpx.deadline')
  */
 export const toolKey: Key<ToolDefinition> = createKey<ToolDefinition>('mcpx.tool')
 
+/**
+ * How a response cache answered the current message: `hit` (from a fresh
+ * entry, without the upstream), `stale` (from an expired one, refreshed in
+ * the background), `miss` (asked the upstream, may store the answer),
+ * `coalesced` (waited for an identical miss in flight), `bypass` (not
+ * cached: a store failure, or no key it may use).
+ */
+export type CacheStatus = 'hit' | 'stale' | 'miss' | 'coalesced' | 'bypass'
+/**
+ * Set by a response cache (`@mcpx/transformers`' `cache()`) on each message
+ * it considered; read by metrics and access logs without importing the cache.
+ */
+export const cacheStatusKey: Key<CacheStatus> = createKey<CacheStatus>('mcpx.cache')
+
 /** A tool as an upstream's `tools/list` gives it (the SDK's `Tool`). */
 export type ToolDefinition = Readonly<Tool>

@@ -13,6 +13,7 @@ it('exports exactly the public API', () => {
       "addHeaders",
       "answerHeadersKey",
       "backoffDelay",
+      "cacheStatusKey",
       "cachedClock",
       "compileGlob",
       "compose",

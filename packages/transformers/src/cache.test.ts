@@ -1,3 +1,4 @@
+import * as core from '@mcpx/core'
 import {
   answerHeadersKey,
   Context,
@@ -489,6 +490,10 @@ describe('cache(): bounds, stats and failures', () => {
     expect(answers[0]?.get(cacheStatusKey)).toBe('bypass')
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/store failed \(store down\); answering from the upstream/)
+  })
+
+  it("sets core's cacheStatusKey, the one it exports (metrics reads it without importing the cache)", () => {
+    expect(cacheStatusKey).toBe(core.cacheStatusKey)
   })
 
   it('checks its options when the factory runs', () => {

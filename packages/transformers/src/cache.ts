@@ -2,8 +2,7 @@ import {
   addHeaders,
   answerHeadersKey,
   type Context,
-  createKey,
-  type Key,
+  cacheStatusKey,
   type MessageHeaders,
   type Middleware,
   type Next,
@@ -18,13 +17,10 @@ import { CacheStats } from './cache-stats.js'
 import type { CacheEntry, CacheStore } from './cache-store.js'
 import { Flights } from './single-flight.js'
 
+// How `cache()` answered a message: core's key (metrics reads it without importing the cache),
+// exported here too, as it was first.
+export { type CacheStatus, cacheStatusKey } from '@mcpx/core'
 export type { CacheOptions, CachePolicy, CachePolicyInput } from './cache-options.js'
-
-/** How `cache()` answered the current message: core's `Context.get(cacheStatusKey)`. */
-export type CacheStatus = 'hit' | 'stale' | 'miss' | 'coalesced' | 'bypass'
-
-/** Set by `cache()` on each message it considered: for metrics and access logs. */
-export const cacheStatusKey: Key<CacheStatus> = createKey<CacheStatus>('mcpx.cache')
 
 /** The `cache()` middleware, and what else it does. */
 export interface Cache extends Middleware {
