@@ -1,5 +1,6 @@
 import {
   type Context,
+  createKey,
   type Key,
   type Middleware,
   type Next,
@@ -8,14 +9,26 @@ import {
   sourceKey,
   targetKey,
 } from '@mcpx/core'
+import type { Tracer } from '@opentelemetry/api'
+import { AttemptCells } from './attempt-cells.js'
+import { attemptsMiddleware } from './attempts.js'
 import { boundsOf, bucketOf } from './buckets.js'
 import { mcpMethods } from './mcp-methods.js'
-import { CACHE_HIT, NOT_FOUND, OK, outcomeOfCode, outcomeOfThrown, TOOL_ERROR } from './outcomes.js'
+import {
+  CACHE_HIT,
+  NOT_FOUND,
+  OK,
+  outcomeOfCode,
+  outcomeOfThrown,
+  outcomes,
+  TOOL_ERROR,
+} from './outcomes.js'
 import { createMetricsRegistry, internalsOf, type MetricsRegistry } from './registry.js'
 import { RequestCells } from './request-cells.js'
 import { requestBlocks } from './request-families.js'
 import { type MetricsStats, sumCells } from './stats.js'
 import { sourceStats, statsBlock } from './stats-sources.js'
+import { endingOf, endSpan, type MessageTrace, startMessage, tracerSource } from './tracing.js'
 import { fail, fn, integer, options as known, line } from './validate.js'
 
 /** Options of {@link metrics}. */
@@ -54,6 +67,19 @@ export interface MetricsOptions {
    * `cacheStatusKey` is one. @defaultValue none (no cache hits are counted)
    */
   readonly cacheStatusKey?: Key<string>
+  /**
+   * OpenTelemetry spans (the MCP semantic conventions): a SERVER span per
+   * message and, through {@link Metrics.attempts}, a CLIENT span per
+   * upstream attempt, with W3C trace context taken from the client and sent
+   * to each upstream. `true`: spans when an OTel SDK is registered globally
+   * (`trace.setGlobalTracerProvider`), found by a ~5 ns check per message
+   * until one is; without one, the attempts still pass a client's trace
+   * context on unchanged. `{ tracer }`: that tracer's spans. `false`: no
+   * spans and no propagation work (a client's `_meta` still reaches the
+   * upstream as any `_meta` does).
+   * @defaultValue true
+   */
+  readonly tracing?: boolean | { readonly tracer: Tracer }
   /** Receives a line when a stats source fails to read or the `client` option throws. @defaultValue console.warn */
   readonly log?: (line: string) => void
 }
@@ -68,6 +94,22 @@ export interface Metrics extends Middleware {
   reset(): void
   /** `registry.exposition()`: the Prometheus text. */
   exposition(): string
+  /**
+   * The middleware of each upstream attempt, to place just above
+   * `forward()`, below the retry and failover layers: it counts every
+   * attempt (`mcpx_upstream_attempts_total{upstream, outcome}`, and
+   * `getStats().attempts` and `retries`), makes its CLIENT span and sends
+   * its trace context to the upstream, in the params' `_meta` and as an
+   * HTTP `traceparent` header (core's `upstreamHeadersKey`). The same
+   * middleware on every call.
+   *
+   * @example
+   * ```ts
+   * const m = metrics()
+   * proxy.use(m, router({ upstreams }), retry({ idempotentTools: ['search'] }), m.attempts())
+   * ```
+   */
+  attempts(): Middleware
 }
 
 const KEYS = [
@@ -80,6 +122,7 @@ const KEYS = [
   'buckets',
   'client',
   'cacheStatusKey',
+  'tracing',
   'log',
 ]
 
@@ -96,6 +139,17 @@ function toolOf(ctx: Context): string {
   if (ctx.method !== 'tools/call') return ''
   const name = (ctx.params as { name?: unknown } | undefined)?.name
   return typeof name === 'string' ? name : ''
+}
+
+/** The tracing option: undefined (off), or where the tracer comes from. */
+function tracingOf(value: unknown): (() => Tracer | undefined) | undefined {
+  if (value === false) return undefined
+  if (value === undefined || value === true) return tracerSource(undefined)
+  const tracer = (value as { tracer?: { startSpan?: unknown } } | null)?.tracer
+  if (typeof tracer?.startSpan !== 'function') {
+    fail('tracing', 'a boolean or { tracer } with an OpenTelemetry Tracer')
+  }
+  return tracerSource(tracer as Tracer)
 }
 
 function methodsOf(extra: unknown): Set<string> {
@@ -145,6 +199,11 @@ export function metrics(options: MetricsOptions = {}): Metrics {
     fail('cacheStatusKey', "a key made by core's createKey()")
   }
   const log = fn('log', o.log, warn)
+  const tracerOf = tracingOf(o.tracing)
+  // Per instance: the attempts of one metrics() read only its own messages.
+  const traceKey = createKey<MessageTrace>('mcpx.metrics.trace')
+  const attemptCells = new AttemptCells(inner, limits.maxUpstreams)
+  let attemptsMw: Middleware | undefined
 
   // The clock: the performance object as it is now, captured (a global lookup is a getter in
   // Node, ~8 ns a read); fake timers installed before the factory runs still drive it.
@@ -198,26 +257,51 @@ export function metrics(options: MetricsOptions = {}): Metrics {
     if (maxClients > 0) cells.client(clientIdOf(ctx)).add(slot, bucket, ms)
   }
 
+  /** The message's trace record, for the attempts below (none when nothing below reads it). */
+  function begin(ctx: Context): MessageTrace | undefined {
+    const tracer = tracerOf === undefined ? undefined : tracerOf()
+    if (tracer === undefined && attemptsMw === undefined) return undefined
+    const trace = startMessage(tracer, ctx, tracerOf !== undefined)
+    ctx.set(traceKey, trace)
+    return trace
+  }
+
   const middleware = async function metrics(ctx: Context, next: Next): Promise<void> {
     const start = clock.now()
     const tool = toolOf(ctx)
+    const trace = begin(ctx)
     inFlight++
     try {
       await next()
     } catch (error) {
       inFlight--
       record(ctx, tool, outcomeOfThrown(error), clock.now() - start)
+      if (trace?.span !== undefined) endSpan(trace.span, endingOf(ctx, error, true))
       throw error
     }
     inFlight--
     record(ctx, tool, -1, clock.now() - start)
+    if (trace?.span !== undefined) endSpan(trace.span, endingOf(ctx, undefined, false))
   }
 
   return Object.assign(middleware, {
     registry,
     exposition: () => registry.exposition(),
+    attempts(): Middleware {
+      if (attemptsMw === undefined) {
+        inner.add(attemptCells.block())
+        attemptsMw = attemptsMiddleware({
+          key: traceKey,
+          cells: attemptCells,
+          propagate: tracerOf !== undefined,
+          outcomeOf,
+        })
+      }
+      return attemptsMw
+    },
     reset() {
       cells.reset()
+      attemptCells.reset()
       startedAt = Date.now()
     },
     getStats(): MetricsStats {
@@ -229,13 +313,21 @@ export function metrics(options: MetricsOptions = {}): Metrics {
         (cell) => cell.tool,
       )
       const clients = sumCells(cells.clientCells, boundsMs, (cell) => cell.client)
-      const { sources, retries } = sourceStats(statsRegistry, log)
+      const { sources, retries: sourceRetries } = sourceStats(statsRegistry, log)
+      const attempts = attemptsMw === undefined ? undefined : attemptCells.attempts
       const [methods = {}, upstreams = {}, tools = {}] = messages.by
       return {
         ...messages.total,
         startedAt,
         inFlight,
-        retries,
+        attempts,
+        retries: attempts === undefined ? sourceRetries : attempts - attemptCells.messages,
+        upstreamAttempts: Object.fromEntries(
+          attemptCells.rows.map((row) => [
+            row.upstream,
+            Object.fromEntries(outcomes.map((o, i) => [o, row.outcomes[i] as number])),
+          ]),
+        ) as MetricsStats['upstreamAttempts'],
         methods,
         upstreams,
         tools,

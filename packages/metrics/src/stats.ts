@@ -48,8 +48,16 @@ export interface MetricsStats extends CountStats {
   readonly startedAt: number
   /** Messages inside the middleware now. */
   readonly inFlight: number
-  /** Retries, summed from every stats source with a `retries` counter; undefined when none has one. */
+  /** Upstream attempts counted by `attempts()` (a retry or a failover is one more); undefined when it is not in the stack. */
+  readonly attempts: number | undefined
+  /**
+   * Retries: with `attempts()` in the stack, attempts − messages that made
+   * one (exact); else summed from every stats source with a `retries`
+   * counter; undefined when neither is there.
+   */
   readonly retries: number | undefined
+  /** Attempts per upstream and outcome (empty without `attempts()`). */
+  readonly upstreamAttempts: Readonly<Record<string, Readonly<Record<Outcome, number>>>>
   /** Per method (methods past the MCP list and `methods` are `other`). */
   readonly methods: Readonly<Record<string, CountStats>>
   /** Per upstream, for messages that had one. */

@@ -1,0 +1,104 @@
+// The attempts middleware of metrics(): once per upstream attempt, just
+// above forward() and below the retry and failover layers (they run each
+// attempt as a fork, and a fork copies the message's typed values, so the
+// key the top middleware set is here on every attempt).
+import {
+  addHeaders,
+  type Context,
+  type Key,
+  type Middleware,
+  type Next,
+  type Target,
+  targetKey,
+  upstreamHeadersKey,
+} from '@mcpx/core'
+import type { AttemptCells } from './attempt-cells.js'
+import { outcomeOfThrown } from './outcomes.js'
+import { endingOf, endSpan, type MessageTrace, outgoingOf, startAttempt } from './tracing.js'
+
+type Meta = Record<string, unknown>
+
+/** `params` with the trace context in its `_meta`, copied (the object may be shared: the client's, a fork's parent's); other `_meta` keys kept. */
+function withTraceMeta(
+  params: unknown,
+  traceparent: string,
+  tracestate: string | undefined,
+): unknown {
+  if (
+    params !== undefined &&
+    (typeof params !== 'object' || params === null || Array.isArray(params))
+  ) {
+    return params
+  }
+  const base = params as Meta | undefined
+  const old = base?._meta
+  const meta: Meta =
+    typeof old === 'object' && old !== null && !Array.isArray(old) ? { ...(old as Meta) } : {}
+  meta.traceparent = traceparent
+  // The client's tracestate belongs to its traceparent: never sent beside another.
+  if (tracestate === undefined) delete meta.tracestate
+  else meta.tracestate = tracestate
+  return { ...base, _meta: meta }
+}
+
+function inject(
+  ctx: Context,
+  target: Target | undefined,
+  traceparent: string,
+  tracestate: string | undefined,
+): void {
+  if (target !== undefined) {
+    ctx.set(targetKey, { ...target, params: withTraceMeta(target.params, traceparent, tracestate) })
+  } else {
+    ctx.params = withTraceMeta(ctx.params, traceparent, tracestate) as typeof ctx.params
+  }
+  addHeaders(
+    ctx,
+    upstreamHeadersKey,
+    tracestate === undefined ? { traceparent } : { traceparent, tracestate },
+    true,
+  )
+}
+
+export interface AttemptDeps {
+  readonly key: Key<MessageTrace>
+  readonly cells: AttemptCells
+  readonly propagate: boolean
+  readonly outcomeOf: (ctx: Context) => number
+}
+
+export function attemptsMiddleware(deps: AttemptDeps): Middleware {
+  const { key, cells, propagate, outcomeOf } = deps
+  return async function attempts(ctx: Context, next: Next): Promise<void> {
+    const message = ctx.get(key)
+    const target = ctx.get(targetKey)
+    cells.attempts++
+    // Without metrics() above (or on another instance's message), each attempt counts as a message of its own.
+    const n = message === undefined ? 1 : ++message.attempts
+    if (n === 1) cells.messages++
+    let span: ReturnType<typeof startAttempt> | undefined
+    if (message !== undefined && propagate) {
+      if (message.tracer !== undefined && message.parent !== undefined) {
+        span = startAttempt(
+          message.tracer,
+          message.parent,
+          target?.method ?? ctx.method,
+          target?.params ?? ctx.params,
+          target?.upstream,
+          n,
+        )
+      }
+      const out = outgoingOf(span, message)
+      if (out !== undefined) inject(ctx, target, out.traceparent, out.tracestate)
+    }
+    try {
+      await next()
+    } catch (error) {
+      cells.add(ctx.get(targetKey)?.upstream ?? '', outcomeOfThrown(error))
+      if (span !== undefined) endSpan(span, endingOf(ctx, error, true))
+      throw error
+    }
+    cells.add(ctx.get(targetKey)?.upstream ?? '', outcomeOf(ctx))
+    if (span !== undefined) endSpan(span, endingOf(ctx, undefined, false))
+  }
+}
