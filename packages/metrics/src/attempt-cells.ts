@@ -23,9 +23,9 @@ export class AttemptCells {
   #rows = new Map<string, AttemptRow>()
   #other: AttemptRow | undefined
   rows: AttemptRow[] = []
-  /** Attempts, and messages that made at least one: retries are their difference. */
+  /** Attempts, and those that sent a target attempted before for the same message. */
   attempts = 0
-  messages = 0
+  retries = 0
   readonly folds: Readonly<Record<'upstream' | 'series', FoldCount>>
 
   constructor(inner: RegistryInternals, maxUpstreams: number) {
@@ -48,7 +48,7 @@ export class AttemptCells {
     this.#other = undefined
     this.rows = []
     this.attempts = 0
-    this.messages = 0
+    this.retries = 0
     this.folds.upstream.n = 0
     this.folds.series.n = 0
   }

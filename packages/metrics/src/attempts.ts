@@ -18,6 +18,9 @@ import { endingOf, endSpan, type MessageTrace, outgoingOf, startAttempt } from '
 
 type Meta = Record<string, unknown>
 
+/** The target of an attempt that has none (forward() sends it to its first upstream). */
+const NO_TARGET: Target = Object.freeze({ upstream: '', method: '', params: undefined })
+
 /** `params` with the trace context in its `_meta`, copied (the object may be shared: the client's, a fork's parent's); other `_meta` keys kept. */
 function withTraceMeta(
   params: unknown,
@@ -60,6 +63,20 @@ function inject(
   )
 }
 
+/**
+ * Only requests to an upstream are attempts: not notifications, not the
+ * handshake and `ping` (forward() answers them itself), not a server's
+ * requests to the client (direction `toClient`).
+ */
+function isAttempt(ctx: Context): boolean {
+  return (
+    ctx.kind === 'request' &&
+    ctx.direction === 'toServer' &&
+    ctx.method !== 'initialize' &&
+    ctx.method !== 'ping'
+  )
+}
+
 export interface AttemptDeps {
   readonly key: Key<MessageTrace>
   readonly cells: AttemptCells
@@ -70,12 +87,20 @@ export interface AttemptDeps {
 export function attemptsMiddleware(deps: AttemptDeps): Middleware {
   const { key, cells, propagate, outcomeOf } = deps
   return async function attempts(ctx: Context, next: Next): Promise<void> {
+    if (!isAttempt(ctx)) return next()
     const message = ctx.get(key)
     const target = ctx.get(targetKey)
     cells.attempts++
-    // Without metrics() above (or on another instance's message), each attempt counts as a message of its own.
-    const n = message === undefined ? 1 : ++message.attempts
-    if (n === 1) cells.messages++
+    // A retry sends a sub-request's target again (retry() forks each attempt with the target the
+    // first one had); a router's fan-out, a failover's backup or a sub-request of another
+    // method carries a target of its own, and is not one.
+    const sent = target ?? NO_TARGET
+    let n = 1
+    if (message !== undefined) {
+      n = ++message.attempts
+      if (message.targets.includes(sent)) cells.retries++
+      else message.targets.push(sent)
+    }
     let span: ReturnType<typeof startAttempt> | undefined
     if (message !== undefined && propagate) {
       if (message.tracer !== undefined && message.parent !== undefined) {

@@ -321,7 +321,7 @@ export function metrics(options: MetricsOptions = {}): Metrics {
         startedAt,
         inFlight,
         attempts,
-        retries: attempts === undefined ? sourceRetries : attempts - attemptCells.messages,
+        retries: attempts === undefined ? sourceRetries : attemptCells.retries,
         upstreamAttempts: Object.fromEntries(
           attemptCells.rows.map((row) => [
             row.upstream,

@@ -51,8 +51,9 @@ export interface MetricsStats extends CountStats {
   /** Upstream attempts counted by `attempts()` (a retry or a failover is one more); undefined when it is not in the stack. */
   readonly attempts: number | undefined
   /**
-   * Retries: with `attempts()` in the stack, attempts − messages that made
-   * one (exact); else summed from every stats source with a `retries`
+   * Retries: with `attempts()` in the stack, the attempts that sent a
+   * message's target again (exact: a retry; a failover to a backup, a
+   * router's fan-out are attempts, not retries); else summed from every stats source with a `retries`
    * counter; undefined when neither is there.
    */
   readonly retries: number | undefined

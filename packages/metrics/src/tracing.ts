@@ -6,7 +6,7 @@
 // upstream attempt. The api's propagator is not used: it is a no-op until an
 // SDK registers one, and a proxy must pass a client's context on even then.
 
-import { type Context, McpxError } from '@mcpx/core'
+import { type Context, McpxError, type Target } from '@mcpx/core'
 import {
   createTraceState,
   type Context as OtelContext,
@@ -28,6 +28,8 @@ const TRACER_NAME = '@mcpx/metrics'
 export interface MessageTrace {
   /** Attempts made so far. */
   attempts: number
+  /** The targets attempted so far (one more attempt of one of them is a retry). */
+  readonly targets: Target[]
   /** The tracer of the message's spans, when there is one. */
   readonly tracer: Tracer | undefined
   /** The SERVER span, when a tracer made one. */
@@ -143,6 +145,7 @@ export function startMessage(
   if (tracer === undefined) {
     return {
       attempts: 0,
+      targets: [],
       tracer: undefined,
       span: undefined,
       parent: undefined,
@@ -180,6 +183,7 @@ export function startMessage(
   )
   return {
     attempts: 0,
+    targets: [],
     tracer,
     span,
     parent: trace.setSpan(base, span),
