@@ -1,7 +1,11 @@
 // pnpm bench (part), pnpm bench:metrics: @mcpx/metrics' metrics() on a tools/call
 // and a resources/read answered by an in-memory upstream, over an empty stack, side
 // by side in one run. Issue 14's bar: the middleware ≤ 300 ns median per message
-// (tracing disabled: there is no tracing yet). Beside it, the floor under any
+// with tracing disabled (`tracing: false`), reported with tracing on: the
+// default with no SDK registered (a ~5 ns check), an explicit tracer of the
+// api with no SDK (no-op spans), and a real SDK tracer (BasicTracerProvider,
+// a processor handing each span to an exporter that drops it), alone and
+// with m.attempts() below (a CLIENT span and the _meta/header injection). Beside it, the floor under any
 // timing middleware: one layer that only awaits next() (what any Koa-style
 // middleware costs), one that also reads the clock twice (performance.now(),
 // what metrics() reads) and does nothing else; and the hostile case: a new
@@ -9,6 +13,8 @@
 import os from 'node:os'
 import { Context, createProxy, principalKey, targetKey } from '@mcpx/core'
 import { metrics } from '@mcpx/metrics'
+import { trace } from '@opentelemetry/api'
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { batchFor, measure, table } from './measure.mjs'
 
 const result = { content: [{ type: 'text', text: '3' }] }
@@ -51,13 +57,37 @@ const clockPair = () =>
   }
 
 const measured = metrics()
+const untraced = metrics({ tracing: false })
+// No SDK is registered in this process: trace.getTracer() is the api's no-op (proxy) tracer.
+const noopTraced = metrics({ tracing: { tracer: trace.getTracer('bench') } })
+let exported = 0
+const dropping = {
+  export(spans, done) {
+    exported += spans.length
+    done({ code: 0 })
+  },
+  shutdown: async () => {},
+}
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(dropping)] })
+const sdkTraced = metrics({ tracing: { tracer: provider.getTracer('bench') } })
+const sdkAttempts = metrics({ tracing: { tracer: provider.getTracer('bench') } })
 const noClients = metrics({ maxClients: 0 })
 const hostile = metrics()
 const stacks = {
   empty: [proxyWith(), toolCall],
   'one async pass-through layer': [proxyWith(pass()), toolCall],
   'clock pair (2 × performance.now())': [proxyWith(clockPair()), toolCall],
-  'metrics(), tools/call': [proxyWith(measured), toolCall],
+  'metrics({ tracing: false }), tools/call': [proxyWith(untraced), toolCall],
+  'metrics() (tracing on, no SDK registered), tools/call': [proxyWith(measured), toolCall],
+  'metrics({ tracing: { tracer: no-op api tracer } }), tools/call': [
+    proxyWith(noopTraced),
+    toolCall,
+  ],
+  'metrics({ tracing: { tracer: SDK tracer } }), tools/call': [proxyWith(sdkTraced), toolCall],
+  'SDK tracer, metrics() + m.attempts(), tools/call': [
+    proxyWith(sdkAttempts, sdkAttempts.attempts()),
+    toolCall,
+  ],
   'empty, resources/read': [proxyWith(), resourceRead],
   'metrics(), resources/read': [proxyWith(measured), resourceRead],
   'metrics({ maxClients: 0 }), tools/call': [proxyWith(noClients), toolCall],
@@ -84,7 +114,7 @@ const rows = Object.keys(variants).map((name) => [
 ])
 
 const stats = measured.getStats()
-if (stats.tools.add === undefined || stats.total === 0 || sink < 0) {
+if (stats.tools.add === undefined || stats.total === 0 || sink < 0 || exported === 0) {
   throw new Error('metrics() counted nothing: the benchmark measured the wrong thing')
 }
 const series = hostile.registry.series
@@ -100,10 +130,10 @@ console.log(
     rows,
   ),
 )
-const over = overOf('metrics(), tools/call')
+const over = overOf('metrics({ tracing: false }), tools/call')
 const floor = overOf('clock pair (2 × performance.now())')
 console.log(
-  `\nmetrics() (tools/call): ${over.toFixed(0)} ns median over the empty stack (bar: ≤ 300 ns) ${over <= 300 ? 'PASS' : 'OVER'}; ` +
+  `\nmetrics({ tracing: false }) (tools/call): ${over.toFixed(0)} ns median over the empty stack (bar: ≤ 300 ns) ${over <= 300 ? 'PASS' : 'OVER'}; ` +
     `of which ${floor.toFixed(0)} ns is the floor of an awaiting layer with a clock pair, ${(over - floor).toFixed(0)} ns its own work`,
 )
 console.log(
