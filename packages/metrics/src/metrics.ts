@@ -171,7 +171,8 @@ function methodsOf(extra: unknown): Set<string> {
  * ```ts
  * const stats = createStatsRegistry()
  * const m = metrics({ statsRegistry: stats })
- * proxy.use(m, router({ upstreams }), breaker({ statsRegistry: stats }))
+ * // Spans once an OTel SDK is registered; m.attempts() once per upstream attempt, above forward().
+ * proxy.use(m, router({ upstreams }), breaker({ statsRegistry: stats }), m.attempts())
  * createServer((req, res) => (req.url === '/metrics' ? metricsHandler(m)(req, res) : res.end()))
  * m.getStats().tools.search?.latency.p99Ms
  * ```
