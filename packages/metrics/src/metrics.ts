@@ -1,5 +1,6 @@
 import {
   type Context,
+  cacheStatusKey,
   createKey,
   type Key,
   type Middleware,
@@ -63,8 +64,9 @@ export interface MetricsOptions {
   readonly client?: (ctx: Context) => string | undefined
   /**
    * The key a response cache below sets on a message it answered; `hit`
-   * and `stale` count as the outcome `cache_hit`. `@mcpx/transformers`'
-   * `cacheStatusKey` is one. @defaultValue none (no cache hits are counted)
+   * and `stale` count as the outcome `cache_hit`. Another only for a cache
+   * of your own that sets its own key.
+   * @defaultValue core's `cacheStatusKey` (which `@mcpx/transformers`' `cache()` sets)
    */
   readonly cacheStatusKey?: Key<string>
   /**
@@ -195,8 +197,8 @@ export function metrics(options: MetricsOptions = {}): Metrics {
   const bounds = boundsOf('buckets', o.buckets)
   const boundsMs = bounds.values.map((seconds) => seconds * 1000)
   const clientOf = o.client === undefined ? undefined : fn('client', o.client, principalClient)
-  const cacheKey = o.cacheStatusKey
-  if (cacheKey !== undefined && typeof cacheKey?.name !== 'string') {
+  const cacheKey = o.cacheStatusKey ?? cacheStatusKey
+  if (typeof cacheKey?.name !== 'string') {
     fail('cacheStatusKey', "a key made by core's createKey()")
   }
   const log = fn('log', o.log, warn)
@@ -222,10 +224,8 @@ export function metrics(options: MetricsOptions = {}): Metrics {
   function outcomeOf(ctx: Context): number {
     const error = ctx.error
     if (error !== undefined) return outcomeOfCode(error.code)
-    if (cacheKey !== undefined) {
-      const status = ctx.get(cacheKey)
-      if (status === 'hit' || status === 'stale') return CACHE_HIT
-    }
+    const status = ctx.get(cacheKey)
+    if (status === 'hit' || status === 'stale') return CACHE_HIT
     const result = ctx.result as { isError?: unknown } | undefined
     if (result === undefined) return ctx.kind === 'request' ? NOT_FOUND : OK
     return result.isError === true ? TOOL_ERROR : OK

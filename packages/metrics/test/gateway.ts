@@ -10,7 +10,7 @@ import { createProxy, createStatsRegistry, type StatsRegistry } from '@mcpx/core
 import { pool } from '@mcpx/pool'
 import { rateLimit, tokenBucket } from '@mcpx/ratelimit'
 import { router } from '@mcpx/router'
-import { cache, cacheStatusKey, pinTools } from '@mcpx/transformers'
+import { cache, pinTools } from '@mcpx/transformers'
 import { forward, inProcess, upstream } from '@mcpx/transports'
 import { type HttpServer, serveHttp } from '@mcpx/transports/node'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -59,7 +59,8 @@ export interface Gateway {
 
 export async function startGateway(): Promise<Gateway> {
   const stats = createStatsRegistry()
-  const m = metrics({ statsRegistry: stats, cacheStatusKey, log: () => {} })
+  // No cacheStatusKey: core's is the default, and the cache sets it.
+  const m = metrics({ statsRegistry: stats, log: () => {} })
   const mathPool = pool('math', inProcess(mathServer), {
     min: 1,
     statsRegistry: stats,
