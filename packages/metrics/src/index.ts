@@ -1,4 +1,6 @@
 // @mcpx/metrics: what happened, counted cheaply and bounded (issue 14).
+export type { AccessLogEntry } from './access-entry.js'
+export { type AccessLogger, type AccessLogOptions, accessLine, accessLog } from './access-log.js'
 export { defaultDurationBuckets } from './buckets.js'
 export { prometheusContentType } from './exposition.js'
 export { mcpMethods } from './mcp-methods.js'
