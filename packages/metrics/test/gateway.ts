@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { breaker, concurrencyLimit } from '@mcpx/breaker'
-import { createProxy, createStatsRegistry, type StatsRegistry } from '@mcpx/core'
+import { createProxy, createStatsRegistry, type Middleware, type StatsRegistry } from '@mcpx/core'
 import { pool } from '@mcpx/pool'
 import { rateLimit, tokenBucket } from '@mcpx/ratelimit'
 import { router } from '@mcpx/router'
@@ -57,7 +57,8 @@ export interface Gateway {
   close(): Promise<void>
 }
 
-export async function startGateway(): Promise<Gateway> {
+/** `first`: a middleware above metrics(), first in the stack (the access log). */
+export async function startGateway(options: { first?: Middleware } = {}): Promise<Gateway> {
   const stats = createStatsRegistry()
   // No cacheStatusKey: core's is the default, and the cache sets it.
   const m = metrics({ statsRegistry: stats, log: () => {} })
@@ -68,6 +69,7 @@ export async function startGateway(): Promise<Gateway> {
   })
   const docs = upstream('docs', inProcess(docsServer()), { listChangedDebounce: 0 })
   const proxy = createProxy({ terminal: forward([mathPool, docs]) })
+  if (options.first !== undefined) proxy.use(options.first)
   proxy.use(
     m,
     rateLimit({
