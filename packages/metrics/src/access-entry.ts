@@ -69,7 +69,7 @@ export function cap(value: string, max: number): string {
   return `${value.slice(0, max)}…[${value.length - max} more chars]`
 }
 
-/** The UTF-8 length of `text` when it is over `max` bytes (TextEncoder, not Buffer: any runtime). */
+/** The UTF-8 length of `text` when it is over `max` bytes (TextEncoder: it is on every runtime). */
 function bytesOver(text: string, max: number): number | undefined {
   // A UTF-16 unit is at most 3 UTF-8 bytes: most lines need no count.
   if (text.length * 3 <= max) return undefined

@@ -5,6 +5,8 @@ import * as node from '../src/node.js'
 it('exports exactly the public API', () => {
   expect(Object.keys(root).sort()).toMatchInlineSnapshot(`
     [
+      "accessLine",
+      "accessLog",
       "createMetricsRegistry",
       "defaultDurationBuckets",
       "mcpMethods",
