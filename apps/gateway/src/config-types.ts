@@ -191,6 +191,7 @@ export interface ConfigFile {
   auth?: 'none' | AuthFile
   rateLimits?: RateLimitsFile
   transformers?: TransformersFile
+  metrics?: MetricsFile
   timeouts?: TimeoutsSection
   retry?: RetrySection
   breaker?: BreakerSection
@@ -309,8 +310,49 @@ export interface GatewayConfig {
   concurrency: ConcurrencySection | undefined
   /** `undefined` (no section): no transformer in the stack. */
   transformers: TransformersConfig | undefined
+  /** `undefined` (no section): no metrics, no access log, nothing served at /metrics. */
+  metrics: MetricsConfig | undefined
   failover: FailoverConfig
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>
   router: Omit<RouterOptions, 'log'>
+}
+
+/** `metrics()`' options a file can write: no registry, client, cache key or logger; tracing on or off. */
+export interface MetricsOptionsSection {
+  maxUpstreams?: number
+  maxTools?: number
+  maxClients?: number
+  methods?: string[]
+  buckets?: number[]
+  tracing?: boolean
+}
+
+/** `accessLog()`'s options a file can write: no logger, filter or redactor function. */
+export interface AccessLogSection {
+  requests?: boolean
+  errors?: boolean
+  notifications?: boolean
+  health?: boolean
+  arguments?: boolean
+  maxFieldLength?: number
+  maxArgumentsBytes?: number
+}
+
+/** The `metrics` section as a file writes it. */
+export interface MetricsFile extends MetricsOptionsSection {
+  enabled?: boolean
+  path?: string
+  accessLog?: AccessLogSection
+}
+
+/** The `metrics` section checked. */
+export interface MetricsConfig {
+  /** False: the section is as if absent (no metrics, no endpoint, no access log). */
+  enabled: boolean
+  /** Served on the front end's HTTP listener, beside the MCP endpoint. */
+  path: string
+  options: MetricsOptionsSection
+  /** `undefined`: no access log. */
+  accessLog: AccessLogSection | undefined
 }

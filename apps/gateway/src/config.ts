@@ -3,6 +3,7 @@ import { at, isObject, number, object, oneOf, Problems, shown, string, strings }
 import { checkAuth } from './config-auth.js'
 import { checkBreaker, checkConcurrency, checkRetry, checkTimeouts } from './config-breaker.js'
 import { checkFailover } from './config-failover.js'
+import { checkMetrics, metricsPathProblem } from './config-metrics.js'
 import { checkRateLimits } from './config-ratelimit.js'
 import { checkTransformers } from './config-transformers.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
@@ -26,6 +27,7 @@ const TOP = [
   'breaker',
   'concurrency',
   'transformers',
+  'metrics',
   'upstreams',
   'routes',
   'router',
@@ -86,6 +88,9 @@ export function checkConfig(value: unknown): Checked {
   const routes = checkRoutes(file.routes, routed, problems)
   const router = checkRouter(file.router, routed, problems)
   const transformers = checkTransformers(file.transformers, routed, problems)
+  const metrics = checkMetrics(file.metrics, problems)
+  const clash = metricsPathProblem(metrics, serve)
+  if (clash !== undefined) problems.list.push(clash)
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
   const routable = Object.fromEntries(routed.names.map((name) => [name, upstreams[name]!]))
   return {
@@ -98,6 +103,7 @@ export function checkConfig(value: unknown): Checked {
       breaker,
       concurrency,
       transformers,
+      metrics,
       failover,
       serve,
       upstreams,
