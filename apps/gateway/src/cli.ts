@@ -3,6 +3,7 @@ import { serveStdio } from '@mcpx/transports/stdio'
 import { type Invocation, parseCommandLine, UsageError } from './args.js'
 import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
+import { metricsPathProblem } from './config-metrics.js'
 import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
 import { withPinLock } from './pin-lock.js'
@@ -22,7 +23,8 @@ Usage:
 Options:
   --config <file>               a JSON (.json) or YAML (.yaml, .yml) config file: serve,
                                 auth, rateLimits, timeouts, retry, breaker, concurrency,
-                                transformers, upstreams, routes, router (see the README);
+                                transformers, metrics, upstreams, routes, router (see the
+                                README);
                                 \${VAR} and \${VAR:-default} in its strings are replaced; the
                                 options below marked * describe the one upstream of the flag
                                 form and cannot be combined with it
@@ -87,6 +89,9 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
   const { serve } = read.config
   const allowedHosts = [...serve.allowedHosts, ...(overrides.allowedHosts ?? [])]
   const config = { ...read.config, serve: { ...serve, ...overrides, allowedHosts } }
+  // The command line's --serve and --path may have moved the MCP endpoint onto the metrics path.
+  const clash = metricsPathProblem(config.metrics, config.serve)
+  if (clash !== undefined) usage(configFile === undefined ? clash : `${configFile}: ${clash}`)
   const exposed = exposureProblem(config)
   if (exposed !== undefined) {
     // Only a file can say `auth` (or `auth: none`).
@@ -122,7 +127,7 @@ async function main(): Promise<void> {
     if (error instanceof TypeError) usage(error.message)
     throw error
   }
-  const { proxy, authenticator, wellKnown } = gateway
+  const { proxy, authenticator, wellKnown, metrics } = gateway
   if (config.auth === undefined || config.auth === 'none') {
     const why = config.auth === 'none' ? 'auth: none' : 'no auth section'
     log(`mcpx-gateway: auth is off (${why}): every client is anonymous`)
@@ -132,6 +137,8 @@ async function main(): Promise<void> {
   await startupCheck(proxy)
   const { transport, host, port, path, allowedHosts } = config.serve
   if (transport === 'stdio') {
+    if (metrics)
+      log(`mcpx-gateway: ${config.metrics!.path} is not served: stdio has no HTTP listener`)
     // Input ended: what was received has been answered; then everything closes.
     const { closed } = serveStdio(proxy)
     await closed
@@ -145,6 +152,7 @@ async function main(): Promise<void> {
     allowedHosts: [...LOOPBACK, ...allowedHosts],
     authenticate: authenticator,
     wellKnown,
+    metrics: metrics && { path: config.metrics!.path, source: metrics },
   })
   process.stdout.write(`LISTENING ${server.url}\n`)
   let stopping = false

@@ -1,5 +1,5 @@
 import { breaker, concurrencyLimit, failover, retry, timeout } from '@mcpx/breaker'
-import type { Middleware, UpstreamHealth } from '@mcpx/core'
+import type { Middleware, StatsRegistry, UpstreamHealth } from '@mcpx/core'
 import type { GatewayConfig } from './config-types.js'
 
 /**
@@ -15,9 +15,15 @@ import type { GatewayConfig } from './config-types.js'
  * the layers below afresh, so it gets its own per-attempt deadline, bulkhead
  * slot and circuit. A section that is absent adds nothing: with none, the
  * stack is the router and `forward()`, as before. The circuits' states go to
- * `health`, the registry the router reads.
+ * `health`, the registry the router reads; the circuits' and bulkheads'
+ * numbers to `stats` when there is one (the `metrics` section's).
  */
-export function resilienceLayers(config: GatewayConfig, health: UpstreamHealth): Middleware[] {
+export function resilienceLayers(
+  config: GatewayConfig,
+  health: UpstreamHealth,
+  stats?: StatsRegistry,
+): Middleware[] {
+  const reported = stats === undefined ? {} : { statsRegistry: stats }
   const { timeouts, failover: lists } = config
   const layers: Middleware[] = []
   const idempotentTools = idempotentOf(lists.idempotentTools)
@@ -27,8 +33,9 @@ export function resilienceLayers(config: GatewayConfig, health: UpstreamHealth):
     layers.push(failover({ backups: lists.backups, idempotentTools }))
   }
   if (timeouts?.perAttempt !== undefined) layers.push(timeout(timeouts.perAttempt))
-  if (config.concurrency) layers.push(concurrencyLimit(config.concurrency))
-  if (config.breaker) layers.push(breaker({ ...config.breaker, healthRegistry: health }))
+  if (config.concurrency) layers.push(concurrencyLimit({ ...config.concurrency, ...reported }))
+  if (config.breaker)
+    layers.push(breaker({ ...config.breaker, healthRegistry: health, ...reported }))
   return layers
 }
 

@@ -1,5 +1,6 @@
 import type { Authenticator, ProtectedResourceHandler } from '@mcpx/auth'
 import type { McpProxy } from '@mcpx/core'
+import { type ExpositionSource, metricsHandler } from '@mcpx/metrics/node'
 import {
   createSseHandler,
   createStreamableHttpHandler,
@@ -26,6 +27,8 @@ interface Options {
   authenticate?: Authenticator | undefined
   /** The RFC 9728 metadata, answered on the same server ahead of the MCP endpoint. */
   wellKnown?: ProtectedResourceHandler | undefined
+  /** The Prometheus exposition, answered at `path` on the same server ahead of the MCP endpoint. */
+  metrics?: { path: string; source: ExpositionSource } | undefined
 }
 
 /**
@@ -54,9 +57,42 @@ export async function serve(
     handler = createWebSocketHandler(proxy, { ...common, path })
   }
   if (options.wellKnown) handler = withWellKnown(handler, options.wellKnown)
+  if (options.metrics) handler = withMetrics(handler, options.metrics.path, options.metrics.source)
   const listening = await listen(handler, { host: options.host, port: options.port })
   const origin = kind === 'websocket' ? listening.origin.replace(/^http/, 'ws') : listening.origin
   return { url: `${origin}${path}`, close: listening.close }
+}
+
+/**
+ * The exposition at `path`, before the front end's checks: no authenticator
+ * (a scraper has no MCP token; the README says to keep the listener on
+ * loopback or behind the network). GET and HEAD; any other method is a 405.
+ */
+function withMetrics(handler: NodeHandler, path: string, source: ExpositionSource): NodeHandler {
+  const scrape = metricsHandler(source, (line) => process.stderr.write(`[mcpx metrics] ${line}\n`))
+  return wrapped(handler, (req, res) => {
+    if (pathOf(req.url) !== path) return false
+    scrape(req, res)
+    return true
+  })
+}
+
+/** The path of a request target, without its query (`/metrics?x` is `/metrics`). */
+const pathOf = (url: string | undefined): string => (url ?? '').split('?', 1)[0]!
+
+/** `handler`, with `first` answering ahead of it when it says it did. */
+function wrapped(
+  handler: NodeHandler,
+  first: (...args: Parameters<NodeHandler>) => boolean,
+): NodeHandler {
+  const both: NodeHandler = Object.assign(
+    (...args: Parameters<NodeHandler>) => {
+      if (!first(...args)) handler(...args)
+    },
+    { upgrade: handler.upgrade, close: () => handler.close() },
+  ) as NodeHandler
+  Object.defineProperty(both, 'sessionCount', { get: () => handler.sessionCount })
+  return both
 }
 
 /**
@@ -64,12 +100,5 @@ export async function serve(
  * and served before the front end's own checks; every other request goes on.
  */
 function withWellKnown(handler: NodeHandler, wellKnown: ProtectedResourceHandler): NodeHandler {
-  const both: NodeHandler = Object.assign(
-    (...args: Parameters<NodeHandler>) => {
-      if (!wellKnown.node(args[0], args[1])) handler(...args)
-    },
-    { upgrade: handler.upgrade, close: () => handler.close() },
-  ) as NodeHandler
-  Object.defineProperty(both, 'sessionCount', { get: () => handler.sessionCount })
-  return both
+  return wrapped(handler, (req, res) => wellKnown.node(req, res))
 }

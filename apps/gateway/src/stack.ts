@@ -1,12 +1,20 @@
 import { fileURLToPath } from 'node:url'
 import { type ClientCredentials, clientCredentials } from '@mcpx/auth'
-import { createHealthRegistry, createProxy, type McpProxy, type UpstreamHealth } from '@mcpx/core'
+import {
+  createHealthRegistry,
+  createProxy,
+  type McpProxy,
+  type StatsRegistry,
+  type UpstreamHealth,
+} from '@mcpx/core'
+import type { Metrics } from '@mcpx/metrics'
 import { pool } from '@mcpx/pool'
 import { router } from '@mcpx/router'
 import { type Connector, forward, type UpstreamSource as Source, upstream } from '@mcpx/transports'
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
 import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamConfig, UpstreamSource } from './config-types.js'
+import { createObservability } from './observability.js'
 import { createRateLimit } from './ratelimit.js'
 import { resilienceLayers, routerHealth } from './resilience.js'
 import { createTransformers } from './transformers.js'
@@ -19,30 +27,36 @@ export type Log = (line: string) => void
 /** A built gateway: its proxy, and what its front end needs of the `auth` section. */
 export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
   proxy: McpProxy
+  /** The `metrics` section's middleware, to serve at its path; undefined without the section. */
+  metrics: Metrics | undefined
 }
 
 /**
- * The gateway's proxy for a checked config: the auth middleware (stdio's
+ * The gateway's proxy for a checked config: the access log and `metrics()`
+ * (when the `metrics` section is on), the auth middleware (stdio's
  * `authenticate()`, the scope rules' `access()`), the rate limits,
  * `metadata()`, the router, then the other transformers (argument
  * validation, tool rewriting, pinning, the response cache, redaction), then
  * the timeouts, retries, failover, concurrency limits and circuit breakers,
- * in front of `forward()`, which knows one `upstream()` or `pool()` per
+ * then `metrics()`' per-attempt layer, in front of `forward()`, which knows one `upstream()` or `pool()` per
  * replica (backups included). Pools and circuits write their state to one
  * health registry, which the router reads to skip a replica that is down or
- * open. Throws a `TypeError` if a package refuses what the config check let
+ * open. With metrics on, pools, breakers, bulkheads, the cache and the pins
+ * report to one stats registry, which `metrics()` exposes. Throws a `TypeError` if a package refuses what the config check let
  * through (after closing what it opened). A `pinTools.lockFile` must have
  * been read (`withPinLock`).
  */
 export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
   const { middleware, ...auth } = createAuth(config)
   const health = createHealthRegistry()
+  const observed = createObservability(config.metrics, log)
+  const { stats } = observed
   const sources: Source[] = []
   /** What holds resources besides the sources (a Redis connection), closed if a later step throws. */
   const closable: object[] = []
   try {
     for (const upstreamConfig of Object.values(config.upstreams)) {
-      await addReplicas(sources, upstreamConfig, health, log)
+      await addReplicas(sources, upstreamConfig, health, stats, log)
     }
     const routing = router({
       ...config.router,
@@ -54,6 +68,8 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
       strict: false,
       onError: (error) => log(`[mcpx] ${(error as Error)?.stack ?? error}`),
     })
+    // @mcpx/metrics' order: accessLog → metrics → auth, so that what auth refuses is logged and counted.
+    for (const layer of observed.above) proxy.use(layer)
     for (const layer of middleware) proxy.use(layer)
     // DESIGN's order: auth → ratelimit → router. After auth, so that per-client limits see the
     // principal; before the router, so that tool patterns match the names clients call.
@@ -62,7 +78,7 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
       closable.push(limits)
       proxy.use(limits)
     }
-    const transformers = await createTransformers(config.transformers, log)
+    const transformers = await createTransformers(config.transformers, log, stats)
     closable.push(...transformers.above, ...transformers.below)
     // @mcpx/transformers' order: metadata above the router (one request id for a fanned-out list,
     // the merged answer stamped); after auth, so that it names the client.
@@ -72,8 +88,10 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     // layer knows the replica a message goes to (its `targetKey`); the transformers above the
     // resilience layers, so that a cache hit or a refused call costs no attempt, slot or circuit.
     for (const layer of transformers.below) proxy.use(layer)
-    for (const layer of resilienceLayers(config, health)) proxy.use(layer)
-    return { proxy, ...auth }
+    for (const layer of resilienceLayers(config, health, stats)) proxy.use(layer)
+    // Below retry and failover: one CLIENT span (and one traceparent) per upstream attempt.
+    if (observed.attempts) proxy.use(observed.attempts)
+    return { proxy, metrics: observed.metrics, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already.
     await Promise.all([
@@ -92,6 +110,7 @@ async function addReplicas(
   sources: Source[],
   { source, replicas, timeout, ...connection }: UpstreamConfig,
   healthRegistry: UpstreamHealth,
+  statsRegistry: StatsRegistry | undefined,
   log: Log,
 ): Promise<void> {
   const token =
@@ -104,6 +123,7 @@ async function addReplicas(
             ...connection.pool,
             timeout,
             healthRegistry,
+            ...(statsRegistry && { statsRegistry }),
             log: (upstream, line) => log(`[mcpx pool ${upstream}] ${line}`),
           })
         : upstream(name, connect, { mode: connection.mode, timeout }),

@@ -1,4 +1,4 @@
-import type { Middleware } from '@mcpx/core'
+import type { Middleware, StatsRegistry } from '@mcpx/core'
 import {
   type Cache,
   cache,
@@ -33,12 +33,15 @@ export interface TransformerLayers {
  * file wrote them (checked already), and the gateway's log: lines start
  * `[mcpx transformers]`. The cache's Redis client, when it has one, is the
  * gateway's: the cache's `close()` (which `proxy.close()` calls) closes it.
+ * The cache and the pins report their numbers to `stats` when there is one.
  */
 export async function createTransformers(
   config: TransformersConfig | undefined,
   log: Log,
+  stats?: StatsRegistry,
 ): Promise<TransformerLayers> {
   if (config === undefined) return { above: [], below: [] }
+  const reported = stats === undefined ? {} : { statsRegistry: stats }
   const say: Log = (line) => log(`[mcpx transformers] ${line}`)
   const { pinTools: pins } = config
   if (pins?.lockFile !== undefined && pins.lock === undefined) {
@@ -54,21 +57,26 @@ export async function createTransformers(
     const { lockFile: _, lock, strict, maxPins, ...options } = pins
     const store = memoryPinStore(maxPins === undefined ? {} : { maxPins })
     const locked = lock === undefined ? {} : { lock, ...(strict !== undefined && { strict }) }
-    below.push(pinTools({ ...options, ...locked, store, log: say }))
+    below.push(pinTools({ ...options, ...locked, store, ...reported, log: say }))
   }
   const redaction = config.redact && redact(config.redact)
   const above = config.metadata ? [metadata(config.metadata)] : []
   // Last: nothing may throw once the cache's Redis is connected.
-  if (config.cache) below.push(await createCache(config.cache, say))
+  if (config.cache) below.push(await createCache(config.cache, say, stats))
   if (redaction) below.push(redaction)
   return { above, below }
 }
 
 /** `cache()` on its memory store (bounded as the file says), or on Redis through a client of the gateway's. */
-async function createCache({ options, store }: CacheConfig, log: Log): Promise<Cache> {
+async function createCache(
+  { options, store }: CacheConfig,
+  log: Log,
+  stats: StatsRegistry | undefined,
+): Promise<Cache> {
+  const reported = stats === undefined ? {} : { statsRegistry: stats }
   if (store.kind === 'memory') {
     const { kind: _, ...bounds } = store
-    return cache({ ...options, ...bounds, log })
+    return cache({ ...options, ...bounds, ...reported, log })
   }
   const { kind: _, url, ...settings } = store
   const [redis, { redisCacheStore }] = await Promise.all([
@@ -83,6 +91,7 @@ async function createCache({ options, store }: CacheConfig, log: Log): Promise<C
     const responses = cache({
       ...options,
       store: redisCacheStore({ client: redis.client, ...settings }),
+      ...reported,
       log,
     })
     // The cache never closes a store it was given, nor the store its client: the gateway made both.
