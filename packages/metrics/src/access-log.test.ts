@@ -294,6 +294,34 @@ describe('accessLog(): loggers', () => {
     expect(onLoggerError).toHaveBeenLastCalledWith(expect.any(Error), 3)
   })
 
+  it('counts an async logger that rejects as a failure, never an unhandled rejection', async () => {
+    const onLoggerError = vi.fn()
+    const proxy = createProxy({ strict: false, onError: () => {} }).use(
+      accessLog({
+        log: async () => {
+          throw new Error('db down')
+        },
+        onLoggerError,
+      }),
+      below,
+    )
+    await proxy.handle({ jsonrpc: '2.0', id: 1, method: 'tools/list' })
+    // The rejection settles a few microtasks later (this block's timers are fake).
+    for (let i = 0; i < 10; i++) await Promise.resolve()
+    expect(onLoggerError).toHaveBeenCalledWith(expect.objectContaining({ message: 'db down' }), 0)
+  })
+
+  it('writes to stderr by default, never stdout (a stdio front end carries JSON-RPC there)', async () => {
+    const out = vi.spyOn(console, 'log').mockImplementation(() => {})
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const proxy = createProxy({ strict: false, onError: () => {} }).use(accessLog(), below)
+    await proxy.handle({ jsonrpc: '2.0', id: 1, method: 'tools/list' })
+    expect(out).not.toHaveBeenCalled()
+    expect(err).toHaveBeenCalledTimes(1)
+    out.mockRestore()
+    err.mockRestore()
+  })
+
   it('falls back to one console.warn line when no onLoggerError is given', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
     const { send } = gateway({
@@ -322,7 +350,7 @@ describe('accessLog(): the default writer', () => {
   })
 
   it('writes exactly one JSON line per entry, whatever the client named its method and tool', async () => {
-    const out = vi.spyOn(console, 'log').mockImplementation(() => {})
+    const out = vi.spyOn(console, 'error').mockImplementation(() => {})
     const proxy = createProxy({ strict: false, onError: () => {} }).use(accessLog(), below)
     await fc.assert(
       fc.asyncProperty(hostile, hostile, async (method, name) => {

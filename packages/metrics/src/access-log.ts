@@ -24,7 +24,7 @@ export interface AccessLogOptions {
    * Where entries go: a function taking each entry, or a pino-like logger
    * (`info` / `warn` / `error`, e.g. `pino()`, to stdout or a rotating file
    * through its transports).
-   * @defaultValue one JSON line per entry on stdout (`console.log`)
+   * @defaultValue one JSON line per entry on stderr (`console.error`): on a stdio front end, stdout is the protocol's
    */
   readonly log?: ((entry: AccessLogEntry) => void) | AccessLogger
   /** Log requests that succeeded (`ok`, `cache_hit`). @defaultValue true */
@@ -96,7 +96,8 @@ export function accessLine(entry: AccessLogEntry): string {
   )
 }
 
-const stdout = (entry: AccessLogEntry): void => console.log(accessLine(entry))
+// Not stdout: a stdio front end's stdout carries JSON-RPC, and MCP allows nothing else there.
+const stderr = (entry: AccessLogEntry): void => console.error(accessLine(entry))
 
 function reportFailure(error: unknown, suppressed: number): void {
   const text = error instanceof Error ? error.message.slice(0, 200) : 'unknown error'
@@ -112,7 +113,7 @@ function boolean(option: string, value: unknown, fallback: boolean): boolean {
 
 /** The log option as one function of an entry (a logger's level from its outcome). */
 function writerOf(value: unknown): (entry: AccessLogEntry) => void {
-  if (value === undefined) return stdout
+  if (value === undefined) return stderr
   if (typeof value === 'function') return value as (entry: AccessLogEntry) => void
   const logger = value as Partial<AccessLogger> | null
   if (
@@ -224,7 +225,11 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
       const entry = entryOf(ctx, answer, time, clock.now() - start, caps, cacheKey)
       if (args !== undefined) entry.arguments = args
       if (filter !== undefined && !filter(entry)) return
-      write(entry)
+      const written = write(entry) as unknown
+      // An async logger's rejection is a failure like a throw, never an unhandled rejection.
+      if (typeof (written as { then?: unknown } | undefined)?.then === 'function') {
+        ;(written as Promise<unknown>).then(undefined, failed)
+      }
     } catch (error) {
       failed(error)
     }

@@ -102,21 +102,27 @@ export function attemptsMiddleware(deps: AttemptDeps): Middleware {
       else message.targets.push(sent)
     }
     let span: ReturnType<typeof startAttempt> | undefined
-    if (message !== undefined && propagate) {
-      if (message.tracer !== undefined && message.parent !== undefined) {
-        span = startAttempt(
-          message.tracer,
-          message.parent,
-          target?.method ?? ctx.method,
-          target?.params ?? ctx.params,
-          target?.upstream,
-          n,
-        )
-      }
-      const out = outgoingOf(span, message)
-      if (out !== undefined) inject(ctx, target, out.traceparent, out.tracestate)
+    if (
+      message !== undefined &&
+      propagate &&
+      message.tracer !== undefined &&
+      message.parent !== undefined
+    ) {
+      span = startAttempt(
+        message.tracer,
+        message.parent,
+        target?.method ?? ctx.method,
+        target?.params ?? ctx.params,
+        target?.upstream,
+        n,
+      )
     }
     try {
+      // Inside the try: whatever it throws, the span ends and the attempt is counted.
+      if (message !== undefined && propagate) {
+        const out = outgoingOf(span, message)
+        if (out !== undefined) inject(ctx, target, out.traceparent, out.tracestate)
+      }
       await next()
     } catch (error) {
       cells.add(ctx.get(targetKey)?.upstream ?? '', outcomeOfThrown(error))

@@ -77,6 +77,19 @@ describe('the stats sources in the exposition', () => {
     expect(log).toHaveBeenCalledWith('stats source pool "docs" failed to read (closed); left out')
   })
 
+  it('leaves out a source whose read() returns no object, and still writes the others', () => {
+    const statsRegistry = createStatsRegistry()
+    statsRegistry.add(pool('math', 1))
+    statsRegistry.add({ ...pool('docs', 1), read: () => null as never })
+    const log = vi.fn()
+    const m = metrics({ statsRegistry, log })
+    expect(m.exposition()).toContain('mcpx_pool_in_flight{name="math"} 1\n')
+    expect(m.getStats().sources.pool).toEqual({ math: { inFlight: 1, acquireTimeouts: 2 } })
+    expect(log).toHaveBeenCalledWith(
+      'stats source pool "docs" failed to read (read() returned null, not an object); left out',
+    )
+  })
+
   it('leaves out values that are not finite numbers', () => {
     const statsRegistry = createStatsRegistry()
     statsRegistry.add({

@@ -11,16 +11,23 @@ export interface SourceReading {
   readonly values: Readonly<Record<string, number>>
 }
 
-/** Each source's snapshot; a source whose read() throws is left out and logged. */
+/** Each source's snapshot; a source whose read() throws or returns no object is left out and logged. */
 export function readSources(registry: StatsRegistry, log: (line: string) => void): SourceReading[] {
   const readings: SourceReading[] = []
   for (const source of registry.sources()) {
+    let why: string
     try {
-      readings.push({ source, values: source.read() })
+      const values: unknown = source.read()
+      if (typeof values === 'object' && values !== null) {
+        readings.push({ source, values: values as Record<string, number> })
+        continue
+      }
+      why = `read() returned ${values === null ? 'null' : typeof values}, not an object`
     } catch (error) {
-      const why = error instanceof Error ? error.message : 'unknown error'
-      log(`stats source ${source.kind} "${source.name}" failed to read (${why}); left out`)
+      why = error instanceof Error ? error.message : 'unknown error'
     }
+    // One source's fault costs its own numbers, never the scrape or getStats().
+    log(`stats source ${source.kind} "${source.name}" failed to read (${why}); left out`)
   }
   return readings
 }

@@ -104,4 +104,11 @@ describe('checkTracestate', () => {
       }),
     )
   })
+
+  it('refuses more than 32 list members (W3C §3.3.1.1), under 512 characters too', () => {
+    const list = (n: number) => Array.from({ length: n }, (_, i) => `k${i}=v`).join(',')
+    expect(list(60).length).toBeLessThanOrEqual(512)
+    expect(checkTracestate(list(60))).toBeUndefined()
+    expect(checkTracestate(list(32))).toBe(list(32))
+  })
 })

@@ -16,6 +16,7 @@ export interface TraceParent {
 
 const VERSION_00_LENGTH = 55
 /** §3.3.1.3.2: tracestate has at most 32 list members; 512 characters are what a vendor must propagate. */
+const MAX_TRACESTATE_MEMBERS = 32
 const MAX_TRACESTATE = 512
 
 /** The value of a lower-case hex digit, or -1. */
@@ -82,9 +83,12 @@ export function formatTraceparent(parent: TraceParent): string {
  */
 export function checkTracestate(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > MAX_TRACESTATE) return undefined
+  let members = 1
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
     if (c < 0x20 || c > 0x7e) return undefined
+    // At most 32 list members (§3.3.1.1); empty ones between commas count too, as they would be sent.
+    if (c === 0x2c && ++members > MAX_TRACESTATE_MEMBERS) return undefined
   }
   return value
 }

@@ -78,17 +78,24 @@ export function incomingOf(
   const meta = (ctx.params as { _meta?: unknown } | undefined)?._meta as
     | { traceparent?: unknown; tracestate?: unknown }
     | undefined
-  if (typeof meta === 'object' && meta !== null && parseTraceparent(meta.traceparent)) {
-    return { traceparent: meta.traceparent as string, tracestate: checkTracestate(meta.tracestate) }
+  // What goes on is the parsed fields as version 00, never the client's text: a later
+  // version's tail is not ours to pass (it may hold what a header cannot carry, or a megabyte).
+  const fromMeta =
+    typeof meta === 'object' && meta !== null ? parseTraceparent(meta.traceparent) : undefined
+  if (fromMeta !== undefined) {
+    return {
+      traceparent: formatTraceparent(fromMeta),
+      tracestate: checkTracestate(meta?.tracestate),
+    }
   }
   const headers = ctx.session.headers
   if (headers === undefined) return undefined
-  const traceparent = stringOf(headers.traceparent)
-  if (parseTraceparent(traceparent) === undefined) return undefined
+  const parsed = parseTraceparent(stringOf(headers.traceparent))
+  if (parsed === undefined) return undefined
   const state = headers.tracestate
   // Several tracestate headers are one list (W3C §3.3.1.1, RFC 9110 §5.3).
   return {
-    traceparent: traceparent as string,
+    traceparent: formatTraceparent(parsed),
     tracestate: checkTracestate(Array.isArray(state) ? state.join(',') : state),
   }
 }

@@ -1,6 +1,6 @@
 // accessLog() end to end: the SDK's real Client over Streamable HTTP through
 // the gateway of gateway.ts, the access log first in its stack; the lines
-// written through the default writer (console.log) captured and parsed.
+// written through the default writer (console.error, on stderr) captured and parsed.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { accessLog } from '../src/access-log.js'
 import { ADD_LIMIT, type Gateway, startGateway } from './gateway.js'
@@ -9,7 +9,7 @@ let gateway: Gateway
 const lines: string[] = []
 
 beforeAll(async () => {
-  vi.spyOn(console, 'log').mockImplementation((line: string) => {
+  vi.spyOn(console, 'error').mockImplementation((line: string) => {
     lines.push(line)
   })
   gateway = await startGateway({
