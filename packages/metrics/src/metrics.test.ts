@@ -10,6 +10,7 @@ import {
   principalKey,
   sourceKey,
   targetKey,
+  toolKey,
 } from '@mcpx/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { parseExposition } from '../test/parse-exposition.js'
@@ -26,6 +27,8 @@ interface Script {
   toolError?: boolean
   cache?: string
   noAnswer?: boolean
+  /** The tool is in the router's catalog (core's toolKey is set). */
+  listed?: boolean
 }
 
 const cacheKey: Key<string> = createKey<string>('test.cache')
@@ -36,6 +39,10 @@ const below: Middleware = async (ctx) => {
   if (script.client !== undefined) ctx.set(principalKey, { subject: script.client, scopes: [] })
   if (script.upstream !== undefined) {
     ctx.set(targetKey, { upstream: script.upstream, method: ctx.method, params: ctx.params })
+  }
+  if (script.listed) {
+    const name = (ctx.params as { name: string }).name
+    ctx.set(toolKey, { name, inputSchema: { type: 'object' } })
   }
   if (script.ms !== undefined) await new Promise((resolve) => setTimeout(resolve, script.ms))
   if (script.throws === 'mcpx') throw new McpxError(script.code ?? ErrorCode.InternalError, 'no')
@@ -135,6 +142,7 @@ describe('metrics(): stats after a scripted run', () => {
         upstream: 'math',
         client: 'app',
         toolError: true,
+        listed: true,
         ms: 4,
       })
     for (let i = 0; i < 3; i++)
@@ -306,8 +314,8 @@ describe('metrics(): labels', () => {
     expect(m.getStats().folded.method).toBe(1)
   })
 
-  it('gives a tool a label value only once a call of it got past the refusals', async () => {
-    const { m, send } = gateway({ maxTools: 2 })
+  it('gives a tool the catalog does not know a label value only once a call of it succeeded', async () => {
+    const { m, send } = gateway({ maxTools: 3 })
     await send('tools/call', { tool: 'made-up', upstream: 'math', code: ErrorCode.InvalidParams })
     await send('tools/call', { tool: 'flood', upstream: 'math', code: ErrorCode.RateLimited })
     await send('tools/call', { tool: 'add', upstream: 'math' })
@@ -315,8 +323,11 @@ describe('metrics(): labels', () => {
     await send('tools/call', { tool: 'add', upstream: 'math', code: ErrorCode.RateLimited })
     await send('tools/call', { tool: 'mul', upstream: 'math' })
     await send('tools/call', { tool: 'x'.repeat(129), upstream: 'math' })
+    // A tool the router's catalog knows takes a label value whatever its first answer.
+    await send('tools/call', { tool: 'pow', upstream: 'math', toolError: true, listed: true })
     const { tools, folded } = m.getStats()
-    expect(Object.keys(tools)).toEqual(['other', 'add', 'div'])
+    // div's first answer is a tool error: what an upstream answers a name it does not have, too.
+    expect(Object.keys(tools)).toEqual(['other', 'add', 'mul', 'pow'])
     expect(tools.add?.total).toBe(2)
     expect(tools.other?.total).toBe(4)
     expect(folded.tool).toBe(4)

@@ -9,6 +9,7 @@ import {
   type StatsRegistry,
   sourceKey,
   targetKey,
+  toolKey,
 } from '@mcpx/core'
 import type { Tracer } from '@opentelemetry/api'
 import { AttemptCells } from './attempt-cells.js'
@@ -46,8 +47,9 @@ export interface MetricsOptions {
   readonly maxUpstreams?: number
   /**
    * Tool names with a label value of their own; later ones are `other`. A
-   * call refused as the client's fault (an unknown tool's -32602), rate
-   * limited, unauthenticated or cancelled never takes one.
+   * name takes one when the router's catalog knows it (core's `toolKey`),
+   * or when a call of it succeeded: a made-up name (refused, rate limited,
+   * or answered by the upstream with an error) never takes one.
    * @defaultValue 100
    */
   readonly maxTools?: number
@@ -254,7 +256,9 @@ export function metrics(options: MetricsOptions = {}): Metrics {
       (ctx.direction === 'toClient' ? ctx.get(sourceKey) : undefined) ??
       ''
     const bucket = bucketOf(boundsMs, ms)
-    cells.cell(ctx.method, upstream, tool, slot).add(slot, bucket, ms)
+    // A tool in the router's catalog (core's toolKey) is a real one, whatever its outcome.
+    const known = tool !== '' && ctx.get(toolKey) !== undefined
+    cells.cell(ctx.method, upstream, tool, slot, known).add(slot, bucket, ms)
     if (maxClients > 0) cells.client(clientIdOf(ctx)).add(slot, bucket, ms)
   }
 

@@ -99,22 +99,14 @@ export function isSuccess(slot: number): boolean {
 }
 
 /**
- * Whether a message with this outcome may give its tool name (or method
- * or upstream) a label value of its own. Refusals the client caused (an
- * unknown tool is -32602, an unknown method -32601) and refusals before
- * any routing (rate limits, credentials, the gateway's own limits, a cancel)
- * do not: a client sending made-up names then never takes a slot from a
- * real tool.
+ * Whether a message with this outcome may give a tool name the router's
+ * catalog does not know (core's `toolKey` unset) a label value of its own:
+ * only a success. Any failure may be an upstream's answer to a name it
+ * does not have (the SDK's `McpServer` answers an unknown tool with an
+ * `isError` result, others with -32602 or -32603), so a client sending
+ * made-up names never takes a slot from a real tool. A tool the catalog
+ * knows is admitted whatever its outcome.
  */
 export const admits: readonly boolean[] = Object.freeze(
-  outcomes.map(
-    (o) =>
-      o === 'ok' ||
-      o === 'cache_hit' ||
-      o === 'tool_error' ||
-      o === 'unavailable' ||
-      o === 'timeout' ||
-      o === 'internal' ||
-      o === 'error',
-  ),
+  outcomes.map((o) => o === 'ok' || o === 'cache_hit'),
 )

@@ -103,11 +103,11 @@ export class RequestCells {
   }
 
   /** The cell of a message; `slot` is its outcome (only some give a new tool a label value). */
-  cell(method: string, upstream: string, tool: string, slot: number): Cell {
+  cell(method: string, upstream: string, tool: string, slot: number, known: boolean): Cell {
     const m = this.#methods.get(method) ?? this.#method(method)
     const u = m.upstreams.get(upstream) ?? this.#upstream(m, upstream)
     if (tool === '') return u.plain ?? this.#make(m, u, '')
-    return u.tools.get(tool) ?? this.#tool(m, u, tool, slot)
+    return u.tools.get(tool) ?? this.#tool(m, u, tool, slot, known)
   }
 
   client(id: string): Cell {
@@ -165,10 +165,14 @@ export class RequestCells {
     return node
   }
 
-  #tool(m: MethodNode, u: UpstreamNode, tool: string, slot: number): Cell {
+  #tool(m: MethodNode, u: UpstreamNode, tool: string, slot: number, known: boolean): Cell {
     const admitted = this.#tools
     if (tool === OTHER || admitted.has(tool)) return this.#make(m, u, tool)
-    if (tool.length <= MAX_NAME && admits[slot] && admitted.size < this.#limits.maxTools) {
+    if (
+      tool.length <= MAX_NAME &&
+      (known || admits[slot]) &&
+      admitted.size < this.#limits.maxTools
+    ) {
       admitted.add(tool)
       return this.#make(m, u, tool)
     }

@@ -13,6 +13,7 @@ import {
   McpxError,
   principalKey,
   targetKey,
+  toolKey,
 } from '@mcpx/core'
 import { pool } from '@mcpx/pool'
 import { cache, cacheStatusKey, pinTools } from '@mcpx/transformers'
@@ -122,6 +123,10 @@ describe('the exposition of metrics()', () => {
       const { tool, code, client } = ctx.params as { tool: string; code?: number; client: string }
       ctx.set(principalKey, { subject: client, scopes: [] })
       ctx.set(targetKey, { upstream: 'math', method: ctx.method, params: ctx.params })
+      // The router's catalog knows each tool; a rate limit refuses above the router, before it.
+      if (code !== ErrorCode.RateLimited) {
+        ctx.set(toolKey, { name: tool, inputSchema: { type: 'object' } })
+      }
       if (code !== undefined) throw new McpxError(code, 'refused')
       ctx.result = { content: [], isError: tool.length % 7 === 0 }
     })
