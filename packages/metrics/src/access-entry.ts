@@ -20,6 +20,7 @@ import {
   outcomes,
   TOOL_ERROR,
 } from './outcomes.js'
+import { withoutUserinfo } from './uri.js'
 
 /** One line of the access log: one message, once it was answered. */
 export interface AccessLogEntry {
@@ -106,7 +107,8 @@ export function subjectOf(ctx: Context): ['tool' | 'prompt' | 'uri', string] | u
     case 'resources/read':
     case 'resources/subscribe':
     case 'resources/unsubscribe':
-      return typeof params?.uri === 'string' ? ['uri', params.uri] : undefined
+      // Credentials in a URI (`postgres://admin:hunter2@db`) are not the log's to keep.
+      return typeof params?.uri === 'string' ? ['uri', withoutUserinfo(params.uri)] : undefined
     default:
       return undefined
   }

@@ -21,6 +21,15 @@ import {
   trace,
 } from '@opentelemetry/api'
 import { checkTracestate, formatTraceparent, parseTraceparent } from './traceparent.js'
+import { capped, withoutUserinfo } from './uri.js'
+
+/** The methods whose spans carry `mcp.resource.uri` (OTel MCP semconv: conditionally required). */
+const RESOURCE_METHODS: ReadonlySet<string> = new Set([
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'notifications/resources/updated',
+])
 
 const TRACER_NAME = '@mcpx/metrics'
 
@@ -128,13 +137,13 @@ function nameAttributes(
   target: string | undefined,
   attributes: Record<string, string>,
 ) {
-  attributes['mcp.method.name'] = method
+  attributes['mcp.method.name'] = capped(method)
   if (target === undefined) return
   if (method === 'tools/call') {
-    attributes['gen_ai.tool.name'] = target
+    attributes['gen_ai.tool.name'] = capped(target)
     attributes['gen_ai.operation.name'] = 'execute_tool'
   } else {
-    attributes['gen_ai.prompt.name'] = target
+    attributes['gen_ai.prompt.name'] = capped(target)
   }
 }
 
@@ -176,6 +185,10 @@ export function startMessage(
   const target = targetName(ctx.method, ctx.params)
   const attributes: Record<string, string> = {}
   nameAttributes(ctx.method, target, attributes)
+  const uri = (ctx.params as { uri?: unknown } | undefined)?.uri
+  if (RESOURCE_METHODS.has(ctx.method) && typeof uri === 'string') {
+    attributes['mcp.resource.uri'] = capped(withoutUserinfo(uri))
+  }
   if (ctx.id !== undefined && ctx.id !== null) attributes['jsonrpc.request.id'] = String(ctx.id)
   const session = ctx.session
   if (session.id !== undefined) attributes['mcp.session.id'] = session.id
@@ -183,8 +196,9 @@ export function startMessage(
     attributes['mcp.protocol.version'] = session.protocolVersion
   }
   transportAttributes(session.transport, attributes)
+  // The client chose these strings: bounded, so a megabyte name is no megabyte span.
   const span = tracer.startSpan(
-    target === undefined ? ctx.method : `${ctx.method} ${target}`,
+    capped(target === undefined ? ctx.method : `${ctx.method} ${target}`),
     { kind: SpanKind.SERVER, attributes },
     base,
   )
@@ -239,10 +253,14 @@ export function startAttempt(
   const target = targetName(method, params)
   const attributes: Record<string, string | number> = {}
   nameAttributes(method, target, attributes as Record<string, string>)
+  const uri = (params as { uri?: unknown } | undefined)?.uri
+  if (RESOURCE_METHODS.has(method) && typeof uri === 'string') {
+    attributes['mcp.resource.uri'] = capped(withoutUserinfo(uri))
+  }
   if (upstream !== undefined) attributes['mcpx.upstream'] = upstream
   attributes['mcpx.attempt'] = attempt
   return tracer.startSpan(
-    target === undefined ? method : `${method} ${target}`,
+    capped(target === undefined ? method : `${method} ${target}`),
     { kind: SpanKind.CLIENT, attributes },
     parent,
   )
