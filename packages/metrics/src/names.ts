@@ -128,3 +128,15 @@ export function snakeCase(name: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()
 }
+
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string }
+
+/**
+ * `value` with each lone surrogate replaced by U+FFFD, as UTF-8 writes it:
+ * two label values that differ only there are one value on the wire, so
+ * they must be one series (`'a\ud800'` and `'a\ud801'` are both `a�`).
+ */
+export function wellFormed(value: string): string {
+  const v = value as unknown as WellFormed
+  return v.isWellFormed() ? value : v.toWellFormed()
+}

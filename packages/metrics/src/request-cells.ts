@@ -7,6 +7,7 @@
 import type { Bounds } from './buckets.js'
 import { labelPairs } from './exposition.js'
 import type { FoldCount, RegistryInternals } from './internals.js'
+import { wellFormed } from './names.js'
 import { admits, outcomes } from './outcomes.js'
 import { OTHER } from './series-tree.js'
 
@@ -148,6 +149,8 @@ export class RequestCells {
   }
 
   #upstream(m: MethodNode, upstream: string): UpstreamNode {
+    const shown = wellFormed(upstream)
+    if (shown !== upstream) return m.upstreams.get(shown) ?? this.#upstream(m, shown)
     let name = upstream
     const admitted = this.#upstreams
     if (upstream !== '' && upstream !== OTHER && !admitted.has(upstream)) {
@@ -166,6 +169,8 @@ export class RequestCells {
   }
 
   #tool(m: MethodNode, u: UpstreamNode, tool: string, slot: number, known: boolean): Cell {
+    const shown = wellFormed(tool)
+    if (shown !== tool) return u.tools.get(shown) ?? this.#tool(m, u, shown, slot, known)
     const admitted = this.#tools
     if (tool === OTHER || admitted.has(tool)) return this.#make(m, u, tool)
     if (
@@ -206,6 +211,8 @@ export class RequestCells {
   }
 
   #client(id: string): Cell {
+    const shown = wellFormed(id)
+    if (shown !== id) return this.#clients.get(shown) ?? this.#client(shown)
     if (id !== OTHER && id.length <= MAX_CLIENT && this.#clients.size < this.#limits.maxClients) {
       if (this.#inner.take()) {
         const cell = new Cell(labelPairs(['client'], [id]), '', '', '', id, this.#buckets)

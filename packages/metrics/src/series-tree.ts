@@ -3,7 +3,9 @@
 // joins no string. Each label takes at most `maxValues` distinct values
 // (later ones are `other`), and every new label set takes one from the
 // registry's budget (past it, the all-`other` overflow set).
+
 import type { FoldCount, RegistryInternals } from './internals.js'
+import { wellFormed } from './names.js'
 
 export const OTHER = 'other'
 
@@ -57,12 +59,14 @@ export class SeriesTree<S> {
   }
 
   #add(raw: readonly string[]): S {
-    const values = raw.map((value, i) => {
-      if (typeof value !== 'string') {
+    const values = raw.map((given, i) => {
+      if (typeof given !== 'string') {
         throw new TypeError(
           `[@mcpx/metrics] ${this.#family} label ${this.#labels[i]} must be a string`,
         )
       }
+      // As UTF-8 writes it: a value that differs only in a lone surrogate is the same series.
+      const value = wellFormed(given)
       const admitted = this.#admitted[i] as Set<string>
       if (value === OTHER || admitted.has(value) || admitted.size < (this.#limits[i] as number)) {
         return value

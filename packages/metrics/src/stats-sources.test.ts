@@ -90,6 +90,32 @@ describe('the stats sources in the exposition', () => {
     )
   })
 
+  it('never writes one series twice: stats that are one family name for one source name', () => {
+    const statsRegistry = createStatsRegistry()
+    statsRegistry.add({
+      kind: 'pool',
+      name: 'a',
+      describe: {
+        inUse: { kind: 'gauge', help: 'In use.' },
+        in_use: { kind: 'gauge', help: 'In use, again.' },
+      },
+      read: () => ({ inUse: 1, in_use: 2 }),
+    })
+    statsRegistry.add({
+      kind: 'pool_in',
+      name: 'a',
+      describe: { use: { kind: 'gauge', help: 'Use.' } },
+      read: () => ({ use: 3 }),
+    })
+    const log = vi.fn()
+    const m = metrics({ statsRegistry, log })
+    const text = m.exposition()
+    expect(text.match(/^mcpx_pool_in_use\{name="a"\} /gm)).toEqual(['mcpx_pool_in_use{name="a"} '])
+    expect(text).toContain('mcpx_pool_in_use{name="a"} 1\n')
+    m.exposition()
+    expect(log).toHaveBeenCalledTimes(1)
+  })
+
   it('leaves out values that are not finite numbers', () => {
     const statsRegistry = createStatsRegistry()
     statsRegistry.add({

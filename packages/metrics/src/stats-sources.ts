@@ -46,16 +46,21 @@ interface Pending {
   readonly help: string
   readonly type: StatKind
   readonly lines: string[]
+  /** The `name` labels written: a second sample of one would be a duplicate series. */
+  readonly labels: Set<string>
 }
 
 /**
  * The exposition block of a stats registry: one family per kind and stat,
  * a sample per source labelled `name`. A family whose name another family
  * of the registry has is left out (the registry's own come first), as is a
- * stat that a second source of the kind describes with the other type.
+ * stat that a second source of the kind describes with the other type, and
+ * a second sample for one source name (two stats that are one family name).
  */
 export function statsBlock(registry: StatsRegistry, log: (line: string) => void): FamilyBlock {
   const names = new Map<string, string>()
+  /** Families a duplicate was logged for (once each). */
+  const duplicates = new Set<string>()
   const nameOf = (kind: string, stat: string, type: StatKind) => {
     const key = `${kind}\u0000${stat}\u0000${type}`
     let name = names.get(key)
@@ -79,11 +84,28 @@ export function statsBlock(registry: StatsRegistry, log: (line: string) => void)
           let family = families.get(name)
           if (family === undefined) {
             if (taken.has(name)) continue
-            family = { help: description.help, type: description.kind, lines: [] }
+            family = {
+              help: description.help,
+              type: description.kind,
+              lines: [],
+              labels: new Set(),
+            }
             families.set(name, family)
           } else if (family.type !== description.kind) {
             continue
           }
+          if (family.labels.has(label)) {
+            // Two stats that are one family name (`inUse` and `in_use`, or kind `pool` stat
+            // `inUse` and kind `pool_in` stat `use`) on one source name: the first one wins.
+            if (duplicates.size < 1000 && !duplicates.has(name)) {
+              duplicates.add(name)
+              log(
+                `stats source ${source.kind} "${source.name}": ${stat} is ${name}, which another stat already wrote for this name; left out`,
+              )
+            }
+            continue
+          }
+          family.labels.add(label)
           family.lines.push(sample(name, label, value))
         }
       }
