@@ -2,7 +2,7 @@ import { type Context, compileGlob, McpxError, type Middleware, targetKey } from
 import { memoised } from './cache-key.js'
 import { REDACTOR_KEYS, type Redactor, type RedactorOptions } from './redact-options.js'
 import { compileRedactor } from './redact-walk.js'
-import { fail, options as known } from './validate.js'
+import { fail, flag, options as known } from './validate.js'
 
 /** Options of {@link redact}: what is redacted ({@link RedactorOptions}) and which messages. */
 export interface RedactOptions extends RedactorOptions {
@@ -53,8 +53,8 @@ const DEFAULT_SKIP: readonly string[] = ['initialize', 'ping', 'tools/list']
 export function redact(options: RedactOptions = {}): Middleware {
   const o = known('', options, KEYS, 'redact() options')
   const scrub = compileRedactor(o)
-  const up = flag('toServer', o.toServer)
-  const down = flag('toClient', o.toClient)
+  const up = flag('toServer', o.toServer, true)
+  const down = flag('toClient', o.toClient, true)
   const skipped = methodMatcher(o.skip ?? DEFAULT_SKIP)
 
   return async function redact(ctx, next) {
@@ -100,11 +100,6 @@ function redactError(error: McpxError, scrub: Redactor): McpxError {
     headers: error.headers,
     unsent: error.unsent,
   })
-}
-
-function flag(option: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== 'boolean') fail(option, 'a boolean')
-  return value ?? true
 }
 
 /**
