@@ -3,12 +3,7 @@
 // @mcpx/test-utils/redis does for redis-server: as root with apt-get the
 // tests install it themselves; otherwise they fail saying how, never skip.
 import { spawn } from 'node:child_process'
-import { accessSync, constants, mkdirSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
-import { runProcess } from '@mcpx/test-utils'
-
-const EXTRA_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin']
+import { ensureDebianTool } from '@mcpx/test-utils'
 
 const HOW_TO_INSTALL =
   'promtool is needed by the exposition tests and was not found on PATH, in /usr/bin or ' +
@@ -16,81 +11,15 @@ const HOW_TO_INSTALL =
   '(Debian, Ubuntu), `brew install prometheus` (macOS), or put the promtool binary from a ' +
   'Prometheus release on PATH. As root with apt-get, the tests install it themselves.'
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
-}
-
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS]
-  for (const dir of dirs) {
-    const path = join(dir, name)
-    if (executable(path)) return path
-  }
-  return undefined
-}
-
-async function aptGet(apt: string, args: string[]): Promise<boolean> {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  // Waits for dpkg's lock (another worker installing redis-server) rather than failing.
-  const lock = ['-o', 'DPkg::Lock::Timeout=300']
-  const result = await runProcess(apt, [...lock, ...args], { env, timeoutMs: 600_000 })
-  return result.code === 0
-}
-
-/** One installer at a time across the test workers of this machine. */
-async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), 'mcpx-promtool-install.lock')
-  const deadline = Date.now() + 600_000
-  for (;;) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      if (which('promtool')) return fn()
-      // A lock left behind by a killed installer is stale after 10 minutes.
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0)
-      if (age > 600_000) rmSync(lock, { recursive: true, force: true })
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
-  try {
-    return await fn()
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
-}
-
 /**
  * The path of promtool, installing Debian's `prometheus` package first when
- * it is missing and this process runs as root with apt-get (`install`, then
- * `update` and `install` again if that failed). `--no-install-recommends`
- * leaves out the node exporter; where a service manager runs, the package
- * starts its own Prometheus service, as Debian packages do. Otherwise throws
- * an Error that says how to install it.
+ * it is missing and this process runs as root with apt-get
+ * (`--no-install-recommends` leaves out the node exporter; where a service
+ * manager runs, the package starts its own Prometheus service, as Debian
+ * packages do). Otherwise throws an Error that says how to install it.
  */
-export async function ensurePromtool(): Promise<string> {
-  const found = which('promtool')
-  if (found) return found
-  const apt = which('apt-get')
-  if (process.getuid?.() !== 0 || !apt) throw new Error(HOW_TO_INSTALL)
-  return withInstallLock(async () => {
-    const again = which('promtool')
-    if (again) return again
-    const install = ['install', '-y', '--no-install-recommends', 'prometheus']
-    if (!(await aptGet(apt, install))) {
-      await aptGet(apt, ['update'])
-      await aptGet(apt, install)
-    }
-    const installed = which('promtool')
-    if (!installed) throw new Error(`apt-get install prometheus failed. ${HOW_TO_INSTALL}`)
-    return installed
-  })
+export function ensurePromtool(): Promise<string> {
+  return ensureDebianTool({ binary: 'promtool', pkg: 'prometheus', howToInstall: HOW_TO_INSTALL })
 }
 
 export interface PromtoolResult {

@@ -13,6 +13,7 @@ export {
   startConformanceHttpServer,
 } from './conformance-http.js'
 export { type ConformanceServerOptions, createConformanceServer } from './conformance-server.js'
+export { type DebianTool, ensureDebianTool } from './debian-tool.js'
 export { createE2eServer } from './e2e-server.js'
 export { eventually } from './eventually.js'
 export {

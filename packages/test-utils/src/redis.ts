@@ -2,14 +2,11 @@
 // store is tested): found on the machine or installed from Debian's package,
 // started on a free loopback port with no persistence, stoppable and
 // restartable on the same port so that a test can take Redis away mid-test.
-import { accessSync, constants, mkdirSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { ensureDebianTool, which } from './debian-tool.js'
 import { freePort } from './free-port.js'
-import { runProcess, type StartedProcess, startProcess } from './processes.js'
-
-const EXTRA_DIRS = ['/usr/bin', '/usr/sbin', '/usr/local/bin']
+import { type StartedProcess, startProcess } from './processes.js'
 
 const HOW_TO_INSTALL =
   'redis-server (Redis >= 6.2) is needed by the Redis tests and was not found on PATH, ' +
@@ -17,84 +14,21 @@ const HOW_TO_INSTALL =
   '(Debian, Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS), ' +
   'or put a redis-server binary on PATH. As root with apt-get, the tests install it themselves.'
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK)
-    return statSync(path).isFile()
-  } catch {
-    return false
-  }
-}
-
-/** The path of `name` on PATH or in the system directories, or undefined. */
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS]
-  for (const dir of dirs) {
-    const path = join(dir, name)
-    if (executable(path)) return path
-  }
-  return undefined
-}
-
 /** The redis-server binary on this machine (PATH, /usr/bin, /usr/sbin), or undefined. */
 export function findRedisServer(): string | undefined {
   return which('redis-server')
 }
 
-async function aptGet(apt: string, args: string[]): Promise<boolean> {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  // Waits for dpkg's lock rather than failing when another install runs.
-  const lock = ['-o', 'DPkg::Lock::Timeout=300']
-  const result = await runProcess(apt, [...lock, ...args], { env, timeoutMs: 600_000 })
-  return result.code === 0
-}
-
-/** One installer at a time across the test workers of this machine. */
-async function withInstallLock<T>(fn: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), 'mcpx-redis-install.lock')
-  const deadline = Date.now() + 600_000
-  for (;;) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      if (findRedisServer()) return fn()
-      // A lock left behind by a killed installer is stale after 10 minutes.
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0)
-      if (age > 600_000) rmSync(lock, { recursive: true, force: true })
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
-  }
-  try {
-    return await fn()
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
-}
-
 /**
  * The path of redis-server, installing Debian's `redis-server` package first when
- * it is missing and this process runs as root with apt-get (`apt-get install`,
- * then `apt-get update` and `install` again if that failed). Otherwise throws an
+ * it is missing and this process runs as root with apt-get. Otherwise throws an
  * Error that says how to install it.
  */
-export async function ensureRedisServer(): Promise<string> {
-  const found = findRedisServer()
-  if (found) return found
-  const apt = which('apt-get')
-  if (process.getuid?.() !== 0 || !apt) throw new Error(HOW_TO_INSTALL)
-  return withInstallLock(async () => {
-    const again = findRedisServer()
-    if (again) return again
-    const install = ['install', '-y', '--no-install-recommends', 'redis-server']
-    if (!(await aptGet(apt, install))) {
-      await aptGet(apt, ['update'])
-      await aptGet(apt, install)
-    }
-    const installed = findRedisServer()
-    if (!installed) throw new Error(`apt-get install redis-server failed. ${HOW_TO_INSTALL}`)
-    return installed
+export function ensureRedisServer(): Promise<string> {
+  return ensureDebianTool({
+    binary: 'redis-server',
+    pkg: 'redis-server',
+    howToInstall: HOW_TO_INSTALL,
   })
 }
 
