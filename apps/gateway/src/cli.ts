@@ -7,6 +7,7 @@ import { metricsPathProblem } from './config-metrics.js'
 import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
 import { withPinLock } from './pin-lock.js'
+import { pinsCommand } from './pins-command.js'
 import { serve } from './serve.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
@@ -19,6 +20,9 @@ Usage:
   mcpx-gateway [options] -- <command> [args...]   one upstream over stdio (a child process)
   mcpx-gateway [options] --url <url>              one upstream over HTTP (see --upstream-transport)
   mcpx-gateway [options] --example                the bundled math example upstream alone
+  mcpx-gateway pins list --config <file>          the tool pins in force, and what is held back
+  mcpx-gateway pins approve --config <file> (--all | <upstream>/<tool>...)
+                                                  approve held-back tools into the lock file
 
 Options:
   --config <file>               a JSON (.json) or YAML (.yaml, .yml) config file: serve,
@@ -102,6 +106,11 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'pins') {
+    const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: log }
+    process.exitCode = await pinsCommand(process.argv.slice(3), io)
+    return
+  }
   let invocation: Invocation
   try {
     invocation = parseCommandLine(process.argv.slice(2))

@@ -10,6 +10,7 @@ import {
 import type { Metrics } from '@mcpx/metrics'
 import { pool } from '@mcpx/pool'
 import { router } from '@mcpx/router'
+import type { PinTools } from '@mcpx/transformers'
 import { type Connector, forward, type UpstreamSource as Source, upstream } from '@mcpx/transports'
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
 import { createAuth, type GatewayAuth } from './auth.js'
@@ -29,6 +30,8 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
   proxy: McpProxy
   /** The `metrics` section's middleware, to serve at its path; undefined without the section. */
   metrics: Metrics | undefined
+  /** `transformers.pinTools`' layer, for `mcpx-gateway pins`; undefined without the section. */
+  pins: PinTools | undefined
 }
 
 /**
@@ -91,7 +94,7 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     for (const layer of resilienceLayers(config, health, stats)) proxy.use(layer)
     // Below retry and failover: one CLIENT span (and one traceparent) per upstream attempt.
     if (observed.attempts) proxy.use(observed.attempts)
-    return { proxy, metrics: observed.metrics, ...auth }
+    return { proxy, metrics: observed.metrics, pins: transformers.pins, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already.
     await Promise.all([

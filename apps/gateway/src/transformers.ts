@@ -4,6 +4,7 @@ import {
   cache,
   memoryPinStore,
   metadata,
+  type PinTools,
   pinTools,
   redact,
   rewriteTools,
@@ -26,6 +27,8 @@ export interface TransformerLayers {
    * validateArguments → rewriteTools → pinTools → cache → redact.
    */
   readonly below: Middleware[]
+  /** The `pinTools()` layer (one of `below`), for `mcpx-gateway pins`; undefined without the section. */
+  readonly pins?: PinTools | undefined
 }
 
 /**
@@ -50,6 +53,7 @@ export async function createTransformers(
     )
   }
   const below: Middleware[] = []
+  let pinned: PinTools | undefined
   if (config.validateArguments)
     below.push(validateArguments({ ...config.validateArguments, log: say }))
   if (config.rewriteTools) below.push(rewriteTools({ ...config.rewriteTools, log: say }))
@@ -57,14 +61,15 @@ export async function createTransformers(
     const { lockFile: _, lock, strict, maxPins, ...options } = pins
     const store = memoryPinStore(maxPins === undefined ? {} : { maxPins })
     const locked = lock === undefined ? {} : { lock, ...(strict !== undefined && { strict }) }
-    below.push(pinTools({ ...options, ...locked, store, ...reported, log: say }))
+    pinned = pinTools({ ...options, ...locked, store, ...reported, log: say })
+    below.push(pinned)
   }
   const redaction = config.redact && redact(config.redact)
   const above = config.metadata ? [metadata(config.metadata)] : []
   // Last: nothing may throw once the cache's Redis is connected.
   if (config.cache) below.push(await createCache(config.cache, say, stats))
   if (redaction) below.push(redaction)
-  return { above, below }
+  return { above, below, pins: pinned }
 }
 
 /** `cache()` on its memory store (bounded as the file says), or on Redis through a client of the gateway's. */
