@@ -237,4 +237,11 @@ describe('introspection()', () => {
     )
     expect(() => introspection({ ...options(), cache: { inactiveTtl: -1 } })).toThrow(TypeError)
   })
+
+  it.each([0, 1.5, 1_000_001, 2 ** 31 - 1])('refuses cache.max %s when created', (max) => {
+    // lru-cache allocates its table for max at once: a huge one would exhaust the heap.
+    expect(() => introspection({ ...options(), cache: { max } })).toThrow(
+      new TypeError('[@mcpx/auth] introspection() cache.max must be an integer > 0 and ≤ 1000000'),
+    )
+  })
 })

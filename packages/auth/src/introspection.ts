@@ -2,11 +2,11 @@ import { ErrorCode, McpxError, type Principal } from '@mcpx/core'
 import { LRUCache } from 'lru-cache'
 import { type Authenticator, bearerToken, unauthorized } from './authenticator.js'
 import { clientSecretBasic, readLimited } from './http.js'
-import { integer, milliseconds } from './options.js'
+import { integer, MAX_CACHE_ENTRIES, milliseconds } from './options.js'
 
 /** The introspection cache: active answers never beyond the token's `exp`, refusals briefly. */
 export interface IntrospectionCacheOptions {
-  /** Most tokens kept. @defaultValue 1000 */
+  /** Most tokens kept, at most 1,000,000 (the table is allocated up front). @defaultValue 1000 */
   max?: number
   /** Most milliseconds an active answer is reused. @defaultValue 60000 */
   ttl?: number
@@ -175,7 +175,10 @@ function cacheOf(options: IntrospectionCacheOptions | false) {
   return {
     maxTtl: milliseconds(WHERE, 'cache.ttl', options.ttl ?? 60_000, '>= 0'),
     inactiveTtl: milliseconds(WHERE, 'cache.inactiveTtl', options.inactiveTtl ?? 10_000, '>= 0'),
-    cache: new LRUCache<string, Remembered>({ max: options.max ?? 1000, perf: Date }),
+    cache: new LRUCache<string, Remembered>({
+      max: integer(WHERE, 'cache.max', options.max ?? 1000, '> 0', MAX_CACHE_ENTRIES),
+      perf: Date,
+    }),
   }
 }
 

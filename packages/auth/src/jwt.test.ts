@@ -52,6 +52,19 @@ describe('jwt() options', () => {
     expect(() => jwt({ secret: SECRET, algorithms: [], audience: AUDIENCE })).toThrow(TypeError)
   })
 
+  it.each([0, -1, 1.5, 1_000_001, 2 ** 31 - 1, '10'])('refuses cache.max %s', (max) => {
+    // lru-cache allocates its table for max at once: a huge one would exhaust the heap.
+    expect(() => hs({ cache: { max } })).toThrow(
+      new TypeError('[@mcpx/auth] jwt() cache.max must be an integer > 0 and ≤ 1000000'),
+    )
+  })
+
+  it.each([-1, Number.NaN, '1000'])('refuses cache.ttl %s', (ttl) => {
+    expect(() => hs({ cache: { ttl } })).toThrow(
+      new TypeError('[@mcpx/auth] jwt() cache.ttl must be a finite number >= 0'),
+    )
+  })
+
   it('throws a TypeError for alg none in the allow-list', () => {
     expect(() =>
       jwt({ secret: SECRET, algorithms: ['none' as never], audience: AUDIENCE }),

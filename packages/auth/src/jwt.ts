@@ -12,11 +12,11 @@ import {
   publicKeys,
   secretKeys,
 } from './keys.js'
-import { integer } from './options.js'
+import { integer, MAX_CACHE_ENTRIES, milliseconds } from './options.js'
 
 /** The verified-token cache. */
 export interface JwtCacheOptions {
-  /** Most tokens kept. @defaultValue 1000 */
+  /** Most tokens kept, at most 1,000,000 (the table is allocated up front). @defaultValue 1000 */
   max?: number
   /** Most milliseconds a verified token is trusted without a new check; never beyond its `exp`. @defaultValue 300000 */
   ttl?: number
@@ -192,8 +192,11 @@ function settingsOf(options: JwtOptions): Settings {
     clockTolerance,
     scopeClaim: options.scopeClaim,
     maxTokenBytes,
-    maxTtl: cache === false ? 0 : (cache.ttl ?? 300_000),
-    cacheMax: cache === false ? undefined : (cache.max ?? 1000),
+    maxTtl: cache === false ? 0 : milliseconds('jwt()', 'cache.ttl', cache.ttl ?? 300_000, '>= 0'),
+    cacheMax:
+      cache === false
+        ? undefined
+        : integer('jwt()', 'cache.max', cache.max ?? 1000, '> 0', MAX_CACHE_ENTRIES),
   }
 }
 

@@ -168,9 +168,20 @@ describe('memoryStore', () => {
     store.close()
   })
 
-  it.each([0, -1, 1.5, Number.NaN, Infinity])('rejects maxKeys %s when it is made', (maxKeys) => {
-    expect(() => memoryStore({ maxKeys })).toThrow(
-      new TypeError('[@mcpx/ratelimit] memoryStore() maxKeys must be an integer ≥ 1'),
-    )
+  it.each([0, -1, 1.5, Number.NaN, Infinity, 1_000_001, 2 ** 31 - 1])(
+    'rejects maxKeys %s when it is made',
+    (maxKeys) => {
+      expect(() => memoryStore({ maxKeys })).toThrow(
+        new TypeError(
+          '[@mcpx/ratelimit] memoryStore() maxKeys must be an integer from 1 to 1000000',
+        ),
+      )
+    },
+  )
+
+  it('takes maxKeys 1,000,000, the most whose table it allocates', () => {
+    const store = memoryStore({ maxKeys: 1_000_000 })
+    expect(store.consume([check('x', global)])[0]).toMatchObject({ allowed: true })
+    store.close()
   })
 })

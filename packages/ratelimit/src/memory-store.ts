@@ -7,7 +7,8 @@ export interface MemoryStoreOptions {
   /**
    * The most keys kept per limit (per `limitId`); the least recently used
    * key goes first, and comes back full (its limit unspent) when it is next
-   * seen. An integer ≥ 1.
+   * seen. An integer from 1 to 1,000,000: the table for it is allocated up
+   * front, per limit; past that, use the Redis store.
    * @defaultValue 10_000
    */
   maxKeys?: number
@@ -80,10 +81,19 @@ interface Settings {
   readonly clock: Clock | undefined
 }
 
+/**
+ * lru-cache allocates its table for `max` when it is made, one per limit at
+ * its first request: 1,000,000 keys is ~17 MB. A larger bound (a typo) would
+ * exhaust the heap at the first request, not at start-up.
+ */
+const MAX_KEYS = 1_000_000
+
 function settingsOf(options: MemoryStoreOptions): Settings {
   const maxKeys = options.maxKeys ?? 10_000
-  if (!Number.isInteger(maxKeys) || maxKeys < 1) {
-    throw new TypeError('[@mcpx/ratelimit] memoryStore() maxKeys must be an integer ≥ 1')
+  if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > MAX_KEYS) {
+    throw new TypeError(
+      `[@mcpx/ratelimit] memoryStore() maxKeys must be an integer from 1 to ${MAX_KEYS}`,
+    )
   }
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new TypeError('[@mcpx/ratelimit] memoryStore() now must be a function')

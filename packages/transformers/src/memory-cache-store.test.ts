@@ -45,7 +45,13 @@ describe('memoryCacheStore', () => {
   })
 
   it('checks its options', () => {
-    expect(() => memoryCacheStore({ maxEntries: 0 })).toThrow(/maxEntries must be an integer ≥ 1/)
+    expect(() => memoryCacheStore({ maxEntries: 0 })).toThrow(
+      /maxEntries must be an integer from 1 to 1000000/,
+    )
+    // lru-cache allocates the table for maxEntries at once: 2^31 - 1 would exhaust the heap.
+    expect(() => memoryCacheStore({ maxEntries: 2 ** 31 - 1 })).toThrow(
+      /maxEntries must be an integer from 1 to 1000000/,
+    )
     expect(() => memoryCacheStore({ max: 1 } as never)).toThrow(/key "max"/)
   })
 })

@@ -7,6 +7,9 @@ export interface MemoryCacheStoreOptions {
   /**
    * The most entries kept; past it the least recently used goes. Bounds the
    * per-entry bookkeeping that bytes alone would not (many tiny answers).
+   * At most 1,000,000: lru-cache allocates its table for `maxEntries` up
+   * front (a larger one costs ~16 bytes per entry before the first answer,
+   * and a mistyped one would exhaust the heap); past that, use a Redis store.
    * @defaultValue 10_000
    */
   readonly maxEntries?: number
@@ -35,6 +38,8 @@ interface Held extends CacheEntry {
 }
 
 const KEYS = ['maxEntries', 'maxBytes']
+/** lru-cache allocates its table for `max` when it is made: 1,000,000 entries is ~17 MB before any is stored. */
+const MAX_ENTRIES = 1_000_000
 /** lru-cache's `get(k, options = {})` makes an options object per call: one shared object spares that. */
 const GET_OPTIONS: LRUCache.GetOptions<string, Held, unknown> = {}
 
@@ -54,7 +59,7 @@ const GET_OPTIONS: LRUCache.GetOptions<string, Held, unknown> = {}
  */
 export function memoryCacheStore(options: MemoryCacheStoreOptions = {}): MemoryCacheStore {
   const o = known('', options, KEYS, 'memoryCacheStore() options')
-  const maxEntries = integer('maxEntries', o.maxEntries, 10_000, 1)
+  const maxEntries = integer('maxEntries', o.maxEntries, 10_000, 1, MAX_ENTRIES)
   const maxBytes = integer('maxBytes', o.maxBytes, 64 * 1024 * 1024, 1)
   const byTag = new Map<string, Set<string>>()
   let evictions = 0
