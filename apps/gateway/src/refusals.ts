@@ -41,15 +41,42 @@ export function checkWith(
   reader: RefusalReader,
 ): boolean {
   const options = structuredClone(section)
+  const nulls = takeNulls(options, path, problems, reader.carried ?? [])
   // Each round takes one key out: no more rounds than keys.
   for (let round = 0; round <= keyCount(section); round++) {
     const refusal = refusalOf(() => build(options))
-    if (refusal === undefined) return round === 0
+    if (refusal === undefined) return round === 0 && !nulls
     const { where, message, keys } = problemOf(refusal, section, path, reader)
     problems.add(where, message)
     if (keys === undefined || !removed(options, keys, reader.carried ?? [])) return false
   }
   return false
+}
+
+/**
+ * Report and take out every `null` in `options`. A package reads
+ * `value ?? default`, so a null would pass as the default; in YAML an empty
+ * value (`baseDelay:`) is null and far more likely a slip than a wish.
+ */
+function takeNulls(options: Options, path: string, problems: Problems, carried: readonly string[]) {
+  const found: Keys[] = []
+  const walk = (value: unknown, keys: (string | number)[]): void => {
+    if (!isObject(value) && !Array.isArray(value)) return
+    for (const [key, inner] of Object.entries(value)) {
+      const here = [...keys, Array.isArray(value) ? Number(key) : key]
+      if (inner === null) found.push(here)
+      else walk(inner, here)
+    }
+  }
+  walk(options, [])
+  for (const keys of found) {
+    problems.add(
+      keys.reduce<string>(at, path),
+      'must not be null (leave the key out for its default)',
+    )
+    removed(options, keys, carried)
+  }
+  return found.length > 0
 }
 
 /** The package's refusal (an `OptionError`, or another `TypeError`); undefined when `build` ran. */

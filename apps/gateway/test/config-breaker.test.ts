@@ -225,6 +225,16 @@ describe('the timeouts, retry, breaker and concurrency sections', () => {
     expect(problemsOf(sections)).toEqual(expected)
   })
 
+  it('refuses a null (an empty YAML value) rather than taking it as the default, and reports what else is wrong', () => {
+    expect(problemsOf({ retry: { attempts: 0, backoff: { baseDelay: null } } })).toEqual([
+      'retry.backoff.baseDelay: must not be null (leave the key out for its default)',
+      'retry.attempts: must be an integer ≥ 1, got 0',
+    ])
+    expect(problemsOf({ breaker: { halfOpenProbes: null } })).toEqual([
+      'breaker.halfOpenProbes: must not be null (leave the key out for its default)',
+    ])
+  })
+
   it('refuses unknown keys, top level and nested, with the nearest known one', () => {
     expect(
       problemsOf({
