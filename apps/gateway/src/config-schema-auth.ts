@@ -156,9 +156,7 @@ const authObject = z
 
 export const authSchema = z
   .union([z.literal('none'), authObject])
-  .describe(
-    "Who may call the gateway (@mcpx/auth). Absent: anonymous, loopback only; 'none': anonymous on purpose",
-  )
+  .describe("Who may call the gateway (@mcpx/auth); 'none': anonymous on purpose")
 
 const number = () => z.number()
 const algorithm = z

@@ -57,6 +57,10 @@ const route = z
 
 const count = (min: number) => whole().min(min)
 
+/** A top-level section: its own description, and what its absence means. */
+const section = <T extends z.ZodType>(schema: T, absent: string) =>
+  opt(schema, `${schema.description ?? ''}. Absent: ${absent}`)
+
 const router = z
   .strictObject({
     default: opt(
@@ -101,18 +105,18 @@ export const configSchema = z
       z.string(),
       'the JSON Schema of this file, for editors (./config.schema.json); ignored by the gateway',
     ),
-    serve: opt(serve, 'the front end'),
-    auth: opt(authSchema, 'who may call; absent: anonymous, on loopback only'),
-    rateLimits: opt(rateLimitsSchema, 'absent: nothing is rate limited'),
-    timeouts: opt(timeoutsSchema, 'absent: no deadline but each upstream’s timeout'),
-    retry: opt(retrySchema, 'absent: no retries'),
-    breaker: opt(breakerSchema, 'absent: no circuit breaker'),
-    concurrency: opt(concurrencySchema, 'absent: no concurrency limit'),
-    transformers: opt(transformersSchema, 'absent: no transformer'),
-    metrics: opt(metricsSchema, 'absent: no metrics, no /metrics, no access log'),
+    serve: section(serve, 'loopback Streamable HTTP on port 3000 at /mcp'),
+    auth: section(authSchema, 'anonymous, on loopback only'),
+    rateLimits: section(rateLimitsSchema, 'nothing is rate limited'),
+    timeouts: section(timeoutsSchema, 'no deadline but each upstream’s timeout'),
+    retry: section(retrySchema, 'no retries'),
+    breaker: section(breakerSchema, 'no circuit breaker'),
+    concurrency: section(concurrencySchema, 'no concurrency limit'),
+    transformers: section(transformersSchema, 'no transformer'),
+    metrics: section(metricsSchema, 'no metrics, no /metrics, no access log'),
     upstreams: upstreamsSchema,
     routes: dflt(z.array(route), [], 'routes, in order, before namespaces and lists are consulted'),
-    router: opt(router, 'the router’s options'),
+    router: section(router, 'the router’s defaults'),
   })
   .describe('A mcpx-gateway config file (JSON or YAML); only upstreams is required')
 
