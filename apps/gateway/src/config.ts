@@ -19,6 +19,8 @@ export type Checked =
   | { ok: false; problems: readonly string[] }
 
 const TOP = [
+  // The file's JSON Schema, for editors (config.schema.json): the gateway does not read it.
+  '$schema',
   'serve',
   'auth',
   'rateLimits',
