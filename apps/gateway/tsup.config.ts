@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: ['src/cli.ts', 'src/example-server.ts', 'src/config-schema.ts'],
+  entry: ['src/cli.ts', 'src/config-schema.ts'],
   format: ['esm'],
   sourcemap: true,
   clean: true,

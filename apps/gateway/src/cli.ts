@@ -15,7 +15,7 @@ import { startupCheck } from './startup-check.js'
 const HELP = `mcpx-gateway: serve MCP upstream servers through one mcpx proxy
 
 Usage:
-  mcpx-gateway [options]                          the bundled example upstreams (math, data)
+  mcpx-gateway [options]                          the bundled example upstreams (math, data, admin)
   mcpx-gateway [options] --config <file>          the upstreams and routes of a config file
   mcpx-gateway [options] -- <command> [args...]   one upstream over stdio (a child process)
   mcpx-gateway [options] --url <url>              one upstream over HTTP (see --upstream-transport)

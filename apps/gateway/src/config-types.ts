@@ -24,8 +24,8 @@ import type { FrontEnd } from './serve.js'
 /** How an HTTP upstream is reached. */
 export type UrlTransport = 'streamable-http' | 'sse' | 'websocket'
 
-/** The bundled example upstreams (`example-server.js --flavour <name>`). */
-export type ExampleFlavour = 'math' | 'data'
+/** The bundled example upstreams (`@mcpx/examples`' `mcpx-example-server --flavour <name>`). */
+export type ExampleFlavour = 'math' | 'data' | 'admin'
 
 /** A balance strategy as JSON can say it: every one but `custom`, keys without functions. */
 export type BalanceJson =

@@ -56,7 +56,7 @@ const SCHEMES: Record<UrlTransport, readonly string[]> = {
   sse: ['http:', 'https:'],
   websocket: ['ws:', 'wss:'],
 }
-const EXAMPLES: readonly ExampleFlavour[] = ['math', 'data']
+const EXAMPLES: readonly ExampleFlavour[] = ['math', 'data', 'admin']
 const SIMPLE_BALANCE = [
   'round-robin',
   'weighted-round-robin',

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url'
 import { type ClientCredentials, clientCredentials } from '@mcpx/auth'
 import {
   createHealthRegistry,
@@ -7,6 +6,7 @@ import {
   type StatsRegistry,
   type UpstreamHealth,
 } from '@mcpx/core'
+import { exampleServerPath } from '@mcpx/examples/server-path'
 import type { Metrics } from '@mcpx/metrics'
 import { pool } from '@mcpx/pool'
 import { router } from '@mcpx/router'
@@ -20,7 +20,8 @@ import { createRateLimit } from './ratelimit.js'
 import { resilienceLayers, routerHealth } from './resilience.js'
 import { createTransformers } from './transformers.js'
 
-const EXAMPLE_SERVER = fileURLToPath(new URL('./example-server.js', import.meta.url))
+// The examples package's built stdio entry, spawned as a real child like any command upstream.
+const EXAMPLE_SERVER = exampleServerPath
 
 /** Where the gateway's own diagnostics go. */
 export type Log = (line: string) => void

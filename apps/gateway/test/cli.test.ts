@@ -183,7 +183,7 @@ describe('mcpx-gateway', () => {
     expect(result.stderr).toContain(message)
   })
 
-  it('serves both example upstreams, namespaced, when given no upstream', async () => {
+  it('serves the three example upstreams, namespaced, when given no upstream', async () => {
     const client = await connect(await start([]))
     const tools = await client.listTools()
     expect(tools.tools.map((tool) => tool.name)).toEqual([
@@ -191,6 +191,9 @@ describe('mcpx-gateway', () => {
       'math_echo',
       'math_count',
       'data_query',
+      'admin_status',
+      'admin_list_users',
+      'admin_set_flag',
     ])
     expect(text(await client.callTool({ name: 'math_add', arguments: { a: 2, b: 3 } }))).toBe('5')
     const rows = await client.callTool({
@@ -199,7 +202,11 @@ describe('mcpx-gateway', () => {
     })
     expect(JSON.parse(text(rows))).toEqual([{ name: 'Mars', moons: 2, au: 1.52 }])
     const prompts = await client.listPrompts()
-    expect(prompts.prompts.map((prompt) => prompt.name)).toEqual(['math_explain', 'data_summarize'])
+    expect(prompts.prompts.map((prompt) => prompt.name)).toEqual([
+      'math_explain',
+      'data_summarize',
+      'admin_audit',
+    ])
     const read = await client.readResource({ uri: 'data://tables/elements' })
     expect((read.contents[0] as { text: string }).text).toContain('Hydrogen')
     await client.close()

@@ -18,14 +18,17 @@ function problemsOf(config: unknown): readonly string[] {
 }
 
 describe('checkConfig', () => {
-  it('accepts the default config: both examples, namespaced, behind the router', () => {
+  it('accepts the default config: the three examples, namespaced, behind the router, metrics on', () => {
     const checked = checkConfig(DEFAULT_CONFIG)
     expect(checked.ok).toBe(true)
     if (!checked.ok) return
     expect(checked.config.router.upstreams).toEqual({
       math: { replicas: ['math'], namespace: true },
       data: { replicas: ['data'], namespace: true },
+      admin: { replicas: ['admin'], namespace: true },
     })
+    expect(checked.config.metrics).toMatchObject({ enabled: true, path: '/metrics' })
+    expect(checked.config.auth).toBeUndefined()
     expect(checked.config.serve).toEqual({
       transport: 'http',
       host: '127.0.0.1',
@@ -192,8 +195,8 @@ describe('checkConfig', () => {
     ],
     [
       'an unknown example',
-      { upstreams: { x: { example: 'admin' } } },
-      "upstreams.x.example: must be one of 'math', 'data', got \"admin\"",
+      { upstreams: { x: { example: 'auth' } } },
+      "upstreams.x.example: must be one of 'math', 'data', 'admin', got \"auth\"",
     ],
     [
       'zero replicas',
