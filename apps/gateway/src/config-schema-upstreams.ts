@@ -1,3 +1,4 @@
+import { EXAMPLE_FLAVOURS } from '@mcpx/examples/server-path'
 import { z } from 'zod/v4'
 import {
   dflt,
@@ -213,7 +214,7 @@ const url = z
 
 const example = z
   .strictObject({
-    example: z.enum(['math', 'data']).describe('the bundled example server’s flavour (required)'),
+    example: z.enum(EXAMPLE_FLAVOURS).describe('the bundled example server’s flavour (required)'),
     ...common,
   })
   .describe('A bundled example upstream')

@@ -8,6 +8,7 @@ import type {
   ProtectedResourceMetadataOptions,
 } from '@mcpx/auth'
 import type { BreakerOptions, ConcurrencyLimitOptions, RetryOptions } from '@mcpx/breaker'
+import type { ExampleFlavour } from '@mcpx/examples/server-path'
 import type { PoolOptions } from '@mcpx/pool'
 import type {
   FixedWindowOptions,
@@ -25,7 +26,7 @@ import type { FrontEnd } from './serve.js'
 export type UrlTransport = 'streamable-http' | 'sse' | 'websocket'
 
 /** The bundled example upstreams (`@mcpx/examples`' `mcpx-example-server --flavour <name>`). */
-export type ExampleFlavour = 'math' | 'data' | 'admin'
+export type { ExampleFlavour }
 
 /** A balance strategy as JSON can say it: every one but `custom`, keys without functions. */
 export type BalanceJson =

@@ -1,3 +1,4 @@
+import { EXAMPLE_FLAVOURS } from '@mcpx/examples/server-path'
 import type { BalanceStrategy, UpstreamEntry } from '@mcpx/router'
 import {
   at,
@@ -56,7 +57,7 @@ const SCHEMES: Record<UrlTransport, readonly string[]> = {
   sse: ['http:', 'https:'],
   websocket: ['ws:', 'wss:'],
 }
-const EXAMPLES: readonly ExampleFlavour[] = ['math', 'data', 'admin']
+const EXAMPLES: readonly ExampleFlavour[] = EXAMPLE_FLAVOURS
 const SIMPLE_BALANCE = [
   'round-robin',
   'weighted-round-robin',
