@@ -6,13 +6,13 @@ import { ConfigFileError, readConfigSource } from './load-config.js'
 import { checkConfigFile } from './validate-command.js'
 
 /**
- * Keys whose value is a secret wherever they appear: JWT secrets and keys,
- * bearer tokens, API keys (`keys[].key`), client secrets, the router's cursor key,
- * passwords. `sha256` digests are not here: they are what a config stores
- * instead of a secret.
+ * Keys whose value is a secret wherever they appear: JWT secrets, bearer
+ * tokens, client secrets, the router's cursor key, passwords. Not here: a
+ * JWT `key` (a public key, as the check insists), `sha256` digests (what a
+ * config stores instead of a secret), a balancing strategy's hash `key`.
  */
 const SECRET_KEY =
-  /^(?:secret|key|token|password|passwd|cursorKey|clientSecret|privateKey|accessToken|refreshToken)$|secret|password|token$/i
+  /^(?:secret|token|password|passwd|cursorKey|clientSecret|privateKey|accessToken|refreshToken)$|secret|password|token$/i
 /** Maps every value of which is treated as a secret: headers sent upstream, env of stdio children. */
 const SECRET_MAPS = new Set(['headers', 'env'])
 /** A URL query parameter that carries a secret (`?token=`, `?api_key=`). */
@@ -31,20 +31,25 @@ function maskMaker(): () => string {
 /** `value` with every secret replaced by a mask; decided by key names and URL passwords. */
 export function maskSecrets(value: unknown): unknown {
   const mask = maskMaker()
-  const walk = (item: unknown, key: string | undefined, parent: string | undefined): unknown => {
-    if (key !== undefined && (SECRET_KEY.test(key) || SECRET_MAPS.has(parent ?? ''))) {
-      // An object under a secret key (a JWK) is masked whole.
-      if (item !== null && typeof item === 'object') return mask()
-      if (typeof item === 'string' || typeof item === 'number') return mask()
-    }
+  // `names`: the keys from the top down to `item`, `[]` standing for a list's entry.
+  const walk = (item: unknown, names: readonly string[]): unknown => {
+    if (isSecret(names) && (typeof item === 'string' || typeof item === 'number')) return mask()
     if (typeof item === 'string') return maskUrl(item, mask)
-    if (Array.isArray(item)) return item.map((entry) => walk(entry, undefined, key))
+    if (Array.isArray(item)) return item.map((entry) => walk(entry, [...names, '[]']))
     if (!isObject(item)) return item
     return Object.fromEntries(
-      Object.entries(item).map(([name, entry]) => [name, walk(entry, name, key)]),
+      Object.entries(item).map(([name, entry]) => [name, walk(entry, [...names, name])]),
     )
   }
-  return walk(value, undefined, undefined)
+  return walk(value, [])
+}
+
+function isSecret(names: readonly string[]): boolean {
+  const [key, parent, grandparent] = names.slice(-3).reverse()
+  if (key === undefined) return false
+  if (SECRET_KEY.test(key) || SECRET_MAPS.has(parent ?? '')) return true
+  // An API key: `auth.apiKey.keys[i].key`.
+  return key === 'key' && parent === '[]' && grandparent === 'keys' && names[0] === 'auth'
 }
 
 /** A URL's password and secret-looking query parameters masked (a Redis URL's password). */

@@ -21,6 +21,8 @@ function run(...args: string[]) {
 
 const MATH = 'upstreams:\n  math:\n    example: math\n'
 const SECRET = 'jwt-secret-0123456789abcdef-0123456789'
+const PUBLIC_KEY =
+  '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n'
 
 let dir: string
 beforeAll(async () => {
@@ -180,7 +182,11 @@ describe('mcpx-gateway print-config', () => {
   }
   const config = {
     auth: {
-      jwt: { secret: secrets.jwt, algorithms: ['HS256'], audience: 'https://gw.example' },
+      jwt: [
+        { secret: secrets.jwt, algorithms: ['HS256'], audience: 'https://gw.example' },
+        // A public key, not a secret: printed as it is, so that the output still validates.
+        { key: PUBLIC_KEY, algorithms: ['EdDSA'], audience: 'https://gw.example' },
+      ],
       bearer: { tokens: [{ token: secrets.bearer, subject: 'ci' }] },
       apiKey: { keys: [{ key: secrets.apiKey, subject: 'bot' }] },
       introspection: {
@@ -224,6 +230,7 @@ describe('mcpx-gateway print-config', () => {
         expect(stdout, kind).not.toContain(value.replace('Bearer ', ''))
       }
       expect(stdout).toContain('https://auth.example/introspect')
+      expect(stdout).toContain('MCowBQYDK2VwAyEA11qYAYKxCrfVS')
       const again = await written(`printed.${kind}`, stdout)
       expect(run('validate', again)).toMatchObject({ status: 0, stderr: '' })
     },
