@@ -1,4 +1,6 @@
 import { dirname } from 'node:path'
+import { router } from '@mcpx/router'
+import { createAuth } from './auth.js'
 import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
 import { ConfigFileError, readConfigSource } from './load-config.js'
@@ -12,7 +14,8 @@ export type FileChecked =
 /**
  * Read and check `file` exactly as `mcpx-gateway --config FILE` does before
  * it starts anything (the schema, the pin lock file, the rule that a
- * non-loopback listener needs an auth section), every problem as
+ * non-loopback listener needs an auth section, the authenticators' and the
+ * router's own refusals), every problem as
  * `path: problem (file:line)`.
  */
 export async function checkConfigFile(file: string): Promise<FileChecked> {
@@ -30,7 +33,26 @@ export async function checkConfigFile(file: string): Promise<FileChecked> {
   if (!read.ok) return { ok: false, problems: read.problems.map(locate) }
   const exposed = exposureProblem(read.config)
   if (exposed !== undefined) return { ok: false, problems: [locate(exposed)] }
+  const refused = refusal(read.config)
+  if (refused !== undefined) return { ok: false, problems: [locate(refused)] }
   return read
+}
+
+/**
+ * What `createGateway` would throw as a `TypeError` (a package refusing what
+ * the check let through), of the factories that start nothing when made:
+ * the authenticators and the router. Pools, Redis stores and the rest
+ * connect or spawn when made, so a start still finds their refusals.
+ */
+function refusal(config: GatewayConfig): string | undefined {
+  try {
+    createAuth(config)
+    router({ ...config.router, log: () => {} })
+    return undefined
+  } catch (error) {
+    if (error instanceof TypeError) return error.message
+    throw error
+  }
 }
 
 /**
