@@ -9,6 +9,8 @@ export class UsageError extends Error {}
 /** What the command line asks for. */
 export type Invocation =
   | { help: true }
+  | { command: 'validate'; file: string }
+  | { command: 'print-config'; file: string | undefined }
   | {
       help: false
       /** `--config <file>`, else undefined. */
@@ -59,6 +61,8 @@ type Values = ReturnType<
 
 /** Parse the command line; throws {@link UsageError}. No default is applied here but the flag form's. */
 export function parseCommandLine(argv: string[]): Invocation {
+  const subcommand = subcommandOf(argv)
+  if (subcommand !== undefined) return subcommand
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -91,6 +95,25 @@ export function parseCommandLine(argv: string[]): Invocation {
     return { help: false, configFile: undefined, flags: undefined, serve }
   }
   return { help: false, configFile: undefined, flags: flagConfig(values, positionals), serve }
+}
+
+/** `validate FILE` and `print-config [FILE]`, which take nothing else (a flag would be ignored). */
+function subcommandOf(argv: string[]): Invocation | undefined {
+  const [command, ...rest] = argv
+  if (command !== 'validate' && command !== 'print-config') return undefined
+  if (rest.includes('-h') || rest.includes('--help')) return { help: true }
+  const files = rest[0] === '--' ? rest.slice(1) : rest
+  const flag = rest[0] === '--' ? undefined : files.find((arg) => arg.startsWith('-'))
+  if (flag !== undefined) throw new UsageError(`${command} takes no options, got ${flag}`)
+  if (command === 'validate' && files.length !== 1) {
+    throw new UsageError('validate takes one config file: mcpx-gateway validate <file>')
+  }
+  if (files.length > 1) {
+    throw new UsageError(
+      'print-config takes at most one config file: mcpx-gateway print-config [file]',
+    )
+  }
+  return command === 'validate' ? { command, file: files[0]! } : { command, file: files[0] }
 }
 
 function serveFlags(values: Values): Partial<ServeConfig> {

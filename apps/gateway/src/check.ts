@@ -15,6 +15,31 @@ export class Problems {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
+/** One step of a path as {@link at} writes it: `.name`, `[0]` or `["any key"]`. */
+const STEP = /^(?:\.?([A-Za-z_$][A-Za-z0-9_$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\])/
+
+/**
+ * The path a problem line starts with (`upstreams.math.command` of
+ * `upstreams.math.command: is required`), as its steps; `[]` for
+ * `(top level)`, undefined when the line starts with no path. The inverse of
+ * {@link at}, so that a problem can be placed in its file without each
+ * checker carrying positions.
+ */
+export function pathOf(problem: string): (string | number)[] | undefined {
+  if (problem.startsWith('(top level): ')) return []
+  const steps: (string | number)[] = []
+  let rest = problem
+  while (rest !== '' && !rest.startsWith(': ')) {
+    if (steps.length === 0 && rest.startsWith('.')) return undefined
+    const step = STEP.exec(rest)
+    if (step === null) return undefined
+    const [whole, name, index, quoted] = step
+    steps.push(index !== undefined ? Number(index) : (name ?? (JSON.parse(quoted!) as string)))
+    rest = rest.slice(whole.length)
+  }
+  return steps.length > 0 && rest !== '' ? steps : undefined
+}
+
 /** The path of `key` inside `path`: `upstreams.math`, `routes[0]`, `upstreams["my server"]`. */
 export function at(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`

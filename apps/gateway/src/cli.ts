@@ -8,9 +8,11 @@ import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
 import { withPinLock } from './pin-lock.js'
 import { pinsCommand } from './pins-command.js'
+import { printConfigCommand } from './print-config.js'
 import { serve } from './serve.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
+import { validateCommand } from './validate-command.js'
 
 const HELP = `mcpx-gateway: serve MCP upstream servers through one mcpx proxy
 
@@ -20,6 +22,11 @@ Usage:
   mcpx-gateway [options] -- <command> [args...]   one upstream over stdio (a child process)
   mcpx-gateway [options] --url <url>              one upstream over HTTP (see --upstream-transport)
   mcpx-gateway [options] --example                the bundled math example upstream alone
+  mcpx-gateway validate <file>                    check a config file as a start would, start
+                                                  nothing: "<file>: ok" (exit 0) or each
+                                                  problem with its line (exit 2)
+  mcpx-gateway print-config [file]                the config (default: the bundled one) with
+                                                  every secret masked, as YAML (JSON for .json)
   mcpx-gateway pins list --config <file>          the tool pins in force, and what is held back
   mcpx-gateway pins approve --config <file> (--all | <upstream>/<tool>...)
                                                   approve held-back tools into the lock file
@@ -122,6 +129,13 @@ async function main(): Promise<void> {
       usage((error as Error).message)
     }
     throw error
+  }
+  if ('command' in invocation) {
+    process.exitCode =
+      invocation.command === 'validate'
+        ? await validateCommand(invocation.file)
+        : await printConfigCommand(invocation.file)
+    return
   }
   if (invocation.help) {
     process.stdout.write(`${HELP}\n`)

@@ -1,10 +1,26 @@
 import { readFile, stat } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { parseDocument } from 'yaml'
+import { lineOf, located, parseSource } from './config-lines.js'
 import { type Environment, interpolate } from './interpolate.js'
 
 /** A config file that could not be read or parsed; its message says where. */
-export class ConfigFileError extends Error {}
+export class ConfigFileError extends Error {
+  /** Each problem on its own, placed as `… (file:line)` when it has a line. */
+  readonly problems: readonly string[]
+
+  constructor(message: string, problems?: readonly string[]) {
+    super(message)
+    this.problems = problems ?? [message]
+  }
+}
+
+/** A config file read: its value, and how to place a problem with its path in it. */
+export interface ConfigSource {
+  file: string
+  value: unknown
+  /** `problem (file:line)`: the line of the problem's JSON path, or of its nearest written parent. */
+  locate(problem: string): string
+}
 
 /** Far above any real config; refuses a wrong path (a log, a binary) before reading it whole. */
 const MAX_BYTES = 1024 * 1024
@@ -25,6 +41,14 @@ export async function loadConfigFile(
   file: string,
   env: Environment = process.env,
 ): Promise<unknown> {
+  return (await readConfigSource(file, env)).value
+}
+
+/** {@link loadConfigFile}, with the lines of the file kept to place later problems. */
+export async function readConfigSource(
+  file: string,
+  env: Environment = process.env,
+): Promise<ConfigSource> {
   const kind = extname(file).toLowerCase()
   if (kind !== '.json' && kind !== '.yaml' && kind !== '.yml') {
     throw new ConfigFileError(`${file}: a config file must end in .json, .yaml or .yml`)
@@ -40,31 +64,19 @@ export async function loadConfigFile(
     const code = (error as NodeJS.ErrnoException).code ?? ''
     throw new ConfigFileError(`${file}: ${READ_ERRORS[code] ?? `cannot be read (${code})`}`)
   }
-  const parsed = kind === '.json' ? parseJson(file, text) : parseYaml(file, text)
-  const interpolated = interpolate(parsed, env)
-  if (interpolated.ok) return interpolated.value
-  const { problems } = interpolated
+  const parsed = parseSource(text, kind === '.json')
+  if (!parsed.ok) {
+    const problems = parsed.problems.map(({ message, line }) => located(message, file, line))
+    throw refusal(file, problems)
+  }
+  const { lines } = parsed.source
+  const locate = (problem: string) => located(problem, file, lineOf(problem, lines))
+  const interpolated = interpolate(parsed.source.value, env)
+  if (!interpolated.ok) throw refusal(file, interpolated.problems.map(locate))
+  return { file, value: interpolated.value, locate }
+}
+
+function refusal(file: string, problems: readonly string[]): ConfigFileError {
   const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`
-  throw new ConfigFileError(`${file}: ${count}\n  ${problems.join('\n  ')}`)
-}
-
-function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch (error) {
-    throw new ConfigFileError(`${file}: not valid JSON: ${(error as Error).message}`)
-  }
-}
-
-function parseYaml(file: string, text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map((error) => error.message.split('\n')[0])
-    throw new ConfigFileError(`${file}: not valid YAML:\n  ${lines.join('\n  ')}`)
-  }
-  try {
-    return doc.toJS({ maxAliasCount: 100 })
-  } catch (error) {
-    throw new ConfigFileError(`${file}: ${(error as Error).message}`)
-  }
+  return new ConfigFileError(`${file}: ${count}\n  ${problems.join('\n  ')}`, problems)
 }

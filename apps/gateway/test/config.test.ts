@@ -394,9 +394,17 @@ describe('loadConfigFile', () => {
   })
 
   it.each<[string, string, RegExp]>([
-    ['bad.json', '{"upstreams": {', /bad\.json: not valid JSON/],
-    ['bad.yaml', 'upstreams:\n  math: [1,\n', /bad\.yaml: not valid YAML:\n.*line 3/],
-    ['dup.yaml', 'a: 1\na: 2\n', /dup\.yaml: not valid YAML:\n {2}Map keys must be unique/],
+    ['bad.json', '{"upstreams": {', /bad\.json: 1 problem\n {2}not valid JSON: .*bad\.json:1\)/],
+    [
+      'bad.yaml',
+      'upstreams:\n  math: [1,\n',
+      /bad\.yaml: 1 problem\n {2}not valid YAML: .*bad\.yaml:3\)/,
+    ],
+    [
+      'dup.yaml',
+      'a: 1\na: 2\n',
+      /dup\.yaml: 1 problem\n {2}a: duplicate key \(first on line 1\) \(.*dup\.yaml:2\)/,
+    ],
     ['gateway.toml', 'a = 1', /gateway\.toml: a config file must end in \.json, \.yaml or \.yml/],
   ])('refuses %s with a message naming the file', async (name, text, message) => {
     await expect(loadConfigFile(await file(name, text))).rejects.toThrow(message)

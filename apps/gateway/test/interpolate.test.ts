@@ -93,7 +93,7 @@ describe('loadConfigFile', () => {
     const file = join(dir, 'missing.json')
     await writeFile(file, JSON.stringify({ a: '${X}', b: ['${Y}'] }))
     await expect(loadConfigFile(file, {})).rejects.toThrow(
-      `${file}: 2 problems\n  a: variable X is not set (give a default with \${X:-…})\n  b[0]: variable Y is not set`,
+      `${file}: 2 problems\n  a: variable X is not set (give a default with \${X:-…}) (${file}:1)\n  b[0]: variable Y is not set`,
     )
   })
 })
