@@ -189,6 +189,7 @@ async function level(running, concurrency, levelMs) {
       maxRequests,
       durationMs: levelMs,
       requestTimeoutMs,
+      ...running.load,
     })
     const core0 = TARGET_CORE === undefined ? null : coreBusyUs(TARGET_CORE)
     const before = cpu(running.pid)
@@ -228,10 +229,10 @@ for (const upstream of upstreamNames) {
       notAvailable(target, upstream, `skipped: whole-run budget of ${budgetMs / 1000} s spent`)
       continue
     }
-    const launch = target.launch({ upstream: upstreamArgv, port: await freePort() })
     /** @type {import('./lib/launch.mjs').Running | undefined} */
     let running
     try {
+      const launch = await target.launch({ upstream: upstreamArgv, port: await freePort() })
       running = await startTarget(launch, { core: TARGET_CORE })
     } catch (e) {
       notAvailable(target, upstream, `did not start: ${/** @type {Error} */ (e).message}`)

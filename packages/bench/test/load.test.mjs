@@ -132,4 +132,59 @@ describe('load generator against real targets', () => {
     expect(result.errorSamples.join('\n')).toMatch(/wrong answer/)
     expect(result.errorSamples.join('\n')).toMatch(/no answer with id|wrong id/)
   })
+  it('sends the given headers and tool name, and counts an HTTP refusal (429) as an error', async () => {
+    let calls = 0
+    /** @type {string[]} */
+    const names = []
+    const server = createServer((req, res) => {
+      let body = ''
+      req.on('data', (c) => {
+        body += c
+      })
+      req.on('end', () => {
+        if (req.headers.authorization !== 'Bearer t0ken') return res.writeHead(401).end()
+        if (req.method === 'DELETE') return res.writeHead(200).end()
+        const msg = JSON.parse(body)
+        if (msg.method === 'initialize') {
+          res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's1' })
+          return res.end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: msg.id,
+              result: { protocolVersion: '2025-06-18' },
+            }),
+          )
+        }
+        if (msg.id === undefined) return res.writeHead(202).end()
+        names.push(msg.params.name)
+        if (++calls % 2 === 0) return res.writeHead(429, { 'retry-after': '1' }).end()
+        const { text } = msg.params.arguments
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: msg.id,
+            result: { content: [{ type: 'text', text }] },
+          }),
+        )
+      })
+    })
+    await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)))
+    cleanups.push(() => new Promise((r) => server.close(() => r(undefined))))
+    const { port } = /** @type {import('node:net').AddressInfo} */ (server.address())
+    const p = await prepare({
+      url: `http://127.0.0.1:${port}/mcp`,
+      concurrency: 1,
+      maxRequests: 10,
+      durationMs: 5000,
+      requestTimeoutMs: 5000,
+      headers: { authorization: 'Bearer t0ken' },
+      tools: ['one_echo'],
+    })
+    const result = await p.run()
+    await p.close()
+    expect(new Set(names)).toEqual(new Set(['one_echo']))
+    expect(result).toMatchObject({ ok: 5, errors: 5 })
+    expect(result.errorSamples.join('\n')).toMatch(/HTTP 429/)
+  })
 })

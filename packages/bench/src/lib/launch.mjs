@@ -38,6 +38,7 @@ export function pinSelf(/** @type {number | undefined} */ core) {
  * @property {string} url
  * @property {string[]} argv    exactly what was executed
  * @property {() => string} tail  the target's last output lines
+ * @property {{ headers?: Record<string, string>, tools?: string[] }} load  what the load generator sends it
  * @property {() => boolean} exited
  * @property {() => Promise<void>} stop
  */
@@ -55,6 +56,7 @@ export async function startTarget(launch, o) {
     name: launch.argv.join(' '),
     cwd: repoRoot,
     stdin: 'pipe',
+    ...(launch.env && { env: { ...process.env, ...launch.env } }),
     ready: launch.ready === 'stdout' ? 'listening' : { url: /** @type {string} */ (launch.url) },
     readyTimeoutMs: o.readyTimeoutMs ?? 30_000,
   })
@@ -65,6 +67,7 @@ export async function startTarget(launch, o) {
       url,
       argv,
       tail: proc.tail,
+      load: launch.load ?? {},
       exited: () => proc.exitReason() !== undefined,
       stop: () => proc.stop(),
     }

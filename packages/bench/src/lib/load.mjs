@@ -25,6 +25,10 @@ const MAX_ERROR_SAMPLES = 5
  * @property {number} maxRequests       request budget for the measured loop
  * @property {number} durationMs        time budget for the measured loop
  * @property {number} requestTimeoutMs  per-request headers/body timeout
+ * @property {Record<string, string>} [headers]  sent with every request (`authorization` for a
+ *   gateway with auth on); a refusal (401, 429) is not HTTP 200 and counts as an error
+ * @property {string[]} [tools]  tool names to call, client i calling tools[i % length]
+ *   (namespaced names behind a router); default `['echo']`
  * @property {number} [setupTimeoutMs]  budget for opening all sessions (default 30 s: a
  *   stateful peer may spawn one upstream child per session, and 32 of them take a while)
  */
@@ -169,8 +173,10 @@ class VirtualClient {
    * @param {string} path
    * @param {number} index
    * @param {number} timeoutMs
+   * @param {Record<string, string>} [extra]
+   * @param {string} [tool]
    */
-  constructor(pool, path, index, timeoutMs) {
+  constructor(pool, path, index, timeoutMs, extra = {}, tool = 'echo') {
     this.pool = pool
     this.path = path
     this.index = index
@@ -180,7 +186,9 @@ class VirtualClient {
     this.headers = {
       'content-type': 'application/json',
       accept: ACCEPT,
+      ...extra,
     }
+    this.tool = tool
     /** @type {string | undefined} */
     this.sessionId = undefined
     this.seq = 0
@@ -242,7 +250,7 @@ class VirtualClient {
     const id = ++this.seq
     const text = `${tag}:${this.index}:${id}`
     const r = await this.post(
-      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"text":"${text}"}}}`,
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${this.tool}","arguments":{"text":"${text}"}}}`,
     )
     if (r.error) return `${r.error.name}: ${r.error.message}`
     if (r.status !== 200) return `HTTP ${r.status} ${r.body.slice(0, 120)}`
@@ -295,7 +303,15 @@ export async function prepare(o) {
   })
   const clients = Array.from(
     { length: o.concurrency },
-    (_, i) => new VirtualClient(pool, url.pathname + url.search, i, o.requestTimeoutMs),
+    (_, i) =>
+      new VirtualClient(
+        pool,
+        url.pathname + url.search,
+        i,
+        o.requestTimeoutMs,
+        o.headers,
+        o.tools?.[i % o.tools.length],
+      ),
   )
   const setupTimeoutMs = o.setupTimeoutMs ?? 30_000
   let timer

@@ -176,6 +176,17 @@ export function acceptance(rows, upstream) {
         `peak RSS through c=32 ${fmt(g32.peakRssMB.proc, 1)} MB ≤ 100 MB`,
       )
   }
+  const full = at('mcpx-full', 32)
+  if (full) {
+    const bestRps = bestPeer(rows, upstream, 32, (r) => r.reqPerSec, Math.max)
+    const rps = full.reqPerSec ?? 0
+    const errors = (full.errors ?? 0) + (full.unfinished ?? 0)
+    if (bestRps)
+      check(
+        rps >= 2.5 * bestRps && errors === 0,
+        `issue 15: mcpx-full (whole default stack) c=32 req/s ${fmt(rps)} ≥ 2.5 × best peer ${fmt(bestRps)} (${fmt(rps / bestRps, 2)}×), ${fmt(errors)} errors; p99 ${ms(full.latencyMs?.p99)} ms, peak RSS ${fmt(full.peakRssMB?.proc, 1)} MB proxy, ${fmt(full.peakRssMB?.tree, 1)} MB tree`,
+      )
+  }
   const g1 = at('mcpx', 1)
   if (g1?.latencyMs) {
     const peerP50 = bestPeer(rows, upstream, 1, (r) => r.latencyMs?.p50, Math.min)

@@ -3,6 +3,7 @@
 // which has none), and is started with `node` directly, never through npx or a shell,
 // so that the PID we measure is the proxy process itself.
 
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -34,6 +35,9 @@ export const upstreams = {
  * @property {string[]} argv                 command and arguments
  * @property {'stdout' | 'port'} ready       a `LISTENING <url>` line, or the port accepting
  * @property {string} [url]                  known in advance when ready is 'port'
+ * @property {Record<string, string>} [env]  added to the target's environment
+ * @property {{ headers?: Record<string, string>, tools?: string[] }} [load]  what the load
+ *   generator sends this target besides the defaults (credentials, the tool names)
  */
 
 /**
@@ -43,7 +47,7 @@ export const upstreams = {
  * @property {boolean} [optIn]                 not in the default target list
  * @property {string} about                     one line for the report
  * @property {() => string | undefined} unavailable  why it cannot run, if it cannot
- * @property {(o: { upstream: string[], port: number }) => Launch} launch
+ * @property {(o: { upstream: string[], port: number }) => Launch | Promise<Launch>} launch
  */
 
 /**
@@ -101,6 +105,54 @@ const pooled = (name, about, pool) => ({
   }),
 })
 
+const ISSUER = 'https://auth.bench.invalid'
+const AUDIENCE = 'mcpx-bench'
+
+/**
+ * The gateway with its default production stack on (issue 15, item 7), from
+ * gateway-full.yaml: the upstream command and a random HS256 secret through
+ * its variables, and a real token signed with that secret (jose) for the load
+ * generator, one subject, valid for an hour. The three upstreams are the same
+ * command, so that each virtual client calls one of `one_echo`, `two_echo`,
+ * `three_echo`: every call goes through the router's namespacing.
+ * @param {string[]} upstream
+ * @returns {Promise<Launch>}
+ */
+async function fullStack(upstream) {
+  const { SignJWT } = await import('jose')
+  const secret = randomBytes(32).toString('hex')
+  const token = await new SignJWT({ scope: 'tools:call', client_id: 'mcpx-bench-loadgen' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('bench-client')
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret))
+  const [command, ...args] = upstream
+  if (args.length !== 1) throw new Error('gateway-full.yaml takes an upstream of one script')
+  return {
+    argv: [
+      node,
+      gatewayCli,
+      '--port',
+      '0',
+      '--config',
+      join(here, '..', 'targets', 'gateway-full.yaml'),
+    ],
+    ready: 'stdout',
+    env: {
+      MCPX_BENCH_JWT_SECRET: secret,
+      MCPX_BENCH_NODE: /** @type {string} */ (command),
+      MCPX_BENCH_UPSTREAM: /** @type {string} */ (args[0]),
+    },
+    load: {
+      headers: { authorization: `Bearer ${token}` },
+      tools: ['one_echo', 'two_echo', 'three_echo'],
+    },
+  }
+}
+
 /** @type {Target[]} */
 export const targets = [
   {
@@ -119,6 +171,14 @@ export const targets = [
     about: 'mcpx gateway (apps/gateway), shared upstream connection',
     unavailable: noGateway,
     launch: ({ upstream }) => gateway(gatewayCli, upstream),
+  },
+  {
+    name: 'mcpx-full',
+    role: 'mcpx',
+    about:
+      'mcpx gateway, default production stack: metrics, JWT auth, per-client rate limit, router over 3 upstreams, timeout, breaker',
+    unavailable: noGateway,
+    launch: ({ upstream }) => fullStack(upstream),
   },
   // Against `mcpx`, which is the same gateway with a plain shared upstream(): the pool's own cost.
   pooled('mcpx-pool-shared', 'mcpx gateway, the upstream in a shared pool of 1 (@mcpx/pool)', {
