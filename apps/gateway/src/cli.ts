@@ -1,18 +1,15 @@
-import { dirname } from 'node:path'
 import { serveStdio } from '@mcpx/transports/stdio'
 import { type Invocation, parseCommandLine, UsageError } from './args.js'
 import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
 import { metricsPathProblem } from './config-metrics.js'
 import { DEFAULT_CONFIG } from './default-config.js'
-import { ConfigFileError, loadConfigFile } from './load-config.js'
-import { withPinLock } from './pin-lock.js'
 import { pinsCommand } from './pins-command.js'
 import { printConfigCommand } from './print-config.js'
 import { serve } from './serve.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
-import { validateCommand } from './validate-command.js'
+import { checkConfigFile, validateCommand } from './validate-command.js'
 
 const HELP = `mcpx-gateway: serve MCP upstream servers through one mcpx proxy
 
@@ -81,25 +78,23 @@ function refused(what: string, problems: readonly string[]): never {
 /** The checked config the invocation names; exits with code 2 on any problem. */
 async function configOf(invocation: Extract<Invocation, { help: false }>): Promise<GatewayConfig> {
   const { configFile, flags } = invocation
-  let raw: unknown = flags ?? DEFAULT_CONFIG
-  if (configFile !== undefined) {
-    try {
-      raw = await loadConfigFile(configFile)
-    } catch (error) {
-      if (error instanceof ConfigFileError) usage(error.message)
-      throw error
-    }
-  }
+  // A file is checked as `validate` checks it (each problem with its line); only a file can
+  // name a lock file, so the flag form and the default need the schema alone.
   const what = configFile ?? (flags ? 'the upstream options' : 'the default config')
-  const checked = checkConfig(raw)
-  if (!checked.ok) refused(what, checked.problems)
-  // Only a file can name a lock file: relative to the file's directory.
-  const read = await withPinLock(checked.config, dirname(configFile ?? '.'))
-  if (!read.ok) refused(what, read.problems)
+  const checked =
+    configFile === undefined
+      ? checkConfig(flags ?? DEFAULT_CONFIG)
+      : await checkConfigFile(configFile)
+  if (!checked.ok) {
+    const [only] = checked.problems
+    // A file that cannot be read or parsed is one line that names it already.
+    if (checked.problems.length === 1 && only!.startsWith(`${configFile}:`)) usage(only!)
+    refused(what, checked.problems)
+  }
   const { serve: overrides } = invocation
-  const { serve } = read.config
+  const { serve } = checked.config
   const allowedHosts = [...serve.allowedHosts, ...(overrides.allowedHosts ?? [])]
-  const config = { ...read.config, serve: { ...serve, ...overrides, allowedHosts } }
+  const config = { ...checked.config, serve: { ...serve, ...overrides, allowedHosts } }
   // The command line's --serve and --path may have moved the MCP endpoint onto the metrics path.
   const clash = metricsPathProblem(config.metrics, config.serve)
   if (clash !== undefined) usage(configFile === undefined ? clash : `${configFile}: ${clash}`)

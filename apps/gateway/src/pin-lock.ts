@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { OptionError } from '@mcpx/core'
-import { readPinLock } from '@mcpx/transformers/node'
+import { type PinLock, readPinLock } from '@mcpx/transformers/node'
 import type { Checked } from './config.js'
 import type { GatewayConfig } from './config-types.js'
 
@@ -18,13 +18,22 @@ const READ_ERRORS: Record<string, string> = {
  * to `dir`, the config file's directory. A lock that cannot be read, or is
  * not a lock, is a problem of the config naming the file: a gateway must not
  * start with pins it cannot use, nor silently trust every tool on first use.
+ * Only `mcpx-gateway pins`, which writes the lock, passes `missing`: the lock
+ * to use when the file does not exist yet.
  */
-export async function withPinLock(config: GatewayConfig, dir: string): Promise<Checked> {
+export async function withPinLock(
+  config: GatewayConfig,
+  dir: string,
+  missing?: PinLock,
+): Promise<Checked> {
   const pins = config.transformers?.pinTools
   if (pins?.lockFile === undefined) return { ok: true, config }
   const file = resolve(dir, pins.lockFile)
   try {
-    const lock = await readPinLock(file)
+    const lock = await readPinLock(file).catch((error: NodeJS.ErrnoException) => {
+      if (missing !== undefined && error.code === 'ENOENT') return missing
+      throw error
+    })
     const transformers = { ...config.transformers, pinTools: { ...pins, lock } }
     return { ok: true, config: { ...config, transformers } }
   } catch (error) {

@@ -1,13 +1,11 @@
-import { stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { PendingTool, PinLock, PinTools } from '@mcpx/transformers'
 import { writePinLock } from '@mcpx/transformers/node'
-import { checkConfig, type GatewayConfig } from './config.js'
-import { ConfigFileError, loadConfigFile } from './load-config.js'
-import { withPinLock } from './pin-lock.js'
+import type { GatewayConfig } from './config.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
+import { checkConfigFile } from './validate-command.js'
 
 /** Where the command's output goes: `out` its answer, `err` diagnostics and the gateway's log. */
 export interface PinsIo {
@@ -55,7 +53,7 @@ export async function pinsCommand(argv: readonly string[], io: PinsIo): Promise<
       await gateway.proxy.close()
     }
   } catch (error) {
-    if (!(error instanceof PinsUsageError || error instanceof ConfigFileError)) throw error
+    if (!(error instanceof PinsUsageError)) throw error
     io.err(`mcpx-gateway pins: ${error.message}`)
     return 2
   }
@@ -105,34 +103,14 @@ const parse = (argv: readonly string[]) =>
     options: { config: { type: 'string' }, all: { type: 'boolean' } },
   })
 
-/** The checked config, its lock read (or empty when the file does not exist yet), and the lock's path. */
+/** The checked config (a lock file that does not exist yet read as an empty lock), and the lock's path. */
 async function pinsConfig(file: string): Promise<{ config: GatewayConfig; lockFile?: string }> {
-  const checked = checkConfig(await loadConfigFile(file))
-  if (!checked.ok) throw new PinsUsageError(`${file}:\n  ${checked.problems.join('\n  ')}`)
+  const checked = await checkConfigFile(file, EMPTY_LOCK)
+  if (!checked.ok) throw new PinsUsageError(checked.problems.join('\n'))
   const lockFile = checked.config.transformers?.pinTools?.lockFile
   if (lockFile === undefined) return { config: checked.config }
-  const path = resolve(dirname(file), lockFile)
-  if (!(await exists(path))) {
-    const { transformers } = checked.config
-    const pinTools = { ...transformers!.pinTools!, lock: EMPTY_LOCK }
-    return {
-      config: { ...checked.config, transformers: { ...transformers, pinTools } },
-      lockFile: path,
-    }
-  }
-  const read = await withPinLock(checked.config, dirname(file))
-  if (!read.ok) throw new PinsUsageError(`${file}:\n  ${read.problems.join('\n  ')}`)
-  return { config: read.config, lockFile: path }
+  return { config: checked.config, lockFile: resolve(dirname(file), lockFile) }
 }
-
-const exists = (path: string) =>
-  stat(path).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false
-      throw new PinsUsageError(`${path}: cannot be read (${error.code})`)
-    },
-  )
 
 /** One line per tool: `<upstream>/<tool>  <status>  <hash>`, the pins in force first, then what is held back. */
 async function list(pins: PinTools, io: PinsIo): Promise<number> {

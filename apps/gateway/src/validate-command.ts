@@ -1,5 +1,6 @@
 import { dirname } from 'node:path'
 import { router } from '@mcpx/router'
+import type { PinLock } from '@mcpx/transformers'
 import { createAuth } from './auth.js'
 import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
@@ -16,9 +17,9 @@ export type FileChecked =
  * it starts anything (the schema, the pin lock file, the rule that a
  * non-loopback listener needs an auth section, the authenticators' and the
  * router's own refusals), every problem as
- * `path: problem (file:line)`.
+ * `path: problem (file:line)`. `missingLock` is `withPinLock`'s `missing`.
  */
-export async function checkConfigFile(file: string): Promise<FileChecked> {
+export async function checkConfigFile(file: string, missingLock?: PinLock): Promise<FileChecked> {
   let source: Awaited<ReturnType<typeof readConfigSource>>
   try {
     source = await readConfigSource(file)
@@ -29,7 +30,7 @@ export async function checkConfigFile(file: string): Promise<FileChecked> {
   const { locate } = source
   const checked = checkConfig(source.value)
   if (!checked.ok) return { ok: false, problems: checked.problems.map(locate) }
-  const read = await withPinLock(checked.config, dirname(file))
+  const read = await withPinLock(checked.config, dirname(file), missingLock)
   if (!read.ok) return { ok: false, problems: read.problems.map(locate) }
   const exposed = exposureProblem(read.config)
   if (exposed !== undefined) return { ok: false, problems: [locate(exposed)] }
