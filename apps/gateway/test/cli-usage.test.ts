@@ -220,3 +220,32 @@ describe('mcpx-gateway with good flags', () => {
     await gateway.ready
   })
 })
+
+describe('mcpx-gateway with an upstream that cannot start', () => {
+  it.each([
+    ['a missing command', () => join(dir, 'no-such-server'), 'not found \\(ENOENT\\)'],
+    [
+      'a file that is not executable',
+      () => anonymous,
+      'permission denied \\(not executable\\?\\) \\(EACCES\\)',
+    ],
+  ])('reports %s once on its stderr, naming the command and why', async (_, command, why) => {
+    const gateway = start(['--port', '0', '--', command()])
+    await gateway.ready
+    const lines = gateway.tail().split('\n')
+    const reports = lines.filter((line) => line.includes('could not start'))
+    const name = command()
+      .split('/')
+      .at(-1)!
+      .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    expect(reports).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^\\[mcpx upstream ${name.replace('.', '\\.')}\\] could not start ${command()}: ${why}$`,
+        ),
+      ),
+    ])
+    // The start-up check lists nothing after its initialize failed: no repeat of the failure.
+    expect(lines.filter((line) => line.includes('is missing from'))).toEqual([])
+  })
+})
