@@ -221,6 +221,19 @@ describe('mcpx-gateway with good flags', () => {
   })
 })
 
+it("takes a config upstream's connectTimeout", async () => {
+  const hang = {
+    command: process.execPath,
+    args: ['-e', 'setInterval(() => {}, 1000)'],
+    connectTimeout: 300,
+  }
+  const file = join(dir, 'hang.json')
+  await writeFile(file, JSON.stringify({ upstreams: { hang } }))
+  const gateway = start(['--port', '0', '--config', file])
+  const line = await lineOf(gateway, /did not finish initialize/)
+  expect(line).toMatch(/Upstream "hang" did not finish initialize within 300 ms/)
+})
+
 describe('mcpx-gateway with an upstream that cannot start', () => {
   it.each([
     ['a missing command', () => join(dir, 'no-such-server'), 'not found \\(ENOENT\\)'],
