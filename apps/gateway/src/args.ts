@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { NAME } from './config.js'
 import type { ConfigFile, ServeConfig, UpstreamFile, UrlTransport } from './config-types.js'
@@ -21,6 +22,9 @@ export type Invocation =
       serve: Partial<ServeConfig>
     }
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** RFC 9110 §5.1 field names. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const SERVE: readonly FrontEnd[] = ['http', 'sse', 'websocket', 'stdio']
 const UPSTREAM: readonly UrlTransport[] = ['streamable-http', 'sse', 'websocket']
 /** Flags that describe the one upstream of the flag form, refused beside `--config`. */
@@ -31,6 +35,7 @@ const UPSTREAM_FLAGS = [
   'mode',
   'name',
   'timeout',
+  'connect-timeout',
   'env',
   'inherit-env',
   'header',
@@ -49,6 +54,7 @@ const OPTIONS = {
   mode: { type: 'string' },
   name: { type: 'string' },
   timeout: { type: 'string' },
+  'connect-timeout': { type: 'string' },
   env: { type: 'string', multiple: true },
   'inherit-env': { type: 'string', multiple: true },
   header: { type: 'string', multiple: true },
@@ -63,12 +69,7 @@ type Values = ReturnType<
 export function parseCommandLine(argv: string[]): Invocation {
   const subcommand = subcommandOf(argv)
   if (subcommand !== undefined) return subcommand
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: OPTIONS,
-  })
+  const { values, positionals } = parse(argv)
   if (values.help) return { help: true }
   const serve = serveFlags(values)
   const given = UPSTREAM_FLAGS.filter((flag) => values[flag] !== undefined).map((f) => `--${f}`)
@@ -116,6 +117,36 @@ function subcommandOf(argv: string[]): Invocation | undefined {
   return command === 'validate' ? { command, file: files[0]! } : { command, file: files[0] }
 }
 
+/** `parseArgs`, its errors said in our words: its own advice on quoting is wrong after `--`. */
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS })
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string }
+    const option = /'(-[^' ]*)/.exec(message)?.[1] ?? ''
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option}`)
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const long = /--[a-z-]+/.exec(message)?.[0] ?? option
+      throw new UsageError(
+        OPTIONS[long.slice(2) as keyof typeof OPTIONS]?.type === 'boolean'
+          ? `${long} takes no value`
+          : `${long} needs a value`,
+      )
+    }
+    throw new UsageError(message)
+  }
+}
+
+/** A whole number in decimal digits only: `Number()` would take '', `4.5e4` and `0x9c41`. */
+function whole(flag: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
+  const value = /^[0-9]{1,16}$/.test(text) ? Number(text) : Number.NaN
+  if (!(value <= max)) {
+    const range = max === 65535 ? '0-65535' : 'a whole number of ms'
+    throw new UsageError(`${flag} must be ${range} in decimal digits, got ${JSON.stringify(text)}`)
+  }
+  return value
+}
+
 function serveFlags(values: Values): Partial<ServeConfig> {
   const serve: Partial<ServeConfig> = {}
   if (values.serve !== undefined) {
@@ -125,15 +156,15 @@ function serveFlags(values: Values): Partial<ServeConfig> {
     serve.transport = values.serve as FrontEnd
   }
   if (values.port !== undefined) {
-    const port = Number(values.port)
-    if (values.port.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new UsageError(`--port must be 0-65535, got ${values.port}`)
-    }
-    serve.port = port
+    serve.port = whole('--port', values.port, 65535)
   }
   if (values.host !== undefined) serve.host = values.host
   if (values.path !== undefined) {
-    if (!values.path.startsWith('/')) throw new UsageError('--path must start with /')
+    if (!/^\/[^?#\s]*$/.test(values.path)) {
+      throw new UsageError(
+        `--path must start with / (and hold no ?, # or space), got ${JSON.stringify(values.path)}`,
+      )
+    }
     serve.path = values.path
   }
   if (values['allowed-host'] !== undefined) serve.allowedHosts = values['allowed-host']
@@ -142,25 +173,54 @@ function serveFlags(values: Values): Partial<ServeConfig> {
 
 /** The flag form as a config of one upstream, checked like any other config afterwards. */
 function flagConfig(values: Values, command: string[]): ConfigFile {
-  const name = values.name ?? 'upstream'
+  const name = values.name ?? defaultName(values, command)
   if (!NAME.test(name)) throw new UsageError('--name must be 1-32 of A-Z a-z 0-9 _ . -')
-  const timeout = Number(values.timeout ?? 60_000)
-  if (!Number.isInteger(timeout) || timeout < 0) {
-    throw new UsageError('--timeout must be a whole number of ms >= 0')
-  }
+  const timeout = values.timeout === undefined ? 60_000 : whole('--timeout', values.timeout)
+  const connect = values['connect-timeout']
+  const connectTimeout = connect === undefined ? undefined : whole('--connect-timeout', connect)
+  if (connectTimeout === 0) throw new UsageError('--connect-timeout must be > 0 ms')
   const mode = values.mode ?? 'per-session'
   if (mode !== 'shared' && mode !== 'per-session') {
     throw new UsageError(`--mode must be shared or per-session, got ${mode}`)
   }
-  const common = { mode, timeout } as const
+  const common = {
+    mode: mode as 'shared' | 'per-session',
+    timeout,
+    ...(connectTimeout !== undefined && { connectTimeout }),
+  }
   return { upstreams: { [name]: { ...source(values, command), ...common } } }
+}
+
+/**
+ * The flag form's upstream is named after what it runs (the command's
+ * basename, the URL's host, the example), so that its log lines read
+ * `[mcpx upstream my-server]`, not `[mcpx upstream upstream]`.
+ */
+function defaultName(values: Values, command: string[]): string {
+  let from = 'upstream'
+  if (values.example) from = 'math'
+  else if (values.url !== undefined)
+    from = URL.canParse(values.url) ? new URL(values.url).hostname : ''
+  else if (command[0]) from = basename(command[0])
+  const name = from
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+  return NAME.test(name) ? name : 'upstream'
 }
 
 function source(values: Values, command: string[]): UpstreamFile {
   if (values.example) return { example: 'math' }
   if (values.url === undefined) {
     const [executable, ...args] = command
-    return { command: executable!, args, env: pairs(values.env), inheritEnv: values['inherit-env'] }
+    if (!executable) throw new UsageError('-- needs a command after it')
+    const inheritEnv = values['inherit-env'] ?? []
+    for (const variable of inheritEnv) {
+      if (!ENV_NAME.test(variable)) {
+        throw new UsageError(`--inherit-env takes a variable name, got ${JSON.stringify(variable)}`)
+      }
+    }
+    return { command: executable, args, env: pairs(values.env), inheritEnv }
   }
   const transport = (values['upstream-transport'] ?? 'streamable-http') as UrlTransport
   if (!UPSTREAM.includes(transport)) {
@@ -168,10 +228,19 @@ function source(values: Values, command: string[]): UpstreamFile {
       `--upstream-transport must be one of ${UPSTREAM.join(', ')}, got ${transport}`,
     )
   }
-  try {
-    new URL(values.url)
-  } catch {
-    throw new UsageError(`--url is not a URL: ${values.url}`)
+  if (!URL.canParse(values.url)) throw new UsageError(`--url is not a URL: ${values.url}`)
+  // Only the scheme is shown: the URL may carry credentials.
+  const scheme = new URL(values.url).protocol
+  const schemes = transport === 'websocket' ? ['ws:', 'wss:'] : ['http:', 'https:']
+  if (!schemes.includes(scheme)) {
+    const allowed = schemes.map((s) => `${s}//`).join(' or ')
+    const hint =
+      scheme === 'ws:' || scheme === 'wss:'
+        ? ' (for a WebSocket upstream add --upstream-transport websocket)'
+        : ''
+    throw new UsageError(
+      `--url must be ${allowed} for --upstream-transport ${transport}, got ${scheme}//…${hint}`,
+    )
   }
   return { url: values.url, transport, headers: headers(values.header) }
 }
@@ -180,7 +249,9 @@ function pairs(list: readonly string[] = []): Record<string, string> {
   return Object.fromEntries(
     list.map((pair) => {
       const eq = pair.indexOf('=')
-      if (eq < 1) throw new UsageError(`--env takes KEY=VALUE, got ${pair}`)
+      if (eq < 1 || !ENV_NAME.test(pair.slice(0, eq))) {
+        throw new UsageError(`--env takes NAME=VALUE (NAME a variable name), got ${pair}`)
+      }
       return [pair.slice(0, eq), pair.slice(eq + 1)]
     }),
   )
@@ -190,7 +261,11 @@ function headers(list: readonly string[] = []): Record<string, string> {
   return Object.fromEntries(
     list.map((header) => {
       const colon = header.indexOf(':')
-      if (colon < 1) throw new UsageError(`--header takes "Name: value", got ${header}`)
+      if (colon < 1 || !HEADER_NAME.test(header.slice(0, colon).trim())) {
+        throw new UsageError(
+          `--header takes "Name: value" (Name an HTTP header name), got ${header}`,
+        )
+      }
       return [header.slice(0, colon).trim(), header.slice(colon + 1).trim()]
     }),
   )

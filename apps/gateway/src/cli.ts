@@ -41,17 +41,23 @@ Options:
                                 --path, legacy HTTP+SSE at /sse and /messages, WebSocket at
                                 --path, or stdio
   --host <address>              address to bind (default: 127.0.0.1)
-  --port <n>                    port (default: 3000; 0 picks a free one)
-  --path <path>                 endpoint path (default: /mcp)
+  --port <n>                    port, decimal 0-65535 (default: 3000; 0 picks a free one)
+  --path <path>                 endpoint path, starting with / (default: /mcp)
   --allowed-host <host>         extra Host name to accept (repeatable; loopback names always)
   --upstream-transport <streamable-http|sse|websocket>
                               * how to reach a --url upstream (default: streamable-http)
   --mode <shared|per-session> * one upstream connection for all sessions, or one per
-                                session (default: per-session)
-  --name <name>               * the upstream's name in errors and logs (default: upstream)
+                                session (default: per-session, unlike the library's shared:
+                                an unknown stdio server may keep state per client)
+  --name <name>               * the upstream's name in errors and logs (default: the
+                                command's basename, the URL's host, or math)
   --timeout <ms>              * upstream request timeout, 0 for none (default: 60000)
+  --connect-timeout <ms>      * time to start the upstream and finish initialize
+                                (default: 30000)
   --env <KEY=VALUE>           * set a variable for the stdio child (repeatable)
-  --inherit-env <NAME>        * pass one of the gateway's variables to the child (repeatable)
+  --inherit-env <NAME>        * pass one more of the gateway's variables to the child, on top
+                                of HOME, LANG, LC_ALL, LOGNAME, PATH, SHELL, TERM, TMPDIR,
+                                TZ and USER (repeatable)
   --header <Name: value>      * header sent to an HTTP upstream (repeatable)
   -h, --help                    show this help
 
@@ -59,6 +65,8 @@ Options:
 Without an auth section every client is anonymous, so a --host that is not loopback is
 refused unless the config file says auth: none.
 A config with a problem is refused whole, each problem named by its JSON path (exit code 2).
+A bad command line exits with code 2; a failure to run (the port taken, the address not on
+this machine) with code 1, in one line on stderr.
 When the HTTP front end is ready it prints "LISTENING <url>" on stdout.`
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
@@ -69,6 +77,30 @@ function usage(message: string): never {
   process.stderr.write(`mcpx-gateway: ${message}\nRun mcpx-gateway --help for usage.\n`)
   process.exit(2)
 }
+
+/** A failure of the run, not of the command line: one line, exit code 1. */
+function runtimeFailure(message: string): never {
+  process.stderr.write(`mcpx-gateway: ${message}\n`)
+  process.exit(1)
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  EACCES: 'permission denied (a port below 1024 needs privileges)',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name could not be resolved (temporary failure)',
+}
+
+/** Why `listen()` failed in words, with the errno code; undefined for anything else. */
+function listenProblem(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || !Object.hasOwn(LISTEN_ERRORS, code)) return undefined
+  return `${LISTEN_ERRORS[code]} (${code})`
+}
+
+const hostPort = (host: string, port: number) =>
+  `${host.includes(':') ? `[${host}]` : host}:${port}`
 
 function refused(what: string, problems: readonly string[]): never {
   const count = `${problems.length} problem${problems.length === 1 ? '' : 's'}`
@@ -146,7 +178,9 @@ async function main(): Promise<void> {
     throw error
   }
   const { proxy, authenticator, wellKnown, metrics } = gateway
-  if (config.auth === undefined || config.auth === 'none') {
+  // Said once something listens, so that a gateway that cannot start prints only why.
+  const authOff = () => {
+    if (config.auth !== undefined && config.auth !== 'none') return
     const why = config.auth === 'none' ? 'auth: none' : 'no auth section'
     log(`mcpx-gateway: auth is off (${why}): every client is anonymous`)
   }
@@ -157,21 +191,31 @@ async function main(): Promise<void> {
   if (transport === 'stdio') {
     if (metrics)
       log(`mcpx-gateway: ${config.metrics!.path} is not served: stdio has no HTTP listener`)
+    authOff()
     // Input ended: what was received has been answered; then everything closes.
     const { closed } = serveStdio(proxy)
     await closed
     await proxy.close()
     return
   }
-  const server = await serve(proxy, transport, {
-    host,
-    port,
-    path,
-    allowedHosts: [...LOOPBACK, ...allowedHosts],
-    authenticate: authenticator,
-    wellKnown,
-    metrics: metrics && { path: config.metrics!.path, source: metrics },
-  })
+  let server: Awaited<ReturnType<typeof serve>>
+  try {
+    server = await serve(proxy, transport, {
+      host,
+      port,
+      path,
+      allowedHosts: [...LOOPBACK, ...allowedHosts],
+      authenticate: authenticator,
+      wellKnown,
+      metrics: metrics && { path: config.metrics!.path, source: metrics },
+    })
+  } catch (error) {
+    const why = listenProblem(error)
+    if (why === undefined) throw error
+    await proxy.close()
+    runtimeFailure(`cannot listen on ${hostPort(host, port)}: ${why}`)
+  }
+  authOff()
   process.stdout.write(`LISTENING ${server.url}\n`)
   let stopping = false
   const stop = async (signal: string) => {

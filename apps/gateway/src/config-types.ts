@@ -47,6 +47,8 @@ export interface CommonUpstreamFile {
   /** `@mcpx/pool`'s options: the upstream's replicas become `pool()`s instead of `upstream()`s. */
   pool?: PoolOptions
   timeout?: number
+  /** Ms to connect and finish `initialize` (`upstream()`'s and `pool()`'s `connectTimeout`). */
+  connectTimeout?: number
   namespace?: string | boolean
   priority?: number
   replicas?: number
@@ -255,6 +257,8 @@ export type UpstreamSource =
 export type UpstreamConfig = {
   source: UpstreamSource
   timeout: number
+  /** Undefined: the package's default (30000). */
+  connectTimeout?: number | undefined
   /** The names given to `upstream()` or `pool()`: the entry's own, or `<name>-1` … `<name>-N`. */
   replicas: string[]
   entry: UpstreamEntry

@@ -33,6 +33,7 @@ const COMMON = [
   'mode',
   'pool',
   'timeout',
+  'connectTimeout',
   'namespace',
   'priority',
   'replicas',
@@ -231,6 +232,10 @@ function checkCommon(
     )
   }
   const timeout = number(value.timeout, at(path, 'timeout'), problems, { min: 0 }) ?? 60_000
+  const connectTimeout = number(value.connectTimeout, at(path, 'connectTimeout'), problems, {
+    min: 1,
+    integer: true,
+  })
   const priority = number(value.priority, at(path, 'priority'), problems)
   const count = number(value.replicas, at(path, 'replicas'), problems, {
     min: 1,
@@ -250,8 +255,9 @@ function checkCommon(
     ...(priority !== undefined && { priority }),
     ...(balance !== undefined && { balance }),
   }
-  if (value.pool !== undefined) return pool && { source, pool, timeout, replicas, entry }
-  return { source, mode, timeout, replicas, entry }
+  const common = { source, timeout, replicas, entry, ...(connectTimeout && { connectTimeout }) }
+  if (value.pool !== undefined) return pool && { ...common, pool }
+  return { ...common, mode }
 }
 
 function checkNamespace(

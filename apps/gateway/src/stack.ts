@@ -112,7 +112,7 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
  */
 async function addReplicas(
   sources: Source[],
-  { source, replicas, timeout, ...connection }: UpstreamConfig,
+  { source, replicas, timeout, connectTimeout, ...connection }: UpstreamConfig,
   healthRegistry: UpstreamHealth,
   statsRegistry: StatsRegistry | undefined,
   log: Log,
@@ -126,11 +126,17 @@ async function addReplicas(
         ? pool(name, connect, {
             ...connection.pool,
             timeout,
+            ...(connectTimeout !== undefined && { connectTimeout }),
             healthRegistry,
             ...(statsRegistry && { statsRegistry }),
             log: (upstream, line) => log(`[mcpx pool ${upstream}] ${line}`),
           })
-        : upstream(name, connect, { mode: connection.mode, timeout }),
+        : upstream(name, connect, {
+            mode: connection.mode,
+            timeout,
+            ...(connectTimeout !== undefined && { connectTimeout }),
+            log: (upstream, line) => log(`[mcpx upstream ${upstream}] ${line}`),
+          }),
     )
   }
 }

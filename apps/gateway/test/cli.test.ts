@@ -171,7 +171,7 @@ describe('mcpx-gateway', () => {
     [['--config', 'gateway.json', '--', 'node', 'x.js'], '--config cannot be combined'],
     [['--config', 'missing.json'], 'missing.json: no such file'],
     [['--url', 'not a url'], '--url is not a URL'],
-    [['--bogus'], "Unknown option '--bogus'"],
+    [['--bogus'], 'unknown option --bogus'],
     [['--serve', 'carrier-pigeon', '--example'], '--serve must be one of'],
     [
       ['--url', 'http://127.0.0.1:1/mcp', '--upstream-transport', 'smoke'],

@@ -35,6 +35,23 @@ describe('stdio() errors a client sees', () => {
     expect(logs.some((line) => line.includes('/nonexistent/home/alice/mcp-server'))).toBe(true)
   })
 
+  it.each([
+    ['a missing command', '/nonexistent/mcp-server', 'not found (ENOENT)'],
+    [
+      'a file that is not executable',
+      new URL('./stdio.ts', import.meta.url).pathname,
+      'permission denied (not executable?) (EACCES)',
+    ],
+  ])('logs %s once, naming the command and why', async (_, command, why) => {
+    const logs: string[] = []
+    const connection = new UpstreamConnection('files', stdio({ command }), {
+      request: async () => ({}),
+      notification() {},
+    })
+    await connection.open({ ...OPEN, log: (line) => logs.push(line) }).catch(() => {})
+    expect(logs).toEqual([`could not start ${command}: ${why}`])
+  })
+
   it('reports a child that exits through close, with its exit code', async () => {
     const channel = stdio({ command: process.execPath, args: ['-e', 'process.exit(3)'] }).open()
     const { state, events } = recorder()

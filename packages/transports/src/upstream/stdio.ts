@@ -26,6 +26,12 @@ export const DEFAULT_INHERITED_ENV: readonly string[] =
       ]
     : ['HOME', 'LANG', 'LC_ALL', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'TMPDIR', 'TZ', 'USER']
 
+/** What `spawn` failed on, in words a user acts on (Node's own message repeats `spawn <command>`). */
+const SPAWN_ERRORS: Record<string, string> = {
+  ENOENT: 'not found',
+  EACCES: 'permission denied (not executable?)',
+}
+
 /** Options for {@link stdio}. */
 export interface StdioOptions {
   /** The executable. */
@@ -164,7 +170,9 @@ class StdioChannel implements Channel {
       child.once('spawn', () => resolve())
       child.once('error', (error: Error & { code?: unknown }) => {
         // The message names the command (maybe a path with a user name in it): log only.
-        events.log?.(`could not start ${command}: ${error.message}`)
+        const known = typeof error.code === 'string' ? SPAWN_ERRORS[error.code] : undefined
+        const why = known ? `${known} (${error.code})` : error.message
+        events.log?.(`could not start ${command}: ${why}`)
         const reason =
           typeof error.code === 'string'
             ? `could not be started (${error.code})`
