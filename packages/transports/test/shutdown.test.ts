@@ -2,7 +2,14 @@ import type { Context } from '@mcpx/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createStreamableHttpHandler, type Listening, listen } from '../src/node.js'
 import { echoProxy } from './fixtures.js'
-import { ACCEPT, initialize } from './harness.js'
+import {
+  ACCEPT,
+  childPids,
+  connectClient,
+  fixtureStdio,
+  initialize,
+  startGateway,
+} from './harness.js'
 
 /** A call that answers after `ms` milliseconds, or as soon as its signal aborts. */
 function sleepyProxy(aborted: string[]) {
@@ -78,4 +85,17 @@ describe('listen().shutdown()', () => {
     expect(await pending).toContain('slept 500')
     expect((await done).aborted).toBe(0)
   })
+
+  it('has upstream().close() wait for the per-session children of sessions the front end just ended', async () => {
+    const gateway = await startGateway(fixtureStdio(), 'per-session')
+    const clients = await Promise.all([connectClient(gateway.url), connectClient(gateway.url)])
+    await Promise.all(clients.map((client) => client.listTools()))
+    expect(childPids().length).toBeGreaterThanOrEqual(2)
+    // The front end ends the sessions first; their children are still closing when close() is called.
+    await gateway.server.handler.close('bye')
+    await gateway.upstream.close()
+    expect(childPids()).toEqual([])
+    await gateway.close()
+    await Promise.all(clients.map((client) => client.close().catch(() => {})))
+  }, 30_000)
 })
