@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG } from './default-config.js'
 import { ConfigFileError, loadConfigFile } from './load-config.js'
 import { withPinLock } from './pin-lock.js'
 import { serve } from './serve.js'
+import { manageLifecycle } from './shutdown.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
 
@@ -155,17 +156,7 @@ async function main(): Promise<void> {
     metrics: metrics && { path: config.metrics!.path, source: metrics },
   })
   process.stdout.write(`LISTENING ${server.url}\n`)
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`mcpx-gateway: ${signal}, shutting down\n`)
-    await server.close()
-    await proxy.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', () => void stop('SIGINT'))
-  process.once('SIGTERM', () => void stop('SIGTERM'))
+  manageLifecycle({ server, proxy, health: gateway.health, config, log })
 }
 
 await main()

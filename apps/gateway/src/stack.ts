@@ -29,6 +29,8 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
   proxy: McpProxy
   /** The `metrics` section's middleware, to serve at its path; undefined without the section. */
   metrics: Metrics | undefined
+  /** What the pools and circuit breakers report to: `/readyz` reads it. */
+  health: UpstreamHealth
 }
 
 /**
@@ -91,7 +93,7 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     for (const layer of resilienceLayers(config, health, stats)) proxy.use(layer)
     // Below retry and failover: one CLIENT span (and one traceparent) per upstream attempt.
     if (observed.attempts) proxy.use(observed.attempts)
-    return { proxy, metrics: observed.metrics, ...auth }
+    return { proxy, metrics: observed.metrics, health, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already.
     await Promise.all([
