@@ -22,7 +22,7 @@ export interface Served {
    * Graceful close: `/readyz` turns 503, no new connections, new requests
    * get 503 with `reason`, the requests in flight have `timeout` ms to be
    * answered, the rest get a JSON-RPC error with `reason` (and their
-   * upstream `notifications/cancelled`); then as `close()`.
+   * `ctx.signal` aborts); then as `close()`.
    */
   shutdown(timeout: number, reason: string): Promise<ShutdownResult>
   /** What `/healthz` and `/readyz` answer from. */

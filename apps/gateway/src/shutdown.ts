@@ -28,8 +28,8 @@ interface Lifecycle {
  * Serve `/readyz` from the health registry, and shut down gracefully on
  * SIGTERM or SIGINT: `/readyz` turns 503, no new connections or requests,
  * the calls in flight get `serve.shutdownTimeout` ms, the rest are ended
- * (a JSON-RPC error saying the gateway is shutting down; the upstream gets
- * `notifications/cancelled`), then the proxy closes its upstreams and the
+ * (a JSON-RPC error saying the gateway is shutting down; their `ctx.signal`
+ * aborts), then the proxy closes its upstreams and the
  * process exits 0. A second signal while draining exits at once with
  * 128 + the signal's number.
  */
