@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from './default-config.js'
 import { pinsCommand } from './pins-command.js'
 import { printConfigCommand } from './print-config.js'
 import { serve } from './serve.js'
+import { manageLifecycle } from './shutdown.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
 import { checkConfigFile, validateCommand } from './validate-command.js'
@@ -217,17 +218,7 @@ async function main(): Promise<void> {
   }
   authOff()
   process.stdout.write(`LISTENING ${server.url}\n`)
-  let stopping = false
-  const stop = async (signal: string) => {
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`mcpx-gateway: ${signal}, shutting down\n`)
-    await server.close()
-    await proxy.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', () => void stop('SIGINT'))
-  process.once('SIGTERM', () => void stop('SIGTERM'))
+  manageLifecycle({ server, proxy, health: gateway.health, config, log })
 }
 
 await main()

@@ -205,6 +205,7 @@ export interface ConfigFile {
     port?: number
     path?: string
     allowedHosts?: string[]
+    shutdownTimeout?: number
   }
   upstreams: Record<string, UpstreamFile>
   routes?: Route[]
@@ -229,6 +230,8 @@ export interface ServeConfig {
   port: number
   path: string
   allowedHosts: string[]
+  /** Milliseconds the requests in flight have to finish on SIGTERM/SIGINT before they are ended. */
+  shutdownTimeout: number
 }
 
 /** Where one replica's connections go. */

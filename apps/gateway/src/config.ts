@@ -8,6 +8,7 @@ import { checkRateLimits } from './config-ratelimit.js'
 import { checkTransformers } from './config-transformers.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
 import { checkUpstreams, NAME } from './config-upstreams.js'
+import { HEALTH_PATH, READY_PATH } from './health.js'
 import type { FrontEnd } from './serve.js'
 
 export type { ConfigFile, GatewayConfig } from './config-types.js'
@@ -34,7 +35,7 @@ const TOP = [
   'routes',
   'router',
 ] as const
-const SERVE = ['transport', 'host', 'port', 'path', 'allowedHosts'] as const
+const SERVE = ['transport', 'host', 'port', 'path', 'allowedHosts', 'shutdownTimeout'] as const
 const FRONT_ENDS: readonly FrontEnd[] = ['http', 'sse', 'websocket', 'stdio']
 const ROUTE = ['tools', 'resources', 'prompts', 'methods', 'to', 'priority'] as const
 const PATTERN_KINDS = ['tools', 'resources', 'prompts', 'methods'] as const
@@ -118,12 +119,21 @@ function checkServe(value: unknown, problems: Problems): ServeConfig {
   const serve = object(value, 'serve', problems, SERVE) ?? {}
   const path = string(serve.path, 'serve.path', problems)
   if (path !== undefined && !path.startsWith('/')) problems.add('serve.path', 'must start with /')
+  if (path === HEALTH_PATH || path === READY_PATH) {
+    problems.add('serve.path', `${path} is the gateway's health endpoint: choose another path`)
+  }
+  const shutdownTimeout = number(serve.shutdownTimeout, 'serve.shutdownTimeout', problems, {
+    min: 0,
+    max: 3_600_000,
+    integer: true,
+  })
   return {
     transport: oneOf(serve.transport, 'serve.transport', problems, FRONT_ENDS) ?? 'http',
     host: string(serve.host, 'serve.host', problems) ?? '127.0.0.1',
     port: number(serve.port, 'serve.port', problems, { min: 0, max: 65535, integer: true }) ?? 3000,
     path: path ?? '/mcp',
     allowedHosts: strings(serve.allowedHosts, 'serve.allowedHosts', problems) ?? [],
+    shutdownTimeout: shutdownTimeout ?? 10_000,
   }
 }
 

@@ -6,7 +6,9 @@ import {
   createStreamableHttpHandler,
   listen,
   type NodeHandler,
+  type ShutdownResult,
 } from '@mcpx/transports/node'
+import { answerHealth, createHealthState, type HealthState } from './health.js'
 
 /** The client-facing transports the gateway can serve. */
 export type FrontEnd = 'http' | 'sse' | 'websocket' | 'stdio'
@@ -16,6 +18,15 @@ export interface Served {
   url: string
   /** Stop listening and end every session (the proxy is closed by the caller). */
   close(): Promise<void>
+  /**
+   * Graceful close: `/readyz` turns 503, no new connections, new requests
+   * get 503 with `reason`, the requests in flight have `timeout` ms to be
+   * answered, the rest get a JSON-RPC error with `reason` (and their
+   * `ctx.signal` aborts); then as `close()`.
+   */
+  shutdown(timeout: number, reason: string): Promise<ShutdownResult>
+  /** What `/healthz` and `/readyz` answer from. */
+  readonly health: HealthState
 }
 
 interface Options {
@@ -58,9 +69,29 @@ export async function serve(
   }
   if (options.wellKnown) handler = withWellKnown(handler, options.wellKnown)
   if (options.metrics) handler = withMetrics(handler, options.metrics.path, options.metrics.source)
+  const health = createHealthState()
+  handler = withHealth(handler, health, options.allowedHosts)
   const listening = await listen(handler, { host: options.host, port: options.port })
   const origin = kind === 'websocket' ? listening.origin.replace(/^http/, 'ws') : listening.origin
-  return { url: `${origin}${path}`, close: listening.close }
+  return {
+    url: `${origin}${path}`,
+    close: listening.close,
+    health,
+    shutdown: (timeout, reason) => {
+      health.shuttingDown = true
+      return listening.shutdown({ timeout, reason })
+    },
+  }
+}
+
+/** `/healthz` and `/readyz`, ahead of everything else (see `answerHealth`). */
+function withHealth(
+  handler: NodeHandler,
+  state: HealthState,
+  allowedHosts: readonly string[],
+): NodeHandler {
+  const allowed = new Set(allowedHosts.map((host) => host.toLowerCase()))
+  return wrapped(handler, (req, res) => answerHealth(req, res, pathOf(req.url), state, allowed))
 }
 
 /**
@@ -89,7 +120,7 @@ function wrapped(
     (...args: Parameters<NodeHandler>) => {
       if (!first(...args)) handler(...args)
     },
-    { upgrade: handler.upgrade, close: () => handler.close() },
+    { upgrade: handler.upgrade, close: (reason?: string) => handler.close(reason) },
   ) as NodeHandler
   Object.defineProperty(both, 'sessionCount', { get: () => handler.sessionCount })
   return both

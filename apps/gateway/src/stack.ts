@@ -33,6 +33,8 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
   metrics: Metrics | undefined
   /** `transformers.pinTools`' layer, for `mcpx-gateway pins`; undefined without the section. */
   pins: PinTools | undefined
+  /** What the pools and circuit breakers report to: `/readyz` reads it. */
+  health: UpstreamHealth
 }
 
 /**
@@ -95,7 +97,7 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     for (const layer of resilienceLayers(config, health, stats)) proxy.use(layer)
     // Below retry and failover: one CLIENT span (and one traceparent) per upstream attempt.
     if (observed.attempts) proxy.use(observed.attempts)
-    return { proxy, metrics: observed.metrics, pins: transformers.pins, ...auth }
+    return { proxy, metrics: observed.metrics, pins: transformers.pins, health, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already.
     await Promise.all([

@@ -35,6 +35,7 @@ describe('checkConfig', () => {
       port: 3000,
       path: '/mcp',
       allowedHosts: [],
+      shutdownTimeout: 10_000,
     })
   })
 

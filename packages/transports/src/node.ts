@@ -9,6 +9,8 @@ export {
   type ListenOptions,
   listen,
   type ServeHttpOptions,
+  type ShutdownOptions,
+  type ShutdownResult,
   type StreamableHttpHandlerOptions,
   serveHttp,
 } from './downstream/streamable-http-node.js'

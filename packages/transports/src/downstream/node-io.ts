@@ -33,8 +33,12 @@ export interface NodeHandler {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, next?: () => void): void
   /** Sessions open now. */
   readonly sessionCount: number
-  /** End every session and stop the front end's timers. */
-  close(): Promise<void>
+  /**
+   * End every session and stop the front end's timers. `reason` is the
+   * error message of the requests still open (Streamable HTTP; the other
+   * front ends end their connections instead).
+   */
+  close(reason?: string): Promise<void>
 }
 
 /** Build a {@link NodeHandler} from its parts. */
@@ -43,13 +47,13 @@ export function nodeHandler(
   parts: {
     upgrade?: NodeHandler['upgrade']
     sessionCount(): number
-    close(): void
+    close(reason?: string): void
   },
 ): NodeHandler {
   const handler = serve as NodeHandler
   handler.upgrade = parts.upgrade ?? ((req, socket, _head, next) => notOurs(req, socket, next))
   Object.defineProperty(handler, 'sessionCount', { get: parts.sessionCount })
-  handler.close = async () => parts.close()
+  handler.close = async (reason?: string) => parts.close(reason)
   return handler
 }
 

@@ -10,8 +10,8 @@ export interface TableEntry {
   idle(): boolean
   /** A keep-alive on whatever long-lived stream the session has. */
   ping(): void
-  /** End the session and everything it holds. */
-  close(): void
+  /** End the session and everything it holds; `reason` is the error message open requests get. */
+  close(reason?: string): void
 }
 
 /** Options for {@link SessionTable}. */
@@ -85,18 +85,18 @@ export class SessionTable<E extends TableEntry> {
   }
 
   /** Remove and close one session. */
-  end(id: string): void {
+  end(id: string, reason?: string): void {
     const entry = this.#entries.get(id)
     if (!entry) return
     this.#entries.delete(id)
-    entry.close()
+    entry.close(reason)
   }
 
-  /** Close every session and stop the timer. */
-  close(): void {
+  /** Close every session and stop the timer; `reason` is the error message open requests get. */
+  close(reason?: string): void {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
-    for (const id of [...this.#entries.keys()]) this.end(id)
+    for (const id of [...this.#entries.keys()]) this.end(id, reason)
   }
 
   #sweep(): void {

@@ -45,7 +45,7 @@ export function createStreamableHttpHandler(
       }
       void server.handle(new NodeExchange(req, res, fe))
     },
-    { sessionCount: () => server.sessions.size, close: () => server.close() },
+    { sessionCount: () => server.sessions.size, close: (reason) => server.close(reason) },
   )
 }
 
@@ -64,7 +64,37 @@ export interface Listening {
   readonly server: Server
   /** Stop listening, end every session of the handler and drop open connections. */
   close(): Promise<void>
+  /**
+   * Close gracefully: stop accepting connections, answer every new request
+   * 503 with `reason`, wait up to `timeout` ms for the requests in flight
+   * (every request but a GET: a GET is a stream, not a call) to be
+   * answered, then end the sessions (what is still open gets a JSON-RPC
+   * error with `reason`, and its upstream `notifications/cancelled`), let
+   * those answers reach their sockets, and drop the connections.
+   */
+  shutdown(options: ShutdownOptions): Promise<ShutdownResult>
 }
+
+/** Options for {@link Listening.shutdown}. */
+export interface ShutdownOptions {
+  /** Milliseconds to wait for the requests in flight; 0 ends them at once. */
+  timeout: number
+  /** The error message of refused and ended requests. @defaultValue `'Server shutting down'` */
+  reason?: string
+}
+
+/** What {@link Listening.shutdown} did. */
+export interface ShutdownResult {
+  /** Requests still in flight at the deadline, ended with `reason`. */
+  readonly aborted: number
+}
+
+/** Milliseconds between two looks at what is still in flight while draining. */
+const DRAIN_TICK = 20
+/** Milliseconds the last answers have to leave before their connections are dropped. */
+const FLUSH_GRACE = 1_000
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Start a `node:http` server for one front end: its requests and its
@@ -81,7 +111,18 @@ export async function listen(
   options: ListenOptions = {},
 ): Promise<Listening> {
   const host = options.host ?? '127.0.0.1'
-  const server = createServer((req, res) => handler(req, res))
+  let inFlight = 0
+  let refusing: string | undefined
+  const server = createServer((req, res) => {
+    if (refusing !== undefined) {
+      return fail(res, 503, ErrorCode.ConnectionClosed, refusing, { connection: 'close' })
+    }
+    if (req.method !== 'GET') {
+      inFlight++
+      res.once('close', () => inFlight--)
+    }
+    handler(req, res)
+  })
   server.on('upgrade', handler.upgrade)
   server.keepAliveTimeout = 65_000
   await new Promise<void>((resolve, reject) => {
@@ -97,6 +138,23 @@ export async function listen(
       await handler.close()
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+    shutdown: async ({ timeout, reason = 'Server shutting down' }) => {
+      refusing = reason
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      // A keep-alive connection that has answered its request is closed as soon as it is idle.
+      const deadline = Date.now() + timeout
+      while (inFlight > 0 && Date.now() < deadline) {
+        server.closeIdleConnections()
+        await sleep(Math.min(DRAIN_TICK, deadline - Date.now()))
+      }
+      const aborted = inFlight
+      await handler.close(reason)
+      const flushed = Date.now() + FLUSH_GRACE
+      while (inFlight > 0 && Date.now() < flushed) await sleep(DRAIN_TICK)
+      server.closeAllConnections()
+      await closed
+      return { aborted }
     },
   }
 }

@@ -159,11 +159,11 @@ export class StreamableHttpSession implements TableEntry, StreamOwner {
     this.streams.get(id)?.abandon()
   }
 
-  /** End every stream: open requests get -32000 "Session closed". */
-  close(): void {
+  /** End every stream: open requests get -32000 with `reason` ("Session closed" by default). */
+  close(reason = 'Session closed'): void {
     this.session.close()
     for (const [id, stream] of this.streams) {
-      const error = { code: ErrorCode.ConnectionClosed, message: 'Session closed' }
+      const error = { code: ErrorCode.ConnectionClosed, message: reason }
       stream.finish({ jsonrpc: '2.0', id, error }, undefined)
     }
     this.streams.clear()

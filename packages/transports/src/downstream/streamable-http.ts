@@ -104,8 +104,9 @@ export class StreamableHttpServer {
     done?.catch((error: unknown) => this.#crashed(ex, error))
   }
 
-  close(): void {
-    this.sessions.close()
+  /** End every session; `reason` is the error message its open requests get. */
+  close(reason?: string): void {
+    this.sessions.close(reason)
   }
 
   #crashed(ex: HttpExchange, error: unknown): void {

@@ -60,6 +60,8 @@ export class Upstream implements UpstreamSource {
   #sharedLease: UpstreamLease | undefined
   readonly #leases = new Map<Session, Lease>()
   readonly #handshakes = new Map<Session, Record<string, unknown>>()
+  /** Per-session connections whose session ended and that are still closing: `close()` waits for them. */
+  readonly #closing = new Set<Promise<void>>()
   readonly #routes: SessionRoutes
 
   /** Checks its arguments like {@link upstream}; throws `TypeError`. */
@@ -189,7 +191,9 @@ export class Upstream implements UpstreamSource {
     this.#sharedLease = undefined
     this.#handshakes.clear()
     this.#routes.clear()
-    await Promise.all(all.map(closeOnceOpen))
+    // A session that ended just before (a front end closing its sessions first) left its
+    // connection closing: a stdio child has not exited until that ends.
+    await Promise.all([...all.map(closeOnceOpen), ...this.#closing])
   }
 
   #acquireShared(): Promise<UpstreamConnection> | UpstreamConnection {
@@ -287,7 +291,9 @@ export class Upstream implements UpstreamSource {
     }, forget)
     stopWatching = session.onClose(() => {
       forget()
-      void closeOnceOpen(opening)
+      const closing = closeOnceOpen(opening)
+      this.#closing.add(closing)
+      void closing.finally(() => this.#closing.delete(closing))
     })
     return opening
   }
