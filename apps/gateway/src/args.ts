@@ -2,6 +2,7 @@ import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 import { NAME } from './config.js'
 import type { ConfigFile, ServeConfig, UpstreamFile, UrlTransport } from './config-types.js'
+import { HEALTH_PATH, READY_PATH } from './health.js'
 import type { FrontEnd } from './serve.js'
 
 /** A command line the gateway cannot run; exit code 2. */
@@ -164,6 +165,9 @@ function serveFlags(values: Values): Partial<ServeConfig> {
       throw new UsageError(
         `--path must start with / (and hold no ?, # or space), got ${JSON.stringify(values.path)}`,
       )
+    }
+    if (values.path === HEALTH_PATH || values.path === READY_PATH) {
+      throw new UsageError(`--path ${values.path} is the gateway's health endpoint: choose another`)
     }
     serve.path = values.path
   }

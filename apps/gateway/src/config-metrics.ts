@@ -1,6 +1,7 @@
 import { accessLog, metrics } from '@mcpx/metrics'
 import { at, boolean, object, type Problems, string } from './check.js'
 import type { AccessLogSection, MetricsConfig, MetricsOptionsSection } from './config-types.js'
+import { HEALTH_PATH, READY_PATH } from './health.js'
 import { checkWith, type Options, type RefusalReader } from './refusals.js'
 
 // The `metrics` section: `@mcpx/metrics`' `metrics()` and `accessLog()` options a file can write
@@ -85,6 +86,9 @@ export function metricsPathProblem(
 ): string | undefined {
   if (metricsConfig?.enabled !== true) return undefined
   const { path } = metricsConfig
+  if (path === HEALTH_PATH || path === READY_PATH) {
+    return `metrics.path: ${path} is the gateway's health endpoint: choose another`
+  }
   const taken = serve.transport === 'sse' ? ['/sse', '/messages'] : [serve.path]
   if (!taken.includes(path)) return undefined
   return `metrics.path: ${path} is the MCP endpoint's path: choose another`

@@ -122,6 +122,10 @@ const common = {
     60_000,
     'ms a request may take before it is cancelled upstream (progress restarts the clock); 0: none',
   ),
+  connectTimeout: opt(
+    int().min(1),
+    "ms the upstream has to start and finish initialize before it counts as failed (default: @mcpx/transports' own, 30000)",
+  ),
   namespace: dflt(
     z.union([z.boolean(), z.string().regex(NAME)]),
     false,

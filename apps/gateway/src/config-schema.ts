@@ -37,6 +37,11 @@ const serve = z
       [],
       'Host names accepted besides localhost, 127.0.0.1 and [::1] (DNS-rebinding protection)',
     ),
+    shutdownTimeout: dflt(
+      whole().min(0).max(3_600_000),
+      10_000,
+      'ms that in-flight requests have to finish after SIGTERM or SIGINT; the rest then end with "gateway shutting down"',
+    ),
   })
   .describe('Where and how clients reach the gateway')
 

@@ -73,6 +73,11 @@ const rows: Record<string, Row> = {
     2,
     /^--path must start with \/.*got "mcp"$/,
   ],
+  'a --path on the health endpoint': [
+    () => ['--path', '/readyz', '--example'],
+    2,
+    /^--path \/readyz is the gateway's health endpoint: choose another$/,
+  ],
   'an unknown option': [() => ['--foo'], 2, /^unknown option --foo$/],
   'a value given to --help': [() => ['--help=yes'], 2, /^--help takes no value$/],
   'a --timeout that is not whole': [

@@ -125,6 +125,12 @@ describe('the metrics section', () => {
     ])
   })
 
+  it.each(['/healthz', '/readyz'])('refuses %s, a health endpoint, as its path', (path) => {
+    expect(problemsOf({ path }, undefined)).toEqual([
+      `metrics.path: ${path} is the gateway's health endpoint: choose another`,
+    ])
+  })
+
   it('lets a disabled section name any path', () => {
     expect(checked({ enabled: false, path: '/mcp' }).ok).toBe(true)
   })
