@@ -27,7 +27,8 @@ const JWT = [
   'scopeClaim',
 ] as const
 const JWKS = ['timeout', 'cooldown', 'maxAge'] as const
-const ALGORITHMS = [
+/** The algorithms a JWT authenticator may allow (`none` never). */
+export const ALGORITHMS = [
   'HS256',
   'HS384',
   'HS512',

@@ -1,4 +1,5 @@
 import { z } from 'zod/v4'
+import { ALGORITHMS } from './config-jwt.js'
 import {
   dflt,
   globs,
@@ -16,23 +17,6 @@ import {
 
 // The `auth` and `rateLimits` sections' schema: @mcpx/auth's authenticators and scope rules,
 // @mcpx/ratelimit's limits, allow-list and store.
-
-const ALGORITHMS = [
-  'HS256',
-  'HS384',
-  'HS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-] as const
 
 const audience = z
   .union([text(), texts().min(1), z.literal(false)])
