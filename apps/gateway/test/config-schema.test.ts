@@ -203,11 +203,10 @@ type Json = Record<string, unknown>
 type Gen = fc.GeneratorValue
 
 /**
- * Values that are wrong almost anywhere, and sometimes right. No null: the sections a package
- * checks itself (retry, breaker, metrics, transformers) take `key: null` as the default (the
- * packages read `value ?? fallback`), where the schema refuses it; a difference reported apart.
+ * Values that are wrong almost anywhere, and sometimes right. A null too: an empty YAML value,
+ * which the sections a package checks itself once took as the default.
  */
-const JUNK: unknown[] = [true, false, 0, -1, 1.5, 1e20, '', 'x', [], {}, ['a'], { a: 1 }]
+const JUNK: unknown[] = [true, false, 0, -1, 1.5, 1e20, '', 'x', [], {}, ['a'], { a: 1 }, null]
 /** Strings tried against a pattern or a length: each fits some field. */
 const STRINGS = [
   'math',
@@ -223,10 +222,9 @@ const STRINGS = [
   'a'.repeat(64),
   'dev.mcpx/',
 ]
-// No huge counts: `transformers.cache.store.memory.maxEntries: 2147483647` takes checkConfig
-// itself out of memory (the memory store allocates its table up front), a bug reported apart.
-// Large numbers come from the schemas' own maximums (the longest timer).
-const NUMBERS = [0, 1, 2, 3, 10, 16, 64, 100, 1000, 0.5, 65535, -1]
+// A huge count too: `transformers.cache.store.memory.maxEntries: 2147483647` once took
+// checkConfig itself out of memory (an LRU allocates its table up front).
+const NUMBERS = [0, 1, 2, 3, 10, 16, 64, 100, 1000, 0.5, 65535, -1, 2 ** 31 - 1]
 const NAMES = ['math', 'data', 'web', 'a.b', 'x y', 'tool_1']
 const MAX_DEPTH = 7
 /** More runs to hunt for disagreements: CONFIG_SCHEMA_RUNS=20000. */
