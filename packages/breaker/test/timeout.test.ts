@@ -79,7 +79,11 @@ describe('timeout()', () => {
     const proxy = createProxy({ terminal: forward(up) })
     proxy.use(timeout(300))
     cleanup.push(() => proxy.close())
-    await call(proxy, 'stats') // the child is up: its start is not part of the deadline
+    // The child is up before the clock starts: its start is not part of the deadline. On a
+    // loaded machine a start can take longer than the deadline itself, so ask until it answers.
+    await expect
+      .poll(async () => (await call(proxy, 'stats')).result !== undefined, { timeout: 15_000 })
+      .toBe(true)
     const started = performance.now()
     const response = await call(proxy, 'echo')
     const took = performance.now() - started
