@@ -129,6 +129,9 @@ export function createGenerations(first: Gateway, log: Log): Generations {
       },
     }
     retiring.add(handle)
+    // The new breaker's circuits start closed: the replaced one's open circuits must not block
+    // their replicas meanwhile (its calls still in flight may say so again, until released).
+    generation.gateway.resetCircuits()
     if (generation.inFlight === 0) {
       void handle.release()
       return

@@ -17,6 +17,7 @@ import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamConfig, UpstreamSource } from './config-types.js'
 import { createObservability, type Observability } from './observability.js'
 import { createRateLimit } from './ratelimit.js'
+import { CircuitHealth } from './reload-health.js'
 import { resilienceLayers, routerHealth } from './resilience.js'
 import { createTransformers } from './transformers.js'
 
@@ -43,11 +44,14 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
    * for a generation a reload replaced. `proxy.close()` closes it all.
    */
   release(keep: ReadonlySet<Source>): Promise<void>
+  /** Take back what this gateway's circuit breaker said of its replicas: a reload replaced it. */
+  resetCircuits(): void
 }
 
 /** What a reload carries from one generation into the next, the same objects. */
 export interface Carried {
   health: UpstreamHealth
+  circuits: CircuitHealth
   observed: Observability
   /** The sources by `sourceKey`: a replica whose upstream's config is unchanged keeps its own. */
   sources: ReadonlyMap<string, Source>
@@ -79,6 +83,8 @@ export async function createGateway(
 ): Promise<Gateway> {
   const { middleware, ...auth } = createAuth(config)
   const health = carry?.health ?? createHealthRegistry()
+  const circuits = carry?.circuits ?? new CircuitHealth(health)
+  const generation = {}
   const observed = carry?.observed ?? createObservability(config.metrics, log)
   const { stats } = observed
   /** The sources made here (a carried one belongs to the running generation until it is kept). */
@@ -132,7 +138,7 @@ export async function createGateway(
     // layer knows the replica a message goes to (its `targetKey`); the transformers above the
     // resilience layers, so that a cache hit or a refused call costs no attempt, slot or circuit.
     for (const layer of transformers.below) proxy.use(layer)
-    const resilience = resilienceLayers(config, health, stats)
+    const resilience = resilienceLayers(config, circuits.view(generation), stats)
     for (const layer of resilience) proxy.use(layer)
     // Below retry and failover: one CLIENT span (and one traceparent) per upstream attempt.
     if (observed.attempts) proxy.use(observed.attempts)
@@ -140,10 +146,13 @@ export async function createGateway(
     const release = async (keep: ReadonlySet<Source>) => {
       for (const layer of own.reverse() as { close?: () => unknown }[]) await layer.close?.()
       await Promise.all(all.filter((source) => !keep.has(source)).map((source) => source.close()))
+      resetCircuits()
     }
-    const carried = { health, observed, sources: byKey }
+    const resetCircuits = () => circuits.reset(generation)
+    const carried = { health, circuits, observed, sources: byKey }
     const { pins } = transformers
-    return { proxy, metrics: observed.metrics, pins, health, carried, release, ...auth }
+    const { metrics } = observed
+    return { proxy, metrics, pins, health, carried, release, resetCircuits, ...auth }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already; carried
     // sources still serve the running generation.

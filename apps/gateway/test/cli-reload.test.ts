@@ -132,6 +132,11 @@ describe('mcpx-gateway reload', () => {
     await eventually(() => count(gateway, 'refused') === 2, 15_000)
     expect(gateway.tail()).toMatch(/routes\[0\]\.to: names no upstream: "nope".*broken\.yaml:\d+\)/)
 
+    // A section only a restart applies refuses the whole file, its upstreams too.
+    await writeFile(file, yaml(['first', 'second']).replace('port: 0', 'port: 1'))
+    await eventually(() => count(gateway, 'refused') === 3, 15_000)
+    expect(gateway.tail()).toContain('serve: changed; only a restart applies it')
+
     expect(count(gateway, 'reloaded')).toBe(0)
     expect(await toolNames(client)).not.toContain('second_echo')
     const echoed = await client.callTool({ name: 'first_echo', arguments: { text: 'old' } })
