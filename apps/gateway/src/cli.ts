@@ -172,6 +172,9 @@ async function main(): Promise<void> {
     return
   }
   const config = await configOf(invocation)
+  // Until the reload is set up, a SIGHUP must not end the process (its default).
+  const early = () => log('mcpx-gateway: SIGHUP before the gateway serves: ignored')
+  process.on('SIGHUP', early)
   let gateway: Awaited<ReturnType<typeof createGateway>>
   try {
     gateway = await createGateway(config, log)
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
   // One proxy for the front end's life; a reload swaps the stack behind it.
   const { proxy } = generations
   const reloading = (server?: Awaited<ReturnType<typeof serve>>) => {
+    process.off('SIGHUP', early)
     const { configFile, serve: overrides } = invocation
     if (configFile === undefined) return { close: ignoreHangup(log) }
     return manageReload({ file: configFile, overrides, config, generations, server, log })

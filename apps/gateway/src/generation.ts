@@ -153,6 +153,11 @@ export function createGenerations(first: Gateway, log: Log): Generations {
       return current.gateway
     },
     swap(next, keep, drainTimeout) {
+      // Built while the gateway shut down: what it made alone goes, nothing is swapped in.
+      if (closing) {
+        void next.release(keep)
+        return
+      }
       const previous = current
       current = { gateway: next, inFlight: 0 }
       retire(previous, keep, drainTimeout)
