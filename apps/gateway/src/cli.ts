@@ -4,8 +4,10 @@ import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
 import { metricsPathProblem } from './config-metrics.js'
 import { DEFAULT_CONFIG } from './default-config.js'
+import { createGenerations } from './generation.js'
 import { pinsCommand } from './pins-command.js'
 import { printConfigCommand } from './print-config.js'
+import { ignoreHangup, manageReload } from './reload.js'
 import { serve } from './serve.js'
 import { manageLifecycle } from './shutdown.js'
 import { createGateway } from './stack.js'
@@ -170,6 +172,9 @@ async function main(): Promise<void> {
     return
   }
   const config = await configOf(invocation)
+  // Until the reload is set up, a SIGHUP must not end the process (its default).
+  const early = () => log('mcpx-gateway: SIGHUP before the gateway serves: ignored')
+  process.on('SIGHUP', early)
   let gateway: Awaited<ReturnType<typeof createGateway>>
   try {
     gateway = await createGateway(config, log)
@@ -178,7 +183,16 @@ async function main(): Promise<void> {
     if (error instanceof TypeError) usage(error.message)
     throw error
   }
-  const { proxy, authenticator, wellKnown, metrics } = gateway
+  const generations = createGenerations(gateway, log)
+  const { authenticator, wellKnown, metrics } = gateway
+  // One proxy for the front end's life; a reload swaps the stack behind it.
+  const { proxy } = generations
+  const reloading = (server?: Awaited<ReturnType<typeof serve>>) => {
+    process.off('SIGHUP', early)
+    const { configFile, serve: overrides } = invocation
+    if (configFile === undefined) return { close: ignoreHangup(log) }
+    return manageReload({ file: configFile, overrides, config, generations, server, log })
+  }
   // Said once something listens, so that a gateway that cannot start prints only why.
   const authOff = () => {
     if (config.auth !== undefined && config.auth !== 'none') return
@@ -193,9 +207,11 @@ async function main(): Promise<void> {
     if (metrics)
       log(`mcpx-gateway: ${config.metrics!.path} is not served: stdio has no HTTP listener`)
     authOff()
+    const reload = reloading()
     // Input ended: what was received has been answered; then everything closes.
     const { closed } = serveStdio(proxy)
     await closed
+    reload.close()
     await proxy.close()
     return
   }
@@ -219,6 +235,7 @@ async function main(): Promise<void> {
   authOff()
   process.stdout.write(`LISTENING ${server.url}\n`)
   manageLifecycle({ server, proxy, health: gateway.health, config, log })
+  reloading(server)
 }
 
 await main()

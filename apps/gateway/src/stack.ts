@@ -15,8 +15,9 @@ import { type Connector, forward, type UpstreamSource as Source, upstream } from
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
 import { createAuth, type GatewayAuth } from './auth.js'
 import type { GatewayConfig, UpstreamConfig, UpstreamSource } from './config-types.js'
-import { createObservability } from './observability.js'
+import { createObservability, type Observability } from './observability.js'
 import { createRateLimit } from './ratelimit.js'
+import { CircuitHealth } from './reload-health.js'
 import { resilienceLayers, routerHealth } from './resilience.js'
 import { createTransformers } from './transformers.js'
 
@@ -35,7 +36,30 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
   pins: PinTools | undefined
   /** What the pools and circuit breakers report to: `/readyz` reads it. */
   health: UpstreamHealth
+  /** What a reload hands to the next generation (see `Carried`). */
+  carried: Carried
+  /**
+   * Close what this gateway holds, but the sources in `keep` (carried into
+   * the next generation) and the `metrics` section's layers (always carried):
+   * for a generation a reload replaced. `proxy.close()` closes it all.
+   */
+  release(keep: ReadonlySet<Source>): Promise<void>
+  /** Take back what this gateway's circuit breaker said of its replicas: a reload replaced it. */
+  resetCircuits(): void
 }
+
+/** What a reload carries from one generation into the next, the same objects. */
+export interface Carried {
+  health: UpstreamHealth
+  circuits: CircuitHealth
+  observed: Observability
+  /** The sources by `sourceKey`: a replica whose upstream's config is unchanged keeps its own. */
+  sources: ReadonlyMap<string, Source>
+}
+
+/** A replica's source is carried over when its name and its upstream's whole config are unchanged. */
+const sourceKey = (name: string, upstreamConfig: UpstreamConfig): string =>
+  `${name}\u0000${JSON.stringify(upstreamConfig)}`
 
 /**
  * The gateway's proxy for a checked config: the access log and `metrics()`
@@ -52,25 +76,45 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
  * through (after closing what it opened). A `pinTools.lockFile` must have
  * been read (`withPinLock`).
  */
-export async function createGateway(config: GatewayConfig, log: Log): Promise<Gateway> {
+export async function createGateway(
+  config: GatewayConfig,
+  log: Log,
+  carry?: Carried,
+): Promise<Gateway> {
   const { middleware, ...auth } = createAuth(config)
-  const health = createHealthRegistry()
-  const observed = createObservability(config.metrics, log)
+  const health = carry?.health ?? createHealthRegistry()
+  const circuits = carry?.circuits ?? new CircuitHealth(health)
+  const generation = {}
+  const observed = carry?.observed ?? createObservability(config.metrics, log)
   const { stats } = observed
+  /** The sources made here (a carried one belongs to the running generation until it is kept). */
   const sources: Source[] = []
+  const byKey = new Map<string, Source>()
   /** What holds resources besides the sources (a Redis connection), closed if a later step throws. */
   const closable: object[] = []
   try {
     for (const upstreamConfig of Object.values(config.upstreams)) {
+      const carried = upstreamConfig.replicas.map((name) =>
+        carry?.sources.get(sourceKey(name, upstreamConfig)),
+      )
+      // An upstream is carried whole or made anew: its replicas share one token.
+      if (carried.every((source) => source !== undefined)) {
+        for (const source of carried) byKey.set(sourceKey(source.name, upstreamConfig), source)
+        continue
+      }
+      const made = sources.length
       await addReplicas(sources, upstreamConfig, health, stats, log)
+      for (const source of sources.slice(made))
+        byKey.set(sourceKey(source.name, upstreamConfig), source)
     }
+    const all = [...byKey.values()]
     const routing = router({
       ...config.router,
       health: routerHealth(health, config.failover.guarded),
       log: (line) => log(`[mcpx router] ${line}`),
     })
     const proxy = createProxy({
-      terminal: forward(sources),
+      terminal: forward(all),
       strict: false,
       onError: (error) => log(`[mcpx] ${(error as Error)?.stack ?? error}`),
     })
@@ -94,12 +138,24 @@ export async function createGateway(config: GatewayConfig, log: Log): Promise<Ga
     // layer knows the replica a message goes to (its `targetKey`); the transformers above the
     // resilience layers, so that a cache hit or a refused call costs no attempt, slot or circuit.
     for (const layer of transformers.below) proxy.use(layer)
-    for (const layer of resilienceLayers(config, health, stats)) proxy.use(layer)
+    const resilience = resilienceLayers(config, circuits.view(generation), stats)
+    for (const layer of resilience) proxy.use(layer)
     // Below retry and failover: one CLIENT span (and one traceparent) per upstream attempt.
     if (observed.attempts) proxy.use(observed.attempts)
-    return { proxy, metrics: observed.metrics, pins: transformers.pins, health, ...auth }
+    const own = [...middleware, ...closable, routing, ...resilience]
+    const release = async (keep: ReadonlySet<Source>) => {
+      for (const layer of own.reverse() as { close?: () => unknown }[]) await layer.close?.()
+      await Promise.all(all.filter((source) => !keep.has(source)).map((source) => source.close()))
+      resetCircuits()
+    }
+    const resetCircuits = () => circuits.reset(generation)
+    const carried = { health, circuits, observed, sources: byKey }
+    const { pins } = transformers
+    const { metrics } = observed
+    return { proxy, metrics, pins, health, carried, release, resetCircuits, ...auth }
   } catch (error) {
-    // A pool has started its `min` connections (children, for a command) already.
+    // A pool has started its `min` connections (children, for a command) already; carried
+    // sources still serve the running generation.
     await Promise.all([
       ...sources.map((source) => source.close()),
       ...closable.map(async (layer) => (layer as { close?: () => unknown }).close?.()),
