@@ -1,7 +1,7 @@
 import type { Context } from '@mcpx/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createStreamableHttpHandler, type Listening, listen } from '../src/node.js'
-import { echoProxy } from './fixtures.js'
+import { echoProxy, eventually } from './fixtures.js'
 import {
   ACCEPT,
   childPids,
@@ -11,11 +11,12 @@ import {
   startGateway,
 } from './harness.js'
 
-/** A call that answers after `ms` milliseconds, or as soon as its signal aborts. */
-function sleepyProxy(aborted: string[]) {
+/** A call that answers after `ms` milliseconds, or as soon as its signal aborts; `begun` lists the calls started. */
+function sleepyProxy(aborted: string[], begun: string[] = []) {
   return echoProxy(async (ctx: Context) => {
     if (ctx.method !== 'tools/call') return
     const ms = (ctx.params as { arguments: { ms: number } }).arguments.ms
+    begun.push(String(ms))
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms)
       ctx.signal.addEventListener('abort', () => {
@@ -51,13 +52,15 @@ describe('listen().shutdown()', () => {
 
   it('lets a call that ends before the deadline answer, and ends the rest with the reason', async () => {
     const aborted: string[] = []
-    const handler = createStreamableHttpHandler(sleepyProxy(aborted), { path: '/mcp' })
+    const begun: string[] = []
+    const handler = createStreamableHttpHandler(sleepyProxy(aborted, begun), { path: '/mcp' })
     listening = await listen(handler, { port: 0 })
     const url = `${listening.origin}/mcp`
     const { sessionId } = await initialize(url)
     const fast = call(url, sessionId, 2, 50)
     const slow = call(url, sessionId, 3, 10_000)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Both calls are in flight at the proxy: a fixed sleep loses that race on a busy machine.
+    await eventually(() => begun.length === 2)
     const started = performance.now()
     const result = await listening.shutdown({ timeout: 300, reason: 'gateway shutting down' })
     expect(performance.now() - started).toBeLessThan(2_000)
@@ -71,13 +74,14 @@ describe('listen().shutdown()', () => {
   })
 
   it('answers a request that arrives while draining 503 with the reason', async () => {
-    const handler = createStreamableHttpHandler(sleepyProxy([]), { path: '/mcp' })
+    const begun: string[] = []
+    const handler = createStreamableHttpHandler(sleepyProxy([], begun), { path: '/mcp' })
     listening = await listen(handler, { port: 0 })
     const url = `${listening.origin}/mcp`
     const { sessionId } = await initialize(url)
     // A keep-alive connection with a call in flight still carries the next request to the server.
     const pending = call(url, sessionId, 2, 500)
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await eventually(() => begun.length === 1)
     const done = listening.shutdown({ timeout: 2_000, reason: 'bye' })
     const late = await call(url, sessionId, 3, 1).catch(() => 'refused')
     // Either the connection was refused (no longer listening) or the request got a 503 naming the reason.
