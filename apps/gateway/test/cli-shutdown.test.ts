@@ -114,6 +114,12 @@ describe('mcpx-gateway on SIGTERM', () => {
       100,
     )
     expect(failed).toHaveLength(100)
+    // Each call ended at the deadline was cancelled at the upstream too, and none that was answered.
+    const files = await readdir(pidDir)
+    const cancelled = files.filter((file) => file.startsWith('cancelled-')).map((f) => f.slice(10))
+    expect(cancelled).toHaveLength(100)
+    const calls = new Set(files.filter((file) => file.startsWith('call-')).map((f) => f.slice(5)))
+    expect(cancelled.filter((call) => !calls.has(call))).toEqual([])
     await eventually(() => !pids.some(alive), 5_000).catch(() => {})
     expect(pids.filter(alive).map((pid) => readStat(pid))).toEqual([])
   }, 60_000)

@@ -61,6 +61,22 @@ describe('stdio() errors a client sees', () => {
   })
 })
 
+describe('stdio() close', () => {
+  it('writes a message sent just before close() to the child before its stdin ends', async () => {
+    // The child logs what it read once its stdin ends, then exits.
+    const script =
+      "let t = ''; process.stdin.on('data', (c) => { t += c }); process.stdin.on('end', () => { process.stderr.write('read ' + t.trim() + '\\n') })"
+    const channel = stdio({ command: process.execPath, args: ['-e', script] }).open()
+    const { logs, events } = recorder()
+    await channel.start(events)
+    channel.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } })
+    await channel.close()
+    expect(logs).toEqual([
+      'read {"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}',
+    ])
+  })
+})
+
 describe('stdio() options', () => {
   it('does not claim to relate server requests to client requests', () => {
     expect(stdio({ command: 'mcp-server' }).relatesRequests).toBeUndefined()

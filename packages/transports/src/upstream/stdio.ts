@@ -209,8 +209,13 @@ class StdioChannel implements Channel {
     const child = this.#child
     if (!child || !this.#exited) return
     if (child.exitCode === null && child.signalCode === null) {
-      // MCP stdio §Shutdown: close stdin, then SIGTERM, then SIGKILL.
-      child.stdin?.end()
+      // MCP stdio §Shutdown: close stdin, then SIGTERM, then SIGKILL. What was sent and not
+      // yet flushed goes first: a closing session's cancels are sent just before its
+      // connection closes, and a server told of them can stop its work and exit on EOF.
+      const unsent = this.#outbox
+      this.#outbox = ''
+      if (unsent && child.stdin?.writable) child.stdin.end(unsent)
+      else child.stdin?.end()
       const { killTimeout } = this.#settings
       if (!(await settlesWithin(this.#exited, killTimeout))) {
         child.kill('SIGTERM')
