@@ -50,16 +50,32 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('idleTimeout', () => {
   it('closes connections above min once idle for idleTimeout, keeps min, and counts evictions', async () => {
-    const { proxy, pool: p } = start(['--latency', '800'], {
+    const { proxy, pool: p } = start([], {
       min: 1,
       max: 2,
       maxInFlight: 1,
-      // Longer than the second child may take to start under load: the first must not idle
-      // out while the second call is still waiting for it.
+      // Longer than the check below may take under load after both calls end.
       idleTimeout: 1_500,
     })
     await eventually(() => p.stats().ready === 1)
-    const pids = await Promise.all([pidOf(proxy), pidOf(proxy)])
+    const first = await pidOf(proxy)
+    // Hold the first child until the second has answered: the pool must grow, whatever the
+    // second child's start costs on a loaded machine.
+    const hold = new AbortController()
+    const held = proxy.handle(
+      {
+        jsonrpc: '2.0',
+        id: nextId++,
+        method: 'tools/call',
+        params: { name: 'slow', arguments: { delayMs: 30_000 } },
+      },
+      { signal: hold.signal },
+    )
+    const second = await pidOf(proxy)
+    hold.abort()
+    await held.catch(() => {})
+    await eventually(() => p.stats().inFlight === 0)
+    const pids = [first, second]
     expect(new Set(pids).size).toBe(2)
     // Just idle: not yet closed.
     expect(p.stats()).toMatchObject({ connections: 2, evictions: 0 })
