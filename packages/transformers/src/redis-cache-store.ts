@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { type Cluster, Command, type Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { CacheEntry, CacheStore, CacheWrite } from './cache-store.js'
+import { redisSender } from './redis-send.js'
 import { fail, integer, options as known } from './validate.js'
 
 /** Options of {@link redisCacheStore}. */
@@ -71,10 +72,9 @@ local now = tonumber(ARGV[1])
 if now > mark then mark = now end
 redis.call('SET', KEYS[1], mark, 'PX', ARGV[2])
 return 1`
-const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
 const SCRIPTS = {
-  set: { source: SET_SCRIPT, sha: sha1(SET_SCRIPT) },
-  invalidate: { source: INVALIDATE_SCRIPT, sha: sha1(INVALIDATE_SCRIPT) },
+  set: { source: SET_SCRIPT },
+  invalidate: { source: INVALIDATE_SCRIPT },
 }
 
 /** An entry as stored: its value as JSON text inside, so a hit parses once. */
@@ -117,26 +117,9 @@ export function redisCacheStore(options: RedisCacheStoreOptions): RedisCacheStor
   const hash = (text: string) => createHash('sha256').update(text).digest('base64url')
   const entryKey = (key: string) => `${prefix}e:${hash(key)}`
   const tagKey = (tag: string) => `${prefix}t:${hash(tag)}`
-  const send = (name: string, args: (string | number)[]): Promise<unknown> => {
-    if (client.status !== 'ready') {
-      // A lazyConnect client connects on its first command; this one is refused.
-      if (client.status === 'wait') client.connect().catch(() => {})
-      return Promise.reject(new Error(`Redis is not ready (${client.status})`))
-    }
-    const command = new Command(name, args, { replyEncoding: 'utf8' })
-    command.setTimeout(timeoutMs)
-    return client.sendCommand(command) as Promise<unknown>
-  }
-  const script = async (which: keyof typeof SCRIPTS, keys: string[], args: (string | number)[]) => {
-    const { sha, source } = SCRIPTS[which]
-    try {
-      return await send('evalsha', [sha, keys.length, ...keys, ...args])
-    } catch (error) {
-      // Redis lost its scripts (a restart, SCRIPT FLUSH, a failover): EVAL loads it again.
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error
-      return send('eval', [source, keys.length, ...keys, ...args])
-    }
-  }
+  const { send, script: run } = redisSender(client, timeoutMs)
+  const script = (which: keyof typeof SCRIPTS, keys: string[], args: (string | number)[]) =>
+    run(SCRIPTS[which], keys, args)
   return {
     entryKey,
     tagKey,

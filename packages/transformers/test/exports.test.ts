@@ -25,10 +25,11 @@ it('exports exactly the public API', () => {
   `)
 })
 
-it('exports exactly the Redis cache store from @mcpx/transformers/redis', () => {
+it('exports exactly the Redis cache and pin stores from @mcpx/transformers/redis', () => {
   expect(Object.keys(redis).sort()).toMatchInlineSnapshot(`
     [
       "redisCacheStore",
+      "redisPinStore",
     ]
   `)
 })
