@@ -18,7 +18,10 @@ try {
   for (let i = 1; i <= 4; i++) {
     const answer = await client
       .callTool({ name: 'add_note', arguments: { text: `note ${i}` } })
-      .then((result) => JSON.stringify(result.content), (error: Error) => error.message)
+      .then(
+        (result) => JSON.stringify(result.content),
+        (error: Error) => error.message,
+      )
     console.log(`call ${i}:`, answer)
   }
   await client.close()

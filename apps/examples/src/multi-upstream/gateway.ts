@@ -44,8 +44,8 @@ export async function start({
         data: { namespace: true },
         admin: { namespace: true },
       },
-      // Everything `admin_*` goes to admin, even a tool it has not listed yet.
-      routes: [{ tools: 'admin_*', to: 'admin' }],
+      // Resource URIs are never namespaced: a route places them.
+      routes: [{ resources: 'data://**', to: 'data' }],
     }),
   )
   const http = await serveHttp(proxy, { port })

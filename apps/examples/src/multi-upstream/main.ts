@@ -20,6 +20,8 @@ try {
     arguments: { table: 'planets', limit: 1 },
   })
   console.log('data_query planets:', text(planets))
+  const { contents } = await client.readResource({ uri: 'data://tables' }) // routed by URI
+  console.log('data://tables:', (contents[0] as { text: string }).text)
   for (let i = 1; i <= 4; i++) {
     console.log(`math_whoami #${i}: pid`, text(await client.callTool({ name: 'math_whoami' })))
   }
