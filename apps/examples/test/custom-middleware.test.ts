@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { start } from '../src/custom-middleware/proxy.js'
 import { connect, runExample, serverPath, text } from './helpers.js'
 
-describe('custom-middleware', () => {
+// Child processes and HTTP on a loaded machine: generous, and above runExample's own limit.
+describe('custom-middleware', { timeout: 30_000 }, () => {
   let running: Awaited<ReturnType<typeof start>> | undefined
   afterEach(async () => {
     await running?.close()

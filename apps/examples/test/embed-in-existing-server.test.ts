@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { start } from '../src/embed-in-existing-server/server.js'
 import { connect, runExample, text } from './helpers.js'
 
-describe('embed-in-existing-server', () => {
+// Child processes and HTTP on a loaded machine: generous, and above runExample's own limit.
+describe('embed-in-existing-server', { timeout: 30_000 }, () => {
   let running: Awaited<ReturnType<typeof start>> | undefined
   afterEach(async () => {
     await running?.close()

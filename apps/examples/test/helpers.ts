@@ -9,7 +9,7 @@ export const serverPath = dist('bin/example-server.js')
 
 /** Runs `dist/<name>.js`, as `pnpm example:<name>` does, to its end. */
 export async function runExample(name: string) {
-  const run = await runProcess(process.execPath, [dist(`${name}.js`)], { timeoutMs: 60_000 })
+  const run = await runProcess(process.execPath, [dist(`${name}.js`)], { timeoutMs: 25_000 })
   if (run.code !== 0) throw new Error(`${name} exited ${run.code}: ${run.stderr}`)
   return run.stdout
 }

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { start } from '../src/multi-upstream/gateway.js'
 import { connect, dist, runExample, serverPath, text } from './helpers.js'
 
-describe('multi-upstream', () => {
+// Child processes and HTTP on a loaded machine: generous, and above runExample's own limit.
+describe('multi-upstream', { timeout: 30_000 }, () => {
   let running: Awaited<ReturnType<typeof start>>
   beforeAll(async () => {
     running = await start({ serverPath, replicaPath: dist('bin/math-replica.js') })
   })
-  afterAll(() => running.close())
+  afterAll(() => running.close(), 30_000)
 
   it('lists the tools of math, data and admin, each under its namespace', async () => {
     const client = await connect(running.url)

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { start } from '../src/observability/gateway.js'
 import { connect, runExample } from './helpers.js'
 
-describe('observability', () => {
+// Child processes and HTTP on a loaded machine: generous, and above runExample's own limit.
+describe('observability', { timeout: 30_000 }, () => {
   let running: Awaited<ReturnType<typeof start>> | undefined
   afterEach(async () => {
     await running?.close()

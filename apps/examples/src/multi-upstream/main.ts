@@ -21,7 +21,8 @@ try {
   })
   console.log('data_query planets:', text(planets))
   const { contents } = await client.readResource({ uri: 'data://tables' }) // routed by URI
-  console.log('data://tables:', (contents[0] as { text: string }).text)
+  const tables = JSON.parse((contents[0] as { text: string }).text) as { name: string }[]
+  console.log('data://tables:', tables.map((table) => table.name).join(', '))
   for (let i = 1; i <= 4; i++) {
     console.log(`math_whoami #${i}: pid`, text(await client.callTool({ name: 'math_whoami' })))
   }
