@@ -1,3 +1,4 @@
+import { eventually } from '@mcpx/test-utils'
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base'
 import { afterEach, describe, expect, it } from 'vitest'
 import { start } from '../src/observability/gateway.js'
@@ -28,7 +29,9 @@ describe('observability', { timeout: 30_000 }, () => {
     running = await start({ exporter })
     const client = await connect(running.url)
     await client.callTool({ name: 'add', arguments: { a: 1, b: 2 } })
-    const spans = exporter.getFinishedSpans().filter((span) => span.name === 'tools/call add')
+    const calls = () => exporter.getFinishedSpans().filter((span) => span.name === 'tools/call add')
+    await eventually(() => calls().length === 2, 10_000)
+    const spans = calls()
     expect(spans.map((span) => span.kind).sort()).toEqual([1, 2]) // SpanKind.SERVER, CLIENT
     expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1)
     await client.close()
