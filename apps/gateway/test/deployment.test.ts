@@ -176,7 +176,7 @@ describe('Dockerfile', () => {
   beforeAll(async () => {
     env = secretValues(imageConfigText)
     url = await startGateway(await runnable('image.yaml', imageConfigText), env)
-  })
+  }, 60_000)
 
   it('builds in one stage and runs from another, on a Node the gateway supports', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2)
@@ -294,7 +294,7 @@ describe('deploy/kubernetes', () => {
     await admin.config('SET', 'requirepass', env.REDIS_PASSWORD!)
     admin.disconnect()
     url = await startGateway(await runnable('k8s.yaml', k8sConfigText, redis), env)
-  })
+  }, 60_000)
   afterAll(async () => {
     await redis?.stop()
   })
@@ -387,7 +387,9 @@ describe('deploy/kubernetes', () => {
       const gatewayRef = secretEnv(container).find((e: Manifest) => e.name === variable!.name)
       expect(gatewayRef.valueFrom.secretKeyRef, path).toEqual(redisPassword.valueFrom.secretKeyRef)
     }
-    // The running gateway reached Redis with that password: the counters are there.
+    // The running gateway reaches Redis with that password: a call leaves its counter there.
+    const mcp = await connect(url, env.MCPX_SERVICE_TOKEN!)
+    await mcp.callTool({ name: 'math_add', arguments: { a: 1, b: 1 } })
     const client = new Redis(redis.url, { password: env.REDIS_PASSWORD, lazyConnect: true })
     await client.connect()
     try {
