@@ -138,12 +138,13 @@ export function manageReload(options: ReloadOptions): Reloading {
     timer.unref()
   }
   // The directory, not the file: an editor that saves by renaming a new file over it replaces
-  // the inode a file watcher would follow.
+  // the inode a file watcher would follow. A Kubernetes ConfigMap volume changes no file of that
+  // name: the kubelet renames a new `..data` link (to a new directory) over the old one.
   let watcher: FSWatcher | undefined
-  const name = basename(file)
+  const names = new Set([basename(file), '..data'])
   try {
     watcher = watchDirectory(dirname(file), (_event, changedName) => {
-      if (changedName === null || changedName === name) changed()
+      if (changedName === null || names.has(changedName)) changed()
     })
     watcher.on('error', (error) => {
       log(`mcpx-gateway: watching ${file} stopped (${error.message}); SIGHUP still reloads`)

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -106,6 +106,33 @@ describe('mcpx-gateway reload', () => {
     expect(transport.sessionId).toBe(sessionId)
     // The same child: the unchanged upstream's per-session connection was carried over.
     expect(textOf(await client.callTool({ name: 'first_pid' }))).toBe(pid)
+    expect(count(gateway, 'reloaded')).toBe(1)
+  })
+
+  it('reloads a file mounted as a Kubernetes ConfigMap when its ..data link is swapped', async () => {
+    // The kubelet's layout: the file is a link through `..data` to a timestamped directory, and an
+    // update writes a new directory and renames a new `..data` over the old one.
+    const mount = await mkdtemp(join(dir, 'configmap-'))
+    const version = async (stamp: string, text: string) => {
+      await mkdir(join(mount, stamp))
+      await writeFile(join(mount, stamp, 'gateway.yaml'), text)
+      await symlink(stamp, join(mount, '..data_tmp'))
+      await rename(join(mount, '..data_tmp'), join(mount, '..data'))
+    }
+    await version('..2026_12_02_a', yaml(['first']))
+    const file = join(mount, 'gateway.yaml')
+    await symlink(join('..data', 'gateway.yaml'), file)
+    const gateway = startProcess(process.execPath, [cli, '--config', file], {
+      name: 'mcpx-gateway',
+      tailLines: 400,
+    })
+    running.push(gateway)
+    const { client, changes } = await connect(new URL(await gateway.ready))
+    expect(await toolNames(client)).not.toContain('second_echo')
+
+    await version('..2026_12_02_b', yaml(['first', 'second']))
+    await eventually(() => changes.tools > 0, 15_000)
+    expect(await toolNames(client)).toContain('second_echo')
     expect(count(gateway, 'reloaded')).toBe(1)
   })
 
