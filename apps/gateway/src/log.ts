@@ -58,9 +58,9 @@ export function parseLine(line: string): Origin & { msg: string } {
  * line saying a failure, something missing, refused, dropped or not possible
  * (and "auth is off"), `info` for the rest.
  */
-export function levelOf(origin: { msg: string }, line: string): LineLevel {
+export function levelOf(line: string): LineLevel {
   if (line.startsWith('[mcpx] ')) return 'error'
-  return WARN.test(origin.msg) ? 'warn' : 'info'
+  return WARN.test(parseLine(line).msg) ? 'warn' : 'info'
 }
 
 /** `MCPX_LOG_FORMAT` and `MCPX_LOG_LEVEL` over the file's section; a bad value is ignored, and said. */
@@ -109,7 +109,7 @@ function textSink(threshold: number): Sink {
   const write = (text: string) => void process.stderr.write(`${text}\n`)
   return {
     line(line) {
-      if (RANK[levelOf(parseLine(line), line)] >= threshold) write(line)
+      if (RANK[levelOf(line)] >= threshold) write(line)
     },
     entry(level, entry) {
       if (RANK[level] >= threshold) write(accessLine(entry))
@@ -126,7 +126,7 @@ function jsonSink(level: LogLevel): Sink {
   return {
     line(line) {
       const { msg, ...origin } = parseLine(line)
-      logger[levelOf({ msg }, line)](origin, msg)
+      logger[levelOf(line)](origin, msg)
     },
     entry(at, entry) {
       // pino writes its own `time` (when logged); the entry's is when the message arrived.
@@ -139,10 +139,13 @@ function jsonSink(level: LogLevel): Sink {
   }
 }
 
-/** The sink `logging` asks for, `stderrIsTTY` deciding `auto`. */
+/** Whether `logging` means JSON, `stderrIsTTY` deciding `auto`. */
+export function isJson(logging: LoggingConfig, stderrIsTTY: boolean): boolean {
+  return logging.format === 'json' || (logging.format === 'auto' && !stderrIsTTY)
+}
+
 function sinkOf(logging: LoggingConfig, stderrIsTTY: boolean): Sink {
-  const json = logging.format === 'json' || (logging.format === 'auto' && !stderrIsTTY)
-  return json ? jsonSink(logging.level) : textSink(RANK[logging.level])
+  return isJson(logging, stderrIsTTY) ? jsonSink(logging.level) : textSink(RANK[logging.level])
 }
 
 /**

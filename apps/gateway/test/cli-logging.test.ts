@@ -8,7 +8,7 @@ import { eventually, faultyBinPath, type StartedProcess, startProcess } from '@m
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { levelOf, parseLine } from '../src/log.js'
+import { isJson, levelOf, parseLine } from '../src/log.js'
 
 // Issue 15 item 5: the gateway's log is pino JSON on a pipe unless told otherwise. The other
 // tests run with MCPX_LOG_FORMAT=text (vitest.config.ts); these unset it, or set their own.
@@ -111,6 +111,24 @@ describe('mcpx-gateway logging', () => {
         component: 'router',
         msg: expect.stringMatching(/^upstream "broken" is missing/),
       }),
+    )
+  })
+
+  // util-linux's script(1) gives the gateway a terminal for its stdout and stderr.
+  const script = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
+  it.skipIf(!script)('writes text on a terminal by default', async () => {
+    const file = await written('tty.yaml', MATH)
+    const command = [process.execPath, cli, '--serve', 'stdio', '--config', file]
+      .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
+      .join(' ')
+    const result = spawnSync('script', ['-qec', `${command} </dev/null`, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: envWith(),
+    })
+    expect(result.status).toBe(0)
+    expect(result.stdout.replaceAll('\r\n', '\n')).toBe(
+      'mcpx-gateway: auth is off (no auth section): every client is anonymous\n',
     )
   })
 
@@ -273,8 +291,18 @@ describe("the log's reading of a line", () => {
     ],
     ['something unprefixed', { component: 'gateway', msg: 'something unprefixed' }, 'info'],
   ])('reads %j', (line, origin, level) => {
-    const parsed = parseLine(line)
-    expect(parsed).toMatchObject(origin)
-    expect(levelOf(parsed, line)).toBe(level)
+    expect(parseLine(line)).toMatchObject(origin)
+    expect(levelOf(line)).toBe(level)
+  })
+})
+
+describe('the format', () => {
+  it.each<[string, boolean, boolean]>([
+    ['auto', false, true],
+    ['auto', true, false],
+    ['json', true, true],
+    ['text', false, false],
+  ])('%s with a terminal %s is JSON: %s', (format, tty, json) => {
+    expect(isJson({ format: format as 'auto', level: 'info' }, tty)).toBe(json)
   })
 })
