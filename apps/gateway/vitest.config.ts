@@ -6,5 +6,8 @@ export default defineProject({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The tests read the gateway's stderr as text lines, through a pipe (where auto would be
+    // JSON); test/cli-logging.test.ts unsets it to test the default.
+    env: { MCPX_LOG_FORMAT: 'text' },
   },
 })

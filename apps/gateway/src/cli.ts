@@ -5,6 +5,7 @@ import { exposureProblem } from './config-auth.js'
 import { metricsPathProblem } from './config-metrics.js'
 import { DEFAULT_CONFIG } from './default-config.js'
 import { createGenerations } from './generation.js'
+import { createLog } from './log.js'
 import { pinsCommand } from './pins-command.js'
 import { printConfigCommand } from './print-config.js'
 import { ignoreHangup, manageReload } from './reload.js'
@@ -74,7 +75,8 @@ When the HTTP front end is ready it prints "LISTENING <url>" on stdout.`
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
 
-const log = (line: string) => process.stderr.write(`${line}\n`)
+// Text until the config's `logging` section (and MCPX_LOG_*) is applied, then maybe pino JSON.
+const log = createLog()
 
 function usage(message: string): never {
   process.stderr.write(`mcpx-gateway: ${message}\nRun mcpx-gateway --help for usage.\n`)
@@ -172,6 +174,7 @@ async function main(): Promise<void> {
     return
   }
   const config = await configOf(invocation)
+  log.configure(config.logging)
   // Until the reload is set up, a SIGHUP must not end the process (its default).
   const early = () => log('mcpx-gateway: SIGHUP before the gateway serves: ignored')
   process.on('SIGHUP', early)

@@ -1,8 +1,8 @@
 import { z } from 'zod/v4'
 import { dflt, int, ms, opt, texts } from './config-schema-parts.js'
 
-// The `timeouts`, `retry`, `breaker`, `concurrency` (@mcpx/breaker) and `metrics`
-// (@mcpx/metrics) sections' schema. Defaults are the packages' own.
+// The `timeouts`, `retry`, `breaker`, `concurrency` (@mcpx/breaker), `metrics`
+// (@mcpx/metrics) and `logging` (the gateway's log) sections' schema. Defaults are the packages' own.
 
 export const timeoutsSchema = z
   .strictObject({
@@ -171,3 +171,18 @@ export const metricsSchema = z
     accessLog: opt(accessLog, 'an access log; absent: none'),
   })
   .describe('Counters, latency histograms and Prometheus exposition (@mcpx/metrics)')
+
+export const loggingSchema = z
+  .strictObject({
+    format: dflt(
+      z.enum(['auto', 'json', 'text']),
+      'auto',
+      'pino JSON entries (one per line) or text lines; auto: JSON when stderr is not a terminal, text on one. MCPX_LOG_FORMAT overrides it',
+    ),
+    level: dflt(
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      'info',
+      'the least severe level logged (pino levels; silent: nothing). MCPX_LOG_LEVEL overrides it',
+    ),
+  })
+  .describe("The gateway's log on stderr: its format and level")

@@ -5,6 +5,7 @@ import { dflt, globs, opt, text, texts, whole } from './config-schema-parts.js'
 import {
   breakerSchema,
   concurrencySchema,
+  loggingSchema,
   metricsSchema,
   retrySchema,
   timeoutsSchema,
@@ -119,6 +120,7 @@ export const configSchema = z
     concurrency: section(concurrencySchema, 'no concurrency limit'),
     transformers: section(transformersSchema, 'no transformer'),
     metrics: section(metricsSchema, 'no metrics, no /metrics, no access log'),
+    logging: section(loggingSchema, 'auto format at info, or MCPX_LOG_FORMAT and MCPX_LOG_LEVEL'),
     upstreams: upstreamsSchema,
     routes: dflt(z.array(route), [], 'routes, in order, before namespaces and lists are consulted'),
     router: section(router, 'the router’s defaults'),

@@ -195,6 +195,7 @@ export interface ConfigFile {
   rateLimits?: RateLimitsFile
   transformers?: TransformersFile
   metrics?: MetricsFile
+  logging?: LoggingFile
   timeouts?: TimeoutsSection
   retry?: RetrySection
   breaker?: BreakerSection
@@ -320,6 +321,8 @@ export interface GatewayConfig {
   transformers: TransformersConfig | undefined
   /** `undefined` (no section): no metrics, no access log, nothing served at /metrics. */
   metrics: MetricsConfig | undefined
+  /** Every default filled in; `MCPX_LOG_FORMAT` and `MCPX_LOG_LEVEL` apply over it when the log is made. */
+  logging: LoggingConfig
   failover: FailoverConfig
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>
@@ -363,4 +366,22 @@ export interface MetricsConfig {
   options: MetricsOptionsSection
   /** `undefined`: no access log. */
   accessLog: AccessLogSection | undefined
+}
+
+/** How the gateway's log is written: `auto` is JSON when stderr is not a terminal, text on one. */
+export type LogFormat = 'auto' | 'json' | 'text'
+
+/** pino's levels; `silent` logs nothing. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+/** The `logging` section as a file writes it. */
+export interface LoggingFile {
+  format?: LogFormat
+  level?: LogLevel
+}
+
+/** The `logging` section checked (default `{ format: 'auto', level: 'info' }`). */
+export interface LoggingConfig {
+  format: LogFormat
+  level: LogLevel
 }

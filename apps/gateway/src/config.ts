@@ -3,6 +3,7 @@ import { at, isObject, number, object, oneOf, Problems, shown, string, strings }
 import { checkAuth } from './config-auth.js'
 import { checkBreaker, checkConcurrency, checkRetry, checkTimeouts } from './config-breaker.js'
 import { checkFailover } from './config-failover.js'
+import { checkLogging } from './config-logging.js'
 import { checkMetrics, metricsPathProblem } from './config-metrics.js'
 import { checkRateLimits } from './config-ratelimit.js'
 import { checkTransformers } from './config-transformers.js'
@@ -31,6 +32,7 @@ const TOP = [
   'concurrency',
   'transformers',
   'metrics',
+  'logging',
   'upstreams',
   'routes',
   'router',
@@ -92,6 +94,7 @@ export function checkConfig(value: unknown): Checked {
   const router = checkRouter(file.router, routed, problems)
   const transformers = checkTransformers(file.transformers, routed, problems)
   const metrics = checkMetrics(file.metrics, problems)
+  const logging = checkLogging(file.logging, problems)
   const clash = metricsPathProblem(metrics, serve)
   if (clash !== undefined) problems.list.push(clash)
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
@@ -107,6 +110,7 @@ export function checkConfig(value: unknown): Checked {
       concurrency,
       transformers,
       metrics,
+      logging,
       failover,
       serve,
       upstreams,

@@ -1,6 +1,7 @@
 import { createStatsRegistry, type Middleware, type StatsRegistry } from '@mcpx/core'
-import { accessLine, accessLog, type Metrics, metrics } from '@mcpx/metrics'
+import { accessLog, type Metrics, metrics } from '@mcpx/metrics'
 import type { MetricsConfig } from './config-types.js'
+import { accessLoggerOf } from './log.js'
 
 /** Where diagnostics go (the gateway's `Log`). */
 type Log = (line: string) => void
@@ -21,8 +22,9 @@ const NONE: Observability = { above: [], attempts: undefined, metrics: undefined
 
 /**
  * Build the `metrics` section: nothing without it (or with `enabled: false`).
- * Access log entries are one JSON line each (`accessLine`) on the gateway's
- * log (stderr), never stdout: stdout is the protocol under `--serve stdio`.
+ * Access log entries go to the gateway's log (stderr), never stdout: stdout
+ * is the protocol under `--serve stdio`. On the gateway's own log they are
+ * pino entries with the entry's fields (JSON), or one `accessLine` each (text).
  */
 export function createObservability(config: MetricsConfig | undefined, log: Log): Observability {
   if (config === undefined || !config.enabled) return NONE
@@ -37,7 +39,7 @@ export function createObservability(config: MetricsConfig | undefined, log: Log)
     above.push(
       accessLog({
         ...config.accessLog,
-        log: (entry) => log(accessLine(entry)),
+        log: accessLoggerOf(log),
         onLoggerError: (error, suppressed) =>
           log(
             `[mcpx metrics] the access log failed (${(error as Error)?.message ?? 'unknown error'}; ${suppressed} more since the last report)`,
