@@ -19,7 +19,7 @@ const DEBOUNCE = 200
  * what it answers before the stack (`auth`'s authenticator and metadata,
  * the `metrics` endpoint) were given to it at start.
  */
-const RESTART_ONLY = ['serve', 'auth', 'metrics'] as const
+const RESTART_ONLY = ['serve', 'auth', 'metrics', 'logging'] as const
 
 interface ReloadOptions {
   file: string
