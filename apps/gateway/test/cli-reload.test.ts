@@ -164,6 +164,11 @@ describe('mcpx-gateway reload', () => {
     await eventually(() => count(gateway, 'refused') === 3, 15_000)
     expect(gateway.tail()).toContain('serve: changed; only a restart applies it')
 
+    // The log's format and level were set at start.
+    await writeFile(file, yaml(['first', 'second'], 'logging:\n  level: warn\n'))
+    await eventually(() => count(gateway, 'refused') === 4, 15_000)
+    expect(gateway.tail()).toContain('logging: changed; only a restart applies it')
+
     expect(count(gateway, 'reloaded')).toBe(0)
     expect(await toolNames(client)).not.toContain('second_echo')
     const echoed = await client.callTool({ name: 'first_echo', arguments: { text: 'old' } })
