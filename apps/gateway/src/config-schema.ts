@@ -14,10 +14,10 @@ import { transformersSchema } from './config-schema-transformers.js'
 import { upstreamsSchema } from './config-schema-upstreams.js'
 
 // Issue 15 §3: the config document described in zod v4, from which config.schema.json (editor
-// completion) and docs/configuration.md are generated (scripts/gen-config-docs.mjs). It is a
-// description, not the checker: checkConfig (config.ts) gives the messages by path and runs each
-// package's own option checks. Whatever this schema refuses, checkConfig refuses too
-// (test/config-schema.test.ts); checkConfig also refuses what spans keys (a route to no upstream).
+// completion) and docs/configuration.md are generated (scripts/gen-config-docs.mjs), and which
+// checkConfig (config.ts) runs after its own rules, as a second gate. The rules give the messages
+// by path and run each package's own option checks; whatever this schema refuses, they refuse
+// too (test/config-schema.test.ts), and they also refuse what spans keys (a route to no upstream).
 
 const serve = z
   .strictObject({

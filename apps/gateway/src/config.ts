@@ -6,6 +6,7 @@ import { checkFailover } from './config-failover.js'
 import { checkLogging } from './config-logging.js'
 import { checkMetrics, metricsPathProblem } from './config-metrics.js'
 import { checkRateLimits } from './config-ratelimit.js'
+import { configSchema } from './config-schema.js'
 import { checkTransformers } from './config-transformers.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
 import { checkUpstreams, NAME } from './config-upstreams.js'
@@ -72,6 +73,18 @@ const SEPARATOR = /^[A-Za-z0-9_.-]{1,4}$/
  * ```
  */
 export function checkConfig(value: unknown): Checked {
+  return checkConfigRules(value, true)
+}
+
+/**
+ * The checker's rules; with `schema`, then the zod v4 schema the config's
+ * JSON Schema and docs are generated from (issue 15 §3). Both must accept a
+ * file. The rules give the precise messages and run the packages' own
+ * option checks, so the schema runs only when they found nothing: it is a
+ * second gate, refusing what the rules might miss. Exported for the test
+ * that keeps the two in agreement, which needs the rules alone.
+ */
+export function checkConfigRules(value: unknown, schema = false): Checked {
   const problems = new Problems()
   if (!isObject(value)) {
     problems.add('', `must be an object, got ${shown(value)}`)
@@ -97,6 +110,7 @@ export function checkConfig(value: unknown): Checked {
   const logging = checkLogging(file.logging, problems)
   const clash = metricsPathProblem(metrics, serve)
   if (clash !== undefined) problems.list.push(clash)
+  if (schema && problems.list.length === 0) schemaProblems(value, problems)
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
   const routable = Object.fromEntries(routed.names.map((name) => [name, upstreams[name]!]))
   return {
@@ -278,5 +292,16 @@ function routerOptions(
         ...(maxLength !== undefined && { maxLength }),
       },
     }),
+  }
+}
+
+/** What the zod schema refuses that the rules let through, each under its path. */
+function schemaProblems(value: unknown, problems: Problems): void {
+  for (const issue of configSchema.safeParse(value).error?.issues ?? []) {
+    const path = issue.path.reduce<string>(
+      (at_, key) => at(at_, typeof key === 'number' ? key : String(key)),
+      '',
+    )
+    problems.add(path, `${issue.message} (the config schema)`)
   }
 }

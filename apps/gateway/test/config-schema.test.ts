@@ -3,13 +3,14 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { checkConfig } from '../src/config.js'
+import { checkConfig, checkConfigRules } from '../src/config.js'
 import { configJsonSchema, configSchema } from '../src/config-schema.js'
 import { DEFAULT_CONFIG } from '../src/default-config.js'
 import { interpolate } from '../src/interpolate.js'
 
-// The zod schema describes the document checkConfig checks: each must accept what the other
-// does structurally. Whatever the schema refuses, checkConfig must refuse too; checkConfig may
+// The zod schema describes the document checkConfig checks, and checkConfig runs it after its own
+// rules (checkConfigRules). Each must accept what the other does structurally: whatever the schema
+// refuses, the rules alone must refuse too (so that a file gets their precise message); they may
 // refuse more (rules across keys: a route to no upstream, min above max).
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples')
@@ -168,12 +169,22 @@ describe('the config schema', () => {
     ],
   ]
 
-  it.each(broken)('refuses %s, as checkConfig does', (_, doc) => {
-    expect(issues(doc)).not.toEqual([])
-    expect(checkConfig(doc).ok).toBe(false)
+  it('has checkConfig refuse, under its path, what the schema refuses and the rules let through', () => {
+    // The rules ignore `$schema` whatever it holds; the schema wants a string.
+    const doc = { $schema: 5, upstreams: { math: { example: 'math' } } }
+    expect(checkConfigRules(doc).ok).toBe(true)
+    expect(checkConfig(doc)).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^\$schema: .*string.* \(the config schema\)$/)],
+    })
   })
 
-  it('refuses nothing structurally that checkConfig accepts (fast-check)', () => {
+  it.each(broken)('refuses %s, as the rules alone do', (_, doc) => {
+    expect(issues(doc)).not.toEqual([])
+    expect(checkConfigRules(doc).ok).toBe(false)
+  })
+
+  it('refuses nothing structurally that the rules alone accept (fast-check)', () => {
     const json = configJsonSchema()
     const seen = { refused: 0, bothAccepted: 0 }
     fc.assert(
@@ -184,13 +195,13 @@ describe('the config schema', () => {
         // The one known difference: checkConfig ignores `$schema` whatever it holds.
         if (typeof doc.$schema !== 'string') delete doc.$schema
         if (configSchema.safeParse(doc).success) {
-          if (checkConfig(doc).ok) seen.bothAccepted++
+          if (checkConfigRules(doc).ok) seen.bothAccepted++
           return
         }
         seen.refused++
-        if (checkConfig(doc).ok) {
+        if (checkConfigRules(doc).ok) {
           throw new Error(
-            `zod refused what checkConfig accepted: ${JSON.stringify(doc)}\n${issues(doc).join('\n')}`,
+            `zod refused what the rules accepted: ${JSON.stringify(doc)}\n${issues(doc).join('\n')}`,
           )
         }
       }),
