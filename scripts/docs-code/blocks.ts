@@ -1,5 +1,6 @@
 // Every fenced code block of a Markdown file, with its language and the `<!-- not-checked: … -->`
 // note on the line above its fence, if any. Pure: text in, blocks out.
+import { extractFences } from '../readme-blocks/extract.mjs'
 
 export interface DocBlock {
   /** the fence's info string, first word, lower case ('' when none) */
@@ -13,37 +14,15 @@ export interface DocBlock {
 
 const NOT_CHECKED = /^\s*<!--\s*not-checked:?(.*?)-->\s*$/
 
-/**
- * Fences are ``` or ~~~ (three or more), indented up to three spaces, as CommonMark has them; a
- * block closes at the first fence of the same character at least as long, or at the end of the
- * file.
- */
+/** Every fenced block (as the README check reads them), with the note above its fence. */
 export function extractBlocks(markdown: string): DocBlock[] {
   const lines = markdown.split(/\r?\n/)
-  const blocks: DocBlock[] = []
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[i] ?? '')
-    if (!open) continue
-    const fence = open[1] ?? '```'
-    const body: string[] = []
-    let j = i + 1
-    for (; j < lines.length; j++) {
-      const line = lines[j] ?? ''
-      const close = /^ {0,3}(`{3,}|~{3,})\s*$/.exec(line)
-      if (close?.[1]?.[0] === fence[0] && (close[1]?.length ?? 0) >= fence.length) break
-      body.push(line)
-    }
-    const block: DocBlock = {
-      lang: (open[2] ?? '').toLowerCase(),
-      line: i + 2,
-      code: body.join('\n'),
-    }
-    const note = NOT_CHECKED.exec(lines[i - 1] ?? '')
+  return extractFences(markdown).map(({ lang, fence, line, code }) => {
+    const block: DocBlock = { lang, line, code }
+    const note = NOT_CHECKED.exec(lines[fence - 1] ?? '')
     if (note) block.notChecked = (note[1] ?? '').trim()
-    blocks.push(block)
-    i = j
-  }
-  return blocks
+    return block
+  })
 }
 
 /** What a fence language asks of the check. */

@@ -4,26 +4,19 @@
 // the schema, which misses the packages' checks, so the CLI is the one that says what a start
 // would say.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-/** The twelve sections of a gateway config (apps/gateway/README.md §Config file). */
-export const GATEWAY_SECTIONS = [
-  'serve',
-  'auth',
-  'rateLimits',
-  'timeouts',
-  'retry',
-  'breaker',
-  'concurrency',
-  'transformers',
-  'metrics',
-  'upstreams',
-  'routes',
-  'router',
-]
+/** The sections of a gateway config, as the gateway's generated JSON Schema lists them. */
+export const GATEWAY_SECTIONS: readonly string[] = Object.keys(
+  (
+    JSON.parse(
+      readFileSync(new URL('../../apps/gateway/config.schema.json', import.meta.url), 'utf8'),
+    ) as { properties: Record<string, unknown> }
+  ).properties,
+).filter((key) => key !== '$schema')
 
 /** What a fragment (gateway sections without `upstreams`) is validated with. */
 const STUB_UPSTREAMS = { example: { example: 'math' } }

@@ -11,21 +11,28 @@ const TS_LANGS = new Set(['ts', 'typescript', 'mts'])
  */
 
 /**
- * Every fenced TypeScript block, in order. Fences are ``` or ~~~ (three or more), optionally
- * indented up to three spaces, as CommonMark has them; a block closes at the first fence of the
- * same character at least as long.
- * @param {string} markdown
- * @returns {CodeBlock[]}
+ * @typedef {object} Fence
+ * @property {string} lang   the info string's first word, lower case ('' when none)
+ * @property {number} fence  0-based line of the opening fence
+ * @property {number} line   1-based line of the first code line (after the fence)
+ * @property {string} code
  */
-export function extractTsBlocks(markdown) {
+
+/**
+ * Every fenced block, in order. Fences are ``` or ~~~ (three or more), optionally indented up to
+ * three spaces, as CommonMark has them; a block closes at the first fence of the same character at
+ * least as long, or at the end of the file.
+ * @param {string} markdown
+ * @returns {Fence[]}
+ */
+export function extractFences(markdown) {
   const lines = markdown.split(/\r?\n/)
-  /** @type {CodeBlock[]} */
-  const blocks = []
+  /** @type {Fence[]} */
+  const fences = []
   for (let i = 0; i < lines.length; i++) {
-    const open = /^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)/.exec(lines[i] ?? '')
+    const open = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[i] ?? '')
     if (!open) continue
     const fence = open[1] ?? '```'
-    const lang = (open[2] ?? '').toLowerCase()
     const body = []
     let j = i + 1
     for (; j < lines.length; j++) {
@@ -34,9 +41,24 @@ export function extractTsBlocks(markdown) {
       if (close?.[1]?.[0] === fence[0] && (close[1]?.length ?? 0) >= fence.length) break
       body.push(line)
     }
-    if (TS_LANGS.has(lang))
-      blocks.push({ index: blocks.length + 1, line: i + 2, code: body.join('\n') })
+    fences.push({
+      lang: (open[2] ?? '').toLowerCase(),
+      fence: i,
+      line: i + 2,
+      code: body.join('\n'),
+    })
     i = j
   }
-  return blocks
+  return fences
+}
+
+/**
+ * Every fenced TypeScript block, in order (see {@link extractFences}).
+ * @param {string} markdown
+ * @returns {CodeBlock[]}
+ */
+export function extractTsBlocks(markdown) {
+  return extractFences(markdown)
+    .filter((fence) => TS_LANGS.has(fence.lang))
+    .map((fence, i) => ({ index: i + 1, line: fence.line, code: fence.code }))
 }
