@@ -15,6 +15,7 @@ import { serve } from './serve.js'
 import { manageLifecycle } from './shutdown.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
+import { listenError } from './startup-listen.js'
 import { type StartupOutput, startupOutput } from './startup-output.js'
 import { checkConfigFile, validateCommand } from './validate-command.js'
 
@@ -147,6 +148,14 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
   return config
 }
 
+/** A front end that could not listen exits now, in one line, before any upstream starts. */
+async function refuseUnlistenable({ transport, host, port }: GatewayConfig['serve']) {
+  // Port 0 too: the host may not be on this machine, or not resolve. Stdio listens on nothing.
+  if (transport === 'stdio') return
+  const why = listenProblem(await listenError(host, port))
+  if (why !== undefined) runtimeFailure(`cannot listen on ${hostPort(host, port)}: ${why}`)
+}
+
 /**
  * Missing upstreams and name collisions show now, not at the first client:
  * a line per upstream before the start-up check and after it. The flag
@@ -194,6 +203,7 @@ async function main(): Promise<void> {
   // Until the reload is set up, a SIGHUP must not end the process (its default).
   const early = () => log('mcpx-gateway: SIGHUP before the gateway serves: ignored')
   process.on('SIGHUP', early)
+  await refuseUnlistenable(config.serve)
   // The flag form's one upstream failing at start-up ends the gateway: nothing to serve.
   const startup = startupOutput(config, log, invocation.flags !== undefined)
   let gateway: Awaited<ReturnType<typeof createGateway>>
