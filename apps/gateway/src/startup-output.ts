@@ -19,7 +19,7 @@ export interface StartupOutcome {
 export interface StartupOutput {
   /** Give this to `createGateway()`: during the check it holds back what the lines will say. */
   readonly log: Log
-  /** One line per upstream: its transport and what it runs or reaches (no secrets). */
+  /** One line per routed upstream: its transport and what it runs or reaches (no secrets). */
   starting(): void
   /**
    * After the check: one line per upstream, ready with its counts or failed
@@ -70,7 +70,10 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
     log: write,
     starting() {
       state = 'checking'
-      for (const [name, upstream] of Object.entries(config.upstreams)) {
+      // The routed ones: a backup is reached only through failover, and the check lists none.
+      for (const name of Object.keys(config.router.upstreams)) {
+        const upstream = config.upstreams[name]
+        if (upstream === undefined) continue
         const replicas = upstream.replicas.length
         const more = replicas > 1 ? `, ${replicas} replicas` : ''
         write(`mcpx-gateway: ${name}: starting (${sourceOf(upstream.source)}${more})`)
