@@ -1,3 +1,4 @@
+import type { AccessLogger } from '@mcpx/metrics'
 import type { UpstreamStatus } from '@mcpx/router'
 import type { GatewayConfig, UpstreamSource } from './config-types.js'
 import type { Log } from './stack.js'
@@ -17,7 +18,10 @@ export interface StartupOutcome {
 
 /** The gateway's start-up lines, and the log its stack writes to while they are due. */
 export interface StartupOutput {
-  /** Give this to `createGateway()`: during the check it holds back what the lines will say. */
+  /**
+   * Give this to `createGateway()`: during the check it holds back what the
+   * lines will say. It carries on the gateway log's `access` (JSON entries).
+   */
   readonly log: Log
   /** One line per routed upstream: its transport and what it runs or reaches (no secrets). */
   starting(): void
@@ -34,10 +38,9 @@ export interface StartupOutput {
  * Start-up output a person can read (issue 15 item 5): `<name>: starting
  * (…)` before the start-up check, `<name>: ready, 4 tools, 1 prompt` or
  * `<name>: failed, <why>` after it. Meanwhile the router's "is missing"
- * lines are held: those of each list are dropped for an upstream the lines
- * report (they repeat its initialize's), and so is initialize's when the
- * upstream's own "could not start" said it. That line is said once (not
- * again for the lists). With
+ * lines are held, and those of each list dropped for an upstream the lines
+ * report (they repeat its initialize's); the upstream's own "could not
+ * start" is said once (not again for the lists). With
  * `fatal` (the flag form: its one upstream failing ends the gateway, in one
  * line) every line waits until the check is over.
  */
@@ -47,7 +50,8 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
     for (const replica of upstream.replicas) replicaOf.set(replica, name)
   }
   let state: 'before' | 'checking' | 'after' | 'muted' = 'before'
-  const held: string[] = []
+  /** Lines (and, under `fatal`, access entries) until the check is over. */
+  const held: (string | (() => void))[] = []
   const said = new Set<string>()
   /** Each upstream's first "could not start …" (its own words name the command and why). */
   const causes = new Map<string, string>()
@@ -67,7 +71,11 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
   }
 
   return {
-    log: write,
+    log: withAccess(write, (log as { access?: AccessLogger }).access, (entry) => {
+      if (state === 'muted') return
+      if (state === 'checking' && fatal) held.push(entry)
+      else entry()
+    }),
     starting() {
       state = 'checking'
       // The routed ones: a backup is reached only through failover, and the check lists none.
@@ -90,11 +98,13 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
       const reported = new Set(statuses.filter((s) => s.missing).map((s) => s.name))
       state = 'after'
       for (const line of held) {
+        if (typeof line === 'function') {
+          line()
+          continue
+        }
+        // Each list repeats initialize's failure (initialize's own line stays: what the router saw).
         const [, name = '', fromList] = ROUTER_MISSING.exec(line) ?? []
-        // The lists repeat initialize's failure; initialize's says it in other words than the
-        // upstream's own "could not start", which the start-up line quotes.
-        const repeated = fromList !== undefined || causes.has(name)
-        if (!(reported.has(name) && repeated)) log(line)
+        if (!(fromList !== undefined && reported.has(name))) log(line)
       }
       held.length = 0
       said.clear()
@@ -102,6 +112,22 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
       return { failed, exit: false }
     },
   }
+}
+
+/** `write`, with the gateway log's access logger (if it has one) passed through `gate`. */
+function withAccess(
+  write: Log,
+  access: AccessLogger | undefined,
+  gate: (entry: () => void) => void,
+): Log {
+  if (access === undefined) return write
+  return Object.assign(write, {
+    access: {
+      info: (entry) => gate(() => access.info(entry)),
+      warn: (entry) => gate(() => access.warn(entry)),
+      error: (entry) => gate(() => access.error(entry)),
+    } satisfies AccessLogger,
+  })
 }
 
 /** `stdio, <command>` or `<transport>, <url>`: what a person needs to recognise it. */

@@ -94,11 +94,13 @@ describe('mcpx-gateway start-up lines', () => {
       'mcpx-gateway: good: ready, 2 tools, 1 prompt',
       `mcpx-gateway: bad: failed, could not start ${missing}: not found (ENOENT)`,
     ])
-    // Before any client: the upstream's own line and the failed line, not the router's four
-    // "is missing from <list>" nor its initialize's "is missing" in other words.
+    // Before any client: the upstream's own line, the router's initialize line and the failed
+    // line, not the router's four "is missing from <list>" nor the upstream's line again.
     const told = gateway.tail().split('\n')
     expect(told.filter((line) => line.includes('could not start'))).toHaveLength(2)
-    expect(told.filter((line) => line.includes('upstream "bad" is missing'))).toEqual([])
+    expect(told.filter((line) => line.includes('upstream "bad" is missing'))).toEqual([
+      '[mcpx router] upstream "bad" is missing (Upstream "bad" could not be started (ENOENT)); it joins when it answers again',
+    ])
     const client = new Client({ name: 't', version: '1' })
     await client.connect(new StreamableHTTPClientTransport(new URL(url)))
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(['echo', 'ping'])

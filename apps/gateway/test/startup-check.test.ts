@@ -1,4 +1,5 @@
 import { createProxy } from '@mcpx/core'
+import type { AccessLogEntry, AccessLogger } from '@mcpx/metrics'
 import type { UpstreamStatus } from '@mcpx/router'
 import { describe, expect, it } from 'vitest'
 import type { GatewayConfig } from '../src/config-types.js'
@@ -120,6 +121,7 @@ describe('start-up lines', () => {
     expect(said).toEqual([
       '[mcpx upstream b-1] could not start b-server: not found (ENOENT)',
       '[mcpx router] tool "echo" is exposed by "a" and "b": "a" serves it',
+      '[mcpx router] upstream "b" is missing (Upstream "b-1" could not be started)',
       'mcpx-gateway: a: ready, 1 tool',
       'mcpx-gateway: b: failed, could not start b-server: not found (ENOENT)',
     ])
@@ -154,5 +156,25 @@ describe('start-up lines', () => {
       '[mcpx upstream a] hello from a',
       'mcpx-gateway: a: ready, 2 tools',
     ])
+  })
+
+  it("carries the gateway log's access entries, held with the lines under fatal", () => {
+    const said: string[] = []
+    const log = Object.assign((line: string) => said.push(line), {
+      access: {
+        info: (entry: AccessLogEntry) => said.push(`access ${entry.method}`),
+        warn: () => {},
+        error: () => {},
+      },
+    })
+    const output = startupOutput(config, log, true)
+    const access = (output.log as unknown as { access: AccessLogger }).access
+    output.starting()
+    access.info({ method: 'tools/list' } as AccessLogEntry)
+    expect(said).toEqual([])
+    output.report([listed('a', 1)])
+    expect(said).toContain('access tools/list')
+    access.info({ method: 'tools/call' } as AccessLogEntry)
+    expect(said.at(-1)).toBe('access tools/call')
   })
 })
