@@ -74,7 +74,10 @@ Without an auth section every client is anonymous, so a --host that is not loopb
 refused unless the config file says auth: none.
 A config with a problem is refused whole, each problem named by its JSON path (exit code 2).
 A bad command line exits with code 2; a failure to run (the port taken, the address not on
-this machine) with code 1, in one line on stderr.
+this machine, or the one upstream of -- <command>, --url or --example failing to start) with
+code 1, in one line on stderr.
+On stderr, a line per upstream before the start-up check ("<name>: starting (...)") and after
+it ("<name>: ready, 3 tools, 1 prompt" or "<name>: failed, <why>").
 When the HTTP front end is ready it prints "LISTENING <url>" on stdout.`
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']

@@ -3,8 +3,8 @@ import type { UpstreamStatus } from '@mcpx/router'
 import type { GatewayConfig, UpstreamSource } from './config-types.js'
 import type { Log } from './stack.js'
 
-/** The router's `upstream "<name>" is missing (…)` (initialize) or `… is missing from <list> …`. */
-const ROUTER_MISSING = /^\[mcpx router\] upstream "([^"]+)" is missing( from )?/
+/** The router's `upstream "<name>" is missing from <list> …`: a repeat of its initialize's line. */
+const MISSING_FROM_LIST = /^\[mcpx router\] upstream "([^"]+)" is missing from /
 /** An upstream's own line, by replica: `[mcpx upstream <replica>] …` (or a pool's). */
 const UPSTREAM_LINE = /^\[mcpx (?:upstream|pool) ([^\]]+)\] (.*)$/
 
@@ -37,10 +37,10 @@ export interface StartupOutput {
 /**
  * Start-up output a person can read (issue 15 item 5): `<name>: starting
  * (…)` before the start-up check, `<name>: ready, 4 tools, 1 prompt` or
- * `<name>: failed, <why>` after it. Meanwhile the router's "is missing"
- * lines are held, and those of each list dropped for an upstream the lines
- * report (they repeat its initialize's); the upstream's own "could not
- * start" is said once (not again for the lists). With
+ * `<name>: failed, <why>` after it. Meanwhile the router's "is missing
+ * from <list>" lines are held, and dropped for an upstream the lines report
+ * (they repeat its initialize's "is missing", which stays); the upstream's
+ * own "could not start" is said once (not again for the lists). With
  * `fatal` (the flag form: its one upstream failing ends the gateway, in one
  * line) every line waits until the check is over.
  */
@@ -66,7 +66,7 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
       const name = replicaOf.get(replica)
       if (name !== undefined && !causes.has(name)) causes.set(name, words)
     }
-    if (fatal || ROUTER_MISSING.test(line)) held.push(line)
+    if (fatal || MISSING_FROM_LIST.test(line)) held.push(line)
     else log(line)
   }
 
@@ -102,9 +102,9 @@ export function startupOutput(config: GatewayConfig, log: Log, fatal: boolean): 
           line()
           continue
         }
-        // Each list repeats initialize's failure (initialize's own line stays: what the router saw).
-        const [, name = '', fromList] = ROUTER_MISSING.exec(line) ?? []
-        if (!(fromList !== undefined && reported.has(name))) log(line)
+        // Said by the start-up line (and by initialize's, which stays: what the router saw).
+        const [, name] = MISSING_FROM_LIST.exec(line) ?? []
+        if (name === undefined || !reported.has(name)) log(line)
       }
       held.length = 0
       said.clear()

@@ -109,7 +109,7 @@ describe('start-up lines', () => {
     output.log('[mcpx router] upstream "b" is missing from tools/list (…); asked again in 5000 ms')
     output.log('[mcpx upstream b-1] could not start b-server: not found (ENOENT)')
     output.log('[mcpx router] tool "echo" is exposed by "a" and "b": "a" serves it')
-    expect(said).toHaveLength(2) // the upstream's own line and the collision, as they come
+    expect(said).toHaveLength(3) // the upstream's own line, initialize's and the collision, as they come
     const outcome = output.report([
       listed('a', 1),
       status({ name: 'b', missing: 'Upstream "b-1" could not be started (ENOENT)' }),
@@ -120,8 +120,8 @@ describe('start-up lines', () => {
     })
     expect(said).toEqual([
       '[mcpx upstream b-1] could not start b-server: not found (ENOENT)',
-      '[mcpx router] tool "echo" is exposed by "a" and "b": "a" serves it',
       '[mcpx router] upstream "b" is missing (Upstream "b-1" could not be started)',
+      '[mcpx router] tool "echo" is exposed by "a" and "b": "a" serves it',
       'mcpx-gateway: a: ready, 1 tool',
       'mcpx-gateway: b: failed, could not start b-server: not found (ENOENT)',
     ])
