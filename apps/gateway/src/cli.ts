@@ -1,3 +1,5 @@
+import type { McpProxy } from '@mcpx/core'
+import type { Router } from '@mcpx/router'
 import { serveStdio } from '@mcpx/transports/stdio'
 import { type Invocation, parseCommandLine, UsageError } from './args.js'
 import { checkConfig, type GatewayConfig } from './config.js'
@@ -13,6 +15,8 @@ import { serve } from './serve.js'
 import { manageLifecycle } from './shutdown.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
+import { listenError } from './startup-listen.js'
+import { type StartupOutput, startupOutput } from './startup-output.js'
 import { checkConfigFile, validateCommand } from './validate-command.js'
 
 const HELP = `mcpx-gateway: serve MCP upstream servers through one mcpx proxy
@@ -70,7 +74,10 @@ Without an auth section every client is anonymous, so a --host that is not loopb
 refused unless the config file says auth: none.
 A config with a problem is refused whole, each problem named by its JSON path (exit code 2).
 A bad command line exits with code 2; a failure to run (the port taken, the address not on
-this machine) with code 1, in one line on stderr.
+this machine, or the one upstream of -- <command>, --url or --example failing to start) with
+code 1, in one line on stderr.
+On stderr, a line per upstream before the start-up check ("<name>: starting (...)") and after
+it ("<name>: ready, 3 tools, 1 prompt" or "<name>: failed, <why>").
 When the HTTP front end is ready it prints "LISTENING <url>" on stdout.`
 
 const LOOPBACK = ['localhost', '127.0.0.1', '[::1]']
@@ -144,6 +151,27 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
   return config
 }
 
+/** A front end that could not listen exits now, in one line, before any upstream starts. */
+async function refuseUnlistenable({ transport, host, port }: GatewayConfig['serve']) {
+  // Port 0 too: the host may not be on this machine, or not resolve. Stdio listens on nothing.
+  if (transport === 'stdio') return
+  const why = listenProblem(await listenError(host, port))
+  if (why !== undefined) runtimeFailure(`cannot listen on ${hostPort(host, port)}: ${why}`)
+}
+
+/**
+ * Missing upstreams and name collisions show now, not at the first client:
+ * a line per upstream before the start-up check and after it. The flag
+ * form's one upstream failing exits with that line (code 1).
+ */
+async function checkUpstreams(proxy: McpProxy, router: Router, startup: StartupOutput) {
+  startup.starting()
+  await startupCheck(proxy)
+  if (!startup.report(router.upstreams()).exit) return
+  await proxy.close()
+  process.exit(1)
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'pins') {
     const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: log }
@@ -178,9 +206,12 @@ async function main(): Promise<void> {
   // Until the reload is set up, a SIGHUP must not end the process (its default).
   const early = () => log('mcpx-gateway: SIGHUP before the gateway serves: ignored')
   process.on('SIGHUP', early)
+  await refuseUnlistenable(config.serve)
+  // The flag form's one upstream failing at start-up ends the gateway: nothing to serve.
+  const startup = startupOutput(config, log, invocation.flags !== undefined)
   let gateway: Awaited<ReturnType<typeof createGateway>>
   try {
-    gateway = await createGateway(config, log)
+    gateway = await createGateway(config, startup.log)
   } catch (error) {
     // A package refused what the config check let through: still the config's fault.
     if (error instanceof TypeError) usage(error.message)
@@ -203,8 +234,7 @@ async function main(): Promise<void> {
     log(`mcpx-gateway: auth is off (${why}): every client is anonymous`)
   }
 
-  // Missing upstreams and name collisions show in the log now, not at the first client.
-  await startupCheck(proxy)
+  await checkUpstreams(proxy, gateway.router, startup)
   const { transport, host, port, path, allowedHosts } = config.serve
   if (transport === 'stdio') {
     if (metrics)

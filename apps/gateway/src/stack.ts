@@ -9,7 +9,7 @@ import {
 import { exampleServerPath } from '@mcpx/examples/server-path'
 import type { Metrics } from '@mcpx/metrics'
 import { pool } from '@mcpx/pool'
-import { router } from '@mcpx/router'
+import { type Router, router } from '@mcpx/router'
 import type { PinTools } from '@mcpx/transformers'
 import { type Connector, forward, type UpstreamSource as Source, upstream } from '@mcpx/transports'
 import { DEFAULT_INHERITED_ENV, stdio } from '@mcpx/transports/stdio'
@@ -36,6 +36,8 @@ export interface Gateway extends Omit<GatewayAuth, 'middleware'> {
   pins: PinTools | undefined
   /** What the pools and circuit breakers report to: `/readyz` reads it. */
   health: UpstreamHealth
+  /** Its router, for what it knows of each upstream (`upstreams()`: the start-up lines). */
+  router: Router
   /** What a reload hands to the next generation (see `Carried`). */
   carried: Carried
   /**
@@ -152,7 +154,17 @@ export async function createGateway(
     const carried = { health, circuits, observed, sources: byKey }
     const { pins } = transformers
     const { metrics } = observed
-    return { proxy, metrics, pins, health, carried, release, resetCircuits, ...auth }
+    return {
+      proxy,
+      metrics,
+      pins,
+      health,
+      router: routing,
+      carried,
+      release,
+      resetCircuits,
+      ...auth,
+    }
   } catch (error) {
     // A pool has started its `min` connections (children, for a command) already; carried
     // sources still serve the running generation.

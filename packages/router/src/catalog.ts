@@ -7,6 +7,7 @@ import {
   type Next,
   sessionKey,
 } from '@mcpx/core'
+import { type Failure, failureOf, tick } from './failure.js'
 import type { Group } from './group.js'
 import type { ListKind } from './lists.js'
 import { collectPages, type Json } from './pages.js'
@@ -24,6 +25,8 @@ interface Entry {
   /** After a failure: when to ask again. */
   retryAt: number
   missing: boolean
+  /** The latest failure to fetch it (what `missing` is because of). */
+  failure: Failure | undefined
 }
 
 /** What {@link Catalog} needs from the router. */
@@ -68,6 +71,7 @@ export class Catalog {
         loading: undefined,
         retryAt: 0,
         missing: false,
+        failure: undefined,
       }
       this.#entries.set(group, entry)
       this.#list.push(entry)
@@ -83,6 +87,12 @@ export class Catalog {
   /** Every group's items as last fetched (undefined: never fetched or missing). */
   itemsOf(group: Group): readonly Record<string, unknown>[] | undefined {
     return this.#entries.get(group)?.items
+  }
+
+  /** While `group` has no copy because fetching it failed: the latest failure. */
+  missingBecause(group: Group): Failure | undefined {
+    const entry = this.#entries.get(group)
+    return entry?.missing ? entry.failure : undefined
   }
 
   /** Whether every group has a current copy (or is waiting out a failure). */
@@ -151,6 +161,7 @@ export class Catalog {
       })
       entry.items = items
       entry.got = wanted
+      group.answeredAt = tick()
       this.version++
       if (entry.missing) {
         entry.missing = false
@@ -169,6 +180,7 @@ export class Catalog {
     const { retryInterval, log } = this.#options
     entry.retryAt = this.#now() + retryInterval
     const why = McpxError.is(error) ? error.message : 'internal error'
+    entry.failure = failureOf(why)
     const kept = entry.items ? `; its last ${this.kind.field} are kept` : ''
     log(
       `upstream "${group.name}" is missing from ${this.kind.method} (${why})${kept}; asked again in ${retryInterval} ms`,

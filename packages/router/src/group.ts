@@ -9,6 +9,7 @@ import {
 import type { Balancer, Replica } from './balance/balancer.js'
 import { rendezvous } from './balance/consistent-hash.js'
 import { createBalancer } from './balance/create-balancer.js'
+import type { Failure } from './failure.js'
 import { assertPrefix } from './namespace.js'
 import type { ReplicaOption, UpstreamEntry } from './options.js'
 import type { SessionReplicas } from './session-replicas.js'
@@ -24,6 +25,10 @@ export class Group {
   /** Declaration order, for tie-breaks. */
   readonly index: number
   readonly replicas: readonly Replica[]
+  /** Its latest `initialize` failure, until one answers again (read by `router.upstreams()`). */
+  initializeFailure: Failure | undefined
+  /** When (`tick()`) it last answered an `initialize` or a list: a failure before is over. */
+  answeredAt = 0
   readonly #balancer: Balancer
   readonly #health: UpstreamHealth | undefined
   readonly #sessions: SessionReplicas

@@ -24,3 +24,4 @@ export type {
   UpstreamEntry,
 } from './options.js'
 export { type Router, router } from './router.js'
+export type { UpstreamStatus } from './status.js'

@@ -1,4 +1,5 @@
 import { type Context, McpxError, mergeCapabilities, type Next } from '@mcpx/core'
+import { failureOf, tick } from './failure.js'
 import type { Group } from './group.js'
 import type { Json } from './pages.js'
 
@@ -26,10 +27,13 @@ export async function initialize(
     const group = groups[i]!
     if ('result' in answer) {
       ok.push({ group, result: answer.result })
+      group.answeredAt = tick()
       continue
     }
     firstError ??= answer.error
     const why = McpxError.is(answer.error) ? answer.error.message : 'internal error'
+    // A client that went away mid-initialize says nothing about the upstream.
+    if (!ctx.aborted) group.initializeFailure = failureOf(why)
     log(`upstream "${group.name}" is missing (${why}); it joins when it answers again`)
   }
   if (ok.length === 0) throw firstError

@@ -32,6 +32,7 @@ import {
 import type { Resolver } from './resolve.js'
 import { compileRoutes, type RouteTable } from './routes.js'
 import { SessionReplicas } from './session-replicas.js'
+import { statusOf, type UpstreamStatus } from './status.js'
 import { Tasks } from './tasks.js'
 
 type Handler = (ctx: Context, next: Next) => Promise<void>
@@ -42,6 +43,22 @@ export interface Router extends Middleware {
   readonly collisions: readonly Collision[]
   /** Tasks remembered for their creators. */
   readonly taskCount: number
+  /**
+   * What the router holds for each entry of `upstreams`, in declaration
+   * order: the count of each list as last fetched, and while the entry is
+   * missing, why. Computed on each call (for start-up output and health
+   * pages, not per message). Lists are fetched on a client's first list
+   * (or the application's own in-process one), so counts are undefined
+   * until then.
+   *
+   * @example
+   * ```ts
+   * for (const { name, tools, missing } of routing.upstreams()) {
+   *   console.log(missing ? `${name}: missing (${missing})` : `${name}: ${tools ?? '?'} tools`)
+   * }
+   * ```
+   */
+  upstreams(): readonly UpstreamStatus[]
   /** Stop the timers that ask missing upstreams again; `proxy.close()` calls it. */
   close(): void
 }
@@ -113,6 +130,15 @@ export function router(options: RouterOptions): Router {
   Object.defineProperties(middleware, {
     collisions: { get: () => [...lists.values()].flatMap((list) => list.collisions) },
     taskCount: { get: () => tasks.size },
+    upstreams: {
+      value: () =>
+        statusOf(groups, {
+          tools: lists.get(TOOLS)!.catalog,
+          prompts: lists.get(PROMPTS)!.catalog,
+          resources: lists.get(RESOURCES)!.catalog,
+          resourceTemplates: lists.get(TEMPLATES)!.catalog,
+        }),
+    },
     close: {
       value: () => {
         for (const list of lists.values()) list.catalog.close()
