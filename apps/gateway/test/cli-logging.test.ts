@@ -58,6 +58,11 @@ const entriesOf = (text: string) =>
   linesOf(text).map((line) => JSON.parse(line) as Record<string, unknown>)
 
 const MATH = 'upstreams:\n  math:\n    example: math\n'
+/** The start-up lines of MATH's one upstream (info). */
+const MATH_STARTUP = [
+  'mcpx-gateway: math: starting (stdio, the bundled math example)',
+  'mcpx-gateway: math: ready, 3 tools, 1 prompt, 1 resource',
+]
 /** On stdio, two lines: the metrics path is not served (info), auth is off (warn). */
 const TWO_LEVELS = `metrics: {}\n${MATH}`
 
@@ -128,7 +133,7 @@ describe('mcpx-gateway logging', () => {
     })
     expect(result.status).toBe(0)
     expect(result.stdout.replaceAll('\r\n', '\n')).toBe(
-      'mcpx-gateway: auth is off (no auth section): every client is anonymous\n',
+      `${[...MATH_STARTUP, 'mcpx-gateway: auth is off (no auth section): every client is anonymous'].join('\n')}\n`,
     )
   })
 
@@ -137,6 +142,7 @@ describe('mcpx-gateway logging', () => {
     const { status, stderr } = runStdio(['--config', file])
     expect(status).toBe(0)
     expect(linesOf(stderr)).toEqual([
+      ...MATH_STARTUP,
       'mcpx-gateway: /metrics is not served: stdio has no HTTP listener',
       'mcpx-gateway: auth is off (no auth section): every client is anonymous',
     ])
@@ -146,6 +152,7 @@ describe('mcpx-gateway logging', () => {
     const file = await written('json.yaml', `logging:\n  format: json\n${MATH}`)
     const { stderr } = runStdio(['--config', file], { MCPX_LOG_FORMAT: 'text' })
     expect(linesOf(stderr)).toEqual([
+      ...MATH_STARTUP,
       'mcpx-gateway: auth is off (no auth section): every client is anonymous',
     ])
   })
