@@ -266,9 +266,10 @@ async function main(): Promise<void> {
     runtimeFailure(`cannot listen on ${hostPort(host, port)}: ${why}`)
   }
   authOff()
-  process.stdout.write(`LISTENING ${server.url}\n`)
+  // Before the line that says it serves: whoever waits for it may signal at once.
   manageLifecycle({ server, proxy, health: gateway.health, config, log })
   reloading(server)
+  process.stdout.write(`LISTENING ${server.url}\n`)
 }
 
 await main()
