@@ -35,6 +35,11 @@ const mcp = createStreamableHttpHandler(proxy, {
     self: origin,
     secret: REPLICA_SECRET,
   },
+  // `Authorization: Bearer <name>` is the principal <name>; without it the caller is anonymous.
+  authenticate: ({ headers }) => {
+    const match = /^Bearer (\w+)$/.exec(String(headers.authorization ?? ''))
+    return match ? { subject: match[1], scopes: [] } : undefined
+  },
   onError: (error) => process.stderr.write(`ERROR ${error.message}\n`),
 })
 server.on('request', mcp)

@@ -9,7 +9,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACCEPT, initialize, textOf } from './harness.js'
+import { ACCEPT, INIT, textOf } from './harness.js'
 
 const SECRET = 'the-replicas-shared-secret-0123'
 /** Entries refreshed every 500 ms: a Redis restart is repaired that fast. */
@@ -96,12 +96,18 @@ const headersFor = (sessionId: string, extra: Record<string, string> = {}) => ({
   ...extra,
 })
 
-/** A raw session on `url`: initialize and notifications/initialized. */
-async function openSession(url: string): Promise<string> {
-  const { status, sessionId } = await initialize(url)
-  expect(status).toBe(200)
+/** A raw session on `url`: initialize and notifications/initialized, with `extra` headers. */
+async function openSession(url: string, extra: Record<string, string> = {}): Promise<string> {
+  const opened = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: ACCEPT, ...extra },
+    body: INIT,
+  })
+  expect(opened.status).toBe(200)
+  await opened.text()
+  const sessionId = opened.headers.get('mcp-session-id')!
   const body = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })
-  const answer = await fetch(url, { method: 'POST', headers: headersFor(sessionId), body })
+  const answer = await fetch(url, { method: 'POST', headers: headersFor(sessionId, extra), body })
   expect(answer.status).toBe(202)
   return sessionId
 }
@@ -159,6 +165,39 @@ describe('two replicas sharing a session registry', () => {
     // Loop guard: a request marked as forwarded is answered where it lands.
     const marked = await callPid(B, sessionId, { 'mcpx-replica-secret': SECRET })
     expect(marked.status).toBe(404)
+  })
+
+  it('keeps a session bound to its principal through B: the owner authenticates the forwarded request', async () => {
+    const alice = { authorization: 'Bearer alice' }
+    const sessionId = await openSession(A, alice)
+    expect((await callPid(B, sessionId, alice)).status).toBe(200)
+    const mallory = await callPid(B, sessionId, { authorization: 'Bearer mallory' })
+    expect(mallory.status).toBe(403)
+    expect(mallory.text).toMatch(/another identity/)
+    expect((await callPid(B, sessionId)).status).toBe(403)
+  })
+
+  it("streams a GET through B, and a client that goes away ends the owner's stream", async () => {
+    const sessionId = await openSession(A)
+    const get = (url: string, signal: AbortSignal) =>
+      fetch(url, { headers: { ...headersFor(sessionId), accept: 'text/event-stream' }, signal })
+    const client = new AbortController()
+    const viaB = await get(B, client.signal)
+    expect(viaB.status).toBe(200)
+    expect(viaB.headers.get('content-type')).toMatch(/text\/event-stream/)
+    // A holds the stream: a second one is refused.
+    const second = await get(A, AbortSignal.timeout(5000))
+    expect(second.status).toBe(409)
+    await second.text()
+    client.abort()
+    const own = new AbortController()
+    await eventually(async () => {
+      const again = await get(A, own.signal)
+      if (again.status === 200) return true
+      await again.text()
+      return false
+    })
+    own.abort()
   })
 
   it('ends the session on A with a DELETE sent to B, and drops its registry entry', async () => {
