@@ -68,6 +68,8 @@ export class Forwarder {
     const parsed = (req as { body?: unknown }).body
     const body = parsed === undefined ? undefined : Buffer.from(JSON.stringify(parsed))
     if (body) headers['content-length'] = body.length
+    // Read by something that kept nothing: the owner gets no body and answers as it would here.
+    else if (req.readableEnded) headers['content-length'] = 0
     const https = owner.protocol === 'https:'
     const out = (https ? httpsRequest : httpRequest)({
       protocol: owner.protocol,
