@@ -47,8 +47,9 @@ export class Forwarder {
   // Keep-alive: a forwarded request costs one loopback or LAN hop, not a new connection each time.
   // No socket cap: each forwarded request stands for one request this server accepted (a GET
   // holds its socket for the life of its stream), so the server's own limits bound them.
-  readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo' })
-  readonly #https = new HttpsAgent({ keepAlive: true, scheduling: 'lifo' })
+  // No Nagle: a request's headers and body must not wait for each other's ACK.
+  readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo', noDelay: true })
+  readonly #https = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', noDelay: true })
 
   constructor(secret: string, connectTimeout: number) {
     this.#secret = secret
@@ -117,8 +118,9 @@ function send(req: IncomingMessage, out: ClientRequest, body: Buffer | undefined
 function relay(answer: IncomingMessage, res: ServerResponse): void {
   if (res.destroyed) return void answer.destroy()
   res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
-  // An SSE answer may send nothing for a while: the client must see its headers now.
-  res.flushHeaders()
+  // An SSE answer may send nothing for a while: the client must see its headers now. A JSON
+  // answer's headers go out with its body.
+  if (answer.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders()
   answer.pipe(res)
   answer.once('close', () => {
     if (!answer.complete) res.destroy()

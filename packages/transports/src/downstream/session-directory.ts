@@ -7,7 +7,8 @@
  *
  * Every method may reject (the store is down or slow): the front end then
  * fails open (sessions keep working on their replica; a request that
- * reaches another replica gets 404), and reports the outage once through
+ * reaches another replica is forwarded if that replica remembers the
+ * session's owner, else answered 404), and reports the outage once through
  * `onError`, not once per request. A method should settle within a bounded
  * time (a command timeout): a misrouted request waits for `owner()`.
  */

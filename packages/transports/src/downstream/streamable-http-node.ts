@@ -26,7 +26,7 @@ export interface StreamableHttpHandlerOptions extends StreamableHttpFrontEndOpti
    * The owner authenticates the forwarded request itself (its headers
    * travel), so a session stays bound to its principal. When the directory
    * is down, sessions keep working on their replica and a misrouted request
-   * gets 404; when the owner cannot be reached, its entry is dropped and the
+   * gets 404 (unless this replica remembers the session's owner); when the owner cannot be reached, its entry is dropped and the
    * request gets 404 (the client initializes a new session).
    * @defaultValue none: one replica, nothing shared
    */
