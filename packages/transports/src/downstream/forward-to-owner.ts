@@ -91,7 +91,12 @@ export class Forwarder {
     out.once('socket', (socket) => (socket.connecting ? socket.once('connect', up) : up()))
     out.once('close', () => clearTimeout(timer))
     out.once('response', (answer) => relay(answer, res))
-    out.once('error', () => {
+    let failed = false
+    // `on`, not `once`: a second error (a destroy after the first) must not go unheard and crash.
+    out.on('error', () => {
+      // The client went away first (and aborted this): the owner is not to blame.
+      if (failed || res.destroyed) return
+      failed = true
       if (res.headersSent) return void res.destroy()
       if (!connected) return unreachable()
       fail(res, 502, ErrorCode.InternalError, "Bad Gateway: the session's replica failed")
@@ -111,7 +116,7 @@ export class Forwarder {
 
 function send(req: IncomingMessage, out: ClientRequest, body: Buffer | undefined): void {
   if (body || req.readableEnded) return void out.end(body)
-  req.once('error', () => out.destroy())
+  req.on('error', () => out.destroy())
   req.pipe(out)
 }
 
@@ -121,6 +126,7 @@ function relay(answer: IncomingMessage, res: ServerResponse): void {
   // An SSE answer may send nothing for a while: the client must see its headers now. A JSON
   // answer's headers go out with its body.
   if (answer.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders()
+  answer.on('error', () => res.destroy())
   answer.pipe(res)
   answer.once('close', () => {
     if (!answer.complete) res.destroy()

@@ -108,7 +108,13 @@ export class SessionRegistry {
     }
     const id = req.headers['mcp-session-id']
     if (typeof id !== 'string' || !SESSION_ID.test(id) || this.#sessions?.get(id)) local()
-    else void this.#lookup(id, req, res, local)
+    else {
+      this.#lookup(id, req, res, local).catch((error: unknown) => {
+        this.#onError(error, { method: undefined })
+        if (res.headersSent) res.destroy()
+        else fail(res, 500, ErrorCode.InternalError, 'Internal error')
+      })
+    }
   }
 
   /** Stop the refresh timer and drop idle connections to other replicas. */
