@@ -10,7 +10,9 @@
 //   - alone:       every call to A (the registry on, nothing forwarded)
 //   - alternating: every other call to B, which forwards it to A
 //
-// Answers are checked with lib/load.mjs's findMessage. Only the ratios between the
+// Its own closed loop (lib/load.mjs's prepare() sends each client's requests to one
+// origin, and this needs every other one elsewhere); answers are checked with
+// lib/load.mjs's findMessage. Only the ratios between the
 // rows mean anything (the machine's load moves absolute figures). Each phase is
 // bounded by a time and a request budget; the defaults make a ~10 s smoke
 // (three 2 s phases, warm-ups, start-up).
