@@ -4,7 +4,14 @@ import { defineConfig } from 'tsup'
 const { version } = JSON.parse(readFileSync('./package.json', 'utf8'))
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/node.ts', 'src/protocol.ts', 'src/stdio.ts', 'src/websocket.ts'],
+  entry: [
+    'src/index.ts',
+    'src/node.ts',
+    'src/protocol.ts',
+    'src/redis.ts',
+    'src/stdio.ts',
+    'src/websocket.ts',
+  ],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -1,6 +1,7 @@
 // The `@mcpx/transports/node` entry: front ends for `node:http` servers, all of one shape (NodeHandler).
 
 export type { NodeHandler } from './downstream/node-io.js'
+export type { SessionDirectory, SessionRegistryOptions } from './downstream/session-directory.js'
 export { createSseHandler, type SseHandlerOptions } from './downstream/sse.js'
 export {
   createStreamableHttpHandler,

@@ -2,6 +2,7 @@ import { expect, it } from 'vitest'
 import * as root from '../src/index.js'
 import * as node from '../src/node.js'
 import * as protocol from '../src/protocol.js'
+import * as redis from '../src/redis.js'
 import * as stdio from '../src/stdio.js'
 import * as websocket from '../src/websocket.js'
 
@@ -49,6 +50,14 @@ it('exports exactly the building blocks from @mcpx/transports/protocol', () => {
       "ownerHandlers",
       "sessionKey",
       "sharedHandlers",
+    ]
+  `)
+})
+
+it('exports exactly the public API from @mcpx/transports/redis', () => {
+  expect(Object.keys(redis).sort()).toMatchInlineSnapshot(`
+    [
+      "redisSessionDirectory",
     ]
   `)
 })

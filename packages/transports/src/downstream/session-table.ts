@@ -53,6 +53,11 @@ export class SessionTable<E extends TableEntry> {
     return this.#entries.size
   }
 
+  /** The ids of the sessions open now. */
+  ids(): IterableIterator<string> {
+    return this.#entries.keys()
+  }
+
   get(id: string): E | undefined {
     return this.#entries.get(id)
   }

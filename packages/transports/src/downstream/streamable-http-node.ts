@@ -1,8 +1,10 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ErrorCode, type McpProxy } from '@mcpx/core'
 import { checkPath, pathOf } from './front-end.js'
 import { fail, NodeExchange, type NodeHandler, nodeHandler } from './node-io.js'
+import type { SessionDirectory, SessionRegistryOptions } from './session-directory.js'
+import { SessionRegistry } from './session-registry.js'
 import { type StreamableHttpFrontEndOptions, StreamableHttpServer } from './streamable-http.js'
 
 /** Options for {@link createStreamableHttpHandler}. */
@@ -14,6 +16,21 @@ export interface StreamableHttpHandlerOptions extends StreamableHttpFrontEndOpti
    * @defaultValue every path
    */
   path?: string
+  /**
+   * Take part in a set of replicas behind a load balancer that does not
+   * stick sessions: each replica records the sessions it opens in a shared
+   * {@link SessionDirectory}, and a request whose `Mcp-Session-Id` this
+   * replica does not hold is forwarded to the replica that does (one extra
+   * HTTP hop, SSE streams included) instead of being answered 404. Requests
+   * without a session id, and those for sessions held here, are served here.
+   * The owner authenticates the forwarded request itself (its headers
+   * travel), so a session stays bound to its principal. When the directory
+   * is down, sessions keep working on their replica and a misrouted request
+   * gets 404 (unless this replica remembers the session's owner); when the owner cannot be reached, its entry is dropped and the
+   * request gets 404 (the client initializes a new session).
+   * @defaultValue none: one replica, nothing shared
+   */
+  registry?: SessionRegistryOptions
 }
 
 /**
@@ -34,8 +51,21 @@ export function createStreamableHttpHandler(
   options: StreamableHttpHandlerOptions = {},
 ): NodeHandler {
   const path = options.path === undefined ? undefined : checkPath('path', options.path)
-  const server = new StreamableHttpServer(proxy, options)
+  const registry =
+    options.registry &&
+    new SessionRegistry(options.registry, (error, info) => server.frontEnd.onError(error, info))
+  const server = new StreamableHttpServer(proxy, options, registry?.hooks)
   const fe = server.frontEnd
+  registry?.bind(server.sessions)
+  const close = (reason?: string) => {
+    server.close(reason)
+    registry?.close()
+  }
+  // Two serve functions: without a registry, nothing on the path looks for one.
+  const serve = registry
+    ? (req: IncomingMessage, res: ServerResponse) =>
+        registry.route(req, res, () => server.handle(new NodeExchange(req, res, fe)))
+    : (req: IncomingMessage, res: ServerResponse) => server.handle(new NodeExchange(req, res, fe))
   return nodeHandler(
     (req, res, next) => {
       if (path !== undefined && pathOf(req.url ?? '/') !== path) {
@@ -43,9 +73,9 @@ export function createStreamableHttpHandler(
         else fail(res, 404, ErrorCode.InvalidRequest, 'Not Found')
         return
       }
-      void server.handle(new NodeExchange(req, res, fe))
+      serve(req, res)
     },
-    { sessionCount: () => server.sessions.size, close: (reason) => server.close(reason) },
+    { sessionCount: () => server.sessions.size, close },
   )
 }
 
@@ -160,7 +190,10 @@ export async function listen(
 }
 
 /** Options for {@link serveHttp}. */
-export interface ServeHttpOptions extends StreamableHttpFrontEndOptions, ListenOptions {
+export interface ServeHttpOptions
+  extends StreamableHttpFrontEndOptions,
+    ListenOptions,
+    Pick<StreamableHttpHandlerOptions, 'registry'> {
   /** The endpoint path; other paths get 404. @defaultValue `'/mcp'` */
   path?: string
 }

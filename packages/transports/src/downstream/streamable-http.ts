@@ -43,6 +43,14 @@ export interface StreamableHttpFrontEndOptions extends FrontEndOptions {
   resumeTimeout?: number
 }
 
+/** What a server tells whoever keeps track of its sessions (the session registry). */
+export interface SessionHooks {
+  /** A session was created under `id` (its initialize may still fail). */
+  opened(id: string): void
+  /** The session `id` ended, for whatever reason. */
+  closed(id: string): void
+}
+
 const ALLOW = { allow: 'GET, POST, DELETE' }
 
 function accepts(ex: HttpExchange, type: string): boolean {
@@ -66,10 +74,12 @@ export class StreamableHttpServer {
   readonly #fe: FrontEnd
   readonly #store: EventStore | undefined
   readonly #resumeTimeout: number
+  readonly #hooks: SessionHooks | undefined
   readonly sessions: SessionTable<StreamableHttpSession>
 
-  constructor(proxy: McpProxy, options: StreamableHttpFrontEndOptions) {
+  constructor(proxy: McpProxy, options: StreamableHttpFrontEndOptions, hooks?: SessionHooks) {
     this.#proxy = proxy
+    this.#hooks = hooks
     this.#fe = frontEnd(options)
     const idle = options.sessionIdleTimeout ?? 30 * 60_000
     atLeastZero('sessionIdleTimeout', idle)
@@ -188,6 +198,11 @@ export class StreamableHttpServer {
         fe.onError(new Error(`session ${id.slice(0, 6)}…: ${reason}`), { method: undefined }),
     })
     this.sessions.add(id, http)
+    const hooks = this.#hooks
+    if (hooks) {
+      hooks.opened(id)
+      http.session.onClose(() => hooks.closed(id))
+    }
     // A session ended from below (a pool whose connection for it died) ends over HTTP too: its
     // streams finish and its id is gone, so the next request gets 404 and the client
     // re-initializes (Streamable HTTP §Session Management). After DELETE or expiry the table

@@ -1,0 +1,134 @@
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { ErrorCode } from '@mcpx/core'
+import { fail } from './node-io.js'
+
+/** The header a forwarded request carries the replicas' shared secret in. */
+export const REPLICA_HEADER = 'mcpx-replica-secret'
+
+/** RFC 9110 §7.6.1: headers for one connection only, never forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/** The end-to-end headers of `headers`: hop-by-hop ones and those `Connection` names dropped. */
+export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const listed = headers.connection?.toLowerCase().split(',')
+  const out: OutgoingHttpHeaders = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined || HOP_BY_HOP.has(name)) continue
+    if (listed?.some((token) => token.trim() === name)) continue
+    out[name] = value
+  }
+  return out
+}
+
+/** What a front end's forwarder keeps: one keep-alive agent per scheme, the secret, the connect bound. */
+export class Forwarder {
+  readonly #secret: string
+  readonly #connectTimeout: number
+  // Keep-alive: a forwarded request costs one loopback or LAN hop, not a new connection each time.
+  // No socket cap: each forwarded request stands for one request this server accepted (a GET
+  // holds its socket for the life of its stream), so the server's own limits bound them.
+  // No Nagle: a request's headers and body must not wait for each other's ACK.
+  readonly #http = new HttpAgent({ keepAlive: true, scheduling: 'lifo', noDelay: true })
+  readonly #https = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', noDelay: true })
+
+  constructor(secret: string, connectTimeout: number) {
+    this.#secret = secret
+    this.#connectTimeout = connectTimeout
+  }
+
+  /**
+   * Send `req` to `owner` as it came (method, path, end-to-end headers,
+   * body streamed) and pipe the answer back, SSE streams included. When
+   * no connection to the owner could be made, `unreachable()` answers
+   * instead. A client that goes away aborts the forwarded request.
+   */
+  forward(req: IncomingMessage, res: ServerResponse, owner: URL, unreachable: () => void): void {
+    const headers = endToEnd(req.headers)
+    headers[REPLICA_HEADER] = this.#secret
+    // A body parser before the handler (express.json()) read the body: send what it parsed.
+    const parsed = (req as { body?: unknown }).body
+    const body = parsed === undefined ? undefined : Buffer.from(JSON.stringify(parsed))
+    if (body) headers['content-length'] = body.length
+    // Read by something that kept nothing: the owner gets no body and answers as it would here.
+    else if (req.readableEnded) headers['content-length'] = 0
+    const https = owner.protocol === 'https:'
+    const out = (https ? httpsRequest : httpRequest)({
+      protocol: owner.protocol,
+      hostname: owner.hostname.replace(/^\[|\]$/g, ''),
+      port: owner.port,
+      method: req.method,
+      path: (req as { originalUrl?: string }).originalUrl ?? req.url,
+      headers,
+      agent: https ? this.#https : this.#http,
+    })
+    let connected = false
+    const timer = setTimeout(() => out.destroy(new Error('connect timeout')), this.#connectTimeout)
+    const up = () => {
+      connected = true
+      clearTimeout(timer)
+    }
+    // A reused keep-alive socket is connected already.
+    out.once('socket', (socket) => (socket.connecting ? socket.once('connect', up) : up()))
+    out.once('close', () => clearTimeout(timer))
+    out.once('response', (answer) => relay(answer, res))
+    let failed = false
+    // `on`, not `once`: a second error (a destroy after the first) must not go unheard and crash.
+    out.on('error', () => {
+      // The client went away first (and aborted this): the owner is not to blame.
+      if (failed || res.destroyed) return
+      failed = true
+      if (res.headersSent) return void res.destroy()
+      if (!connected) return unreachable()
+      fail(res, 502, ErrorCode.InternalError, "Bad Gateway: the session's replica failed")
+    })
+    res.once('close', () => {
+      if (!res.writableFinished) out.destroy()
+    })
+    send(req, out, body)
+  }
+
+  /** Drop the idle keep-alive sockets. */
+  close(): void {
+    this.#http.destroy()
+    this.#https.destroy()
+  }
+}
+
+function send(req: IncomingMessage, out: ClientRequest, body: Buffer | undefined): void {
+  if (body || req.readableEnded) return void out.end(body)
+  req.on('error', () => out.destroy())
+  req.pipe(out)
+}
+
+function relay(answer: IncomingMessage, res: ServerResponse): void {
+  if (res.destroyed) return void answer.destroy()
+  res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers))
+  // An SSE answer may send nothing for a while: the client must see its headers now. A JSON
+  // answer's headers go out with its body.
+  if (answer.headers['content-type']?.startsWith('text/event-stream')) res.flushHeaders()
+  answer.on('error', () => res.destroy())
+  answer.pipe(res)
+  answer.once('close', () => {
+    if (!answer.complete) res.destroy()
+  })
+}

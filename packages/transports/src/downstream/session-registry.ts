@@ -1,0 +1,212 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { ErrorCode, type ErrorHandler } from '@mcpx/core'
+import { Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
+import { fail } from './node-io.js'
+import type { SessionDirectory, SessionRegistryOptions } from './session-directory.js'
+import type { SessionTable } from './session-table.js'
+import type { SessionHooks } from './streamable-http.js'
+import type { StreamableHttpSession } from './streamable-http-session.js'
+
+/** What `SessionTable.mint()` makes: only such ids are looked up (junk never reaches the store). */
+const SESSION_ID = /^[A-Za-z0-9_-]{24}$/
+
+/**
+ * Most owners remembered. A remembered owner is never wrong in a way that
+ * matters: session ids are never reused, so the owner can only have lost the
+ * session (it answers 404 itself) or died (the forward fails, and the entry
+ * is dropped). Only found owners are remembered: a miss may be a claim still
+ * on its way.
+ */
+const MAX_REMEMBERED = 10_000
+
+const digest = (text: string) => createHash('sha256').update(text).digest()
+
+function checkOptions(options: SessionRegistryOptions): URL {
+  const { directory, self, secret, connectTimeout } = options
+  const fail = (what: string) => new TypeError(`[@mcpx/transports] registry.${what}`)
+  for (const method of ['claim', 'touch', 'release', 'owner'] as const) {
+    if (typeof directory?.[method] !== 'function')
+      throw fail('directory must be a SessionDirectory')
+  }
+  if (!(Number.isFinite(directory.ttl) && directory.ttl >= 100)) {
+    throw fail('directory.ttl must be at least 100 ms')
+  }
+  if (typeof secret !== 'string' || secret.length < 16) {
+    throw fail('secret must be a string of at least 16 characters')
+  }
+  if (connectTimeout !== undefined && !(connectTimeout > 0))
+    throw fail('connectTimeout must be > 0')
+  let url: URL | undefined
+  try {
+    url = new URL(self)
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/') {
+    throw fail('self must be an http(s) origin, e.g. http://10.0.0.7:3000')
+  }
+  return url
+}
+
+/**
+ * One replica's part in the session registry: it claims the sessions it
+ * opens, refreshes them on one timer, releases them when they end, and
+ * forwards requests for sessions it does not hold to their owners.
+ */
+export class SessionRegistry {
+  readonly #directory: SessionDirectory
+  readonly #self: string
+  readonly #secret: Buffer
+  readonly #forwarder: Forwarder
+  readonly #onError: ErrorHandler
+  #sessions: SessionTable<StreamableHttpSession> | undefined
+  #timer: ReturnType<typeof setInterval> | undefined
+  #down = false
+  /** Owners found for sessions held elsewhere, oldest first: a forwarded request skips the directory. */
+  readonly #owners = new Map<string, string>()
+
+  constructor(options: SessionRegistryOptions, onError: ErrorHandler) {
+    this.#self = checkOptions(options).origin
+    this.#directory = options.directory
+    this.#secret = digest(options.secret)
+    this.#forwarder = new Forwarder(options.secret, options.connectTimeout ?? 2000)
+    this.#onError = onError
+  }
+
+  /** What the Streamable HTTP server tells the registry about its sessions. */
+  readonly hooks: SessionHooks = {
+    opened: (id) => this.#call(() => this.#directory.claim(id, this.#self)),
+    closed: (id) => this.#call(() => this.#directory.release(id, this.#self)),
+  }
+
+  /** Start refreshing the sessions of `table`, every `ttl / 3`. */
+  bind(table: SessionTable<StreamableHttpSession>): void {
+    this.#sessions = table
+    this.#timer = setInterval(() => this.#refresh(), this.#directory.ttl / 3)
+    // The refresh must not keep the process alive after everything else ended.
+    ;(this.#timer as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * Serve `req` here (`local()`) or forward it to its session's owner. A
+   * request with no session id, or with one this replica holds, is served
+   * here at the cost of one map lookup.
+   */
+  route(req: IncomingMessage, res: ServerResponse, local: () => void): void {
+    const mark = req.headers[REPLICA_HEADER]
+    if (mark !== undefined) {
+      if (!this.#trusted(mark)) {
+        fail(res, 403, ErrorCode.Forbidden, 'Forbidden: bad replica secret')
+        return
+      }
+      // Loop guard: a forwarded request is served here, or answered 404, never forwarded again.
+      // The secret is hidden from what reads the headers next (the authenticate hook). Not
+      // `delete`: an object that lost a property turns slow, and with it every site that reads
+      // headers, for local requests too (a third of this replica's throughput, measured).
+      req.headers[REPLICA_HEADER] = undefined
+      local()
+      return
+    }
+    const id = req.headers['mcp-session-id']
+    if (typeof id !== 'string' || !SESSION_ID.test(id) || this.#sessions?.get(id)) local()
+    else {
+      this.#lookup(id, req, res, local).catch((error: unknown) => {
+        this.#onError(error, { method: undefined })
+        if (res.headersSent) res.destroy()
+        else fail(res, 500, ErrorCode.InternalError, 'Internal error')
+      })
+    }
+  }
+
+  /** Stop the refresh timer and drop idle connections to other replicas. */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    this.#owners.clear()
+    this.#forwarder.close()
+  }
+
+  async #lookup(id: string, req: IncomingMessage, res: ServerResponse, local: () => void) {
+    const known = this.#owners.get(id)
+    if (known !== undefined) return this.#forward(id, known, originOf(known)!, req, res)
+    let owner: string | undefined
+    try {
+      owner = await this.#directory.owner(id)
+      this.#up()
+    } catch (error) {
+      // Fail open: without the directory a misrouted request is answered here (404).
+      this.#failed(error)
+      return local()
+    }
+    if (owner === undefined || this.#sessions?.get(id)) return local()
+    const named = owner
+    const url = originOf(named)
+    if (!url || url.origin === this.#self) {
+      // Named after this replica but not here (it restarted): the entry is stale.
+      if (url) this.#call(() => this.#directory.release(id, named))
+      return local()
+    }
+    if (this.#owners.size >= MAX_REMEMBERED) this.#owners.delete(this.#owners.keys().next().value!)
+    this.#owners.set(id, named)
+    this.#forward(id, named, url, req, res)
+  }
+
+  #forward(id: string, owner: string, url: URL, req: IncomingMessage, res: ServerResponse): void {
+    if (res.destroyed) return
+    // The session ends with this request: nothing more will be sent for it.
+    if (req.method === 'DELETE') this.#owners.delete(id)
+    this.#forwarder.forward(req, res, url, () => {
+      this.#owners.delete(id)
+      // Streamable HTTP §Session Management: 404 makes the client initialize a new session.
+      this.#call(() => this.#directory.release(id, owner))
+      fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+    })
+  }
+
+  #trusted(mark: string | string[]): boolean {
+    return typeof mark === 'string' && timingSafeEqual(digest(mark), this.#secret)
+  }
+
+  #refresh(): void {
+    const table = this.#sessions
+    if (!table) return
+    for (const id of table.ids()) this.#call(() => this.#directory.touch(id, this.#self))
+  }
+
+  #call(send: () => Promise<void>): void {
+    let done: Promise<void>
+    try {
+      done = send()
+    } catch (error) {
+      this.#failed(error)
+      return
+    }
+    done.then(
+      () => this.#up(),
+      (error: unknown) => this.#failed(error),
+    )
+  }
+
+  #up(): void {
+    this.#down = false
+  }
+
+  /** One report per outage, not one per request. */
+  #failed(error: unknown): void {
+    if (this.#down) return
+    this.#down = true
+    const text =
+      '[@mcpx/transports] session directory unavailable: sessions keep working on their ' +
+      'replica; a request that reaches another replica gets 404 until it is back (unless that ' +
+      'replica remembers the owner)'
+    this.#onError(new Error(text, { cause: error }), { method: undefined })
+  }
+}
+
+function originOf(owner: string): URL | undefined {
+  try {
+    const url = new URL(owner)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
+  } catch {
+    return undefined
+  }
+}
