@@ -15,7 +15,7 @@ import type {
   PinToolsConfig,
   TransformersConfig,
 } from './config-types-transformers.js'
-import { connectRedis } from './redis.js'
+import { connectRedis, type RedisConnection } from './redis.js'
 
 /** Where diagnostics go (the gateway's `Log`). */
 type Log = (line: string) => void
@@ -33,6 +33,8 @@ export interface TransformerLayers {
   readonly below: Middleware[]
   /** The `pinTools()` layer (one of `below`), for `mcpx-gateway pins`; undefined without the section. */
   readonly pins?: PinTools | undefined
+  /** Redis leases the layers hold (the pins'): to close after them. */
+  readonly leases: readonly RedisConnection[]
 }
 
 /**
@@ -47,7 +49,7 @@ export async function createTransformers(
   log: Log,
   stats?: StatsRegistry,
 ): Promise<TransformerLayers> {
-  if (config === undefined) return { above: [], below: [] }
+  if (config === undefined) return { above: [], below: [], leases: [] }
   const reported = stats === undefined ? {} : { statsRegistry: stats }
   const say: Log = (line) => log(`[mcpx transformers] ${line}`)
   const { pinTools: pins } = config
@@ -58,11 +60,12 @@ export async function createTransformers(
   }
   const below: Middleware[] = []
   let pinned: PinTools | undefined
+  const leases: RedisConnection[] = []
   if (config.validateArguments)
     below.push(validateArguments({ ...config.validateArguments, log: say }))
   if (config.rewriteTools) below.push(rewriteTools({ ...config.rewriteTools, log: say }))
   if (pins) {
-    pinned = await createPins(pins, say, log, reported)
+    pinned = await createPins(pins, say, log, reported, leases)
     below.push(pinned)
   }
   const redaction = config.redact && redact(config.redact)
@@ -73,11 +76,12 @@ export async function createTransformers(
       below.push(await createCache(config.cache, say, log, stats))
     } catch (error) {
       await pinned?.close()
+      await Promise.all(leases.map((lease) => lease.close()))
       throw error
     }
   }
   if (redaction) below.push(redaction)
-  return { above, below, pins: pinned }
+  return { above, below, pins: pinned, leases }
 }
 
 /** `pinTools()` on its memory store, or on Redis (`redisPinStore()`) through a client of the gateway's. */
@@ -86,6 +90,7 @@ async function createPins(
   log: Log,
   root: Log,
   reported: { statsRegistry?: StatsRegistry },
+  leases: RedisConnection[],
 ): Promise<PinTools> {
   const { lockFile: _, lock, strict, maxPins, store: where, ...options } = config
   const locked = lock === undefined ? {} : { lock, ...(strict !== undefined && { strict }) }
@@ -106,12 +111,8 @@ async function createPins(
       ...(where.timeoutMs !== undefined && { timeoutMs: where.timeoutMs }),
     })
     const pins = pinTools({ ...options, ...locked, store, ...reported, log })
-    // The store never closes its client: the gateway's lease on it goes back with the layer.
-    const close = pins.close
-    pins.close = async () => {
-      await close()
-      await redis.close()
-    }
+    // The store never closes its client: the gateway's lease goes back after the layer closed.
+    leases.push(redis)
     return pins
   } catch (error) {
     await redis.close()
