@@ -41,8 +41,8 @@ Usage:
 Options:
   --config <file>               a JSON (.json) or YAML (.yaml, .yml) config file: serve,
                                 auth, rateLimits, timeouts, retry, breaker, concurrency,
-                                transformers, metrics, upstreams, routes, router (see the
-                                README);
+                                transformers, metrics, logging, redis, sessions, upstreams,
+                                routes, router (see the README);
                                 \${VAR} and \${VAR:-default} in its strings are replaced; the
                                 options below marked * describe the one upstream of the flag
                                 form and cannot be combined with it
