@@ -129,10 +129,15 @@ describe('the transformers section', () => {
       expect(await createTransformers(checked.config.transformers, () => {})).toEqual({
         above: [],
         below: [],
+        leases: [],
       })
     }
     expect(configOf({}).transformers).toEqual({})
-    expect(await createTransformers({}, () => {})).toEqual({ above: [], below: [] })
+    expect(await createTransformers({}, () => {})).toEqual({
+      above: [],
+      below: [],
+      leases: [],
+    })
   })
 
   // The bundled package may suffix a name (`metadata2`): what a stack trace shows.
