@@ -226,24 +226,31 @@ export interface StoreReaders<T> {
 }
 
 /**
- * A store section: `'memory'` (the default, read as `{ memory: {} }`), or
- * an object of exactly one of `memory` and `redis`, each read by its reader.
- * `'redis'` alone is refused: it needs its URL.
+ * A store section: `'memory'` (the default, read as `{ memory: {} }`),
+ * `'redis'` (read as `{ redis: {} }`: the top-level `redis` section, which
+ * `shared` says the file has), or an object of exactly one of `memory` and
+ * `redis`, each read by its reader.
  */
 export function storeChoice<T>(
   value: unknown,
   path: string,
   problems: Problems,
   readers: StoreReaders<T>,
+  shared: boolean,
 ): T | undefined {
   if (value === undefined || value === 'memory')
     return readers.memory({}, at(path, 'memory'), problems)
-  if (value === 'redis')
-    return problems.add(path, "'redis' needs its URL: write { redis: { url: … } }")
+  if (value === 'redis') {
+    if (shared) return readers.redis({}, at(path, 'redis'), problems)
+    return problems.add(
+      path,
+      "'redis' is the top-level redis section, and there is none: add one (redis: { url: … }), or give the store its own ({ redis: { url: … } })",
+    )
+  }
   if (!isObject(value)) {
     return problems.add(
       path,
-      `must be 'memory' or an object of memory or redis, got ${shown(value)}`,
+      `must be 'memory', 'redis' or an object of memory or redis, got ${shown(value)}`,
     )
   }
   const file = object(value, path, problems, STORE_KINDS)!

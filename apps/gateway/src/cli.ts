@@ -5,6 +5,7 @@ import { type Invocation, parseCommandLine, UsageError } from './args.js'
 import { checkConfig, type GatewayConfig } from './config.js'
 import { exposureProblem } from './config-auth.js'
 import { metricsPathProblem } from './config-metrics.js'
+import { sessionsProblem } from './config-redis.js'
 import { DEFAULT_CONFIG } from './default-config.js'
 import { createGenerations } from './generation.js'
 import { createLog } from './log.js'
@@ -12,6 +13,7 @@ import { pinsCommand } from './pins-command.js'
 import { printConfigCommand } from './print-config.js'
 import { ignoreHangup, manageReload } from './reload.js'
 import { serve } from './serve.js'
+import { createSessionRegistry } from './sessions.js'
 import { manageLifecycle } from './shutdown.js'
 import { createGateway } from './stack.js'
 import { startupCheck } from './startup-check.js'
@@ -39,8 +41,8 @@ Usage:
 Options:
   --config <file>               a JSON (.json) or YAML (.yaml, .yml) config file: serve,
                                 auth, rateLimits, timeouts, retry, breaker, concurrency,
-                                transformers, metrics, upstreams, routes, router (see the
-                                README);
+                                transformers, metrics, logging, redis, sessions, upstreams,
+                                routes, router (see the README);
                                 \${VAR} and \${VAR:-default} in its strings are replaced; the
                                 options below marked * describe the one upstream of the flag
                                 form and cannot be combined with it
@@ -142,6 +144,10 @@ async function configOf(invocation: Extract<Invocation, { help: false }>): Promi
   // The command line's --serve and --path may have moved the MCP endpoint onto the metrics path.
   const clash = metricsPathProblem(config.metrics, config.serve)
   if (clash !== undefined) usage(configFile === undefined ? clash : `${configFile}: ${clash}`)
+  // --serve and --host may have taken the session registry off Streamable HTTP, or onto 0.0.0.0.
+  const unserved = sessionsProblem(config.sessions, config.serve)
+  if (unserved !== undefined)
+    usage(configFile === undefined ? unserved : `${configFile}: ${unserved}`)
   const exposed = exposureProblem(config)
   if (exposed !== undefined) {
     // Only a file can say `auth` (or `auth: none`).
@@ -248,6 +254,9 @@ async function main(): Promise<void> {
     await proxy.close()
     return
   }
+  // Before the listener: the first sessions' claims need Redis (waited for up to 5 s).
+  const registry =
+    config.sessions && (await createSessionRegistry(config.sessions, config.redis!, log))
   let server: Awaited<ReturnType<typeof serve>>
   try {
     server = await serve(proxy, transport, {
@@ -258,16 +267,19 @@ async function main(): Promise<void> {
       authenticate: authenticator,
       wellKnown,
       metrics: metrics && { path: config.metrics!.path, source: metrics },
+      registry: registry && ((origin) => registry.options(origin)),
+      log,
     })
   } catch (error) {
     const why = listenProblem(error)
     if (why === undefined) throw error
     await proxy.close()
+    await registry?.close()
     runtimeFailure(`cannot listen on ${hostPort(host, port)}: ${why}`)
   }
   authOff()
   // Before the line that says it serves: whoever waits for it may signal at once.
-  manageLifecycle({ server, proxy, health: gateway.health, config, log })
+  manageLifecycle({ server, proxy, health: gateway.health, config, log, registry })
   reloading(server)
   process.stdout.write(`LISTENING ${server.url}\n`)
 }

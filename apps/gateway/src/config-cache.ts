@@ -6,14 +6,13 @@ import {
   number,
   object,
   type Problems,
-  required,
   shown,
   storeChoice,
   string,
   strings,
 } from './check.js'
 import { HEADER_NAME } from './config-authenticators.js'
-import { redisUrl } from './config-ratelimit.js'
+import { NO_REDIS, type SharedRedis, storeRedis } from './config-redis.js'
 import type { CacheConfig, CacheSection, CacheStoreConfig } from './config-types-transformers.js'
 import { checkWith, type Options, type RefusalReader } from './refusals.js'
 
@@ -43,7 +42,11 @@ const REDIS = ['url', 'prefix', 'timeoutMs', 'maxTtlMs', 'clockSkewMs'] as const
 const READER: RefusalReader = { prefix: '[@mcpx/transformers] ' }
 
 /** The `transformers.cache` section. */
-export function checkCache(value: unknown, problems: Problems): CacheConfig | undefined {
+export function checkCache(
+  value: unknown,
+  problems: Problems,
+  shared: SharedRedis = NO_REDIS,
+): CacheConfig | undefined {
   const path = 'transformers.cache'
   const section = object(value, path, problems, CACHE)
   if (section === undefined) return undefined
@@ -58,10 +61,13 @@ export function checkCache(value: unknown, problems: Problems): CacheConfig | un
     // A key whose shape is wrong is left out of what the factory checks: one problem each.
     if (problems.list.length === count) options[key] = section[key]
   }
-  const store = storeChoice<CacheStoreConfig>(section.store, at(path, 'store'), problems, {
-    memory: checkMemory,
-    redis: checkRedis,
-  })
+  const store = storeChoice<CacheStoreConfig>(
+    section.store,
+    at(path, 'store'),
+    problems,
+    { memory: checkMemory, redis: (v, where, ps) => checkRedis(v, where, ps, shared) },
+    shared.written,
+  )
   const { kind: _, ...bounds } = store?.kind === 'memory' ? store : { kind: 'redis' }
   // The factory runs once now (and is closed: its clock stops), so that what it checks is checked.
   const build = (o: Options) => void cache({ ...o, ...bounds, log: () => {} }).close()
@@ -137,14 +143,14 @@ function checkMemory(value: unknown, path: string, problems: Problems) {
 
 /**
  * The Redis store: its URL as `rateLimits.store.redis.url` takes it (never
- * shown), the rest as `redisCacheStore()` takes it, checked here because
+ * shown; without one, the top-level `redis` section), the rest as `redisCacheStore()` takes it, checked here because
  * that factory needs a client, and ioredis is loaded only when a Redis
  * store is configured (the check would load it for every config).
  */
-function checkRedis(value: unknown, path: string, problems: Problems) {
+function checkRedis(value: unknown, path: string, problems: Problems, shared: SharedRedis) {
   const file = object(value, path, problems, REDIS)
   if (file === undefined) return undefined
-  const url = required(file.url, at(path, 'url'), problems, redisUrl)
+  const redis = storeRedis(file.url, path, problems, shared)
   const prefix = file.prefix
   if (prefix !== undefined && typeof prefix !== 'string') {
     problems.add(at(path, 'prefix'), `must be a string, got ${shown(prefix)}`)
@@ -158,11 +164,11 @@ function checkRedis(value: unknown, path: string, problems: Problems) {
     }),
   }
   const given = Object.entries(times).filter(([key]) => file[key] !== undefined)
-  if (url === undefined || given.some(([, ms]) => ms === undefined)) return undefined
+  if (redis === undefined || given.some(([, ms]) => ms === undefined)) return undefined
   if (prefix !== undefined && typeof prefix !== 'string') return undefined
   return {
     kind: 'redis' as const,
-    url,
+    redis,
     ...(prefix !== undefined && { prefix }),
     ...Object.fromEntries(given),
   }

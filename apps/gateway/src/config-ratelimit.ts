@@ -23,6 +23,7 @@ import {
 } from './check.js'
 import { checkAlgorithm } from './config-algorithm.js'
 import { HEADER_NAME } from './config-authenticators.js'
+import { NO_REDIS, type SharedRedis, storeRedis } from './config-redis.js'
 import type { RateLimitStoreConfig, RateLimitsConfig } from './config-types.js'
 
 const RATE_LIMITS = ['limits', 'allow', 'store'] as const
@@ -55,15 +56,22 @@ const NO_STORE = { consume: () => [] }
  * package checks is a problem under its path), the allow-list, and where
  * the counters live.
  */
-export function checkRateLimits(value: unknown, problems: Problems): RateLimitsConfig | undefined {
+export function checkRateLimits(
+  value: unknown,
+  problems: Problems,
+  shared: SharedRedis = NO_REDIS,
+): RateLimitsConfig | undefined {
   const file = object(value, 'rateLimits', problems, RATE_LIMITS)
   if (file === undefined) return undefined
   const limits = checkLimits(file.limits, problems)
   const allow = checkAllow(file.allow, problems)
-  const store = storeChoice<RateLimitStoreConfig>(file.store, 'rateLimits.store', problems, {
-    memory: checkMemory,
-    redis: checkRedis,
-  })
+  const store = storeChoice<RateLimitStoreConfig>(
+    file.store,
+    'rateLimits.store',
+    problems,
+    { memory: checkMemory, redis: (v, path, ps) => checkRedis(v, path, ps, shared) },
+    shared.written,
+  )
   if (!limits || !allow || !store) return undefined
   return { limits, allow, store }
 }
@@ -256,35 +264,18 @@ function checkMemory(value: unknown, path: string, problems: Problems) {
   return { kind: 'memory' as const, ...(maxKeys !== undefined && { maxKeys }) }
 }
 
-function checkRedis(value: unknown, path: string, problems: Problems) {
+function checkRedis(value: unknown, path: string, problems: Problems, shared: SharedRedis) {
   const file = object(value, path, problems, REDIS)
   if (file === undefined) return undefined
-  const url = required(file.url, at(path, 'url'), problems, redisUrl)
+  const redis = storeRedis(file.url, path, problems, shared)
   const prefix = string(file.prefix, at(path, 'prefix'), problems)
   const timeoutMs = positive(file.timeoutMs, at(path, 'timeoutMs'), problems)
-  if (!url || (file.prefix !== undefined && !prefix)) return undefined
+  if (!redis || (file.prefix !== undefined && !prefix)) return undefined
   if (file.timeoutMs !== undefined && timeoutMs === undefined) return undefined
   return {
     kind: 'redis' as const,
-    url,
+    redis,
     ...(prefix !== undefined && { prefix }),
     ...(timeoutMs !== undefined && { timeoutMs }),
   }
-}
-
-/** A `redis://` or `rediss://` URL; a wrong one is not shown (it may carry a password). */
-export function redisUrl(value: unknown, path: string, problems: Problems): string | undefined {
-  if (typeof value !== 'string' || value === '') {
-    return problems.add(
-      path,
-      'must be a redis:// or rediss:// URL (not shown: it may hold a password)',
-    )
-  }
-  try {
-    if (['redis:', 'rediss:'].includes(new URL(value).protocol)) return value
-  } catch {}
-  return problems.add(
-    path,
-    'must be a redis:// or rediss:// URL (not shown: it may hold a password)',
-  )
 }

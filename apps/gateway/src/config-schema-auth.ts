@@ -219,7 +219,9 @@ const limit = z
   .describe('One limit of @mcpx/ratelimit rateLimit()')
 
 const redisUrl = () =>
-  text().describe('a redis:// or rediss:// URL (required; never shown: it may hold a password)')
+  text().describe(
+    'a redis:// or rediss:// URL (never shown: it may hold a password); default the top-level redis',
+  )
 
 export const rateLimitsSchema = z
   .strictObject({
@@ -237,6 +239,7 @@ export const rateLimitsSchema = z
     store: dflt(
       z.union([
         z.literal('memory'),
+        z.literal('redis').describe('the top-level redis'),
         z.strictObject({
           memory: z
             .strictObject({ maxKeys: opt(whole().min(1), 'the most keys kept') })
@@ -245,7 +248,7 @@ export const rateLimitsSchema = z
         z.strictObject({
           redis: z
             .strictObject({
-              url: redisUrl(),
+              url: opt(redisUrl(), 'this store’s own Redis; default the top-level redis'),
               prefix: opt(text(), 'the key prefix'),
               timeoutMs: opt(positive(), 'ms a Redis call may take'),
             })
@@ -253,7 +256,7 @@ export const rateLimitsSchema = z
         }),
       ]),
       'memory',
-      "where counters live: 'memory', { memory: { maxKeys } } or { redis: { url, … } }",
+      "where counters live: 'memory', { memory: { maxKeys } }, 'redis' (the top-level redis) or { redis: { url?, … } }",
     ),
   })
   .describe('How often clients may call (@mcpx/ratelimit)')

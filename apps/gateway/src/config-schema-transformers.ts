@@ -80,6 +80,7 @@ const selection = z
 
 const store = z.union([
   z.literal('memory'),
+  z.literal('redis').describe('the top-level redis'),
   z.strictObject({
     memory: z
       .strictObject({
@@ -91,7 +92,10 @@ const store = z.union([
   z.strictObject({
     redis: z
       .strictObject({
-        url: text().describe('a redis:// or rediss:// URL (required; never shown)'),
+        url: opt(
+          text(),
+          'a redis:// or rediss:// URL of this store’s own (never shown); default the top-level redis',
+        ),
         prefix: opt(z.string(), 'the key prefix'),
         timeoutMs: opt(whole().min(1), 'ms a Redis call may take'),
         maxTtlMs: opt(whole().min(1), 'the longest an entry is kept, in ms'),
@@ -142,7 +146,7 @@ const cache = z
     store: dflt(
       store,
       'memory',
-      "where entries live: 'memory', { memory: {…} } or { redis: { url, … } }",
+      "where entries live: 'memory', { memory: {…} }, 'redis' (the top-level redis) or { redis: { url?, … } }",
     ),
   })
   .describe('Response caching (cache())')
@@ -227,7 +231,28 @@ export const transformersSchema = z
           ),
           strict: opt(z.boolean(), 'hide every tool the lock does not pin (needs lockFile)'),
           maxPending: dflt(int().min(1), 1000, 'held-back tools reported at most'),
-          maxPins: dflt(int().min(1), 10_000, 'pins the memory store keeps'),
+          maxPins: dflt(int().min(1), 10_000, 'pins the store keeps (in memory or in Redis)'),
+          store: dflt(
+            z.union([
+              z.literal('memory'),
+              z.literal('redis').describe('the top-level redis'),
+              z.strictObject({ memory: z.strictObject({}).describe('In this process') }),
+              z.strictObject({
+                redis: z
+                  .strictObject({
+                    url: opt(
+                      text(),
+                      'a redis:// or rediss:// URL of this store’s own (never shown); default the top-level redis',
+                    ),
+                    key: dflt(text(), 'mcpx:pins', 'the hash holding every pin'),
+                    timeoutMs: dflt(ms(1), 500, 'ms a Redis call may take'),
+                  })
+                  .describe('Shared by every gateway replica, kept across reloads'),
+              }),
+            ]),
+            'memory',
+            "where pins live: 'memory' (this process), 'redis' (the top-level redis) or { redis: { url?, key?, timeoutMs? } }",
+          ),
         })
         .describe('Tool-definition pinning (pinTools())'),
       'pinTools()',

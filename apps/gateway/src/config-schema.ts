@@ -2,6 +2,7 @@ import { z } from 'zod/v4'
 import { authSchema, rateLimitsSchema } from './config-schema-auth.js'
 import { REGENERATE, renderConfigDocs } from './config-schema-docs.js'
 import { dflt, globs, opt, text, texts, whole } from './config-schema-parts.js'
+import { redisSchema, sessionsSchema } from './config-schema-redis.js'
 import {
   breakerSchema,
   concurrencySchema,
@@ -121,6 +122,11 @@ export const configSchema = z
     transformers: section(transformersSchema, 'no transformer'),
     metrics: section(metricsSchema, 'no metrics, no /metrics, no access log'),
     logging: section(loggingSchema, 'auto format at info, or MCPX_LOG_FORMAT and MCPX_LOG_LEVEL'),
+    redis: section(redisSchema, 'no Redis but what a store names itself'),
+    sessions: section(
+      sessionsSchema,
+      'a session is served only by the replica that opened it (404 elsewhere)',
+    ),
     upstreams: upstreamsSchema,
     routes: dflt(z.array(route), [], 'routes, in order, before namespaces and lists are consulted'),
     router: section(router, 'the router’s defaults'),

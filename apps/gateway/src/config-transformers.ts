@@ -8,11 +8,24 @@ import {
   redactPatternNames,
   validateArguments,
 } from '@mcpx/transformers'
-import { at, isObject, nearest, object, type Problems, shown, string } from './check.js'
+import {
+  at,
+  isObject,
+  nearest,
+  number,
+  object,
+  type Problems,
+  shown,
+  storeChoice,
+  string,
+} from './check.js'
 import { checkCache } from './config-cache.js'
+import { NO_REDIS, type SharedRedis, storeRedis } from './config-redis.js'
 import { checkRewriteTools, type RoutedNames } from './config-rewrite.js'
+import { MAX_TIMER } from './config-schema-parts.js'
 import type {
   MetadataSection,
+  PinStoreConfig,
   PinToolsConfig,
   RedactSection,
   TransformersConfig,
@@ -62,7 +75,9 @@ const PINS = [
   'strict',
   'maxPending',
   'maxPins',
+  'store',
 ] as const satisfies readonly (keyof PinToolsConfig)[]
+const PIN_REDIS = ['url', 'key', 'timeoutMs'] as const
 
 const READER: RefusalReader = { prefix: '[@mcpx/transformers] ' }
 /** A lock for the factory's check: the file's own is read once the config is (see pin-lock.ts). */
@@ -73,6 +88,7 @@ export function checkTransformers(
   value: unknown,
   upstreams: RoutedNames,
   problems: Problems,
+  shared: SharedRedis = NO_REDIS,
 ): TransformersConfig | undefined {
   const file = object(value, 'transformers', problems, TRANSFORMERS)
   if (file === undefined) return undefined
@@ -80,10 +96,10 @@ export function checkTransformers(
   const config: TransformersConfig = {
     metadata: checkMetadata(file.metadata, problems),
     redact: checkRedact(file.redact, problems),
-    cache: checkCache(file.cache, problems),
+    cache: checkCache(file.cache, problems, shared),
     rewriteTools: checkRewriteTools(file.rewriteTools, upstreams, problems),
     validateArguments: checkValidate(file.validateArguments, problems),
-    pinTools: checkPins(file.pinTools, problems),
+    pinTools: checkPins(file.pinTools, problems, shared),
   }
   if (problems.list.length > before) return undefined
   return Object.fromEntries(Object.entries(config).filter(([, section]) => section !== undefined))
@@ -183,7 +199,11 @@ function checkValidate(value: unknown, problems: Problems): ValidateArgumentsSec
  * `pinTools()`'s options, its memory store's bound, and a lock file's
  * path; the file itself is read once the whole config has passed.
  */
-function checkPins(value: unknown, problems: Problems): PinToolsConfig | undefined {
+function checkPins(
+  value: unknown,
+  problems: Problems,
+  shared: SharedRedis,
+): PinToolsConfig | undefined {
   const path = 'transformers.pinTools'
   const section = object(value, path, problems, PINS)
   if (section === undefined) return undefined
@@ -203,8 +223,60 @@ function checkPins(value: unknown, problems: Problems): PinToolsConfig | undefin
     pinTools({ ...o, ...lock, store, log: () => {} } as never).close()
   }
   const ok = checkWith(options, path, problems, build, READER)
+  const store = checkPinStore(section.store, at(path, 'store'), problems, shared)
   if (!ok || problems.list.length > before) return undefined
-  return { ...(options as PinToolsConfig), ...(lockFile !== undefined && { lockFile }) }
+  return {
+    ...(options as PinToolsConfig),
+    ...(lockFile !== undefined && { lockFile }),
+    ...(store !== undefined && { store }),
+  }
+}
+
+/**
+ * `'memory'` (the default, undefined here), or Redis: `'redis'` (the
+ * top-level section) or `{ redis: { url?, key?, timeoutMs? } }`, as
+ * `redisPinStore()` takes them (checked here: that factory needs a client).
+ */
+function checkPinStore(
+  value: unknown,
+  path: string,
+  problems: Problems,
+  shared: SharedRedis,
+): PinStoreConfig | undefined {
+  const redis = (file: Record<string, unknown>, where: string) => {
+    object(file, where, problems, PIN_REDIS)
+    const connection = storeRedis(file.url, where, problems, shared)
+    const key = string(file.key, at(where, 'key'), problems)
+    const timeoutMs = number(file.timeoutMs, at(where, 'timeoutMs'), problems, {
+      min: 1,
+      max: MAX_TIMER,
+      integer: true,
+    })
+    if (connection === undefined) return undefined
+    return {
+      kind: 'redis' as const,
+      redis: connection,
+      ...(key !== undefined && { key }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+    }
+  }
+  return storeChoice<PinStoreConfig | undefined>(
+    value,
+    path,
+    problems,
+    {
+      memory: (file, where) => {
+        // Nothing to bound here: `maxPins` is the section's, for either store.
+        object(file, where, problems, [])
+        return undefined
+      },
+      redis: (file, where) =>
+        isObject(file)
+          ? redis(file, where)
+          : problems.add(where, `must be an object, got ${shown(file)}`),
+    },
+    shared.written,
+  )
 }
 
 /** The keys of `section` in `keys`, as written (the factories fill in their own defaults). */

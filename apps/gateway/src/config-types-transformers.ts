@@ -12,6 +12,7 @@ import type {
   ValidateArgumentsOptions,
   VaryPart,
 } from '@mcpx/transformers'
+import type { RedisConfig } from './config-types-redis.js'
 
 /** `metadata()`'s options: every one a file can say. */
 export type MetadataSection = Pick<
@@ -57,10 +58,11 @@ export type CacheSection = Pick<
 export type CacheFile = CacheSection & {
   store?:
     | 'memory'
+    | 'redis'
     | { memory: { maxEntries?: number; maxBytes?: number } }
     | {
         redis: {
-          url: string
+          url?: string
           prefix?: string
           timeoutMs?: number
           maxTtlMs?: number
@@ -74,7 +76,7 @@ export type CacheStoreConfig =
   | { kind: 'memory'; maxEntries?: number; maxBytes?: number }
   | {
       kind: 'redis'
-      url: string
+      redis: RedisConfig
       prefix?: string
       timeoutMs?: number
       maxTtlMs?: number
@@ -99,13 +101,25 @@ export interface PinToolsFile {
   lockFile?: string
   strict?: boolean
   maxPending?: number
-  /** The memory pin store's bound (`memoryPinStore({ maxPins })`). */
+  /** The pin store's bound (`memoryPinStore({ maxPins })`, `redisPinStore({ maxPins })`). */
   maxPins?: number
+  /** Where pins live: this process, or Redis (shared by replicas, kept across reloads). */
+  store?: 'memory' | 'redis' | { redis: { url?: string; key?: string; timeoutMs?: number } }
 }
 
 /** The `transformers.pinTools` section checked; `lock` is the lock file's content, once read. */
-export interface PinToolsConfig extends PinToolsFile {
+export interface PinToolsConfig extends Omit<PinToolsFile, 'store'> {
   lock?: PinLock
+  /** Undefined: in memory. */
+  store?: PinStoreConfig
+}
+
+/** Where pins live, when not in memory: `redisPinStore()`'s hash. */
+export interface PinStoreConfig {
+  kind: 'redis'
+  redis: RedisConfig
+  key?: string
+  timeoutMs?: number
 }
 
 /** The `transformers` section as written: `@mcpx/transformers`' middleware, each sub-section one factory. */

@@ -19,8 +19,11 @@ import type {
 } from '@mcpx/ratelimit'
 import type { CollisionPolicy, Route, RouterOptions, UpstreamEntry } from '@mcpx/router'
 import type { UpstreamMode } from '@mcpx/transports'
+import type { RedisConfig, SessionsConfig } from './config-types-redis.js'
 import type { TransformersConfig, TransformersFile } from './config-types-transformers.js'
 import type { FrontEnd } from './serve.js'
+
+export type { RedisConfig, SessionsConfig }
 
 /** How an HTTP upstream is reached. */
 export type UrlTransport = 'streamable-http' | 'sse' | 'websocket'
@@ -166,7 +169,8 @@ export interface RateLimitsFile {
   store?:
     | 'memory'
     | { memory: { maxKeys?: number } }
-    | { redis: { url: string; prefix?: string; timeoutMs?: number } }
+    | 'redis'
+    | { redis: { url?: string; prefix?: string; timeoutMs?: number } }
 }
 
 /** The `timeouts` section: `timeout()` above `retry()` (the total deadline) and below it (each attempt's). */
@@ -196,6 +200,8 @@ export interface ConfigFile {
   transformers?: TransformersFile
   metrics?: MetricsFile
   logging?: LoggingFile
+  redis?: RedisConfig
+  sessions?: SessionsConfig
   timeouts?: TimeoutsSection
   retry?: RetrySection
   breaker?: BreakerSection
@@ -287,7 +293,7 @@ export interface AuthConfig {
 /** Where the rate-limit counters live. */
 export type RateLimitStoreConfig =
   | { kind: 'memory'; maxKeys?: number }
-  | { kind: 'redis'; url: string; prefix?: string; timeoutMs?: number }
+  | { kind: 'redis'; redis: RedisConfig; prefix?: string; timeoutMs?: number }
 
 /** The `rateLimits` section checked: `rateLimit()`'s limits (algorithms built), allow-list and store. */
 export interface RateLimitsConfig {
@@ -324,6 +330,10 @@ export interface GatewayConfig {
   /** Every default filled in; `MCPX_LOG_FORMAT` and `MCPX_LOG_LEVEL` apply over it when the log is made. */
   logging: LoggingConfig
   failover: FailoverConfig
+  /** `undefined` (no section): no Redis but each store's own. */
+  redis: RedisConfig | undefined
+  /** `undefined` (no section): sessions live in the replica that opened them, and nowhere else. */
+  sessions: SessionsConfig | undefined
   serve: ServeConfig
   upstreams: Record<string, UpstreamConfig>
   router: Omit<RouterOptions, 'log'>

@@ -6,6 +6,7 @@ import { checkFailover } from './config-failover.js'
 import { checkLogging } from './config-logging.js'
 import { checkMetrics, metricsPathProblem } from './config-metrics.js'
 import { checkRateLimits } from './config-ratelimit.js'
+import { checkRedis, checkSessions, sessionsProblem } from './config-redis.js'
 import { configSchema } from './config-schema.js'
 import { checkTransformers } from './config-transformers.js'
 import type { ConfigFile, GatewayConfig, ServeConfig, UpstreamConfig } from './config-types.js'
@@ -34,6 +35,8 @@ const TOP = [
   'transformers',
   'metrics',
   'logging',
+  'redis',
+  'sessions',
   'upstreams',
   'routes',
   'router',
@@ -93,7 +96,10 @@ export function checkConfigRules(value: unknown, schema = false): Checked {
   const file = object(value, '', problems, TOP)!
   const serve = checkServe(file.serve, problems)
   const auth = checkAuth(file.auth, problems)
-  const rateLimits = checkRateLimits(file.rateLimits, problems)
+  const redis = checkRedis(file.redis, problems)
+  const shared = { written: file.redis !== undefined, config: redis }
+  const sessions = checkSessions(file.sessions, problems, shared)
+  const rateLimits = checkRateLimits(file.rateLimits, problems, shared)
   const timeouts = checkTimeouts(file.timeouts, problems)
   const retry = checkRetry(file.retry, problems)
   const breaker = checkBreaker(file.breaker, problems)
@@ -105,11 +111,13 @@ export function checkConfigRules(value: unknown, schema = false): Checked {
   const routed = { names: names.filter((name) => !backups.includes(name)), backups }
   const routes = checkRoutes(file.routes, routed, problems)
   const router = checkRouter(file.router, routed, problems)
-  const transformers = checkTransformers(file.transformers, routed, problems)
+  const transformers = checkTransformers(file.transformers, routed, problems, shared)
   const metrics = checkMetrics(file.metrics, problems)
   const logging = checkLogging(file.logging, problems)
   const clash = metricsPathProblem(metrics, serve)
   if (clash !== undefined) problems.list.push(clash)
+  const unserved = sessionsProblem(sessions, serve)
+  if (unserved !== undefined) problems.list.push(unserved)
   if (schema && problems.list.length === 0) schemaProblems(value, problems)
   if (problems.list.length > 0 || !upstreams) return { ok: false, problems: problems.list }
   const routable = Object.fromEntries(routed.names.map((name) => [name, upstreams[name]!]))
@@ -126,6 +134,8 @@ export function checkConfigRules(value: unknown, schema = false): Checked {
       metrics,
       logging,
       failover,
+      redis,
+      sessions,
       serve,
       upstreams,
       router: routerOptions(routable, routes, router),

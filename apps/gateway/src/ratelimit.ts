@@ -40,11 +40,7 @@ async function storeOf(config: RateLimitStoreConfig, log: Log): Promise<RateLimi
     return memoryStore(config.maxKeys === undefined ? {} : { maxKeys: config.maxKeys })
   }
   const [redis, { redisStore }] = await Promise.all([
-    connectRedis(
-      config.url,
-      (line) => log(`[mcpx ratelimit] ${line}`),
-      'limits fail open or closed as configured',
-    ),
+    connectRedis(config.redis, log, 'rate limits fail open or closed as configured'),
     import('@mcpx/ratelimit/redis'),
   ])
   const store = redisStore({
@@ -54,7 +50,7 @@ async function storeOf(config: RateLimitStoreConfig, log: Log): Promise<RateLimi
   })
   return {
     consume: (checks) => store.consume(checks),
-    // The store never closes the client it was given: the gateway made it, the gateway closes it.
+    // The store never closes the client it was given: the gateway's lease on it goes back.
     async close() {
       await store.close?.()
       await redis.close()

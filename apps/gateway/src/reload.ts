@@ -17,9 +17,10 @@ const DEBOUNCE = 200
 /**
  * The sections a running gateway cannot change: the listener (`serve`) and
  * what it answers before the stack (`auth`'s authenticator and metadata,
- * the `metrics` endpoint) were given to it at start.
+ * the `metrics` endpoint, the session registry of `sessions`) were given to
+ * it at start, and the `redis` that registry holds a client of.
  */
-const RESTART_ONLY = ['serve', 'auth', 'metrics', 'logging'] as const
+const RESTART_ONLY = ['serve', 'auth', 'metrics', 'logging', 'redis', 'sessions'] as const
 
 interface ReloadOptions {
   file: string
@@ -78,10 +79,11 @@ export function manageReload(options: ReloadOptions): Reloading {
     if (restart.length > 0) {
       return refuse(restart.map((section) => `${section}: changed; only a restart applies it`))
     }
-    const pins = config.transformers?.pinTools
-    if (pins !== undefined && (pins.lock === undefined || pins.strict === false)) {
+    // Pins in Redis outlive the stack: the next one reads them there. Those in memory (the
+    // running stack's or the new one's) would start over.
+    if (forgetsPins(running) || forgetsPins(config)) {
       return refuse([
-        'transformers.pinTools: pins first seen are kept in memory and a reload would forget them (trusting what the servers serve now); restart, or pin from a strict lockFile',
+        'transformers.pinTools: pins first seen are kept in memory and a reload would forget them (trusting what the servers serve now); restart, keep them in Redis (store: redis), or pin from a strict lockFile',
       ])
     }
     const previous = generations.current
@@ -172,6 +174,13 @@ export function manageReload(options: ReloadOptions): Reloading {
       process.off('SIGHUP', onHangup)
     },
   }
+}
+
+/** Whether the config's pins first seen live in this stack's memory alone (no Redis, no strict lock). */
+function forgetsPins(config: GatewayConfig): boolean {
+  const pins = config.transformers?.pinTools
+  if (pins === undefined || pins.store !== undefined) return false
+  return pins.lock === undefined || pins.strict === false
 }
 
 /** SIGHUP without a config file: there is nothing to read again. */

@@ -6,6 +6,7 @@ import {
   createStreamableHttpHandler,
   listen,
   type NodeHandler,
+  type SessionRegistryOptions,
   type ShutdownResult,
 } from '@mcpx/transports/node'
 import { answerHealth, createHealthState, type HealthState } from './health.js'
@@ -40,6 +41,14 @@ interface Options {
   wellKnown?: ProtectedResourceHandler | undefined
   /** The Prometheus exposition, answered at `path` on the same server ahead of the MCP endpoint. */
   metrics?: { path: string; source: ExpositionSource } | undefined
+  /**
+   * Streamable HTTP only: the session registry's options, given the origin
+   * the server listens on (known once it does: port 0 picks one), which is
+   * this replica's own address unless the config advertises another.
+   */
+  registry?: ((origin: string) => SessionRegistryOptions) | undefined
+  /** With `registry`: the front end's errors (the directory's outage, once per outage), as log lines. */
+  log?: ((line: string) => void) | undefined
 }
 
 /**
@@ -58,7 +67,10 @@ export async function serve(
   }
   let handler: NodeHandler
   let path = options.path
-  if (kind === 'http') handler = createStreamableHttpHandler(proxy, { ...common, path })
+  // The registry needs the origin, which port 0 makes known only once the server listens.
+  const late = kind === 'http' && options.registry ? lateHandler() : undefined
+  if (late) handler = late.handler
+  else if (kind === 'http') handler = createStreamableHttpHandler(proxy, { ...common, path })
   else if (kind === 'sse') {
     handler = createSseHandler(proxy, common)
     path = '/sse'
@@ -72,6 +84,15 @@ export async function serve(
   const health = createHealthState()
   handler = withHealth(handler, health, options.allowedHosts)
   const listening = await listen(handler, { host: options.host, port: options.port })
+  // Set before anything else runs: no request is read before this turn of the event loop ends.
+  late?.set(
+    createStreamableHttpHandler(proxy, {
+      ...common,
+      path,
+      registry: options.registry!(listening.origin),
+      ...(options.log && { onError: reporter(options.log) }),
+    }),
+  )
   const origin = kind === 'websocket' ? listening.origin.replace(/^http/, 'ws') : listening.origin
   return {
     url: `${origin}${path}`,
@@ -80,6 +101,45 @@ export async function serve(
     shutdown: (timeout, reason) => {
       health.shuttingDown = true
       return listening.shutdown({ timeout, reason })
+    },
+  }
+}
+
+/** `onError` as log lines: `[mcpx transports] <message> (<cause>)`. */
+function reporter(log: (line: string) => void) {
+  return (error: unknown) => {
+    const message = String((error as Error)?.message ?? error).replace(
+      /^\[@mcpx\/transports\] /,
+      '',
+    )
+    const cause = (error as Error)?.cause as Error | undefined
+    log(`[mcpx transports] ${message}${cause?.message ? ` (${cause.message})` : ''}`)
+  }
+}
+
+/**
+ * A handler that is made after `listen()` (see `registry`): until `set`,
+ * a request gets 503 (none can arrive before, the server being one
+ * event-loop turn old), and closing it closes the one it was given.
+ */
+function lateHandler(): { handler: NodeHandler; set(handler: NodeHandler): void } {
+  let inner: NodeHandler | undefined
+  const handler = Object.assign(
+    (...[req, res, next]: Parameters<NodeHandler>) => {
+      if (inner) return inner(req, res, next)
+      res.writeHead(503, { 'retry-after': '1' }).end()
+    },
+    {
+      upgrade: (...args: Parameters<NonNullable<NodeHandler['upgrade']>>) =>
+        inner?.upgrade?.(...args),
+      close: async (reason?: string) => inner?.close(reason),
+    },
+  ) as NodeHandler
+  Object.defineProperty(handler, 'sessionCount', { get: () => inner?.sessionCount ?? 0 })
+  return {
+    handler,
+    set: (made) => {
+      inner = made
     },
   }
 }

@@ -22,6 +22,8 @@ interface Lifecycle {
   health: UpstreamHealth
   config: GatewayConfig
   log: (line: string) => void
+  /** Closed after the proxy: the session registry's Redis lease (its sessions released their claims by then). */
+  registry?: { close(): Promise<void> } | undefined
 }
 
 /**
@@ -33,7 +35,8 @@ interface Lifecycle {
  * process exits 0. A second signal while draining exits at once with
  * 128 + the signal's number.
  */
-export function manageLifecycle({ server, proxy, health, config, log }: Lifecycle): void {
+export function manageLifecycle(lifecycle: Lifecycle): void {
+  const { server, proxy, health, config, log, registry } = lifecycle
   server.health.notReady = notReadyUpstreams(health, config.upstreams)
   const timeout = config.serve.shutdownTimeout
   let stopping = false
@@ -54,6 +57,7 @@ export function manageLifecycle({ server, proxy, health, config, log }: Lifecycl
       if (aborted > 0)
         log(`mcpx-gateway: ended ${aborted} request(s) still in flight at the deadline`)
       await proxy.close()
+      await registry?.close()
     } catch (error) {
       log(`mcpx-gateway: shutdown failed: ${(error as Error)?.message ?? error}`)
       process.exit(1)

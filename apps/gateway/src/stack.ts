@@ -131,7 +131,8 @@ export async function createGateway(
       proxy.use(limits)
     }
     const transformers = await createTransformers(config.transformers, log, stats)
-    closable.push(...transformers.above, ...transformers.below)
+    // Leases first: closed in reverse, after the layers that use them.
+    closable.push(...transformers.leases, ...transformers.above, ...transformers.below)
     // @mcpx/transformers' order: metadata above the router (one request id for a fanned-out list,
     // the merged answer stamped); after auth, so that it names the client.
     for (const layer of transformers.above) proxy.use(layer)

@@ -10,8 +10,12 @@ import {
   rewriteTools,
   validateArguments,
 } from '@mcpx/transformers'
-import type { CacheConfig, TransformersConfig } from './config-types-transformers.js'
-import { connectRedis } from './redis.js'
+import type {
+  CacheConfig,
+  PinToolsConfig,
+  TransformersConfig,
+} from './config-types-transformers.js'
+import { connectRedis, type RedisConnection } from './redis.js'
 
 /** Where diagnostics go (the gateway's `Log`). */
 type Log = (line: string) => void
@@ -29,6 +33,8 @@ export interface TransformerLayers {
   readonly below: Middleware[]
   /** The `pinTools()` layer (one of `below`), for `mcpx-gateway pins`; undefined without the section. */
   readonly pins?: PinTools | undefined
+  /** Redis leases the layers hold (the pins'): to close after them. */
+  readonly leases: readonly RedisConnection[]
 }
 
 /**
@@ -43,7 +49,7 @@ export async function createTransformers(
   log: Log,
   stats?: StatsRegistry,
 ): Promise<TransformerLayers> {
-  if (config === undefined) return { above: [], below: [] }
+  if (config === undefined) return { above: [], below: [], leases: [] }
   const reported = stats === undefined ? {} : { statsRegistry: stats }
   const say: Log = (line) => log(`[mcpx transformers] ${line}`)
   const { pinTools: pins } = config
@@ -54,28 +60,71 @@ export async function createTransformers(
   }
   const below: Middleware[] = []
   let pinned: PinTools | undefined
+  const leases: RedisConnection[] = []
   if (config.validateArguments)
     below.push(validateArguments({ ...config.validateArguments, log: say }))
   if (config.rewriteTools) below.push(rewriteTools({ ...config.rewriteTools, log: say }))
   if (pins) {
-    const { lockFile: _, lock, strict, maxPins, ...options } = pins
-    const store = memoryPinStore(maxPins === undefined ? {} : { maxPins })
-    const locked = lock === undefined ? {} : { lock, ...(strict !== undefined && { strict }) }
-    pinned = pinTools({ ...options, ...locked, store, ...reported, log: say })
+    pinned = await createPins(pins, say, log, reported, leases)
     below.push(pinned)
   }
   const redaction = config.redact && redact(config.redact)
   const above = config.metadata ? [metadata(config.metadata)] : []
-  // Last: nothing may throw once the cache's Redis is connected.
-  if (config.cache) below.push(await createCache(config.cache, say, stats))
+  // Last: nothing may throw once the cache's Redis is connected (the pins' lease goes back if it does).
+  if (config.cache) {
+    try {
+      below.push(await createCache(config.cache, say, log, stats))
+    } catch (error) {
+      await pinned?.close()
+      await Promise.all(leases.map((lease) => lease.close()))
+      throw error
+    }
+  }
   if (redaction) below.push(redaction)
-  return { above, below, pins: pinned }
+  return { above, below, pins: pinned, leases }
+}
+
+/** `pinTools()` on its memory store, or on Redis (`redisPinStore()`) through a client of the gateway's. */
+async function createPins(
+  config: PinToolsConfig,
+  log: Log,
+  root: Log,
+  reported: { statsRegistry?: StatsRegistry },
+  leases: RedisConnection[],
+): Promise<PinTools> {
+  const { lockFile: _, lock, strict, maxPins, store: where, ...options } = config
+  const locked = lock === undefined ? {} : { lock, ...(strict !== undefined && { strict }) }
+  const bound = maxPins === undefined ? {} : { maxPins }
+  if (where === undefined) {
+    const store = memoryPinStore(bound)
+    return pinTools({ ...options, ...locked, store, ...reported, log })
+  }
+  const [redis, { redisPinStore }] = await Promise.all([
+    connectRedis(where.redis, root, 'lists that need a pin judged leave the tools out until it is'),
+    import('@mcpx/transformers/redis'),
+  ])
+  try {
+    const store = redisPinStore({
+      client: redis.client,
+      ...bound,
+      ...(where.key !== undefined && { key: where.key }),
+      ...(where.timeoutMs !== undefined && { timeoutMs: where.timeoutMs }),
+    })
+    const pins = pinTools({ ...options, ...locked, store, ...reported, log })
+    // The store never closes its client: the gateway's lease goes back after the layer closed.
+    leases.push(redis)
+    return pins
+  } catch (error) {
+    await redis.close()
+    throw error
+  }
 }
 
 /** `cache()` on its memory store (bounded as the file says), or on Redis through a client of the gateway's. */
 async function createCache(
   { options, store }: CacheConfig,
   log: Log,
+  root: Log,
   stats: StatsRegistry | undefined,
 ): Promise<Cache> {
   const reported = stats === undefined ? {} : { statsRegistry: stats }
@@ -83,13 +132,9 @@ async function createCache(
     const { kind: _, ...bounds } = store
     return cache({ ...options, ...bounds, ...reported, log })
   }
-  const { kind: _, url, ...settings } = store
+  const { kind: _, redis: connection, ...settings } = store
   const [redis, { redisCacheStore }] = await Promise.all([
-    connectRedis(
-      url,
-      (line) => log(`cache ${line}`),
-      'the cache answers from the upstreams until it is',
-    ),
+    connectRedis(connection, root, 'the cache answers from the upstreams until it is'),
     import('@mcpx/transformers/redis'),
   ])
   try {

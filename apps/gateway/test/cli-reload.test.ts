@@ -9,6 +9,7 @@ import {
   type StartedProcess,
   startProcess,
 } from '@mcpx/test-utils'
+import { startRedis } from '@mcpx/test-utils/redis'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
@@ -173,6 +174,33 @@ describe('mcpx-gateway reload', () => {
     expect(await toolNames(client)).not.toContain('second_echo')
     const echoed = await client.callTool({ name: 'first_echo', arguments: { text: 'old' } })
     expect(textOf(echoed)).toBe('old')
+  })
+
+  it('reloads with pins in Redis, refuses pins in memory and a changed redis section', async () => {
+    const redis = await startRedis()
+    try {
+      const pins = (store: string) =>
+        `redis:\n  url: ${redis.url}\ntransformers:\n  pinTools:\n    store: ${store}\n`
+      const { gateway, file, url } = await startGateway('pins', yaml(['first'], pins('redis')))
+      const { client, changes } = await connect(url)
+      expect(await toolNames(client)).toContain('first_echo')
+      // Pins in Redis outlive the stack: the reload applies, the pins still vouch for the tools.
+      await writeFile(file, yaml(['first', 'second'], pins('redis')))
+      await eventually(() => count(gateway, 'reloaded') === 1, 15_000)
+      await eventually(() => changes.tools > 0, 15_000)
+      expect(await toolNames(client)).toContain('second_echo')
+
+      await writeFile(file, yaml(['first', 'second'], pins('memory')))
+      await eventually(() => count(gateway, 'refused') === 1, 15_000)
+      expect(gateway.tail()).toContain('transformers.pinTools: pins first seen are kept in memory')
+
+      const moved = pins('redis').replace(redis.url, `${redis.url}/1`)
+      await writeFile(file, yaml(['first', 'second'], moved))
+      await eventually(() => count(gateway, 'refused') === 2, 15_000)
+      expect(gateway.tail()).toContain('redis: changed; only a restart applies it')
+    } finally {
+      await redis.stop()
+    }
   })
 
   it('reloads on SIGHUP', async () => {

@@ -124,6 +124,34 @@ describe('mcpx-gateway validate', () => {
       'rateLimits.store.redis.url: is required',
       3,
     ],
+    [
+      'store: redis without a top-level redis section',
+      'store-redis.yaml',
+      `rateLimits:\n  limits:\n    - name: all\n      by: global\n      algorithm: { fixedWindow: { limit: 10, windowMs: 1000 } }\n  store: redis\n${MATH}`,
+      "rateLimits.store: 'redis' is the top-level redis section, and there is none",
+      6,
+    ],
+    [
+      'sessions without a top-level redis section',
+      'sessions.yaml',
+      `sessions:\n  registry:\n    secret: sixteen-characters-or-more\n${MATH}`,
+      'sessions.registry: needs the top-level redis section',
+      2,
+    ],
+    [
+      'a replica secret that is too short (not shown)',
+      'short-secret.yaml',
+      `redis:\n  url: redis://127.0.0.1:6379\nsessions:\n  registry:\n    secret: tiny-secret\n${MATH}`,
+      'sessions.registry.secret: must be at least 16 characters',
+      5,
+    ],
+    [
+      'sessions with the sse front end',
+      'sessions-sse.yaml',
+      `serve:\n  transport: sse\nredis:\n  url: redis://127.0.0.1:6379\nsessions:\n  registry:\n    secret: sixteen-characters-or-more\n${MATH}`,
+      'sessions: the session registry is for Streamable HTTP (serve.transport http), not sse',
+      5,
+    ],
   ])('refuses %s with one line naming the file and line', async (_, name, text, problem, line) => {
     const file = await written(name, text)
     const { status, stdout, stderr } = run('validate', file)
@@ -132,6 +160,7 @@ describe('mcpx-gateway validate', () => {
     expect(lines).toHaveLength(1)
     expect(lines[0]!.startsWith(problem), lines[0]).toBe(true)
     expect(lines[0]!.endsWith(` (${file}:${line})`), lines[0]).toBe(true)
+    expect(lines[0]).not.toContain('tiny-secret')
   })
 
   it.each([

@@ -102,7 +102,9 @@ describe('the rateLimits section', () => {
     const redis = { url: 'redis://:pw@127.0.0.1:6379/0', prefix: 'gw:{rl}:', timeoutMs: 25 }
     expect(rateLimitsOf({ limits: [limit], store: { redis } })?.store).toEqual({
       kind: 'redis',
-      ...redis,
+      redis: { url: redis.url },
+      prefix: redis.prefix,
+      timeoutMs: redis.timeoutMs,
     })
   })
 
@@ -253,7 +255,9 @@ describe('the rateLimits section', () => {
     [
       'a store of no known kind',
       { limits: [limit], store: 'postgres' },
-      ['rateLimits.store: must be \'memory\' or an object of memory or redis, got "postgres"'],
+      [
+        "rateLimits.store: must be 'memory', 'redis' or an object of memory or redis, got \"postgres\"",
+      ],
     ],
     [
       'two stores',
@@ -276,7 +280,9 @@ describe('the rateLimits section', () => {
     [
       'a Redis store without a URL',
       { limits: [limit], store: { redis: { prefix: 'gw:' } } },
-      ['rateLimits.store.redis.url: is required'],
+      [
+        'rateLimits.store.redis.url: is required: give the store its own, or add a top-level redis section (which it then uses)',
+      ],
     ],
   ])('refuses %s, naming the path', (_, section, expected) => {
     const problems = problemsOf(section)
@@ -301,7 +307,7 @@ describe('the rateLimits section', () => {
     if (!redis.ok) throw new Error(redis.problems.join('\n'))
     expect(redis.config.rateLimits?.store).toEqual({
       kind: 'redis',
-      url: env.REDIS_URL,
+      redis: { url: env.REDIS_URL },
       timeoutMs: 50,
     })
   })

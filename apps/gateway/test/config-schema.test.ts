@@ -163,10 +163,21 @@ describe('the config schema', () => {
       'a bad uncompilable',
       { ...base, transformers: { validateArguments: { uncompilable: 'skip' } } },
     ],
+    ['a redis of no kind', { ...base, redis: { urls: 'redis://127.0.0.1:6379' } }],
+    ['a sentinel without a port', { ...base, redis: { sentinels: [{ host: 'a' }], name: 'm' } }],
     [
-      'a cache store of redis without its url',
-      { ...base, transformers: { cache: { store: 'redis' } } },
+      'a short replica secret',
+      { ...base, redis: { url: 'redis://x' }, sessions: { registry: { secret: 'short' } } },
     ],
+    [
+      'a registry ttl below 100',
+      {
+        ...base,
+        redis: { url: 'redis://x' },
+        sessions: { registry: { secret: 'x'.repeat(16), ttl: 50 } },
+      },
+    ],
+    ['an unknown pin store', { ...base, transformers: { pinTools: { store: 'disk' } } }],
   ]
 
   it('has checkConfig refuse, under its path, what the schema refuses and the rules let through', () => {

@@ -111,7 +111,12 @@ describe('the transformers section', () => {
       rewriteTools: { deny: ['debug_*'] },
       cache: {
         options: {},
-        store: { kind: 'redis', url: 'redis://127.0.0.1:6379', prefix: 'gw:{c}:', timeoutMs: 20 },
+        store: {
+          kind: 'redis',
+          redis: { url: 'redis://127.0.0.1:6379' },
+          prefix: 'gw:{c}:',
+          timeoutMs: 20,
+        },
       },
     })
   })
@@ -124,10 +129,15 @@ describe('the transformers section', () => {
       expect(await createTransformers(checked.config.transformers, () => {})).toEqual({
         above: [],
         below: [],
+        leases: [],
       })
     }
     expect(configOf({}).transformers).toEqual({})
-    expect(await createTransformers({}, () => {})).toEqual({ above: [], below: [] })
+    expect(await createTransformers({}, () => {})).toEqual({
+      above: [],
+      below: [],
+      leases: [],
+    })
   })
 
   // The bundled package may suffix a name (`metadata2`): what a stack trace shows.
@@ -286,12 +296,16 @@ describe('the transformers section', () => {
     [
       'a redis store without a Redis URL',
       { cache: { store: { redis: { prefix: 'x' } } } },
-      ['transformers.cache.store.redis.url: is required'],
+      [
+        'transformers.cache.store.redis.url: is required: give the store its own, or add a top-level redis section (which it then uses)',
+      ],
     ],
     [
       "the store 'redis' said as a word",
       { cache: { store: 'redis' } },
-      ["transformers.cache.store: 'redis' needs its URL: write { redis: { url: … } }"],
+      [
+        "transformers.cache.store: 'redis' is the top-level redis section, and there is none: add one (redis: { url: … }), or give the store its own ({ redis: { url: … } })",
+      ],
     ],
     [
       'bad Redis store options, the URL not shown',
