@@ -159,7 +159,13 @@ export function checkSessions(
   }
   const advertise = checkAdvertise(registry.advertise, at(path, 'advertise'), problems)
   const shared = required(registry.secret, at(path, 'secret'), problems, secret)
-  if (shared !== undefined && shared.length < MIN_SECRET) {
+  if (shared !== undefined && !/^[\x21-\x7e]+$/.test(shared)) {
+    // A newline (a secret read from a file) or an edge space would fail every forward, later.
+    problems.add(
+      at(path, 'secret'),
+      'must be visible ASCII characters only (no spaces or newlines)',
+    )
+  } else if (shared !== undefined && shared.length < MIN_SECRET) {
     // The secret itself is not shown, nor its length.
     problems.add(at(path, 'secret'), `must be at least ${MIN_SECRET} characters`)
   }

@@ -117,6 +117,11 @@ describe('the sessions section', () => {
     ],
     ['no secret', {}, 'sessions.registry.secret: is required'],
     [
+      "a secret with its file's newline",
+      { secret: `${SECRET}\n` },
+      'sessions.registry.secret: must be visible ASCII characters only',
+    ],
+    [
       'a ttl below 100 ms',
       { secret: SECRET, ttl: 50 },
       'sessions.registry.ttl: must be an integer from 100',

@@ -38,7 +38,12 @@ describe('the registry option', () => {
   it('is checked when the handler is made', () => {
     const make = (changes: object) =>
       createStreamableHttpHandler(proxy, { registry: { ...registry, ...changes } })
-    expect(() => make({ secret: 'short' })).toThrow(/secret must be a string of at least 16/)
+    expect(() => make({ secret: 'short' })).toThrow(/secret must be at least 16 visible ASCII/)
+    // Read from a file with its newline, or padded: either would fail every forward later.
+    expect(() => make({ secret: 'a-secret-of-16-chars-or-more\n' })).toThrow(
+      /no spaces or newlines/,
+    )
+    expect(() => make({ secret: ' a-secret-of-16-chars-or-more' })).toThrow(/no spaces or newlines/)
     expect(() => make({ self: 'not a url' })).toThrow(/self must be an http\(s\) origin/)
     expect(() => make({ self: 'http://10.0.0.7:3000/mcp' })).toThrow(
       /self must be an http\(s\) origin/,
@@ -81,7 +86,11 @@ describe('endToEnd', () => {
 const SECRET = 'a-secret-of-16-chars-or-more'
 
 /** A replica in this process: an in-process server whose `whoami` tool names it, the registry on. */
-async function replica(name: string, directory: SessionDirectory, mount?: 'express.json') {
+async function replica(
+  name: string,
+  directory: SessionDirectory,
+  mount?: 'express.json' | 'express.text' | 'express.raw',
+) {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -95,7 +104,9 @@ async function replica(name: string, directory: SessionDirectory, mount?: 'expre
   let listener: RequestListener = handler
   if (mount) {
     const app = express()
-    app.use(express.json())
+    if (mount === 'express.json') app.use(express.json())
+    else if (mount === 'express.text') app.use(express.text({ type: '*/*' }))
+    else app.use(express.raw({ type: '*/*' }))
     app.all('/mcp', handler)
     listener = app
   }
@@ -139,6 +150,19 @@ describe('forwarding between replicas in one process', () => {
     expect(answer.status).toBe(200)
     expect(answer.text).toContain('"text":"A"')
   })
+
+  it.each(['express.text', 'express.raw'] as const)(
+    'forwards a body %s() already read on the receiving replica as it came',
+    async (mount) => {
+      const directory = memoryDirectory()
+      const a = await replica('A', directory)
+      const b = await replica('B', directory, mount)
+      const { sessionId } = await post(a, INIT)
+      const answer = await post(b, WHOAMI, sessionId!)
+      expect(answer.status).toBe(200)
+      expect(answer.text).toContain('"text":"A"')
+    },
+  )
 
   it('answers 404 and drops the entry when the owner refuses connections', async () => {
     const directory = memoryDirectory()

@@ -65,10 +65,19 @@ export class Forwarder {
   forward(req: IncomingMessage, res: ServerResponse, owner: URL, unreachable: () => void): void {
     const headers = endToEnd(req.headers)
     headers[REPLICA_HEADER] = this.#secret
-    // A body parser before the handler (express.json()) read the body: send what it parsed.
+    // A body parser before the handler read the body: send what it kept, as the local path reads
+    // it (readBody): text and bytes as they are, anything else as JSON; it is no longer encoded.
     const parsed = (req as { body?: unknown }).body
-    const body = parsed === undefined ? undefined : Buffer.from(JSON.stringify(parsed))
-    if (body) headers['content-length'] = body.length
+    const body =
+      parsed === undefined
+        ? undefined
+        : Buffer.isBuffer(parsed)
+          ? parsed
+          : Buffer.from(typeof parsed === 'string' ? parsed : JSON.stringify(parsed))
+    if (body) {
+      headers['content-length'] = body.length
+      delete headers['content-encoding']
+    }
     // Read by something that kept nothing: the owner gets no body and answers as it would here.
     else if (req.readableEnded) headers['content-length'] = 0
     const https = owner.protocol === 'https:'

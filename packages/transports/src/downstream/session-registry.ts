@@ -32,8 +32,10 @@ function checkOptions(options: SessionRegistryOptions): URL {
   if (!(Number.isFinite(directory.ttl) && directory.ttl >= 100)) {
     throw fail('directory.ttl must be at least 100 ms')
   }
-  if (typeof secret !== 'string' || secret.length < 16) {
-    throw fail('secret must be a string of at least 16 characters')
+  // Visible ASCII only: a header value with a newline cannot be sent, and one with edge spaces
+  // arrives trimmed, so either would fail every forward, and only at the first misrouted request.
+  if (typeof secret !== 'string' || !/^[\x21-\x7e]{16,}$/.test(secret)) {
+    throw fail('secret must be at least 16 visible ASCII characters (no spaces or newlines)')
   }
   if (connectTimeout !== undefined && !(connectTimeout > 0))
     throw fail('connectTimeout must be > 0')
