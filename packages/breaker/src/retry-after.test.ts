@@ -142,7 +142,8 @@ describe('retryAfterMs', () => {
     )
     const error = fc.oneof(
       fc.anything(),
-      value.map((v) => withHeader(typeof v === 'string' ? v : String(v))),
+      // A header is text: any value as text, even one String() refuses (a null-prototype object).
+      value.map((v) => withHeader(typeof v === 'string' ? v : text(v))),
       fc
         .record({ retryAfterMs: value, retryAfter: value }, { requiredKeys: [] })
         .map((data) => withData(data)),
@@ -179,3 +180,12 @@ describe('retryAfterMs', () => {
     )
   })
 })
+
+/** `String(value)`, or '' for a value that has no text (a null-prototype object). */
+function text(value: unknown): string {
+  try {
+    return String(value)
+  } catch {
+    return ''
+  }
+}
