@@ -6,7 +6,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { eventually, faultyBinPath, type StartedProcess, startProcess } from '@mcpx/test-utils'
+import {
+  alternatingFetch,
+  eventually,
+  faultyBinPath,
+  type StartedProcess,
+  startProcess,
+} from '@mcpx/test-utils'
 import { type RedisServer, startRedis } from '@mcpx/test-utils/redis'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -76,28 +82,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const originOf = (url: string) => new URL(url).origin
 const text = (result: unknown) => (result as { content: { text: string }[] }).content[0]!.text
-
-/**
- * A fetch that sends every other POST (and every other GET) to the other
- * gateway: initialize to A, the next POST to B, and so on. `sent` records
- * where each POST went.
- */
-function alternating() {
-  const sent: { to: string; body: string }[] = []
-  const counts: Record<string, number> = { POST: 0, GET: 1, DELETE: 1 }
-  const fetchAlternating = (input: string | URL | Request, init?: RequestInit) => {
-    const method = init?.method ?? 'GET'
-    const n = counts[method] ?? 0
-    counts[method] = n + 1
-    const to = n % 2 === 0 ? A : B
-    const url = new URL(String(input instanceof Request ? input.url : input))
-    if (method === 'POST') sent.push({ to, body: String(init?.body) })
-    return fetch(new URL(url.pathname + url.search, originOf(to)), init)
-  }
-  return { fetch: fetchAlternating, sent }
-}
 
 async function alternatingClient() {
   const client = new Client(
@@ -109,7 +94,7 @@ async function alternatingClient() {
     role: 'assistant' as const,
     content: { type: 'text' as const, text: 'sampled on the client' },
   }))
-  const { fetch: alternate, sent } = alternating()
+  const { fetch: alternate, sent } = alternatingFetch(A, B)
   await client.connect(new StreamableHTTPClientTransport(new URL(A), { fetch: alternate }))
   return { client, sent }
 }

@@ -1,3 +1,4 @@
+export { alternatingFetch, type SentPost } from './alternating-fetch.js'
 export {
   catalogBinPath,
   conformanceBinPath,

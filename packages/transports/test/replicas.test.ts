@@ -2,7 +2,7 @@
 // upstream, sharing a session registry in a real redis-server: a session
 // opened on one is served through the other. The replicas run the built
 // package (test/replica.mjs): build it first.
-import { eventually, type StartedProcess, startProcess } from '@mcpx/test-utils'
+import { alternatingFetch, eventually, type StartedProcess, startProcess } from '@mcpx/test-utils'
 import { type RedisServer, startRedis } from '@mcpx/test-utils/redis'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
@@ -53,27 +53,6 @@ afterAll(async () => {
 })
 
 const originOf = (url: string) => new URL(url).origin
-
-/**
- * A fetch that sends every other POST (and every other GET) to the other
- * replica: initialize to A, the next POST to B, and so on; the first GET
- * (the standalone stream) to B. `sent` records where each POST went.
- */
-function alternating() {
-  const sent: { to: string; body: string }[] = []
-  const counts = { POST: 0, GET: 1, DELETE: 1 } as Record<string, number>
-  const fetchAlternating = (input: string | URL | Request, init?: RequestInit) => {
-    const method = init?.method ?? 'GET'
-    const n = counts[method] ?? 0
-    counts[method] = n + 1
-    const to = n % 2 === 0 ? A : B
-    const url = new URL(String(input instanceof Request ? input.url : input))
-    const target = new URL(url.pathname + url.search, originOf(to))
-    if (method === 'POST') sent.push({ to, body: String(init?.body) })
-    return fetch(target, init)
-  }
-  return { fetch: fetchAlternating, sent }
-}
 
 async function samplingClient(): Promise<Client> {
   const client = new Client(
@@ -128,7 +107,7 @@ async function callPid(url: string, sessionId: string, extra?: Record<string, st
 describe('two replicas sharing a session registry', () => {
   it('serves a session opened on A through B: calls, a sampling round trip, one upstream session', async () => {
     const client = await samplingClient()
-    const { fetch: alternate, sent } = alternating()
+    const { fetch: alternate, sent } = alternatingFetch(A, B)
     const transport = new StreamableHTTPClientTransport(new URL(A), { fetch: alternate })
     await client.connect(transport)
     try {
