@@ -10,6 +10,7 @@ import {
   SCOPE,
   scopes,
   secret,
+  storeRedisUrl,
   text,
   texts,
   whole,
@@ -218,11 +219,6 @@ const limit = z
   })
   .describe('One limit of @mcpx/ratelimit rateLimit()')
 
-const redisUrl = () =>
-  text().describe(
-    'a redis:// or rediss:// URL (never shown: it may hold a password); default the top-level redis',
-  )
-
 export const rateLimitsSchema = z
   .strictObject({
     limits: z.array(limit).min(1).describe('the limits, each counted on its own (required)'),
@@ -248,7 +244,7 @@ export const rateLimitsSchema = z
         z.strictObject({
           redis: z
             .strictObject({
-              url: opt(redisUrl(), 'this store’s own Redis; default the top-level redis'),
+              url: storeRedisUrl(),
               prefix: opt(text(), 'the key prefix'),
               timeoutMs: opt(positive(), 'ms a Redis call may take'),
             })

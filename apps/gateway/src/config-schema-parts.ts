@@ -32,6 +32,13 @@ export const oneOrMore = () => z.union([text(), texts().min(1)])
 export const globs = () => z.union([text(), texts().min(1)])
 
 /** Upstream names and namespace prefixes. */
+/** A store's own Redis, in place of the top-level `redis` section. */
+export const storeRedisUrl = () =>
+  opt(
+    text(),
+    'a redis:// or rediss:// URL of this store’s own (never shown: it may hold a password); default the top-level redis',
+  )
+
 export const NAME = /^[A-Za-z0-9_.-]{1,32}$/
 /** RFC 9110 §5.1 field names. */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/

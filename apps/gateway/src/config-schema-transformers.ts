@@ -1,6 +1,16 @@
 import { redactPatternNames } from '@mcpx/transformers'
 import { z } from 'zod/v4'
-import { dflt, HEADER_NAME, int, ms, opt, text, texts, whole } from './config-schema-parts.js'
+import {
+  dflt,
+  HEADER_NAME,
+  int,
+  ms,
+  opt,
+  storeRedisUrl,
+  text,
+  texts,
+  whole,
+} from './config-schema-parts.js'
 
 // The `transformers` section's schema: one sub-section per @mcpx/transformers factory, each
 // with the options a file can write (no functions). Defaults are the package's own.
@@ -92,10 +102,7 @@ const store = z.union([
   z.strictObject({
     redis: z
       .strictObject({
-        url: opt(
-          text(),
-          'a redis:// or rediss:// URL of this store’s own (never shown); default the top-level redis',
-        ),
+        url: storeRedisUrl(),
         prefix: opt(z.string(), 'the key prefix'),
         timeoutMs: opt(whole().min(1), 'ms a Redis call may take'),
         maxTtlMs: opt(whole().min(1), 'the longest an entry is kept, in ms'),
@@ -240,10 +247,7 @@ export const transformersSchema = z
               z.strictObject({
                 redis: z
                   .strictObject({
-                    url: opt(
-                      text(),
-                      'a redis:// or rediss:// URL of this store’s own (never shown); default the top-level redis',
-                    ),
+                    url: storeRedisUrl(),
                     key: dflt(text(), 'mcpx:pins', 'the hash holding every pin'),
                     timeoutMs: dflt(ms(1), 500, 'ms a Redis call may take'),
                   })
