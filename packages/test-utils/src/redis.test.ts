@@ -17,6 +17,12 @@ describe('startRedis', () => {
     expect(findRedisServer()).toMatch(/redis-server$/)
   })
 
+  it('starts one that requires a password (--requirepass): it is up when it asks for auth', async () => {
+    const redis = await startRedis({ args: ['--requirepass', 'test-password'] })
+    servers.push(redis)
+    expect(await pingRedis(redis.port)).toBe(true)
+  })
+
   it('stop() takes it away and start() brings it back on the same port', async () => {
     const redis = await startRedis()
     servers.push(redis)

@@ -32,7 +32,10 @@ export function ensureRedisServer(): Promise<string> {
   })
 }
 
-/** True when a RESP `PING` on `port` answers `+PONG` within 1 s. */
+/**
+ * True when a RESP `PING` on `port` is answered within 1 s: `+PONG`, or
+ * `-NOAUTH` from a server started with `--requirepass` (up, and asking for it).
+ */
 export function pingRedis(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port })
@@ -45,7 +48,7 @@ export function pingRedis(port: number, host = '127.0.0.1'): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'))
     socket.on('data', (chunk) => {
       reply += chunk.toString('latin1')
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'))
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'))
     })
     socket.once('error', () => done(false))
     socket.once('close', () => done(false))
