@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCode, type ErrorHandler } from '@mcpx/core'
 import { Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
 import { fail } from './node-io.js'
+import { OwnerSignature } from './owner-signature.js'
 import type { SessionDirectory, SessionRegistryOptions } from './session-directory.js'
 import type { SessionTable } from './session-table.js'
 import type { SessionHooks } from './streamable-http.js'
@@ -10,6 +11,12 @@ import type { StreamableHttpSession } from './streamable-http-session.js'
 
 /** What `SessionTable.mint()` makes: only such ids are looked up (junk never reaches the store). */
 const SESSION_ID = /^[A-Za-z0-9_-]{24}$/
+
+/** An owner found for a session held elsewhere: the directory's value, its origin checked. */
+interface Remembered {
+  readonly owner: string
+  readonly url: URL
+}
 
 /**
  * Most owners remembered. A remembered owner is never wrong in a way that
@@ -59,25 +66,43 @@ export class SessionRegistry {
   readonly #self: string
   readonly #secret: Buffer
   readonly #forwarder: Forwarder
+  readonly #signature: OwnerSignature
   readonly #onError: ErrorHandler
   #sessions: SessionTable<StreamableHttpSession> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #down = false
+  /** Whether an unsigned entry was reported since the last refresh. */
+  #forgedSeen = false
   /** Owners found for sessions held elsewhere, oldest first: a forwarded request skips the directory. */
-  readonly #owners = new Map<string, string>()
+  readonly #owners = new Map<string, Remembered>()
+  /**
+   * The signed owner value of each session this replica holds, made once at
+   * its claim for its refreshes and its release. Bounded as the session
+   * table is: an entry leaves when its session closes.
+   */
+  readonly #signed = new Map<string, string>()
 
   constructor(options: SessionRegistryOptions, onError: ErrorHandler) {
     this.#self = checkOptions(options).origin
     this.#directory = options.directory
     this.#secret = digest(options.secret)
     this.#forwarder = new Forwarder(options.secret, options.connectTimeout ?? 2000)
+    this.#signature = new OwnerSignature(options.secret)
     this.#onError = onError
   }
 
   /** What the Streamable HTTP server tells the registry about its sessions. */
   readonly hooks: SessionHooks = {
-    opened: (id) => this.#call(() => this.#directory.claim(id, this.#self)),
-    closed: (id) => this.#call(() => this.#directory.release(id, this.#self)),
+    opened: (id) => {
+      const owner = this.#signature.sign(id, this.#self)
+      this.#signed.set(id, owner)
+      this.#call(() => this.#directory.claim(id, owner))
+    },
+    closed: (id) => {
+      const owner = this.#ownValue(id)
+      this.#signed.delete(id)
+      this.#call(() => this.#directory.release(id, owner))
+    },
   }
 
   /** Start refreshing the sessions of `table`, every `ttl / 3`. */
@@ -129,7 +154,7 @@ export class SessionRegistry {
 
   async #lookup(id: string, req: IncomingMessage, res: ServerResponse, local: () => void) {
     const known = this.#owners.get(id)
-    if (known !== undefined) return this.#forward(id, known, originOf(known)!, req, res)
+    if (known !== undefined) return this.#forward(id, known.owner, known.url, req, res)
     let owner: string | undefined
     try {
       owner = await this.#directory.owner(id)
@@ -141,14 +166,20 @@ export class SessionRegistry {
     }
     if (owner === undefined || this.#sessions?.get(id)) return local()
     const named = owner
-    const url = originOf(named)
-    if (!url || url.origin === this.#self) {
+    // Checked before anything connects: an entry not signed for this session with the replicas'
+    // secret is no owner (Streamable HTTP §Session Management: the client gets 404).
+    const url = this.#signature.verify(id, named)
+    if (!url) {
+      this.#forged()
+      return local()
+    }
+    if (url.origin === this.#self) {
       // Named after this replica but not here (it restarted): the entry is stale.
-      if (url) this.#call(() => this.#directory.release(id, named))
+      this.#call(() => this.#directory.release(id, named))
       return local()
     }
     if (this.#owners.size >= MAX_REMEMBERED) this.#owners.delete(this.#owners.keys().next().value!)
-    this.#owners.set(id, named)
+    this.#owners.set(id, { owner: named, url })
     this.#forward(id, named, url, req, res)
   }
 
@@ -171,7 +202,16 @@ export class SessionRegistry {
   #refresh(): void {
     const table = this.#sessions
     if (!table) return
-    for (const id of table.ids()) this.#call(() => this.#directory.touch(id, this.#self))
+    this.#forgedSeen = false
+    for (const id of table.ids()) {
+      const owner = this.#ownValue(id)
+      this.#call(() => this.#directory.touch(id, owner))
+    }
+  }
+
+  /** The signed owner value of a session this replica holds. */
+  #ownValue(id: string): string {
+    return this.#signed.get(id) ?? this.#signature.sign(id, this.#self)
   }
 
   #call(send: () => Promise<void>): void {
@@ -202,13 +242,18 @@ export class SessionRegistry {
       'replica remembers the owner)'
     this.#onError(new Error(text, { cause: error }), { method: undefined })
   }
-}
 
-function originOf(owner: string): URL | undefined {
-  try {
-    const url = new URL(owner)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
-  } catch {
-    return undefined
+  /**
+   * At most one report per refresh period (`ttl / 3`), not one per request:
+   * whoever writes such entries decides how many requests meet them.
+   */
+  #forged(): void {
+    if (this.#forgedSeen) return
+    this.#forgedSeen = true
+    const text =
+      "[@mcpx/transports] session directory: refused an entry not signed with the replicas' " +
+      "secret (answered 404, not forwarded): something other than this gateway's replicas " +
+      'writes to the directory, or a replica has another secret or an older version'
+    this.#onError(new Error(text), { method: undefined })
   }
 }
