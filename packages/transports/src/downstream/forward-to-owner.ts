@@ -60,9 +60,17 @@ export class Forwarder {
    * Send `req` to `owner` as it came (method, path, end-to-end headers,
    * body streamed) and pipe the answer back, SSE streams included. When
    * no connection to the owner could be made, `unreachable()` answers
-   * instead. A client that goes away aborts the forwarded request.
+   * instead; when the owner answers 404 (it no longer has the session),
+   * `lost()` is told before the answer is relayed. A client that goes away
+   * aborts the forwarded request.
    */
-  forward(req: IncomingMessage, res: ServerResponse, owner: URL, unreachable: () => void): void {
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    owner: URL,
+    unreachable: () => void,
+    lost: () => void,
+  ): void {
     const headers = endToEnd(req.headers)
     headers[REPLICA_HEADER] = this.#secret
     // A body parser before the handler read the body: send what it kept, as the local path reads
@@ -99,7 +107,10 @@ export class Forwarder {
     // A reused keep-alive socket is connected already.
     out.once('socket', (socket) => (socket.connecting ? socket.once('connect', up) : up()))
     out.once('close', () => clearTimeout(timer))
-    out.once('response', (answer) => relay(answer, res))
+    out.once('response', (answer) => {
+      if (answer.statusCode === 404) lost()
+      relay(answer, res)
+    })
     let failed = false
     // `on`, not `once`: a second error (a destroy after the first) must not go unheard and crash.
     out.on('error', () => {

@@ -187,12 +187,24 @@ export class SessionRegistry {
     if (res.destroyed) return
     // The session ends with this request: nothing more will be sent for it.
     if (req.method === 'DELETE') this.#owners.delete(id)
-    this.#forwarder.forward(req, res, url, () => {
-      this.#owners.delete(id)
-      // Streamable HTTP §Session Management: 404 makes the client initialize a new session.
-      this.#call(() => this.#directory.release(id, owner))
-      fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-    })
+    this.#forwarder.forward(
+      req,
+      res,
+      url,
+      () => {
+        this.#forget(id, owner)
+        // Streamable HTTP §Session Management: 404 makes the client initialize a new session.
+        fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+      },
+      // The owner lost the session (it restarted at the same address): its 404 goes to the client.
+      () => this.#forget(id, owner),
+    )
+  }
+
+  /** Drop what says `owner` holds `id`: the remembered owner, and the entry if it still names it. */
+  #forget(id: string, owner: string): void {
+    this.#owners.delete(id)
+    this.#call(() => this.#directory.release(id, owner))
   }
 
   #trusted(mark: string | string[]): boolean {
