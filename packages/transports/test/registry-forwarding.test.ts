@@ -51,3 +51,59 @@ describe('an owner that answers 404', () => {
     expect(directory.lookups()).toBe(2)
   })
 })
+
+const HOLD = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 8,
+  method: 'tools/call',
+  params: { name: 'hold', arguments: {} },
+})
+
+describe("closing a replica's handler", () => {
+  it('lets a forwarded request in flight finish', async () => {
+    const directory = memoryDirectory()
+    const a = await replica('A', directory)
+    const b = await replica('B', directory)
+    let started!: () => void
+    const reached = new Promise<void>((resolve) => (started = resolve))
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    a.mcp.registerTool('hold', {}, async () => {
+      started()
+      await held
+      return { content: [{ type: 'text', text: 'held to the end' }] }
+    })
+    const { sessionId } = await post(a.url, INIT)
+    const call = post(b.url, HOLD, sessionId!)
+    await reached
+    await b.handler.close()
+    release()
+    const answer = await call
+    expect(answer.status).toBe(200)
+    expect(answer.text).toContain('held to the end')
+  })
+
+  it('resolves once the releases of its sessions have reached the directory', async () => {
+    const directory = memoryDirectory()
+    const release = directory.release
+    // A slow directory: each release lands 100 ms after it was sent.
+    directory.release = async (id, owner) => {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      await release(id, owner)
+    }
+    const a = await replica('A', directory)
+    const { sessionId } = await post(a.url, INIT)
+    expect(directory.entries.has(sessionId!)).toBe(true)
+    await a.handler.close()
+    expect(directory.entries.has(sessionId!)).toBe(false)
+  })
+
+  it('resolves even when the directory never answers a release', async () => {
+    const directory = memoryDirectory()
+    directory.release = () => new Promise<void>(() => {})
+    const a = await replica('A', directory)
+    await post(a.url, INIT)
+    await a.handler.close()
+    expect(a.handler.sessionCount).toBe(0)
+  })
+})

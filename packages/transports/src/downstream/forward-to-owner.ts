@@ -99,6 +99,9 @@ export class Forwarder {
       agent: https ? this.#https : this.#http,
     })
     let connected = false
+    // Only the connection has a deadline, not the exchange: a long tools/call answered as JSON
+    // sends its headers only with its answer, and the client's own timeout bounds it (closing
+    // its request aborts this one).
     const timer = setTimeout(() => out.destroy(new Error('connect timeout')), this.#connectTimeout)
     const up = () => {
       connected = true
@@ -127,10 +130,22 @@ export class Forwarder {
     send(req, out, body)
   }
 
-  /** Drop the idle keep-alive sockets. */
+  /**
+   * Drop the idle keep-alive sockets, and each busy one once its exchange
+   * ends: a forwarded request in flight (an SSE stream too) is not cut here.
+   * What ends those is the front end's own drain (`listen().shutdown()`
+   * waits for calls, then drops the client connections, which aborts their
+   * forwards).
+   */
   close(): void {
-    this.#http.destroy()
-    this.#https.destroy()
+    for (const agent of [this.#http, this.#https]) {
+      // Not `destroy()`: that ends the sockets in use as well. Without keep-alive, a socket
+      // is destroyed when its request is done instead of going back to the pool.
+      Object.assign(agent, { keepAlive: false })
+      for (const sockets of Object.values(agent.freeSockets)) {
+        for (const socket of sockets ?? []) socket.destroy()
+      }
+    }
   }
 }
 

@@ -47,7 +47,7 @@ export function nodeHandler(
   parts: {
     upgrade?: NodeHandler['upgrade']
     sessionCount(): number
-    close(reason?: string): void
+    close(reason?: string): void | Promise<void>
   },
 ): NodeHandler {
   const handler = serve as NodeHandler

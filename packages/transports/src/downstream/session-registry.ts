@@ -27,6 +27,14 @@ interface Remembered {
  */
 const MAX_REMEMBERED = 10_000
 
+/**
+ * Milliseconds `close()` waits for the directory calls still in flight (the
+ * releases of the sessions it just ended): a directory call settles within
+ * its own command timeout (200 ms by default in Redis), and a directory
+ * that is down must not hold a shutdown.
+ */
+const CLOSE_WAIT = 1000
+
 const digest = (text: string) => createHash('sha256').update(text).digest()
 
 function checkOptions(options: SessionRegistryOptions): URL {
@@ -81,6 +89,9 @@ export class SessionRegistry {
    * table is: an entry leaves when its session closes.
    */
   readonly #signed = new Map<string, string>()
+  /** Directory calls not settled yet; each leaves when it settles, within the directory's timeout. */
+  readonly #pending = new Set<Promise<void>>()
+  #closing: Promise<void> | undefined
 
   constructor(options: SessionRegistryOptions, onError: ErrorHandler) {
     this.#self = checkOptions(options).origin
@@ -144,12 +155,30 @@ export class SessionRegistry {
     }
   }
 
-  /** Stop the refresh timer and drop idle connections to other replicas. */
-  close(): void {
+  /**
+   * Stop the refresh timer, drop idle connections to other replicas (the
+   * forwards in flight finish), and resolve once the directory calls in
+   * flight have settled (the releases of the sessions just ended), or after
+   * {@link CLOSE_WAIT} ms when the directory does not answer.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     this.#owners.clear()
     this.#forwarder.close()
+    if (this.#pending.size === 0) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // What loses the race is only this wait: each call ends by its own timeout.
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT)
+    })
+    await Promise.race([Promise.allSettled([...this.#pending]), waited])
+    clearTimeout(timer)
   }
 
   async #lookup(id: string, req: IncomingMessage, res: ServerResponse, local: () => void) {
@@ -234,10 +263,12 @@ export class SessionRegistry {
       this.#failed(error)
       return
     }
-    done.then(
+    const settled = done.then(
       () => this.#up(),
       (error: unknown) => this.#failed(error),
     )
+    this.#pending.add(settled)
+    void settled.finally(() => this.#pending.delete(settled))
   }
 
   #up(): void {

@@ -57,9 +57,10 @@ export function createStreamableHttpHandler(
   const server = new StreamableHttpServer(proxy, options, registry?.hooks)
   const fe = server.frontEnd
   registry?.bind(server.sessions)
-  const close = (reason?: string) => {
+  const close = async (reason?: string) => {
+    // Ending the sessions starts their releases; the registry waits for them (bounded).
     server.close(reason)
-    registry?.close()
+    await registry?.close()
   }
   // Two serve functions: without a registry, nothing on the path looks for one.
   const serve = registry
