@@ -1,10 +1,11 @@
 // Forwarding between two replicas in this process, each a real handler on
 // 127.0.0.1: what the forwarding replica does with the owner's answers, and
 // what closing a replica does to the forwards it carries.
+import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { OwnerSignature } from '../src/downstream/owner-signature.js'
 import { runCleanups } from './fixtures.js'
-import { INIT } from './harness.js'
+import { ACCEPT, INIT } from './harness.js'
 import { memoryDirectory, post, replica, SECRET, WHOAMI } from './registry-harness.js'
 
 afterEach(runCleanups)
@@ -105,5 +106,50 @@ describe("closing a replica's handler", () => {
     await post(a.url, INIT)
     await a.handler.close()
     expect(a.handler.sessionCount).toBe(0)
+  })
+})
+
+/** POST `body` on session `sessionId` from the loopback address `from`, with `extra` headers: the status. */
+function postFrom(url: string, from: string, body: string, sessionId: string, extra = {}) {
+  return new Promise<number>((resolve, reject) => {
+    const headers = {
+      'content-type': 'application/json',
+      accept: ACCEPT,
+      'mcp-session-id': sessionId,
+      'mcp-protocol-version': '2025-06-18',
+      ...extra,
+    }
+    const out = request(url, { method: 'POST', headers, localAddress: from }, (answer) => {
+      answer.resume()
+      answer.once('end', () => resolve(answer.statusCode!))
+    })
+    out.once('error', reject)
+    out.end(body)
+  })
+}
+
+describe("the client's address at the owner", () => {
+  it("is the client's, not the forwarding replica's, and a client cannot claim another", async () => {
+    const directory = memoryDirectory()
+    const seen: { address: string | undefined; claim: unknown }[] = []
+    const a = await replica('A', directory, {
+      authenticate: ({ remoteAddress, headers }) => {
+        seen.push({ address: remoteAddress, claim: headers['mcpx-replica-client-address'] })
+        return undefined
+      },
+    })
+    const b = await replica('B', directory)
+    const { sessionId } = await post(a.url, INIT)
+    const claim = { 'mcpx-replica-client-address': '203.0.113.9' }
+    seen.length = 0
+    // B's own connection to A comes from 127.0.0.1; the client's from 127.0.0.2 and 127.0.0.3.
+    expect(await postFrom(b.url, '127.0.0.2', WHOAMI, sessionId!)).toBe(200)
+    expect(await postFrom(b.url, '127.0.0.2', WHOAMI, sessionId!, claim)).toBe(200)
+    expect(await postFrom(a.url, '127.0.0.3', WHOAMI, sessionId!, claim)).toBe(200)
+    expect(seen).toEqual([
+      { address: '127.0.0.2', claim: undefined },
+      { address: '127.0.0.2', claim: undefined },
+      { address: '127.0.0.3', claim: undefined },
+    ])
   })
 })

@@ -13,6 +13,12 @@ import { fail } from './node-io.js'
 
 /** The header a forwarded request carries the replicas' shared secret in. */
 export const REPLICA_HEADER = 'mcpx-replica-secret'
+/**
+ * The header a forwarded request carries its client's address in: the
+ * owner takes it for the request's `remoteAddress` only when the secret
+ * checks, and removes it from any other request.
+ */
+export const ADDRESS_HEADER = 'mcpx-replica-client-address'
 
 /** RFC 9110 §7.6.1: headers for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -73,6 +79,10 @@ export class Forwarder {
   ): void {
     const headers = endToEnd(req.headers)
     headers[REPLICA_HEADER] = this.#secret
+    // The owner sees the client's address, not this replica's (an `authenticate` hook keyed on it).
+    const address = req.socket.remoteAddress
+    if (address) headers[ADDRESS_HEADER] = address
+    else delete headers[ADDRESS_HEADER]
     // A body parser before the handler read the body: send what it kept, as the local path reads
     // it (readBody): text and bytes as they are, anything else as JSON; it is no longer encoded.
     const parsed = (req as { body?: unknown }).body

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCode, type ErrorHandler } from '@mcpx/core'
-import { Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
+import { ADDRESS_HEADER, Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
 import { fail } from './node-io.js'
 import { OwnerSignature } from './owner-signature.js'
 import type { SessionDirectory, SessionRegistryOptions } from './session-directory.js'
@@ -127,10 +127,15 @@ export class SessionRegistry {
   /**
    * Serve `req` here (`local()`) or forward it to its session's owner. A
    * request with no session id, or with one this replica holds, is served
-   * here at the cost of one map lookup.
+   * here at the cost of one map lookup. A forwarded request is served with
+   * the address of the client the forwarding replica received it from.
    */
-  route(req: IncomingMessage, res: ServerResponse, local: () => void): void {
-    const mark = req.headers[REPLICA_HEADER]
+  route(req: IncomingMessage, res: ServerResponse, local: (remoteAddress?: string) => void): void {
+    const { headers } = req
+    const mark = headers[REPLICA_HEADER]
+    const address = headers[ADDRESS_HEADER]
+    // Only a replica says where a request came from: a client's own claim is dropped unread.
+    if (address !== undefined) headers[ADDRESS_HEADER] = undefined
     if (mark !== undefined) {
       if (!this.#trusted(mark)) {
         fail(res, 403, ErrorCode.Forbidden, 'Forbidden: bad replica secret')
@@ -140,11 +145,11 @@ export class SessionRegistry {
       // The secret is hidden from what reads the headers next (the authenticate hook). Not
       // `delete`: an object that lost a property turns slow, and with it every site that reads
       // headers, for local requests too (a third of this replica's throughput, measured).
-      req.headers[REPLICA_HEADER] = undefined
-      local()
+      headers[REPLICA_HEADER] = undefined
+      local(typeof address === 'string' ? address : undefined)
       return
     }
-    const id = req.headers['mcp-session-id']
+    const id = headers['mcp-session-id']
     if (typeof id !== 'string' || !SESSION_ID.test(id) || this.#sessions?.get(id)) local()
     else {
       this.#lookup(id, req, res, local).catch((error: unknown) => {

@@ -65,7 +65,9 @@ export function createStreamableHttpHandler(
   // Two serve functions: without a registry, nothing on the path looks for one.
   const serve = registry
     ? (req: IncomingMessage, res: ServerResponse) =>
-        registry.route(req, res, () => server.handle(new NodeExchange(req, res, fe)))
+        registry.route(req, res, (address) =>
+          server.handle(new NodeExchange(req, res, fe, address)),
+        )
     : (req: IncomingMessage, res: ServerResponse) => server.handle(new NodeExchange(req, res, fe))
   return nodeHandler(
     (req, res, next) => {
