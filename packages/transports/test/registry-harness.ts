@@ -34,6 +34,8 @@ export function memoryDirectory(): SessionDirectory & { readonly entries: Map<st
 
 export interface ReplicaOptions extends Omit<StreamableHttpHandlerOptions, 'registry' | 'path'> {
   mount?: 'express.json' | 'express.text' | 'express.raw'
+  /** The registry's `connectTimeout`. */
+  connectTimeout?: number
 }
 
 /** A replica serving `/mcp`: its endpoint URL, its handler and what it reported through `onError`. */
@@ -42,7 +44,7 @@ export async function replica(
   directory: SessionDirectory,
   options: ReplicaOptions = {},
 ) {
-  const { mount, ...frontEnd } = options
+  const { mount, connectTimeout, ...frontEnd } = options
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -54,7 +56,12 @@ export async function replica(
     onError: (error) => void errors.push(error as Error),
     ...frontEnd,
     path: '/mcp',
-    registry: { directory, self: origin, secret: SECRET },
+    registry: {
+      directory,
+      self: origin,
+      secret: SECRET,
+      ...(connectTimeout !== undefined && { connectTimeout }),
+    },
   })
   let listener: RequestListener = handler
   if (mount) {
