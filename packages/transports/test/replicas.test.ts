@@ -52,7 +52,8 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-const originOf = (url: string) => new URL(url).origin
+/** An entry naming the replica at `url`: its origin, then its signature. */
+const ownedBy = (url: string) => new RegExp(`^${new URL(url).origin} [\\w-]{43}$`)
 
 async function samplingClient(): Promise<Client> {
   const client = new Client(
@@ -182,7 +183,7 @@ describe('two replicas sharing a session registry', () => {
   it('ends the session on A with a DELETE sent to B, and drops its registry entry', async () => {
     const sessionId = await openSession(A)
     await inspect.connect().catch(() => {})
-    expect(await inspect.get(`mcpx:sessions:${sessionId}`)).toBe(originOf(A))
+    expect(await inspect.get(`mcpx:sessions:${sessionId}`)).toMatch(ownedBy(A))
     const deleted = await fetch(B, { method: 'DELETE', headers: headersFor(sessionId) })
     expect(deleted.status).toBe(200)
     expect((await callPid(A, sessionId)).status).toBe(404)
@@ -217,7 +218,7 @@ describe('two replicas sharing a session registry', () => {
     // SIGKILL to A's process group (A and its upstream child): nothing is released.
     process.kill(-replicas[0]!.pid, 'SIGKILL')
     await replicas[0]!.exited
-    expect(await inspect.get(`mcpx:sessions:${sessionId}`)).toBe(originOf(A))
+    expect(await inspect.get(`mcpx:sessions:${sessionId}`)).toMatch(ownedBy(A))
     const misrouted = await callPid(B, sessionId)
     expect(misrouted.status).toBe(404)
     expect(misrouted.text).toMatch(/Session not found/)

@@ -1,31 +1,13 @@
-import { createServer, type RequestListener } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createProxy } from '@mcpx/core'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { endToEnd } from '../src/downstream/forward-to-owner.js'
-import type { SessionDirectory } from '../src/downstream/session-directory.js'
-import { forward } from '../src/forward.js'
+import { OwnerSignature } from '../src/downstream/owner-signature.js'
 import { createStreamableHttpHandler } from '../src/node.js'
-import { inProcess } from '../src/upstream/in-process.js'
-import { upstream } from '../src/upstream/upstream.js'
-import { cleanups, runCleanups } from './fixtures.js'
-import { ACCEPT, INIT } from './harness.js'
+import { runCleanups } from './fixtures.js'
+import { INIT } from './harness.js'
+import { memoryDirectory, post, replica, SECRET, WHOAMI } from './registry-harness.js'
 
 afterEach(runCleanups)
-
-/** A directory in memory: what the option checks need, nothing shared. */
-function memoryDirectory(): SessionDirectory {
-  const owners = new Map<string, string>()
-  return {
-    ttl: 60_000,
-    claim: async (id, owner) => void owners.set(id, owner),
-    touch: async (id, owner) => void owners.set(id, owner),
-    release: async (id, owner) => void (owners.get(id) === owner && owners.delete(id)),
-    owner: async (id) => owners.get(id),
-  }
-}
 
 const proxy = createProxy({ terminal: async () => {} })
 const registry = {
@@ -83,67 +65,11 @@ describe('endToEnd', () => {
   })
 })
 
-const SECRET = 'a-secret-of-16-chars-or-more'
-
-/** A replica in this process: an in-process server whose `whoami` tool names it, the registry on. */
-async function replica(
-  name: string,
-  directory: SessionDirectory,
-  mount?: 'express.json' | 'express.text' | 'express.raw',
-) {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const mcp = new McpServer({ name, version: '1.0.0' })
-  mcp.registerTool('whoami', {}, async () => ({ content: [{ type: 'text', text: name }] }))
-  const proxy = createProxy({ terminal: forward(upstream(name, inProcess(mcp))) })
-  const handler = createStreamableHttpHandler(proxy, {
-    path: '/mcp',
-    registry: { directory, self: origin, secret: SECRET },
-  })
-  let listener: RequestListener = handler
-  if (mount) {
-    const app = express()
-    if (mount === 'express.json') app.use(express.json())
-    else if (mount === 'express.text') app.use(express.text({ type: '*/*' }))
-    else app.use(express.raw({ type: '*/*' }))
-    app.all('/mcp', handler)
-    listener = app
-  }
-  server.on('request', listener)
-  cleanups.push(async () => {
-    await handler.close()
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-    await proxy.close()
-  })
-  return `${origin}/mcp`
-}
-
-async function post(url: string, body: string, sessionId?: string) {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: ACCEPT }
-  if (sessionId)
-    Object.assign(headers, { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' })
-  const answer = await fetch(url, { method: 'POST', headers, body })
-  return {
-    status: answer.status,
-    sessionId: answer.headers.get('mcp-session-id'),
-    text: await answer.text(),
-  }
-}
-
-const WHOAMI = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 7,
-  method: 'tools/call',
-  params: { name: 'whoami', arguments: {} },
-})
-
 describe('forwarding between replicas in one process', () => {
   it('forwards a body express.json() already parsed on the receiving replica', async () => {
     const directory = memoryDirectory()
-    const a = await replica('A', directory)
-    const b = await replica('B', directory, 'express.json')
+    const { url: a } = await replica('A', directory)
+    const { url: b } = await replica('B', directory, { mount: 'express.json' })
     const { sessionId } = await post(a, INIT)
     expect(sessionId).toBeTruthy()
     const answer = await post(b, WHOAMI, sessionId!)
@@ -155,8 +81,8 @@ describe('forwarding between replicas in one process', () => {
     'forwards a body %s() already read on the receiving replica as it came',
     async (mount) => {
       const directory = memoryDirectory()
-      const a = await replica('A', directory)
-      const b = await replica('B', directory, mount)
+      const { url: a } = await replica('A', directory)
+      const { url: b } = await replica('B', directory, { mount })
       const { sessionId } = await post(a, INIT)
       const answer = await post(b, WHOAMI, sessionId!)
       expect(answer.status).toBe(200)
@@ -166,9 +92,12 @@ describe('forwarding between replicas in one process', () => {
 
   it('answers 404 and drops the entry when the owner refuses connections', async () => {
     const directory = memoryDirectory()
-    const b = await replica('B', directory)
+    const { url: b } = await replica('B', directory)
     const sessionId = 'A'.repeat(24)
-    await directory.claim(sessionId, 'http://127.0.0.1:1')
+    await directory.claim(
+      sessionId,
+      new OwnerSignature(SECRET).sign(sessionId, 'http://127.0.0.1:1'),
+    )
     const answer = await post(b, WHOAMI, sessionId)
     expect(answer.status).toBe(404)
     expect(answer.text).toContain('Session not found')

@@ -13,6 +13,12 @@ import { fail } from './node-io.js'
 
 /** The header a forwarded request carries the replicas' shared secret in. */
 export const REPLICA_HEADER = 'mcpx-replica-secret'
+/**
+ * The header a forwarded request carries its client's address in: the
+ * owner takes it for the request's `remoteAddress` only when the secret
+ * checks, and removes it from any other request.
+ */
+export const ADDRESS_HEADER = 'mcpx-replica-client-address'
 
 /** RFC 9110 §7.6.1: headers for one connection only, never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -60,11 +66,23 @@ export class Forwarder {
    * Send `req` to `owner` as it came (method, path, end-to-end headers,
    * body streamed) and pipe the answer back, SSE streams included. When
    * no connection to the owner could be made, `unreachable()` answers
-   * instead. A client that goes away aborts the forwarded request.
+   * instead; when the owner answers 404 (it no longer has the session),
+   * `lost()` is told before the answer is relayed. A client that goes away
+   * aborts the forwarded request.
    */
-  forward(req: IncomingMessage, res: ServerResponse, owner: URL, unreachable: () => void): void {
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    owner: URL,
+    unreachable: () => void,
+    lost: () => void,
+  ): void {
     const headers = endToEnd(req.headers)
     headers[REPLICA_HEADER] = this.#secret
+    // The owner sees the client's address, not this replica's (an `authenticate` hook keyed on it).
+    const address = req.socket.remoteAddress
+    if (address) headers[ADDRESS_HEADER] = address
+    else delete headers[ADDRESS_HEADER]
     // A body parser before the handler read the body: send what it kept, as the local path reads
     // it (readBody): text and bytes as they are, anything else as JSON; it is no longer encoded.
     const parsed = (req as { body?: unknown }).body
@@ -91,6 +109,9 @@ export class Forwarder {
       agent: https ? this.#https : this.#http,
     })
     let connected = false
+    // Only the connection has a deadline, not the exchange: a long tools/call answered as JSON
+    // sends its headers only with its answer, and the client's own timeout bounds it (closing
+    // its request aborts this one).
     const timer = setTimeout(() => out.destroy(new Error('connect timeout')), this.#connectTimeout)
     const up = () => {
       connected = true
@@ -99,7 +120,10 @@ export class Forwarder {
     // A reused keep-alive socket is connected already.
     out.once('socket', (socket) => (socket.connecting ? socket.once('connect', up) : up()))
     out.once('close', () => clearTimeout(timer))
-    out.once('response', (answer) => relay(answer, res))
+    out.once('response', (answer) => {
+      if (answer.statusCode === 404) lost()
+      relay(answer, res)
+    })
     let failed = false
     // `on`, not `once`: a second error (a destroy after the first) must not go unheard and crash.
     out.on('error', () => {
@@ -116,10 +140,22 @@ export class Forwarder {
     send(req, out, body)
   }
 
-  /** Drop the idle keep-alive sockets. */
+  /**
+   * Drop the idle keep-alive sockets, and each busy one once its exchange
+   * ends: a forwarded request in flight (an SSE stream too) is not cut here.
+   * What ends those is the front end's own drain (`listen().shutdown()`
+   * waits for calls, then drops the client connections, which aborts their
+   * forwards).
+   */
   close(): void {
-    this.#http.destroy()
-    this.#https.destroy()
+    for (const agent of [this.#http, this.#https]) {
+      // Not `destroy()`: that ends the sockets in use as well. Without keep-alive, a socket
+      // is destroyed when its request is done instead of going back to the pool.
+      Object.assign(agent, { keepAlive: false })
+      for (const sockets of Object.values(agent.freeSockets)) {
+        for (const socket of sockets ?? []) socket.destroy()
+      }
+    }
   }
 }
 

@@ -47,7 +47,7 @@ export function nodeHandler(
   parts: {
     upgrade?: NodeHandler['upgrade']
     sessionCount(): number
-    close(reason?: string): void
+    close(reason?: string): void | Promise<void>
   },
 ): NodeHandler {
   const handler = serve as NodeHandler
@@ -180,11 +180,14 @@ export class NodeExchange implements HttpExchange {
   readonly req: IncomingMessage
   readonly res: ServerResponse
   readonly #fe: FrontEnd
+  /** The client's address when another replica forwarded the request (its secret checked). */
+  readonly #forwardedFor: string | undefined
 
-  constructor(req: IncomingMessage, res: ServerResponse, fe: FrontEnd) {
+  constructor(req: IncomingMessage, res: ServerResponse, fe: FrontEnd, forwardedFor?: string) {
     this.req = req
     this.res = res
     this.#fe = fe
+    this.#forwardedFor = forwardedFor
   }
 
   get method(): string {
@@ -200,7 +203,7 @@ export class NodeExchange implements HttpExchange {
   }
 
   get remoteAddress(): string | undefined {
-    return this.req.socket.remoteAddress
+    return this.#forwardedFor ?? this.req.socket.remoteAddress
   }
 
   body(maxBytes: number): ReturnType<HttpExchange['body']> {

@@ -20,13 +20,17 @@ export interface SessionDirectory {
    * owner dies without releasing it.
    */
   readonly ttl: number
-  /** Record `owner` (a replica's advertised origin) as the owner of session `id`, for `ttl`. */
+  /**
+   * Record `owner` as the owner of session `id`, for `ttl`. The value is
+   * opaque to the directory (the registry stores the replica's advertised
+   * origin with a signature); store and answer it as it came.
+   */
   claim(id: string, owner: string): Promise<void>
   /** Refresh the entry of a session `owner` still holds (and write it again if the store lost it). */
   touch(id: string, owner: string): Promise<void>
   /** Delete the entry of `id` only if it still names `owner` (never another replica's claim). */
   release(id: string, owner: string): Promise<void>
-  /** The origin of the replica that owns `id`, or undefined. */
+  /** The `owner` value last claimed for `id`, or undefined. */
   owner(id: string): Promise<string | undefined>
 }
 
@@ -50,6 +54,14 @@ export interface SessionRegistryOptions {
    * request carries it in the `mcpx-replica-secret` header, and a request
    * whose header does not match is refused 403. Only a request that carries
    * it is served without being forwarded again.
+   *
+   * It also signs the directory's entries: each names its owner's origin
+   * with an HMAC-SHA256 over the session id and that origin, keyed from this
+   * secret, and a replica checks it before it connects anywhere. An entry
+   * that fails the check is taken for no owner (the client gets 404) and
+   * reported through `onError`, never forwarded: whoever can write to the
+   * directory but does not know the secret cannot send a session's requests,
+   * with the secret and the client's `Authorization`, to a server of theirs.
    */
   secret: string
   /**

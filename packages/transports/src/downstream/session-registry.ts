@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCode, type ErrorHandler } from '@mcpx/core'
-import { Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
+import { ADDRESS_HEADER, Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
 import { fail } from './node-io.js'
+import { OwnerSignature } from './owner-signature.js'
 import type { SessionDirectory, SessionRegistryOptions } from './session-directory.js'
 import type { SessionTable } from './session-table.js'
 import type { SessionHooks } from './streamable-http.js'
@@ -10,6 +11,12 @@ import type { StreamableHttpSession } from './streamable-http-session.js'
 
 /** What `SessionTable.mint()` makes: only such ids are looked up (junk never reaches the store). */
 const SESSION_ID = /^[A-Za-z0-9_-]{24}$/
+
+/** An owner found for a session held elsewhere: the directory's value, its origin checked. */
+interface Remembered {
+  readonly owner: string
+  readonly url: URL
+}
 
 /**
  * Most owners remembered. A remembered owner is never wrong in a way that
@@ -19,6 +26,14 @@ const SESSION_ID = /^[A-Za-z0-9_-]{24}$/
  * on its way.
  */
 const MAX_REMEMBERED = 10_000
+
+/**
+ * Milliseconds `close()` waits for the directory calls still in flight (the
+ * releases of the sessions it just ended): a directory call settles within
+ * its own command timeout (200 ms by default in Redis), and a directory
+ * that is down must not hold a shutdown.
+ */
+const CLOSE_WAIT = 1000
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
 
@@ -59,25 +74,46 @@ export class SessionRegistry {
   readonly #self: string
   readonly #secret: Buffer
   readonly #forwarder: Forwarder
+  readonly #signature: OwnerSignature
   readonly #onError: ErrorHandler
   #sessions: SessionTable<StreamableHttpSession> | undefined
   #timer: ReturnType<typeof setInterval> | undefined
   #down = false
+  /** Whether an unsigned entry was reported since the last refresh. */
+  #forgedSeen = false
   /** Owners found for sessions held elsewhere, oldest first: a forwarded request skips the directory. */
-  readonly #owners = new Map<string, string>()
+  readonly #owners = new Map<string, Remembered>()
+  /**
+   * The signed owner value of each session this replica holds, made once at
+   * its claim for its refreshes and its release. Bounded as the session
+   * table is: an entry leaves when its session closes.
+   */
+  readonly #signed = new Map<string, string>()
+  /** Directory calls not settled yet; each leaves when it settles, within the directory's timeout. */
+  readonly #pending = new Set<Promise<void>>()
+  #closing: Promise<void> | undefined
 
   constructor(options: SessionRegistryOptions, onError: ErrorHandler) {
     this.#self = checkOptions(options).origin
     this.#directory = options.directory
     this.#secret = digest(options.secret)
     this.#forwarder = new Forwarder(options.secret, options.connectTimeout ?? 2000)
+    this.#signature = new OwnerSignature(options.secret)
     this.#onError = onError
   }
 
   /** What the Streamable HTTP server tells the registry about its sessions. */
   readonly hooks: SessionHooks = {
-    opened: (id) => this.#call(() => this.#directory.claim(id, this.#self)),
-    closed: (id) => this.#call(() => this.#directory.release(id, this.#self)),
+    opened: (id) => {
+      const owner = this.#signature.sign(id, this.#self)
+      this.#signed.set(id, owner)
+      this.#call(() => this.#directory.claim(id, owner))
+    },
+    closed: (id) => {
+      const owner = this.#ownValue(id)
+      this.#signed.delete(id)
+      this.#call(() => this.#directory.release(id, owner))
+    },
   }
 
   /** Start refreshing the sessions of `table`, every `ttl / 3`. */
@@ -91,10 +127,15 @@ export class SessionRegistry {
   /**
    * Serve `req` here (`local()`) or forward it to its session's owner. A
    * request with no session id, or with one this replica holds, is served
-   * here at the cost of one map lookup.
+   * here at the cost of one map lookup. A forwarded request is served with
+   * the address of the client the forwarding replica received it from.
    */
-  route(req: IncomingMessage, res: ServerResponse, local: () => void): void {
-    const mark = req.headers[REPLICA_HEADER]
+  route(req: IncomingMessage, res: ServerResponse, local: (remoteAddress?: string) => void): void {
+    const { headers } = req
+    const mark = headers[REPLICA_HEADER]
+    const address = headers[ADDRESS_HEADER]
+    // Only a replica says where a request came from: a client's own claim is dropped unread.
+    if (address !== undefined) headers[ADDRESS_HEADER] = undefined
     if (mark !== undefined) {
       if (!this.#trusted(mark)) {
         fail(res, 403, ErrorCode.Forbidden, 'Forbidden: bad replica secret')
@@ -104,11 +145,11 @@ export class SessionRegistry {
       // The secret is hidden from what reads the headers next (the authenticate hook). Not
       // `delete`: an object that lost a property turns slow, and with it every site that reads
       // headers, for local requests too (a third of this replica's throughput, measured).
-      req.headers[REPLICA_HEADER] = undefined
-      local()
+      headers[REPLICA_HEADER] = undefined
+      local(typeof address === 'string' ? address : undefined)
       return
     }
-    const id = req.headers['mcp-session-id']
+    const id = headers['mcp-session-id']
     if (typeof id !== 'string' || !SESSION_ID.test(id) || this.#sessions?.get(id)) local()
     else {
       this.#lookup(id, req, res, local).catch((error: unknown) => {
@@ -119,17 +160,35 @@ export class SessionRegistry {
     }
   }
 
-  /** Stop the refresh timer and drop idle connections to other replicas. */
-  close(): void {
+  /**
+   * Stop the refresh timer, drop idle connections to other replicas (the
+   * forwards in flight finish), and resolve once the directory calls in
+   * flight have settled (the releases of the sessions just ended), or after
+   * {@link CLOSE_WAIT} ms when the directory does not answer.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = undefined
     this.#owners.clear()
     this.#forwarder.close()
+    if (this.#pending.size === 0) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    // What loses the race is only this wait: each call ends by its own timeout.
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_WAIT)
+    })
+    await Promise.race([Promise.allSettled([...this.#pending]), waited])
+    clearTimeout(timer)
   }
 
   async #lookup(id: string, req: IncomingMessage, res: ServerResponse, local: () => void) {
     const known = this.#owners.get(id)
-    if (known !== undefined) return this.#forward(id, known, originOf(known)!, req, res)
+    if (known !== undefined) return this.#forward(id, known.owner, known.url, req, res)
     let owner: string | undefined
     try {
       owner = await this.#directory.owner(id)
@@ -141,14 +200,20 @@ export class SessionRegistry {
     }
     if (owner === undefined || this.#sessions?.get(id)) return local()
     const named = owner
-    const url = originOf(named)
-    if (!url || url.origin === this.#self) {
+    // Checked before anything connects: an entry not signed for this session with the replicas'
+    // secret is no owner (Streamable HTTP §Session Management: the client gets 404).
+    const url = this.#signature.verify(id, named)
+    if (!url) {
+      this.#forged()
+      return local()
+    }
+    if (url.origin === this.#self) {
       // Named after this replica but not here (it restarted): the entry is stale.
-      if (url) this.#call(() => this.#directory.release(id, named))
+      this.#call(() => this.#directory.release(id, named))
       return local()
     }
     if (this.#owners.size >= MAX_REMEMBERED) this.#owners.delete(this.#owners.keys().next().value!)
-    this.#owners.set(id, named)
+    this.#owners.set(id, { owner: named, url })
     this.#forward(id, named, url, req, res)
   }
 
@@ -156,12 +221,24 @@ export class SessionRegistry {
     if (res.destroyed) return
     // The session ends with this request: nothing more will be sent for it.
     if (req.method === 'DELETE') this.#owners.delete(id)
-    this.#forwarder.forward(req, res, url, () => {
-      this.#owners.delete(id)
-      // Streamable HTTP §Session Management: 404 makes the client initialize a new session.
-      this.#call(() => this.#directory.release(id, owner))
-      fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
-    })
+    this.#forwarder.forward(
+      req,
+      res,
+      url,
+      () => {
+        this.#forget(id, owner)
+        // Streamable HTTP §Session Management: 404 makes the client initialize a new session.
+        fail(res, 404, ErrorCode.InvalidRequest, 'Session not found')
+      },
+      // The owner lost the session (it restarted at the same address): its 404 goes to the client.
+      () => this.#forget(id, owner),
+    )
+  }
+
+  /** Drop what says `owner` holds `id`: the remembered owner, and the entry if it still names it. */
+  #forget(id: string, owner: string): void {
+    this.#owners.delete(id)
+    this.#call(() => this.#directory.release(id, owner))
   }
 
   #trusted(mark: string | string[]): boolean {
@@ -171,7 +248,16 @@ export class SessionRegistry {
   #refresh(): void {
     const table = this.#sessions
     if (!table) return
-    for (const id of table.ids()) this.#call(() => this.#directory.touch(id, this.#self))
+    this.#forgedSeen = false
+    for (const id of table.ids()) {
+      const owner = this.#ownValue(id)
+      this.#call(() => this.#directory.touch(id, owner))
+    }
+  }
+
+  /** The signed owner value of a session this replica holds. */
+  #ownValue(id: string): string {
+    return this.#signed.get(id) ?? this.#signature.sign(id, this.#self)
   }
 
   #call(send: () => Promise<void>): void {
@@ -182,10 +268,12 @@ export class SessionRegistry {
       this.#failed(error)
       return
     }
-    done.then(
+    const settled = done.then(
       () => this.#up(),
       (error: unknown) => this.#failed(error),
     )
+    this.#pending.add(settled)
+    void settled.finally(() => this.#pending.delete(settled))
   }
 
   #up(): void {
@@ -202,13 +290,18 @@ export class SessionRegistry {
       'replica remembers the owner)'
     this.#onError(new Error(text, { cause: error }), { method: undefined })
   }
-}
 
-function originOf(owner: string): URL | undefined {
-  try {
-    const url = new URL(owner)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
-  } catch {
-    return undefined
+  /**
+   * At most one report per refresh period (`ttl / 3`), not one per request:
+   * whoever writes such entries decides how many requests meet them.
+   */
+  #forged(): void {
+    if (this.#forgedSeen) return
+    this.#forgedSeen = true
+    const text =
+      "[@mcpx/transports] session directory: refused an entry not signed with the replicas' " +
+      "secret (answered 404, not forwarded): something other than this gateway's replicas " +
+      'writes to the directory, or a replica has another secret or an older version'
+    this.#onError(new Error(text), { method: undefined })
   }
 }

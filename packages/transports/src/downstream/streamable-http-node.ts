@@ -57,14 +57,17 @@ export function createStreamableHttpHandler(
   const server = new StreamableHttpServer(proxy, options, registry?.hooks)
   const fe = server.frontEnd
   registry?.bind(server.sessions)
-  const close = (reason?: string) => {
+  const close = async (reason?: string) => {
+    // Ending the sessions starts their releases; the registry waits for them (bounded).
     server.close(reason)
-    registry?.close()
+    await registry?.close()
   }
   // Two serve functions: without a registry, nothing on the path looks for one.
   const serve = registry
     ? (req: IncomingMessage, res: ServerResponse) =>
-        registry.route(req, res, () => server.handle(new NodeExchange(req, res, fe)))
+        registry.route(req, res, (address) =>
+          server.handle(new NodeExchange(req, res, fe, address)),
+        )
     : (req: IncomingMessage, res: ServerResponse) => server.handle(new NodeExchange(req, res, fe))
   return nodeHandler(
     (req, res, next) => {
