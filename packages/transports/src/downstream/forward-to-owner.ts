@@ -111,15 +111,22 @@ export class Forwarder {
     let connected = false
     // Only the connection has a deadline, not the exchange: a long tools/call answered as JSON
     // sends its headers only with its answer, and the client's own timeout bounds it (closing
-    // its request aborts this one).
-    const timer = setTimeout(() => out.destroy(new Error('connect timeout')), this.#connectTimeout)
-    const up = () => {
-      connected = true
-      clearTimeout(timer)
-    }
-    // A reused keep-alive socket is connected already.
-    out.once('socket', (socket) => (socket.connecting ? socket.once('connect', up) : up()))
-    out.once('close', () => clearTimeout(timer))
+    // its request aborts this one). A reused keep-alive socket is connected already: no timer.
+    out.once('socket', (socket) => {
+      if (!socket.connecting) {
+        connected = true
+        return
+      }
+      const timer = setTimeout(
+        () => out.destroy(new Error('connect timeout')),
+        this.#connectTimeout,
+      )
+      socket.once('connect', () => {
+        connected = true
+        clearTimeout(timer)
+      })
+      out.once('close', () => clearTimeout(timer))
+    })
     out.once('response', (answer) => {
       if (answer.statusCode === 404) lost()
       relay(answer, res)

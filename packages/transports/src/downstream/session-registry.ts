@@ -150,7 +150,13 @@ export class SessionRegistry {
       return
     }
     const id = headers['mcp-session-id']
-    if (typeof id !== 'string' || !SESSION_ID.test(id) || this.#sessions?.get(id)) local()
+    if (typeof id !== 'string' || !SESSION_ID.test(id) || this.#sessions?.get(id)) {
+      local()
+      return
+    }
+    // An owner found before: forwarded at once, without a promise or a directory call.
+    const known = this.#owners.get(id)
+    if (known !== undefined) this.#forward(id, known.owner, known.url, req, res)
     else {
       this.#lookup(id, req, res, local).catch((error: unknown) => {
         this.#onError(error, { method: undefined })
@@ -187,8 +193,6 @@ export class SessionRegistry {
   }
 
   async #lookup(id: string, req: IncomingMessage, res: ServerResponse, local: () => void) {
-    const known = this.#owners.get(id)
-    if (known !== undefined) return this.#forward(id, known.owner, known.url, req, res)
     let owner: string | undefined
     try {
       owner = await this.#directory.owner(id)
