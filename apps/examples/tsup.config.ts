@@ -8,6 +8,7 @@ export default defineConfig({
     // The runnable examples, one file each at the top of dist (`pnpm example:<name>`).
     'custom-middleware': 'src/custom-middleware/main.ts',
     'embed-in-existing-server': 'src/embed-in-existing-server/main.ts',
+    'multi-replica': 'src/multi-replica/main.ts',
     'multi-upstream': 'src/multi-upstream/main.ts',
     'bin/math-replica': 'src/bin/math-replica.ts',
     observability: 'src/observability/main.ts',

@@ -8,8 +8,11 @@ export const dist = (path: string) => fileURLToPath(new URL(`../dist/${path}`, i
 export const serverPath = dist('bin/example-server.js')
 
 /** Runs `dist/<name>.js`, as `pnpm example:<name>` does, to its end. */
-export async function runExample(name: string) {
-  const run = await runProcess(process.execPath, [dist(`${name}.js`)], { timeoutMs: 25_000 })
+export async function runExample(
+  name: string,
+  { env = process.env, timeoutMs = 25_000 }: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+) {
+  const run = await runProcess(process.execPath, [dist(`${name}.js`)], { env, timeoutMs })
   if (run.code !== 0) throw new Error(`${name} exited ${run.code}: ${run.stderr}`)
   return run.stdout
 }
