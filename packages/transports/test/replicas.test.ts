@@ -136,12 +136,15 @@ describe('two replicas sharing a session registry', () => {
     }
   })
 
-  it('refuses 403 a request whose replica secret is wrong, and serves a forwarded one without forwarding it again', async () => {
+  it('refuses 403 a request whose replica secret is wrong (of another length or one character off), and serves a forwarded one without forwarding it again', async () => {
     const sessionId = await openSession(A)
     expect((await callPid(B, sessionId)).status).toBe(200)
     const forged = await callPid(B, sessionId, { 'mcpx-replica-secret': 'not-the-secret-at-all' })
     expect(forged.status).toBe(403)
     expect(forged.text).toMatch(/bad replica secret/)
+    // As long as the secret, one character off.
+    const near = await callPid(B, sessionId, { 'mcpx-replica-secret': `${SECRET.slice(0, -1)}4` })
+    expect(near.status).toBe(403)
     // Loop guard: a request marked as forwarded is answered where it lands.
     const marked = await callPid(B, sessionId, { 'mcpx-replica-secret': SECRET })
     expect(marked.status).toBe(404)

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ErrorCode, type ErrorHandler } from '@mcpx/core'
 import { ADDRESS_HEADER, Forwarder, REPLICA_HEADER } from './forward-to-owner.js'
@@ -34,8 +34,6 @@ const MAX_REMEMBERED = 10_000
  * that is down must not hold a shutdown.
  */
 const CLOSE_WAIT = 1000
-
-const digest = (text: string) => createHash('sha256').update(text).digest()
 
 function checkOptions(options: SessionRegistryOptions): URL {
   const { directory, self, secret, connectTimeout } = options
@@ -96,7 +94,7 @@ export class SessionRegistry {
   constructor(options: SessionRegistryOptions, onError: ErrorHandler) {
     this.#self = checkOptions(options).origin
     this.#directory = options.directory
-    this.#secret = digest(options.secret)
+    this.#secret = Buffer.from(options.secret, 'latin1')
     this.#forwarder = new Forwarder(options.secret, options.connectTimeout ?? 2000)
     this.#signature = new OwnerSignature(options.secret)
     this.#onError = onError
@@ -246,7 +244,10 @@ export class SessionRegistry {
   }
 
   #trusted(mark: string | string[]): boolean {
-    return typeof mark === 'string' && timingSafeEqual(digest(mark), this.#secret)
+    // Constant time over the secret's length (a wrong length tells only that). Not a digest of
+    // each mark: a hash object per forwarded request cost 3.6 µs, ten times this compare.
+    if (typeof mark !== 'string' || mark.length !== this.#secret.length) return false
+    return timingSafeEqual(Buffer.from(mark, 'latin1'), this.#secret)
   }
 
   #refresh(): void {
