@@ -1,4 +1,5 @@
 import { createProxy } from '@mcpx/core'
+import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { endToEnd } from '../src/downstream/forward-to-owner.js'
 import { OwnerSignature } from '../src/downstream/owner-signature.js'
@@ -62,6 +63,38 @@ describe('endToEnd', () => {
       'last-event-id': 'p1:3',
       host: 'gateway.example',
     })
+  })
+
+  it('keeps exactly the headers that are not hop-by-hop and that no Connection token names', () => {
+    const name = fc.constantFrom(
+      'x-a',
+      'x-b',
+      'keep-alive',
+      'upgrade',
+      'te',
+      'authorization',
+      'host',
+      'mcp-session-id',
+    )
+    const token = fc.oneof(name, fc.constantFrom('close', 'Keep-Alive', 'X-A', ' x-b ', ''))
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, fc.string()),
+        fc.option(
+          fc.array(token, { maxLength: 4 }).map((tokens) => tokens.join(',')),
+          { nil: undefined },
+        ),
+        (headers, connection) => {
+          const given = connection === undefined ? headers : { ...headers, connection }
+          const named = new Set(connection?.split(',').map((t) => t.trim().toLowerCase()))
+          const hop = ['connection', 'keep-alive', 'te', 'upgrade']
+          const expected = Object.fromEntries(
+            Object.entries(given).filter(([n]) => !hop.includes(n) && !named.has(n)),
+          )
+          expect(endToEnd(given)).toEqual(expected)
+        },
+      ),
+    )
   })
 })
 

@@ -33,14 +33,26 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ])
 
+/** A `Connection` value that names no header: what nearly every client sends. */
+const PLAIN_CONNECTION = /^[ \t]*(?:keep-alive|close)[ \t]*$/i
+
 /** The end-to-end headers of `headers`: hop-by-hop ones and those `Connection` names dropped. */
 export function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const listed = headers.connection?.toLowerCase().split(',')
+  const connection = headers.connection
+  // Per forwarded request, twice (the request, the answer): the common `Connection` costs one test.
+  const listed =
+    connection === undefined || PLAIN_CONNECTION.test(connection)
+      ? undefined
+      : new Set(
+          connection
+            .toLowerCase()
+            .split(',')
+            .map((token) => token.trim()),
+        )
   const out: OutgoingHttpHeaders = {}
   for (const name in headers) {
     const value = headers[name]
-    if (value === undefined || HOP_BY_HOP.has(name)) continue
-    if (listed?.some((token) => token.trim() === name)) continue
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue
     out[name] = value
   }
   return out
