@@ -11,15 +11,20 @@
 //   - hop:         every call through H, a minimal keep-alive HTTP reverse proxy in
 //                  front of A (its own process): what one extra loopback hop costs
 //   - forwarded:   every call to B, which forwards it to A (the session's owner)
-//   - alternating: every other call to B
+//   - alternating: every other call to B (forwarded), the rest to A
+//   - alt-hop:     every other call through H, the rest to A
 //
-// Issue 16's bar: forwarding costs no more than one extra loopback hop, i.e.
-// forwarded against hop, in throughput and in the CPU the front process (B, H)
-// spends per request (read from /proc/<pid>/stat). The phases run in rounds
-// (default 3), each round all five in turn; the table shows each phase's median
-// over the rounds and the ratios are medians of the per-round ratios. Only the
-// ratios mean anything (the machine's load moves absolute figures). Each phase is
-// bounded by a time and a request budget; the defaults take about 40 s.
+// Issue 16's bar: forwarding costs no more than one extra loopback hop. It holds
+// when forwarded serves at least 0.9× hop's throughput and alternating at least
+// 0.9× alt-hop's (0.9: the noise of one 2-core machine running five processes).
+// Beside it, the CPU each process on the path spends per request (from
+// /proc/<pid>/stat): the owner (A) and the front process (B or H). The phases
+// run in rounds (default 3), each round all six in turn, the order of the
+// forwarding and hop phases swapped every other round; the table shows each
+// phase's median over the rounds and the ratios are medians of the per-round
+// ratios. Only the ratios mean anything (the machine's load moves absolute
+// figures). Each phase is bounded by a time and a request budget; the defaults
+// take about 50 s.
 //
 // Its own closed loop (lib/load.mjs's prepare() sends each client's requests to one
 // origin, and this needs every other one elsewhere); answers are checked with
@@ -286,15 +291,21 @@ async function orchestrate() {
     await Promise.all(clients.map((client) => client.open(poolA)))
     await Promise.all(plainClients.map((client) => client.open(poolP)))
     let turn = 0
-    const alternate = () => (turn++ % 2 === 0 ? poolA : poolB)
+    const alternate = (/** @type {Pool} */ other) => () => (turn++ % 2 === 0 ? poolA : other)
     /** Each phase: its clients, where each call goes, and the processes whose CPU it reports. */
     const phases = {
       plain: { clients: plainClients, pick: () => poolP, front: undefined },
       alone: { clients, pick: () => poolA, front: undefined },
       hop: { clients, pick: () => poolH, front: procH },
       forwarded: { clients, pick: () => poolB, front: procB },
-      alternating: { clients, pick: alternate, front: procB },
+      alternating: { clients, pick: alternate(poolB), front: procB },
+      'alt-hop': { clients, pick: alternate(poolH), front: procH },
     }
+    /** @type {(keyof typeof phases)[][]} the two orders, taken in turn: each twin goes first once */
+    const orders = [
+      ['plain', 'alone', 'hop', 'forwarded', 'alternating', 'alt-hop'],
+      ['plain', 'alone', 'forwarded', 'hop', 'alt-hop', 'alternating'],
+    ]
     // Warm every path (keep-alive sockets, the JIT) outside the measured phases.
     const warm = { durationMs: 500, maxRequests: 2000 }
     for (const p of Object.values(phases)) await phase(p.clients, p.pick, warm)
@@ -302,7 +313,8 @@ async function orchestrate() {
     const results = Object.fromEntries(Object.keys(phases).map((name) => [name, []]))
     let errorSample = ''
     for (let round = 0; round < rounds; round++) {
-      for (const [name, p] of Object.entries(phases)) {
+      for (const name of orders[round % 2]) {
+        const p = phases[name]
         const owner = name === 'plain' ? started[2] : procA
         const before = [cpuSeconds(owner.pid), p.front ? cpuSeconds(p.front.pid) : 0]
         const r = await phase(p.clients, p.pick, budget)
@@ -334,21 +346,20 @@ async function orchestrate() {
     }
     if (errorSample) console.log(`first error: ${errorSample}`)
     const vsHop = ratio('forwarded', 'hop')
-    const cpuVsHop = ratio('forwarded', 'hop', 'frontCpu')
+    const altVsHop = ratio('alternating', 'alt-hop')
     console.log(`alone / plain: ${ratio('alone', 'plain').toFixed(2)}× throughput`)
     console.log(
       `hop / alone: ${ratio('hop', 'alone').toFixed(2)}× throughput (one plain loopback hop)`,
     )
-    console.log(`forwarded / alone: ${ratio('forwarded', 'alone').toFixed(2)}× throughput`)
+    console.log(`forwarded / hop: ${vsHop.toFixed(2)}× throughput`)
+    console.log(`alternating / alt-hop: ${altVsHop.toFixed(2)}× throughput`)
     console.log(`alternating / alone: ${ratio('alternating', 'alone').toFixed(2)}× throughput`)
     console.log(
-      `forwarded / hop: ${vsHop.toFixed(2)}× throughput, ${cpuVsHop.toFixed(2)}× the front process's CPU per request`,
+      `forwarded / hop, CPU per request: front ${ratio('forwarded', 'hop', 'frontCpu').toFixed(2)}×, owner ${ratio('forwarded', 'hop', 'ownerCpu').toFixed(2)}×`,
     )
-    // The bar, with the noise of one 2-core machine allowed for: forwarding is at most one hop
-    // when B serves at least 0.9× the hop's throughput on at most 1.1× its CPU per request.
-    const pass = vsHop >= 0.9 && cpuVsHop <= 1.1
+    const pass = vsHop >= 0.9 && altVsHop >= 0.9
     console.log(
-      `${pass ? 'PASS' : 'FAIL'}: forwarding costs no more than one extra loopback hop (throughput ≥ 0.90×, front CPU ≤ 1.10× the plain hop's)`,
+      `${pass ? 'PASS' : 'FAIL'}: forwarding costs no more than one extra loopback hop (forwarded ≥ 0.90× hop and alternating ≥ 0.90× alt-hop, in throughput)`,
     )
     process.exitCode = errors > 0 || !pass ? 1 : 0
   } finally {
