@@ -81,6 +81,15 @@ local function fixedWindow(s, limit, w, cost)
   return allowed, {index, count}, math.floor(limit - count), retry, reset
 end
 
+-- The estimate slidingWindow makes at time t from the state it keeps now, computed the way it
+-- computes it (sliding-window.ts estimateAt).
+local function slidingEstimate(w, index, current, previous, t)
+  local at = math.max(index, math.floor(t / w))
+  if at == index then return previous * (1 - math.max(0, t - at * w) / w) + current end
+  if at == index + 1 then return current * (1 - math.max(0, t - at * w) / w) + 0 end
+  return 0
+end
+
 local function slidingWindow(s, limit, w, cost)
   local index = math.floor(now / w)
   if s and s[1] > index then index = s[1] end
@@ -108,6 +117,14 @@ local function slidingWindow(s, limit, w, cost)
         at = start + w + w * math.max(0, 1 - (limit - cost) / current)
       end
       retry = math.max(1, math.ceil(at - now))
+      -- The formula is exact, doubles are not: the first millisecond this check's own
+      -- arithmetic passes at (the estimate only falls, and is 0 two windows on).
+      while slidingEstimate(w, index, current, previous, now + retry) + cost > limit do
+        retry = retry + 1
+      end
+      while retry > 1 and slidingEstimate(w, index, current, previous, now + retry - 1) + cost <= limit do
+        retry = retry - 1
+      end
     end
   end
   local reset = start + w - now

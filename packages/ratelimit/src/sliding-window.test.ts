@@ -173,6 +173,15 @@ describe('slidingWindow properties', () => {
     )
   })
 
+  it('answers the retry time the check itself passes at, where floating point rounds the formula (a seed CI met)', () => {
+    // limit 15, window 3957 ms, 15 accepted at one instant: the formula says 1319 ms into the
+    // next window, exactly, where 15 · (1 − 1319 / 3957) + 5 comes out above 15 in doubles.
+    const model = reference(15, 3957)
+    const window = slidingWindow({ limit: 15, windowMs: 3957 })
+    const list = [5, 5, 3, 2, 5].map((cost) => ({ at: 1_750_000_000_000, cost }))
+    for (const o of play(window, list)) expect(o.decision).toEqual(model(o.at, o.cost))
+  })
+
   it('agrees with a reference model, decision by decision', () => {
     fc.assert(
       fc.property(params, arrivals(3000), ({ limit, windowMs }, list) => {

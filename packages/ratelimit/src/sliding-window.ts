@@ -75,7 +75,7 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
       out.remaining = Math.max(0, Math.floor(limit - estimate - (allowed ? cost : 0)))
       out.retryAfterMs = allowed
         ? 0
-        : retryAfter(limit, windowMs, start, now, cost, current, previous)
+        : retryAfter(limit, windowMs, index, now, cost, current, previous)
       out.resetMs = (current > 0 ? start + 2 * windowMs : start + windowMs) - now
       return allowed
     },
@@ -86,21 +86,49 @@ export function slidingWindow(options: SlidingWindowOptions): Algorithm {
  * The earliest time the same check passes if nothing else arrives: later in
  * this window, as the previous window's weight falls, when this window's
  * own count leaves room; otherwise in the next one, where this window's
- * count becomes the falling part.
+ * count becomes the falling part. The formula is exact, floating point is
+ * not: the answer is then moved to the first millisecond at which
+ * `evaluate()`'s own arithmetic passes (a step or two at most), so a retry
+ * at `retryAfterMs` is never refused by a rounding.
  */
 function retryAfter(
   limit: number,
   windowMs: number,
-  start: number,
+  index: number,
   now: number,
   cost: number,
   current: number,
   previous: number,
 ): number {
   if (cost > limit) return Number.POSITIVE_INFINITY
+  const start = index * windowMs
   const at =
     previous > 0 && current + cost <= limit
       ? start + windowMs * (1 - (limit - current - cost) / previous)
       : start + windowMs + windowMs * Math.max(0, 1 - (limit - cost) / current)
-  return Math.max(1, Math.ceil(at - now))
+  const passes = (wait: number) =>
+    estimateAt(windowMs, index, current, previous, now + wait) + cost <= limit
+  let wait = Math.max(1, Math.ceil(at - now))
+  // The estimate only falls with time, and is 0 two windows on: both loops end.
+  while (!passes(wait)) wait++
+  while (wait > 1 && passes(wait - 1)) wait--
+  return wait
+}
+
+/**
+ * The estimate `evaluate()` makes at time `t` from the state it keeps now
+ * (window `index`, its `current` and `previous` counts), computed the way
+ * it computes it.
+ */
+function estimateAt(
+  windowMs: number,
+  index: number,
+  current: number,
+  previous: number,
+  t: number,
+): number {
+  const at = Math.max(index, Math.floor(t / windowMs))
+  if (at === index) return previous * (1 - Math.max(0, t - at * windowMs) / windowMs) + current
+  if (at === index + 1) return current * (1 - Math.max(0, t - at * windowMs) / windowMs) + 0
+  return 0
 }
