@@ -6,6 +6,7 @@
 //
 //   npm start  -> node scripts/bootstrap.mjs start   (the sample gateway)
 //   npm test   -> node scripts/bootstrap.mjs test    (the whole test suite)
+//   npm run example -- <name>                        (one of apps/examples' programs)
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
@@ -60,6 +61,19 @@ async function redisServer() {
   await ensureRedisServer().catch((error) => console.warn(`warning: ${error.message}`))
 }
 
+// The examples are apps/examples' `example:<name>` scripts; each runs dist/<name>.js.
+function exampleNames() {
+  const manifest = JSON.parse(readFileSync(join(root, 'apps/examples/package.json'), 'utf8'))
+  return Object.keys(manifest.scripts)
+    .filter((script) => script.startsWith('example:'))
+    .map((script) => script.slice('example:'.length))
+}
+
+function usage(line) {
+  console.error(line)
+  process.exit(2)
+}
+
 const tasks = {
   async test(args) {
     install()
@@ -73,11 +87,21 @@ const tasks = {
     // No arguments: the gateway's default config, the bundled example upstreams behind the router.
     run(process.execPath, [join(root, 'apps/gateway/dist/cli.js'), ...args])
   },
+  async example([name, ...args]) {
+    const names = exampleNames()
+    if (!names.includes(name)) usage(`usage: npm run example -- <${names.join('|')}> [args...]`)
+    install()
+    // multi-replica runs the gateway's CLI, so the gateway is built too.
+    const filters = ['--filter=@mcpx/examples...', '--filter=@mcpx/gateway...']
+    run(bin('turbo'), ['run', 'build', ...filters, '--output-logs=errors-only'])
+    // Without REDIS_URL, multi-replica starts a redis-server of its own: make sure there is one.
+    if (name === 'multi-replica' && !process.env.REDIS_URL) await redisServer()
+    run(process.execPath, [join(root, `apps/examples/dist/${name}.js`), ...args])
+  },
 }
 
 const [task, ...args] = process.argv.slice(2)
 if (!task || !(task in tasks)) {
-  console.error(`usage: node scripts/bootstrap.mjs <${Object.keys(tasks).join('|')}> [args...]`)
-  process.exit(2)
+  usage(`usage: node scripts/bootstrap.mjs <${Object.keys(tasks).join('|')}> [args...]`)
 }
 await tasks[task](args)
