@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     tokens: 'src/tokens.ts',
     redis: 'src/redis.ts',
+    'redis-topologies': 'src/redis-topologies.ts',
     'bin/conformance-stdio': 'src/bin/conformance-stdio.ts',
     'bin/conformance-http': 'src/bin/conformance-http.ts',
     'bin/e2e-stdio': 'src/bin/e2e-stdio.ts',
@@ -16,7 +17,14 @@ export default defineConfig({
     'bin/stateful-stdio': 'src/bin/stateful-stdio.ts',
   },
   format: ['esm'],
-  dts: { entry: { index: 'src/index.ts', tokens: 'src/tokens.ts', redis: 'src/redis.ts' } },
+  dts: {
+    entry: {
+      index: 'src/index.ts',
+      tokens: 'src/tokens.ts',
+      redis: 'src/redis.ts',
+      'redis-topologies': 'src/redis-topologies.ts',
+    },
+  },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -60,6 +60,10 @@ export interface StartRedisOptions {
   readyTimeoutMs?: number
   /** Extra `redis-server` arguments, e.g. `['--maxmemory', '64mb']`. */
   args?: readonly string[]
+  /** A config file, given before the arguments (Sentinel needs one it can rewrite). */
+  configFile?: string
+  /** The log line that says the server is up. @defaultValue `/Ready to accept connections/` */
+  ready?: RegExp
 }
 
 export interface RedisServer {
@@ -96,9 +100,14 @@ const WATCHDOG =
 /** What redis-server prints (at `notice`) once it listens: a PONG alone could come from another server on the port. */
 const READY = /Ready to accept connections/
 
-async function waitForPong(proc: StartedProcess, port: number, timeoutMs: number): Promise<void> {
+async function waitForPong(
+  proc: StartedProcess,
+  port: number,
+  timeoutMs: number,
+  ready: RegExp,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!(READY.test(proc.tail()) && (await pingRedis(port)))) {
+  while (!(ready.test(proc.tail()) && (await pingRedis(port)))) {
     const why = proc.exitReason()
     if (why) throw new Error(`redis-server ${why} before it answered PING:\n${proc.tail()}`)
     if (Date.now() > deadline) {
@@ -141,6 +150,7 @@ async function startOn(
 ): Promise<RedisServer> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 15_000
   const args = [
+    ...(options.configFile === undefined ? [] : [options.configFile]),
     ...['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes'],
     ...['--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'notice'],
     ...(options.args ?? []),
@@ -163,7 +173,7 @@ async function startOn(
       proc = next
       started.add(next)
       void next.exited.then(() => started.delete(next))
-      await waitForPong(next, port, readyTimeoutMs)
+      await waitForPong(next, port, readyTimeoutMs, options.ready ?? READY)
     },
     async stop() {
       await proc?.stop(2000)
