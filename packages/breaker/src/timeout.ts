@@ -12,8 +12,10 @@ import { fail, MAX_TIMER_MS } from './validate.js'
  * tightest wins. It sets core's `deadlineKey` and arms no timer of its own:
  * the upstream connection's request timer does the cancelling, so no work
  * is left running behind a `Promise.race`. Notifications pass untouched.
- * The time is core's `cachedClock()` (at most 1 ms stale: a clock read is
- * most of what a deadline would otherwise cost).
+ * The time is core's `cachedClock()` (a clock read is most of what a
+ * deadline would otherwise cost): at most 1 ms stale, or, in a turn of the
+ * event loop that runs longer, as old as that turn, so a message handled
+ * late in a long turn gets a deadline that much early.
  *
  * @example
  * ```ts

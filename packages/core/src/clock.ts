@@ -1,8 +1,8 @@
 // A clock cheaper than Date.now() on the hot path (~55 ns a read on the
 // reference machine: more than a whole memory-store check, and most of what a
 // deadline costs), as lru-cache's `ttlResolution` does it: read the time once,
-// keep it for at most 1 ms. Shared by the rate limiter's memory store and
-// the breaker's `timeout()`.
+// keep it for 1 ms (longer within one long turn of the event loop). Shared
+// by the rate limiter's memory store and the breaker's `timeout()`.
 
 /** A cached millisecond clock; `close()` releases its timer. */
 export interface Clock {
@@ -15,6 +15,11 @@ export interface Clock {
  * keeps a process alive, armed again only on the next read) or after
  * `maxReads` reads, whichever comes first: a synchronous loop blocks timers,
  * and a limiter that ran for seconds on one reading would refill nothing.
+ * Timers run only between turns of the event loop, so within one turn
+ * (a callback and the promise jobs it queued) that runs longer than
+ * `resolutionMs`, the value is as old as the turn, up to `maxReads` reads:
+ * a turn that spent 50 ms before its last read reads a value 50 ms old.
+ * Where a reading must be exact whatever the turn did, read `Date.now()`.
  * The value never goes backwards, so a clock step back (NTP) cannot reopen
  * a window already counted.
  *
@@ -26,7 +31,7 @@ export interface Clock {
  * @example
  * ```ts
  * const clock = cachedClock()
- * const deadline = clock.now() + 5_000 // at most 1 ms stale
+ * const deadline = clock.now() + 5_000 // 1 ms stale at most, in a short turn
  * ```
  */
 export function cachedClock(resolutionMs = 1, maxReads = 1024): Clock {

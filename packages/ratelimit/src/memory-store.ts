@@ -14,7 +14,7 @@ export interface MemoryStoreOptions {
   maxKeys?: number
   /**
    * The clock, in milliseconds since the epoch. For tests: by default a
-   * cached `Date.now()` that is at most 1 ms stale, and follows fake timers.
+   * cached `Date.now()` that is at most 1 ms stale (as old as the event loop's turn, in a longer one), and follows fake timers.
    * @defaultValue a cached `Date.now()`
    */
   now?: () => number
