@@ -16,14 +16,13 @@ import {
   type StartedProcess,
   startProcess,
 } from '@mcpx/test-utils'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  alternatingClient,
   call,
   openSession,
   type Replicas,
+  samplingClient,
   startReplicas,
   text,
 } from './fixtures/replicas.js'
@@ -42,7 +41,7 @@ function haproxyConfig(sticky: number, plain: number, [a, b]: readonly string[])
     '    timeout connect 5s',
     '    timeout client 60s',
     '    timeout server 60s',
-    `frontend mcp`,
+    'frontend mcp',
     `    bind 127.0.0.1:${sticky}`,
     '    default_backend mcpx_gateways',
     'backend mcpx_gateways',
@@ -51,7 +50,7 @@ function haproxyConfig(sticky: number, plain: number, [a, b]: readonly string[])
     '    stick on req.hdr(mcp-session-id)',
     '    stick store-response res.hdr(mcp-session-id)',
     ...servers,
-    `frontend plain`,
+    'frontend plain',
     `    bind 127.0.0.1:${plain}`,
     '    default_backend mcpx_spread',
     'backend mcpx_spread',
@@ -97,7 +96,8 @@ describe('two gateways without a registry behind HAProxy', () => {
   it('serve every request of a session on the replica that answered its initialize, when HAProxy sticks on Mcp-Session-Id', async () => {
     // Every request meets the balancer: calls, a sampling round trip, and the state that one
     // upstream session holds.
-    const { client } = await alternatingClient(sticky, sticky)
+    const client = samplingClient()
+    await client.connect(new StreamableHTTPClientTransport(new URL(sticky)))
     try {
       await client.callTool({ name: 'stateful_set', arguments: { key: 'k', value: 'kept' } })
       for (let i = 0; i < 3; i++) {
@@ -119,7 +119,7 @@ describe('two gateways without a registry behind HAProxy', () => {
   })
 
   it('lose the session without the stick table: round robin sends its next request to the other replica, which answers 404', async () => {
-    const client = new Client({ name: 'spread', version: '1' })
+    const client = samplingClient()
     // initialize reaches one replica, notifications/initialized the other.
     await expect(client.connect(new StreamableHTTPClientTransport(new URL(plain)))).rejects.toThrow(
       /404|Session not found/,

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { which } from './debian-tool.js'
+import { eventually } from './eventually.js'
 import { runProcess } from './processes.js'
 import { ensureRedisServer, type RedisServer, startRedis } from './redis.js'
 
@@ -32,12 +33,11 @@ async function cli(port: number, args: readonly string[], timeoutMs = 15_000): P
   return result.stdout
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+/** Polls `check` (a redis-cli run, so every 100 ms) until it holds; a failed run is a no. */
+function until(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
+  return eventually(() => check().catch(() => false), ms, 100).catch(() => {
+    throw new Error(`${what} within ${ms} ms`)
+  })
 }
 
 /** Redis Sentinel: a primary, its replica and one Sentinel watching them. */
